@@ -1,0 +1,120 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { SettingsError } from '../errors.ts';
+
+/**
+ * Every setting, read once from the environment at start-up. Each entry says in words what it expects,
+ * so a wrong value stops the program with one line: the setting, what was expected, what arrived.
+ */
+interface SettingSpec<T> {
+  schema: z.ZodType<T>;
+  expected: string;
+}
+
+const int = (min: number, max: number, fallback: number): SettingSpec<number> => ({
+  schema: z.coerce.number().int().min(min).max(max).default(fallback),
+  expected: `an integer from ${min} to ${max}`,
+});
+const bool = (fallback: boolean): SettingSpec<boolean> => ({
+  schema: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  expected: 'true or false',
+});
+const text = (fallback?: string): SettingSpec<string | undefined> => ({
+  schema: fallback === undefined ? z.string().min(1).optional() : z.string().min(1).default(fallback),
+  expected: 'a non-empty string',
+});
+const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: T): SettingSpec<T> => ({
+  schema: z.enum(values).default(fallback) as unknown as z.ZodType<T>,
+  expected: `one of ${values.join(', ')}`,
+});
+const url = (protocols: readonly string[]): SettingSpec<string | undefined> => ({
+  schema: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || protocols.some((p) => v.startsWith(`${p}://`)) && URL.canParse(v)),
+  expected: `a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+});
+
+const MiB = 1024 * 1024;
+
+const SPECS = {
+  HOST: text('127.0.0.1'),
+  PORT: int(0, 65535, 3000),
+  PUBLIC_URL: url(['http', 'https']),
+  DATA_DIR: text('./data'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+
+  DATABASE_URL: url(['postgres', 'postgresql']),
+  PGLITE_DIR: text(),
+
+  MEDIA_DIR: text(),
+  MAX_UPLOAD_BYTES: int(1, 4096 * MiB, 50 * MiB),
+  MAX_IMAGE_PIXELS: int(1, 1_000_000_000, 40_000_000),
+  MAX_VIDEO_SECONDS: int(1, 24 * 3600, 120),
+  MAX_VIDEO_WIDTH: int(16, 16384, 3840),
+  MAX_VIDEO_HEIGHT: int(16, 16384, 2160),
+  MAX_VIDEO_FRAMES: int(1, 1_000_000, 7200),
+  FFMPEG_PATH: text(),
+  FFPROBE_PATH: text(),
+
+  MODELS_DIR: text(),
+  MODELS_ALLOW_DOWNLOAD: bool(true),
+  EXECUTION_PROVIDER: oneOf(['cpu', 'cuda'] as const, 'cpu'),
+  INFERENCE_THREADS: int(0, 256, 0),
+  WORKER_THREADS: int(1, 64, 1),
+
+  JOB_TIMEOUT_SECONDS: int(1, 24 * 3600, 600),
+  JOB_MAX_ATTEMPTS: int(1, 20, 3),
+  JOB_RETRY_BACKOFF_MS: int(0, 600_000, 1000),
+  USER_MAX_RUNNING_JOBS: int(1, 100, 2),
+  USER_MAX_QUEUED_JOBS: int(1, 1000, 10),
+} satisfies Record<string, SettingSpec<unknown>>;
+
+type Specs = typeof SPECS;
+export type RawSettings = { [K in keyof Specs]: Specs[K] extends SettingSpec<infer T> ? T : never };
+
+export interface Settings extends RawSettings {
+  DATA_DIR: string;
+  PGLITE_DIR: string;
+  MEDIA_DIR: string;
+  MODELS_DIR: string;
+  HOST: string;
+  /** Resolved number of intra-op threads for onnxruntime (INFERENCE_THREADS=0 means one per core). */
+  inferenceThreads: number;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const s = String(value);
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
+}
+
+/** Parses settings from an environment; throws SettingsError naming the first wrong setting. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
+  const raw: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(SPECS) as [keyof Specs, SettingSpec<unknown>][]) {
+    const given = env[name];
+    const value = given === undefined || given.trim() === '' ? undefined : given.trim();
+    const parsed = spec.schema.safeParse(value);
+    if (!parsed.success) throw new SettingsError(name, spec.expected, describe(value));
+    raw[name] = parsed.data;
+  }
+  const r = raw as RawSettings;
+  const dataDir = path.resolve(cwd, r.DATA_DIR as string);
+  return {
+    ...r,
+    HOST: r.HOST as string,
+    DATA_DIR: dataDir,
+    PGLITE_DIR: r.PGLITE_DIR?.startsWith('memory://') ? r.PGLITE_DIR : path.resolve(cwd, r.PGLITE_DIR ?? path.join(dataDir, 'db')),
+    MEDIA_DIR: path.resolve(cwd, r.MEDIA_DIR ?? path.join(dataDir, 'media')),
+    MODELS_DIR: path.resolve(cwd, r.MODELS_DIR ?? path.join(dataDir, 'models')),
+    inferenceThreads: r.INFERENCE_THREADS === 0 ? Math.max(1, os.availableParallelism()) : r.INFERENCE_THREADS,
+  };
+}
+
+/** The names of every setting, for .env.example checks and docs. */
+export const SETTING_NAMES = Object.keys(SPECS) as (keyof Specs)[];

@@ -1,0 +1,97 @@
+import type { Task } from './tasks.ts';
+
+export type MediaKind = 'image' | 'video';
+
+/**
+ * A symbolic reference to media, as a planner writes it; the conversation resolves it to a media id.
+ * - `current`: what "it"/"that" means: the media the conversation is working on now
+ * - `upload`: the media attached to this very turn (the first one)
+ * - `original`: the upload that the current media descends from
+ * - `previous`: the media before the current one in its lineage ("the previous one")
+ * - `image:N` / `video:N`: the N-th image/video of the conversation (1-based), `image:last`, `video:last`
+ * - `media:N`: the N-th media of any kind
+ * - `step:K`: the output of invocation K (0-based) of the same plan, for chains
+ */
+export type TargetRef = string;
+
+export interface Region {
+  /** [x1, y1, x2, y2] in pixels of the target media */
+  box?: [number, number, number, number];
+  points?: [number, number][];
+  /** media id of a mask image the user supplied */
+  maskMediaId?: string;
+}
+
+/**
+ * Vitron's hybrid message: a discrete instruction (task, targets, args) plus optional continuous
+ * embeddings that a specialist consumes directly (e.g. a phrase's text embedding).
+ */
+export interface Invocation {
+  task: Task;
+  targets: TargetRef[];
+  args: Record<string, unknown>;
+  region?: Region;
+  embeddings?: Record<string, number[]>;
+}
+
+export interface Plan {
+  invocations: Invocation[];
+  /** Set when there is nothing to run: a question back, a refusal with suggestions, or help text. */
+  reply?: string;
+}
+
+/** What a planner may know about the conversation when it reads a turn. */
+export interface PlanContext {
+  /** Kinds of media attached to this turn, in order. */
+  attachments: MediaKind[];
+  /** Does the conversation already hold an image / a video (before this turn)? */
+  hasImage: boolean;
+  hasVideo: boolean;
+  /** The kind of the current media ("it"), if any. */
+  currentKind?: MediaKind;
+  /** The invocations of the last turn that ran, for "do the same to the video" / "again". */
+  lastInvocations?: Invocation[];
+}
+
+export interface Planner {
+  readonly name: string;
+  plan(text: string, context: PlanContext): Promise<Plan>;
+}
+
+/** A media item as everything past the media layer sees it. */
+export interface MediaInfo {
+  id: string;
+  sha256: string;
+  kind: MediaKind;
+  mime: string;
+  bytes: number;
+  width: number;
+  height: number;
+  durationSec?: number;
+  frameCount?: number;
+  fps?: number;
+  hasAudio?: boolean;
+}
+
+export interface Box {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  label?: string;
+  score?: number;
+  text?: string;
+}
+
+/** Role of a media item that a job produced, so that adapters know how to show it. */
+export type OutputRole = 'result' | 'mask' | 'overlay' | 'comparison' | 'frame';
+
+export interface JobProgress {
+  /** 0..1 over the whole job */
+  fraction: number;
+  step: number;
+  steps: number;
+  note: string;
+}
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';

@@ -1,0 +1,217 @@
+/**
+ * Every error that the bot can explain to a user or act on. Callers branch on `instanceof` or `code`,
+ * never on message text. `retryable` is the queue's only input for retry decisions: bad input is never
+ * retried; transient faults (a busy model, a restarting store) are.
+ */
+export type ErrorCode =
+  | 'SETTINGS_INVALID'
+  | 'MEDIA_EMPTY'
+  | 'MEDIA_TOO_LARGE'
+  | 'MEDIA_UNSUPPORTED'
+  | 'MEDIA_CORRUPT'
+  | 'MEDIA_LIMIT'
+  | 'MEDIA_NOT_FOUND'
+  | 'PROMPT_EMPTY'
+  | 'PROMPT_NOT_UNDERSTOOD'
+  | 'REFERENCE_UNRESOLVED'
+  | 'NOTHING_TO_UNDO'
+  | 'NOTHING_TO_REDO'
+  | 'TASK_UNSUPPORTED_MEDIA'
+  | 'INVALID_ARGUMENT'
+  | 'MODEL_NOT_INSTALLED'
+  | 'TOOL_MISSING'
+  | 'LIMIT_REACHED'
+  | 'JOB_CANCELLED'
+  | 'JOB_TIMEOUT'
+  | 'JOB_INTERRUPTED'
+  | 'WORKER_CRASHED'
+  | 'STORE_UNAVAILABLE'
+  | 'NOT_FOUND'
+  | 'INTERNAL';
+
+export interface ErrorDetails {
+  [key: string]: unknown;
+}
+
+export class VitronError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; details?: ErrorDetails; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details ?? {};
+  }
+
+  toJSON(): { code: ErrorCode; message: string; retryable: boolean; details: ErrorDetails } {
+    return { code: this.code, message: this.message, retryable: this.retryable, details: this.details };
+  }
+}
+
+/** A setting is wrong: the message is one line naming the setting, what was expected and what arrived. */
+export class SettingsError extends VitronError {
+  constructor(readonly setting: string, expected: string, received: string) {
+    super('SETTINGS_INVALID', `Setting ${setting}: expected ${expected}, received ${received}`, { details: { setting } });
+  }
+}
+
+/** Bad input from a user: never retried, always explained. */
+export class BadInputError extends VitronError {
+  constructor(code: ErrorCode, message: string, details?: ErrorDetails) {
+    super(code, message, { retryable: false, details });
+  }
+}
+
+export class MediaError extends BadInputError {}
+
+export class MediaTooLargeError extends MediaError {
+  constructor(what: string, limit: string, actual: string) {
+    super('MEDIA_TOO_LARGE', `${what} is too large: ${actual}, the limit is ${limit}.`, { limit, actual });
+  }
+}
+
+export class MediaLimitError extends MediaError {
+  constructor(what: string, limit: string, actual: string) {
+    super('MEDIA_LIMIT', `${what} is over the limit: ${actual}, the limit is ${limit}.`, { limit, actual });
+  }
+}
+
+export class UnsupportedMediaError extends MediaError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('MEDIA_UNSUPPORTED', message, details);
+  }
+}
+
+export class CorruptMediaError extends MediaError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('MEDIA_CORRUPT', message, details);
+  }
+}
+
+export class EmptyMediaError extends MediaError {
+  constructor(name = 'The file') {
+    super('MEDIA_EMPTY', `${name} is empty (0 bytes).`);
+  }
+}
+
+/** "the second image" when there is one image: the user gets the question, never a guess. */
+export class UnresolvedReferenceError extends BadInputError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('REFERENCE_UNRESOLVED', message, details);
+  }
+}
+
+export class NothingToUndoError extends BadInputError {
+  constructor(message = 'There is nothing to undo yet: no edit has been made in this conversation.') {
+    super('NOTHING_TO_UNDO', message);
+  }
+}
+
+export class NothingToRedoError extends BadInputError {
+  constructor(message = 'There is nothing to redo: no edit has been undone since the last change.') {
+    super('NOTHING_TO_REDO', message);
+  }
+}
+
+export class InvalidArgumentError extends BadInputError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('INVALID_ARGUMENT', message, details);
+  }
+}
+
+export class UnsupportedMediaForTaskError extends BadInputError {
+  constructor(task: string, kind: string, accepted: readonly string[]) {
+    super('TASK_UNSUPPORTED_MEDIA', `${task} works on ${accepted.join(' or ')}, not on a ${kind}.`, { task, kind, accepted });
+  }
+}
+
+/** The task exists but its weights are not on this machine; the message says exactly what to pull. */
+export class ModelNotInstalledError extends BadInputError {
+  constructor(readonly task: string, readonly modelName: string, howToGet: string) {
+    super('MODEL_NOT_INSTALLED', `${task} needs the model "${modelName}", which is not installed. ${howToGet}`, { task, model: modelName });
+  }
+}
+
+export class ToolMissingError extends VitronError {
+  constructor(tool: string, hint: string) {
+    super('TOOL_MISSING', `${tool} is not available on this machine. ${hint}`, { details: { tool } });
+  }
+}
+
+export class LimitReachedError extends BadInputError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('LIMIT_REACHED', message, details);
+  }
+}
+
+export class NotFoundError extends BadInputError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} was not found.`);
+  }
+}
+
+export class JobCancelledError extends VitronError {
+  constructor() {
+    super('JOB_CANCELLED', 'The job was cancelled.');
+  }
+}
+
+export class JobTimeoutError extends VitronError {
+  constructor(seconds: number) {
+    super('JOB_TIMEOUT', `The job took longer than ${seconds} s and was stopped.`, { details: { seconds } });
+  }
+}
+
+export class JobInterruptedError extends VitronError {
+  constructor() {
+    super('JOB_INTERRUPTED', 'The job was interrupted because the bot stopped while it ran.', { retryable: true });
+  }
+}
+
+/** The inference thread died (native crash, out of memory): transient from the job's point of view. */
+export class WorkerCrashedError extends VitronError {
+  constructor(message: string) {
+    super('WORKER_CRASHED', `The worker stopped unexpectedly: ${message}`, { retryable: true });
+  }
+}
+
+export class StoreUnavailableError extends VitronError {
+  constructor(cause: unknown) {
+    super('STORE_UNAVAILABLE', 'The database is not reachable right now; try again in a moment.', { retryable: true, cause });
+  }
+}
+
+export class InternalError extends VitronError {
+  constructor(message: string, cause?: unknown) {
+    super('INTERNAL', message, { retryable: false, cause });
+  }
+}
+
+/** Wraps anything thrown at an edge into a VitronError, keeping the original as `cause`. */
+export function asVitronError(error: unknown): VitronError {
+  if (error instanceof VitronError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(`Something went wrong: ${message}`, error);
+}
+
+/** Errors cross the worker-thread boundary as plain objects; this brings back the right class's behaviour. */
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  details: ErrorDetails;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  return asVitronError(error).toJSON();
+}
+
+export function deserializeError(data: SerializedError): VitronError {
+  if (data.code === 'JOB_CANCELLED') return new JobCancelledError();
+  if (data.retryable) return new VitronError(data.code, data.message, { retryable: true, details: data.details });
+  if (data.code === 'INTERNAL') return new InternalError(data.message);
+  return new BadInputError(data.code, data.message, data.details);
+}
