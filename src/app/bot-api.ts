@@ -1,0 +1,122 @@
+/**
+ * What adapters (web playground, Discord, Slack) see of the core: platform-free turns in, views and
+ * events out. Nothing here knows about HTTP, discord.js or Bolt.
+ */
+import type { Box, JobProgress, JobState, MediaKind, OutputRole } from '../core/types.ts';
+import type { ErrorCode } from '../errors.ts';
+
+export interface UserRef {
+  platform: string;
+  externalId: string;
+  name?: string;
+}
+
+export interface IncomingFile {
+  /** The name the user's client gave it; shown back, never used as a path or to decide the type. */
+  name?: string;
+  bytes: Uint8Array;
+}
+
+export interface TurnRequest {
+  conversationId: string;
+  user: UserRef;
+  text: string;
+  files: IncomingFile[];
+}
+
+export interface MediaView {
+  id: string;
+  kind: MediaKind;
+  mime: string;
+  width: number;
+  height: number;
+  bytes: number;
+  durationSec?: number;
+  role: OutputRole | 'upload';
+  label?: string;
+  /** 1-based number among the conversation's images or videos ("image #2"), for user-facing media. */
+  ordinal?: number;
+  parentId?: string;
+  /** Relative URL of the bytes in the playground API; adapters may map it to their own. */
+  url: string;
+}
+
+export interface JobView {
+  id: string;
+  state: JobState;
+  tasks: string[];
+  progress?: JobProgress;
+  error?: { code: ErrorCode; message: string };
+  queuePosition?: number;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+export interface TurnView {
+  id: string;
+  role: 'user' | 'bot';
+  text: string;
+  media: MediaView[];
+  job?: JobView;
+  boxes?: Box[];
+  /** Obvious next steps the adapter may show as buttons: "undo", "redo", "download", "use", … */
+  actions?: string[];
+  createdAt: string;
+}
+
+export interface ConversationView {
+  id: string;
+  title: string;
+  platform: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface HistoryView {
+  conversation: ConversationView;
+  turns: TurnView[];
+  currentMediaId?: string;
+  canUndo: boolean;
+  canRedo: boolean;
+}
+
+export interface TurnResult {
+  /** The user's turn as recorded (with uploaded media). */
+  userTurn: TurnView;
+  /** The bot's immediate answer (a question, an error, help, an undo result…), if any. */
+  botTurn?: TurnView;
+  /** The job started for this turn, if any; its outcome arrives as events. */
+  job?: JobView;
+}
+
+export type BotEvent =
+  | { type: 'turn'; conversationId: string; turn: TurnView }
+  | { type: 'job.queued'; conversationId: string; job: JobView }
+  | { type: 'job.progress'; conversationId: string; job: JobView }
+  | { type: 'job.finished'; conversationId: string; job: JobView; turn: TurnView };
+
+export type Unsubscribe = () => void;
+
+export interface BotApi {
+  startConversation(input: { user: UserRef; platform?: string; externalId?: string; title?: string }): Promise<ConversationView>;
+  listConversations(user: UserRef): Promise<ConversationView[]>;
+  history(conversationId: string): Promise<HistoryView>;
+  /** Never throws for bad input: problems come back as a bot turn that explains them. */
+  handleTurn(request: TurnRequest): Promise<TurnResult>;
+  /** Button actions on an exact media item: undo/redo/revert, or "use" to continue from an older result. */
+  act(input: { conversationId: string; user: UserRef; action: 'undo' | 'redo' | 'revert' | 'use'; mediaId?: string }): Promise<TurnResult>;
+  cancelJob(jobId: string, user: UserRef): Promise<JobView>;
+  job(jobId: string): Promise<JobView>;
+  media(mediaId: string): Promise<{ view: MediaView; path: string }>;
+  subscribe(conversationId: string, listener: (event: BotEvent) => void): Unsubscribe;
+  helpText(): string;
+  health(): Promise<HealthReport>;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  store: { ok: boolean; kind: string; error?: string };
+  queue: { ok: boolean; kind: string; running: number; queued: number };
+  ffmpeg: { ok: boolean; version?: string; error?: string };
+  models: { name: string; installed: boolean; loaded: boolean; tasks: string[] }[];
+}

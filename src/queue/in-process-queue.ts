@@ -1,0 +1,259 @@
+import {
+  JobCancelledError,
+  JobInterruptedError,
+  JobTimeoutError,
+  LimitReachedError,
+  asVitronError,
+} from '../errors.ts';
+import type { JobProcessor, JobQueue, JobSpec, QueueEvent, QueueStats } from './job-queue.ts';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface InProcessQueueOptions {
+  /** Jobs running at once over all users (the inference pool's size). */
+  concurrency: number;
+  maxRunningPerUser: number;
+  /** Waiting + running jobs one user may have. */
+  maxActivePerUser: number;
+  maxAttempts: number;
+  /** First retry delay; doubles with each attempt. */
+  backoffMs: number;
+  timeoutMs: number;
+  /** Injected so that tests drive retries and timeouts without sleeping. */
+  timers?: Timers;
+}
+
+interface Entry<P> {
+  spec: JobSpec<P>;
+  seq: number;
+  attempt: number;
+  controller?: AbortController;
+  timeout?: unknown;
+  retryTimer?: unknown;
+  cancelled: boolean;
+}
+
+/**
+ * The default queue: jobs run in this process (their inference in worker threads, see worker/). It has
+ * what the BullMQ queue has: progress events, cancellation, timeouts, retries with backoff for transient
+ * faults only, and per-user limits. Scheduling is fair: the next job comes from the user with the fewest
+ * running jobs, oldest first, so one user's twenty jobs never starve the next user's one.
+ */
+export class InProcessQueue<P, R> implements JobQueue<P, R> {
+  readonly kind = 'in-process' as const;
+  private readonly waiting: Entry<P>[] = [];
+  private readonly running = new Map<string, Entry<P>>();
+  private readonly delayed = new Map<string, Entry<P>>();
+  private readonly listeners = new Set<(event: QueueEvent<R>) => void>();
+  private readonly timers: Timers;
+  private seq = 0;
+  /** When each user last got a slot (a counter, not a clock): ties go to the least recently served. */
+  private readonly lastServed = new Map<string, number>();
+  private served = 0;
+  private closed = false;
+  private readonly settled = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly processor: JobProcessor<P, R>,
+    private readonly options: InProcessQueueOptions,
+  ) {
+    this.timers = options.timers ?? realTimers;
+  }
+
+  async enqueue(spec: JobSpec<P>): Promise<{ position: number }> {
+    if (this.closed) throw new JobInterruptedError();
+    const active = this.activeJobsOf(spec.userId);
+    if (active.length >= this.options.maxActivePerUser) {
+      throw new LimitReachedError(
+        `You already have ${active.length} jobs waiting or running (the limit is ${this.options.maxActivePerUser}). Wait for one to finish, or cancel one.`,
+        { active: active.length, limit: this.options.maxActivePerUser },
+      );
+    }
+    const entry: Entry<P> = { spec, seq: this.seq++, attempt: spec.attemptsMade ?? 0, cancelled: false };
+    this.waiting.push(entry);
+    const position = this.position(spec.id) ?? 0;
+    this.emit({ type: 'queued', jobId: spec.id, position });
+    this.pump();
+    return { position: this.position(spec.id) ?? 0 };
+  }
+
+  async cancel(jobId: string): Promise<boolean> {
+    const index = this.waiting.findIndex((e) => e.spec.id === jobId);
+    if (index >= 0) {
+      this.waiting.splice(index, 1);
+      this.emit({ type: 'cancelled', jobId });
+      return true;
+    }
+    const delayed = this.delayed.get(jobId);
+    if (delayed) {
+      this.timers.clearTimeout(delayed.retryTimer);
+      this.delayed.delete(jobId);
+      this.emit({ type: 'cancelled', jobId });
+      return true;
+    }
+    const running = this.running.get(jobId);
+    if (running && !running.cancelled) {
+      running.cancelled = true;
+      running.controller?.abort(new JobCancelledError());
+      return true;
+    }
+    return false;
+  }
+
+  position(jobId: string): number | undefined {
+    if (this.running.has(jobId)) return 0;
+    const order = this.schedulingOrder();
+    const index = order.findIndex((e) => e.spec.id === jobId);
+    if (index >= 0) return index + 1;
+    if (this.delayed.has(jobId)) return order.length + 1;
+    return undefined;
+  }
+
+  activeJobsOf(userId: string): string[] {
+    return [...this.waiting, ...this.running.values(), ...this.delayed.values()]
+      .filter((e) => e.spec.userId === userId)
+      .map((e) => e.spec.id);
+  }
+
+  subscribe(listener: (event: QueueEvent<R>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stats(): QueueStats {
+    return { queued: this.waiting.length + this.delayed.size, running: this.running.size };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const entry of this.delayed.values()) this.timers.clearTimeout(entry.retryTimer);
+    this.delayed.clear();
+    this.waiting.length = 0;
+    for (const entry of this.running.values()) entry.controller?.abort(new JobInterruptedError());
+    await Promise.allSettled([...this.settled.values()]);
+  }
+
+  private runningOf(userId: string): number {
+    let count = 0;
+    for (const entry of this.running.values()) if (entry.spec.userId === userId) count++;
+    return count;
+  }
+
+  /**
+   * Waiting jobs in the order they would start if every slot were free now: the user with the fewest
+   * running jobs first, then the user served least recently, then the oldest job.
+   */
+  private schedulingOrder(): Entry<P>[] {
+    const running = new Map<string, number>();
+    for (const entry of this.running.values()) running.set(entry.spec.userId, (running.get(entry.spec.userId) ?? 0) + 1);
+    const served = new Map(this.lastServed);
+    let clock = this.served;
+    const rest = [...this.waiting].sort((a, b) => a.seq - b.seq);
+    const order: Entry<P>[] = [];
+    const rank = (e: Entry<P>): [number, number, number] => [running.get(e.spec.userId) ?? 0, served.get(e.spec.userId) ?? -1, e.seq];
+    while (rest.length > 0) {
+      let best = 0;
+      for (let i = 1; i < rest.length; i++) {
+        const a = rank(rest[i]!);
+        const b = rank(rest[best]!);
+        if (a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])))) best = i;
+      }
+      const [next] = rest.splice(best, 1);
+      order.push(next!);
+      running.set(next!.spec.userId, (running.get(next!.spec.userId) ?? 0) + 1);
+      served.set(next!.spec.userId, clock++);
+    }
+    return order;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.options.concurrency) {
+      const next = this.schedulingOrder().find((e) => this.runningOf(e.spec.userId) < this.options.maxRunningPerUser);
+      if (!next) return;
+      this.waiting.splice(this.waiting.indexOf(next), 1);
+      this.start(next);
+    }
+  }
+
+  private start(entry: Entry<P>): void {
+    entry.attempt += 1;
+    this.lastServed.set(entry.spec.userId, this.served++);
+    entry.controller = new AbortController();
+    entry.cancelled = false;
+    this.running.set(entry.spec.id, entry);
+    const { signal } = entry.controller;
+    const seconds = Math.round(this.options.timeoutMs / 1000);
+    entry.timeout = this.timers.setTimeout(() => entry.controller?.abort(new JobTimeoutError(seconds)), this.options.timeoutMs);
+    this.emit({ type: 'started', jobId: entry.spec.id, attempt: entry.attempt });
+
+    const run = (async () => {
+      try {
+        const result = await this.processor({
+          id: entry.spec.id,
+          userId: entry.spec.userId,
+          conversationId: entry.spec.conversationId,
+          payload: entry.spec.payload,
+          attempt: entry.attempt,
+          signal,
+          progress: (progress) => {
+            if (!signal.aborted) this.emit({ type: 'progress', jobId: entry.spec.id, progress });
+          },
+        });
+        this.finish(entry);
+        if (signal.aborted) this.onError(entry, signal.reason);
+        else this.emit({ type: 'completed', jobId: entry.spec.id, result, attempt: entry.attempt });
+      } catch (error) {
+        this.finish(entry);
+        this.onError(entry, signal.aborted ? signal.reason : error);
+      } finally {
+        this.settled.delete(entry.spec.id);
+        this.pump();
+      }
+    })();
+    this.settled.set(entry.spec.id, run);
+  }
+
+  private finish(entry: Entry<P>): void {
+    this.timers.clearTimeout(entry.timeout);
+    this.running.delete(entry.spec.id);
+  }
+
+  private onError(entry: Entry<P>, thrown: unknown): void {
+    const error = asVitronError(thrown);
+    if (error instanceof JobCancelledError) {
+      this.emit({ type: 'cancelled', jobId: entry.spec.id });
+      return;
+    }
+    const canRetry = error.retryable && !(error instanceof JobInterruptedError) && entry.attempt < this.options.maxAttempts && !this.closed;
+    if (!canRetry) {
+      this.emit({ type: 'failed', jobId: entry.spec.id, error, attempt: entry.attempt });
+      return;
+    }
+    const delayMs = this.options.backoffMs * 2 ** (entry.attempt - 1);
+    this.delayed.set(entry.spec.id, entry);
+    this.emit({ type: 'retrying', jobId: entry.spec.id, attempt: entry.attempt, error, delayMs });
+    entry.retryTimer = this.timers.setTimeout(() => {
+      if (!this.delayed.delete(entry.spec.id) || this.closed) return;
+      this.waiting.push(entry);
+      this.pump();
+    }, delayMs);
+  }
+
+  private emit(event: QueueEvent<R>): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A failing listener must not break the queue or the other listeners.
+      }
+    }
+  }
+}

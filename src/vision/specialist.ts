@@ -1,0 +1,58 @@
+import type { Settings } from '../config/settings.ts';
+import type { Box, MediaInfo, MediaKind, OutputRole, Region } from '../core/types.ts';
+import type { Task } from '../core/tasks.ts';
+import type { FfmpegTools } from '../media/ffmpeg.ts';
+import type { MediaLimits } from '../media/limits.ts';
+import type { ModelRegistry } from './model-registry.ts';
+
+/** One target media as a specialist receives it: its facts, its bytes, and a local file path for ffmpeg. */
+export interface LoadedMedia {
+  info: MediaInfo;
+  bytes: Buffer;
+  path: string;
+}
+
+export interface SpecialistInput {
+  task: Task;
+  /** The resolved targets, in the planner's order; most tasks use media[0]. */
+  media: LoadedMedia[];
+  args: Record<string, unknown>;
+  region?: Region;
+  embeddings?: Record<string, number[]>;
+}
+
+export interface SpecialistContext {
+  settings: Settings;
+  models: ModelRegistry;
+  ffmpeg: FfmpegTools;
+  limits: MediaLimits;
+  /** fraction 0..1 of this specialist's own work; the worker maps it onto the job. */
+  progress(fraction: number, note: string): void;
+  signal: AbortSignal;
+  /** A private scratch directory, removed after the job. */
+  tmpDir: string;
+}
+
+export interface ProducedMedia {
+  bytes: Buffer;
+  kind: MediaKind;
+  mime: string;
+  role: OutputRole;
+  /** Short human label ("cut-out", "mask", "before / after"). */
+  label: string;
+}
+
+export interface SpecialistResult {
+  /** The first item with role 'result' becomes the conversation's current media. */
+  media: ProducedMedia[];
+  text?: string;
+  boxes?: Box[];
+}
+
+export interface Specialist {
+  readonly tasks: readonly Task[];
+  readonly accepts: readonly MediaKind[];
+  /** Catalog names of the models it needs (empty for sharp/ffmpeg-only specialists). */
+  readonly models: readonly string[];
+  run(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult>;
+}

@@ -1,0 +1,182 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Settings } from '../config/settings.ts';
+import type { JobProgress } from '../core/types.ts';
+import { JobCancelledError, WorkerCrashedError, deserializeError, serializeError, asVitronError } from '../errors.ts';
+import type { JobOutcome, JobPayload } from './job-payload.ts';
+import type { FromThread, ToThread } from './thread-messages.ts';
+
+const BOOT = new URL('./thread-boot.mjs', import.meta.url);
+const ENTRY = new URL('./inference-thread.ts', import.meta.url).href;
+
+interface Pending {
+  jobId: string;
+  resolve(outcome: JobOutcome): void;
+  reject(error: unknown): void;
+  onProgress(progress: JobProgress): void;
+  killTimer?: NodeJS.Timeout;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  pending?: Pending;
+}
+
+export interface InferencePoolOptions {
+  settings: Settings;
+  logger?: Logger;
+  /** How long a cancelled or timed-out job may take to notice before its thread is terminated. */
+  killGraceMs?: number;
+  /** Module URL of the thread's entry point; tests swap in their own. */
+  entry?: string;
+}
+
+/**
+ * A fixed set of inference threads, one job each at a time. A thread that dies takes only its job with
+ * it (reported as a retryable WorkerCrashedError) and is replaced; a job that ignores its abort (native
+ * inference cannot be interrupted) is stopped by terminating its thread after a grace period.
+ */
+export class InferencePool {
+  private readonly slots: Slot[] = [];
+  private readonly waiters: ((slot: Slot) => void)[] = [];
+  private closed = false;
+  private loaded = new Set<string>();
+
+  constructor(private readonly options: InferencePoolOptions) {
+    for (let i = 0; i < options.settings.WORKER_THREADS; i++) this.slots.push(this.spawn());
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  loadedModels(): string[] {
+    return [...this.loaded];
+  }
+
+  async run(payload: JobPayload, controls: { signal: AbortSignal; onProgress(progress: JobProgress): void }): Promise<JobOutcome> {
+    if (controls.signal.aborted) throw controls.signal.reason;
+    const slot = await this.acquire();
+    await slot.ready;
+    if (controls.signal.aborted) {
+      this.release(slot);
+      throw controls.signal.reason;
+    }
+    return new Promise<JobOutcome>((resolve, reject) => {
+      const pending: Pending = { jobId: payload.jobId, resolve, reject, onProgress: controls.onProgress };
+      slot.pending = pending;
+      const onAbort = () => {
+        const reason = asVitronError(controls.signal.reason ?? new JobCancelledError());
+        this.post(slot, { type: 'cancel', reason: serializeError(reason) });
+        pending.killTimer = setTimeout(() => {
+          this.options.logger?.warn({ jobId: payload.jobId }, 'job did not stop after abort; terminating its inference thread');
+          this.replace(slot, reason);
+        }, this.options.killGraceMs ?? 3000);
+      };
+      controls.signal.addEventListener('abort', onAbort, { once: true });
+      const cleanup = () => controls.signal.removeEventListener('abort', onAbort);
+      pending.resolve = (outcome) => {
+        cleanup();
+        resolve(outcome);
+      };
+      pending.reject = (error) => {
+        cleanup();
+        reject(error);
+      };
+      this.post(slot, { type: 'run', payload });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled(this.slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private post(slot: Slot, message: ToThread): void {
+    slot.worker.postMessage(message);
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(BOOT, { workerData: { entry: this.options.entry ?? ENTRY, settings: this.options.settings } });
+    let markReady: () => void = () => {};
+    const slot: Slot = { worker, ready: new Promise<void>((r) => (markReady = r)) };
+    worker.on('message', (message: FromThread) => {
+      switch (message.type) {
+        case 'ready':
+          markReady();
+          return;
+        case 'models':
+          for (const name of message.loaded) this.loaded.add(name);
+          return;
+        case 'progress':
+          slot.pending?.onProgress(message.progress);
+          return;
+        case 'done':
+          this.settle(slot, (p) => p.resolve(message.outcome));
+          return;
+        case 'error':
+          this.settle(slot, (p) => p.reject(deserializeError(message.error)));
+          return;
+      }
+    });
+    worker.on('error', (error) => {
+      this.options.logger?.error({ err: error }, 'inference thread failed');
+      this.replace(slot, new WorkerCrashedError(error.message));
+    });
+    worker.on('exit', (code) => {
+      if (!this.closed && this.slots.includes(slot)) this.replace(slot, new WorkerCrashedError(`inference thread exited with code ${code}`));
+    });
+    return slot;
+  }
+
+  private settle(slot: Slot, action: (pending: Pending) => void): void {
+    const pending = slot.pending;
+    if (!pending) return;
+    clearTimeout(pending.killTimer);
+    slot.pending = undefined;
+    action(pending);
+    this.release(slot);
+  }
+
+  /** Terminates a thread (dead, or stuck past its abort) and puts a fresh one in its place. */
+  private replace(slot: Slot, reason: unknown): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    const pending = slot.pending;
+    slot.pending = undefined;
+    if (pending) clearTimeout(pending.killTimer);
+    this.slots.splice(index, 1);
+    void slot.worker.terminate();
+    if (this.closed) {
+      pending?.reject(reason);
+      return;
+    }
+    const fresh = this.spawn();
+    this.slots.push(fresh);
+    pending?.reject(reason);
+    this.release(fresh);
+  }
+
+  private busy = new Set<Slot>();
+
+  private acquire(): Promise<Slot> {
+    const free = this.slots.find((s) => !this.busy.has(s));
+    if (free) {
+      this.busy.add(free);
+      return Promise.resolve(free);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(slot: Slot): void {
+    for (const s of [...this.busy]) if (!this.slots.includes(s)) this.busy.delete(s);
+    this.busy.delete(slot);
+    if (!this.slots.includes(slot)) return;
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      this.busy.add(slot);
+      waiter(slot);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Settings } from '../config/settings.ts';
+import type { JobProgress, MediaInfo } from '../core/types.ts';
+import { InvalidArgumentError, JobCancelledError, UnsupportedMediaForTaskError } from '../errors.ts';
+import type { BlobStore } from '../media/blob-store.ts';
+import { probe, type FfmpegTools } from '../media/ffmpeg.ts';
+import type { MediaLimits } from '../media/limits.ts';
+import type { ModelRegistry } from '../vision/model-registry.ts';
+import type { LoadedMedia, ProducedMedia, Specialist } from '../vision/specialist.ts';
+import type { Task } from '../core/tasks.ts';
+import type { JobOutcome, JobPayload, ProducedMediaRecord, StepOutcome, StepTarget } from './job-payload.ts';
+
+export interface JobRunnerDeps {
+  settings: Settings;
+  blobs: BlobStore;
+  models: ModelRegistry;
+  ffmpeg: FfmpegTools;
+  limits: MediaLimits;
+  specialistFor(task: Task): Specialist;
+  /** Parent of the per-job scratch directories. */
+  tmpRoot: string;
+}
+
+export interface RunControls {
+  signal: AbortSignal;
+  progress(progress: JobProgress): void;
+}
+
+/**
+ * Runs the steps of one job in order, on whatever thread calls it (the inference thread in production,
+ * the test's own thread in tests). Outputs go to the blob store; the caller records them as media.
+ */
+export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls: RunControls): Promise<JobOutcome> {
+  const outcomes: StepOutcome[] = [];
+  const steps = payload.steps.length;
+  for (const [index, step] of payload.steps.entries()) {
+    throwIfAborted(controls.signal);
+    const report = (fraction: number, note: string) =>
+      controls.progress({ fraction: Math.min(1, (index + Math.max(0, Math.min(1, fraction))) / steps), step: index + 1, steps, note });
+    report(0, `starting ${step.task}`);
+
+    const specialist = deps.specialistFor(step.task);
+    const media = await Promise.all(step.targets.map((target) => loadTarget(target, outcomes, deps)));
+    for (const item of media) {
+      if (!specialist.accepts.includes(item.info.kind)) throw new UnsupportedMediaForTaskError(step.task, item.info.kind, specialist.accepts);
+    }
+
+    const tmpDir = await fs.mkdtemp(path.join(deps.tmpRoot, `job-${payload.jobId.slice(0, 8)}-`));
+    try {
+      const result = await specialist.run(
+        { task: step.task, media, args: step.args, region: step.region, embeddings: step.embeddings },
+        {
+          settings: deps.settings,
+          models: deps.models,
+          ffmpeg: deps.ffmpeg,
+          limits: deps.limits,
+          progress: report,
+          signal: controls.signal,
+          tmpDir,
+        },
+      );
+      throwIfAborted(controls.signal);
+      const records: ProducedMediaRecord[] = [];
+      for (const produced of result.media) records.push(await storeOutput(produced, deps));
+      outcomes.push({ task: step.task, media: records, text: result.text, boxes: result.boxes });
+    } finally {
+      await fs.rm(tmpDir, { recursive: true, force: true });
+    }
+    report(1, `${step.task} done`);
+  }
+  return { steps: outcomes };
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason ?? new JobCancelledError();
+}
+
+async function loadTarget(target: StepTarget, earlier: StepOutcome[], deps: JobRunnerDeps): Promise<LoadedMedia> {
+  const info = 'media' in target ? target.media : resultOfStep(target.step, earlier);
+  const [bytes, file] = await Promise.all([deps.blobs.get(info.sha256), deps.blobs.localPath(info.sha256)]);
+  return { info, bytes, path: file };
+}
+
+function resultOfStep(step: number, earlier: StepOutcome[]): MediaInfo {
+  const outcome = earlier[step];
+  const result = outcome?.media.find((m) => m.role === 'result');
+  if (!outcome || !result) {
+    throw new InvalidArgumentError(`Step ${step + 1} produced no image or video to continue with, so the next step has nothing to work on.`);
+  }
+  return { id: `step:${step}`, ...result };
+}
+
+async function storeOutput(produced: ProducedMedia, deps: JobRunnerDeps): Promise<ProducedMediaRecord> {
+  const { sha256, bytes } = await deps.blobs.put(produced.bytes);
+  const base = { sha256, bytes, kind: produced.kind, mime: produced.mime, role: produced.role, label: produced.label };
+  if (produced.kind === 'image') {
+    const meta = await sharp(produced.bytes).metadata();
+    return { ...base, width: meta.width ?? 0, height: (meta.pageHeight ?? meta.height) ?? 0 };
+  }
+  const facts = await probe(deps.ffmpeg, await deps.blobs.localPath(sha256));
+  return {
+    ...base,
+    width: facts.width,
+    height: facts.height,
+    durationSec: facts.durationSec,
+    fps: facts.fps,
+    frameCount: facts.frameCount,
+    hasAudio: facts.hasAudio,
+  };
+}
