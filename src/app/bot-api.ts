@@ -61,6 +61,11 @@ export interface TurnView {
   boxes?: Box[];
   /** Obvious next steps the adapter may show as buttons: "undo", "redo", "download", "use", … */
   actions?: string[];
+  /**
+   * How a bot turn reads: `error` (something failed or was refused), `question` (the bot needs an answer),
+   * else a normal reply. Optional: adapters fall back to the job state and a trailing "?".
+   */
+  tone?: 'normal' | 'question' | 'error';
   createdAt: string;
 }
 

@@ -1,0 +1,569 @@
+import os from 'node:os';
+import type { Logger } from 'pino';
+import type { Settings } from '../config/settings.ts';
+import { isSessionTask, type Task } from '../core/tasks.ts';
+import type { Invocation, JobProgress, MediaKind, Planner } from '../core/types.ts';
+import { BadInputError, JobInterruptedError, NotFoundError, VitronError, asVitronError } from '../errors.ts';
+import type { BlobStore } from '../media/blob-store.ts';
+import type { FfmpegTools } from '../media/ffmpeg.ts';
+import { inspectMedia } from '../media/inspect.ts';
+import type { MediaLimits } from '../media/limits.ts';
+import type { ConversationService } from '../conversation/conversation-service.ts';
+import { mediaName } from '../conversation/naming.ts';
+import type { Database } from '../store/database.ts';
+import type { Repositories } from '../store/repositories.ts';
+import type { JobRecord, ResolvedStep, StoredMedia, Turn, User } from '../store/types.ts';
+import type { JobQueue, QueueEvent } from '../queue/job-queue.ts';
+import type { JobOutcome, JobPayload, JobStep, StepTarget } from '../worker/job-payload.ts';
+import type {
+  BotApi,
+  BotEvent,
+  ConversationView,
+  HealthReport,
+  HistoryView,
+  IncomingFile,
+  JobView,
+  MediaView,
+  TurnRequest,
+  TurnResult,
+  TurnView,
+  Unsubscribe,
+  UserRef,
+} from './bot-api.ts';
+import { EventHub } from './event-hub.ts';
+import { actionsFor, conversationView, jobView, mediaView, turnView } from './views.ts';
+import { describeOutcome } from './outcome-text.ts';
+import type { TaskReadiness } from './task-readiness.ts';
+
+export interface BotDeps {
+  settings: Settings;
+  logger: Logger;
+  db: Database;
+  repos: Repositories;
+  conversations: ConversationService;
+  planner: Planner;
+  blobs: BlobStore;
+  ffmpeg: FfmpegTools;
+  limits: MediaLimits;
+  queue: JobQueue<JobPayload, JobOutcome>;
+  readiness: TaskReadiness;
+  helpText: () => string;
+  loadedModels: () => string[];
+}
+
+/**
+ * The core behind every adapter: a turn comes in, media is checked and stored, the planner reads it,
+ * session tasks (undo, help…) are answered at once, and the rest becomes one job whose result comes
+ * back as a bot turn. Every problem reaches the user as a turn; nothing is thrown into the void.
+ */
+export class Bot implements BotApi {
+  private readonly events = new EventHub();
+  private readonly lastProgressWrite = new Map<string, number>();
+  private readonly unsubscribeQueue: () => void;
+  /** Event handling per job runs in order (a 'completed' never overtakes its 'started'). */
+  private readonly jobChains = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: BotDeps) {
+    this.unsubscribeQueue = deps.queue.subscribe((event) => this.onQueueEvent(event));
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribeQueue();
+    await Promise.allSettled([...this.jobChains.values()]);
+  }
+
+  // ---- conversations ------------------------------------------------------------------------------
+
+  async startConversation(input: { user: UserRef; platform?: string; externalId?: string; title?: string }): Promise<ConversationView> {
+    const user = await this.user(input.user);
+    const conversation = await this.deps.conversations.startConversation({
+      platform: input.platform ?? input.user.platform,
+      externalId: input.externalId,
+      userId: user.id,
+      title: input.title,
+    });
+    return conversationView(conversation);
+  }
+
+  async listConversations(userRef: UserRef): Promise<ConversationView[]> {
+    const user = await this.user(userRef);
+    const list = await this.deps.repos.conversations.listForOwner(user.id);
+    return list.map(conversationView);
+  }
+
+  async history(conversationId: string): Promise<HistoryView> {
+    const { repos } = this.deps;
+    const conversation = await repos.conversations.get(conversationId);
+    const [turns, media, jobs] = await Promise.all([
+      repos.turns.list(conversationId),
+      repos.media.listForConversation(conversationId),
+      repos.jobs.listForConversation(conversationId, 500),
+    ]);
+    const canRedo = conversation.redoStack.length > 0;
+    const views = turns.map((turn) => {
+      const own = media.filter((m) => m.turnId === turn.id);
+      const job = jobs.find((j) => j.turnId === turn.id);
+      const resultJob = own.find((m) => m.jobId)?.jobId;
+      const boxes = resultJob ? boxesOf(jobs.find((j) => j.id === resultJob)) : undefined;
+      return turnView(turn, own, {
+        ...(job ? { job: this.jobViewOf(job) } : {}),
+        ...(boxes ? { boxes } : {}),
+        actions: turn.author === 'bot' ? actionsFor(own, false) : [],
+      });
+    });
+    const current = conversation.currentMediaId ? media.find((m) => m.id === conversation.currentMediaId) : undefined;
+    return {
+      conversation: conversationView(conversation),
+      turns: views,
+      ...(conversation.currentMediaId ? { currentMediaId: conversation.currentMediaId } : {}),
+      canUndo: current !== undefined && current.parentId !== null,
+      canRedo,
+    };
+  }
+
+  subscribe(conversationId: string, listener: (event: BotEvent) => void): Unsubscribe {
+    return this.events.subscribe(conversationId, listener);
+  }
+
+  helpText(): string {
+    return this.deps.helpText();
+  }
+
+  async job(jobId: string): Promise<JobView> {
+    return this.jobViewOf(await this.deps.repos.jobs.get(jobId));
+  }
+
+  async media(mediaId: string): Promise<{ view: MediaView; path: string }> {
+    const media = await this.deps.repos.media.find(mediaId);
+    if (!media) throw new NotFoundError(`Media ${mediaId}`);
+    return { view: mediaView(media), path: await this.deps.blobs.localPath(media.sha256) };
+  }
+
+  async health(): Promise<HealthReport> {
+    const { db, queue, ffmpeg, readiness } = this.deps;
+    let store: HealthReport['store'];
+    try {
+      store = { ok: await db.ping(), kind: db.kind };
+    } catch (error) {
+      store = { ok: false, kind: db.kind, error: asVitronError(error).message };
+    }
+    const loaded = new Set(this.deps.loadedModels());
+    const models = readiness.models().map((m) => ({ ...m, loaded: loaded.has(m.name) }));
+    const stats = queue.stats();
+    const ffmpegOk = ffmpeg.ffmpeg.length > 0;
+    return {
+      ok: store.ok && ffmpegOk,
+      store,
+      queue: { ok: true, kind: queue.kind, ...stats },
+      ffmpeg: { ok: ffmpegOk, ...(ffmpeg.version ? { version: ffmpeg.version } : {}) },
+      models,
+    };
+  }
+
+  // ---- turns ----------------------------------------------------------------------------------------
+
+  async handleTurn(request: TurnRequest): Promise<TurnResult> {
+    const { conversations, repos } = this.deps;
+    const user = await this.user(request.user);
+    await repos.conversations.get(request.conversationId);
+    const text = request.text.trim();
+    const userTurn = await conversations.recordUserTurn(request.conversationId, user.id, text);
+
+    const { uploaded, problems } = await this.ingest(request.conversationId, userTurn, request.files);
+    const userView = turnView(userTurn, uploaded);
+    this.publish({ type: 'turn', conversationId: request.conversationId, turn: userView });
+
+    if (problems.length > 0 && uploaded.length === 0 && text === '') {
+      return { userTurn: userView, botTurn: await this.reply(request.conversationId, problems.join('\n')) };
+    }
+
+    const context = await conversations.planContext(request.conversationId, uploaded.map((m) => m.kind));
+    const plan = await this.deps.planner.plan(text, context);
+    const messages = [...problems];
+    let job: JobView | undefined;
+
+    const session = plan.invocations.filter((i) => isSessionTask(i.task));
+    const work = plan.invocations.filter((i) => !isSessionTask(i.task));
+    for (const invocation of session) messages.push(await this.runSessionTask(request.conversationId, user, invocation.task));
+    if (work.length > 0) {
+      const started = await this.submitJob(request.conversationId, user, userTurn, work);
+      if ('error' in started) messages.push(started.error);
+      else job = started.job;
+    }
+    if (plan.reply && (plan.invocations.length === 0 || messages.length === 0 && !job)) messages.push(plan.reply);
+    if (plan.invocations.length === 0 && !plan.reply && messages.length === problems.length) {
+      messages.push('I did not understand that. Type "help" to see what I can do.');
+    }
+
+    const botTurn = messages.length > 0 ? await this.reply(request.conversationId, messages.join('\n')) : undefined;
+    return { userTurn: job ? { ...userView, job } : userView, ...(botTurn ? { botTurn } : {}), ...(job ? { job } : {}) };
+  }
+
+  async act(input: { conversationId: string; user: UserRef; action: 'undo' | 'redo' | 'revert' | 'use'; mediaId?: string }): Promise<TurnResult> {
+    const user = await this.user(input.user);
+    const words = { undo: 'undo', redo: 'redo', revert: 'revert to the original', use: 'use this one' } as const;
+    const userTurn = await this.deps.conversations.recordUserTurn(input.conversationId, user.id, words[input.action]);
+    const userView = turnView(userTurn, []);
+    this.publish({ type: 'turn', conversationId: input.conversationId, turn: userView });
+    let message: string;
+    if (input.action === 'use') {
+      if (!input.mediaId) throw new BadInputError('INVALID_ARGUMENT', 'Which image or video should I continue from? (mediaId is missing)');
+      message = await this.guard(async () => (await this.deps.conversations.use(input.conversationId, input.mediaId!)).message);
+    } else {
+      message = await this.runSessionTask(input.conversationId, user, input.action);
+    }
+    return { userTurn: userView, botTurn: await this.reply(input.conversationId, message) };
+  }
+
+  async cancelJob(jobId: string, userRef: UserRef): Promise<JobView> {
+    const user = await this.user(userRef);
+    const job = await this.deps.repos.jobs.get(jobId);
+    if (job.userId !== user.id) throw new BadInputError('NOT_FOUND', 'Only the person who started a job can cancel it.');
+    if (!(await this.deps.queue.cancel(jobId))) {
+      // Not in this process's queue (finished, or left over from a stop): settle it in the store.
+      const cancelled = await this.deps.repos.jobs.cancel(jobId);
+      if (cancelled) await this.reportEnd(cancelled, 'Cancelled.');
+    }
+    return this.job(jobId);
+  }
+
+  // ---- internals ------------------------------------------------------------------------------------
+
+  private async user(ref: UserRef): Promise<User> {
+    return this.deps.repos.users.getOrCreate({ platform: ref.platform, externalId: ref.externalId, displayName: ref.name ?? null });
+  }
+
+  /** Checks and stores each file; a bad file becomes a message, the others still count. */
+  private async ingest(conversationId: string, turn: Turn, files: IncomingFile[]): Promise<{ uploaded: StoredMedia[]; problems: string[] }> {
+    const uploaded: StoredMedia[] = [];
+    const problems: string[] = [];
+    for (const [index, file] of files.entries()) {
+      const name = file.name ? `"${file.name}"` : files.length > 1 ? `File ${index + 1}` : 'The file';
+      try {
+        const facts = await inspectMedia(file.bytes, { limits: this.deps.limits, ffmpeg: this.deps.ffmpeg, tmpDir: os.tmpdir() });
+        const { sha256 } = await this.deps.blobs.put(file.bytes);
+        uploaded.push(await this.deps.conversations.addUpload(conversationId, turn.id, { ...facts, sha256 }));
+      } catch (error) {
+        if (!(error instanceof BadInputError)) throw error;
+        problems.push(`${name}: ${error.message}`);
+      }
+    }
+    return { uploaded, problems };
+  }
+
+  private async runSessionTask(conversationId: string, user: User, task: Task): Promise<string> {
+    switch (task) {
+      case 'undo':
+        return this.guard(async () => (await this.deps.conversations.undo(conversationId)).message);
+      case 'redo':
+        return this.guard(async () => (await this.deps.conversations.redo(conversationId)).message);
+      case 'revert':
+        return this.guard(async () => (await this.deps.conversations.revert(conversationId)).message);
+      case 'help':
+        return this.deps.helpText();
+      case 'cancel': {
+        const active = this.deps.queue.activeJobsOf(user.id);
+        const mine = [];
+        for (const id of active) {
+          const job = await this.deps.repos.jobs.find(id);
+          if (job?.conversationId === conversationId) mine.push(id);
+        }
+        if (mine.length === 0) return 'There is nothing running to cancel.';
+        for (const id of mine) await this.deps.queue.cancel(id);
+        return mine.length === 1 ? 'Cancelling the running job.' : `Cancelling ${mine.length} jobs.`;
+      }
+      default:
+        return `${task} is not a session command.`;
+    }
+  }
+
+  /** Bad input from the session layer (nothing to undo…) is a message, anything else propagates. */
+  private async guard(action: () => Promise<string>): Promise<string> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof BadInputError) return error.message;
+      throw error;
+    }
+  }
+
+  private async submitJob(conversationId: string, user: User, userTurn: Turn, invocations: Invocation[]): Promise<{ job: JobView } | { error: string }> {
+    const steps: ResolvedStep[] = [];
+    const payloadSteps: JobStep[] = [];
+    try {
+      for (const [index, invocation] of invocations.entries()) {
+        const targets = await this.resolveTargets(conversationId, invocation, index);
+        const kinds = targets.map((t) => ('media' in t ? t.media.kind : kindOfStep(payloadSteps, t.step)));
+        this.deps.readiness.check(invocation.task, kinds);
+        steps.push({ invocation, targetIds: targets.map((t) => ('media' in t ? t.media.id : `step:${t.step}`)) });
+        payloadSteps.push({
+          task: invocation.task,
+          targets,
+          args: invocation.args,
+          ...(invocation.region ? { region: invocation.region } : {}),
+          ...(invocation.embeddings ? { embeddings: invocation.embeddings } : {}),
+          invocation,
+        });
+      }
+    } catch (error) {
+      if (error instanceof BadInputError) return { error: error.message };
+      throw error;
+    }
+
+    const record = await this.deps.repos.jobs.create({ conversationId, turnId: userTurn.id, userId: user.id, steps });
+    try {
+      const { position } = await this.deps.queue.enqueue({
+        id: record.id,
+        userId: user.id,
+        conversationId,
+        payload: { jobId: record.id, conversationId, steps: payloadSteps },
+      });
+      this.deps.logger.info({ jobId: record.id, conversationId, tasks: invocations.map((i) => i.task), position }, 'job queued');
+      return { job: jobView(record, { queuePosition: position }) };
+    } catch (error) {
+      const problem = asVitronError(error);
+      await this.deps.repos.jobs.fail(record.id, { code: problem.code, message: problem.message });
+      if (error instanceof BadInputError) return { error: problem.message };
+      throw error;
+    }
+  }
+
+  private async resolveTargets(conversationId: string, invocation: Invocation, index: number): Promise<StepTarget[]> {
+    const targets: StepTarget[] = [];
+    for (const ref of invocation.targets) {
+      const step = /^step:(\d+)$/.exec(ref);
+      if (step) {
+        const k = Number(step[1]);
+        if (k >= index) throw new BadInputError('REFERENCE_UNRESOLVED', 'A step of the plan refers to a later step; please say it in order.');
+        targets.push({ step: k });
+      } else {
+        const [media] = await this.deps.conversations.resolveTargets(conversationId, [ref]);
+        targets.push({ media: media! });
+      }
+    }
+    return targets;
+  }
+
+  private jobViewOf(job: JobRecord, progress?: JobProgress): JobView {
+    const position = job.state === 'queued' ? this.deps.queue.position(job.id) : undefined;
+    return jobView(job, { ...(position === undefined ? {} : { queuePosition: position }), ...(progress ? { progress } : {}) });
+  }
+
+  private async reply(conversationId: string, text: string, media: StoredMedia[] = []): Promise<TurnView> {
+    const turn = await this.deps.conversations.recordBotTurn(conversationId, text);
+    const view = turnView(turn, media);
+    this.publish({ type: 'turn', conversationId, turn: view });
+    return view;
+  }
+
+  private publish(event: BotEvent): void {
+    this.events.publish(event);
+  }
+
+  // ---- queue events -----------------------------------------------------------------------------------
+
+  private onQueueEvent(event: QueueEvent<JobOutcome>): void {
+    const previous = this.jobChains.get(event.jobId) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.handleQueueEvent(event))
+      .catch((error: unknown) => this.deps.logger.error({ err: error, jobId: event.jobId, event: event.type }, 'handling a job event failed'));
+    this.jobChains.set(event.jobId, next);
+    void next.finally(() => {
+      if (this.jobChains.get(event.jobId) === next) this.jobChains.delete(event.jobId);
+    });
+  }
+
+  private async handleQueueEvent(event: QueueEvent<JobOutcome>): Promise<void> {
+    const { repos, logger } = this.deps;
+    const log = logger.child({ jobId: event.jobId });
+    switch (event.type) {
+      case 'queued':
+      case 'cancelled':
+        if (event.type === 'cancelled') {
+          const job = (await repos.jobs.cancel(event.jobId)) ?? (await repos.jobs.get(event.jobId));
+          log.info('job cancelled');
+          await this.reportEnd(job, 'Cancelled.');
+        } else {
+          const job = await repos.jobs.get(event.jobId);
+          this.publish({ type: 'job.queued', conversationId: job.conversationId, job: this.jobViewOf(job) });
+        }
+        return;
+      case 'started': {
+        const job = await repos.jobs.markRunning(event.jobId);
+        if (!job) return;
+        log.info({ attempt: event.attempt, conversationId: job.conversationId }, 'job started');
+        this.publish({ type: 'job.progress', conversationId: job.conversationId, job: this.jobViewOf(job) });
+        return;
+      }
+      case 'progress': {
+        const now = Date.now();
+        const last = this.lastProgressWrite.get(event.jobId) ?? 0;
+        // Progress reaches the page on every report, the database at most twice a second.
+        if (now - last > 500 || event.progress.fraction >= 1) {
+          this.lastProgressWrite.set(event.jobId, now);
+          await repos.jobs.progress(event.jobId, event.progress.fraction, event.progress.note);
+        }
+        const job = await repos.jobs.get(event.jobId);
+        this.publish({ type: 'job.progress', conversationId: job.conversationId, job: this.jobViewOf(job, event.progress) });
+        return;
+      }
+      case 'retrying': {
+        log.warn({ err: event.error, attempt: event.attempt, delayMs: event.delayMs }, 'job failed, will retry');
+        const job = await repos.jobs.requeue(event.jobId, { code: event.error.code, message: event.error.message });
+        if (job) this.publish({ type: 'job.progress', conversationId: job.conversationId, job: this.jobViewOf(job) });
+        return;
+      }
+      case 'failed': {
+        this.lastProgressWrite.delete(event.jobId);
+        if (event.error instanceof JobInterruptedError) {
+          // The process is stopping: leave the job for the next start to resume, and say nothing yet.
+          await repos.jobs.markInterrupted(event.jobId);
+          log.info('job interrupted by shutdown; it resumes at the next start');
+          return;
+        }
+        const job = (await repos.jobs.fail(event.jobId, { code: event.error.code, message: event.error.message })) ?? (await repos.jobs.get(event.jobId));
+        if (event.error instanceof VitronError && !(event.error instanceof BadInputError)) log.error({ err: event.error }, 'job failed');
+        else log.info({ code: event.error.code }, 'job refused its input');
+        const prefix = event.error instanceof BadInputError ? '' : 'Sorry, that did not work. ';
+        await this.reportEnd(job, `${prefix}${event.error.message}`);
+        return;
+      }
+      case 'completed':
+        this.lastProgressWrite.delete(event.jobId);
+        await this.recordOutcome(event.jobId, event.result);
+        return;
+    }
+  }
+
+  /** Stores each step's outputs as media with their lineage, then tells the conversation. */
+  private async recordOutcome(jobId: string, outcome: JobOutcome): Promise<void> {
+    const { repos, conversations } = this.deps;
+    const job = await repos.jobs.get(jobId);
+    if (job.state !== 'running') return;
+    const botTurn = await conversations.recordBotTurn(job.conversationId, '');
+    const resultIds: (string | undefined)[] = [];
+    const shown: StoredMedia[] = [];
+    for (const [index, step] of outcome.steps.entries()) {
+      const planned = job.steps[index]!;
+      const firstTarget = planned.targetIds[0];
+      const stepRef = firstTarget ? /^step:(\d+)$/.exec(firstTarget) : null;
+      const parentId = stepRef ? resultIds[Number(stepRef[1])] : firstTarget;
+      let resultId: string | undefined;
+      for (const produced of step.media) {
+        const { sha256, kind, mime, bytes, width, height, durationSec, fps, frameCount, hasAudio, role, label } = produced;
+        const stored = await conversations.addResult(job.conversationId, {
+          turnId: botTurn.id,
+          jobId,
+          parentId: parentId ?? null,
+          invocation: planned.invocation,
+          sha256, kind, mime, bytes, width, height,
+          ...(durationSec === undefined ? {} : { durationSec }),
+          ...(fps === undefined ? {} : { fps }),
+          ...(frameCount === undefined ? {} : { frameCount }),
+          ...(hasAudio === undefined ? {} : { hasAudio }),
+          role,
+          label,
+        });
+        if (role === 'result' && resultId === undefined) resultId = stored.id;
+        // Intermediate results of a chain stay in the lineage (undo walks back through them) but
+        // only the last step's outputs are shown.
+        if (index === outcome.steps.length - 1 || role !== 'result') shown.push(stored);
+      }
+      resultIds.push(resultId);
+    }
+    const text = describeOutcome(outcome, shown, mediaName);
+    await repos.turns.setText(botTurn.id, text);
+    const succeeded = (await repos.jobs.succeed(jobId, {
+      steps: outcome.steps.map((s, i) => ({ task: s.task, text: s.text, boxes: s.boxes, resultId: resultIds[i] })),
+    })) ?? (await repos.jobs.get(jobId));
+    this.deps.logger.info({ jobId, conversationId: job.conversationId }, 'job succeeded');
+    const conversation = await repos.conversations.get(job.conversationId);
+    const view = turnView({ ...botTurn, text }, shown, {
+      boxes: outcome.steps.flatMap((s) => s.boxes ?? []),
+      actions: actionsFor(shown, conversation.redoStack.length > 0),
+    });
+    this.publish({ type: 'job.finished', conversationId: job.conversationId, job: this.jobViewOf(succeeded), turn: view });
+  }
+
+  /** A job that ended without results (failed, cancelled) still gets a turn that says so. */
+  private async reportEnd(job: JobRecord, text: string): Promise<void> {
+    const turn = await this.deps.conversations.recordBotTurn(job.conversationId, text);
+    this.publish({ type: 'job.finished', conversationId: job.conversationId, job: this.jobViewOf(job), turn: turnView(turn, []) });
+  }
+
+  // ---- recovery -----------------------------------------------------------------------------------------
+
+  /**
+   * After a stop, jobs left queued or running are resumed (their attempt count kept) or, when out of
+   * attempts, reported to their conversation. Nothing is silently dropped.
+   */
+  async recoverUnfinishedJobs(): Promise<{ resumed: number; reported: number }> {
+    const { repos, settings, logger } = this.deps;
+    await repos.jobs.interruptRunning();
+    const interrupted = await repos.jobs.listInterrupted();
+    const queued = (await repos.jobs.findUnfinished()).filter((j) => j.state === 'queued');
+    let resumed = 0;
+    let reported = 0;
+    for (const job of [...interrupted, ...queued]) {
+      try {
+        if (job.attempts >= settings.JOB_MAX_ATTEMPTS) {
+          const failed = (await repos.jobs.requeue(job.id)) && (await repos.jobs.fail(job.id, { code: 'JOB_INTERRUPTED', message: 'The job was interrupted too many times.' }));
+          await this.reportEnd(failed || job, 'I was restarted while working on this, too many times; it could not be finished. Please ask again.');
+          reported++;
+          continue;
+        }
+        if (job.state === 'interrupted') await repos.jobs.requeue(job.id, { code: 'JOB_INTERRUPTED', message: 'interrupted by a restart' });
+        const payload = await this.payloadOf(job);
+        await this.deps.queue.enqueue({ id: job.id, userId: job.userId ?? 'unknown', conversationId: job.conversationId, payload, attemptsMade: job.attempts });
+        if (job.state === 'interrupted') await this.reply(job.conversationId, 'I was restarted while working on this; picking it up again.');
+        resumed++;
+      } catch (error) {
+        logger.error({ err: error, jobId: job.id }, 'could not resume job');
+        const failed = await repos.jobs.fail(job.id, { code: asVitronError(error).code, message: asVitronError(error).message });
+        await this.reportEnd(failed ?? job, `This job could not be resumed after a restart: ${asVitronError(error).message}`);
+        reported++;
+      }
+    }
+    if (resumed + reported > 0) logger.info({ resumed, reported }, 'recovered unfinished jobs');
+    return { resumed, reported };
+  }
+
+  private async payloadOf(job: JobRecord): Promise<JobPayload> {
+    const steps: JobStep[] = [];
+    for (const step of job.steps) {
+      const targets: StepTarget[] = [];
+      for (const id of step.targetIds) {
+        const ref = /^step:(\d+)$/.exec(id);
+        if (ref) targets.push({ step: Number(ref[1]) });
+        else {
+          const media = await this.deps.repos.media.get(id);
+          targets.push({ media });
+        }
+      }
+      const { invocation } = step;
+      steps.push({
+        task: invocation.task,
+        targets,
+        args: invocation.args,
+        ...(invocation.region ? { region: invocation.region } : {}),
+        ...(invocation.embeddings ? { embeddings: invocation.embeddings } : {}),
+        invocation,
+      });
+    }
+    return { jobId: job.id, conversationId: job.conversationId, steps };
+  }
+}
+
+function kindOfStep(steps: JobStep[], index: number): MediaKind {
+  const step = steps[index];
+  const first = step?.targets[0];
+  if (!first) return 'image';
+  return 'media' in first ? (step.task === 'extract_frame' ? 'image' : step.task === 'animate' ? 'video' : first.media.kind) : kindOfStep(steps, first.step);
+}
+
+function boxesOf(job: JobRecord | undefined): import('../core/types.ts').Box[] | undefined {
+  const result = job?.result as { steps?: { boxes?: import('../core/types.ts').Box[] }[] } | null | undefined;
+  const boxes = result?.steps?.flatMap((s) => s.boxes ?? []) ?? [];
+  return boxes.length > 0 ? boxes : undefined;
+}
+

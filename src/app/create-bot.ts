@@ -1,0 +1,88 @@
+import fs from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Settings } from '../config/settings.ts';
+import type { Planner } from '../core/types.ts';
+import { ConversationService } from '../conversation/conversation-service.ts';
+import { LocalBlobStore } from '../media/blob-store.ts';
+import { locateFfmpeg } from '../media/ffmpeg.ts';
+import { limitsFromSettings } from '../media/limits.ts';
+import { BaselinePlanner } from '../planner/baseline-planner.ts';
+import { helpText } from '../planner/help-text.ts';
+import { InProcessQueue } from '../queue/in-process-queue.ts';
+import { openDatabase } from '../store/database.ts';
+import { createRepositories } from '../store/repositories.ts';
+import { InferencePool } from '../worker/inference-pool.ts';
+import type { JobOutcome, JobPayload } from '../worker/job-payload.ts';
+import { createLogger } from '../log.ts';
+import { Bot } from './bot.ts';
+import { createTaskReadiness } from './task-readiness.ts';
+
+export interface CreateBotOptions {
+  logger?: Logger;
+  planner?: Planner;
+  /** Entry module of the inference threads (tests swap in their own). */
+  threadEntry?: string;
+}
+
+export interface RunningBot {
+  bot: Bot;
+  settings: Settings;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Wires the embedded defaults: PGlite or PostgreSQL, local media store, in-process queue, inference threads. */
+export async function createBot(settings: Settings, options: CreateBotOptions = {}): Promise<RunningBot> {
+  const logger = options.logger ?? createLogger(settings);
+  await fs.mkdir(settings.MEDIA_DIR, { recursive: true });
+  const db = await openDatabase(settings);
+  const repos = createRepositories(db.prisma);
+  const ffmpeg = await locateFfmpeg(settings);
+  const pool = new InferencePool({ settings, logger, ...(options.threadEntry ? { entry: options.threadEntry } : {}) });
+  const queue = new InProcessQueue<JobPayload, JobOutcome>(
+    (job) => pool.run(job.payload, { signal: job.signal, onProgress: job.progress }),
+    {
+      concurrency: pool.size,
+      maxRunningPerUser: settings.USER_MAX_RUNNING_JOBS,
+      maxActivePerUser: settings.USER_MAX_QUEUED_JOBS,
+      maxAttempts: settings.JOB_MAX_ATTEMPTS,
+      backoffMs: settings.JOB_RETRY_BACKOFF_MS,
+      timeoutMs: settings.JOB_TIMEOUT_SECONDS * 1000,
+    },
+  );
+  const bot = new Bot({
+    settings,
+    logger,
+    db,
+    repos,
+    conversations: new ConversationService(db.prisma),
+    planner: options.planner ?? new BaselinePlanner(),
+    blobs: new LocalBlobStore(settings.MEDIA_DIR),
+    ffmpeg,
+    limits: limitsFromSettings(settings),
+    queue,
+    readiness: createTaskReadiness(settings),
+    helpText,
+    loadedModels: () => pool.loadedModels(),
+  });
+  await bot.recoverUnfinishedJobs();
+
+  return {
+    bot,
+    settings,
+    logger,
+    async close() {
+      // Every step runs even when an earlier one fails; the failures are reported together.
+      const failures: unknown[] = [];
+      for (const step of [() => queue.close(), () => bot.close(), () => pool.close(), () => db.close()]) {
+        try {
+          await step();
+        } catch (error) {
+          failures.push(error);
+          logger.error({ err: error }, 'shutdown step failed');
+        }
+      }
+      if (failures.length > 0) throw new AggregateError(failures, 'shutdown finished with errors');
+    },
+  };
+}

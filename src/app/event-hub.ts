@@ -1,0 +1,26 @@
+import type { BotEvent, Unsubscribe } from './bot-api.ts';
+
+/** Fans bot events out to the adapters following a conversation (SSE streams, chat messages…). */
+export class EventHub {
+  private readonly listeners = new Map<string, Set<(event: BotEvent) => void>>();
+
+  subscribe(conversationId: string, listener: (event: BotEvent) => void): Unsubscribe {
+    let set = this.listeners.get(conversationId);
+    if (!set) this.listeners.set(conversationId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(conversationId);
+    };
+  }
+
+  publish(event: BotEvent): void {
+    for (const listener of this.listeners.get(event.conversationId) ?? []) {
+      try {
+        listener(event);
+      } catch {
+        // One broken subscriber (a closed stream) must not stop the others from hearing.
+      }
+    }
+  }
+}

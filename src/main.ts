@@ -1,0 +1,48 @@
+/**
+ * `npm start`: the playground with the embedded defaults (PGlite, in-process queue, local media store,
+ * CPU models). Discord and Slack join when their tokens are set (later issues).
+ */
+import 'dotenv/config';
+import { loadSettings } from './config/settings.ts';
+import { SettingsError } from './errors.ts';
+import { createBot } from './app/create-bot.ts';
+import { startWebServer } from '../adapters/web/server.ts';
+
+async function main(): Promise<void> {
+  let settings;
+  try {
+    settings = loadSettings();
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const running = await createBot(settings);
+  const web = await startWebServer({ bot: running.bot, settings, logger: running.logger });
+  running.logger.info({ url: web.url }, 'playground ready');
+  process.stdout.write(`\nvitron-chat playground: ${web.url}\n\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    running.logger.info({ signal }, 'stopping');
+    try {
+      await web.close();
+      await running.close();
+      process.exit(0);
+    } catch (error) {
+      running.logger.error({ err: error }, 'stopped with errors');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`vitron-chat failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
