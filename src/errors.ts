@@ -97,6 +97,13 @@ export class EmptyMediaError extends MediaError {
   }
 }
 
+/** A blob that a stored record points at is gone from the media store (deleted, or a store was swapped). */
+export class MediaNotFoundError extends MediaError {
+  constructor(readonly sha256: string) {
+    super('MEDIA_NOT_FOUND', `The media ${sha256.slice(0, 12)}… is no longer in the media store.`, { sha256 });
+  }
+}
+
 /** "the second image" when there is one image: the user gets the question, never a guess. */
 export class UnresolvedReferenceError extends BadInputError {
   constructor(message: string, details?: ErrorDetails) {
@@ -138,6 +145,17 @@ export class ModelNotInstalledError extends BadInputError {
 export class ToolMissingError extends VitronError {
   constructor(tool: string, hint: string) {
     super('TOOL_MISSING', `${tool} is not available on this machine. ${hint}`, { details: { tool } });
+  }
+}
+
+/**
+ * An external tool (ffmpeg, ffprobe) failed on input that had already passed inspection: our fault, not the
+ * user's. Carries the tool's exit status and the tail of its stderr, which is what a maintainer needs.
+ */
+export class ToolFailedError extends VitronError {
+  constructor(tool: string, exit: string, stderr: string) {
+    const lastLine = stderr.trim().split('\n').pop() ?? '';
+    super('INTERNAL', `${tool} failed (${exit})${lastLine ? `: ${lastLine}` : ''}`, { details: { tool, exit, stderr } });
   }
 }
 

@@ -1,0 +1,48 @@
+import type { Task, TaskFamily } from '../core/tasks.ts';
+import { TASK_DESCRIPTIONS, TASK_FAMILIES } from '../core/tasks.ts';
+
+/**
+ * The help text, built from TASK_DESCRIPTIONS so that it can never list a task the bot lacks or miss
+ * one it has. `helpSections()` is the structured form for UIs (the web playground renders it);
+ * `helpText()` is the plain-text form for chat replies.
+ */
+
+export interface HelpEntry {
+  task: Task;
+  summary: string;
+  example: string;
+}
+
+export interface HelpSection {
+  family: TaskFamily;
+  title: string;
+  entries: HelpEntry[];
+}
+
+const TITLES: Record<TaskFamily, string> = {
+  understand: 'Understand an image or video',
+  segment: 'Select and cut out',
+  generate: 'Create',
+  edit: 'Edit',
+  video: 'Video',
+  session: 'Conversation',
+};
+
+export function helpSections(): HelpSection[] {
+  return (Object.keys(TASK_FAMILIES) as TaskFamily[]).map((family) => ({
+    family,
+    title: TITLES[family],
+    entries: TASK_FAMILIES[family].map((task) => ({ task, summary: TASK_DESCRIPTIONS[task].summary, example: TASK_DESCRIPTIONS[task].example })),
+  }));
+}
+
+export function helpText(): string {
+  const lines = ['Here is what I can do. Ask in your own words; you can chain steps with "and" or "then".', ''];
+  for (const section of helpSections()) {
+    lines.push(`${section.title}:`);
+    for (const entry of section.entries) lines.push(`  • ${entry.summary} — e.g. "${entry.example}"`);
+    lines.push('');
+  }
+  lines.push('Refer to media as "it", "the original", "the previous one", "the second image" or "the video".');
+  return lines.join('\n');
+}

@@ -1,0 +1,80 @@
+import type { Task } from '../core/tasks.ts';
+import { TASKS_WITHOUT_TARGET, TASK_DESCRIPTIONS, familyOf } from '../core/tasks.ts';
+import type { MediaKind, PlanContext, TargetRef } from '../core/types.ts';
+
+/**
+ * What each task needs from its target and what it leaves behind, so the planner can refuse early
+ * ("upload an image first", "trimming works on videos") and point chain steps at the right media.
+ */
+
+export function needsTarget(task: Task): boolean {
+  return !TASKS_WITHOUT_TARGET.includes(task);
+}
+
+export function isVideoOnly(task: Task): boolean {
+  return familyOf(task) === 'video';
+}
+
+/**
+ * Does the task leave new media that the next step of a chain should work on? Answers, boxes and
+ * masks do not: in "segment the cat and describe it" the description is of the picture, not the mask.
+ */
+export function producesMedia(task: Task): boolean {
+  const family = familyOf(task);
+  if (family === 'understand' || family === 'session') return false;
+  return !['segment', 'segment_at', 'segment_all'].includes(task);
+}
+
+/** The kind of media a task's output is, given the kind of its input. */
+export function outputKind(task: Task, input: MediaKind | undefined): MediaKind | undefined {
+  if (task === 'generate_image' || task === 'extract_frame') return 'image';
+  if (task === 'generate_video' || task === 'animate' || task === 'to_gif') return 'video';
+  return input;
+}
+
+/** The default target: the media attached to this turn, else what "it" means. */
+export function defaultTarget(context: PlanContext): TargetRef {
+  return context.attachments.length > 0 ? 'upload' : 'current';
+}
+
+export function hasAnyMedia(context: PlanContext): boolean {
+  return context.hasImage || context.hasVideo || context.attachments.length > 0;
+}
+
+export function hasKind(context: PlanContext, kind: MediaKind): boolean {
+  return (kind === 'image' ? context.hasImage : context.hasVideo) || context.attachments.includes(kind);
+}
+
+/** The kind a target refers to, as far as the planner can tell; undefined when it cannot. */
+export function kindOf(target: TargetRef, context: PlanContext, stepKinds: readonly (MediaKind | undefined)[]): MediaKind | undefined {
+  const step = /^step:(\d+)$/.exec(target);
+  if (step) return stepKinds[Number(step[1])];
+  if (target.startsWith('image:')) return 'image';
+  if (target.startsWith('video:')) return 'video';
+  if (target === 'upload') return context.attachments[0];
+  if (target === 'current' || target === 'original' || target === 'previous') return context.currentKind ?? context.attachments[0];
+  return undefined;
+}
+
+export function needsMediaReply(task: Task): string {
+  return (
+    `To ${TASK_DESCRIPTIONS[task].summary} I need an image or a video to work on: please upload one first. ` +
+    'Or ask me to make something new, like "draw a red fox in the snow".'
+  );
+}
+
+export function missingKindReply(kind: MediaKind): string {
+  return `There is no ${kind} in this conversation yet: please upload one first.`;
+}
+
+const VIDEO_VERBS: Partial<Record<Task, string>> = {
+  trim: 'Trimming',
+  speed: 'Changing the speed',
+  reverse: 'Playing backwards',
+  to_gif: 'Making a GIF',
+  extract_frame: 'Taking a frame',
+};
+
+export function videoOnlyReply(task: Task): string {
+  return `${VIDEO_VERBS[task] ?? task} works on videos, and what we have here is an image. Upload a video (or make one: "animate it") and ask again.`;
+}

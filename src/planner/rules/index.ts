@@ -1,0 +1,55 @@
+import { ADJUST_RULES } from './adjust.ts';
+import { EDIT_FALLBACK_RULE, EDIT_RULES, STYLE_RULE } from './edit.ts';
+import { GENERATE_RULES } from './generate.ts';
+import type { Rule, RuleInput, RuleOutcome } from './rule.ts';
+import { SEGMENT_RULES } from './segment.ts';
+import { SESSION_RULES } from './session.ts';
+import { TRANSFORM_RULES } from './transform.ts';
+import { ANSWER_RULE, UNDERSTAND_RULES } from './understand.ts';
+import { VIDEO_RULES } from './video.ts';
+
+const byName = (rules: Rule[], ...names: string[]): Rule[] => rules.filter((r) => names.includes(r.name));
+const except = (rules: Rule[], ...names: string[]): Rule[] => rules.filter((r) => !names.includes(r.name));
+
+/**
+ * The first rule that matches wins, so the order is the tie-break between readings:
+ * - session commands are fixed expressions and go first;
+ * - video rules need time words or "gif", which nothing else uses;
+ * - narrow edit words (colorize, background, depth, upscale, inpaint) before the segment and
+ *   understand rules, so "show me the depth map" is depth, not "where is the depth map";
+ * - segment before understand, so "find the mask of the cat" is a mask, not a detection;
+ * - adjust before remove, so "remove the colours" is greyscale (adjust refuses clauses that also name
+ *   an object, so "remove the black and white cat" still reaches remove);
+ * - generation before style, so "draw a cartoon cat" is a new picture, not a restyle;
+ * - the free-form edit and the generic question come last: they are what is left.
+ */
+export const RULES: readonly Rule[] = [
+  ...SESSION_RULES,
+  ...VIDEO_RULES,
+  ...except(EDIT_RULES, 'replace', 'remove'),
+  ...SEGMENT_RULES,
+  ...UNDERSTAND_RULES,
+  ...ADJUST_RULES,
+  ...TRANSFORM_RULES,
+  ...byName(EDIT_RULES, 'replace', 'remove'),
+  ...GENERATE_RULES,
+  STYLE_RULE,
+  EDIT_FALLBACK_RULE,
+  ANSWER_RULE,
+];
+
+export interface RuleMatch {
+  rule: string;
+  outcome: RuleOutcome;
+}
+
+export function matchRules(input: RuleInput, rules: readonly Rule[] = RULES): RuleMatch | undefined {
+  for (const rule of rules) {
+    const outcome = rule.match(input);
+    if (outcome) return { rule: rule.name, outcome };
+  }
+  return undefined;
+}
+
+/** Rules whose match means "this clause stands on its own", for chain splitting (see split-chain.ts). */
+export const STANDALONE_RULES: readonly Rule[] = RULES.filter((r) => r !== EDIT_FALLBACK_RULE && r !== ANSWER_RULE);
