@@ -294,7 +294,7 @@ export class Bot implements BotApi {
       for (const [index, invocation] of invocations.entries()) {
         const targets = await this.resolveTargets(conversationId, invocation, index);
         const kinds = targets.map((t) => ('media' in t ? t.media.kind : kindOfStep(payloadSteps, t.step)));
-        this.deps.readiness.check(invocation.task, kinds);
+        await this.deps.readiness.check(invocation.task, kinds);
         steps.push({ invocation, targetIds: targets.map((t) => ('media' in t ? t.media.id : `step:${t.step}`)) });
         payloadSteps.push({
           task: invocation.task,

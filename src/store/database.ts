@@ -1,0 +1,149 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient, type Prisma } from '@prisma/client';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { Settings } from '../config/settings.ts';
+import { StoreUnavailableError } from '../errors.ts';
+import {
+  applyMigrations,
+  pgliteTarget,
+  postgresTarget,
+  readMigrations,
+  DEFAULT_MIGRATIONS_DIR,
+  type MigrationReport,
+  type MigrationTarget,
+} from './migrate.ts';
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: 'pglite' | 'postgres';
+  /** What start-up did to the schema (empty lists when opened with migrate: false). */
+  migrations: MigrationReport;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean;
+  migrationsDir?: string;
+  /** How long to wait for a PostgreSQL connection before calling the store unavailable. */
+  connectTimeoutMs?: number;
+  /** Errors of idle pooled PostgreSQL connections (a server restart); they surface on the next query too. */
+  onPoolError?: (error: Error) => void;
+}
+
+const NOTHING_MIGRATED: MigrationReport = { applied: [], alreadyApplied: [], unknown: [] };
+
+/**
+ * PostgreSQL when DATABASE_URL is set, otherwise embedded PGlite under PGLITE_DIR (`memory://` keeps it
+ * in memory). Either way the schema is brought up to date before the first query.
+ */
+export async function openDatabase(
+  settings: Pick<Settings, 'DATABASE_URL' | 'PGLITE_DIR'>,
+  opts: OpenDatabaseOptions = {},
+): Promise<Database> {
+  return settings.DATABASE_URL === undefined
+    ? openPGlite(settings.PGLITE_DIR, opts)
+    : openPostgres(settings.DATABASE_URL, opts);
+}
+
+async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
+  // An idle client's error is emitted on the pool; unhandled, it would crash the process.
+  pool.on('error', opts.onPoolError ?? (() => undefined));
+  let migrations = NOTHING_MIGRATED;
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new StoreUnavailableError(error);
+  }
+  try {
+    if (opts.migrate !== false) migrations = await migrate(postgresTarget(pool), opts);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return assemble(prisma, 'postgres', migrations, [() => prisma.$disconnect(), () => pool.end()]);
+}
+
+async function openPGlite(dir: string, opts: OpenDatabaseOptions): Promise<Database> {
+  let db: PGlite;
+  try {
+    if (!dir.startsWith('memory://')) await mkdir(dir, { recursive: true });
+    db = await PGlite.create(dir);
+  } catch (error) {
+    throw new StoreUnavailableError(error);
+  }
+  let migrations = NOTHING_MIGRATED;
+  try {
+    if (opts.migrate !== false) migrations = await migrate(pgliteTarget(db), opts);
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+  const prisma = new PrismaClient({ adapter: pgliteAdapter(db) });
+  // PGlite must be closed after Prisma lets go, or the next process hangs on the data directory.
+  return assemble(prisma, 'pglite', migrations, [() => prisma.$disconnect(), () => db.close()]);
+}
+
+/**
+ * pglite-prisma-adapter 0.6.1 carries its own @prisma/driver-adapter-utils (6.10), whose types differ
+ * from 6.19's only in names; the runtime protocol is the same (the tests run every query through it).
+ */
+export function pgliteAdapter(db: PGlite): NonNullable<Prisma.PrismaClientOptions['adapter']> {
+  return new PrismaPGlite(db) as unknown as NonNullable<Prisma.PrismaClientOptions['adapter']>;
+}
+
+async function migrate(target: MigrationTarget, opts: OpenDatabaseOptions): Promise<MigrationReport> {
+  try {
+    return await applyMigrations(target, readMigrations(opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR));
+  } catch (error) {
+    if (isConnectionError(error)) throw new StoreUnavailableError(error);
+    throw error;
+  }
+}
+
+function assemble(
+  prisma: PrismaClient,
+  kind: Database['kind'],
+  migrations: MigrationReport,
+  closers: (() => Promise<unknown>)[],
+): Database {
+  let closed: Promise<void> | undefined;
+  return {
+    prisma,
+    kind,
+    migrations,
+    async ping() {
+      try {
+        await prisma.$queryRawUnsafe('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close() {
+      // Every step runs even if an earlier one fails; a second close() waits for the first.
+      closed ??= (async () => {
+        const failures: unknown[] = [];
+        for (const step of closers) await step().catch((error: unknown) => failures.push(error));
+        if (failures.length > 0) throw new AggregateError(failures, `closing the ${kind} database failed`);
+      })();
+      return closed;
+    },
+  };
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P03', '53300']);
+
+/** Network faults and "server is shutting down / starting up / full" are transient; SQL errors are not. */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  return error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
+}
