@@ -292,7 +292,7 @@ export class Bot implements BotApi {
     const payloadSteps: JobStep[] = [];
     try {
       for (const [index, invocation] of invocations.entries()) {
-        const targets = await this.resolveTargets(conversationId, invocation, index);
+        const targets = await this.resolveTargets(conversationId, userTurn.id, invocation, index);
         const kinds = targets.map((t) => ('media' in t ? t.media.kind : kindOfStep(payloadSteps, t.step)));
         await this.deps.readiness.check(invocation.task, kinds);
         steps.push({ invocation, targetIds: targets.map((t) => ('media' in t ? t.media.id : `step:${t.step}`)) });
@@ -328,7 +328,7 @@ export class Bot implements BotApi {
     }
   }
 
-  private async resolveTargets(conversationId: string, invocation: Invocation, index: number): Promise<StepTarget[]> {
+  private async resolveTargets(conversationId: string, turnId: string, invocation: Invocation, index: number): Promise<StepTarget[]> {
     const targets: StepTarget[] = [];
     for (const ref of invocation.targets) {
       const step = /^step:(\d+)$/.exec(ref);
@@ -337,7 +337,7 @@ export class Bot implements BotApi {
         if (k >= index) throw new BadInputError('REFERENCE_UNRESOLVED', 'A step of the plan refers to a later step; please say it in order.');
         targets.push({ step: k });
       } else {
-        const [media] = await this.deps.conversations.resolveTargets(conversationId, [ref]);
+        const [media] = await this.deps.conversations.resolveTargets(conversationId, [ref], [], { turnId });
         targets.push({ media: media! });
       }
     }
