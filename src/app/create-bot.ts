@@ -22,6 +22,8 @@ export interface CreateBotOptions {
   planner?: Planner;
   /** Entry module of the inference threads (tests swap in their own). */
   threadEntry?: string;
+  /** Resume or report jobs left unfinished by the last stop (default true); tests call it themselves. */
+  recover?: boolean;
 }
 
 export interface RunningBot {
@@ -65,7 +67,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     helpText,
     loadedModels: () => pool.loadedModels(),
   });
-  await bot.recoverUnfinishedJobs();
+  if (options.recover !== false) await bot.recoverUnfinishedJobs();
 
   return {
     bot,

@@ -7,10 +7,13 @@ import { createBot, type RunningBot } from '../../src/app/create-bot.ts';
 import { loadSettings, type Settings } from '../../src/config/settings.ts';
 
 /** A real bot on the embedded defaults in a private temp directory. */
-export async function startTestBot(env: Record<string, string> = {}): Promise<{ running: RunningBot; settings: Settings; dir: string; cleanup(): Promise<void> }> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-bot-'));
+export async function startTestBot(
+  env: Record<string, string> = {},
+  options: { dir?: string; recover?: boolean } = {},
+): Promise<{ running: RunningBot; settings: Settings; dir: string; cleanup(): Promise<void> }> {
+  const dir = options.dir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-bot-')));
   const settings = loadSettings({ DATA_DIR: dir, PGLITE_DIR: 'memory://', LOG_LEVEL: 'silent', JOB_RETRY_BACKOFF_MS: '10', ...env });
-  const running = await createBot(settings);
+  const running = await createBot(settings, { recover: options.recover ?? true });
   return {
     running,
     settings,

@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingFile, TurnResult } from '../../../src/app/bot-api.ts';
+import { HttpInputError } from '../errors-to-http.ts';
+import { actionBody, idParams, jsonTurnBody, MAX_TEXT_CHARS, parseInput } from '../validation.ts';
+import type { RouteContext } from './context.ts';
+
+interface TurnInput {
+  text: string;
+  files: IncomingFile[];
+}
+
+/**
+ * Reads a multipart turn. Each file is buffered through the multipart size limit, so an over-limit file
+ * fails while it streams (a 413) instead of after it has all been held in memory.
+ */
+async function readMultipartTurn(request: FastifyRequest): Promise<TurnInput> {
+  let text = '';
+  const files: IncomingFile[] = [];
+  const unknownFields: string[] = [];
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      const bytes = await part.toBuffer();
+      // A form submitted with no file chosen still sends an empty, nameless file part.
+      if (bytes.length === 0 && part.filename === '') continue;
+      files.push({ ...(part.filename ? { name: part.filename } : {}), bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) });
+    } else if (part.fieldname === 'text') {
+      text = String(part.value);
+    } else {
+      unknownFields.push(part.fieldname);
+    }
+  }
+  if (unknownFields.length > 0) {
+    throw new HttpInputError(400, 'INVALID_ARGUMENT', `Unknown form field(s): ${unknownFields.join(', ')}. Send "text" and "file" parts.`);
+  }
+  if (text.length > MAX_TEXT_CHARS) {
+    throw new HttpInputError(400, 'INVALID_ARGUMENT', `Invalid turn: text: the message is longer than ${MAX_TEXT_CHARS} characters`);
+  }
+  return { text, files };
+}
+
+function sendTurnResult(request: FastifyRequest, reply: FastifyReply, result: TurnResult): FastifyReply {
+  if (result.job) request.log.info({ jobId: result.job.id, tasks: result.job.tasks }, 'job started');
+  // 202: the turn is recorded but its outcome arrives later, as events.
+  return reply.code(result.job ? 202 : 200).send(result);
+}
+
+export function turnRoutes(app: FastifyInstance, { bot }: RouteContext): void {
+  app.post('/api/conversations/:id/turns', async (request, reply) => {
+    const { id } = parseInput(idParams, request.params, 'conversation id');
+    const input = request.isMultipart()
+      ? await readMultipartTurn(request)
+      : { ...parseInput(jsonTurnBody, request.body, 'turn'), files: [] };
+    if (input.text.trim() === '' && input.files.length === 0) {
+      throw new HttpInputError(400, 'INVALID_ARGUMENT', 'Invalid turn: send some text, a file, or both.');
+    }
+    request.log.info({ files: input.files.length, fileBytes: input.files.map((f) => f.bytes.length) }, 'turn received');
+    const result = await bot.handleTurn({ conversationId: id, user: request.user, text: input.text, files: input.files });
+    return sendTurnResult(request, reply, result);
+  });
+
+  app.post('/api/conversations/:id/actions', async (request, reply) => {
+    const { id } = parseInput(idParams, request.params, 'conversation id');
+    const body = parseInput(actionBody, request.body, 'action');
+    request.log.info({ action: body.action, mediaId: body.mediaId }, 'action');
+    const result = await bot.act({
+      conversationId: id,
+      user: request.user,
+      action: body.action,
+      ...(body.mediaId !== undefined ? { mediaId: body.mediaId } : {}),
+    });
+    return sendTurnResult(request, reply, result);
+  });
+}

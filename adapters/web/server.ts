@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyMultipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { BotApi } from '../../src/app/bot-api.ts';
+import type { Settings } from '../../src/config/settings.ts';
+import { HttpInputError, sendHttpError } from './errors-to-http.ts';
+import type { RouteContext } from './routes/context.ts';
+import { conversationRoutes } from './routes/conversations.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { mediaRoutes } from './routes/media.ts';
+import { turnRoutes } from './routes/turns.ts';
+import { SseRegistry } from './sse.ts';
+import { registerUserCookie } from './user-cookie.ts';
+
+export const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
+
+export interface WebServerOptions {
+  bot: BotApi;
+  settings: Pick<Settings, 'HOST' | 'PORT' | 'MAX_UPLOAD_BYTES'>;
+  logger?: Logger;
+  /** Interval of SSE heartbeat comments; tests shorten it instead of waiting 15 s. */
+  heartbeatMs?: number;
+  maxFilesPerTurn?: number;
+}
+
+export interface WebServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** Builds the app without listening, so the server and its tests share every route and hook. */
+export async function buildWebApp(options: WebServerOptions): Promise<{ app: FastifyInstance; streams: SseRegistry }> {
+  const maxUploadBytes = options.settings.MAX_UPLOAD_BYTES;
+  const streams = new SseRegistry();
+  const maxFilesPerTurn = options.maxFilesPerTurn ?? 10;
+  const context: RouteContext = { bot: options.bot, heartbeatMs: options.heartbeatMs ?? 15_000, streams };
+
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger as unknown as FastifyBaseLogger } : { logger: false }),
+    // A caller's request id (from a proxy or a script) is kept so its logs and ours line up.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      // Health probes every few seconds would drown the log.
+      disableRequestLogging: (request) => request.url === '/healthz',
+    }),
+    // Open SSE streams are ended in preClose; this only catches keep-alive sockets left over.
+    forceCloseConnections: true,
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // Every log line of a conversation's request carries its id, so one conversation can be followed.
+  app.addHook('preHandler', async (request, reply) => {
+    const params = request.params as { id?: unknown } | undefined;
+    const url = request.routeOptions.url ?? '';
+    if (typeof params?.id === 'string' && url.startsWith('/api/conversations/:id')) {
+      request.log = request.log.child({ conversationId: params.id });
+      reply.log = request.log;
+    }
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyMultipart, {
+    limits: {
+      fileSize: maxUploadBytes,
+      files: maxFilesPerTurn,
+      fields: 10,
+      fieldSize: 64 * 1024,
+      parts: maxFilesPerTurn + 10,
+    },
+  });
+  await app.register(fastifyStatic, {
+    root: PUBLIC_DIR,
+    prefix: '/',
+    index: 'index.html',
+    // The page changes with the code; make browsers revalidate it rather than run a stale app.js.
+    cacheControl: true,
+    maxAge: 0,
+  });
+  registerUserCookie(app);
+
+  app.setErrorHandler((error, request, reply) => sendHttpError(request, reply, error, maxUploadBytes));
+  app.setNotFoundHandler((request, reply) =>
+    sendHttpError(request, reply, new HttpInputError(404, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`), maxUploadBytes),
+  );
+
+  healthRoutes(app, context);
+  conversationRoutes(app, context);
+  turnRoutes(app, context);
+  eventRoutes(app, context);
+  jobRoutes(app, context);
+  mediaRoutes(app, context);
+
+  app.addHook('preClose', async () => streams.closeAll());
+  return { app, streams };
+}
+
+/** Starts the playground and its JSON API on HOST:PORT (PORT 0 picks a free port; the real URL is returned). */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const { app } = await buildWebApp(options);
+  await app.listen({ host: options.settings.HOST, port: options.settings.PORT });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error(`unexpected server address ${String(address)}`);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
+  options.logger?.info({ url }, 'web playground listening');
+  return {
+    url,
+    close: async () => {
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type {
+  BotApi,
+  BotEvent,
+  ConversationView,
+  HealthReport,
+  HistoryView,
+  JobView,
+  MediaView,
+  TurnResult,
+  TurnView,
+  UserRef,
+} from '../../src/app/bot-api.ts';
+import { LimitReachedError, NotFoundError, StoreUnavailableError } from '../../src/errors.ts';
+
+/**
+ * An in-memory BotApi for protocol-level tests of the web adapter: every call is recorded, turns with
+ * files start a job that the test finishes by hand, and `failNext` makes the next call throw.
+ */
+export class FakeBot implements BotApi {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'vitron-web-fake-'));
+  readonly calls: { method: string; args: unknown[] }[] = [];
+  readonly conversations = new Map<string, { view: ConversationView; owner: string; turns: TurnView[] }>();
+  readonly mediaStore = new Map<string, { view: MediaView; path: string }>();
+  readonly jobs = new Map<string, { job: JobView; conversationId: string }>();
+  readonly listeners = new Map<string, Set<(event: BotEvent) => void>>();
+  healthy = true;
+  failNext?: Error;
+  private seq = 0;
+
+  close(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  listenerCount(conversationId: string): number {
+    return this.listeners.get(conversationId)?.size ?? 0;
+  }
+
+  private id(prefix: string): string {
+    this.seq += 1;
+    return `${prefix}${this.seq}`;
+  }
+
+  private record(method: string, ...args: unknown[]): void {
+    this.calls.push({ method, args });
+    const failure = this.failNext;
+    if (failure) {
+      this.failNext = undefined;
+      throw failure;
+    }
+  }
+
+  private conversation(id: string) {
+    const found = this.conversations.get(id);
+    if (!found) throw new NotFoundError(`Conversation ${id}`);
+    return found;
+  }
+
+  private emit(event: BotEvent): void {
+    for (const listener of this.listeners.get(event.conversationId) ?? []) listener(event);
+  }
+
+  addMedia(bytes: Uint8Array, mime: string, role: MediaView['role'], extra: Partial<MediaView> = {}): MediaView {
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const file = path.join(this.dir, sha);
+    writeFileSync(file, bytes);
+    const id = this.id('m');
+    const view: MediaView = {
+      id,
+      kind: mime.startsWith('video/') ? 'video' : 'image',
+      mime,
+      width: 4,
+      height: 4,
+      bytes: bytes.length,
+      role,
+      url: `/api/media/${id}`,
+      ...extra,
+    };
+    this.mediaStore.set(id, { view, path: file });
+    return view;
+  }
+
+  async startConversation(input: { user: UserRef; platform?: string; title?: string }): Promise<ConversationView> {
+    this.record('startConversation', input);
+    const now = new Date().toISOString();
+    const view: ConversationView = { id: this.id('c'), title: input.title ?? 'New conversation', platform: input.platform ?? 'web', createdAt: now, updatedAt: now };
+    this.conversations.set(view.id, { view, owner: input.user.externalId, turns: [] });
+    return view;
+  }
+
+  async listConversations(user: UserRef): Promise<ConversationView[]> {
+    this.record('listConversations', user);
+    return [...this.conversations.values()].filter((c) => c.owner === user.externalId).map((c) => c.view);
+  }
+
+  async history(conversationId: string): Promise<HistoryView> {
+    this.record('history', conversationId);
+    const c = this.conversation(conversationId);
+    return { conversation: c.view, turns: c.turns, canUndo: false, canRedo: false };
+  }
+
+  async handleTurn(request: Parameters<BotApi['handleTurn']>[0]): Promise<TurnResult> {
+    this.record('handleTurn', request);
+    const c = this.conversation(request.conversationId);
+    const media = request.files.map((f) => this.addMedia(f.bytes, 'image/png', 'upload'));
+    const userTurn: TurnView = { id: this.id('t'), role: 'user', text: request.text, media, createdAt: new Date().toISOString() };
+    c.turns.push(userTurn);
+    if (media.length === 0) {
+      const botTurn: TurnView = { id: this.id('t'), role: 'bot', text: `You said: ${request.text}`, media: [], createdAt: new Date().toISOString() };
+      c.turns.push(botTurn);
+      return { userTurn, botTurn };
+    }
+    const job: JobView = { id: this.id('j'), state: 'queued', tasks: ['cutout'], queuePosition: 0, createdAt: new Date().toISOString() };
+    this.jobs.set(job.id, { job, conversationId: c.view.id });
+    this.emit({ type: 'job.queued', conversationId: c.view.id, job });
+    return { userTurn, job };
+  }
+
+  /** Moves a job along, as a worker would, and tells subscribers. */
+  progress(jobId: string, fraction: number, note: string): void {
+    const entry = this.jobs.get(jobId)!;
+    entry.job = { ...entry.job, state: 'running', progress: { fraction, step: 1, steps: 2, note } };
+    this.emit({ type: 'job.progress', conversationId: entry.conversationId, job: entry.job });
+  }
+
+  finish(jobId: string, text = 'Done.', media: MediaView[] = []): TurnView {
+    const entry = this.jobs.get(jobId)!;
+    entry.job = { ...entry.job, state: 'succeeded', finishedAt: new Date().toISOString() };
+    const turn: TurnView = { id: this.id('t'), role: 'bot', text, media, job: entry.job, createdAt: new Date().toISOString() };
+    this.conversation(entry.conversationId).turns.push(turn);
+    this.emit({ type: 'job.finished', conversationId: entry.conversationId, job: entry.job, turn });
+    return turn;
+  }
+
+  async act(input: Parameters<BotApi['act']>[0]): Promise<TurnResult> {
+    this.record('act', input);
+    const c = this.conversation(input.conversationId);
+    const now = new Date().toISOString();
+    const userTurn: TurnView = { id: this.id('t'), role: 'user', text: input.action, media: [], createdAt: now };
+    const botTurn: TurnView = { id: this.id('t'), role: 'bot', text: `Went back (${input.action}).`, media: [], createdAt: now };
+    c.turns.push(userTurn, botTurn);
+    return { userTurn, botTurn };
+  }
+
+  async media(mediaId: string): Promise<{ view: MediaView; path: string }> {
+    this.record('media', mediaId);
+    const found = this.mediaStore.get(mediaId);
+    if (!found) throw new NotFoundError(`Media ${mediaId}`);
+    return found;
+  }
+
+  async cancelJob(jobId: string, user: UserRef): Promise<JobView> {
+    this.record('cancelJob', jobId, user);
+    const entry = this.jobs.get(jobId);
+    if (!entry) throw new NotFoundError(`Job ${jobId}`);
+    entry.job = { ...entry.job, state: 'cancelled' };
+    return entry.job;
+  }
+
+  async job(jobId: string): Promise<JobView> {
+    this.record('job', jobId);
+    const entry = this.jobs.get(jobId);
+    if (!entry) throw new NotFoundError(`Job ${jobId}`);
+    return entry.job;
+  }
+
+  subscribe(conversationId: string, listener: (event: BotEvent) => void): () => void {
+    this.record('subscribe', conversationId);
+    const set = this.listeners.get(conversationId) ?? new Set();
+    set.add(listener);
+    this.listeners.set(conversationId, set);
+    return () => set.delete(listener);
+  }
+
+  helpText(): string {
+    return 'Send me an image and tell me what to do with it.';
+  }
+
+  async health(): Promise<HealthReport> {
+    this.record('health');
+    return {
+      ok: this.healthy,
+      store: { ok: this.healthy, kind: 'memory' },
+      queue: { ok: true, kind: 'in-process', running: 0, queued: 0 },
+      ffmpeg: { ok: true, version: 'fake' },
+      models: [],
+    };
+  }
+}
+
+export const errors = { LimitReachedError, StoreUnavailableError };
