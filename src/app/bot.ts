@@ -172,14 +172,17 @@ export class Bot implements BotApi {
     const { uploaded, problems } = await this.ingest(request.conversationId, userTurn, request.files);
     const userView = turnView(userTurn, uploaded);
     this.publish({ type: 'turn', conversationId: request.conversationId, turn: userView });
+    await this.nameConversation(request.conversationId, text);
 
-    if (problems.length > 0 && uploaded.length === 0 && text === '') {
-      return { userTurn: userView, botTurn: await this.reply(request.conversationId, problems.join('\n')) };
+    // Every file failed: answer about the files and run nothing, or the words would land on older media.
+    if (problems.length > 0 && uploaded.length === 0) {
+      const retry = text === '' ? '' : '\nNothing was done; send the file again once it is fixed.';
+      return { userTurn: userView, botTurn: await this.reply(request.conversationId, `${problems.join('\n')}${retry}`, 'error') };
     }
 
     const context = await conversations.planContext(request.conversationId, uploaded.map((m) => m.kind));
     const plan = await this.deps.planner.plan(text, context);
-    const messages = [...problems];
+    const messages: Message[] = problems.map((p) => ({ text: p, tone: 'error' }));
     let job: JobView | undefined;
 
     const session = plan.invocations.filter((i) => isSessionTask(i.task));
@@ -187,16 +190,25 @@ export class Bot implements BotApi {
     for (const invocation of session) messages.push(await this.runSessionTask(request.conversationId, user, invocation.task));
     if (work.length > 0) {
       const started = await this.submitJob(request.conversationId, user, userTurn, work);
-      if ('error' in started) messages.push(started.error);
+      if ('error' in started) messages.push({ text: started.error, tone: 'error' });
       else job = started.job;
     }
-    if (plan.reply && (plan.invocations.length === 0 || messages.length === 0 && !job)) messages.push(plan.reply);
-    if (plan.invocations.length === 0 && !plan.reply && messages.length === problems.length) {
-      messages.push('I did not understand that. Type "help" to see what I can do.');
+    if (plan.reply) messages.push({ text: plan.reply, tone: plan.invocations.length === 0 ? 'question' : 'normal' });
+    if (plan.invocations.length === 0 && !plan.reply) {
+      messages.push({ text: 'I did not understand that. Type "help" to see what I can do.', tone: 'question' });
     }
 
-    const botTurn = messages.length > 0 ? await this.reply(request.conversationId, messages.join('\n')) : undefined;
+    const botTurn = messages.length > 0 ? await this.reply(request.conversationId, messages.map((m) => m.text).join('\n'), toneOf(messages)) : undefined;
     return { userTurn: job ? { ...userView, job } : userView, ...(botTurn ? { botTurn } : {}), ...(job ? { job } : {}) };
+  }
+
+  /** A new conversation takes its first words as its title, as chat apps do. */
+  private async nameConversation(conversationId: string, text: string): Promise<void> {
+    if (text === '') return;
+    const conversation = await this.deps.repos.conversations.get(conversationId);
+    if (conversation.title) return;
+    const title = text.length > 60 ? `${text.slice(0, 57)}...` : text;
+    await this.deps.repos.conversations.setTitle(conversationId, title);
   }
 
   async act(input: { conversationId: string; user: UserRef; action: 'undo' | 'redo' | 'revert' | 'use'; mediaId?: string }): Promise<TurnResult> {
@@ -205,14 +217,14 @@ export class Bot implements BotApi {
     const userTurn = await this.deps.conversations.recordUserTurn(input.conversationId, user.id, words[input.action]);
     const userView = turnView(userTurn, []);
     this.publish({ type: 'turn', conversationId: input.conversationId, turn: userView });
-    let message: string;
+    let message: Message;
     if (input.action === 'use') {
       if (!input.mediaId) throw new BadInputError('INVALID_ARGUMENT', 'Which image or video should I continue from? (mediaId is missing)');
       message = await this.guard(async () => (await this.deps.conversations.use(input.conversationId, input.mediaId!)).message);
     } else {
       message = await this.runSessionTask(input.conversationId, user, input.action);
     }
-    return { userTurn: userView, botTurn: await this.reply(input.conversationId, message) };
+    return { userTurn: userView, botTurn: await this.reply(input.conversationId, message.text, message.tone) };
   }
 
   async cancelJob(jobId: string, userRef: UserRef): Promise<JobView> {
@@ -251,7 +263,7 @@ export class Bot implements BotApi {
     return { uploaded, problems };
   }
 
-  private async runSessionTask(conversationId: string, user: User, task: Task): Promise<string> {
+  private async runSessionTask(conversationId: string, user: User, task: Task): Promise<Message> {
     switch (task) {
       case 'undo':
         return this.guard(async () => (await this.deps.conversations.undo(conversationId)).message);
@@ -260,29 +272,28 @@ export class Bot implements BotApi {
       case 'revert':
         return this.guard(async () => (await this.deps.conversations.revert(conversationId)).message);
       case 'help':
-        return this.deps.helpText();
+        return { text: this.deps.helpText(), tone: 'normal' };
       case 'cancel': {
-        const active = this.deps.queue.activeJobsOf(user.id);
-        const mine = [];
-        for (const id of active) {
+        const mine: string[] = [];
+        for (const id of this.deps.queue.activeJobsOf(user.id)) {
           const job = await this.deps.repos.jobs.find(id);
           if (job?.conversationId === conversationId) mine.push(id);
         }
-        if (mine.length === 0) return 'There is nothing running to cancel.';
+        if (mine.length === 0) return { text: 'There is nothing running to cancel.', tone: 'question' };
         for (const id of mine) await this.deps.queue.cancel(id);
-        return mine.length === 1 ? 'Cancelling the running job.' : `Cancelling ${mine.length} jobs.`;
+        return { text: mine.length === 1 ? 'Cancelling the running job.' : `Cancelling ${mine.length} jobs.`, tone: 'normal' };
       }
       default:
-        return `${task} is not a session command.`;
+        return { text: `${task} is not a session command.`, tone: 'error' };
     }
   }
 
   /** Bad input from the session layer (nothing to undo…) is a message, anything else propagates. */
-  private async guard(action: () => Promise<string>): Promise<string> {
+  private async guard(action: () => Promise<string>): Promise<Message> {
     try {
-      return await action();
+      return { text: await action(), tone: 'normal' };
     } catch (error) {
-      if (error instanceof BadInputError) return error.message;
+      if (error instanceof BadInputError) return { text: error.message, tone: 'error' };
       throw error;
     }
   }
@@ -349,9 +360,9 @@ export class Bot implements BotApi {
     return jobView(job, { ...(position === undefined ? {} : { queuePosition: position }), ...(progress ? { progress } : {}) });
   }
 
-  private async reply(conversationId: string, text: string, media: StoredMedia[] = []): Promise<TurnView> {
+  private async reply(conversationId: string, text: string, tone: Tone = 'normal'): Promise<TurnView> {
     const turn = await this.deps.conversations.recordBotTurn(conversationId, text);
-    const view = turnView(turn, media);
+    const view = turnView(turn, [], { tone });
     this.publish({ type: 'turn', conversationId, turn: view });
     return view;
   }
@@ -488,7 +499,8 @@ export class Bot implements BotApi {
   /** A job that ended without results (failed, cancelled) still gets a turn that says so. */
   private async reportEnd(job: JobRecord, text: string): Promise<void> {
     const turn = await this.deps.conversations.recordBotTurn(job.conversationId, text);
-    this.publish({ type: 'job.finished', conversationId: job.conversationId, job: this.jobViewOf(job), turn: turnView(turn, []) });
+    const tone: Tone = job.state === 'failed' ? 'error' : 'normal';
+    this.publish({ type: 'job.finished', conversationId: job.conversationId, job: this.jobViewOf(job), turn: turnView(turn, [], { tone }) });
   }
 
   // ---- recovery -----------------------------------------------------------------------------------------
@@ -552,6 +564,20 @@ export class Bot implements BotApi {
     }
     return { jobId: job.id, conversationId: job.conversationId, steps };
   }
+}
+
+type Tone = NonNullable<TurnView['tone']>;
+
+interface Message {
+  text: string;
+  tone: Tone;
+}
+
+/** A reply that carries an error reads as one; a question back reads as a question. */
+function toneOf(messages: readonly Message[]): Tone {
+  if (messages.some((m) => m.tone === 'error')) return 'error';
+  if (messages.some((m) => m.tone === 'question')) return 'question';
+  return 'normal';
 }
 
 function kindOfStep(steps: JobStep[], index: number): MediaKind {

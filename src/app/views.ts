@@ -52,13 +52,17 @@ export function jobView(job: JobRecord, extra: { queuePosition?: number; progres
 /** Buttons that make sense under a turn: edits can be undone, results downloaded and continued from. */
 export function actionsFor(media: readonly StoredMedia[], canRedo: boolean): string[] {
   const result = media.find((m) => m.role === 'result');
-  if (!result) return [];
+  if (!result) return media.length > 0 ? ['download'] : [];
   const actions = ['undo', 'download', 'use'];
   if (canRedo) actions.splice(1, 0, 'redo');
   return actions;
 }
 
-export function turnView(turn: Turn, media: readonly StoredMedia[], extra: { job?: JobView; boxes?: Box[]; actions?: string[] } = {}): TurnView {
+export function turnView(
+  turn: Turn,
+  media: readonly StoredMedia[],
+  extra: { job?: JobView; boxes?: Box[]; actions?: string[]; tone?: TurnView['tone'] } = {},
+): TurnView {
   return {
     id: turn.id,
     role: turn.author,
@@ -67,6 +71,7 @@ export function turnView(turn: Turn, media: readonly StoredMedia[], extra: { job
     ...(extra.job ? { job: extra.job } : {}),
     ...(extra.boxes && extra.boxes.length > 0 ? { boxes: extra.boxes } : {}),
     ...(extra.actions && extra.actions.length > 0 ? { actions: extra.actions } : {}),
+    ...(extra.tone && extra.tone !== 'normal' ? { tone: extra.tone } : {}),
     createdAt: turn.createdAt.toISOString(),
   };
 }

@@ -49,7 +49,10 @@ interface Entry<P> {
  */
 export class InProcessQueue<P, R> implements JobQueue<P, R> {
   readonly kind = 'in-process' as const;
-  private readonly waiting: Entry<P>[] = [];
+  /** Waiting jobs per user, oldest first; a Map keeps users in arrival order. */
+  private readonly waiting = new Map<string, Entry<P>[]>();
+  private waitingCount = 0;
+  private readonly runningPerUser = new Map<string, number>();
   private readonly running = new Map<string, Entry<P>>();
   private readonly delayed = new Map<string, Entry<P>>();
   private readonly listeners = new Set<(event: QueueEvent<R>) => void>();
@@ -78,7 +81,7 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
       );
     }
     const entry: Entry<P> = { spec, seq: this.seq++, attempt: spec.attemptsMade ?? 0, cancelled: false };
-    this.waiting.push(entry);
+    this.addWaiting(entry);
     const position = this.position(spec.id) ?? 0;
     this.emit({ type: 'queued', jobId: spec.id, position });
     this.pump();
@@ -86,9 +89,9 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
   }
 
   async cancel(jobId: string): Promise<boolean> {
-    const index = this.waiting.findIndex((e) => e.spec.id === jobId);
-    if (index >= 0) {
-      this.waiting.splice(index, 1);
+    const found = this.findWaiting(jobId);
+    if (found) {
+      this.removeWaiting(found.entry);
       this.emit({ type: 'cancelled', jobId });
       return true;
     }
@@ -108,17 +111,29 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
     return false;
   }
 
+  /**
+   * Place in line under fair scheduling: before this user's k-th waiting job, every other user gets up
+   * to k turns (one more if they come first in the rotation). O(users), so asking is cheap.
+   */
   position(jobId: string): number | undefined {
     if (this.running.has(jobId)) return 0;
-    const order = this.schedulingOrder();
-    const index = order.findIndex((e) => e.spec.id === jobId);
-    if (index >= 0) return index + 1;
-    if (this.delayed.has(jobId)) return order.length + 1;
-    return undefined;
+    const found = this.findWaiting(jobId);
+    if (!found) return this.delayed.has(jobId) ? this.waitingCount + 1 : undefined;
+    const k = found.index;
+    const mine = this.rank(found.entry.spec.userId);
+    const myHead = this.waiting.get(found.entry.spec.userId)![0]!.seq;
+    let ahead = k;
+    for (const [userId, list] of this.waiting) {
+      if (userId === found.entry.spec.userId) continue;
+      const order = compareRank(this.rank(userId), mine);
+      const first = order < 0 || (order === 0 && list[0]!.seq < myHead) ? 1 : 0;
+      ahead += Math.min(list.length, k + first);
+    }
+    return ahead + 1;
   }
 
   activeJobsOf(userId: string): string[] {
-    return [...this.waiting, ...this.running.values(), ...this.delayed.values()]
+    return [...(this.waiting.get(userId) ?? []), ...this.running.values(), ...this.delayed.values()]
       .filter((e) => e.spec.userId === userId)
       .map((e) => e.spec.id);
   }
@@ -129,56 +144,76 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
   }
 
   stats(): QueueStats {
-    return { queued: this.waiting.length + this.delayed.size, running: this.running.size };
+    return { queued: this.waitingCount + this.delayed.size, running: this.running.size };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const entry of this.delayed.values()) this.timers.clearTimeout(entry.retryTimer);
     this.delayed.clear();
-    this.waiting.length = 0;
+    this.waiting.clear();
+    this.waitingCount = 0;
     for (const entry of this.running.values()) entry.controller?.abort(new JobInterruptedError());
     await Promise.allSettled([...this.settled.values()]);
   }
 
   private runningOf(userId: string): number {
-    let count = 0;
-    for (const entry of this.running.values()) if (entry.spec.userId === userId) count++;
-    return count;
+    return this.runningPerUser.get(userId) ?? 0;
   }
 
-  /**
-   * Waiting jobs in the order they would start if every slot were free now: the user with the fewest
-   * running jobs first, then the user served least recently, then the oldest job.
-   */
-  private schedulingOrder(): Entry<P>[] {
-    const running = new Map<string, number>();
-    for (const entry of this.running.values()) running.set(entry.spec.userId, (running.get(entry.spec.userId) ?? 0) + 1);
-    const served = new Map(this.lastServed);
-    let clock = this.served;
-    const rest = [...this.waiting].sort((a, b) => a.seq - b.seq);
-    const order: Entry<P>[] = [];
-    const rank = (e: Entry<P>): [number, number, number] => [running.get(e.spec.userId) ?? 0, served.get(e.spec.userId) ?? -1, e.seq];
-    while (rest.length > 0) {
-      let best = 0;
-      for (let i = 1; i < rest.length; i++) {
-        const a = rank(rest[i]!);
-        const b = rank(rest[best]!);
-        if (a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])))) best = i;
-      }
-      const [next] = rest.splice(best, 1);
-      order.push(next!);
-      running.set(next!.spec.userId, (running.get(next!.spec.userId) ?? 0) + 1);
-      served.set(next!.spec.userId, clock++);
+  /** Fewer running jobs first, then the user served least recently. */
+  private rank(userId: string): [number, number] {
+    return [this.runningOf(userId), this.lastServed.get(userId) ?? -1];
+  }
+
+  private addWaiting(entry: Entry<P>): void {
+    const list = this.waiting.get(entry.spec.userId) ?? [];
+    // A retried job is older than anything its user queued since: it keeps its place at the front.
+    const at = list.findIndex((e) => e.seq > entry.seq);
+    if (at < 0) list.push(entry);
+    else list.splice(at, 0, entry);
+    this.waiting.set(entry.spec.userId, list);
+    this.waitingCount++;
+  }
+
+  private removeWaiting(entry: Entry<P>): void {
+    const list = this.waiting.get(entry.spec.userId);
+    const at = list?.indexOf(entry) ?? -1;
+    if (!list || at < 0) return;
+    list.splice(at, 1);
+    if (list.length === 0) this.waiting.delete(entry.spec.userId);
+    this.waitingCount--;
+  }
+
+  private findWaiting(jobId: string): { entry: Entry<P>; index: number } | undefined {
+    for (const list of this.waiting.values()) {
+      const index = list.findIndex((e) => e.spec.id === jobId);
+      if (index >= 0) return { entry: list[index]!, index };
     }
-    return order;
+    return undefined;
+  }
+
+  /** The next job to start: the head of the best-ranked user's line among users below their limit. */
+  private pickNext(): Entry<P> | undefined {
+    let best: Entry<P> | undefined;
+    let bestRank: [number, number] | undefined;
+    for (const [userId, list] of this.waiting) {
+      if (this.runningOf(userId) >= this.options.maxRunningPerUser) continue;
+      const head = list[0]!;
+      const rank = this.rank(userId);
+      if (!best || !bestRank || compareRank(rank, bestRank) < 0 || (compareRank(rank, bestRank) === 0 && head.seq < best.seq)) {
+        best = head;
+        bestRank = rank;
+      }
+    }
+    return best;
   }
 
   private pump(): void {
     while (!this.closed && this.running.size < this.options.concurrency) {
-      const next = this.schedulingOrder().find((e) => this.runningOf(e.spec.userId) < this.options.maxRunningPerUser);
+      const next = this.pickNext();
       if (!next) return;
-      this.waiting.splice(this.waiting.indexOf(next), 1);
+      this.removeWaiting(next);
       this.start(next);
     }
   }
@@ -186,6 +221,7 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
   private start(entry: Entry<P>): void {
     entry.attempt += 1;
     this.lastServed.set(entry.spec.userId, this.served++);
+    this.runningPerUser.set(entry.spec.userId, this.runningOf(entry.spec.userId) + 1);
     entry.controller = new AbortController();
     entry.cancelled = false;
     this.running.set(entry.spec.id, entry);
@@ -223,7 +259,11 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
 
   private finish(entry: Entry<P>): void {
     this.timers.clearTimeout(entry.timeout);
-    this.running.delete(entry.spec.id);
+    if (this.running.delete(entry.spec.id)) {
+      const left = this.runningOf(entry.spec.userId) - 1;
+      if (left > 0) this.runningPerUser.set(entry.spec.userId, left);
+      else this.runningPerUser.delete(entry.spec.userId);
+    }
   }
 
   private onError(entry: Entry<P>, thrown: unknown): void {
@@ -242,7 +282,7 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
     this.emit({ type: 'retrying', jobId: entry.spec.id, attempt: entry.attempt, error, delayMs });
     entry.retryTimer = this.timers.setTimeout(() => {
       if (!this.delayed.delete(entry.spec.id) || this.closed) return;
-      this.waiting.push(entry);
+      this.addWaiting(entry);
       this.pump();
     }, delayMs);
   }
@@ -256,4 +296,8 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
       }
     }
   }
+}
+
+function compareRank(a: [number, number], b: [number, number]): number {
+  return a[0] !== b[0] ? a[0] - b[0] : a[1] - b[1];
 }

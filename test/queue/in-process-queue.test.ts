@@ -77,6 +77,20 @@ describe('in-process queue', () => {
     expect(processor.started.map((j) => j.id)).toEqual(['heavy-1', 'light-1']);
   });
 
+  it('tells each waiting job its place in the fair rotation, matching the order jobs really start', async () => {
+    const { queue, processor } = setup({ concurrency: 1, maxRunningPerUser: 5 });
+    await queue.enqueue(job('c1', 'c'));
+    for (const id of ['a1', 'a2', 'a3']) await queue.enqueue(job(id, 'a'));
+    await queue.enqueue(job('b1', 'b'));
+    const predicted = ['a1', 'a2', 'a3', 'b1'].sort((x, y) => queue.position(x)! - queue.position(y)!);
+    expect(predicted).toEqual(['a1', 'b1', 'a2', 'a3']);
+    for (const id of ['c1', 'a1', 'b1', 'a2']) {
+      processor.succeed(id);
+      await flush();
+    }
+    expect(processor.started.map((j) => j.id)).toEqual(['c1', ...predicted]);
+  });
+
   it('keeps a user within their running limit while others use free slots', async () => {
     const { queue, processor } = setup({ concurrency: 3, maxRunningPerUser: 1 });
     await queue.enqueue(job('a1', 'a'));

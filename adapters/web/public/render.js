@@ -146,7 +146,7 @@ export function renderTurn(turn, context, handlers) {
   if (gallery.childElementCount > 0) body.append(gallery);
 
   const firstResult = turn.role === 'bot' ? results[0] ?? related.overlay ?? related.mask : undefined;
-  const actions = turn.actions ?? (firstResult ? ['undo', 'download', 'use'] : []);
+  const actions = turn.actions ?? [];
   if (turn.role === 'bot' && actions.length > 0) {
     const bar = h('div', { class: 'actions', 'data-testid': 'turn-actions' });
     for (const action of actions) {
