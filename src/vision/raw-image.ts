@@ -1,0 +1,54 @@
+import sharp from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
+import { toRgba } from '../media/image.ts';
+import type { ImageLimits } from '../media/image.ts';
+
+/** Decoded pixels, row-major, interleaved channels: how every per-pixel step in vision/ sees an image. */
+export interface RawImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+/** An 8-bit single-channel mask (0 = background, 255 = subject) at an image's size. */
+export interface Mask {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export function rawInput(image: RawImage): SharpOptions {
+  return { raw: { width: image.width, height: image.height, channels: image.channels } };
+}
+
+export function sharpOf(image: RawImage): Sharp {
+  return sharp(image.data, rawInput(image));
+}
+
+export async function toRaw(pipeline: Sharp): Promise<RawImage> {
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels as RawImage['channels'] };
+}
+
+export function encodePng(image: RawImage): Promise<Buffer> {
+  return sharpOf(image).png().toBuffer();
+}
+
+export function maskToPng(mask: Mask): Promise<Buffer> {
+  return sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+}
+
+/** Fraction of pixels above half, for texts like "the subject covers 23 % of the image". */
+export function maskCoverage(mask: Mask): number {
+  let on = 0;
+  const d = mask.data;
+  for (let i = 0; i < d.length; i++) if (d[i]! >= 128) on++;
+  return d.length === 0 ? 0 : on / d.length;
+}
+
+/** Upright RGBA pixels of an image within the media limits (the media layer explains bad files). */
+export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<RawImage> {
+  const rgba = await toRgba(bytes, limits);
+  return { ...rgba, channels: 4 };
+}

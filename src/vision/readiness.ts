@@ -1,0 +1,62 @@
+import { TASKS, isSessionTask } from '../core/tasks.ts';
+import type { Task } from '../core/tasks.ts';
+import { modelsForTask } from '../../models/catalog.ts';
+import type { ModelRegistry } from './model-registry.ts';
+import { hasWorkingSpecialist, specialistFor } from './registry.ts';
+
+export interface ModelReadiness {
+  name: string;
+  installed: boolean;
+  tasks: readonly Task[];
+  source: string;
+  licence: string;
+  approxBytes: number;
+}
+
+export interface TaskReadiness {
+  task: Task;
+  ready: boolean;
+  /** The models the task's specialist needs (or, without a specialist, the catalog's preferred model). */
+  models: string[];
+  missing: string[];
+  reason?: string;
+}
+
+export interface Readiness {
+  executionProvider: 'cpu' | 'cuda';
+  loadedSessions: string[];
+  models: ModelReadiness[];
+  tasks: TaskReadiness[];
+}
+
+/** What can run here right now, per model and per task: for /healthz and the README table. Cheap (file checks). */
+export function readiness(models: ModelRegistry): Readiness {
+  const modelRows = models.entries().map((e) => ({
+    name: e.name,
+    installed: models.isInstalled(e.name),
+    tasks: e.tasks,
+    source: e.source.kind === 'huggingface' ? `hf:${e.source.repo}` : `npm:${e.source.package}`,
+    licence: e.licence,
+    approxBytes: e.approxBytes,
+  }));
+  const installed = new Set(modelRows.filter((m) => m.installed).map((m) => m.name));
+  const tasks: TaskReadiness[] = [];
+  for (const task of TASKS) {
+    if (isSessionTask(task)) continue;
+    if (hasWorkingSpecialist(task)) {
+      const needed = [...(specialistFor(task)?.models ?? [])];
+      const missing = needed.filter((m) => !installed.has(m));
+      tasks.push({ task, ready: missing.length === 0, models: needed, missing, reason: missing.length ? `model not installed: ${missing.join(', ')}` : undefined });
+    } else {
+      const preferred = modelsForTask(task)[0]?.name;
+      tasks.push({
+        task,
+        ready: false,
+        models: preferred ? [preferred] : [],
+        missing: preferred && !installed.has(preferred) ? [preferred] : [],
+        reason: preferred && installed.has(preferred) ? 'model present; specialist comes in a later release' : 'needs a model from the catalog',
+      });
+    }
+  }
+  return { executionProvider: models.executionProvider, loadedSessions: models.loadedSessions(), models: modelRows, tasks };
+}

@@ -1,0 +1,62 @@
+import type { Box } from '../../core/types.ts';
+import { UnsupportedMediaForTaskError } from '../../errors.ts';
+import { drawBoxes } from '../draw-boxes.ts';
+import { rejectUnknown } from '../edit/args.ts';
+import type { ModelRegistry } from '../model-registry.ts';
+import { decodeImage } from '../raw-image.ts';
+import type { RawImage } from '../raw-image.ts';
+import type { Specialist } from '../specialist.ts';
+import { detectText, OCR_DET_MODEL } from './ocr-detect.ts';
+import { OCR_REC_MODEL, recognizeText } from './ocr-recognize.ts';
+import { readingOrder } from './reading-order.ts';
+
+/** Recognitions below this mean character probability are noise (PaddleOCR's drop_score). */
+const DROP_SCORE = 0.5;
+
+export interface OcrLine {
+  text: string;
+  boxes: Box[];
+}
+
+export interface OcrResult {
+  lines: OcrLine[];
+  boxes: Box[];
+}
+
+/** Detect → recognise → reading order. Exposed apart from the specialist for the benchmark. */
+export async function readText(models: ModelRegistry, image: RawImage): Promise<OcrResult> {
+  const found = await detectText(models, image);
+  const decoded = await recognizeText(models, image, found);
+  const kept: Box[] = [];
+  found.forEach((b, i) => {
+    const d = decoded[i]!;
+    const text = d.text.trim();
+    if (text !== '' && d.score >= DROP_SCORE) kept.push({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, text, score: Number(d.score.toFixed(4)) });
+  });
+  const lines = readingOrder(kept).map((items) => ({ text: items.map((b) => b.text).join(' '), boxes: items }));
+  return { lines, boxes: lines.flatMap((l) => l.boxes) };
+}
+
+/** PP-OCRv4 text reading with boxes; a question about the text is answered by quoting what was read. */
+export const ocrSpecialist: Specialist = {
+  tasks: ['ocr'],
+  accepts: ['image'],
+  models: [OCR_DET_MODEL, OCR_REC_MODEL],
+  async run(input, context) {
+    const media = input.media[0];
+    if (media === undefined || media.info.kind !== 'image') throw new UnsupportedMediaForTaskError(input.task, media?.info.kind ?? 'nothing', ['image']);
+    rejectUnknown(input.args, ['question'], 'ocr');
+    const image = await decodeImage(media.bytes, context.limits);
+    context.progress(0.1, 'finding text');
+    const { lines, boxes } = await readText(context.models, image);
+    context.progress(0.9, 'drawing boxes');
+    const overlay = await drawBoxes(image, boxes.map((b, i) => ({ ...b, label: String(i + 1) })));
+    const body = lines.map((l) => l.text).join('\n');
+    const question = typeof input.args.question === 'string' ? input.args.question.trim() : '';
+    let text: string;
+    if (lines.length === 0) text = 'I could not find any readable text in this image.';
+    else if (question !== '') text = `You asked: "${question}". The text in the image reads:\n${body}`;
+    else text = body;
+    return { text, boxes, media: [{ bytes: overlay, kind: 'image', mime: 'image/png', role: 'overlay', label: 'text boxes' }] };
+  },
+};

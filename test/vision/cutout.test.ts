@@ -1,0 +1,110 @@
+import { promises as fs } from 'node:fs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidArgumentError, ModelNotInstalledError } from '../../src/errors.ts';
+import { backgroundSpecialist } from '../../src/vision/edit/background.ts';
+import type { ModelRegistry } from '../../src/vision/model-registry.ts';
+import { cutoutSpecialist } from '../../src/vision/segment/cutout.ts';
+import type { SpecialistResult } from '../../src/vision/specialist.ts';
+import { imageMedia, invocation, makeSpecialistContext, testRegistry } from '../helpers/specialist-context.ts';
+import type { TestContext } from '../helpers/specialist-context.ts';
+import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { discImage, insideDisc, iou } from './fixtures.ts';
+
+const CHELSEA = testdata('chelsea.png');
+const NO_PHOTOS = HAS_TESTDATA ? '' : ' (skipped: ../shared/testdata is absent)';
+
+function byRole(result: SpecialistResult, role: string) {
+  const item = result.media.find((m) => m.role === role);
+  if (!item) throw new Error(`no ${role} output`);
+  return item;
+}
+
+async function gray(png: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+describe('cutout and background (real ISNet weights)', () => {
+  let models: ModelRegistry;
+  let context: TestContext;
+  const W = 480;
+  const H = 360;
+  const disc = { cx: 220, cy: 190, r: 110 };
+  let discPng: Buffer;
+
+  beforeAll(async () => {
+    models = testRegistry().models;
+    context = await makeSpecialistContext({ models });
+    discPng = await discImage(W, H, disc);
+    await models.session('isnet');
+  });
+  afterAll(async () => {
+    await models.dispose();
+    await context.cleanup();
+  });
+
+  it('cuts out a shaded disc with a mask of IoU ≥ 0.9 against the truth', async () => {
+    const media = await imageMedia(context, discPng);
+    const result = await cutoutSpecialist.run(invocation('cutout', media, { phrase: 'the ball' }), context);
+
+    const mask = await gray(byRole(result, 'mask').bytes);
+    expect([mask.width, mask.height]).toEqual([W, H]);
+    expect(iou(mask.data, W, H, (x, y) => insideDisc(x, y, disc))).toBeGreaterThanOrEqual(0.9);
+
+    const cut = byRole(result, 'result');
+    expect(cut.mime).toBe('image/png');
+    const { data, info } = await sharp(cut.bytes).raw().toBuffer({ resolveWithObject: true });
+    expect(info.channels).toBe(4);
+    const alphaAt = (x: number, y: number) => data[(y * W + x) * 4 + 3]!;
+    expect(alphaAt(disc.cx, disc.cy)).toBeGreaterThan(200);
+    expect(alphaAt(10, 10)).toBeLessThan(30);
+
+    const overlay = await sharp(byRole(result, 'overlay').bytes).metadata();
+    expect([overlay.width, overlay.height]).toEqual([W, H]);
+    expect(result.text).toMatch(/main subject/);
+    expect(result.text).toMatch(/"the ball".*salient subject/);
+    expect(context.reports.length).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!HAS_TESTDATA)(`finds the cat in chelsea.png (sanity, not exact)${NO_PHOTOS}`, async () => {
+    const media = await imageMedia(context, await fs.readFile(CHELSEA), 'chelsea.png');
+    const result = await cutoutSpecialist.run(invocation('cutout', media), context);
+    const mask = await gray(byRole(result, 'mask').bytes);
+    expect([mask.width, mask.height]).toEqual([451, 300]);
+    let on = 0;
+    for (const v of mask.data) if (v >= 128) on++;
+    const coverage = on / mask.data.length;
+    // The cat's face fills most of the frame; the dark right edge is background.
+    expect(coverage).toBeGreaterThan(0.4);
+    expect(coverage).toBeLessThan(0.95);
+    expect(mask.data[150 * 451 + 200]).toBeGreaterThan(200);
+  });
+
+  it('puts the subject on a named colour, with a before/after comparison', async () => {
+    const media = await imageMedia(context, discPng);
+    const result = await backgroundSpecialist.run(invocation('background', media, { color: 'blue' }), context);
+    const out = byRole(result, 'result');
+    const { data, info } = await sharp(out.bytes).raw().toBuffer({ resolveWithObject: true });
+    const px = (x: number, y: number) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)];
+    expect(px(5, 5)).toEqual([0, 0, 255]);
+    const [r, g, b] = px(disc.cx, disc.cy) as [number, number, number];
+    expect(r).toBeGreaterThan(150);
+    expect(g + b).toBeLessThan(200);
+    const comparison = await sharp(byRole(result, 'comparison').bytes).metadata();
+    expect(comparison.width).toBeGreaterThan(comparison.height! * 1.5);
+    expect(result.text).toMatch(/on blue/);
+  });
+
+  it('rejects an unknown colour before running the model', async () => {
+    const media = await imageMedia(context, discPng);
+    await expect(backgroundSpecialist.run(invocation('background', media, { color: 'plaid' }), context)).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('says which model a described (generated) background needs instead of faking one', async () => {
+    const media = await imageMedia(context, discPng);
+    const error = await backgroundSpecialist.run(invocation('background', media, { prompt: 'a beach at sunset' }), context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelNotInstalledError);
+    expect((error as ModelNotInstalledError).modelName).toBe('sd-turbo');
+  });
+});

