@@ -6,9 +6,11 @@
 import os from 'node:os';
 import { cutoutSection } from './cutout.ts';
 import type { BenchSection } from './measure.ts';
+import { memorySection } from './memory.ts';
 import { ocrSection } from './ocr.ts';
+import { queueSection } from './queue.ts';
 
-export const SECTIONS: BenchSection[] = [cutoutSection, ocrSection];
+export const SECTIONS: BenchSection[] = [cutoutSection, ocrSection, queueSection, memorySection];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runs = Number(process.env.BENCH_RUNS ?? 5);
