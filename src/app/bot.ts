@@ -305,7 +305,7 @@ export class Bot implements BotApi {
       for (const [index, invocation] of invocations.entries()) {
         const targets = await this.resolveTargets(conversationId, userTurn.id, invocation, index);
         const kinds = targets.map((t) => ('media' in t ? t.media.kind : kindOfStep(payloadSteps, t.step)));
-        await this.deps.readiness.check(invocation.task, kinds);
+        this.deps.readiness.check(invocation.task, kinds);
         steps.push({ invocation, targetIds: targets.map((t) => ('media' in t ? t.media.id : `step:${t.step}`)) });
         payloadSteps.push({
           task: invocation.task,

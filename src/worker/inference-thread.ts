@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Settings } from '../config/settings.ts';
-import { deserializeError, serializeError } from '../errors.ts';
+import { InternalError, deserializeError, serializeError } from '../errors.ts';
 import { LocalBlobStore } from '../media/blob-store.ts';
 import { locateFfmpeg } from '../media/ffmpeg.ts';
 import { limitsFromSettings } from '../media/limits.ts';
@@ -20,14 +20,18 @@ const settings = (workerData as { settings: Settings }).settings;
 
 const send = (message: FromThread) => port.postMessage(message);
 
-const models = new ModelRegistry(settings);
+const models = new ModelRegistry({ settings, log: { warn: (message) => console.warn(message) } });
 const deps: JobRunnerDeps = {
   settings,
   blobs: new LocalBlobStore(settings.MEDIA_DIR),
   models,
   ffmpeg: await locateFfmpeg(settings),
   limits: limitsFromSettings(settings),
-  specialistFor,
+  specialistFor(task) {
+    const specialist = specialistFor(task);
+    if (!specialist) throw new InternalError(`${task} is a conversation command, not a job step.`);
+    return specialist;
+  },
   tmpRoot: os.tmpdir(),
 };
 
@@ -49,7 +53,7 @@ port.on('message', (message: ToThread) => {
     .catch((error: unknown) => send({ type: 'error', jobId: payload.jobId, error: serializeError(error) }))
     .finally(() => {
       current = undefined;
-      send({ type: 'models', loaded: models.loadedNames() });
+      send({ type: 'models', loaded: models.loadedSessions() });
     });
 });
 
