@@ -9,6 +9,7 @@ import { InternalError, deserializeError, serializeError } from '../errors.ts';
 import { LocalBlobStore } from '../media/blob-store.ts';
 import { locateFfmpeg } from '../media/ffmpeg.ts';
 import { limitsFromSettings } from '../media/limits.ts';
+import { createLogger } from '../log.ts';
 import { ModelRegistry } from '../vision/model-registry.ts';
 import { specialistFor } from '../vision/registry.ts';
 import { runJob, type JobRunnerDeps } from './job-runner.ts';
@@ -20,7 +21,8 @@ const settings = (workerData as { settings: Settings }).settings;
 
 const send = (message: FromThread) => port.postMessage(message);
 
-const models = new ModelRegistry({ settings, log: { warn: (message) => console.warn(message) } });
+const logger = createLogger(settings).child({ thread: 'inference' });
+const models = new ModelRegistry({ settings, log: { warn: (message) => logger.warn(message) } });
 const deps: JobRunnerDeps = {
   settings,
   blobs: new LocalBlobStore(settings.MEDIA_DIR),
