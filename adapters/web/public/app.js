@@ -40,6 +40,12 @@ async function loadConversations() {
       'aria-current': c.id === state.conversationId ? 'page' : undefined, onclick: () => openConversation(c.id),
     }, h('span', { class: 'conversation-title' }, c.title || 'Untitled'),
     h('span', { class: 'conversation-date' }, new Date(c.updatedAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }))))));
+  // The bot names a conversation after its first message: keep the header in step with the list.
+  const current = state.conversations.find((c) => c.id === state.conversationId);
+  if (current?.title) {
+    els.title.textContent = current.title;
+    document.title = `${current.title} · Vitron`;
+  }
 }
 
 async function newConversation() {
