@@ -2,18 +2,17 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
 import { isSessionTask, type Task } from '../core/tasks.ts';
-import type { Invocation, JobProgress, MediaKind, Planner } from '../core/types.ts';
-import { BadInputError, JobInterruptedError, NotFoundError, VitronError, asVitronError } from '../errors.ts';
+import type { Invocation, Planner } from '../core/types.ts';
+import { BadInputError, NotFoundError, asVitronError } from '../errors.ts';
 import type { BlobStore } from '../media/blob-store.ts';
 import type { FfmpegTools } from '../media/ffmpeg.ts';
 import { inspectMedia } from '../media/inspect.ts';
 import type { MediaLimits } from '../media/limits.ts';
 import type { ConversationService } from '../conversation/conversation-service.ts';
-import { mediaName } from '../conversation/naming.ts';
 import type { Database } from '../store/database.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { JobRecord, ResolvedStep, StoredMedia, Turn, User } from '../store/types.ts';
-import type { JobQueue, QueueEvent } from '../queue/job-queue.ts';
+import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobOutcome, JobPayload, JobStep, StepTarget } from '../worker/job-payload.ts';
 import type {
   BotApi,
@@ -26,13 +25,15 @@ import type {
   MediaView,
   TurnRequest,
   TurnResult,
-  TurnView,
   Unsubscribe,
   UserRef,
 } from './bot-api.ts';
-import { EventHub } from './event-hub.ts';
+import { ConversationNotifier } from './notifier.ts';
+import { JobEventHandler } from './job-events.ts';
+import { recoverUnfinishedJobs } from './job-recovery.ts';
+import { kindOfStep, parseStepRef, toJobStep } from './job-steps.ts';
+import { toneOf, type Message } from './tone.ts';
 import { actionsFor, conversationView, jobView, mediaView, turnView } from './views.ts';
-import { describeOutcome } from './outcome-text.ts';
 import type { TaskReadiness } from './task-readiness.ts';
 
 export interface BotDeps {
@@ -57,19 +58,19 @@ export interface BotDeps {
  * back as a bot turn. Every problem reaches the user as a turn; nothing is thrown into the void.
  */
 export class Bot implements BotApi {
-  private readonly events = new EventHub();
-  private readonly lastProgressWrite = new Map<string, number>();
+  private readonly notifier: ConversationNotifier;
+  private readonly jobEvents: JobEventHandler;
   private readonly unsubscribeQueue: () => void;
-  /** Event handling per job runs in order (a 'completed' never overtakes its 'started'). */
-  private readonly jobChains = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: BotDeps) {
-    this.unsubscribeQueue = deps.queue.subscribe((event) => this.onQueueEvent(event));
+    this.notifier = new ConversationNotifier(deps.conversations, deps.queue);
+    this.jobEvents = new JobEventHandler({ ...deps, notifier: this.notifier });
+    this.unsubscribeQueue = deps.queue.subscribe((event) => this.jobEvents.onQueueEvent(event));
   }
 
   async close(): Promise<void> {
     this.unsubscribeQueue();
-    await Promise.allSettled([...this.jobChains.values()]);
+    await this.jobEvents.settle();
   }
 
   // ---- conversations ------------------------------------------------------------------------------
@@ -106,7 +107,7 @@ export class Bot implements BotApi {
       const resultJob = own.find((m) => m.jobId)?.jobId;
       const boxes = resultJob ? boxesOf(jobs.find((j) => j.id === resultJob)) : undefined;
       return turnView(turn, own, {
-        ...(job ? { job: this.jobViewOf(job) } : {}),
+        ...(job ? { job: this.notifier.jobView(job) } : {}),
         ...(boxes ? { boxes } : {}),
         actions: turn.author === 'bot' ? actionsFor(own, false) : [],
       });
@@ -122,7 +123,7 @@ export class Bot implements BotApi {
   }
 
   subscribe(conversationId: string, listener: (event: BotEvent) => void): Unsubscribe {
-    return this.events.subscribe(conversationId, listener);
+    return this.notifier.events.subscribe(conversationId, listener);
   }
 
   helpText(): string {
@@ -130,7 +131,7 @@ export class Bot implements BotApi {
   }
 
   async job(jobId: string): Promise<JobView> {
-    return this.jobViewOf(await this.deps.repos.jobs.get(jobId));
+    return this.notifier.jobView(await this.deps.repos.jobs.get(jobId));
   }
 
   async media(mediaId: string): Promise<{ view: MediaView; path: string }> {
@@ -171,13 +172,13 @@ export class Bot implements BotApi {
 
     const { uploaded, problems } = await this.ingest(request.conversationId, userTurn, request.files);
     const userView = turnView(userTurn, uploaded);
-    this.publish({ type: 'turn', conversationId: request.conversationId, turn: userView });
+    this.notifier.publish({ type: 'turn', conversationId: request.conversationId, turn: userView });
     await this.nameConversation(request.conversationId, text);
 
     // Every file failed: answer about the files and run nothing, or the words would land on older media.
     if (problems.length > 0 && uploaded.length === 0) {
       const retry = text === '' ? '' : '\nNothing was done; send the file again once it is fixed.';
-      return { userTurn: userView, botTurn: await this.reply(request.conversationId, `${problems.join('\n')}${retry}`, 'error') };
+      return { userTurn: userView, botTurn: await this.notifier.reply(request.conversationId, `${problems.join('\n')}${retry}`, 'error') };
     }
 
     const context = await conversations.planContext(request.conversationId, uploaded.map((m) => m.kind));
@@ -198,7 +199,7 @@ export class Bot implements BotApi {
       messages.push({ text: 'I did not understand that. Type "help" to see what I can do.', tone: 'question' });
     }
 
-    const botTurn = messages.length > 0 ? await this.reply(request.conversationId, messages.map((m) => m.text).join('\n'), toneOf(messages)) : undefined;
+    const botTurn = messages.length > 0 ? await this.notifier.reply(request.conversationId, messages.map((m) => m.text).join('\n'), toneOf(messages)) : undefined;
     return { userTurn: job ? { ...userView, job } : userView, ...(botTurn ? { botTurn } : {}), ...(job ? { job } : {}) };
   }
 
@@ -216,7 +217,7 @@ export class Bot implements BotApi {
     const words = { undo: 'undo', redo: 'redo', revert: 'revert to the original', use: 'use this one' } as const;
     const userTurn = await this.deps.conversations.recordUserTurn(input.conversationId, user.id, words[input.action]);
     const userView = turnView(userTurn, []);
-    this.publish({ type: 'turn', conversationId: input.conversationId, turn: userView });
+    this.notifier.publish({ type: 'turn', conversationId: input.conversationId, turn: userView });
     let message: Message;
     if (input.action === 'use') {
       if (!input.mediaId) throw new BadInputError('INVALID_ARGUMENT', 'Which image or video should I continue from? (mediaId is missing)');
@@ -224,7 +225,7 @@ export class Bot implements BotApi {
     } else {
       message = await this.runSessionTask(input.conversationId, user, input.action);
     }
-    return { userTurn: userView, botTurn: await this.reply(input.conversationId, message.text, message.tone) };
+    return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, message.text, message.tone) };
   }
 
   async cancelJob(jobId: string, userRef: UserRef): Promise<JobView> {
@@ -234,7 +235,7 @@ export class Bot implements BotApi {
     if (!(await this.deps.queue.cancel(jobId))) {
       // Not in this process's queue (finished, or left over from a stop): settle it in the store.
       const cancelled = await this.deps.repos.jobs.cancel(jobId);
-      if (cancelled) await this.reportEnd(cancelled, 'Cancelled.');
+      if (cancelled) await this.notifier.reportEnd(cancelled, 'Cancelled.');
     }
     return this.job(jobId);
   }
@@ -307,14 +308,7 @@ export class Bot implements BotApi {
         const kinds = targets.map((t) => ('media' in t ? t.media.kind : kindOfStep(payloadSteps, t.step)));
         this.deps.readiness.check(invocation.task, kinds);
         steps.push({ invocation, targetIds: targets.map((t) => ('media' in t ? t.media.id : `step:${t.step}`)) });
-        payloadSteps.push({
-          task: invocation.task,
-          targets,
-          args: invocation.args,
-          ...(invocation.region ? { region: invocation.region } : {}),
-          ...(invocation.embeddings ? { embeddings: invocation.embeddings } : {}),
-          invocation,
-        });
+        payloadSteps.push(toJobStep(invocation, targets));
       }
     } catch (error) {
       if (error instanceof BadInputError) return { error: error.message };
@@ -342,9 +336,8 @@ export class Bot implements BotApi {
   private async resolveTargets(conversationId: string, turnId: string, invocation: Invocation, index: number): Promise<StepTarget[]> {
     const targets: StepTarget[] = [];
     for (const ref of invocation.targets) {
-      const step = /^step:(\d+)$/.exec(ref);
-      if (step) {
-        const k = Number(step[1]);
+      const k = parseStepRef(ref);
+      if (k !== undefined) {
         if (k >= index) throw new BadInputError('REFERENCE_UNRESOLVED', 'A step of the plan refers to a later step; please say it in order.');
         targets.push({ step: k });
       } else {
@@ -355,236 +348,11 @@ export class Bot implements BotApi {
     return targets;
   }
 
-  private jobViewOf(job: JobRecord, progress?: JobProgress): JobView {
-    const position = job.state === 'queued' ? this.deps.queue.position(job.id) : undefined;
-    return jobView(job, { ...(position === undefined ? {} : { queuePosition: position }), ...(progress ? { progress } : {}) });
-  }
-
-  private async reply(conversationId: string, text: string, tone: Tone = 'normal'): Promise<TurnView> {
-    const turn = await this.deps.conversations.recordBotTurn(conversationId, text);
-    const view = turnView(turn, [], { tone });
-    this.publish({ type: 'turn', conversationId, turn: view });
-    return view;
-  }
-
-  private publish(event: BotEvent): void {
-    this.events.publish(event);
-  }
-
-  // ---- queue events -----------------------------------------------------------------------------------
-
-  private onQueueEvent(event: QueueEvent<JobOutcome>): void {
-    const previous = this.jobChains.get(event.jobId) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.handleQueueEvent(event))
-      .catch((error: unknown) => this.deps.logger.error({ err: error, jobId: event.jobId, event: event.type }, 'handling a job event failed'));
-    this.jobChains.set(event.jobId, next);
-    void next.finally(() => {
-      if (this.jobChains.get(event.jobId) === next) this.jobChains.delete(event.jobId);
-    });
-  }
-
-  private async handleQueueEvent(event: QueueEvent<JobOutcome>): Promise<void> {
-    const { repos, logger } = this.deps;
-    const log = logger.child({ jobId: event.jobId });
-    switch (event.type) {
-      case 'queued':
-      case 'cancelled':
-        if (event.type === 'cancelled') {
-          const job = (await repos.jobs.cancel(event.jobId)) ?? (await repos.jobs.get(event.jobId));
-          log.info('job cancelled');
-          await this.reportEnd(job, 'Cancelled.');
-        } else {
-          const job = await repos.jobs.get(event.jobId);
-          this.publish({ type: 'job.queued', conversationId: job.conversationId, job: this.jobViewOf(job) });
-        }
-        return;
-      case 'started': {
-        const job = await repos.jobs.markRunning(event.jobId);
-        if (!job) return;
-        log.info({ attempt: event.attempt, conversationId: job.conversationId }, 'job started');
-        this.publish({ type: 'job.progress', conversationId: job.conversationId, job: this.jobViewOf(job) });
-        return;
-      }
-      case 'progress': {
-        const now = Date.now();
-        const last = this.lastProgressWrite.get(event.jobId) ?? 0;
-        // Progress reaches the page on every report, the database at most twice a second.
-        if (now - last > 500 || event.progress.fraction >= 1) {
-          this.lastProgressWrite.set(event.jobId, now);
-          await repos.jobs.progress(event.jobId, event.progress.fraction, event.progress.note);
-        }
-        const job = await repos.jobs.get(event.jobId);
-        this.publish({ type: 'job.progress', conversationId: job.conversationId, job: this.jobViewOf(job, event.progress) });
-        return;
-      }
-      case 'retrying': {
-        log.warn({ err: event.error, attempt: event.attempt, delayMs: event.delayMs }, 'job failed, will retry');
-        const job = await repos.jobs.requeue(event.jobId, { code: event.error.code, message: event.error.message });
-        if (job) this.publish({ type: 'job.progress', conversationId: job.conversationId, job: this.jobViewOf(job) });
-        return;
-      }
-      case 'failed': {
-        this.lastProgressWrite.delete(event.jobId);
-        if (event.error instanceof JobInterruptedError) {
-          // The process is stopping: leave the job for the next start to resume, and say nothing yet.
-          await repos.jobs.markInterrupted(event.jobId);
-          log.info('job interrupted by shutdown; it resumes at the next start');
-          return;
-        }
-        const job = (await repos.jobs.fail(event.jobId, { code: event.error.code, message: event.error.message })) ?? (await repos.jobs.get(event.jobId));
-        if (event.error instanceof VitronError && !(event.error instanceof BadInputError)) log.error({ err: event.error }, 'job failed');
-        else log.info({ code: event.error.code }, 'job refused its input');
-        const prefix = event.error instanceof BadInputError ? '' : 'Sorry, that did not work. ';
-        await this.reportEnd(job, `${prefix}${event.error.message}`);
-        return;
-      }
-      case 'completed':
-        this.lastProgressWrite.delete(event.jobId);
-        await this.recordOutcome(event.jobId, event.result);
-        return;
-    }
-  }
-
-  /** Stores each step's outputs as media with their lineage, then tells the conversation. */
-  private async recordOutcome(jobId: string, outcome: JobOutcome): Promise<void> {
-    const { repos, conversations } = this.deps;
-    const job = await repos.jobs.get(jobId);
-    if (job.state !== 'running') return;
-    const botTurn = await conversations.recordBotTurn(job.conversationId, '');
-    const resultIds: (string | undefined)[] = [];
-    const shown: StoredMedia[] = [];
-    for (const [index, step] of outcome.steps.entries()) {
-      const planned = job.steps[index]!;
-      const firstTarget = planned.targetIds[0];
-      const stepRef = firstTarget ? /^step:(\d+)$/.exec(firstTarget) : null;
-      const parentId = stepRef ? resultIds[Number(stepRef[1])] : firstTarget;
-      let resultId: string | undefined;
-      for (const produced of step.media) {
-        const { sha256, kind, mime, bytes, width, height, durationSec, fps, frameCount, hasAudio, role, label } = produced;
-        const stored = await conversations.addResult(job.conversationId, {
-          turnId: botTurn.id,
-          jobId,
-          parentId: parentId ?? null,
-          invocation: planned.invocation,
-          sha256, kind, mime, bytes, width, height,
-          ...(durationSec === undefined ? {} : { durationSec }),
-          ...(fps === undefined ? {} : { fps }),
-          ...(frameCount === undefined ? {} : { frameCount }),
-          ...(hasAudio === undefined ? {} : { hasAudio }),
-          role,
-          label,
-        });
-        if (role === 'result' && resultId === undefined) resultId = stored.id;
-        // Intermediate results of a chain stay in the lineage (undo walks back through them) but
-        // only the last step's outputs are shown.
-        if (index === outcome.steps.length - 1 || role !== 'result') shown.push(stored);
-      }
-      resultIds.push(resultId);
-    }
-    const text = describeOutcome(outcome, shown, mediaName);
-    await repos.turns.setText(botTurn.id, text);
-    const succeeded = (await repos.jobs.succeed(jobId, {
-      steps: outcome.steps.map((s, i) => ({ task: s.task, text: s.text, boxes: s.boxes, resultId: resultIds[i] })),
-    })) ?? (await repos.jobs.get(jobId));
-    this.deps.logger.info({ jobId, conversationId: job.conversationId }, 'job succeeded');
-    const conversation = await repos.conversations.get(job.conversationId);
-    const view = turnView({ ...botTurn, text }, shown, {
-      boxes: outcome.steps.flatMap((s) => s.boxes ?? []),
-      actions: actionsFor(shown, conversation.redoStack.length > 0),
-    });
-    this.publish({ type: 'job.finished', conversationId: job.conversationId, job: this.jobViewOf(succeeded), turn: view });
-  }
-
-  /** A job that ended without results (failed, cancelled) still gets a turn that says so. */
-  private async reportEnd(job: JobRecord, text: string): Promise<void> {
-    const turn = await this.deps.conversations.recordBotTurn(job.conversationId, text);
-    const tone: Tone = job.state === 'failed' ? 'error' : 'normal';
-    this.publish({ type: 'job.finished', conversationId: job.conversationId, job: this.jobViewOf(job), turn: turnView(turn, [], { tone }) });
-  }
-
   // ---- recovery -----------------------------------------------------------------------------------------
 
-  /**
-   * After a stop, jobs left queued or running are resumed (their attempt count kept) or, when out of
-   * attempts, reported to their conversation. Nothing is silently dropped.
-   */
-  async recoverUnfinishedJobs(): Promise<{ resumed: number; reported: number }> {
-    const { repos, settings, logger } = this.deps;
-    await repos.jobs.interruptRunning();
-    const interrupted = await repos.jobs.listInterrupted();
-    const queued = (await repos.jobs.findUnfinished()).filter((j) => j.state === 'queued');
-    let resumed = 0;
-    let reported = 0;
-    for (const job of [...interrupted, ...queued]) {
-      try {
-        if (job.attempts >= settings.JOB_MAX_ATTEMPTS) {
-          const failed = (await repos.jobs.requeue(job.id)) && (await repos.jobs.fail(job.id, { code: 'JOB_INTERRUPTED', message: 'The job was interrupted too many times.' }));
-          await this.reportEnd(failed || job, 'I was restarted while working on this, too many times; it could not be finished. Please ask again.');
-          reported++;
-          continue;
-        }
-        if (job.state === 'interrupted') await repos.jobs.requeue(job.id, { code: 'JOB_INTERRUPTED', message: 'interrupted by a restart' });
-        const payload = await this.payloadOf(job);
-        await this.deps.queue.enqueue({ id: job.id, userId: job.userId ?? 'unknown', conversationId: job.conversationId, payload, attemptsMade: job.attempts });
-        if (job.state === 'interrupted') await this.reply(job.conversationId, 'I was restarted while working on this; picking it up again.');
-        resumed++;
-      } catch (error) {
-        logger.error({ err: error, jobId: job.id }, 'could not resume job');
-        const failed = await repos.jobs.fail(job.id, { code: asVitronError(error).code, message: asVitronError(error).message });
-        await this.reportEnd(failed ?? job, `This job could not be resumed after a restart: ${asVitronError(error).message}`);
-        reported++;
-      }
-    }
-    if (resumed + reported > 0) logger.info({ resumed, reported }, 'recovered unfinished jobs');
-    return { resumed, reported };
+  recoverUnfinishedJobs(): Promise<{ resumed: number; reported: number }> {
+    return recoverUnfinishedJobs({ ...this.deps, notifier: this.notifier });
   }
-
-  private async payloadOf(job: JobRecord): Promise<JobPayload> {
-    const steps: JobStep[] = [];
-    for (const step of job.steps) {
-      const targets: StepTarget[] = [];
-      for (const id of step.targetIds) {
-        const ref = /^step:(\d+)$/.exec(id);
-        if (ref) targets.push({ step: Number(ref[1]) });
-        else {
-          const media = await this.deps.repos.media.get(id);
-          targets.push({ media });
-        }
-      }
-      const { invocation } = step;
-      steps.push({
-        task: invocation.task,
-        targets,
-        args: invocation.args,
-        ...(invocation.region ? { region: invocation.region } : {}),
-        ...(invocation.embeddings ? { embeddings: invocation.embeddings } : {}),
-        invocation,
-      });
-    }
-    return { jobId: job.id, conversationId: job.conversationId, steps };
-  }
-}
-
-type Tone = NonNullable<TurnView['tone']>;
-
-interface Message {
-  text: string;
-  tone: Tone;
-}
-
-/** A reply that carries an error reads as one; a question back reads as a question. */
-function toneOf(messages: readonly Message[]): Tone {
-  if (messages.some((m) => m.tone === 'error')) return 'error';
-  if (messages.some((m) => m.tone === 'question')) return 'question';
-  return 'normal';
-}
-
-function kindOfStep(steps: JobStep[], index: number): MediaKind {
-  const step = steps[index];
-  const first = step?.targets[0];
-  if (!first) return 'image';
-  return 'media' in first ? (step.task === 'extract_frame' ? 'image' : step.task === 'animate' ? 'video' : first.media.kind) : kindOfStep(steps, first.step);
 }
 
 function boxesOf(job: JobRecord | undefined): import('../core/types.ts').Box[] | undefined {

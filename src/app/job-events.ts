@@ -1,0 +1,162 @@
+import type { Logger } from 'pino';
+import type { ConversationService } from '../conversation/conversation-service.ts';
+import { mediaName } from '../conversation/naming.ts';
+import { BadInputError, JobInterruptedError, VitronError } from '../errors.ts';
+import type { QueueEvent } from '../queue/job-queue.ts';
+import type { Repositories } from '../store/repositories.ts';
+import type { StoredMedia } from '../store/types.ts';
+import type { JobOutcome } from '../worker/job-payload.ts';
+import type { ConversationNotifier } from './notifier.ts';
+import { parseStepRef } from './job-steps.ts';
+import { describeOutcome } from './outcome-text.ts';
+import { actionsFor, turnView } from './views.ts';
+
+export interface JobEventDeps {
+  logger: Logger;
+  repos: Repositories;
+  conversations: ConversationService;
+  notifier: ConversationNotifier;
+}
+
+/**
+ * Turns queue events into the job's stored state and into what the conversation hears: progress,
+ * retries, failures with their reason, and results recorded as media with their lineage.
+ */
+export class JobEventHandler {
+  private readonly lastProgressWrite = new Map<string, number>();
+  /** Event handling per job runs in order (a 'completed' never overtakes its 'started'). */
+  private readonly jobChains = new Map<string, Promise<void>>();
+  private readonly notifier: ConversationNotifier;
+
+  constructor(private readonly deps: JobEventDeps) {
+    this.notifier = deps.notifier;
+  }
+
+  /** Resolves when every event received so far has been handled. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.jobChains.values()]);
+  }
+
+  onQueueEvent(event: QueueEvent<JobOutcome>): void {
+    const previous = this.jobChains.get(event.jobId) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.handleQueueEvent(event))
+      .catch((error: unknown) => this.deps.logger.error({ err: error, jobId: event.jobId, event: event.type }, 'handling a job event failed'));
+    this.jobChains.set(event.jobId, next);
+    void next.finally(() => {
+      if (this.jobChains.get(event.jobId) === next) this.jobChains.delete(event.jobId);
+    });
+  }
+
+  private async handleQueueEvent(event: QueueEvent<JobOutcome>): Promise<void> {
+    const { repos, logger } = this.deps;
+    const log = logger.child({ jobId: event.jobId });
+    switch (event.type) {
+      case 'queued':
+      case 'cancelled':
+        if (event.type === 'cancelled') {
+          const job = (await repos.jobs.cancel(event.jobId)) ?? (await repos.jobs.get(event.jobId));
+          log.info('job cancelled');
+          await this.notifier.reportEnd(job, 'Cancelled.');
+        } else {
+          const job = await repos.jobs.get(event.jobId);
+          this.notifier.publish({ type: 'job.queued', conversationId: job.conversationId, job: this.notifier.jobView(job) });
+        }
+        return;
+      case 'started': {
+        const job = await repos.jobs.markRunning(event.jobId);
+        if (!job) return;
+        log.info({ attempt: event.attempt, conversationId: job.conversationId }, 'job started');
+        this.notifier.publish({ type: 'job.progress', conversationId: job.conversationId, job: this.notifier.jobView(job) });
+        return;
+      }
+      case 'progress': {
+        const now = Date.now();
+        const last = this.lastProgressWrite.get(event.jobId) ?? 0;
+        // Progress reaches the page on every report, the database at most twice a second.
+        if (now - last > 500 || event.progress.fraction >= 1) {
+          this.lastProgressWrite.set(event.jobId, now);
+          await repos.jobs.progress(event.jobId, event.progress.fraction, event.progress.note);
+        }
+        const job = await repos.jobs.get(event.jobId);
+        this.notifier.publish({ type: 'job.progress', conversationId: job.conversationId, job: this.notifier.jobView(job, event.progress) });
+        return;
+      }
+      case 'retrying': {
+        log.warn({ err: event.error, attempt: event.attempt, delayMs: event.delayMs }, 'job failed, will retry');
+        const job = await repos.jobs.requeue(event.jobId, { code: event.error.code, message: event.error.message });
+        if (job) this.notifier.publish({ type: 'job.progress', conversationId: job.conversationId, job: this.notifier.jobView(job) });
+        return;
+      }
+      case 'failed': {
+        this.lastProgressWrite.delete(event.jobId);
+        if (event.error instanceof JobInterruptedError) {
+          // The process is stopping: leave the job for the next start to resume, and say nothing yet.
+          await repos.jobs.markInterrupted(event.jobId);
+          log.info('job interrupted by shutdown; it resumes at the next start');
+          return;
+        }
+        const job = (await repos.jobs.fail(event.jobId, { code: event.error.code, message: event.error.message })) ?? (await repos.jobs.get(event.jobId));
+        if (event.error instanceof VitronError && !(event.error instanceof BadInputError)) log.error({ err: event.error }, 'job failed');
+        else log.info({ code: event.error.code }, 'job refused its input');
+        const prefix = event.error instanceof BadInputError ? '' : 'Sorry, that did not work. ';
+        await this.notifier.reportEnd(job, `${prefix}${event.error.message}`);
+        return;
+      }
+      case 'completed':
+        this.lastProgressWrite.delete(event.jobId);
+        await this.recordOutcome(event.jobId, event.result);
+        return;
+    }
+  }
+
+  /** Stores each step's outputs as media with their lineage, then tells the conversation. */
+  private async recordOutcome(jobId: string, outcome: JobOutcome): Promise<void> {
+    const { repos, conversations } = this.deps;
+    const job = await repos.jobs.get(jobId);
+    if (job.state !== 'running') return;
+    const botTurn = await conversations.recordBotTurn(job.conversationId, '');
+    const resultIds: (string | undefined)[] = [];
+    const shown: StoredMedia[] = [];
+    for (const [index, step] of outcome.steps.entries()) {
+      const planned = job.steps[index]!;
+      const firstTarget = planned.targetIds[0];
+      const stepRef = firstTarget === undefined ? undefined : parseStepRef(firstTarget);
+      const parentId = stepRef === undefined ? firstTarget : resultIds[stepRef];
+      let resultId: string | undefined;
+      for (const produced of step.media) {
+        const { sha256, kind, mime, bytes, width, height, durationSec, fps, frameCount, hasAudio, role, label } = produced;
+        const stored = await conversations.addResult(job.conversationId, {
+          turnId: botTurn.id,
+          jobId,
+          parentId: parentId ?? null,
+          invocation: planned.invocation,
+          sha256, kind, mime, bytes, width, height,
+          ...(durationSec === undefined ? {} : { durationSec }),
+          ...(fps === undefined ? {} : { fps }),
+          ...(frameCount === undefined ? {} : { frameCount }),
+          ...(hasAudio === undefined ? {} : { hasAudio }),
+          role,
+          label,
+        });
+        if (role === 'result' && resultId === undefined) resultId = stored.id;
+        // Intermediate results of a chain stay in the lineage (undo walks back through them) but
+        // only the last step's outputs are shown.
+        if (index === outcome.steps.length - 1 || role !== 'result') shown.push(stored);
+      }
+      resultIds.push(resultId);
+    }
+    const text = describeOutcome(outcome, shown, mediaName);
+    await repos.turns.setText(botTurn.id, text);
+    const succeeded = (await repos.jobs.succeed(jobId, {
+      steps: outcome.steps.map((s, i) => ({ task: s.task, text: s.text, boxes: s.boxes, resultId: resultIds[i] })),
+    })) ?? (await repos.jobs.get(jobId));
+    this.deps.logger.info({ jobId, conversationId: job.conversationId }, 'job succeeded');
+    const conversation = await repos.conversations.get(job.conversationId);
+    const view = turnView({ ...botTurn, text }, shown, {
+      boxes: outcome.steps.flatMap((s) => s.boxes ?? []),
+      actions: actionsFor(shown, conversation.redoStack.length > 0),
+    });
+    this.notifier.publish({ type: 'job.finished', conversationId: job.conversationId, job: this.notifier.jobView(succeeded), turn: view });
+  }
+}
