@@ -8,7 +8,12 @@ import { locateFfmpeg } from '../media/ffmpeg.ts';
 import { limitsFromSettings } from '../media/limits.ts';
 import { BaselinePlanner } from '../planner/baseline-planner.ts';
 import { helpText } from '../planner/help-text.ts';
+import { BullmqJobQueue } from '../queue/bullmq-queue.ts';
 import { InProcessQueue } from '../queue/in-process-queue.ts';
+import type { JobQueue } from '../queue/job-queue.ts';
+import { LANES, laneOf } from '../queue/lanes.ts';
+import { redisClient, warnUnlessNoEviction } from '../queue/redis-setup.ts';
+import { startInferenceWorkers, type InferenceWorkers } from '../worker/inference-workers.ts';
 import { openDatabase } from '../store/database.ts';
 import { createRepositories } from '../store/repositories.ts';
 import { InferencePool } from '../worker/inference-pool.ts';
@@ -33,25 +38,17 @@ export interface RunningBot {
   close(): Promise<void>;
 }
 
-/** Wires the embedded defaults: PGlite or PostgreSQL, local media store, in-process queue, inference threads. */
+/**
+ * Wires the embedded defaults (PGlite or PostgreSQL, local media store, in-process queue, inference
+ * threads), or with REDIS_URL the BullMQ queue, plus a worker in this process unless RUN_WORKER=false.
+ */
 export async function createBot(settings: Settings, options: CreateBotOptions = {}): Promise<RunningBot> {
   const logger = options.logger ?? createLogger(settings);
   await fs.mkdir(settings.MEDIA_DIR, { recursive: true });
   const db = await openDatabase(settings);
   const repos = createRepositories(db.prisma);
   const ffmpeg = await locateFfmpeg(settings);
-  const pool = new InferencePool({ settings, logger, ...(options.threadEntry ? { entry: options.threadEntry } : {}) });
-  const queue = new InProcessQueue<JobPayload, JobOutcome>(
-    (job) => pool.run(job.payload, { signal: job.signal, onProgress: job.progress }),
-    {
-      concurrency: pool.size,
-      maxRunningPerUser: settings.USER_MAX_RUNNING_JOBS,
-      maxActivePerUser: settings.USER_MAX_QUEUED_JOBS,
-      maxAttempts: settings.JOB_MAX_ATTEMPTS,
-      backoffMs: settings.JOB_RETRY_BACKOFF_MS,
-      timeoutMs: settings.JOB_TIMEOUT_SECONDS * 1000,
-    },
-  );
+  const { queue, pool, workers } = await createQueue(settings, logger, options);
   const bot = new Bot({
     settings,
     logger,
@@ -65,7 +62,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     queue,
     readiness: createTaskReadiness(settings),
     helpText,
-    loadedModels: () => pool.loadedModels(),
+    loadedModels: () => pool?.loadedModels() ?? workers?.loadedModels() ?? [],
   });
   if (options.recover !== false) await bot.recoverUnfinishedJobs();
 
@@ -76,7 +73,9 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     async close() {
       // Every step runs even when an earlier one fails; the failures are reported together.
       const failures: unknown[] = [];
-      for (const step of [() => queue.close(), () => bot.close(), () => pool.close(), () => db.close()]) {
+      // Workers first: their running jobs finish or go back to Redis while the bot still records events.
+      const steps = [() => workers?.close(), () => queue.close(), () => bot.close(), () => pool?.close(), () => db.close()];
+      for (const step of steps) {
         try {
           await step();
         } catch (error) {
@@ -87,4 +86,54 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
       if (failures.length > 0) throw new AggregateError(failures, 'shutdown finished with errors');
     },
   };
+}
+
+interface QueueParts {
+  queue: JobQueue<JobPayload, JobOutcome>;
+  pool?: InferencePool;
+  workers?: InferenceWorkers;
+}
+
+async function createQueue(settings: Settings, logger: Logger, options: CreateBotOptions): Promise<QueueParts> {
+  const threadEntry = options.threadEntry ? { entry: options.threadEntry } : {};
+  const limits = {
+    maxActivePerUser: settings.USER_MAX_QUEUED_JOBS,
+    maxAttempts: settings.JOB_MAX_ATTEMPTS,
+    backoffMs: settings.JOB_RETRY_BACKOFF_MS,
+    timeoutMs: settings.JOB_TIMEOUT_SECONDS * 1000,
+  };
+  const redisUrl = settings.REDIS_URL;
+  if (!redisUrl) {
+    const pool = new InferencePool({ settings, logger, ...threadEntry });
+    const queue = new InProcessQueue<JobPayload, JobOutcome>(
+      (job) => pool.run(job.payload, { signal: job.signal, onProgress: job.progress }),
+      { concurrency: pool.size, maxRunningPerUser: settings.USER_MAX_RUNNING_JOBS, ...limits },
+    );
+    return { queue, pool };
+  }
+  const redis = redisClient(redisUrl);
+  try {
+    await warnUnlessNoEviction(redis, logger);
+  } finally {
+    await redis.quit();
+  }
+  const queue = new BullmqJobQueue<JobPayload, JobOutcome>({
+    redisUrl,
+    prefix: settings.QUEUE_PREFIX,
+    lanes: LANES,
+    laneOf,
+    jobName: (payload) => payload.steps.map((s) => s.task).join('+'),
+    logger,
+    ...limits,
+  });
+  await queue.ready();
+  if (!settings.RUN_WORKER) return { queue };
+  try {
+    // The bot's own worker hands its running jobs back at once on stop: the next start (or another worker) resumes them.
+    const workers = await startInferenceWorkers({ ...settings, REDIS_URL: redisUrl }, { logger, shutdownGraceMs: 0, ...(options.threadEntry ? { threadEntry: options.threadEntry } : {}) });
+    return { queue, workers };
+  } catch (error) {
+    await queue.close();
+    throw error;
+  }
 }

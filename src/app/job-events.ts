@@ -113,7 +113,10 @@ export class JobEventHandler {
   /** Stores each step's outputs as media with their lineage, then tells the conversation. */
   private async recordOutcome(jobId: string, outcome: JobOutcome): Promise<void> {
     const { repos, conversations } = this.deps;
-    const job = await repos.jobs.get(jobId);
+    let job = await repos.jobs.get(jobId);
+    // With BullMQ a bot that was down while the job started hears of it first as finished: claim it now.
+    if (job.state === 'queued') job = (await repos.jobs.markRunning(jobId)) ?? job;
+    // Anything else means it was recorded already (a duplicate 'completed') or cancelled meanwhile.
     if (job.state !== 'running') return;
     const botTurn = await conversations.recordBotTurn(job.conversationId, '');
     const resultIds: (string | undefined)[] = [];

@@ -20,6 +20,7 @@ export interface RecoveryDeps {
  * attempts, reported to their conversation. Nothing is silently dropped.
  */
 export async function recoverUnfinishedJobs(deps: RecoveryDeps): Promise<{ resumed: number; reported: number }> {
+  if (deps.queue.kind === 'bullmq') return adoptSharedJobs(deps);
   const { repos, settings, logger, notifier } = deps;
   await repos.jobs.interruptRunning();
   const interrupted = await repos.jobs.listInterrupted();
@@ -47,5 +48,31 @@ export async function recoverUnfinishedJobs(deps: RecoveryDeps): Promise<{ resum
     }
   }
   if (resumed + reported > 0) logger.info({ resumed, reported }, 'recovered unfinished jobs');
+  return { resumed, reported };
+}
+
+/**
+ * With BullMQ the jobs live in Redis and may be running on other machines right now: nothing is marked
+ * interrupted. Each unfinished job is enqueued again under its own id, which follows the Redis job when
+ * it exists (reporting an end that came while this bot was down) and adds it when Redis lost it.
+ */
+async function adoptSharedJobs(deps: RecoveryDeps): Promise<{ resumed: number; reported: number }> {
+  const { repos, logger, notifier } = deps;
+  let resumed = 0;
+  let reported = 0;
+  for (const job of await repos.jobs.findUnfinished()) {
+    try {
+      const payload = await payloadOf(job, repos);
+      await deps.queue.enqueue({ id: job.id, userId: job.userId ?? 'unknown', conversationId: job.conversationId, payload, attemptsMade: job.attempts });
+      resumed++;
+    } catch (error) {
+      logger.error({ err: error, jobId: job.id }, 'could not resume job');
+      const problem = asVitronError(error);
+      const failed = await repos.jobs.fail(job.id, { code: problem.code, message: problem.message });
+      await notifier.reportEnd(failed ?? job, `This job could not be resumed after a restart: ${problem.message}`);
+      reported++;
+    }
+  }
+  if (resumed + reported > 0) logger.info({ resumed, reported }, 'followed unfinished jobs in the shared queue');
   return { resumed, reported };
 }

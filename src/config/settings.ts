@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
+import { isSessionTask, isTask, type Task } from '../core/tasks.ts';
 
 /**
  * Every setting, read once from the environment at start-up. Each entry says in words what it expects,
@@ -21,6 +22,14 @@ const bool = (fallback: boolean): SettingSpec<boolean> => ({
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
     .default(fallback ? 'true' : 'false')
     .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  expected: 'true or false',
+});
+/** A boolean whose absence means "decide from other settings" (S3_FORCE_PATH_STYLE follows S3_ENDPOINT). */
+const maybeBool = (): SettingSpec<boolean | undefined> => ({
+  schema: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : ['true', '1', 'yes', 'on'].includes(v))),
   expected: 'true or false',
 });
 const text = (fallback?: string): SettingSpec<string | undefined> => ({
@@ -72,6 +81,28 @@ const SPECS = {
   JOB_RETRY_BACKOFF_MS: int(0, 600_000, 1000),
   USER_MAX_RUNNING_JOBS: int(1, 100, 2),
   USER_MAX_QUEUED_JOBS: int(1, 1000, 10),
+
+  REDIS_URL: url(['redis', 'rediss']),
+  QUEUE_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/).default('vitron'), expected: 'letters, digits, _ or -' },
+  RUN_WORKER: bool(true),
+  WORKER_CONCURRENCY: int(0, 64, 0),
+  WORKER_TASKS: text(),
+  WORKER_MEMORY_BUDGET_MB: int(0, 4_194_304, 0),
+  WORKER_LOCK_MS: int(1000, 3_600_000, 30_000),
+
+  S3_BUCKET: text(),
+  S3_ENDPOINT: url(['http', 'https']),
+  S3_REGION: text('us-east-1'),
+  S3_ACCESS_KEY_ID: text(),
+  S3_SECRET_ACCESS_KEY: text(),
+  S3_FORCE_PATH_STYLE: maybeBool(),
+  S3_PREFIX: {
+    schema: z.string().regex(/^(?!\/)[A-Za-z0-9._\/-]+$/).default('media/'),
+    expected: "an object key prefix of letters, digits, '.', '_', '-' and '/', not starting with '/'",
+  },
+  S3_CACHE_DIR: text(),
+
+  METRICS_PORT: { schema: z.coerce.number().int().min(0).max(65535).optional(), expected: 'an integer from 0 to 65535' },
 } satisfies Record<string, SettingSpec<unknown>>;
 
 type Specs = typeof SPECS;
@@ -83,8 +114,13 @@ export interface Settings extends RawSettings {
   MEDIA_DIR: string;
   MODELS_DIR: string;
   HOST: string;
+  QUEUE_PREFIX: string;
   /** Resolved number of intra-op threads for onnxruntime (INFERENCE_THREADS=0 means one per core). */
   inferenceThreads: number;
+  /** Jobs a worker runs at once per lane (WORKER_CONCURRENCY=0 means WORKER_THREADS). */
+  workerConcurrency: number;
+  /** Tasks this worker accepts (WORKER_TASKS), or undefined for every task with a working specialist. */
+  workerTasks: Task[] | undefined;
 }
 
 function describe(value: unknown): string {
@@ -113,7 +149,21 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     MEDIA_DIR: path.resolve(cwd, r.MEDIA_DIR ?? path.join(dataDir, 'media')),
     MODELS_DIR: path.resolve(cwd, r.MODELS_DIR ?? path.join(dataDir, 'models')),
     inferenceThreads: r.INFERENCE_THREADS === 0 ? Math.max(1, os.availableParallelism()) : r.INFERENCE_THREADS,
+    QUEUE_PREFIX: r.QUEUE_PREFIX as string,
+    workerConcurrency: r.WORKER_CONCURRENCY === 0 ? r.WORKER_THREADS : r.WORKER_CONCURRENCY,
+    workerTasks: parseTaskList(r.WORKER_TASKS, describe),
   };
+}
+
+/** WORKER_TASKS: a comma list of task names; a name that is no task (or a session command) stops start-up. */
+function parseTaskList(value: string | undefined, show: (v: unknown) => string): Task[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const wrong = names.find((n) => !isTask(n) || isSessionTask(n));
+  if (wrong !== undefined || names.length === 0) {
+    throw new SettingsError('WORKER_TASKS', 'a comma-separated list of task names such as cutout,style', show(wrong ?? value));
+  }
+  return names as Task[];
 }
 
 /** The names of every setting, for .env.example checks and docs. */

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import type { Sharp, SharpOptions } from 'sharp';
-import { toRgba } from '../media/image.ts';
+import type { PngOptions, Sharp, SharpOptions } from 'sharp';
+import { PNG_KEEP, PNG_PREVIEW, toRgba } from '../media/image.ts';
 import type { ImageLimits } from '../media/image.ts';
 
 /** Decoded pixels, row-major, interleaved channels: how every per-pixel step in vision/ sees an image. */
@@ -31,12 +31,13 @@ export async function toRaw(pipeline: Sharp): Promise<RawImage> {
   return { data, width: info.width, height: info.height, channels: info.channels as RawImage['channels'] };
 }
 
-export function encodePng(image: RawImage): Promise<Buffer> {
-  return sharpOf(image).png().toBuffer();
+/** `png` defaults to the settings for a result the user keeps; previews pass PNG_PREVIEW. */
+export function encodePng(image: RawImage, png: PngOptions = PNG_KEEP): Promise<Buffer> {
+  return sharpOf(image).png(png).toBuffer();
 }
 
 export function maskToPng(mask: Mask): Promise<Buffer> {
-  return sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  return sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w').png(PNG_PREVIEW).toBuffer();
 }
 
 /** Fraction of pixels above half, for texts like "the subject covers 23 % of the image". */

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { CorruptMediaError, InvalidArgumentError, MediaLimitError } from '../../src/errors.ts';
-import { composeSideBySide, fromRgba, openImage, overlayMask, parseColor, toPng, toRgba } from '../../src/media/image.ts';
+import { composeSideBySide, fromRgba, openImage, overlayMask, overlayPreview, parseColor, toPng, toRgba } from '../../src/media/image.ts';
 import { decompressionBombPng, noiseImage, rotatedJpeg, solidImage } from '../helpers/media-fixtures.ts';
 
 const LIMITS = { maxImagePixels: 40_000_000 };
@@ -32,11 +32,15 @@ describe('image helpers', () => {
     await expect(toRgba(png.subarray(0, png.length / 2), LIMITS)).rejects.toBeInstanceOf(CorruptMediaError);
   });
 
-  it('parses colours and refuses nonsense', () => {
-    expect(parseColor('#f80')).toEqual([255, 136, 0]);
-    expect(parseColor('00ff7f')).toEqual([0, 255, 127]);
-    expect(parseColor([1, 2, 3])).toEqual([1, 2, 3]);
-    expect(() => parseColor('red; drop table')).toThrow(InvalidArgumentError);
+  it('parses hex, CSS names and functions, and triples, and refuses nonsense naming the argument', async () => {
+    expect(await parseColor('#f80')).toEqual({ r: 255, g: 136, b: 0 });
+    expect(await parseColor('00ff7f')).toEqual({ r: 0, g: 255, b: 127 });
+    expect(await parseColor([1, 2, 3])).toEqual({ r: 1, g: 2, b: 3 });
+    expect(await parseColor(' RebeccaPurple ')).toEqual({ r: 102, g: 51, b: 153 });
+    expect(await parseColor('rgb(10, 20, 30)')).toEqual({ r: 10, g: 20, b: 30 });
+    await expect(parseColor('red; drop table')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(parseColor([1, 2, 300])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(parseColor('', 'background')).rejects.toMatchObject({ message: expect.stringMatching(/for background but received ""/) });
   });
 
   it('composes a before/after comparison at one height, with labels', async () => {
@@ -62,6 +66,29 @@ describe('image helpers', () => {
     expect(pixel(out, 16, 32)).toEqual([0, 255, 0, 255]);
     const inside = pixel(out, 32, 32);
     expect(inside[1]! > 128 && inside[0]! < 128).toBe(true);
+  });
+
+  it('takes pixels already decoded, and keeps transparency when the image has some', async () => {
+    const rgba = await toRgba(await solidImage(32, 32, '#808080'), LIMITS);
+    rgba.data[3] = 0;
+    const mask = { width: 32, height: 32, data: new Uint8Array(32 * 32) };
+    for (let y = 8; y < 24; y += 1) for (let x = 8; x < 24; x += 1) mask.data[y * 32 + x] = 255;
+    const out = await toRgba(await overlayMask(rgba, mask, 'blue'), LIMITS);
+    expect(pixel(out, 0, 0)[3]).toBe(0);
+    expect(pixel(out, 8, 16)).toEqual([0, 0, 255, 255]);
+    expect(pixel(out, 16, 16)[2]).toBeGreaterThan(128);
+  });
+
+  it('previews an opaque overlay as JPEG and a transparent one as PNG', async () => {
+    const mask = { width: 32, height: 32, data: new Uint8Array(32 * 32).fill(255) };
+    const opaque = await toRgba(await solidImage(32, 32, '#808080'), LIMITS);
+    const jpeg = await overlayPreview(opaque, mask);
+    expect(jpeg.mime).toBe('image/jpeg');
+    expect((await sharp(jpeg.bytes).metadata()).format).toBe('jpeg');
+    opaque.data[3] = 10;
+    const png = await overlayPreview(opaque, mask);
+    expect(png.mime).toBe('image/png');
+    expect((await sharp(png.bytes).metadata()).format).toBe('png');
   });
 
   it('accepts an encoded mask of another size and stretches it over the image', async () => {

@@ -1,8 +1,7 @@
 import { InvalidArgumentError, ModelNotInstalledError, UnsupportedMediaForTaskError } from '../../errors.ts';
 import { howToGet, catalogEntry } from '../../../models/catalog.ts';
-import { parseColor } from '../color.ts';
-import type { Rgb } from '../color.ts';
-import { composeSideBySide } from '../../media/image.ts';
+import { composeSideBySide, parseColor } from '../../media/image.ts';
+import type { Rgb } from '../../media/image.ts';
 import { decodeImage, encodePng, sharpOf, toRaw } from '../raw-image.ts';
 import type { RawImage } from '../raw-image.ts';
 import { compositeOnColor, compositeOver } from '../segment/composite.ts';

@@ -1,15 +1,16 @@
 import { UnsupportedMediaForTaskError } from '../../errors.ts';
-import { parseColor } from '../color.ts';
-import type { Rgb } from '../color.ts';
+import { overlayPreview, parseColor } from '../../media/image.ts';
+import type { Rgb } from '../../media/image.ts';
 import { decodeImage, encodePng, maskCoverage, maskToPng } from '../raw-image.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../specialist.ts';
 import { mapVideoFrames } from '../video/frame-map.ts';
 import { applyMaskAsAlpha, compositeOnColor } from './composite.ts';
 import { ISNET_MODEL, salientMask } from './isnet.ts';
-import { maskOverlayPng } from './overlay.ts';
 
 /** Chroma-key green: MP4 has no alpha, and a green screen is what editors key out to reuse the subject. */
 export const VIDEO_CUTOUT_BACKGROUND = '#00b140';
+/** A pink that rarely occurs in photos, so the selection stands out. */
+const OVERLAY_COLOR = '#ff2d55';
 
 const PHRASE_NOTE = (phrase: string): string =>
   ` You asked for "${phrase}": I cut out the most salient subject, which may not be it. Cutting out a named object needs the phrase-grounding models of a later release.`;
@@ -25,10 +26,12 @@ async function cutoutImage(input: SpecialistInput, context: SpecialistContext): 
   context.progress(0.1, 'finding the subject');
   const mask = await salientMask(context.models, image, input.task);
   context.progress(0.8, 'composing');
+  // sharp encodes on libuv's thread pool: the largest PNG starts first, and the overlay's pixel pass runs
+  // on this thread while the other two are being encoded.
   const [cut, maskPng, overlay] = await Promise.all([
     encodePng(applyMaskAsAlpha(image, mask)),
     maskToPng(mask),
-    maskOverlayPng(image, mask),
+    overlayPreview(image, mask, OVERLAY_COLOR),
   ]);
   const phrase = typeof input.args.phrase === 'string' && input.args.phrase.trim() !== '' ? input.args.phrase.trim() : undefined;
   return {
@@ -36,7 +39,7 @@ async function cutoutImage(input: SpecialistInput, context: SpecialistContext): 
     media: [
       { bytes: cut, kind: 'image', mime: 'image/png', role: 'result', label: 'cut-out' },
       { bytes: maskPng, kind: 'image', mime: 'image/png', role: 'mask', label: 'mask' },
-      { bytes: overlay, kind: 'image', mime: 'image/png', role: 'overlay', label: 'mask overlay' },
+      { bytes: overlay.bytes, kind: 'image', mime: overlay.mime, role: 'overlay', label: 'mask overlay' },
     ],
   };
 }

@@ -1,7 +1,10 @@
-import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { borrowFloats, runPooled } from '../float-pool.ts';
 import type { ModelRegistry } from '../model-registry.ts';
+import { sharpOf, toRaw } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
+import { needsPrefilter, resampleToPlanes } from '../resample.ts';
+import type { PlaneMaps } from '../resample.ts';
 
 /**
  * ISNet (DIS) salient-object segmentation with our own pre/post-processing.
@@ -13,26 +16,33 @@ const PLANE = ISNET_SIZE * ISNET_SIZE;
 
 /** (v − 128) / 256 for every byte value: one table lookup per sample instead of arithmetic. */
 const NORMALISE = Float32Array.from({ length: 256 }, (_, v) => (v - 128) / 256);
+const planeOf = (channel: number) => ({ channel, scale: 1 / 256, bias: -0.5 });
+const PLANES: PlaneMaps = [planeOf(0), planeOf(1), planeOf(2)];
 
-/** The network was trained on images stretched to 1024², so we stretch too (no letterbox). */
-export async function isnetInput(image: RawImage): Promise<ort.Tensor> {
-  // A 1024² image needs no resampling: read its pixels in place (alpha skipped by the stride).
-  const same = image.width === ISNET_SIZE && image.height === ISNET_SIZE && image.channels >= 3;
-  const rgb = same
-    ? image.data
-    : await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
-        .removeAlpha()
-        .resize(ISNET_SIZE, ISNET_SIZE, { fit: 'fill' })
-        .raw()
-        .toBuffer();
-  const stride = same ? image.channels : 3;
-  const chw = new Float32Array(3 * PLANE);
-  for (let i = 0, p = 0; i < PLANE; i++, p += stride) {
-    chw[i] = NORMALISE[rgb[p]!]!;
-    chw[PLANE + i] = NORMALISE[rgb[p + 1]!]!;
-    chw[2 * PLANE + i] = NORMALISE[rgb[p + 2]!]!;
+/**
+ * The network was trained on images stretched to 1024², so we stretch too (no letterbox), bilinearly as
+ * the weights' own package does. CHW floats in an array borrowed from the float pool (runPooled gives
+ * it back).
+ */
+export async function isnetInput(image: RawImage): Promise<Float32Array> {
+  const chw = borrowFloats(3 * PLANE);
+  if (image.width === ISNET_SIZE && image.height === ISNET_SIZE && image.channels >= 3) {
+    // Already 1024²: a table lookup per sample, faster than the general resampler.
+    const rgb = image.data;
+    const stride = image.channels;
+    for (let i = 0, p = 0; i < PLANE; i++, p += stride) {
+      chw[i] = NORMALISE[rgb[p]!]!;
+      chw[PLANE + i] = NORMALISE[rgb[p + 1]!]!;
+      chw[2 * PLANE + i] = NORMALISE[rgb[p + 2]!]!;
+    }
+  } else {
+    const source =
+      image.channels < 3 || needsPrefilter(image, ISNET_SIZE, ISNET_SIZE)
+        ? await toRaw(sharpOf(image).removeAlpha().resize(ISNET_SIZE, ISNET_SIZE, { fit: 'fill' }))
+        : image;
+    resampleToPlanes(source, { left: 0, top: 0, width: source.width, height: source.height }, ISNET_SIZE, ISNET_SIZE, { data: chw, offset: 0, rowStride: ISNET_SIZE, planeStride: PLANE }, PLANES);
   }
-  return new ort.Tensor('float32', chw, [1, 3, ISNET_SIZE, ISNET_SIZE]);
+  return chw;
 }
 
 /** Alpha 0..1 at 1024² → an 8-bit mask at the image's own size. */
@@ -57,13 +67,12 @@ export const ISNET_MODEL = 'isnet';
 /** The salient subject's soft mask (0..255) at the image's size. */
 export async function salientMask(models: ModelRegistry, image: RawImage, task = 'cutout', model = ISNET_MODEL): Promise<Mask> {
   const session = await models.session(model, { task });
-  const input = await isnetInput(image);
+  const chw = await isnetInput(image);
   // Fetch only `output`: the six side outputs would be copied out of the graph for nothing.
-  const result = await session.run({ input }, ['output']);
+  const result = await runPooled(session, 'input', chw, [1, 3, ISNET_SIZE, ISNET_SIZE], ['output']);
   const output = result['output'];
   if (output === undefined) throw new Error('ISNet returned no "output" tensor');
   const mask = await isnetMask(output.data as Float32Array, image.width, image.height);
   output.dispose();
-  input.dispose();
   return mask;
 }

@@ -1,6 +1,6 @@
 /**
- * Connected components of a binary map (4-connectivity) with a typed-array flood fill: no per-pixel
- * objects, one label array, one explicit stack.
+ * Connected components of a thresholded score map (4-connectivity) with a typed-array flood fill: no
+ * per-pixel objects, no separate binary map, one visited array, one explicit stack.
  */
 
 export interface Component {
@@ -14,17 +14,26 @@ export interface Component {
   scoreSum: number;
 }
 
-export function connectedComponents(bitmap: Uint8Array, score: Float32Array, width: number, height: number, maxComponents = 1000): Component[] {
-  const labels = new Int32Array(width * height);
-  const stack = new Int32Array(width * height);
+// Scratch for the flood fill, grown on demand and reused: the function is synchronous, so no two calls
+// share them, and fresh arrays per call (two per map pixel) cost more than the fill on a 960×448 map.
+let seen = new Uint8Array(0);
+let stack = new Int32Array(0);
+
+/** Components of the pixels where `score` > `threshold`. */
+export function connectedComponents(score: Float32Array, threshold: number, width: number, height: number, maxComponents = 1000): Component[] {
+  const n = width * height;
+  if (seen.length < n) {
+    seen = new Uint8Array(n);
+    stack = new Int32Array(n);
+  } else {
+    seen.fill(0, 0, n);
+  }
   const out: Component[] = [];
-  let next = 0;
-  for (let start = 0; start < bitmap.length; start++) {
-    if (bitmap[start] === 0 || labels[start] !== 0) continue;
-    next += 1;
+  for (let start = 0; start < n; start++) {
+    if (seen[start] !== 0 || !(score[start]! > threshold)) continue;
     let top = 0;
     stack[top++] = start;
-    labels[start] = next;
+    seen[start] = 1;
     let x1 = width, y1 = height, x2 = -1, y2 = -1, area = 0, scoreSum = 0;
     while (top > 0) {
       const p = stack[--top]!;
@@ -36,10 +45,10 @@ export function connectedComponents(bitmap: Uint8Array, score: Float32Array, wid
       if (y > y2) y2 = y;
       area += 1;
       scoreSum += score[p]!;
-      if (x > 0 && bitmap[p - 1] !== 0 && labels[p - 1] === 0) { labels[p - 1] = next; stack[top++] = p - 1; }
-      if (x < width - 1 && bitmap[p + 1] !== 0 && labels[p + 1] === 0) { labels[p + 1] = next; stack[top++] = p + 1; }
-      if (y > 0 && bitmap[p - width] !== 0 && labels[p - width] === 0) { labels[p - width] = next; stack[top++] = p - width; }
-      if (y < height - 1 && bitmap[p + width] !== 0 && labels[p + width] === 0) { labels[p + width] = next; stack[top++] = p + width; }
+      if (x > 0 && seen[p - 1] === 0 && score[p - 1]! > threshold) { seen[p - 1] = 1; stack[top++] = p - 1; }
+      if (x < width - 1 && seen[p + 1] === 0 && score[p + 1]! > threshold) { seen[p + 1] = 1; stack[top++] = p + 1; }
+      if (y > 0 && seen[p - width] === 0 && score[p - width]! > threshold) { seen[p - width] = 1; stack[top++] = p - width; }
+      if (y < height - 1 && seen[p + width] === 0 && score[p + width]! > threshold) { seen[p + width] = 1; stack[top++] = p + width; }
     }
     out.push({ x1, y1, x2, y2, area, scoreSum });
     if (out.length >= maxComponents) break;

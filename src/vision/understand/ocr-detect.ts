@@ -1,7 +1,9 @@
-import * as ort from 'onnxruntime-node';
+import { borrowFloats, runPooled } from '../float-pool.ts';
 import type { ModelRegistry } from '../model-registry.ts';
 import { sharpOf, toRaw } from '../raw-image.ts';
 import type { RawImage } from '../raw-image.ts';
+import { needsPrefilter, resampleToPlanes } from '../resample.ts';
+import type { PlaneMaps } from '../resample.ts';
 import { connectedComponents } from './components.ts';
 
 /**
@@ -30,10 +32,11 @@ export interface DetectOptions {
   unclipRatio?: number;
 }
 
-// ImageNet statistics in the order PaddleOCR applies them to B, G, R planes.
+// ImageNet statistics in the order PaddleOCR applies them to B, G, R planes: (v/255 − mean)/std.
 const MEAN = [0.485, 0.456, 0.406] as const;
 const STD = [0.229, 0.224, 0.225] as const;
-const LUTS = MEAN.map((m, c) => Float32Array.from({ length: 256 }, (_, v) => (v / 255 - m) / STD[c]!));
+const planeOf = (channel: number, k: number) => ({ channel, scale: 1 / (255 * STD[k]!), bias: -MEAN[k]! / STD[k]! });
+const PLANES: PlaneMaps = [planeOf(2, 0), planeOf(1, 1), planeOf(0, 2)];
 
 function detSize(width: number, height: number, maxSide: number): { w: number; h: number } {
   const ratio = Math.max(width, height) > maxSide ? maxSide / Math.max(width, height) : 1;
@@ -44,23 +47,14 @@ export async function detectText(models: ModelRegistry, image: RawImage, options
   const { maxSide = 960, threshold = 0.3, boxThreshold = 0.6, unclipRatio = 1.5 } = options;
   const session = await models.session(OCR_DET_MODEL, { task: 'ocr' });
   const { w, h } = detSize(image.width, image.height, maxSide);
-  const rgb = await toRaw(sharpOf(image).removeAlpha().resize(w, h, { fit: 'fill' }));
+  const source = needsPrefilter(image, w, h) ? await toRaw(sharpOf(image).removeAlpha().resize(w, h, { fit: 'fill' })) : image;
   const plane = w * h;
-  const chw = new Float32Array(3 * plane);
-  const [lb, lg, lr] = LUTS as [Float32Array, Float32Array, Float32Array];
-  for (let i = 0, p = 0; i < plane; i++, p += 3) {
-    chw[i] = lb[rgb.data[p + 2]!]!;
-    chw[plane + i] = lg[rgb.data[p + 1]!]!;
-    chw[2 * plane + i] = lr[rgb.data[p]!]!;
-  }
-  const input = new ort.Tensor('float32', chw, [1, 3, h, w]);
-  const result = await session.run({ x: input });
+  const chw = borrowFloats(3 * plane);
+  resampleToPlanes(source, { left: 0, top: 0, width: source.width, height: source.height }, w, h, { data: chw, offset: 0, rowStride: w, planeStride: plane }, PLANES);
+  const result = await runPooled(session, 'x', chw, [1, 3, h, w]);
   const output = result[session.outputNames[0]!]!;
   const prob = output.data as Float32Array;
-  const bitmap = new Uint8Array(plane);
-  for (let i = 0; i < plane; i++) bitmap[i] = prob[i]! > threshold ? 1 : 0;
-  const components = connectedComponents(bitmap, prob, w, h);
-  input.dispose();
+  const components = connectedComponents(prob, threshold, w, h);
   output.dispose();
 
   const sx = image.width / w;

@@ -1,7 +1,10 @@
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { borrowFloats, runPooled } from '../float-pool.ts';
 import type { ModelRegistry } from '../model-registry.ts';
 import { sharpOf, toRaw } from '../raw-image.ts';
 import type { RawImage } from '../raw-image.ts';
+import { needsPrefilter, resampleToPlanes } from '../resample.ts';
+import type { PlaneMaps, Region } from '../resample.ts';
 import { ctcGreedyDecode, parseKeys } from './ctc.ts';
 import type { Decoded } from './ctc.ts';
 import type { TextBox } from './ocr-detect.ts';
@@ -24,70 +27,77 @@ const BATCH = 8;
  */
 const CROP_MARGIN = 0.1;
 
-const NORM = Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1);
+// (v/255 − 0.5)/0.5, into B, G, R planes.
+const planeOf = (channel: number) => ({ channel, scale: 1 / 127.5, bias: -1 });
+const PLANES: PlaneMaps = [planeOf(2), planeOf(1), planeOf(0)];
 
-interface Crop {
+/** One text line ready to sample: a region of `source`, to be stretched to `width` × HEIGHT. */
+interface Line {
   index: number;
-  pixels: RawImage;
+  source: RawImage;
+  region: Region;
+  width: number;
 }
 
-async function cropLine(image: RawImage, box: TextBox): Promise<RawImage> {
+async function lineOf(image: RawImage, box: TextBox, index: number): Promise<Line> {
   const m = CROP_MARGIN * (box.y2 - box.y1);
   const left = Math.max(0, Math.floor(box.x1 - m));
   const top = Math.max(0, Math.floor(box.y1 - m));
-  const width = Math.max(1, Math.min(image.width, Math.ceil(box.x2 + m)) - left);
-  const height = Math.max(1, Math.min(image.height, Math.ceil(box.y2 + m)) - top);
-  let pipeline = sharpOf(image).removeAlpha().extract({ left, top, width, height });
-  let w = width;
-  let h = height;
+  const region = {
+    left,
+    top,
+    width: Math.max(1, Math.min(image.width, Math.ceil(box.x2 + m)) - left),
+    height: Math.max(1, Math.min(image.height, Math.ceil(box.y2 + m)) - top),
+  };
   // Tall, narrow boxes are vertical text: PaddleOCR turns them a quarter counter-clockwise.
-  if (height >= 1.5 * width) {
-    pipeline = sharpOf(await toRaw(pipeline)).rotate(-90);
-    [w, h] = [h, w];
-  }
-  const targetW = Math.max(1, Math.min(MAX_WIDTH, Math.ceil((HEIGHT * w) / h)));
-  return toRaw(pipeline.resize(targetW, HEIGHT, { fit: 'fill' }));
+  const vertical = region.height >= 1.5 * region.width;
+  const [w, h] = vertical ? [region.height, region.width] : [region.width, region.height];
+  const width = Math.max(1, Math.min(MAX_WIDTH, Math.ceil((HEIGHT * w) / h)));
+  if (!vertical && !needsPrefilter(region, width, HEIGHT)) return { index, source: image, region, width };
+  // Rare cases go through sharp: turning, and shrinking too far for plain bilinear sampling.
+  let pipeline = sharpOf(image).removeAlpha().extract(region);
+  if (vertical) pipeline = sharpOf(await toRaw(pipeline)).rotate(-90);
+  const source = await toRaw(pipeline.resize(width, HEIGHT, { fit: 'fill' }));
+  return { index, source, region: { left: 0, top: 0, width, height: HEIGHT }, width };
 }
 
-async function runBatch(session: ort.InferenceSession, crops: Crop[], keys: readonly string[]): Promise<Decoded[]> {
-  const width = Math.max(MIN_WIDTH, ...crops.map((c) => c.pixels.width));
+async function runBatch(session: ort.InferenceSession, lines: readonly Line[], keys: readonly string[]): Promise<Decoded[]> {
+  const width = Math.max(MIN_WIDTH, ...lines.map((l) => l.width));
   const plane = HEIGHT * width;
+  const data = borrowFloats(lines.length * 3 * plane);
   // Zeros are the padding: in normalised space that is mid-grey, as in PaddleOCR.
-  const data = new Float32Array(crops.length * 3 * plane);
-  crops.forEach((crop, n) => {
-    const { data: px, width: cw } = crop.pixels;
-    const base = n * 3 * plane;
-    for (let y = 0; y < HEIGHT; y++) {
-      for (let x = 0, p = y * cw * 3, o = y * width; x < cw; x++, p += 3, o++) {
-        data[base + o] = NORM[px[p + 2]!]!;
-        data[base + plane + o] = NORM[px[p + 1]!]!;
-        data[base + 2 * plane + o] = NORM[px[p]!]!;
-      }
-    }
+  data.fill(0);
+  lines.forEach((line, n) => {
+    resampleToPlanes(line.source, line.region, line.width, HEIGHT, { data, offset: n * 3 * plane, rowStride: width, planeStride: plane }, PLANES);
   });
-  const input = new ort.Tensor('float32', data, [crops.length, 3, HEIGHT, width]);
-  const result = await session.run({ x: input });
+  const result = await runPooled(session, 'x', data, [lines.length, 3, HEIGHT, width]);
   const output = result['softmax_11.tmp_0'] ?? result[session.outputNames[0]!]!;
   const [, steps, classes] = output.dims as [number, number, number];
   const probs = output.data as Float32Array;
-  const decoded = crops.map((_, n) => ctcGreedyDecode(probs, n * steps * classes, steps, classes, keys));
-  input.dispose();
+  const decoded = lines.map((_, n) => ctcGreedyDecode(probs, n * steps * classes, steps, classes, keys));
   output.dispose();
   return decoded;
 }
 
-/** The text in each box, in the boxes' order. Crops of similar aspect are batched together to limit padding. */
+/** The dictionary file's text → keys, parsed once per file (6 623 lines, re-split on every call otherwise). */
+let parsedKeys: { file: string; keys: string[] } | undefined;
+function keysOf(file: string): string[] {
+  if (parsedKeys?.file !== file) parsedKeys = { file, keys: parseKeys(file) };
+  return parsedKeys.keys;
+}
+
+/** The text in each box, in the boxes' order. Lines of similar width are batched together to limit padding. */
 export async function recognizeText(models: ModelRegistry, image: RawImage, boxes: readonly TextBox[]): Promise<Decoded[]> {
   if (boxes.length === 0) return [];
   const [session, keyFile] = await Promise.all([models.session(OCR_REC_MODEL, { task: 'ocr' }), models.text(OCR_REC_MODEL, 'keys', 'ocr')]);
-  const keys = parseKeys(keyFile);
-  const crops: Crop[] = await Promise.all(boxes.map(async (box, index) => ({ index, pixels: await cropLine(image, box) })));
-  crops.sort((a, b) => a.pixels.width - b.pixels.width);
+  const keys = keysOf(keyFile);
+  const lines = await Promise.all(boxes.map((box, index) => lineOf(image, box, index)));
+  lines.sort((a, b) => a.width - b.width);
   const results: Decoded[] = new Array<Decoded>(boxes.length);
-  for (let i = 0; i < crops.length; i += BATCH) {
-    const batch = crops.slice(i, i + BATCH);
+  for (let i = 0; i < lines.length; i += BATCH) {
+    const batch = lines.slice(i, i + BATCH);
     const decoded = await runBatch(session, batch, keys);
-    batch.forEach((crop, k) => (results[crop.index] = decoded[k]!));
+    batch.forEach((line, k) => (results[line.index] = decoded[k]!));
   }
   return results;
 }

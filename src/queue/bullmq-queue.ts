@@ -1,0 +1,313 @@
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { JobProgress } from '../core/types.ts';
+import { JobCancelledError, LimitReachedError } from '../errors.ts';
+import { decodeJobError } from './job-error-codec.ts';
+import type { JobQueue, JobSpec, QueueEvent, QueueStats } from './job-queue.ts';
+import { queueNameOf } from './lanes.ts';
+import { bullConnection, cancelChannel, cancelKey, redisClient } from './redis-setup.ts';
+
+/** What a BullMQ job carries: plain JSON, so a worker on another machine needs nothing else. */
+export interface BullJobData<P> {
+  userId: string;
+  conversationId: string;
+  payload: P;
+  /** The bot's JOB_TIMEOUT_SECONDS travels with the job: the worker enforces it. */
+  timeoutMs: number;
+  /** Attempts spent before this enqueue (a job resumed after a restart keeps its count). */
+  attemptOffset: number;
+}
+
+export interface BullmqQueueOptions<P> {
+  redisUrl: string;
+  /** BullMQ key prefix (QUEUE_PREFIX). */
+  prefix: string;
+  lanes: readonly string[];
+  laneOf(payload: P): string;
+  /** BullMQ job name, shown in dashboards (e.g. the tasks of the job). */
+  jobName?(payload: P): string;
+  maxActivePerUser: number;
+  maxAttempts: number;
+  /** First retry delay; BullMQ's exponential backoff doubles it with each attempt. */
+  backoffMs: number;
+  timeoutMs: number;
+  logger?: Logger;
+  /** How long finished jobs stay in Redis, so a restarted bot can still collect their result. */
+  keepFinishedSeconds?: number;
+}
+
+interface Tracked {
+  userId: string;
+  lane: string;
+  seq: number;
+  priority: number;
+  state: 'waiting' | 'running';
+  attemptOffset: number;
+  /** Failed attempts BullMQ has counted so far (its attemptsMade). */
+  failures: number;
+}
+
+const WAITING_STATES = new Set(['waiting', 'wait', 'prioritized', 'delayed', 'paused', 'waiting-children']);
+
+/**
+ * The JobQueue on BullMQ: one BullMQ queue per lane, our job id as BullMQ's (adding it twice runs it
+ * once), retries with exponential backoff, and per-user fairness through priorities: a job's priority is
+ * 1 + the jobs its user already has, so a user's 20th job waits behind another user's first.
+ *
+ * Events come from a QueueEvents per lane and are turned into QueueEvents of ours for the jobs this
+ * process enqueued (or adopted at start-up). The synchronous `position`/`activeJobsOf`/`stats` answer
+ * from that local bookkeeping, which is exact as long as one bot process enqueues (see docs/deploy.md).
+ */
+export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
+  readonly kind = 'bullmq' as const;
+  private readonly queues = new Map<string, Queue>();
+  private readonly events: QueueEvents[] = [];
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly listeners = new Set<(event: QueueEvent<R>) => void>();
+  private readonly redis: Redis;
+  private seq = 0;
+  /** Queue events are handled one at a time, in stream order: a retry's bookkeeping never overtakes the next start. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: BullmqQueueOptions<P>) {
+    const connection = bullConnection(options.redisUrl);
+    for (const lane of options.lanes) {
+      const name = queueNameOf(lane);
+      this.queues.set(lane, new Queue(name, { connection, prefix: options.prefix }));
+      const events = new QueueEvents(name, { connection, prefix: options.prefix });
+      this.listen(events);
+      this.events.push(events);
+    }
+    this.redis = redisClient(options.redisUrl);
+  }
+
+  /** Resolves once every lane's event stream is being read (events before that would be missed). */
+  async ready(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.waitUntilReady()));
+    await Promise.all(this.events.map((e) => e.waitUntilReady()));
+  }
+
+  async enqueue(spec: JobSpec<P>): Promise<{ position: number }> {
+    if (this.tracked.has(spec.id)) return { position: this.position(spec.id) ?? 0 };
+    const lane = this.options.laneOf(spec.payload);
+    const queue = this.queueOf(lane);
+    // A job already in Redis was admitted once: following it is not subject to the limit again.
+    const existing = await queue.getJob(spec.id);
+    if (existing) return this.adopt(existing, spec, lane);
+    const active = this.activeJobsOf(spec.userId);
+    if (active.length >= this.options.maxActivePerUser) {
+      throw new LimitReachedError(
+        `You already have ${active.length} jobs waiting or running (the limit is ${this.options.maxActivePerUser}). Wait for one to finish, or cancel one.`,
+        { active: active.length, limit: this.options.maxActivePerUser },
+      );
+    }
+
+    const attemptOffset = spec.attemptsMade ?? 0;
+    const priority = 1 + active.length;
+    // Tracked before the add: the job's first events can arrive before add() resolves.
+    this.tracked.set(spec.id, { userId: spec.userId, lane, seq: this.seq++, priority, state: 'waiting', attemptOffset, failures: 0 });
+    const data: BullJobData<P> = { userId: spec.userId, conversationId: spec.conversationId, payload: spec.payload, timeoutMs: this.options.timeoutMs, attemptOffset };
+    const keep = this.options.keepFinishedSeconds ?? 24 * 3600;
+    try {
+      await queue.add(this.options.jobName?.(spec.payload) ?? 'job', data, {
+        jobId: spec.id,
+        priority,
+        attempts: Math.max(1, this.options.maxAttempts - attemptOffset),
+        backoff: { type: 'exponential', delay: this.options.backoffMs },
+        removeOnComplete: { age: keep },
+        removeOnFail: { age: keep },
+      });
+    } catch (error) {
+      this.tracked.delete(spec.id);
+      throw error;
+    }
+    const position = this.position(spec.id) ?? 0;
+    this.emit({ type: 'queued', jobId: spec.id, position });
+    return { position };
+  }
+
+  /**
+   * The job is already in Redis (a chat event delivered twice, or a bot restarted while its job ran
+   * elsewhere): follow it instead of adding it again, and report an end that came while nobody listened.
+   */
+  private async adopt(job: Job, spec: JobSpec<P>, lane: string): Promise<{ position: number }> {
+    const state = await job.getState();
+    const data = job.data as BullJobData<P>;
+    const attemptOffset = data.attemptOffset ?? 0;
+    const attempt = attemptOffset + job.attemptsMade + (state === 'completed' || state === 'failed' ? 0 : 1);
+    if (state === 'completed') {
+      this.emit({ type: 'completed', jobId: spec.id, result: job.returnvalue as R, attempt });
+      return { position: 0 };
+    }
+    if (state === 'failed') {
+      this.emitFailure(spec.id, job.failedReason, attempt);
+      return { position: 0 };
+    }
+    const running = state === 'active';
+    this.tracked.set(spec.id, {
+      userId: spec.userId,
+      lane,
+      seq: this.seq++,
+      priority: job.opts.priority ?? 1,
+      state: running ? 'running' : 'waiting',
+      attemptOffset,
+      failures: job.attemptsMade,
+    });
+    if (running) this.emit({ type: 'started', jobId: spec.id, attempt });
+    else this.emit({ type: 'queued', jobId: spec.id, position: this.position(spec.id) ?? 0 });
+    return { position: this.position(spec.id) ?? 0 };
+  }
+
+  async cancel(jobId: string): Promise<boolean> {
+    const lanes = this.tracked.has(jobId) ? [this.tracked.get(jobId)!.lane] : [...this.queues.keys()];
+    for (const lane of lanes) {
+      const job = await this.queueOf(lane).getJob(jobId);
+      if (!job) continue;
+      const state = await job.getState();
+      if (WAITING_STATES.has(state)) {
+        try {
+          await job.remove();
+          this.tracked.delete(jobId);
+          this.emit({ type: 'cancelled', jobId });
+          return true;
+        } catch {
+          // A worker took it between getState and remove: stop it where it runs, below.
+        }
+      } else if (state !== 'active') {
+        return false;
+      }
+      // The key catches a worker that has fetched the job but not started it; the message stops a running one.
+      await this.redis.set(cancelKey(this.options.prefix, jobId), '1', 'EX', 24 * 3600);
+      await this.redis.publish(cancelChannel(this.options.prefix), jobId);
+      return true;
+    }
+    return false;
+  }
+
+  /** Estimated place in this lane: jobs of lower priority number, or equal and older, go first. */
+  position(jobId: string): number | undefined {
+    const mine = this.tracked.get(jobId);
+    if (!mine) return undefined;
+    if (mine.state === 'running') return 0;
+    let ahead = 0;
+    for (const other of this.tracked.values()) {
+      if (other === mine || other.lane !== mine.lane || other.state !== 'waiting') continue;
+      if (other.priority < mine.priority || (other.priority === mine.priority && other.seq < mine.seq)) ahead++;
+    }
+    return ahead + 1;
+  }
+
+  activeJobsOf(userId: string): string[] {
+    return [...this.tracked.entries()].filter(([, t]) => t.userId === userId).map(([id]) => id);
+  }
+
+  subscribe(listener: (event: QueueEvent<R>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stats(): QueueStats {
+    let running = 0;
+    for (const t of this.tracked.values()) if (t.state === 'running') running++;
+    return { queued: this.tracked.size - running, running };
+  }
+
+  /** Stops listening; the jobs stay in Redis and keep running on the workers. */
+  async close(): Promise<void> {
+    const failures: unknown[] = [];
+    const steps = [...this.events.map((e) => () => e.close()), ...[...this.queues.values()].map((q) => () => q.close()), () => this.chain, () => this.redis.quit()];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+        this.options.logger?.error({ err: error }, 'closing the BullMQ queue: a step failed');
+      }
+    }
+    if (failures.length > 0) throw new AggregateError(failures, 'closing the BullMQ queue finished with errors');
+  }
+
+  private queueOf(lane: string): Queue {
+    const queue = this.queues.get(lane);
+    if (!queue) throw new Error(`no BullMQ queue for lane "${lane}" (lanes: ${[...this.queues.keys()].join(', ')})`);
+    return queue;
+  }
+
+  private listen(events: QueueEvents): void {
+    const handle = (name: string, work: () => Promise<void> | void) => {
+      this.chain = this.chain.then(work).catch((error: unknown) => this.options.logger?.error({ err: error, event: name }, 'handling a BullMQ event failed'));
+    };
+    events.on('active', ({ jobId }) => handle('active', () => this.onActive(jobId)));
+    events.on('progress', ({ jobId, data }) => handle('progress', () => this.onProgress(jobId, data)));
+    events.on('delayed', ({ jobId, delay }) => handle('delayed', () => this.onBackToWaiting(events.name, jobId, Number(delay))));
+    events.on('waiting', ({ jobId, prev }) => {
+      if (prev === 'active') handle('waiting', () => this.onBackToWaiting(events.name, jobId, Date.now()));
+    });
+    events.on('completed', ({ jobId, returnvalue }) => handle('completed', () => this.onCompleted(jobId, returnvalue as unknown as R)));
+    events.on('failed', ({ jobId, failedReason }) => handle('failed', () => this.onFailed(jobId, failedReason)));
+    events.on('stalled', ({ jobId }) => {
+      if (this.tracked.has(jobId)) this.options.logger?.warn({ jobId }, 'job stalled (its worker stopped renewing the lock); it goes back to the queue');
+    });
+    events.on('error', (error) => this.options.logger?.error({ err: error }, 'BullMQ queue events failed'));
+  }
+
+  private onActive(jobId: string): void {
+    const t = this.tracked.get(jobId);
+    if (!t) return;
+    t.state = 'running';
+    this.emit({ type: 'started', jobId, attempt: t.attemptOffset + t.failures + 1 });
+  }
+
+  private onProgress(jobId: string, data: unknown): void {
+    if (!this.tracked.has(jobId) || typeof data !== 'object' || data === null || !('fraction' in data)) return;
+    this.emit({ type: 'progress', jobId, progress: data as JobProgress });
+  }
+
+  /**
+   * A running job went back to waiting: a retry (BullMQ counted a failed attempt), a stall, or a worker
+   * handing it back. Only a retry is news for the conversation.
+   */
+  private async onBackToWaiting(queueName: string, jobId: string, until: number): Promise<void> {
+    const t = this.tracked.get(jobId);
+    if (!t || t.state !== 'running') return;
+    t.state = 'waiting';
+    const job = await this.queueOf(t.lane).getJob(jobId);
+    if (!job || job.attemptsMade <= t.failures) return;
+    t.failures = job.attemptsMade;
+    const error = decodeJobError(job.failedReason);
+    this.options.logger?.debug({ jobId, queue: queueName }, 'job will be retried');
+    this.emit({ type: 'retrying', jobId, attempt: t.attemptOffset + t.failures, error, delayMs: Math.max(0, until - Date.now()) });
+  }
+
+  private onCompleted(jobId: string, result: R): void {
+    const t = this.tracked.get(jobId);
+    if (!t) return;
+    this.tracked.delete(jobId);
+    this.emit({ type: 'completed', jobId, result, attempt: t.attemptOffset + t.failures + 1 });
+  }
+
+  private onFailed(jobId: string, failedReason: string): void {
+    const t = this.tracked.get(jobId);
+    if (!t) return;
+    this.tracked.delete(jobId);
+    void this.redis.del(cancelKey(this.options.prefix, jobId)).catch(() => {});
+    this.emitFailure(jobId, failedReason, t.attemptOffset + t.failures + 1);
+  }
+
+  private emitFailure(jobId: string, failedReason: string | undefined, attempt: number): void {
+    const error = decodeJobError(failedReason);
+    if (error instanceof JobCancelledError) this.emit({ type: 'cancelled', jobId });
+    else this.emit({ type: 'failed', jobId, error, attempt });
+  }
+
+  private emit(event: QueueEvent<R>): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A failing listener must not break the queue or the other listeners.
+      }
+    }
+  }
+}

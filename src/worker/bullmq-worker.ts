@@ -1,0 +1,156 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { JobCancelledError, JobInterruptedError, JobTimeoutError, asVitronError } from '../errors.ts';
+import type { BullJobData } from '../queue/bullmq-queue.ts';
+import { encodeJobError } from '../queue/job-error-codec.ts';
+import type { JobProcessor } from '../queue/job-queue.ts';
+import { queueNameOf } from '../queue/lanes.ts';
+import { bullConnection, cancelChannel, cancelKey, redisClient } from '../queue/redis-setup.ts';
+
+export interface LaneWorkersOptions<P, R> {
+  redisUrl: string;
+  prefix: string;
+  lanes: readonly string[];
+  /** Jobs run at once per lane. */
+  concurrency: number;
+  /** Runs one job of a lane (production: an InferencePool per lane; tests: their own). */
+  processorFor(lane: string): JobProcessor<P, R>;
+  /** False hands the job back to the queue for another worker, without spending an attempt. */
+  canRun?(payload: P): boolean;
+  /** How long a handed-back job waits before any worker may take it again. */
+  handBackDelayMs?: number;
+  /** How long a job's lock lives without renewal; a killed worker's job is taken again after about this long. */
+  lockDurationMs?: number;
+  /** How many times a job may lose its worker (a crash) before it fails. */
+  maxStalledCount?: number;
+  /** How long a graceful stop waits for running jobs before it hands them back. */
+  shutdownGraceMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * BullMQ workers, one per lane, that run jobs through our processor: progress goes to BullMQ, bad input
+ * fails at once (UnrecoverableError), transient faults are thrown for BullMQ to retry with backoff,
+ * cancels arrive over Redis pub/sub from whichever bot asked, and the job's timeout is enforced here.
+ */
+export class LaneWorkers<P, R> {
+  private readonly workers: Worker[] = [];
+  private readonly running = new Map<string, AbortController>();
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly options: LaneWorkersOptions<P, R>) {
+    this.redis = redisClient(options.redisUrl);
+    this.subscriber = redisClient(options.redisUrl);
+  }
+
+  static async start<P, R>(options: LaneWorkersOptions<P, R>): Promise<LaneWorkers<P, R>> {
+    const self = new LaneWorkers(options);
+    await self.subscriber.subscribe(cancelChannel(options.prefix));
+    self.subscriber.on('message', (_channel: string, jobId: string) => self.running.get(jobId)?.abort(new JobCancelledError()));
+    const lockDuration = options.lockDurationMs ?? 30_000;
+    for (const lane of options.lanes) {
+      const processor = options.processorFor(lane);
+      const worker = new Worker(queueNameOf(lane), (job: Job, token?: string, signal?: AbortSignal) => self.process(processor, job, token, signal), {
+        connection: bullConnection(options.redisUrl),
+        prefix: options.prefix,
+        concurrency: options.concurrency,
+        lockDuration,
+        stalledInterval: lockDuration,
+        maxStalledCount: options.maxStalledCount ?? 1,
+      });
+      worker.on('error', (error) => options.logger?.error({ err: error, lane }, 'BullMQ worker error'));
+      self.workers.push(worker);
+    }
+    await Promise.all(self.workers.map((w) => w.waitUntilReady()));
+    return self;
+  }
+
+  /** Jobs running here now. */
+  get runningJobs(): string[] {
+    return [...this.running.keys()];
+  }
+
+  private async process(processor: JobProcessor<P, R>, job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<R> {
+    const data = job.data as BullJobData<P>;
+    const jobId = job.id!;
+    const log = this.options.logger?.child({ jobId });
+    if (this.options.canRun && !this.options.canRun(data.payload)) {
+      log?.info('cannot run this job here; handing it back');
+      return this.handBack(job, token, this.options.handBackDelayMs ?? 1000);
+    }
+    const controller = new AbortController();
+    const abort = (reason: unknown) => {
+      if (!controller.signal.aborted) controller.abort(reason);
+    };
+    bullSignal?.addEventListener('abort', () => abort(new JobCancelledError()), { once: true });
+    this.running.set(jobId, controller);
+    const timer = setTimeout(() => abort(new JobTimeoutError(Math.round(data.timeoutMs / 1000))), data.timeoutMs);
+    try {
+      // Set when a cancel came before this worker was listening for the job.
+      if (await this.redis.exists(cancelKey(this.options.prefix, jobId))) abort(new JobCancelledError());
+      const result = await processor({
+        id: jobId,
+        userId: data.userId,
+        conversationId: data.conversationId,
+        payload: data.payload,
+        attempt: (data.attemptOffset ?? 0) + job.attemptsMade + 1,
+        signal: controller.signal,
+        progress: (progress) => {
+          if (!controller.signal.aborted) job.updateProgress(progress).catch((error: unknown) => log?.warn({ err: error }, 'could not report progress'));
+        },
+      });
+      if (controller.signal.aborted) throw controller.signal.reason;
+      return result;
+    } catch (thrown) {
+      const error = asVitronError(controller.signal.aborted ? controller.signal.reason : thrown);
+      // Our own stop: another worker takes the job, and the attempt is not counted against it.
+      if (error instanceof JobInterruptedError) return this.handBack(job, token, 0);
+      if (!error.retryable) throw new UnrecoverableError(encodeJobError(error));
+      log?.warn({ err: error, attempt: job.attemptsMade + 1 }, 'job failed with a transient fault; BullMQ retries it');
+      throw new Error(encodeJobError(error));
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(jobId);
+    }
+  }
+
+  private async handBack(job: Job, token: string | undefined, delayMs: number): Promise<never> {
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError();
+  }
+
+  /**
+   * Graceful stop: running jobs get `shutdownGraceMs` to finish, then are handed back to the queue.
+   * Every step runs even when one fails; the failures are reported together.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const failures: unknown[] = [];
+      const run = async (step: () => Promise<unknown>) => {
+        try {
+          await step();
+        } catch (error) {
+          failures.push(error);
+          this.options.logger?.error({ err: error }, 'worker shutdown step failed');
+        }
+      };
+      const closed = Promise.allSettled(this.workers.map((w) => w.close()));
+      const grace = this.options.shutdownGraceMs ?? 20_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace)))]);
+      clearTimeout(timer);
+      if (timedOut) {
+        this.options.logger?.warn({ jobs: this.runningJobs }, 'jobs still running at shutdown; handing them back to the queue');
+        for (const controller of this.running.values()) controller.abort(new JobInterruptedError());
+      }
+      for (const result of await closed) if (result.status === 'rejected') failures.push(result.reason);
+      await run(() => this.subscriber.quit());
+      await run(() => this.redis.quit());
+      if (failures.length > 0) throw new AggregateError(failures, 'worker shutdown finished with errors');
+    })();
+    return this.closing;
+  }
+}

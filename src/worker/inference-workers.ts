@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { Settings } from '../config/settings.ts';
+import { TASKS, isSessionTask, type Task } from '../core/tasks.ts';
+import { createTaskReadiness } from '../app/task-readiness.ts';
+import { LANES } from '../queue/lanes.ts';
+import { hasWorkingSpecialist } from '../vision/registry.ts';
+import { LaneWorkers } from './bullmq-worker.ts';
+import { InferencePool } from './inference-pool.ts';
+import type { JobOutcome, JobPayload } from './job-payload.ts';
+
+export interface InferenceWorkers {
+  tasks: Task[];
+  loadedModels(): string[];
+  close(): Promise<void>;
+}
+
+/** The tasks this machine takes: WORKER_TASKS, or every task whose specialist works. */
+export function workerTasks(settings: Settings): Task[] {
+  return settings.workerTasks ?? TASKS.filter((t) => !isSessionTask(t) && hasWorkingSpecialist(t));
+}
+
+/**
+ * A BullMQ worker per lane, each with its own inference threads, so a video job holding its lane's
+ * threads never delays the image lane on the same machine. A job whose task is not taken here, or whose
+ * model is not installed here, is handed back for another worker.
+ */
+export async function startInferenceWorkers(
+  settings: Settings & { REDIS_URL: string },
+  options: { logger: Logger; threadEntry?: string; handBackDelayMs?: number; shutdownGraceMs?: number },
+): Promise<InferenceWorkers> {
+  const tasks = workerTasks(settings);
+  const allowed = new Set<string>(tasks);
+  const readiness = createTaskReadiness(settings);
+  const canRun = (payload: JobPayload) =>
+    payload.steps.every((step) => {
+      if (!allowed.has(step.task)) return false;
+      try {
+        readiness.check(step.task, []);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  const pools = new Map<string, InferencePool>();
+  for (const lane of LANES) {
+    pools.set(lane, new InferencePool({ settings: { ...settings, WORKER_THREADS: settings.workerConcurrency }, logger: options.logger, ...(options.threadEntry ? { entry: options.threadEntry } : {}) }));
+  }
+  const closePools = () => Promise.allSettled([...pools.values()].map((p) => p.close()));
+  let workers: LaneWorkers<JobPayload, JobOutcome>;
+  try {
+    workers = await LaneWorkers.start<JobPayload, JobOutcome>({
+      redisUrl: settings.REDIS_URL,
+      prefix: settings.QUEUE_PREFIX,
+      lanes: LANES,
+      concurrency: settings.workerConcurrency,
+      processorFor: (lane) => (job) => pools.get(lane)!.run(job.payload, { signal: job.signal, onProgress: job.progress }),
+      canRun,
+      lockDurationMs: settings.WORKER_LOCK_MS,
+      maxStalledCount: settings.JOB_MAX_ATTEMPTS,
+      logger: options.logger,
+      ...(options.handBackDelayMs === undefined ? {} : { handBackDelayMs: options.handBackDelayMs }),
+      ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
+    });
+  } catch (error) {
+    await closePools();
+    throw error;
+  }
+  return {
+    tasks,
+    loadedModels: () => [...new Set([...pools.values()].flatMap((p) => p.loadedModels()))],
+    async close() {
+      // Workers first (they finish or hand back their jobs), then the threads those jobs ran on.
+      try {
+        await workers.close();
+      } finally {
+        await closePools();
+      }
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * `npm run worker`: a worker alone, for GPU machines. It takes jobs from the BullMQ lanes in REDIS_URL,
+ * runs them on its inference threads, writes results to the media store, and stops gracefully on
+ * SIGTERM (running jobs finish or go back to the queue).
+ */
+import 'dotenv/config';
+import { loadSettings, type Settings } from '../config/settings.ts';
+import { SettingsError } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { redisClient, warnUnlessNoEviction } from '../queue/redis-setup.ts';
+import { startInferenceWorkers } from './inference-workers.ts';
+
+function settingsOrExit(): Settings & { REDIS_URL: string } {
+  try {
+    const settings = loadSettings();
+    if (!settings.REDIS_URL) throw new SettingsError('REDIS_URL', 'a URL starting with redis:// or rediss:// (a worker takes its jobs from Redis)', 'nothing');
+    return settings as Settings & { REDIS_URL: string };
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const settings = settingsOrExit();
+  const logger = createLogger(settings).child({ role: 'worker' });
+  const redis = redisClient(settings.REDIS_URL);
+  try {
+    await warnUnlessNoEviction(redis, logger);
+  } finally {
+    await redis.quit();
+  }
+  const workers = await startInferenceWorkers(settings, { logger });
+  logger.info(
+    {
+      tasks: workers.tasks,
+      executionProvider: settings.EXECUTION_PROVIDER,
+      concurrencyPerLane: settings.workerConcurrency,
+      memoryBudgetMb: settings.WORKER_MEMORY_BUDGET_MB || undefined,
+      queuePrefix: settings.QUEUE_PREFIX,
+    },
+    'worker ready',
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: running jobs finish or go back to the queue');
+    try {
+      await workers.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'stopped with errors');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`vitron-chat worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,285 @@
+import { afterEach, expect, it } from 'vitest';
+import { BadInputError, LimitReachedError, WorkerCrashedError } from '../../src/errors.ts';
+import { BullmqJobQueue, type BullmqQueueOptions } from '../../src/queue/bullmq-queue.ts';
+import type { JobProcessor, QueueEvent, RunningJob } from '../../src/queue/job-queue.ts';
+import { LaneWorkers, type LaneWorkersOptions } from '../../src/worker/bullmq-worker.ts';
+import { TEST_REDIS_URL, describeWithRedis, dropPrefix, uniquePrefix } from './bullmq-redis.ts';
+
+const LANES = ['quick', 'slow'] as const;
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+type Events = QueueEvent<string>[];
+
+function openQueue(prefix: string, overrides: Partial<BullmqQueueOptions<string>> = {}) {
+  const queue = new BullmqJobQueue<string, string>({
+    redisUrl: TEST_REDIS_URL,
+    prefix,
+    lanes: LANES,
+    laneOf: (payload) => (payload.startsWith('slow') ? 'slow' : 'quick'),
+    maxActivePerUser: 10,
+    maxAttempts: 3,
+    backoffMs: 20,
+    timeoutMs: 60_000,
+    ...overrides,
+  });
+  const events: Events = [];
+  queue.subscribe((e) => events.push(e));
+  cleanups.push(() => queue.close());
+  return { queue, events };
+}
+
+async function startWorkers(prefix: string, processor: JobProcessor<string, string>, overrides: Partial<LaneWorkersOptions<string, string>> = {}) {
+  const workers = await LaneWorkers.start<string, string>({
+    redisUrl: TEST_REDIS_URL,
+    prefix,
+    lanes: LANES,
+    concurrency: 1,
+    processorFor: () => processor,
+    handBackDelayMs: 50,
+    ...overrides,
+  });
+  cleanups.push(() => workers.close());
+  return workers;
+}
+
+async function setup(overrides: Partial<BullmqQueueOptions<string>> = {}) {
+  const prefix = uniquePrefix();
+  cleanups.push(() => dropPrefix(prefix, LANES));
+  const opened = openQueue(prefix, overrides);
+  await opened.queue.ready();
+  return { prefix, ...opened };
+}
+
+/** Resolves when an event matching `match` has been seen (events seen before the call count). */
+function eventually(events: Events, match: (e: QueueEvent<string>) => boolean): Promise<QueueEvent<string>> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const found = events.find(match);
+      if (found) resolve(found);
+      else setTimeout(check, 10);
+    };
+    check();
+  });
+}
+
+const ended = (id: string) => (e: QueueEvent<string>) => e.jobId === id && ['completed', 'failed', 'cancelled'].includes(e.type);
+const spec = (id: string, userId = 'u1', payload = id) => ({ id, userId, conversationId: 'c1', payload });
+
+describeWithRedis('BullMQ job queue (real Redis)', () => {
+  it('runs a job on a worker and reports start, progress and the result', async () => {
+    const { prefix, queue, events } = await setup();
+    await startWorkers(prefix, async (job) => {
+      job.progress({ fraction: 0.5, step: 1, steps: 1, note: 'half way' });
+      return `done ${job.payload}`;
+    });
+    await queue.enqueue(spec('job-a'));
+    await eventually(events, ended('job-a'));
+    expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'progress', 'completed']);
+    expect(events.find((e) => e.type === 'progress')).toMatchObject({ progress: { fraction: 0.5, note: 'half way' } });
+    expect(events.at(-1)).toMatchObject({ type: 'completed', result: 'done job-a', attempt: 1 });
+    expect(queue.activeJobsOf('u1')).toEqual([]);
+  });
+
+  it('runs a job once when the same id is enqueued twice, also from a second bot process', async () => {
+    const { prefix, queue, events } = await setup();
+    const other = openQueue(prefix);
+    await other.queue.ready();
+    await queue.enqueue(spec('dup'));
+    await queue.enqueue(spec('dup'));
+    await other.queue.enqueue(spec('dup'));
+    const runs: string[] = [];
+    await startWorkers(prefix, async (job) => {
+      runs.push(job.id);
+      return 'ok';
+    });
+    await eventually(events, ended('dup'));
+    await eventually(other.events, ended('dup'));
+    expect(runs).toEqual(['dup']);
+    expect(events.filter((e) => e.type === 'completed')).toHaveLength(1);
+  });
+
+  it('fails bad input at once, without retrying it', async () => {
+    const { prefix, queue, events } = await setup();
+    let calls = 0;
+    await startWorkers(prefix, async () => {
+      calls++;
+      throw new BadInputError('MEDIA_CORRUPT', 'The video is damaged.');
+    });
+    await queue.enqueue(spec('bad'));
+    const end = await eventually(events, ended('bad'));
+    expect(end).toMatchObject({ type: 'failed', attempt: 1, error: { code: 'MEDIA_CORRUPT', message: 'The video is damaged.' } });
+    expect((end as { error: unknown }).error).toBeInstanceOf(BadInputError);
+    expect(calls).toBe(1);
+    expect(events.some((e) => e.type === 'retrying')).toBe(false);
+  });
+
+  it('retries a transient fault with backoff and then succeeds', async () => {
+    const { prefix, queue, events } = await setup({ backoffMs: 50 });
+    const attempts: number[] = [];
+    await startWorkers(prefix, async (job) => {
+      attempts.push(job.attempt);
+      if (job.attempt === 1) throw new WorkerCrashedError('inference thread exited with code 134');
+      return 'second time lucky';
+    });
+    await queue.enqueue(spec('flaky'));
+    await eventually(events, ended('flaky'));
+    expect(attempts).toEqual([1, 2]);
+    expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'retrying', 'started', 'completed']);
+    const retrying = events.find((e) => e.type === 'retrying')!;
+    expect(retrying).toMatchObject({ attempt: 1, error: { code: 'WORKER_CRASHED', retryable: true } });
+    expect(events.at(-1)).toMatchObject({ type: 'completed', result: 'second time lucky', attempt: 2 });
+  });
+
+  it('gives up on a transient fault after JOB_MAX_ATTEMPTS', async () => {
+    const { prefix, queue, events } = await setup({ maxAttempts: 2 });
+    let calls = 0;
+    await startWorkers(prefix, async () => {
+      calls++;
+      throw new WorkerCrashedError('out of memory');
+    });
+    await queue.enqueue(spec('doomed'));
+    expect(await eventually(events, ended('doomed'))).toMatchObject({ type: 'failed', attempt: 2, error: { code: 'WORKER_CRASHED' } });
+    expect(calls).toBe(2);
+  });
+
+  it("puts another user's first job ahead of a busy user's second and third", async () => {
+    const { prefix, queue, events } = await setup();
+    for (const id of ['heavy-1', 'heavy-2', 'heavy-3']) await queue.enqueue(spec(id, 'heavy'));
+    await queue.enqueue(spec('light-1', 'light'));
+    expect(queue.position('light-1')).toBe(2);
+    expect(queue.position('heavy-2')).toBe(3);
+    const order: string[] = [];
+    await startWorkers(prefix, async (job) => {
+      order.push(job.id);
+      return 'ok';
+    });
+    await eventually(events, ended('heavy-3'));
+    expect(order).toEqual(['heavy-1', 'light-1', 'heavy-2', 'heavy-3']);
+  });
+
+  it('refuses a job over the per-user limit with LimitReachedError', async () => {
+    const { queue } = await setup({ maxActivePerUser: 2 });
+    await queue.enqueue(spec('one'));
+    await queue.enqueue(spec('two'));
+    await expect(queue.enqueue(spec('three'))).rejects.toBeInstanceOf(LimitReachedError);
+    await queue.enqueue(spec('other-user', 'u2'));
+    expect(queue.activeJobsOf('u1')).toEqual(['one', 'two']);
+  });
+
+  it('keeps a video lane job from blocking the image lane', async () => {
+    const { prefix, queue, events } = await setup();
+    let releaseSlow: () => void = () => {};
+    const slowHeld = new Promise<void>((r) => (releaseSlow = r));
+    await startWorkers(prefix, async (job) => {
+      if (job.payload.startsWith('slow')) await slowHeld;
+      return job.id;
+    });
+    await queue.enqueue(spec('slow-video', 'u1'));
+    await eventually(events, (e) => e.jobId === 'slow-video' && e.type === 'started');
+    await queue.enqueue(spec('quick-image', 'u2'));
+    await eventually(events, ended('quick-image'));
+    expect(events.some(ended('slow-video'))).toBe(false);
+    releaseSlow();
+    await eventually(events, ended('slow-video'));
+  });
+
+  it('cancels a waiting job: it never runs', async () => {
+    const { prefix, queue, events } = await setup();
+    await queue.enqueue(spec('unwanted'));
+    expect(await queue.cancel('unwanted')).toBe(true);
+    const runs: string[] = [];
+    await startWorkers(prefix, async (job) => {
+      runs.push(job.id);
+      return 'ok';
+    });
+    await queue.enqueue(spec('wanted'));
+    await eventually(events, ended('wanted'));
+    expect(runs).toEqual(['wanted']);
+    expect(events.filter((e) => e.jobId === 'unwanted').map((e) => e.type)).toEqual(['queued', 'cancelled']);
+  });
+
+  it('cancels a running job through the worker that runs it; it ends cancelled, not retried', async () => {
+    const { prefix, queue, events } = await setup();
+    const started: RunningJob<string>[] = [];
+    await startWorkers(prefix, (job) => {
+      started.push(job);
+      return new Promise((_, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason)));
+    });
+    await queue.enqueue(spec('long'));
+    await eventually(events, (e) => e.jobId === 'long' && e.type === 'started');
+    expect(await queue.cancel('long')).toBe(true);
+    expect(await eventually(events, ended('long'))).toMatchObject({ type: 'cancelled' });
+    expect(started).toHaveLength(1);
+  });
+
+  it('stops a job that runs past its timeout and does not retry it', async () => {
+    const { prefix, queue, events } = await setup({ timeoutMs: 200 });
+    let calls = 0;
+    await startWorkers(prefix, (job) => {
+      calls++;
+      return new Promise((_, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason)));
+    });
+    await queue.enqueue(spec('stuck'));
+    const end = await eventually(events, ended('stuck'));
+    expect(end).toMatchObject({ type: 'failed', error: { code: 'JOB_TIMEOUT' } });
+    expect(calls).toBe(1);
+  });
+
+  it('hands a job back when this worker cannot run it, and a worker that can takes it', async () => {
+    const { prefix, queue, events } = await setup();
+    let refused = 0;
+    const ranOn: string[] = [];
+    await startWorkers(prefix, async () => 'never', {
+      canRun: () => {
+        refused++;
+        return false;
+      },
+    });
+    await queue.enqueue(spec('needs-gpu'));
+    await eventually(events, (e) => e.jobId === 'needs-gpu' && e.type === 'started');
+    while (refused === 0) await new Promise((r) => setTimeout(r, 10));
+    await startWorkers(prefix, async (job) => {
+      ranOn.push(job.id);
+      return 'ran on the capable worker';
+    });
+    expect(await eventually(events, ended('needs-gpu'))).toMatchObject({ type: 'completed', result: 'ran on the capable worker', attempt: 1 });
+    expect(ranOn).toEqual(['needs-gpu']);
+    expect(events.some((e) => e.type === 'retrying')).toBe(false);
+  });
+
+  it('hands running jobs back on a graceful stop that outlasts its grace period; another worker finishes them', async () => {
+    const { prefix, queue, events } = await setup();
+    const stopping = await startWorkers(prefix, (job) => new Promise((_, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason))), { shutdownGraceMs: 50 });
+    await queue.enqueue(spec('long-running'));
+    await eventually(events, (e) => e.jobId === 'long-running' && e.type === 'started');
+    await stopping.close();
+    const attempts: number[] = [];
+    await startWorkers(prefix, async (job) => {
+      attempts.push(job.attempt);
+      return 'finished elsewhere';
+    });
+    expect(await eventually(events, ended('long-running'))).toMatchObject({ type: 'completed', result: 'finished elsewhere' });
+    // Handed back, not failed: the interrupted run does not count as an attempt.
+    expect(attempts).toEqual([1]);
+    expect(events.some((e) => e.type === 'retrying')).toBe(false);
+  });
+
+  it('lets a restarted bot collect the result of a job that finished while it was down, without running it again', async () => {
+    const { prefix, queue, events } = await setup();
+    const runs: string[] = [];
+    await startWorkers(prefix, async (job) => {
+      runs.push(job.id);
+      return 'made while the bot was away';
+    });
+    await queue.enqueue(spec('while-down'));
+    await eventually(events, ended('while-down'));
+    const restarted = openQueue(prefix);
+    await restarted.queue.ready();
+    await restarted.queue.enqueue(spec('while-down'));
+    expect(await eventually(restarted.events, ended('while-down'))).toMatchObject({ type: 'completed', result: 'made while the bot was away', attempt: 1 });
+    expect(runs).toEqual(['while-down']);
+  });
+});
