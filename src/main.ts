@@ -7,6 +7,7 @@ import { loadSettings } from './config/settings.ts';
 import { SettingsError } from './errors.ts';
 import { createBot } from './app/create-bot.ts';
 import { startWebServer } from '../adapters/web/server.ts';
+import { metricsRoute } from './metrics/metrics-route.ts';
 
 async function main(): Promise<void> {
   let settings;
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const running = await createBot(settings);
-  const web = await startWebServer({ bot: running.bot, settings, logger: running.logger });
+  const web = await startWebServer({ bot: running.bot, settings, logger: running.logger, metrics: metricsRoute(running.metrics) });
   running.logger.info({ url: web.url }, 'playground ready');
   process.stdout.write(`\nvitron-chat playground: ${web.url}\n\n`);
 

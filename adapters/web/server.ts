@@ -29,6 +29,8 @@ export interface WebServerOptions {
   /** Interval of SSE heartbeat comments; tests shorten it instead of waiting 15 s. */
   heartbeatMs?: number;
   maxFilesPerTurn?: number;
+  /** Prometheus exposition of the bot process, served at GET /metrics when given. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 export interface WebServer {
@@ -100,6 +102,13 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
   );
 
   healthRoutes(app, context);
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics();
+      return reply.type(contentType).header('cache-control', 'no-store').send(body);
+    });
+  }
   conversationRoutes(app, context);
   turnRoutes(app, context);
   eventRoutes(app, context);

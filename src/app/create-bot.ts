@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
 import type { Planner } from '../core/types.ts';
 import { ConversationService } from '../conversation/conversation-service.ts';
-import { LocalBlobStore } from '../media/blob-store.ts';
+import { createBlobStore } from '../media/blob-store-from-settings.ts';
+import { Metrics } from '../metrics/metrics.ts';
+import { observeQueue } from '../metrics/observe-queue.ts';
 import { locateFfmpeg } from '../media/ffmpeg.ts';
 import { limitsFromSettings } from '../media/limits.ts';
 import { BaselinePlanner } from '../planner/baseline-planner.ts';
@@ -35,6 +37,8 @@ export interface RunningBot {
   bot: Bot;
   settings: Settings;
   logger: Logger;
+  /** Prometheus metrics of this process's queue and jobs, for the playground's /metrics. */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -48,7 +52,11 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
   const db = await openDatabase(settings);
   const repos = createRepositories(db.prisma);
   const ffmpeg = await locateFfmpeg(settings);
-  const { queue, pool, workers } = await createQueue(settings, logger, options);
+  const parts = await createQueue(settings, logger, options);
+  const { pool, workers } = parts;
+  const metrics = new Metrics();
+  // The wrapper is what the bot and recovery enqueue through, so every job is counted with its task.
+  const queue = observeQueue(metrics, parts.queue);
   const bot = new Bot({
     settings,
     logger,
@@ -56,7 +64,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     repos,
     conversations: new ConversationService(db.prisma),
     planner: options.planner ?? new BaselinePlanner(),
-    blobs: new LocalBlobStore(settings.MEDIA_DIR),
+    blobs: createBlobStore(settings),
     ffmpeg,
     limits: limitsFromSettings(settings),
     queue,
@@ -70,6 +78,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     bot,
     settings,
     logger,
+    metrics,
     async close() {
       // Every step runs even when an earlier one fails; the failures are reported together.
       const failures: unknown[] = [];

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Settings } from '../config/settings.ts';
 import { InternalError, deserializeError, serializeError } from '../errors.ts';
-import { LocalBlobStore } from '../media/blob-store.ts';
+import { createBlobStore } from '../media/blob-store-from-settings.ts';
 import { locateFfmpeg } from '../media/ffmpeg.ts';
 import { limitsFromSettings } from '../media/limits.ts';
 import { createLogger } from '../log.ts';
@@ -25,7 +25,7 @@ const logger = createLogger(settings).child({ thread: 'inference' });
 const models = new ModelRegistry({ settings, log: { warn: (message) => logger.warn(message) } });
 const deps: JobRunnerDeps = {
   settings,
-  blobs: new LocalBlobStore(settings.MEDIA_DIR),
+  blobs: createBlobStore(settings),
   models,
   ffmpeg: await locateFfmpeg(settings),
   limits: limitsFromSettings(settings),

@@ -8,6 +8,8 @@ import { loadSettings, type Settings } from '../config/settings.ts';
 import { SettingsError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { redisClient, warnUnlessNoEviction } from '../queue/redis-setup.ts';
+import { Metrics } from '../metrics/metrics.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import { startInferenceWorkers } from './inference-workers.ts';
 
 function settingsOrExit(): Settings & { REDIS_URL: string } {
@@ -44,6 +46,18 @@ async function main(): Promise<void> {
     },
     'worker ready',
   );
+  let metricsServer: MetricsServer | undefined;
+  if (settings.METRICS_PORT !== undefined) {
+    const metrics = new Metrics();
+    metrics.setWorkerInfo({
+      tasks: workers.tasks,
+      executionProvider: settings.EXECUTION_PROVIDER,
+      concurrency: settings.workerConcurrency,
+      memoryBudgetMb: settings.WORKER_MEMORY_BUDGET_MB,
+    });
+    metricsServer = await startMetricsServer({ metrics, host: settings.HOST, port: settings.METRICS_PORT });
+    logger.info({ url: metricsServer.url }, 'worker metrics listening');
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -52,6 +66,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping: running jobs finish or go back to the queue');
     try {
       await workers.close();
+      await metricsServer?.close();
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, 'stopped with errors');
