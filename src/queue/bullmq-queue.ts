@@ -274,7 +274,9 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     t.state = 'waiting';
     const job = await this.queueOf(t.lane).getJob(jobId);
     if (!job || job.attemptsMade <= t.failures) return;
-    t.failures = job.attemptsMade;
+    // One trip back to waiting is one failed attempt. attemptsMade may already count a later attempt
+    // (the retry can start and even finish before this read under load), so never copy it.
+    t.failures += 1;
     const error = decodeJobError(job.failedReason);
     this.options.logger?.debug({ jobId, queue: queueName }, 'job will be retried');
     this.emit({ type: 'retrying', jobId, attempt: t.attemptOffset + t.failures, error, delayMs: Math.max(0, until - Date.now()) });
