@@ -11,7 +11,7 @@ import type { MediaLimits } from '../media/limits.ts';
 import type { ConversationService } from '../conversation/conversation-service.ts';
 import type { Database } from '../store/database.ts';
 import type { Repositories } from '../store/repositories.ts';
-import type { JobRecord, ResolvedStep, StoredMedia, Turn, User } from '../store/types.ts';
+import type { Conversation, JobRecord, ResolvedStep, StoredMedia, Turn, User } from '../store/types.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobOutcome, JobPayload, JobStep, StepTarget } from '../worker/job-payload.ts';
 import type {
@@ -166,14 +166,14 @@ export class Bot implements BotApi {
   async handleTurn(request: TurnRequest): Promise<TurnResult> {
     const { conversations, repos } = this.deps;
     const user = await this.user(request.user);
-    await repos.conversations.get(request.conversationId);
+    const conversation = await repos.conversations.get(request.conversationId);
     const text = request.text.trim();
     const userTurn = await conversations.recordUserTurn(request.conversationId, user.id, text);
 
     const { uploaded, problems } = await this.ingest(request.conversationId, userTurn, request.files);
     const userView = turnView(userTurn, uploaded);
     this.notifier.publish({ type: 'turn', conversationId: request.conversationId, turn: userView });
-    await this.nameConversation(request.conversationId, text);
+    await this.nameConversation(conversation, text);
 
     // Every file failed: answer about the files and run nothing, or the words would land on older media.
     if (problems.length > 0 && uploaded.length === 0) {
@@ -204,12 +204,10 @@ export class Bot implements BotApi {
   }
 
   /** A new conversation takes its first words as its title, as chat apps do. */
-  private async nameConversation(conversationId: string, text: string): Promise<void> {
-    if (text === '') return;
-    const conversation = await this.deps.repos.conversations.get(conversationId);
-    if (conversation.title) return;
+  private async nameConversation(conversation: Conversation, text: string): Promise<void> {
+    if (text === '' || conversation.title) return;
     const title = text.length > 60 ? `${text.slice(0, 57)}...` : text;
-    await this.deps.repos.conversations.setTitle(conversationId, title);
+    await this.deps.repos.conversations.setTitle(conversation.id, title);
   }
 
   async act(input: { conversationId: string; user: UserRef; action: 'undo' | 'redo' | 'revert' | 'use'; mediaId?: string }): Promise<TurnResult> {

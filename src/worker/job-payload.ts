@@ -1,4 +1,4 @@
-import type { Box, Invocation, MediaInfo, MediaKind, OutputRole, Region } from '../core/types.ts';
+import type { Box, Invocation, MediaInfo, OutputRole, Region } from '../core/types.ts';
 import type { Task } from '../core/tasks.ts';
 
 /** A target as the worker receives it: media already resolved by the conversation, or an earlier step's result. */
@@ -21,17 +21,8 @@ export interface JobPayload {
   steps: JobStep[];
 }
 
-export interface ProducedMediaRecord {
-  sha256: string;
-  kind: MediaKind;
-  mime: string;
-  bytes: number;
-  width: number;
-  height: number;
-  durationSec?: number;
-  fps?: number;
-  frameCount?: number;
-  hasAudio?: boolean;
+/** An output in the blob store with its facts; it gets a media id when the bot records it. */
+export interface ProducedMediaRecord extends Omit<MediaInfo, 'id'> {
   role: OutputRole;
   label: string;
 }
