@@ -102,6 +102,11 @@ const SPECS = {
   },
   S3_CACHE_DIR: text(),
 
+  ADMIN_TOKEN: {
+    schema: z.string().min(16).optional(),
+    expected: 'a secret of at least 16 characters (or unset: no admin pages)',
+  },
+
   METRICS_PORT: { schema: z.coerce.number().int().min(0).max(65535).optional(), expected: 'an integer from 0 to 65535' },
 } satisfies Record<string, SettingSpec<unknown>>;
 
