@@ -1,11 +1,13 @@
 import type { JobQueue, JobSpec, QueueEvent, QueueStats } from '../queue/job-queue.ts';
 import type { JobPayload } from '../worker/job-payload.ts';
 import { taskLabel } from './job-tracker.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics, QueueDepthSource } from './metrics.ts';
 
 export interface ObserveQueueOptions {
   /** The `lane` label of the queue's stats() rows in vitron_queue_jobs; 'all' by default. */
   lane?: string;
+  /** Where queue depth comes from instead of the queue's stats() (BullMQ: the lanes' counts in Redis). */
+  depth?: QueueDepthSource;
 }
 
 /** The observed queue, usable wherever the original was; `stopObserving` detaches the metrics only. */
@@ -24,7 +26,7 @@ export function observeQueue<P extends Pick<JobPayload, 'steps'>, R>(
   queue: JobQueue<P, R>,
   options: ObserveQueueOptions = {},
 ): ObservedQueue<P, R> {
-  return new ObservedJobQueue(metrics, queue, options.lane ?? 'all');
+  return new ObservedJobQueue(metrics, queue, options.lane ?? 'all', options.depth);
 }
 
 class ObservedJobQueue<P extends Pick<JobPayload, 'steps'>, R> implements ObservedQueue<P, R> {
@@ -36,15 +38,16 @@ class ObservedJobQueue<P extends Pick<JobPayload, 'steps'>, R> implements Observ
     private readonly metrics: Metrics,
     private readonly inner: JobQueue<P, R>,
     lane: string,
+    depth: QueueDepthSource | undefined,
   ) {
     this.unsubscribe = inner.subscribe((event) => this.record(event));
-    this.removeDepthSource = metrics.addQueueDepthSource(() => {
+    this.removeDepthSource = metrics.addQueueDepthSource(depth ?? (() => {
       const { queued, running } = inner.stats();
       return [
         { lane, state: 'queued', count: queued },
         { lane, state: 'running', count: running },
       ];
-    });
+    }));
   }
 
   get kind(): JobQueue<P, R>['kind'] {

@@ -5,6 +5,7 @@ import type { JobProgress } from '../core/types.ts';
 import { JobCancelledError, LimitReachedError } from '../errors.ts';
 import { decodeJobError } from './job-error-codec.ts';
 import type { JobQueue, JobSpec, QueueEvent, QueueStats } from './job-queue.ts';
+import { laneCounts, type LaneCount } from './lane-counts.ts';
 import { queueNameOf } from './lanes.ts';
 import { bullConnection, cancelChannel, cancelKey, redisClient } from './redis-setup.ts';
 
@@ -17,6 +18,8 @@ export interface BullJobData<P> {
   timeoutMs: number;
   /** Attempts spent before this enqueue (a job resumed after a restart keeps its count). */
   attemptOffset: number;
+  /** The bot's USER_MAX_RUNNING_JOBS: workers claim one of the user's running slots before starting. */
+  maxRunningPerUser?: number;
 }
 
 export interface BullmqQueueOptions<P> {
@@ -28,6 +31,8 @@ export interface BullmqQueueOptions<P> {
   /** BullMQ job name, shown in dashboards (e.g. the tasks of the job). */
   jobName?(payload: P): string;
   maxActivePerUser: number;
+  /** Jobs of one user running at once across every worker (enforced by the workers); unset = no limit. */
+  maxRunningPerUser?: number;
   maxAttempts: number;
   /** First retry delay; BullMQ's exponential backoff doubles it with each attempt. */
   backoffMs: number;
@@ -42,10 +47,18 @@ interface Tracked {
   lane: string;
   seq: number;
   priority: number;
-  state: 'waiting' | 'running';
+  /** `fetched`: a worker took it but has not started it (it may still hand it back). */
+  state: 'waiting' | 'fetched' | 'running';
   attemptOffset: number;
   /** Failed attempts BullMQ has counted so far (its attemptsMade). */
   failures: number;
+}
+
+/** The progress a worker reports when it really starts a job (BullMQ's "active" also fires for a job handed back). */
+export const STARTED_PROGRESS = { vitron: 'started' } as const;
+
+function isStartedMark(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { vitron?: unknown }).vitron === STARTED_PROGRESS.vitron;
 }
 
 const WAITING_STATES = new Set(['waiting', 'wait', 'prioritized', 'delayed', 'paused', 'waiting-children']);
@@ -108,6 +121,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     // Tracked before the add: the job's first events can arrive before add() resolves.
     this.tracked.set(spec.id, { userId: spec.userId, lane, seq: this.seq++, priority, state: 'waiting', attemptOffset, failures: 0 });
     const data: BullJobData<P> = { userId: spec.userId, conversationId: spec.conversationId, payload: spec.payload, timeoutMs: this.options.timeoutMs, attemptOffset };
+    if (this.options.maxRunningPerUser !== undefined) data.maxRunningPerUser = this.options.maxRunningPerUser;
     const keep = this.options.keepFinishedSeconds ?? 24 * 3600;
     try {
       await queue.add(this.options.jobName?.(spec.payload) ?? 'job', data, {
@@ -202,6 +216,11 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     return [...this.tracked.entries()].filter(([, t]) => t.userId === userId).map(([id]) => id);
   }
 
+  /** Jobs per lane and state in Redis, for metrics: every bot's and worker's jobs, not only this process's. */
+  laneCounts(): Promise<LaneCount[]> {
+    return laneCounts(this.queues);
+  }
+
   subscribe(listener: (event: QueueEvent<R>) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -254,14 +273,18 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
 
   private onActive(jobId: string): void {
     const t = this.tracked.get(jobId);
-    if (!t) return;
-    t.state = 'running';
-    this.emit({ type: 'started', jobId, attempt: t.attemptOffset + t.failures + 1 });
+    if (t && t.state === 'waiting') t.state = 'fetched';
   }
 
   private onProgress(jobId: string, data: unknown): void {
-    if (!this.tracked.has(jobId) || typeof data !== 'object' || data === null || !('fraction' in data)) return;
-    this.emit({ type: 'progress', jobId, progress: data as JobProgress });
+    const t = this.tracked.get(jobId);
+    if (!t || typeof data !== 'object' || data === null) return;
+    // The start mark, or a progress report whose mark was missed: either way the job runs now.
+    if (t.state !== 'running' && (isStartedMark(data) || 'fraction' in data)) {
+      t.state = 'running';
+      this.emit({ type: 'started', jobId, attempt: t.attemptOffset + t.failures + 1 });
+    }
+    if ('fraction' in data) this.emit({ type: 'progress', jobId, progress: data as JobProgress });
   }
 
   /**
@@ -270,8 +293,11 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
    */
   private async onBackToWaiting(queueName: string, jobId: string, until: number): Promise<void> {
     const t = this.tracked.get(jobId);
-    if (!t || t.state !== 'running') return;
+    if (!t || t.state === 'waiting') return;
+    const wasRunning = t.state === 'running';
     t.state = 'waiting';
+    // Handed back before it started (another worker's turn, a user at their running limit): nothing to say.
+    if (!wasRunning) return;
     const job = await this.queueOf(t.lane).getJob(jobId);
     if (!job || job.attemptsMade <= t.failures) return;
     // One trip back to waiting is one failed attempt. attemptsMade may already count a later attempt

@@ -7,6 +7,10 @@ import { encodeJobError } from '../queue/job-error-codec.ts';
 import type { JobProcessor } from '../queue/job-queue.ts';
 import { queueNameOf } from '../queue/lanes.ts';
 import { bullConnection, cancelChannel, cancelKey, redisClient } from '../queue/redis-setup.ts';
+import { UserRunningSlots, type RunningSlot } from '../queue/user-running-slots.ts';
+import { STARTED_PROGRESS } from '../queue/bullmq-queue.ts';
+import type { JobTracker } from '../metrics/job-tracker.ts';
+import type { MemoryBudget } from './memory-budget.ts';
 
 export interface LaneWorkersOptions<P, R> {
   redisUrl: string;
@@ -26,8 +30,15 @@ export interface LaneWorkersOptions<P, R> {
   maxStalledCount?: number;
   /** How long a graceful stop waits for running jobs before it hands them back. */
   shutdownGraceMs?: number;
+  /** WORKER_MEMORY_BUDGET_MB: over it, this worker hands new jobs back while one of its jobs runs. */
+  memoryBudget?: MemoryBudget;
+  /** Job durations and outcomes per task, for this worker's /metrics. */
+  metrics?: { jobs: JobTracker; taskOf(payload: P): string };
   logger?: Logger;
 }
+
+/** Why a job was handed back instead of run here. */
+type Refusal = { reason: string; delayMs: number };
 
 /**
  * BullMQ workers, one per lane, that run jobs through our processor: progress goes to BullMQ, bad input
@@ -39,11 +50,14 @@ export class LaneWorkers<P, R> {
   private readonly running = new Map<string, AbortController>();
   private readonly redis: Redis;
   private readonly subscriber: Redis;
+  private readonly slots: UserRunningSlots;
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly options: LaneWorkersOptions<P, R>) {
     this.redis = redisClient(options.redisUrl);
     this.subscriber = redisClient(options.redisUrl);
+    // A killed worker's slot frees after two lock lifetimes: about when its job is taken over as stalled.
+    this.slots = new UserRunningSlots(this.redis, { prefix: options.prefix, claimTtlMs: 2 * (options.lockDurationMs ?? 30_000) });
   }
 
   static async start<P, R>(options: LaneWorkersOptions<P, R>): Promise<LaneWorkers<P, R>> {
@@ -77,9 +91,11 @@ export class LaneWorkers<P, R> {
     const data = job.data as BullJobData<P>;
     const jobId = job.id!;
     const log = this.options.logger?.child({ jobId });
-    if (this.options.canRun && !this.options.canRun(data.payload)) {
-      log?.info('cannot run this job here; handing it back');
-      return this.handBack(job, token, this.options.handBackDelayMs ?? 1000);
+    let slot: RunningSlot | undefined;
+    const refusal = await this.admit(data, jobId, (claimed) => (slot = claimed));
+    if (refusal) {
+      log?.debug({ reason: refusal.reason }, 'not running this job here now; handing it back');
+      return this.handBack(job, token, refusal.delayMs);
     }
     const controller = new AbortController();
     const abort = (reason: unknown) => {
@@ -87,8 +103,12 @@ export class LaneWorkers<P, R> {
     };
     bullSignal?.addEventListener('abort', () => abort(new JobCancelledError()), { once: true });
     this.running.set(jobId, controller);
+    const metrics = this.options.metrics;
+    metrics?.jobs.started(jobId, metrics.taskOf(data.payload));
     const timer = setTimeout(() => abort(new JobTimeoutError(Math.round(data.timeoutMs / 1000))), data.timeoutMs);
     try {
+      // Tells the bot the job really runs now: BullMQ's "active" also fires for jobs a worker hands back.
+      await job.updateProgress(STARTED_PROGRESS).catch((error: unknown) => log?.warn({ err: error }, 'could not report the start'));
       // Set when a cancel came before this worker was listening for the job.
       if (await this.redis.exists(cancelKey(this.options.prefix, jobId))) abort(new JobCancelledError());
       const result = await processor({
@@ -103,18 +123,44 @@ export class LaneWorkers<P, R> {
         },
       });
       if (controller.signal.aborted) throw controller.signal.reason;
+      metrics?.jobs.succeeded(jobId);
       return result;
     } catch (thrown) {
       const error = asVitronError(controller.signal.aborted ? controller.signal.reason : thrown);
       // Our own stop: another worker takes the job, and the attempt is not counted against it.
-      if (error instanceof JobInterruptedError) return this.handBack(job, token, 0);
+      if (error instanceof JobInterruptedError) {
+        metrics?.jobs.forget(jobId);
+        return this.handBack(job, token, 0);
+      }
+      if (error instanceof JobCancelledError) metrics?.jobs.cancelled(jobId);
+      else if (!error.retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) metrics?.jobs.failed(jobId, error.code);
+      else metrics?.jobs.retrying(jobId);
       if (!error.retryable) throw new UnrecoverableError(encodeJobError(error));
       log?.warn({ err: error, attempt: job.attemptsMade + 1 }, 'job failed with a transient fault; BullMQ retries it');
       throw new Error(encodeJobError(error));
     } finally {
       clearTimeout(timer);
       this.running.delete(jobId);
+      await (slot as RunningSlot | undefined)?.release().catch((error: unknown) => log?.warn({ err: error }, 'could not release the user running slot; it expires by itself'));
     }
+  }
+
+  /**
+   * Whether this worker runs the job now: it can run the task, it has memory to spare, and the user has
+   * a running slot free across the fleet (USER_MAX_RUNNING_JOBS). A refused job goes back to the queue
+   * without spending an attempt.
+   */
+  private async admit(data: BullJobData<P>, jobId: string, onSlot: (slot: RunningSlot) => void): Promise<Refusal | undefined> {
+    if (this.options.canRun && !this.options.canRun(data.payload)) return { reason: 'cannot run this task here', delayMs: this.options.handBackDelayMs ?? 1000 };
+    const budget = this.options.memoryBudget?.check(this.running.size);
+    if (budget && !budget.admit) return { reason: `over the memory budget (${budget.rssMb} MiB in use)`, delayMs: this.options.handBackDelayMs ?? 1000 };
+    if (budget?.overWhileIdle) this.options.logger?.warn({ rssMb: budget.rssMb }, 'over WORKER_MEMORY_BUDGET_MB with no job running: the loaded models alone exceed it; running the job anyway');
+    if (data.maxRunningPerUser !== undefined) {
+      const slot = await this.slots.claim(data.userId, jobId, data.maxRunningPerUser);
+      if (!slot) return { reason: 'the user already runs their limit of jobs', delayMs: 500 };
+      onSlot(slot);
+    }
+    return undefined;
   }
 
   private async handBack(job: Job, token: string | undefined, delayMs: number): Promise<never> {

@@ -7,6 +7,9 @@ import { hasWorkingSpecialist } from '../vision/registry.ts';
 import { LaneWorkers } from './bullmq-worker.ts';
 import { InferencePool } from './inference-pool.ts';
 import type { JobOutcome, JobPayload } from './job-payload.ts';
+import { taskLabel } from '../metrics/job-tracker.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { MemoryBudget } from './memory-budget.ts';
 
 export interface InferenceWorkers {
   tasks: Task[];
@@ -26,7 +29,7 @@ export function workerTasks(settings: Settings): Task[] {
  */
 export async function startInferenceWorkers(
   settings: Settings & { REDIS_URL: string },
-  options: { logger: Logger; threadEntry?: string; handBackDelayMs?: number; shutdownGraceMs?: number },
+  options: { logger: Logger; threadEntry?: string; handBackDelayMs?: number; shutdownGraceMs?: number; metrics?: Metrics },
 ): Promise<InferenceWorkers> {
   const tasks = workerTasks(settings);
   const allowed = new Set<string>(tasks);
@@ -57,7 +60,9 @@ export async function startInferenceWorkers(
       canRun,
       lockDurationMs: settings.WORKER_LOCK_MS,
       maxStalledCount: settings.JOB_MAX_ATTEMPTS,
+      memoryBudget: new MemoryBudget(settings.WORKER_MEMORY_BUDGET_MB),
       logger: options.logger,
+      ...(options.metrics ? { metrics: { jobs: options.metrics.jobs, taskOf: taskLabel } } : {}),
       ...(options.handBackDelayMs === undefined ? {} : { handBackDelayMs: options.handBackDelayMs }),
       ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
     });

@@ -7,7 +7,10 @@ import 'dotenv/config';
 import { loadSettings, type Settings } from '../config/settings.ts';
 import { SettingsError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { redisClient, warnUnlessNoEviction } from '../queue/redis-setup.ts';
+import { Queue } from 'bullmq';
+import { laneCounts } from '../queue/lane-counts.ts';
+import { LANES, queueNameOf } from '../queue/lanes.ts';
+import { bullConnection, redisClient, warnUnlessNoEviction } from '../queue/redis-setup.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import { startInferenceWorkers } from './inference-workers.ts';
@@ -35,7 +38,9 @@ async function main(): Promise<void> {
   } finally {
     await redis.quit();
   }
-  const workers = await startInferenceWorkers(settings, { logger });
+  // Metrics are fed whether or not they are served: cheap counters, and one code path to test.
+  const metrics = new Metrics();
+  const workers = await startInferenceWorkers(settings, { logger, metrics });
   logger.info(
     {
       tasks: workers.tasks,
@@ -47,14 +52,16 @@ async function main(): Promise<void> {
     'worker ready',
   );
   let metricsServer: MetricsServer | undefined;
+  const depthQueues = new Map<string, Queue>();
   if (settings.METRICS_PORT !== undefined) {
-    const metrics = new Metrics();
     metrics.setWorkerInfo({
       tasks: workers.tasks,
       executionProvider: settings.EXECUTION_PROVIDER,
       concurrency: settings.workerConcurrency,
       memoryBudgetMb: settings.WORKER_MEMORY_BUDGET_MB,
     });
+    for (const lane of LANES) depthQueues.set(lane, new Queue(queueNameOf(lane), { connection: bullConnection(settings.REDIS_URL), prefix: settings.QUEUE_PREFIX }));
+    metrics.addQueueDepthSource(() => laneCounts(depthQueues));
     metricsServer = await startMetricsServer({ metrics, host: settings.HOST, port: settings.METRICS_PORT });
     logger.info({ url: metricsServer.url }, 'worker metrics listening');
   }
@@ -67,6 +74,7 @@ async function main(): Promise<void> {
     try {
       await workers.close();
       await metricsServer?.close();
+      await Promise.allSettled([...depthQueues.values()].map((q) => q.close()));
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, 'stopped with errors');

@@ -3,6 +3,10 @@ import { BadInputError, LimitReachedError, WorkerCrashedError } from '../../src/
 import { BullmqJobQueue, type BullmqQueueOptions } from '../../src/queue/bullmq-queue.ts';
 import type { JobProcessor, QueueEvent, RunningJob } from '../../src/queue/job-queue.ts';
 import { LaneWorkers, type LaneWorkersOptions } from '../../src/worker/bullmq-worker.ts';
+import { QueueEvents } from 'bullmq';
+import { queueNameOf } from '../../src/queue/lanes.ts';
+import { Metrics } from '../../src/metrics/metrics.ts';
+import { MemoryBudget } from '../../src/worker/memory-budget.ts';
 import { TEST_REDIS_URL, describeWithRedis, dropPrefix, uniquePrefix } from './bullmq-redis.ts';
 
 const LANES = ['quick', 'slow'] as const;
@@ -244,7 +248,6 @@ describeWithRedis('BullMQ job queue (real Redis)', () => {
       },
     });
     await queue.enqueue(spec('needs-gpu'));
-    await eventually(events, (e) => e.jobId === 'needs-gpu' && e.type === 'started');
     while (refused === 0) await new Promise((r) => setTimeout(r, 10));
     await startWorkers(prefix, async (job) => {
       ranOn.push(job.id);
@@ -253,6 +256,8 @@ describeWithRedis('BullMQ job queue (real Redis)', () => {
     expect(await eventually(events, ended('needs-gpu'))).toMatchObject({ type: 'completed', result: 'ran on the capable worker', attempt: 1 });
     expect(ranOn).toEqual(['needs-gpu']);
     expect(events.some((e) => e.type === 'retrying')).toBe(false);
+    // The refusing worker fetched it too, but the user hears of one start only: the real one.
+    expect(events.filter((e) => e.jobId === 'needs-gpu' && e.type === 'started')).toHaveLength(1);
   });
 
   it('hands running jobs back on a graceful stop that outlasts its grace period; another worker finishes them', async () => {
@@ -286,5 +291,109 @@ describeWithRedis('BullMQ job queue (real Redis)', () => {
     await restarted.queue.enqueue(spec('while-down'));
     expect(await eventually(restarted.events, ended('while-down'))).toMatchObject({ type: 'completed', result: 'made while the bot was away', attempt: 1 });
     expect(runs).toEqual(['while-down']);
+  });
+
+  it("runs no more of one user's jobs at once than maxRunningPerUser, across workers, while other users' jobs run", async () => {
+    const { prefix, queue, events } = await setup({ maxRunningPerUser: 1 });
+    const handedBack = new Map<string, number>();
+    const watcher = new QueueEvents(queueNameOf('quick'), { connection: { url: TEST_REDIS_URL }, prefix });
+    cleanups.push(() => watcher.close());
+    watcher.on('delayed', ({ jobId }) => handedBack.set(jobId, (handedBack.get(jobId) ?? 0) + 1));
+    await watcher.waitUntilReady();
+    let running = 0;
+    let mostAtOnce = 0;
+    const gates = new Map<string, () => void>();
+    const processor: JobProcessor<string, string> = async (job) => {
+      if (job.userId !== 'heavy') return 'quick one';
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      await new Promise<void>((release) => gates.set(job.id, release));
+      running--;
+      return 'heavy one';
+    };
+    // Two worker processes' worth of capacity: four slots for the heavy user's three jobs.
+    await startWorkers(prefix, processor, { concurrency: 2 });
+    await startWorkers(prefix, processor, { concurrency: 2 });
+    for (const id of ['h1', 'h2', 'h3']) await queue.enqueue(spec(id, 'heavy'));
+    await queue.enqueue(spec('light', 'light'));
+
+    expect(await eventually(events, ended('light'))).toMatchObject({ type: 'completed', result: 'quick one' });
+    // The heavy user's other jobs were offered to free workers and handed back, more than once.
+    const waiting = ['h1', 'h2', 'h3'].filter((id) => !gates.has(id));
+    expect(waiting).toHaveLength(2);
+    while (waiting.some((id) => (handedBack.get(id) ?? 0) < 2)) await new Promise((r) => setTimeout(r, 20));
+    expect(gates.size).toBe(1);
+    expect(events.filter((e) => e.type === 'started' && waiting.includes(e.jobId))).toEqual([]);
+
+    for (let finished = 0; finished < 3; finished++) {
+      while (gates.size === 0) await new Promise((r) => setTimeout(r, 10));
+      const [id, release] = [...gates][0]!;
+      gates.delete(id);
+      release();
+      await eventually(events, ended(id));
+    }
+    expect(mostAtOnce).toBe(1);
+    expect(events.filter((e) => e.type === 'completed').map((e) => e.jobId).sort()).toEqual(['h1', 'h2', 'h3', 'light']);
+  });
+
+  it('takes no second job while over its memory budget, and runs it once the first ends', async () => {
+    const { prefix, queue, events } = await setup();
+    const budget = new MemoryBudget(100, () => 200 * 1024 * 1024);
+    let running = 0;
+    let mostAtOnce = 0;
+    let releaseFirst: () => void = () => {};
+    await startWorkers(
+      prefix,
+      async (job) => {
+        mostAtOnce = Math.max(mostAtOnce, ++running);
+        if (job.id === 'first') await new Promise<void>((release) => (releaseFirst = release));
+        running--;
+        return 'ok';
+      },
+      { concurrency: 2, memoryBudget: budget },
+    );
+    await queue.enqueue(spec('first'));
+    await eventually(events, (e) => e.jobId === 'first' && e.type === 'started');
+    await queue.enqueue(spec('second', 'u2'));
+    // Idle and over budget, the worker still ran the first job (waiting would free nothing)...
+    while (running === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(events.some((e) => e.jobId === 'second' && e.type === 'started')).toBe(false);
+    releaseFirst();
+    expect(await eventually(events, ended('second'))).toMatchObject({ type: 'completed' });
+    // ...but never a second one beside it, although its concurrency is 2.
+    expect(mostAtOnce).toBe(1);
+  });
+
+  it("feeds the worker's own metrics: durations and outcomes per task", async () => {
+    const { prefix, queue, events } = await setup();
+    const metrics = new Metrics({ defaultMetrics: false });
+    await startWorkers(
+      prefix,
+      async (job) => {
+        if (job.payload === 'bad') throw new BadInputError('INVALID_ARGUMENT', 'no');
+        return 'ok';
+      },
+      { metrics: { jobs: metrics.jobs, taskOf: (payload) => (payload === 'bad' ? 'adjust' : 'cutout') } },
+    );
+    await queue.enqueue(spec('good'));
+    await queue.enqueue(spec('bad-one', 'u1', 'bad'));
+    await eventually(events, ended('good'));
+    await eventually(events, ended('bad-one'));
+    const { body } = await metrics.scrape();
+    expect(body).toContain('vitron_job_outcomes_total{task="cutout",outcome="succeeded"} 1');
+    expect(body).toContain('vitron_job_outcomes_total{task="adjust",outcome="failed"} 1');
+    expect(body).toContain('vitron_job_failures_total{task="adjust",code="INVALID_ARGUMENT"} 1');
+    expect(body).toContain('vitron_job_duration_seconds_count{task="cutout"} 1');
+  });
+
+  it('reports queue depth per lane and state from Redis', async () => {
+    const { queue } = await setup();
+    await queue.enqueue(spec('a'));
+    await queue.enqueue(spec('b', 'u2'));
+    await queue.enqueue(spec('slow-c', 'u3'));
+    const rows = await queue.laneCounts();
+    const waitingIn = (lane: string) => rows.filter((r) => r.lane === lane && (r.state === 'waiting' || r.state === 'prioritized')).reduce((n, r) => n + r.count, 0);
+    expect(waitingIn('quick')).toBe(2);
+    expect(waitingIn('slow')).toBe(1);
+    expect(rows.find((r) => r.lane === 'quick' && r.state === 'active')?.count).toBe(0);
   });
 });
