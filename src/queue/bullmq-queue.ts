@@ -7,7 +7,7 @@ import { decodeJobError } from './job-error-codec.ts';
 import type { JobQueue, JobSpec, QueueEvent, QueueStats } from './job-queue.ts';
 import { laneCounts, type LaneCount } from './lane-counts.ts';
 import { queueNameOf } from './lanes.ts';
-import { bullConnection, cancelChannel, cancelKey, redisClient } from './redis-setup.ts';
+import { bullConnection, cancelChannel, cancelKey, redisClient, throttledErrorLog } from './redis-setup.ts';
 
 /** What a BullMQ job carries: plain JSON, so a worker on another machine needs nothing else. */
 export interface BullJobData<P> {
@@ -87,12 +87,14 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     const connection = bullConnection(options.redisUrl);
     for (const lane of options.lanes) {
       const name = queueNameOf(lane);
-      this.queues.set(lane, new Queue(name, { connection, prefix: options.prefix }));
+      const queue = new Queue(name, { connection, prefix: options.prefix });
+      queue.on('error', throttledErrorLog(options.logger, 'BullMQ queue connection error', { lane }));
+      this.queues.set(lane, queue);
       const events = new QueueEvents(name, { connection, prefix: options.prefix });
       this.listen(events);
       this.events.push(events);
     }
-    this.redis = redisClient(options.redisUrl);
+    this.redis = redisClient(options.redisUrl, options.logger, 'queue commands');
   }
 
   /** Resolves once every lane's event stream is being read (events before that would be missed). */
@@ -268,7 +270,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     events.on('stalled', ({ jobId }) => {
       if (this.tracked.has(jobId)) this.options.logger?.warn({ jobId }, 'job stalled (its worker stopped renewing the lock); it goes back to the queue');
     });
-    events.on('error', (error) => this.options.logger?.error({ err: error }, 'BullMQ queue events failed'));
+    events.on('error', throttledErrorLog(this.options.logger, 'BullMQ queue events failed', { queue: events.name }));
   }
 
   private onActive(jobId: string): void {

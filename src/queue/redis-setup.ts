@@ -6,9 +6,30 @@ export function bullConnection(url: string): { url: string; maxRetriesPerRequest
   return { url, maxRetriesPerRequest: null };
 }
 
-/** A plain client for our own keys and pub/sub (the cancel channel). */
-export function redisClient(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null });
+/**
+ * A plain client for our own keys and pub/sub (the cancel channel). Commands wait while Redis is away
+ * (maxRetriesPerRequest null) and ioredis reconnects by itself; an outage is logged once when it starts
+ * and once when it ends, instead of an unhandled error event per reconnect attempt.
+ */
+export function redisClient(url: string, logger?: Logger, purpose = 'redis'): Redis {
+  const client = new Redis(url, { maxRetriesPerRequest: null });
+  watchConnection(client, logger, purpose);
+  return client;
+}
+
+/** Logs a connection's outages (first error, then recovery); also keeps its errors from being unhandled. */
+export function watchConnection(client: { on(event: 'error', listener: (error: Error) => void): unknown; on(event: 'ready', listener: () => void): unknown }, logger: Logger | undefined, purpose: string): void {
+  let down = false;
+  client.on('error', (error) => {
+    if (down) return;
+    down = true;
+    logger?.warn({ err: error, purpose }, 'lost the connection to Redis; reconnecting (commands wait meanwhile)');
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger?.info({ purpose }, 'reconnected to Redis');
+  });
 }
 
 /** Cancellation reaches workers on other machines through this channel; the key covers a job not yet running. */
@@ -35,4 +56,23 @@ export async function warnUnlessNoEviction(client: Redis, logger: Logger): Promi
   } catch (error) {
     logger.warn({ err: error }, 'could not read Redis maxmemory-policy (CONFIG GET refused); make sure it is noeviction');
   }
+}
+
+/**
+ * An 'error' listener for BullMQ's Queue, QueueEvents and Worker, whose connections report every failed
+ * reconnect attempt: one log line per `quietMs` is enough to see an outage without flooding the log.
+ */
+export function throttledErrorLog(logger: Logger | undefined, message: string, fields: Record<string, unknown> = {}, quietMs = 10_000): (error: Error) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - last < quietMs) {
+      suppressed++;
+      return;
+    }
+    logger?.error({ err: error, ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, message);
+    last = now;
+    suppressed = 0;
+  };
 }

@@ -6,7 +6,7 @@ import type { BullJobData } from '../queue/bullmq-queue.ts';
 import { encodeJobError } from '../queue/job-error-codec.ts';
 import type { JobProcessor } from '../queue/job-queue.ts';
 import { queueNameOf } from '../queue/lanes.ts';
-import { bullConnection, cancelChannel, cancelKey, redisClient } from '../queue/redis-setup.ts';
+import { bullConnection, cancelChannel, cancelKey, redisClient, throttledErrorLog } from '../queue/redis-setup.ts';
 import { UserRunningSlots, type RunningSlot } from '../queue/user-running-slots.ts';
 import { STARTED_PROGRESS } from '../queue/bullmq-queue.ts';
 import type { JobTracker } from '../metrics/job-tracker.ts';
@@ -54,8 +54,8 @@ export class LaneWorkers<P, R> {
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly options: LaneWorkersOptions<P, R>) {
-    this.redis = redisClient(options.redisUrl);
-    this.subscriber = redisClient(options.redisUrl);
+    this.redis = redisClient(options.redisUrl, options.logger, 'worker commands');
+    this.subscriber = redisClient(options.redisUrl, options.logger, 'worker cancel subscription');
     // A killed worker's slot frees after two lock lifetimes: about when its job is taken over as stalled.
     this.slots = new UserRunningSlots(this.redis, { prefix: options.prefix, claimTtlMs: 2 * (options.lockDurationMs ?? 30_000) });
   }
@@ -75,7 +75,7 @@ export class LaneWorkers<P, R> {
         stalledInterval: lockDuration,
         maxStalledCount: options.maxStalledCount ?? 1,
       });
-      worker.on('error', (error) => options.logger?.error({ err: error, lane }, 'BullMQ worker error'));
+      worker.on('error', throttledErrorLog(options.logger, 'BullMQ worker error', { lane }));
       self.workers.push(worker);
     }
     await Promise.all(self.workers.map((w) => w.waitUntilReady()));
