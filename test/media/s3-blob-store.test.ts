@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,45 +11,21 @@ import type { BlobStore } from '../../src/media/blob-store.ts';
 import { createBlobStore } from '../../src/media/blob-store-from-settings.ts';
 import { S3BlobStore } from '../../src/media/s3-blob-store.ts';
 import { makeTempDir } from '../helpers/media-fixtures.ts';
-
-/** s3rver ships no types; this is the part of its API the tests use. */
-interface S3rverServer {
-  run(): Promise<{ address: string; port: number }>;
-  close(): Promise<void>;
-}
-type S3rverConstructor = new (options: {
-  address: string;
-  port: number;
-  silent: boolean;
-  directory: string;
-  configureBuckets: { name: string }[];
-}) => S3rverServer;
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+import { S3RVER_CREDENTIALS, startLocalS3, type LocalS3 } from '../helpers/s3-server.ts';
 
 const BUCKET = 'vitron-test';
-// s3rver checks signatures against its one built-in key pair.
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const CREDENTIALS = S3RVER_CREDENTIALS;
 
-let server: S3rverServer;
+let server: LocalS3;
 let endpoint: string;
-let root: { dir: string; cleanup: () => Promise<void> };
 
 beforeAll(async () => {
-  root = await makeTempDir('vitron-s3-');
-  server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: path.join(root.dir, 's3rver'),
-    configureBuckets: [{ name: BUCKET }],
-  });
-  const { port } = await server.run();
-  endpoint = `http://127.0.0.1:${port}`;
+  server = await startLocalS3(BUCKET);
+  endpoint = server.endpoint;
 });
 
 afterAll(async () => {
   await server?.close();
-  await root?.cleanup();
 });
 
 function s3Client(overrides: { endpoint?: string; maxAttempts?: number } = {}): S3Client {
