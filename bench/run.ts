@@ -4,13 +4,14 @@
  * BENCH_RUNS / BENCH_WARMUP set the number of timed and warm-up runs.
  */
 import os from 'node:os';
+import { bullmqSection } from './bullmq.ts';
 import { cutoutSection } from './cutout.ts';
 import type { BenchSection } from './measure.ts';
 import { memorySection } from './memory.ts';
 import { ocrSection } from './ocr.ts';
 import { queueSection } from './queue.ts';
 
-export const SECTIONS: BenchSection[] = [cutoutSection, ocrSection, queueSection, memorySection];
+export const SECTIONS: BenchSection[] = [cutoutSection, ocrSection, queueSection, bullmqSection, memorySection];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runs = Number(process.env.BENCH_RUNS ?? 5);

@@ -21,7 +21,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const running = await createBot(settings);
-  const web = await startWebServer({ bot: running.bot, settings, logger: running.logger, metrics: metricsRoute(running.metrics) });
+  const admin = settings.ADMIN_TOKEN && running.admin ? { token: settings.ADMIN_TOKEN, queues: running.admin } : undefined;
+  const web = await startWebServer({ bot: running.bot, settings, logger: running.logger, metrics: metricsRoute(running.metrics), ...(admin ? { admin } : {}) });
   running.logger.info({ url: web.url }, 'playground ready');
   process.stdout.write(`\nvitron-chat playground: ${web.url}\n\n`);
 

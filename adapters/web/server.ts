@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import type { BotApi } from '../../src/app/bot-api.ts';
 import type { Settings } from '../../src/config/settings.ts';
 import { HttpInputError, sendHttpError } from './errors-to-http.ts';
+import { ADMIN_PATH } from './routes/admin-auth.ts';
+import { adminPlugin, type AdminOptions } from './routes/admin.ts';
 import type { RouteContext } from './routes/context.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -31,6 +33,8 @@ export interface WebServerOptions {
   maxFilesPerTurn?: number;
   /** Prometheus exposition of the bot process, served at GET /metrics when given. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** The admin pages under /admin (ADMIN_TOKEN and the queue overview); without it they do not exist. */
+  admin?: AdminOptions;
 }
 
 export interface WebServer {
@@ -114,6 +118,7 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
   eventRoutes(app, context);
   jobRoutes(app, context);
   mediaRoutes(app, context);
+  if (options.admin) await app.register(adminPlugin(options.admin), { prefix: ADMIN_PATH });
 
   app.addHook('preClose', async () => streams.closeAll());
   return { app, streams };

@@ -70,7 +70,7 @@ export class Bot implements BotApi {
 
   async close(): Promise<void> {
     this.unsubscribeQueue();
-    await this.jobEvents.settle();
+    await this.jobEvents.close();
   }
 
   // ---- conversations ------------------------------------------------------------------------------

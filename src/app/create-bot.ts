@@ -1,5 +1,8 @@
 import fs from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { OwnerTrackingQueue } from '../admin/in-process-overview.ts';
+import { openQueueAdmin } from '../admin/open-queue-admin.ts';
+import type { QueueAdmin } from '../admin/queue-overview.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Planner } from '../core/types.ts';
 import { ConversationService } from '../conversation/conversation-service.ts';
@@ -39,6 +42,8 @@ export interface RunningBot {
   logger: Logger;
   /** Prometheus metrics of this process's queue and jobs, for the playground's /metrics. */
   metrics: Metrics;
+  /** The queue overview of the admin pages; only with ADMIN_TOKEN. */
+  admin?: QueueAdmin;
   close(): Promise<void>;
 }
 
@@ -56,7 +61,10 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
   const { pool, workers } = parts;
   const metrics = new Metrics();
   // The wrapper is what the bot and recovery enqueue through, so every job is counted with its task.
-  const queue = observeQueue(metrics, parts.queue);
+  const inner = parts.queue;
+  // In-process, only a job's enqueue tells its user; in BullMQ mode the admin reads Redis instead.
+  const owners = settings.ADMIN_TOKEN && !(inner instanceof BullmqJobQueue) ? new OwnerTrackingQueue(inner) : undefined;
+  const queue = observeQueue(metrics, owners ?? inner, inner instanceof BullmqJobQueue ? { depth: () => inner.laneCounts() } : {});
   const bot = new Bot({
     settings,
     logger,
@@ -73,17 +81,19 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     loadedModels: () => pool?.loadedModels() ?? workers?.loadedModels() ?? [],
   });
   if (options.recover !== false) await bot.recoverUnfinishedJobs();
+  const admin = settings.ADMIN_TOKEN ? await openQueueAdmin(settings, owners && { queue: owners, concurrency: pool?.size ?? 0 }) : undefined;
 
   return {
     bot,
     settings,
     logger,
     metrics,
+    admin,
     async close() {
       // Every step runs even when an earlier one fails; the failures are reported together.
       const failures: unknown[] = [];
       // Workers first: their running jobs finish or go back to Redis while the bot still records events.
-      const steps = [() => workers?.close(), () => queue.close(), () => bot.close(), () => pool?.close(), () => db.close()];
+      const steps = [() => admin?.close(), () => workers?.close(), () => queue.close(), () => bot.close(), () => pool?.close(), () => db.close()];
       for (const step of steps) {
         try {
           await step();
@@ -131,6 +141,7 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
     prefix: settings.QUEUE_PREFIX,
     lanes: LANES,
     laneOf,
+    maxRunningPerUser: settings.USER_MAX_RUNNING_JOBS,
     jobName: (payload) => payload.steps.map((s) => s.task).join('+'),
     logger,
     ...limits,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ConversationService } from '../conversation/conversation-service.ts';
 import { mediaName } from '../conversation/naming.ts';
-import { BadInputError, JobInterruptedError, VitronError } from '../errors.ts';
+import { BadInputError, JobInterruptedError, StoreUnavailableError, VitronError } from '../errors.ts';
 import type { QueueEvent } from '../queue/job-queue.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { StoredMedia } from '../store/types.ts';
@@ -10,6 +10,24 @@ import type { ConversationNotifier } from './notifier.ts';
 import { parseStepRef } from './job-steps.ts';
 import { describeOutcome } from './outcome-text.ts';
 import { actionsFor, turnView } from './views.ts';
+
+/** About ten minutes of patience with a database that is restarting, then the event is left for recovery. */
+const STORE_RETRY_FIRST_MS = 500;
+const STORE_RETRY_MAX_MS = 30_000;
+const STORE_RETRY_LIMIT = 25;
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 export interface JobEventDeps {
   logger: Logger;
@@ -27,20 +45,46 @@ export class JobEventHandler {
   /** Event handling per job runs in order (a 'completed' never overtakes its 'started'). */
   private readonly jobChains = new Map<string, Promise<void>>();
   private readonly notifier: ConversationNotifier;
+  private readonly closing = new AbortController();
 
   constructor(private readonly deps: JobEventDeps) {
     this.notifier = deps.notifier;
   }
 
-  /** Resolves when every event received so far has been handled. */
+  /** Resolves when every event received so far has been handled (or given up at close). */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.jobChains.values()]);
+  }
+
+  /** Stops waiting for the database: events not stored yet are left for recovery at the next start. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.settle();
+  }
+
+  /**
+   * A database outage must not lose a job's end: the event is handled again, with growing pauses, until
+   * the store is back (each attempt is one transaction, so a failed one left nothing behind). A process
+   * that stops meanwhile leaves the job unfinished in the store, and recovery takes it up at the next start.
+   */
+  private async handleUntilStored(event: QueueEvent<JobOutcome>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.handleQueueEvent(event);
+      } catch (error) {
+        const retry = error instanceof StoreUnavailableError && attempt < STORE_RETRY_LIMIT && !this.closing.signal.aborted;
+        if (!retry) throw error;
+        const delayMs = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_FIRST_MS * 2 ** (attempt - 1));
+        this.deps.logger.warn({ jobId: event.jobId, event: event.type, attempt, delayMs }, 'the database is unavailable; handling this job event again shortly');
+        await abortableDelay(delayMs, this.closing.signal);
+      }
+    }
   }
 
   onQueueEvent(event: QueueEvent<JobOutcome>): void {
     const previous = this.jobChains.get(event.jobId) ?? Promise.resolve();
     const next = previous
-      .then(() => this.handleQueueEvent(event))
+      .then(() => this.handleUntilStored(event))
       .catch((error: unknown) => this.deps.logger.error({ err: error, jobId: event.jobId, event: event.type }, 'handling a job event failed'));
     this.jobChains.set(event.jobId, next);
     void next.finally(() => {
@@ -110,50 +154,57 @@ export class JobEventHandler {
     }
   }
 
-  /** Stores each step's outputs as media with their lineage, then tells the conversation. */
+  /**
+   * Stores each step's outputs as media with their lineage, then tells the conversation. The writes are
+   * one transaction: a database failing half way leaves the job running with nothing of its result
+   * stored, and recovery records it again later; a second bot hearing the same end records nothing.
+   */
   private async recordOutcome(jobId: string, outcome: JobOutcome): Promise<void> {
     const { repos, conversations } = this.deps;
-    let job = await repos.jobs.get(jobId);
-    // With BullMQ a bot that was down while the job started hears of it first as finished: claim it now.
-    if (job.state === 'queued') job = (await repos.jobs.markRunning(jobId)) ?? job;
-    // Anything else means it was recorded already (a duplicate 'completed') or cancelled meanwhile.
-    if (job.state !== 'running') return;
-    const botTurn = await conversations.recordBotTurn(job.conversationId, '');
-    const resultIds: (string | undefined)[] = [];
-    const shown: StoredMedia[] = [];
-    for (const [index, step] of outcome.steps.entries()) {
-      const planned = job.steps[index]!;
-      const firstTarget = planned.targetIds[0];
-      const stepRef = firstTarget === undefined ? undefined : parseStepRef(firstTarget);
-      const parentId = stepRef === undefined ? firstTarget : resultIds[stepRef];
-      let resultId: string | undefined;
-      for (const produced of step.media) {
-        const { sha256, kind, mime, bytes, width, height, durationSec, fps, frameCount, hasAudio, role, label } = produced;
-        const stored = await conversations.addResult(job.conversationId, {
-          turnId: botTurn.id,
-          jobId,
-          parentId: parentId ?? null,
-          invocation: planned.invocation,
-          sha256, kind, mime, bytes, width, height,
-          ...(durationSec === undefined ? {} : { durationSec }),
-          ...(fps === undefined ? {} : { fps }),
-          ...(frameCount === undefined ? {} : { frameCount }),
-          ...(hasAudio === undefined ? {} : { hasAudio }),
-          role,
-          label,
-        });
-        if (role === 'result' && resultId === undefined) resultId = stored.id;
-        // Intermediate results of a chain stay in the lineage (undo walks back through them) but
-        // only the last step's outputs are shown.
-        if (index === outcome.steps.length - 1 || role !== 'result') shown.push(stored);
+    const { conversationId } = await repos.jobs.get(jobId);
+    const recorded = await conversations.recordJobOutcome(conversationId, jobId, async ({ repos: tx, job, addResult, recordBotTurn }) => {
+      const botTurn = await recordBotTurn('');
+      const resultIds: (string | undefined)[] = [];
+      const shown: StoredMedia[] = [];
+      for (const [index, step] of outcome.steps.entries()) {
+        const planned = job.steps[index]!;
+        const firstTarget = planned.targetIds[0];
+        const stepRef = firstTarget === undefined ? undefined : parseStepRef(firstTarget);
+        const parentId = stepRef === undefined ? firstTarget : resultIds[stepRef];
+        let resultId: string | undefined;
+        for (const produced of step.media) {
+          const { sha256, kind, mime, bytes, width, height, durationSec, fps, frameCount, hasAudio, role, label } = produced;
+          const stored = await addResult({
+            turnId: botTurn.id,
+            jobId,
+            parentId: parentId ?? null,
+            invocation: planned.invocation,
+            sha256, kind, mime, bytes, width, height,
+            ...(durationSec === undefined ? {} : { durationSec }),
+            ...(fps === undefined ? {} : { fps }),
+            ...(frameCount === undefined ? {} : { frameCount }),
+            ...(hasAudio === undefined ? {} : { hasAudio }),
+            role,
+            label,
+          });
+          if (role === 'result' && resultId === undefined) resultId = stored.id;
+          // Intermediate results of a chain stay in the lineage (undo walks back through them) but
+          // only the last step's outputs are shown.
+          if (index === outcome.steps.length - 1 || role !== 'result') shown.push(stored);
+        }
+        resultIds.push(resultId);
       }
-      resultIds.push(resultId);
-    }
-    const text = describeOutcome(outcome, shown, mediaName);
-    await repos.turns.setText(botTurn.id, text);
-    const succeeded = (await repos.jobs.succeed(jobId, {
-      steps: outcome.steps.map((s, i) => ({ task: s.task, text: s.text, boxes: s.boxes, resultId: resultIds[i] })),
-    })) ?? (await repos.jobs.get(jobId));
+      const text = describeOutcome(outcome, shown, mediaName);
+      await tx.turns.setText(botTurn.id, text);
+      const succeeded = (await tx.jobs.succeed(jobId, {
+        steps: outcome.steps.map((s, i) => ({ task: s.task, text: s.text, boxes: s.boxes, resultId: resultIds[i] })),
+      })) ?? (await tx.jobs.get(jobId));
+      return { botTurn, text, shown, succeeded };
+    });
+    // Recorded already (a duplicate 'completed', another bot) or cancelled meanwhile.
+    if (!recorded) return;
+    const { botTurn, text, shown, succeeded } = recorded;
+    const job = succeeded;
     this.deps.logger.info({ jobId, conversationId: job.conversationId }, 'job succeeded');
     const conversation = await repos.conversations.get(job.conversationId);
     const view = turnView({ ...botTurn, text }, shown, {

@@ -37,7 +37,7 @@ export async function recoverUnfinishedJobs(deps: RecoveryDeps): Promise<{ resum
       }
       if (job.state === 'interrupted') await repos.jobs.requeue(job.id, { code: 'JOB_INTERRUPTED', message: 'interrupted by a restart' });
       const payload = await payloadOf(job, repos);
-      await deps.queue.enqueue({ id: job.id, userId: job.userId ?? 'unknown', conversationId: job.conversationId, payload, attemptsMade: job.attempts });
+      await deps.queue.enqueue({ id: job.id, userId: job.userId ?? 'unknown', conversationId: job.conversationId, payload, attemptsMade: job.attempts, resumed: true });
       if (job.state === 'interrupted') await notifier.reply(job.conversationId, 'I was restarted while working on this; picking it up again.');
       resumed++;
     } catch (error) {
@@ -63,7 +63,7 @@ async function adoptSharedJobs(deps: RecoveryDeps): Promise<{ resumed: number; r
   for (const job of await repos.jobs.findUnfinished()) {
     try {
       const payload = await payloadOf(job, repos);
-      await deps.queue.enqueue({ id: job.id, userId: job.userId ?? 'unknown', conversationId: job.conversationId, payload, attemptsMade: job.attempts });
+      await deps.queue.enqueue({ id: job.id, userId: job.userId ?? 'unknown', conversationId: job.conversationId, payload, attemptsMade: job.attempts, resumed: true });
       resumed++;
     } catch (error) {
       logger.error({ err: error, jobId: job.id }, 'could not resume job');

@@ -3,7 +3,7 @@ import type { Invocation, MediaInfo, MediaKind, OutputRole, PlanContext, TargetR
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { lockConversation, TRANSACTION_OPTIONS } from '../store/client.ts';
 import { createRepositories, type Repositories } from '../store/repositories.ts';
-import { isUserFacing, type Conversation, type MediaFacts, type Platform, type StoredMedia, type Turn, type User } from '../store/types.ts';
+import { isUserFacing, type JobRecord, type Conversation, type MediaFacts, type Platform, type StoredMedia, type Turn, type User } from '../store/types.ts';
 import { applyNewMedia, jumpTo, redo, revert, undo, type LineageMove, type LineageNode, type LineageState } from './lineage.ts';
 import { mediaName } from './naming.ts';
 import { resolveReferences, type StepOutput } from './references.ts';
@@ -30,6 +30,15 @@ export interface ResultInput extends MediaFacts {
   label?: string | null;
   /** The turn that asked for it; defaults to the job's turn. */
   turnId?: string | null;
+}
+
+/** What a job's outcome is written through: everything inside one transaction. */
+export interface OutcomeScope {
+  repos: Repositories;
+  /** The job, running (claimed from queued when its start was missed). */
+  job: JobRecord;
+  addResult(input: ResultInput): Promise<StoredMedia>;
+  recordBotTurn(text: string): Promise<Turn>;
 }
 
 export interface CursorMove {
@@ -114,24 +123,48 @@ export class ConversationService {
    * branch); masks, overlays, comparisons and frames are shown but do not move the cursor.
    */
   addResult(conversationId: string, input: ResultInput): Promise<StoredMedia> {
+    return this.withLock(conversationId, (repos) => this.addResultIn(repos, conversationId, input));
+  }
+
+  /**
+   * Records a finished job all at once: `write` adds the bot's turn, the results and the job's end in one
+   * transaction under the conversation's lock, so a store that fails half way leaves nothing half-written
+   * (the job stays running and its result can be recorded again), and two bot processes hearing the same
+   * end record it once. Undefined when the job is no longer waiting for its result (recorded already,
+   * cancelled meanwhile).
+   */
+  recordJobOutcome<T>(conversationId: string, jobId: string, write: (scope: OutcomeScope) => Promise<T>): Promise<T | undefined> {
     return this.withLock(conversationId, async (repos) => {
-      const { jobId, parentId, invocation, role, label, turnId, ...facts } = input;
-      const job = await repos.jobs.get(jobId);
-      if (job.conversationId !== conversationId) throw new NotFoundError(`Job ${jobId} of conversation ${conversationId}`);
-      if (parentId !== null) await this.mediaOf(repos, conversationId, parentId);
-      const stored = await repos.media.add({
-        ...facts,
-        conversationId,
-        turnId: turnId === undefined ? job.turnId : turnId,
-        role,
-        label: label ?? null,
-        parentId,
-        jobId,
-        invocation,
+      let job = await repos.jobs.get(jobId);
+      // A bot that was down while the job started (BullMQ) hears of it first as finished: claim it now.
+      if (job.state === 'queued') job = (await repos.jobs.markRunning(jobId)) ?? job;
+      if (job.state !== 'running') return undefined;
+      return write({
+        repos,
+        job,
+        addResult: (input) => this.addResultIn(repos, conversationId, input),
+        recordBotTurn: (text) => repos.turns.add({ conversationId, author: 'bot', text }),
       });
-      if (role === 'result') await this.makeCurrent(repos, conversationId, stored);
-      return stored;
     });
+  }
+
+  private async addResultIn(repos: Repositories, conversationId: string, input: ResultInput): Promise<StoredMedia> {
+    const { jobId, parentId, invocation, role, label, turnId, ...facts } = input;
+    const job = await repos.jobs.get(jobId);
+    if (job.conversationId !== conversationId) throw new NotFoundError(`Job ${jobId} of conversation ${conversationId}`);
+    if (parentId !== null) await this.mediaOf(repos, conversationId, parentId);
+    const stored = await repos.media.add({
+      ...facts,
+      conversationId,
+      turnId: turnId === undefined ? job.turnId : turnId,
+      role,
+      label: label ?? null,
+      parentId,
+      jobId,
+      invocation,
+    });
+    if (role === 'result') await this.makeCurrent(repos, conversationId, stored);
+    return stored;
   }
 
   undo(conversationId: string): Promise<CursorMove> {

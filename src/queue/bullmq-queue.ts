@@ -107,9 +107,12 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     if (this.tracked.has(spec.id)) return { position: this.position(spec.id) ?? 0 };
     const lane = this.options.laneOf(spec.payload);
     const queue = this.queueOf(lane);
-    // A job already in Redis was admitted once: following it is not subject to the limit again.
-    const existing = await queue.getJob(spec.id);
-    if (existing) return this.adopt(existing, spec, lane);
+    // A resumed job may already be in Redis, admitted once: following it is not subject to the limit again.
+    // A fresh id cannot be there; were it added twice anyway, BullMQ keeps the first (same job id).
+    if (spec.resumed) {
+      const existing = await queue.getJob(spec.id);
+      if (existing) return this.adopt(existing, spec, lane);
+    }
     const active = this.activeJobsOf(spec.userId);
     if (active.length >= this.options.maxActivePerUser) {
       throw new LimitReachedError(

@@ -12,6 +12,11 @@ export interface JobSpec<P = unknown> {
   payload: P;
   /** Attempts already spent (a job resumed after a restart continues its count). */
   attemptsMade?: number;
+  /**
+   * A job enqueued before (recovery after a restart): the queue may already hold it, running or finished,
+   * and must follow it rather than add it. A fresh job skips that lookup.
+   */
+  resumed?: boolean;
 }
 
 export interface RunningJob<P = unknown> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 /**
  * USER_MAX_RUNNING_JOBS across a fleet: before a worker runs a job it claims one of the user's running
@@ -30,20 +30,38 @@ export interface RunningSlot {
   release(): Promise<void>;
 }
 
+/** The script as an ioredis command: sent once, then run by its SHA (EVALSHA), also inside pipelines. */
+type WithClaim = { vitronClaimSlot(key: string, jobId: string, limit: number, ttlMs: number): Promise<number> };
+type PipelineWithClaim = ChainableCommander & { vitronClaimSlot(key: string, jobId: string, limit: number, ttlMs: number): ChainableCommander };
+
 export class UserRunningSlots {
   constructor(
     private readonly redis: Redis,
     private readonly options: UserRunningSlotsOptions,
-  ) {}
+  ) {
+    redis.defineCommand('vitronClaimSlot', { numberOfKeys: 1, lua: CLAIM });
+  }
 
   /** Claims a slot for `jobId`, or returns undefined when the user already runs `limit` jobs elsewhere. */
   async claim(userId: string, jobId: string, limit: number): Promise<RunningSlot | undefined> {
+    const claimed = await (this.redis as unknown as WithClaim).vitronClaimSlot(this.keyOf(userId), jobId, limit, this.options.claimTtlMs);
+    return claimed === 1 ? this.held(userId, jobId) : undefined;
+  }
+
+  /**
+   * Adds the claim to a pipeline of other commands, so it costs no round trip of its own; its reply is 1
+   * when claimed (then take the slot with `held`), 0 when the user is at the limit.
+   */
+  queueClaim(pipeline: ChainableCommander, userId: string, jobId: string, limit: number): void {
+    (pipeline as PipelineWithClaim).vitronClaimSlot(this.keyOf(userId), jobId, limit, this.options.claimTtlMs);
+  }
+
+  /** The handle of a claimed slot: renews the claim while the job runs and releases it at the end. */
+  held(userId: string, jobId: string): RunningSlot {
     const key = this.keyOf(userId);
-    const claimed = await this.redis.eval(CLAIM, 1, key, jobId, limit, this.options.claimTtlMs);
-    if (claimed !== 1) return undefined;
     const renew = setInterval(() => {
       // A renewal that fails (Redis restarting) is tried again at the next tick; the claim outlives a few misses.
-      this.redis.eval(CLAIM, 1, key, jobId, Number.MAX_SAFE_INTEGER, this.options.claimTtlMs).catch(() => {});
+      (this.redis as unknown as WithClaim).vitronClaimSlot(key, jobId, Number.MAX_SAFE_INTEGER, this.options.claimTtlMs).catch(() => {});
     }, Math.max(100, Math.floor(this.options.claimTtlMs / 3)));
     renew.unref();
     let released: Promise<void> | undefined;

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -51,6 +52,8 @@ export class LaneWorkers<P, R> {
   private readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly slots: UserRunningSlots;
+  /** Cancels heard for jobs not running here (yet): a job being admitted checks them once it is registered. */
+  private readonly heardCancels = new Map<string, number>();
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly options: LaneWorkersOptions<P, R>) {
@@ -63,7 +66,7 @@ export class LaneWorkers<P, R> {
   static async start<P, R>(options: LaneWorkersOptions<P, R>): Promise<LaneWorkers<P, R>> {
     const self = new LaneWorkers(options);
     await self.subscriber.subscribe(cancelChannel(options.prefix));
-    self.subscriber.on('message', (_channel: string, jobId: string) => self.running.get(jobId)?.abort(new JobCancelledError()));
+    self.subscriber.on('message', (_channel: string, jobId: string) => self.onCancelMessage(jobId));
     const lockDuration = options.lockDurationMs ?? 30_000;
     for (const lane of options.lanes) {
       const processor = options.processorFor(lane);
@@ -74,12 +77,22 @@ export class LaneWorkers<P, R> {
         lockDuration,
         stalledInterval: lockDuration,
         maxStalledCount: options.maxStalledCount ?? 1,
+        // Shown by the admin overview and Bull Board: which machine and process runs which job.
+        name: `${os.hostname()}:${process.pid}:${lane}`,
       });
       worker.on('error', throttledErrorLog(options.logger, 'BullMQ worker error', { lane }));
       self.workers.push(worker);
     }
     await Promise.all(self.workers.map((w) => w.waitUntilReady()));
     return self;
+  }
+
+  private onCancelMessage(jobId: string): void {
+    const running = this.running.get(jobId);
+    if (running) return running.abort(new JobCancelledError());
+    const now = Date.now();
+    for (const [id, at] of this.heardCancels) if (now - at > 60_000) this.heardCancels.delete(id);
+    this.heardCancels.set(jobId, now);
   }
 
   /** Jobs running here now. */
@@ -91,12 +104,12 @@ export class LaneWorkers<P, R> {
     const data = job.data as BullJobData<P>;
     const jobId = job.id!;
     const log = this.options.logger?.child({ jobId });
-    let slot: RunningSlot | undefined;
-    const refusal = await this.admit(data, jobId, (claimed) => (slot = claimed));
-    if (refusal) {
-      log?.debug({ reason: refusal.reason }, 'not running this job here now; handing it back');
-      return this.handBack(job, token, refusal.delayMs);
+    const admission = await this.admit(data, jobId);
+    if ('refusal' in admission) {
+      log?.debug({ reason: admission.refusal.reason }, 'not running this job here now; handing it back');
+      return this.handBack(job, token, admission.refusal.delayMs);
     }
+    const slot = admission.slot;
     const controller = new AbortController();
     const abort = (reason: unknown) => {
       if (!controller.signal.aborted) controller.abort(reason);
@@ -108,9 +121,10 @@ export class LaneWorkers<P, R> {
     const timer = setTimeout(() => abort(new JobTimeoutError(Math.round(data.timeoutMs / 1000))), data.timeoutMs);
     try {
       // Tells the bot the job really runs now: BullMQ's "active" also fires for jobs a worker hands back.
-      await job.updateProgress(STARTED_PROGRESS).catch((error: unknown) => log?.warn({ err: error }, 'could not report the start'));
-      // Set when a cancel came before this worker was listening for the job.
-      if (await this.redis.exists(cancelKey(this.options.prefix, jobId))) abort(new JobCancelledError());
+      // Not awaited: the job need not wait for the report, and a report lost to a Redis hiccup is only news.
+      job.updateProgress(STARTED_PROGRESS).catch((error: unknown) => log?.warn({ err: error }, 'could not report the start'));
+      // A cancel that came before this worker listened for the job (the key), or while it was admitted.
+      if (admission.cancelled || this.heardCancels.delete(jobId)) abort(new JobCancelledError());
       const result = await processor({
         id: jobId,
         userId: data.userId,
@@ -141,26 +155,32 @@ export class LaneWorkers<P, R> {
     } finally {
       clearTimeout(timer);
       this.running.delete(jobId);
-      await (slot as RunningSlot | undefined)?.release().catch((error: unknown) => log?.warn({ err: error }, 'could not release the user running slot; it expires by itself'));
+      // Not awaited: the job's end need not wait for the slot's; a release lost to a hiccup expires by itself.
+      slot?.release().catch((error: unknown) => log?.warn({ err: error }, 'could not release the user running slot; it expires by itself'));
     }
   }
 
   /**
    * Whether this worker runs the job now: it can run the task, it has memory to spare, and the user has
    * a running slot free across the fleet (USER_MAX_RUNNING_JOBS). A refused job goes back to the queue
-   * without spending an attempt.
+   * without spending an attempt. The slot claim and the check for a cancel that came before this worker
+   * listened for the job share one round trip to Redis.
    */
-  private async admit(data: BullJobData<P>, jobId: string, onSlot: (slot: RunningSlot) => void): Promise<Refusal | undefined> {
-    if (this.options.canRun && !this.options.canRun(data.payload)) return { reason: 'cannot run this task here', delayMs: this.options.handBackDelayMs ?? 1000 };
+  private async admit(data: BullJobData<P>, jobId: string): Promise<{ refusal: Refusal } | { slot?: RunningSlot; cancelled: boolean }> {
+    const handBackDelayMs = this.options.handBackDelayMs ?? 1000;
+    if (this.options.canRun && !this.options.canRun(data.payload)) return { refusal: { reason: 'cannot run this task here', delayMs: handBackDelayMs } };
     const budget = this.options.memoryBudget?.check(this.running.size);
-    if (budget && !budget.admit) return { reason: `over the memory budget (${budget.rssMb} MiB in use)`, delayMs: this.options.handBackDelayMs ?? 1000 };
+    if (budget && !budget.admit) return { refusal: { reason: `over the memory budget (${budget.rssMb} MiB in use)`, delayMs: handBackDelayMs } };
     if (budget?.overWhileIdle) this.options.logger?.warn({ rssMb: budget.rssMb }, 'over WORKER_MEMORY_BUDGET_MB with no job running: the loaded models alone exceed it; running the job anyway');
-    if (data.maxRunningPerUser !== undefined) {
-      const slot = await this.slots.claim(data.userId, jobId, data.maxRunningPerUser);
-      if (!slot) return { reason: 'the user already runs their limit of jobs', delayMs: 500 };
-      onSlot(slot);
-    }
-    return undefined;
+    const limit = data.maxRunningPerUser;
+    const pipeline = this.redis.pipeline().exists(cancelKey(this.options.prefix, jobId));
+    if (limit !== undefined) this.slots.queueClaim(pipeline, data.userId, jobId, limit);
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    const cancelled = replies[0]?.[1] === 1;
+    if (limit === undefined) return { cancelled };
+    if (replies[1]?.[1] !== 1) return { refusal: { reason: 'the user already runs their limit of jobs', delayMs: 500 } };
+    return { slot: this.slots.held(data.userId, jobId), cancelled };
   }
 
   private async handBack(job: Job, token: string | undefined, delayMs: number): Promise<never> {

@@ -288,7 +288,7 @@ describeWithRedis('BullMQ job queue (real Redis)', () => {
     await eventually(events, ended('while-down'));
     const restarted = openQueue(prefix);
     await restarted.queue.ready();
-    await restarted.queue.enqueue(spec('while-down'));
+    await restarted.queue.enqueue({ ...spec('while-down'), resumed: true });
     expect(await eventually(restarted.events, ended('while-down'))).toMatchObject({ type: 'completed', result: 'made while the bot was away', attempt: 1 });
     expect(runs).toEqual(['while-down']);
   });

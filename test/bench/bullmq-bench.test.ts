@@ -1,0 +1,96 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { bullmqOptions, percentile, runBullmqBench, type BullmqBenchOptions } from '../../bench/bullmq.ts';
+import { TEST_REDIS_URL, describeWithRedis, uniquePrefix } from '../queue/bullmq-redis.ts';
+
+/** Numbers small enough for a shared CI machine: the test checks the report's shape, never its speed. */
+function tiny(prefixBase: string, redisUrl = TEST_REDIS_URL): BullmqBenchOptions {
+  return {
+    ...bullmqOptions({ BENCH_REDIS_URL: redisUrl }, { runs: 1, warmup: 0 }),
+    prefixBase,
+    jobs: 20,
+    concurrency: 2,
+    submitters: [1, 3],
+    latencyJobs: 6,
+    processes: [1, 2],
+    scalingJobs: 6,
+    workMs: 1,
+  };
+}
+
+/** The numbers in a report line, in order; not the digits of names like "p99". */
+function numbersIn(line: string): number[] {
+  return [...line.matchAll(/(?<![\w.])(\d+(?:\.\d+)?)/g)].map((m) => Number(m[1]));
+}
+
+function lineWith(lines: readonly string[], pattern: RegExp): string {
+  const line = lines.find((l) => pattern.test(l));
+  if (line === undefined) throw new Error(`no line matches ${pattern}:\n${lines.join('\n')}`);
+  return line;
+}
+
+async function keysUnder(pattern: string): Promise<string[]> {
+  const client = new Redis(TEST_REDIS_URL);
+  try {
+    return await client.keys(pattern);
+  } finally {
+    await client.quit();
+  }
+}
+
+describe('bench/bullmq helpers', () => {
+  it('takes nearest-rank percentiles', () => {
+    const values = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(percentile(values, 0.5)).toBe(50);
+    expect(percentile(values, 0.99)).toBe(99);
+    expect(percentile([7], 0.99)).toBe(7);
+    expect(percentile([], 0.5)).toBeNaN();
+  });
+
+  it('reads its knobs from the environment, and BENCH_REDIS_URL wins over REDIS_URL', () => {
+    const o = bullmqOptions({ BENCH_REDIS_URL: 'redis://bench:1', REDIS_URL: 'redis://app:2', BENCH_BULLMQ_JOBS: '77' });
+    expect(o).toMatchObject({ redisUrl: 'redis://bench:1', jobs: 77, submitters: [1, 10, 100], processes: [1, 2, 4] });
+    expect(bullmqOptions({ REDIS_URL: 'redis://app:2' }).redisUrl).toBe('redis://app:2');
+    expect(() => bullmqOptions({ BENCH_BULLMQ_JOBS: 'many' })).toThrow(/BENCH_BULLMQ_JOBS/);
+  });
+
+  it('reports one "skipped" line when Redis is not reachable', async () => {
+    const report = await runBullmqBench(tiny('bench-test', 'redis://:secret@127.0.0.1:1'));
+    expect(report.lines).toEqual(['  skipped: no Redis at redis://:***@127.0.0.1:1 (set BENCH_REDIS_URL or REDIS_URL, or start redis-server)']);
+  });
+});
+
+describeWithRedis('bench/bullmq section (real Redis, real worker processes)', () => {
+  it('reports throughput, latency percentiles and the scaling curve as finite positive numbers, and leaves no keys behind', { timeout: 60_000 }, async () => {
+    const base = `${uniquePrefix()}-bench`;
+    const report = await runBullmqBench(tiny(base));
+    const lines = report.lines;
+
+    expect(report.title).toMatch(/\d+ CPUs/);
+    const positive = (n: number | undefined) => Number.isFinite(n) && n! > 0;
+    for (const pattern of [/^ {2}raw BullMQ: .* jobs\/s$/, /^ {2}our layer: .* jobs\/s$/]) {
+      expect(positive(numbersIn(lineWith(lines, pattern)).at(-1)), pattern.source).toBe(true);
+    }
+    expect(positive(numbersIn(lineWith(lines, /^ {2}ours \/ raw /))[0])).toBe(true);
+
+    for (const submitters of ['1 submitter ', '3 submitters ']) {
+      const line = lineWith(lines, new RegExp(`^  ${submitters}\\(`));
+      // raw p50, raw p99, ours p50, ours p99, then the two ratios.
+      const [, , rawP50, rawP99, ourP50, ourP99, p50Ratio, p99Ratio] = numbersIn(line);
+      for (const n of [rawP50, rawP99, ourP50, ourP99, p50Ratio, p99Ratio]) expect(positive(n), line).toBe(true);
+      expect(rawP99!).toBeGreaterThanOrEqual(rawP50!);
+      expect(ourP99!).toBeGreaterThanOrEqual(ourP50!);
+    }
+
+    const one = lineWith(lines, /^ {2}1 worker process /);
+    const two = lineWith(lines, /^ {2}2 worker processes /);
+    expect(numbersIn(one)).toEqual([1, expect.any(Number), 1, 1]);
+    for (const line of [one, two]) expect(positive(numbersIn(line)[1]), line).toBe(true);
+    // Both processes of the 2-process level reported how many jobs they ran.
+    expect(two).toMatch(/jobs per process \d+–\d+ %/);
+
+    expect(report.goals).toHaveLength(1);
+    expect(positive(report.goals[0]!.actual)).toBe(true);
+    expect(await keysUnder(`${base}*`)).toEqual([]);
+  });
+});
