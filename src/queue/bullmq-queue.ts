@@ -77,6 +77,8 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
   private readonly queues = new Map<string, Queue>();
   private readonly events: QueueEvents[] = [];
   private readonly tracked = new Map<string, Tracked>();
+  /** Each user's tracked jobs, so the per-user limit is checked without a scan of every job. */
+  private readonly byUser = new Map<string, Set<string>>();
   private readonly listeners = new Set<(event: QueueEvent<R>) => void>();
   private readonly redis: Redis;
   private seq = 0;
@@ -124,7 +126,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     const attemptOffset = spec.attemptsMade ?? 0;
     const priority = 1 + active.length;
     // Tracked before the add: the job's first events can arrive before add() resolves.
-    this.tracked.set(spec.id, { userId: spec.userId, lane, seq: this.seq++, priority, state: 'waiting', attemptOffset, failures: 0 });
+    this.track(spec.id, { userId: spec.userId, lane, seq: this.seq++, priority, state: 'waiting', attemptOffset, failures: 0 });
     const data: BullJobData<P> = { userId: spec.userId, conversationId: spec.conversationId, payload: spec.payload, timeoutMs: this.options.timeoutMs, attemptOffset };
     if (this.options.maxRunningPerUser !== undefined) data.maxRunningPerUser = this.options.maxRunningPerUser;
     const keep = this.options.keepFinishedSeconds ?? 24 * 3600;
@@ -138,7 +140,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
         removeOnFail: { age: keep },
       });
     } catch (error) {
-      this.tracked.delete(spec.id);
+      this.untrack(spec.id);
       throw error;
     }
     const position = this.position(spec.id) ?? 0;
@@ -164,7 +166,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
       return { position: 0 };
     }
     const running = state === 'active';
-    this.tracked.set(spec.id, {
+    this.track(spec.id, {
       userId: spec.userId,
       lane,
       seq: this.seq++,
@@ -187,7 +189,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
       if (WAITING_STATES.has(state)) {
         try {
           await job.remove();
-          this.tracked.delete(jobId);
+          this.untrack(jobId);
           this.emit({ type: 'cancelled', jobId });
           return true;
         } catch {
@@ -218,7 +220,23 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
   }
 
   activeJobsOf(userId: string): string[] {
-    return [...this.tracked.entries()].filter(([, t]) => t.userId === userId).map(([id]) => id);
+    return [...(this.byUser.get(userId) ?? [])];
+  }
+
+  private track(jobId: string, t: Tracked): void {
+    this.tracked.set(jobId, t);
+    let jobs = this.byUser.get(t.userId);
+    if (!jobs) this.byUser.set(t.userId, (jobs = new Set()));
+    jobs.add(jobId);
+  }
+
+  private untrack(jobId: string): void {
+    const t = this.tracked.get(jobId);
+    if (!t) return;
+    this.tracked.delete(jobId);
+    const jobs = this.byUser.get(t.userId);
+    jobs?.delete(jobId);
+    if (jobs?.size === 0) this.byUser.delete(t.userId);
   }
 
   /** Jobs per lane and state in Redis, for metrics: every bot's and worker's jobs, not only this process's. */
@@ -316,14 +334,14 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
   private onCompleted(jobId: string, result: R): void {
     const t = this.tracked.get(jobId);
     if (!t) return;
-    this.tracked.delete(jobId);
+    this.untrack(jobId);
     this.emit({ type: 'completed', jobId, result, attempt: t.attemptOffset + t.failures + 1 });
   }
 
   private onFailed(jobId: string, failedReason: string): void {
     const t = this.tracked.get(jobId);
     if (!t) return;
-    this.tracked.delete(jobId);
+    this.untrack(jobId);
     void this.redis.del(cancelKey(this.options.prefix, jobId)).catch(() => {});
     this.emitFailure(jobId, failedReason, t.attemptOffset + t.failures + 1);
   }
