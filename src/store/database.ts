@@ -6,6 +6,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Settings } from '../config/settings.ts';
 import { StoreUnavailableError } from '../errors.ts';
+import { isConnectionError, withStoreOutages } from './connection-errors.ts';
 import {
   applyMigrations,
   pgliteTarget,
@@ -67,7 +68,7 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
     await pool.end().catch(() => undefined);
     throw error;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = withStoreOutages(new PrismaPg(pool));
   return assemble(prisma, 'postgres', migrations, [() => prisma.$disconnect(), () => pool.end()]);
 }
 
@@ -139,11 +140,4 @@ function assemble(
   };
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P03', '53300']);
-
-/** Network faults and "server is shutting down / starting up / full" are transient; SQL errors are not. */
-export function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
-  return error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
-}
+export { isConnectionError };
