@@ -73,6 +73,8 @@ export interface ConversationView {
   id: string;
   title: string;
   platform: string;
+  /** The platform's own key for it (a Slack thread, a Discord thread or channel), when it has one. */
+  externalId: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -113,7 +115,14 @@ export interface BotApi {
   cancelJob(jobId: string, user: UserRef): Promise<JobView>;
   job(jobId: string): Promise<JobView>;
   media(mediaId: string): Promise<{ view: MediaView; path: string }>;
+  /** One conversation by id (NotFoundError when there is none). */
+  getConversation(conversationId: string): Promise<ConversationView>;
   subscribe(conversationId: string, listener: (event: BotEvent) => void): Unsubscribe;
+  /**
+   * Every conversation's events: a chat adapter follows all of its conversations with one listener,
+   * including jobs resumed after a restart that no open request is waiting for.
+   */
+  subscribeAll(listener: (event: BotEvent) => void): Unsubscribe;
   helpText(): string;
   health(): Promise<HealthReport>;
 }

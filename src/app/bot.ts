@@ -122,8 +122,16 @@ export class Bot implements BotApi {
     };
   }
 
+  async getConversation(conversationId: string): Promise<ConversationView> {
+    return conversationView(await this.deps.repos.conversations.get(conversationId));
+  }
+
   subscribe(conversationId: string, listener: (event: BotEvent) => void): Unsubscribe {
     return this.notifier.events.subscribe(conversationId, listener);
+  }
+
+  subscribeAll(listener: (event: BotEvent) => void): Unsubscribe {
+    return this.notifier.events.subscribeAll(listener);
   }
 
   helpText(): string {

@@ -3,6 +3,12 @@ import type { BotEvent, Unsubscribe } from './bot-api.ts';
 /** Fans bot events out to the adapters following a conversation (SSE streams, chat messages…). */
 export class EventHub {
   private readonly listeners = new Map<string, Set<(event: BotEvent) => void>>();
+  private readonly everything = new Set<(event: BotEvent) => void>();
+
+  subscribeAll(listener: (event: BotEvent) => void): Unsubscribe {
+    this.everything.add(listener);
+    return () => this.everything.delete(listener);
+  }
 
   subscribe(conversationId: string, listener: (event: BotEvent) => void): Unsubscribe {
     let set = this.listeners.get(conversationId);
@@ -15,7 +21,7 @@ export class EventHub {
   }
 
   publish(event: BotEvent): void {
-    for (const listener of this.listeners.get(event.conversationId) ?? []) {
+    for (const listener of [...(this.listeners.get(event.conversationId) ?? []), ...this.everything]) {
       try {
         listener(event);
       } catch {

@@ -26,6 +26,7 @@ export function conversationView(conversation: Conversation): ConversationView {
     id: conversation.id,
     title: conversation.title ?? 'New conversation',
     platform: conversation.platform,
+    externalId: conversation.externalId,
     createdAt: conversation.createdAt.toISOString(),
     updatedAt: conversation.updatedAt.toISOString(),
   };

@@ -85,6 +85,24 @@ describe('a turn through the whole path', () => {
     expect(rotated).toMatchObject({ width: 120, height: 200, parentId: brighter.id });
   });
 
+  it('tells a subscriber of every conversation about each one, and finds a conversation by id with its platform key', async () => {
+    const user = testUser();
+    const everything = new EventRecorder();
+    const stop = bot.subscribeAll(everything.listener);
+    try {
+      const a = await bot.startConversation({ user, platform: 'slack', externalId: 'C1:1700000000.000100', title: 'a' });
+      const b = await bot.startConversation({ user, title: 'b' });
+      expect(await bot.getConversation(a.id)).toMatchObject({ id: a.id, platform: 'slack', externalId: 'C1:1700000000.000100' });
+      expect(await bot.getConversation(b.id)).toMatchObject({ externalId: null });
+      const first = await bot.handleTurn({ conversationId: a.id, user, text: 'make it brighter', files: [{ bytes: await bluePng() }] });
+      const second = await bot.handleTurn({ conversationId: b.id, user, text: 'make it darker', files: [{ bytes: await bluePng() }] });
+      expect((await everything.finished(first)).conversationId).toBe(a.id);
+      expect((await everything.finished(second)).conversationId).toBe(b.id);
+    } finally {
+      stop();
+    }
+  });
+
   it('answers a corrupt file with a message naming the problem, and starts nothing', async () => {
     const c = await conversation('corrupt');
     const png = await bluePng();

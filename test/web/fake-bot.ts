@@ -27,6 +27,7 @@ export class FakeBot implements BotApi {
   readonly mediaStore = new Map<string, { view: MediaView; path: string }>();
   readonly jobs = new Map<string, { job: JobView; conversationId: string }>();
   readonly listeners = new Map<string, Set<(event: BotEvent) => void>>();
+  readonly everything = new Set<(event: BotEvent) => void>();
   healthy = true;
   failNext?: Error;
   private seq = 0;
@@ -60,7 +61,7 @@ export class FakeBot implements BotApi {
   }
 
   private emit(event: BotEvent): void {
-    for (const listener of this.listeners.get(event.conversationId) ?? []) listener(event);
+    for (const listener of [...(this.listeners.get(event.conversationId) ?? []), ...this.everything]) listener(event);
   }
 
   addMedia(bytes: Uint8Array, mime: string, role: MediaView['role'], extra: Partial<MediaView> = {}): MediaView {
@@ -83,10 +84,10 @@ export class FakeBot implements BotApi {
     return view;
   }
 
-  async startConversation(input: { user: UserRef; platform?: string; title?: string }): Promise<ConversationView> {
+  async startConversation(input: { user: UserRef; platform?: string; externalId?: string; title?: string }): Promise<ConversationView> {
     this.record('startConversation', input);
     const now = new Date().toISOString();
-    const view: ConversationView = { id: this.id('c'), title: input.title ?? 'New conversation', platform: input.platform ?? 'web', createdAt: now, updatedAt: now };
+    const view: ConversationView = { id: this.id('c'), title: input.title ?? 'New conversation', platform: input.platform ?? 'web', externalId: input.externalId ?? null, createdAt: now, updatedAt: now };
     this.conversations.set(view.id, { view, owner: input.user.externalId, turns: [] });
     return view;
   }
@@ -165,6 +166,17 @@ export class FakeBot implements BotApi {
     const entry = this.jobs.get(jobId);
     if (!entry) throw new NotFoundError(`Job ${jobId}`);
     return entry.job;
+  }
+
+  async getConversation(conversationId: string): Promise<ConversationView> {
+    this.record('getConversation', conversationId);
+    return this.conversation(conversationId).view;
+  }
+
+  subscribeAll(listener: (event: BotEvent) => void): () => void {
+    this.record('subscribeAll');
+    this.everything.add(listener);
+    return () => this.everything.delete(listener);
   }
 
   subscribe(conversationId: string, listener: (event: BotEvent) => void): () => void {
