@@ -1,6 +1,6 @@
 /**
  * `npm start`: the playground with the embedded defaults (PGlite, in-process queue, local media store,
- * CPU models). Discord and Slack join when their tokens are set (later issues).
+ * CPU models). Discord and Slack join when their tokens are set (adapters/chat-adapters.ts).
  */
 import 'dotenv/config';
 import { loadSettings } from './config/settings.ts';
@@ -8,6 +8,7 @@ import { SettingsError } from './errors.ts';
 import { createBot } from './app/create-bot.ts';
 import { startWebServer } from '../adapters/web/server.ts';
 import { metricsRoute } from './metrics/metrics-route.ts';
+import { startChatAdapters } from '../adapters/chat-adapters.ts';
 
 async function main(): Promise<void> {
   let settings;
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const web = await startWebServer({ bot: running.bot, settings, logger: running.logger, metrics: metricsRoute(running.metrics), ...(admin ? { admin } : {}) });
   running.logger.info({ url: web.url }, 'playground ready');
   process.stdout.write(`\nvitron-chat playground: ${web.url}\n\n`);
+  const chats = await startChatAdapters({ bot: running.bot, settings, logger: running.logger });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -32,6 +34,8 @@ async function main(): Promise<void> {
     stopping = true;
     running.logger.info({ signal }, 'stopping');
     try {
+      // Chats first: no new turn arrives while the rest stops.
+      await Promise.allSettled(chats.map((chat) => chat.close()));
       await web.close();
       await running.close();
       process.exit(0);

@@ -37,6 +37,25 @@ describe('settings', () => {
     expect(settings.PGLITE_DIR).toBe('memory://');
   });
 
+  it('reads chat platform id lists, and never echoes a malformed token', () => {
+    const settings = loadSettings({ DISCORD_ALLOWED_GUILDS: '123456789012, 987654321098', SLACK_ALLOWED_CHANNELS: 'C0123ABC' });
+    expect(settings.DISCORD_ALLOWED_GUILDS).toEqual(['123456789012', '987654321098']);
+    expect(settings.SLACK_ALLOWED_CHANNELS).toEqual(['C0123ABC']);
+    expect(settings.SLACK_PORT).toBe(3001);
+    expect(() => loadSettings({ DISCORD_ALLOWED_GUILDS: 'general' })).toThrow('Setting DISCORD_ALLOWED_GUILDS: expected a comma-separated list of Discord server ids, received "general"');
+    for (const [name, value] of [['SLACK_BOT_TOKEN', 'xoxp-user-token-1234'], ['ADMIN_TOKEN', 'short-secret'], ['SLACK_SIGNING_SECRET', 'not-a-secret!!']] as const) {
+      let message = '';
+      try {
+        loadSettings({ [name]: value });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain(`Setting ${name}: expected`);
+      expect(message).toContain(`a value of ${value.length} characters (not shown)`);
+      expect(message).not.toContain(value);
+    }
+  });
+
   it('documents every setting in .env.example', () => {
     const example = fs.readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     const missing = SETTING_NAMES.filter((name) => !new RegExp(`^#? ?${name}=`, 'm').test(example));

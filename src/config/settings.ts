@@ -11,7 +11,12 @@ import { isSessionTask, isTask, type Task } from '../core/tasks.ts';
 interface SettingSpec<T> {
   schema: z.ZodType<T>;
   expected: string;
+  /** A token or password: a wrong value is never echoed (start-up lines end up in logs). */
+  secret?: boolean;
 }
+
+/** The same spec, marked secret. */
+const secret = <T>(spec: SettingSpec<T>): SettingSpec<T> => ({ ...spec, secret: true });
 
 const int = (min: number, max: number, fallback: number): SettingSpec<number> => ({
   schema: z.coerce.number().int().min(min).max(max).default(fallback),
@@ -47,6 +52,22 @@ const url = (protocols: readonly string[]): SettingSpec<string | undefined> => (
     .refine((v) => v === undefined || protocols.some((p) => v.startsWith(`${p}://`)) && URL.canParse(v)),
   expected: `a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
 });
+
+/** A comma list of platform ids (Discord snowflakes, Slack team/channel ids); absent = no restriction. */
+const idList = (pattern: RegExp, what: string): SettingSpec<string[] | undefined> => ({
+  schema: z
+    .string()
+    .optional()
+    .transform((v) => v?.split(',').map((id) => id.trim()).filter((id) => id !== ''))
+    .refine((ids) => ids === undefined || (ids.length > 0 && ids.every((id) => pattern.test(id)))) as unknown as z.ZodType<string[] | undefined>,
+  expected: `a comma-separated list of ${what}`,
+});
+const pattern = (re: RegExp, expected: string): SettingSpec<string | undefined> => ({
+  schema: z.string().regex(re).optional(),
+  expected,
+});
+const SNOWFLAKE = /^\d{5,25}$/;
+const SLACK_ID = /^[A-Z0-9]{2,30}$/;
 
 const MiB = 1024 * 1024;
 
@@ -94,7 +115,7 @@ const SPECS = {
   S3_ENDPOINT: url(['http', 'https']),
   S3_REGION: text('us-east-1'),
   S3_ACCESS_KEY_ID: text(),
-  S3_SECRET_ACCESS_KEY: text(),
+  S3_SECRET_ACCESS_KEY: secret(text()),
   S3_FORCE_PATH_STYLE: maybeBool(),
   S3_PREFIX: {
     schema: z.string().regex(/^(?!\/)[A-Za-z0-9._\/-]+$/).default('media/'),
@@ -102,10 +123,29 @@ const SPECS = {
   },
   S3_CACHE_DIR: text(),
 
-  ADMIN_TOKEN: {
+  USER_RATE_LIMIT_PER_MINUTE: int(0, 10_000, 20),
+
+  DISCORD_TOKEN: secret(text()),
+  DISCORD_APPLICATION_ID: pattern(SNOWFLAKE, 'a Discord application id (digits)'),
+  DISCORD_GUILD_ID: pattern(SNOWFLAKE, 'a Discord server (guild) id (digits)'),
+  DISCORD_REGISTER_COMMANDS: bool(true),
+  DISCORD_ALLOWED_GUILDS: idList(SNOWFLAKE, 'Discord server ids'),
+  DISCORD_ALLOWED_CHANNELS: idList(SNOWFLAKE, 'Discord channel ids'),
+  DISCORD_ALLOWED_ROLE: pattern(SNOWFLAKE, 'a Discord role id (digits)'),
+  DISCORD_API_URL: url(['http', 'https']),
+
+  SLACK_BOT_TOKEN: secret(pattern(/^xoxb-[A-Za-z0-9-]+$/, 'a Slack bot token starting with xoxb-')),
+  SLACK_APP_TOKEN: secret(pattern(/^xapp-[A-Za-z0-9-]+$/, 'a Slack app-level token starting with xapp- (Socket Mode)')),
+  SLACK_SIGNING_SECRET: secret(pattern(/^[A-Za-z0-9]{16,}$/, 'the Slack signing secret (letters and digits)')),
+  SLACK_PORT: int(0, 65535, 3001),
+  SLACK_ALLOWED_TEAMS: idList(SLACK_ID, 'Slack workspace (team) ids'),
+  SLACK_ALLOWED_CHANNELS: idList(SLACK_ID, 'Slack channel ids'),
+  SLACK_API_URL: url(['http', 'https']),
+
+  ADMIN_TOKEN: secret({
     schema: z.string().min(16).optional(),
     expected: 'a secret of at least 16 characters (or unset: no admin pages)',
-  },
+  }),
 
   METRICS_PORT: { schema: z.coerce.number().int().min(0).max(65535).optional(), expected: 'an integer from 0 to 65535' },
 } satisfies Record<string, SettingSpec<unknown>>;
@@ -141,7 +181,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     const given = env[name];
     const value = given === undefined || given.trim() === '' ? undefined : given.trim();
     const parsed = spec.schema.safeParse(value);
-    if (!parsed.success) throw new SettingsError(name, spec.expected, describe(value));
+    if (!parsed.success) throw new SettingsError(name, spec.expected, spec.secret && value !== undefined ? `a value of ${value.length} characters (not shown)` : describe(value));
     raw[name] = parsed.data;
   }
   const r = raw as RawSettings;
