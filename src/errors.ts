@@ -27,6 +27,9 @@ export type ErrorCode =
   | 'WORKER_CRASHED'
   | 'STORE_UNAVAILABLE'
   | 'NOT_FOUND'
+  | 'DOWNLOAD_REFUSED'
+  | 'DOWNLOAD_FAILED'
+  | 'RATE_LIMITED'
   | 'INTERNAL';
 
 export interface ErrorDetails {
@@ -168,6 +171,27 @@ export class LimitReachedError extends BadInputError {
 export class NotFoundError extends BadInputError {
   constructor(what: string) {
     super('NOT_FOUND', `${what} was not found.`);
+  }
+}
+
+/** An attachment URL the bot will not fetch (a host that is not the platform's file host, a bad scheme). */
+export class DownloadRefusedError extends BadInputError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('DOWNLOAD_REFUSED', message, details);
+  }
+}
+
+/** The platform's file host failed or timed out: worth another try. */
+export class DownloadFailedError extends VitronError {
+  constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
+    super('DOWNLOAD_FAILED', message, { retryable: true, details: options.status === undefined ? {} : { status: options.status }, cause: options.cause });
+  }
+}
+
+/** A user sent more turns than USER_RATE_LIMIT_PER_MINUTE allows. */
+export class RateLimitedError extends BadInputError {
+  constructor(retryAfterSeconds: number) {
+    super('RATE_LIMITED', `You are sending requests faster than this bot allows; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
   }
 }
 

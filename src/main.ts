@@ -21,12 +21,14 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const running = await createBot(settings);
+  // Recovery runs once the chats listen, so a resumed job's result reaches its channel or thread.
+  const running = await createBot(settings, { recover: false });
   const admin = settings.ADMIN_TOKEN && running.admin ? { token: settings.ADMIN_TOKEN, queues: running.admin } : undefined;
   const web = await startWebServer({ bot: running.bot, settings, logger: running.logger, metrics: metricsRoute(running.metrics), ...(admin ? { admin } : {}) });
   running.logger.info({ url: web.url }, 'playground ready');
   process.stdout.write(`\nvitron-chat playground: ${web.url}\n\n`);
   const chats = await startChatAdapters({ bot: running.bot, settings, logger: running.logger });
+  await running.bot.recoverUnfinishedJobs();
 
   let stopping = false;
   const stop = async (signal: string) => {
