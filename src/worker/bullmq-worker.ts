@@ -104,7 +104,7 @@ export class LaneWorkers<P, R> {
     const data = job.data as BullJobData<P>;
     const jobId = job.id!;
     const log = this.options.logger?.child({ jobId });
-    const admission = await this.admit(data, jobId);
+    const admission = await this.admit(data, job);
     if ('refusal' in admission) {
       log?.debug({ reason: admission.refusal.reason }, 'not running this job here now; handing it back');
       return this.handBack(job, token, admission.refusal.delayMs);
@@ -163,24 +163,31 @@ export class LaneWorkers<P, R> {
   /**
    * Whether this worker runs the job now: it can run the task, it has memory to spare, and the user has
    * a running slot free across the fleet (USER_MAX_RUNNING_JOBS). A refused job goes back to the queue
-   * without spending an attempt. The slot claim and the check for a cancel that came before this worker
-   * listened for the job share one round trip to Redis.
+   * without spending an attempt.
+   *
+   * A cancel reaches a running job over pub/sub (this worker subscribes before it takes any job, and
+   * remembers cancels heard for jobs it is still admitting). The cancel key is read only for a job started
+   * before, elsewhere or here: a cancel published while its first worker was dying is in the key alone.
+   * Both reads share one round trip.
    */
-  private async admit(data: BullJobData<P>, jobId: string): Promise<{ refusal: Refusal } | { slot?: RunningSlot; cancelled: boolean }> {
+  private async admit(data: BullJobData<P>, job: Job): Promise<{ refusal: Refusal } | { slot?: RunningSlot; cancelled: boolean }> {
     const handBackDelayMs = this.options.handBackDelayMs ?? 1000;
     if (this.options.canRun && !this.options.canRun(data.payload)) return { refusal: { reason: 'cannot run this task here', delayMs: handBackDelayMs } };
     const budget = this.options.memoryBudget?.check(this.running.size);
     if (budget && !budget.admit) return { refusal: { reason: `over the memory budget (${budget.rssMb} MiB in use)`, delayMs: handBackDelayMs } };
     if (budget?.overWhileIdle) this.options.logger?.warn({ rssMb: budget.rssMb }, 'over WORKER_MEMORY_BUDGET_MB with no job running: the loaded models alone exceed it; running the job anyway');
     const limit = data.maxRunningPerUser;
-    const pipeline = this.redis.pipeline().exists(cancelKey(this.options.prefix, jobId));
-    if (limit !== undefined) this.slots.queueClaim(pipeline, data.userId, jobId, limit);
+    const checkKey = (job.attemptsStarted ?? 0) > 1;
+    if (limit === undefined && !checkKey) return { cancelled: false };
+    const pipeline = this.redis.pipeline();
+    if (checkKey) pipeline.exists(cancelKey(this.options.prefix, job.id!));
+    if (limit !== undefined) this.slots.queueClaim(pipeline, data.userId, job.id!, limit);
     const replies = (await pipeline.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
-    const cancelled = replies[0]?.[1] === 1;
+    const cancelled = checkKey && replies[0]?.[1] === 1;
     if (limit === undefined) return { cancelled };
-    if (replies[1]?.[1] !== 1) return { refusal: { reason: 'the user already runs their limit of jobs', delayMs: 500 } };
-    return { slot: this.slots.held(data.userId, jobId), cancelled };
+    if (replies[checkKey ? 1 : 0]?.[1] !== 1) return { refusal: { reason: 'the user already runs their limit of jobs', delayMs: 500 } };
+    return { slot: this.slots.held(data.userId, job.id!), cancelled };
   }
 
   private async handBack(job: Job, token: string | undefined, delayMs: number): Promise<never> {

@@ -68,10 +68,11 @@ describeWithRedis('bench/bullmq section (real Redis, real worker processes)', ()
 
     expect(report.title).toMatch(/\d+ CPUs/);
     const positive = (n: number | undefined) => Number.isFinite(n) && n! > 0;
-    for (const pattern of [/^ {2}raw BullMQ: .* jobs\/s$/, /^ {2}our layer: .* jobs\/s$/]) {
+    for (const pattern of [/^ {2}raw BullMQ: .* jobs\/s$/, /^ {2}our layer: .* jobs\/s$/, /^ {2}our layer with at most \d+ running per user .* jobs\/s$/]) {
       expect(positive(numbersIn(lineWith(lines, pattern)).at(-1)), pattern.source).toBe(true);
     }
     expect(positive(numbersIn(lineWith(lines, /^ {2}ours \/ raw /))[0])).toBe(true);
+    expect(positive(numbersIn(lineWith(lines, /its cost: with limit \/ without/)).at(0))).toBe(true);
 
     for (const submitters of ['1 submitter ', '3 submitters ']) {
       const line = lineWith(lines, new RegExp(`^  ${submitters}\\(`));
