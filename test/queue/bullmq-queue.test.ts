@@ -4,6 +4,8 @@ import { BullmqJobQueue, type BullmqQueueOptions } from '../../src/queue/bullmq-
 import type { JobProcessor, QueueEvent, RunningJob } from '../../src/queue/job-queue.ts';
 import { LaneWorkers, type LaneWorkersOptions } from '../../src/worker/bullmq-worker.ts';
 import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { cancelKey } from '../../src/queue/redis-setup.ts';
 import { queueNameOf } from '../../src/queue/lanes.ts';
 import { Metrics } from '../../src/metrics/metrics.ts';
 import { MemoryBudget } from '../../src/worker/memory-budget.ts';
@@ -395,5 +397,30 @@ describeWithRedis('BullMQ job queue (real Redis)', () => {
     expect(waitingIn('quick')).toBe(2);
     expect(waitingIn('slow')).toBe(1);
     expect(rows.find((r) => r.lane === 'quick' && r.state === 'active')?.count).toBe(0);
+  });
+
+  it('does not run a job whose cancel was left in Redis while its previous worker went away', async () => {
+    const { prefix, queue, events } = await setup();
+    let offered = 0;
+    await startWorkers(prefix, async () => 'never', {
+      canRun: () => {
+        offered++;
+        return false;
+      },
+    });
+    await queue.enqueue(spec('orphan'));
+    while (offered === 0) await new Promise((r) => setTimeout(r, 10));
+    // What a cancel leaves for the next worker when no worker heard the message (the runner had died).
+    const redis = new Redis(TEST_REDIS_URL);
+    cleanups.push(() => redis.quit());
+    await redis.set(cancelKey(prefix, 'orphan'), '1');
+    const ran: string[] = [];
+    await startWorkers(prefix, async (job) => {
+      ran.push(job.id);
+      await new Promise((r) => setTimeout(r, 50));
+      if (job.signal.aborted) throw job.signal.reason;
+      return 'ran anyway';
+    });
+    expect(await eventually(events, ended('orphan'))).toMatchObject({ type: 'cancelled' });
   });
 });
