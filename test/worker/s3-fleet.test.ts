@@ -38,7 +38,7 @@ describeWithRedis('a bot and a worker on different "machines" sharing media thro
     const shared = { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, ...s3.settings };
     const harness = await startTestBot({ ...shared, RUN_WORKER: 'false' }, { dir: botDir });
     cleanups.push(() => harness.running.close());
-    const worker = await startWorkerProcess({ ...shared, DATA_DIR: workerDir });
+    const worker = await startWorkerProcess({ ...shared, DATA_DIR: workerDir, METRICS_PORT: '0' });
     cleanups.push(() => worker.kill('SIGKILL'));
     const bot = harness.running.bot;
 
@@ -62,6 +62,15 @@ describeWithRedis('a bot and a worker on different "machines" sharing media thro
     const videoDone = await events.finished(video);
     expect(videoDone.job.state).toBe('succeeded');
     expect(videoDone.turn.media.find((m) => m.role === 'result')?.kind).toBe('video');
+
+    // The worker's own metrics: the jobs it ran, per task, and the lanes' depth read from Redis.
+    const metricsUrl = worker.logs.find((l) => l.msg === 'worker metrics listening')?.url as string;
+    const body = await (await fetch(`${metricsUrl.replace(/\/$/, '')}/metrics`)).text();
+    const succeeded = [...body.matchAll(/^vitron_job_outcomes_total\{task="([^"]+)",outcome="succeeded"\} (\d+)$/gm)];
+    expect(succeeded.reduce((n, m) => n + Number(m[2]), 0)).toBe(2);
+    expect(succeeded.map((m) => m[1])).toContain('reverse');
+    expect(body).toMatch(/^vitron_queue_jobs\{lane="image",state="completed"\} 1$/m);
+    expect(body).toMatch(/^vitron_queue_jobs\{lane="video",state="completed"\} 1$/m);
 
     // The worker wrote no media of its own to a local media directory: only its S3 read cache.
     const workerFiles = await filesUnder(workerDir);
