@@ -110,7 +110,7 @@ describe('video specialists', () => {
     }
   });
 
-  it('cuts out a moving disc frame by frame onto a green screen: the mask follows it (real ISNet)', async () => {
+  it('cuts out a moving disc frame by frame onto a green screen: the mask follows it (real ISNet)', { timeout: 180_000 }, async () => {
     const W = 192;
     const H = 128;
     const file = await movingDiscClip(context.tmpDir, 3, W, H);
