@@ -220,6 +220,22 @@ export class WorkerCrashedError extends VitronError {
   }
 }
 
+/**
+ * A job whose worker process was gone every time it ran (killed for memory, a native crash): the queue gave
+ * it up rather than let it take down one worker after another. Often the input itself is what crashes it,
+ * so it is not retried, and the user is told so.
+ */
+export class JobKeepsCrashingWorkersError extends VitronError {
+  constructor(runs?: number) {
+    const times = runs === undefined ? 'each time it ran' : `${runs} times`;
+    super(
+      'WORKER_CRASHED',
+      `The job stopped the worker running it ${times}, so it was given up. The file itself may be what makes it crash; try another file, or ask for something else.`,
+      { retryable: false, details: runs === undefined ? {} : { runs } },
+    );
+  }
+}
+
 export class StoreUnavailableError extends VitronError {
   constructor(cause: unknown) {
     super('STORE_UNAVAILABLE', 'The database is not reachable right now; try again in a moment.', { retryable: true, cause });

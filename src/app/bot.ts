@@ -8,10 +8,10 @@ import type { BlobStore } from '../media/blob-store.ts';
 import type { FfmpegTools } from '../media/ffmpeg.ts';
 import { inspectMedia } from '../media/inspect.ts';
 import type { MediaLimits } from '../media/limits.ts';
-import type { ConversationService } from '../conversation/conversation-service.ts';
+import type { ConversationService, UploadInput } from '../conversation/conversation-service.ts';
 import type { Database } from '../store/database.ts';
 import type { Repositories } from '../store/repositories.ts';
-import type { Conversation, JobRecord, ResolvedStep, StoredMedia, Turn, User } from '../store/types.ts';
+import type { Conversation, JobRecord, ResolvedStep, Turn, User } from '../store/types.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobOutcome, JobPayload, JobStep, StepTarget } from '../worker/job-payload.ts';
 import type {
@@ -171,26 +171,30 @@ export class Bot implements BotApi {
 
   // ---- turns ----------------------------------------------------------------------------------------
 
+  /**
+   * Everything that writes nothing comes first (checking and storing the files' bytes, planning), then the
+   * user's turn and its uploads are written in one transaction: a database lost before or during that
+   * leaves nothing of the turn behind, and the caller hears StoreUnavailableError ("try again").
+   */
   async handleTurn(request: TurnRequest): Promise<TurnResult> {
     const { conversations, repos } = this.deps;
     const user = await this.user(request.user);
     const conversation = await repos.conversations.get(request.conversationId);
     const text = request.text.trim();
-    const userTurn = await conversations.recordUserTurn(request.conversationId, user.id, text);
+    const { prepared, problems } = await this.prepareUploads(request.files);
+    const allFilesFailed = problems.length > 0 && prepared.length === 0;
+    const plan = allFilesFailed ? undefined : await this.deps.planner.plan(text, await conversations.planContext(request.conversationId, prepared.map((m) => m.kind)));
 
-    const { uploaded, problems } = await this.ingest(request.conversationId, userTurn, request.files);
+    const { turn: userTurn, uploaded } = await conversations.recordUserTurnWithUploads(request.conversationId, user.id, text, prepared, titleFor(conversation, text));
     const userView = turnView(userTurn, uploaded);
     this.notifier.publish({ type: 'turn', conversationId: request.conversationId, turn: userView });
-    await this.nameConversation(conversation, text);
 
     // Every file failed: answer about the files and run nothing, or the words would land on older media.
-    if (problems.length > 0 && uploaded.length === 0) {
+    if (!plan) {
       const retry = text === '' ? '' : '\nNothing was done; send the file again once it is fixed.';
       return { userTurn: userView, botTurn: await this.notifier.reply(request.conversationId, `${problems.join('\n')}${retry}`, 'error') };
     }
 
-    const context = await conversations.planContext(request.conversationId, uploaded.map((m) => m.kind));
-    const plan = await this.deps.planner.plan(text, context);
     const messages: Message[] = problems.map((p) => ({ text: p, tone: 'error' }));
     let job: JobView | undefined;
 
@@ -209,13 +213,6 @@ export class Bot implements BotApi {
 
     const botTurn = messages.length > 0 ? await this.notifier.reply(request.conversationId, messages.map((m) => m.text).join('\n'), toneOf(messages)) : undefined;
     return { userTurn: job ? { ...userView, job } : userView, ...(botTurn ? { botTurn } : {}), ...(job ? { job } : {}) };
-  }
-
-  /** A new conversation takes its first words as its title, as chat apps do. */
-  private async nameConversation(conversation: Conversation, text: string): Promise<void> {
-    if (text === '' || conversation.title) return;
-    const title = text.length > 60 ? `${text.slice(0, 57)}...` : text;
-    await this.deps.repos.conversations.setTitle(conversation.id, title);
   }
 
   async act(input: { conversationId: string; user: UserRef; action: 'undo' | 'redo' | 'revert' | 'use'; mediaId?: string }): Promise<TurnResult> {
@@ -252,22 +249,25 @@ export class Bot implements BotApi {
     return this.deps.repos.users.getOrCreate({ platform: ref.platform, externalId: ref.externalId, displayName: ref.name ?? null });
   }
 
-  /** Checks and stores each file; a bad file becomes a message, the others still count. */
-  private async ingest(conversationId: string, turn: Turn, files: IncomingFile[]): Promise<{ uploaded: StoredMedia[]; problems: string[] }> {
-    const uploaded: StoredMedia[] = [];
+  /**
+   * Checks each file and stores its bytes (content-addressed: bytes of a turn that is never written are
+   * only unreferenced blobs); a bad file becomes a message, the others still count.
+   */
+  private async prepareUploads(files: IncomingFile[]): Promise<{ prepared: UploadInput[]; problems: string[] }> {
+    const prepared: UploadInput[] = [];
     const problems: string[] = [];
     for (const [index, file] of files.entries()) {
       const name = file.name ? `"${file.name}"` : files.length > 1 ? `File ${index + 1}` : 'The file';
       try {
         const facts = await inspectMedia(file.bytes, { limits: this.deps.limits, ffmpeg: this.deps.ffmpeg, tmpDir: os.tmpdir() });
         const { sha256 } = await this.deps.blobs.put(file.bytes);
-        uploaded.push(await this.deps.conversations.addUpload(conversationId, turn.id, { ...facts, sha256 }));
+        prepared.push({ ...facts, sha256 });
       } catch (error) {
         if (!(error instanceof BadInputError)) throw error;
         problems.push(`${name}: ${error.message}`);
       }
     }
-    return { uploaded, problems };
+    return { prepared, problems };
   }
 
   private async runSessionTask(conversationId: string, user: User, task: Task): Promise<Message> {
@@ -359,6 +359,12 @@ export class Bot implements BotApi {
   recoverUnfinishedJobs(): Promise<{ resumed: number; reported: number }> {
     return recoverUnfinishedJobs({ ...this.deps, notifier: this.notifier });
   }
+}
+
+/** A new conversation takes its first words as its title, as chat apps do. */
+function titleFor(conversation: Conversation, text: string): string | undefined {
+  if (text === '' || conversation.title) return undefined;
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function boxesOf(job: JobRecord | undefined): import('../core/types.ts').Box[] | undefined {

@@ -72,7 +72,14 @@ export class JobEventHandler {
       try {
         return await this.handleQueueEvent(event);
       } catch (error) {
-        const retry = error instanceof StoreUnavailableError && attempt < STORE_RETRY_LIMIT && !this.closing.signal.aborted;
+        // Only a job's end must not be lost; a stale progress report or start would only hold up the end
+        // queued behind it in the same job's chain (the end claims the job from queued when it must).
+        const matters = event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled';
+        if (!matters && error instanceof StoreUnavailableError) {
+          this.deps.logger.warn({ jobId: event.jobId, event: event.type }, 'the database is unavailable; skipped this progress report');
+          return;
+        }
+        const retry = matters && error instanceof StoreUnavailableError && attempt < STORE_RETRY_LIMIT && !this.closing.signal.aborted;
         if (!retry) throw error;
         const delayMs = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_FIRST_MS * 2 ** (attempt - 1));
         this.deps.logger.warn({ jobId: event.jobId, event: event.type, attempt, delayMs }, 'the database is unavailable; handling this job event again shortly');

@@ -228,18 +228,41 @@ export class ConversationService {
   }
 
   /** What the planner may know, as of before the turn being planned (whose attachments are listed). */
+  /**
+   * What the planner knows of the conversation, with this turn's attachments counted as if stored: the
+   * turn is planned before anything of it is written, and each attachment becomes "it" when it is.
+   */
   async planContext(conversationId: string, attachmentKinds: readonly MediaKind[]): Promise<PlanContext> {
     const conversation = await this.repos.conversations.get(conversationId);
     const media = (await this.repos.media.listForConversation(conversationId)).filter((m) => isUserFacing(m.role));
     const current = media.find((m) => m.id === conversation.currentMediaId);
+    const currentKind = attachmentKinds.at(-1) ?? current?.kind;
     const lastInvocations = await this.lastInvocations(conversationId);
     return {
       attachments: [...attachmentKinds],
-      hasImage: media.some((m) => m.kind === 'image'),
-      hasVideo: media.some((m) => m.kind === 'video'),
-      ...(current === undefined ? {} : { currentKind: current.kind }),
+      hasImage: attachmentKinds.includes('image') || media.some((m) => m.kind === 'image'),
+      hasVideo: attachmentKinds.includes('video') || media.some((m) => m.kind === 'video'),
+      ...(currentKind === undefined ? {} : { currentKind }),
       ...(lastInvocations === undefined ? {} : { lastInvocations }),
     };
+  }
+
+  /**
+   * A user's turn with its uploads, and the conversation's title when it has none, in one transaction:
+   * a store that fails half way leaves no turn without its files, nor files without their turn.
+   */
+  recordUserTurnWithUploads(conversationId: string, userId: string, text: string, uploads: readonly UploadInput[], title?: string): Promise<{ turn: Turn; uploaded: StoredMedia[] }> {
+    return this.withLock(conversationId, async (repos) => {
+      const turn = await repos.turns.add({ conversationId, author: 'user', userId, text });
+      const uploaded: StoredMedia[] = [];
+      for (const upload of uploads) {
+        const stored = await repos.media.add({ ...upload, conversationId, turnId: turn.id, role: 'upload', parentId: null });
+        await this.makeCurrent(repos, conversationId, stored);
+        uploaded.push(stored);
+      }
+      if (title !== undefined) await repos.conversations.setTitle(conversationId, title);
+      return { turn, uploaded };
+    });
   }
 
   private move(conversationId: string, step: (state: LineageState) => LineageMove): Promise<CursorMove> {

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JobProgress } from '../core/types.ts';
 import { JobCancelledError, LimitReachedError } from '../errors.ts';
-import { decodeJobError } from './job-error-codec.ts';
+import { BULLMQ_STALLED_LIMIT_REASON, decodeJobError } from './job-error-codec.ts';
 import type { JobQueue, JobSpec, QueueEvent, QueueStats } from './job-queue.ts';
 import { laneCounts, type LaneCount } from './lane-counts.ts';
 import { queueNameOf } from './lanes.ts';
@@ -162,7 +162,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
       return { position: 0 };
     }
     if (state === 'failed') {
-      this.emitFailure(spec.id, job.failedReason, attempt);
+      this.emitFailure(spec.id, job.failedReason, attempt, job.stalledCounter);
       return { position: 0 };
     }
     const running = state === 'active';
@@ -338,16 +338,18 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     this.emit({ type: 'completed', jobId, result, attempt: t.attemptOffset + t.failures + 1 });
   }
 
-  private onFailed(jobId: string, failedReason: string): void {
+  private async onFailed(jobId: string, failedReason: string): Promise<void> {
     const t = this.tracked.get(jobId);
     if (!t) return;
     this.untrack(jobId);
     void this.redis.del(cancelKey(this.options.prefix, jobId)).catch(() => {});
-    this.emitFailure(jobId, failedReason, t.attemptOffset + t.failures + 1);
+    // BullMQ's stalled-limit reason does not say how many workers the job took down; the job does.
+    const stalls = failedReason === BULLMQ_STALLED_LIMIT_REASON ? (await this.queueOf(t.lane).getJob(jobId).catch(() => undefined))?.stalledCounter : undefined;
+    this.emitFailure(jobId, failedReason, t.attemptOffset + t.failures + 1, stalls);
   }
 
-  private emitFailure(jobId: string, failedReason: string | undefined, attempt: number): void {
-    const error = decodeJobError(failedReason);
+  private emitFailure(jobId: string, failedReason: string | undefined, attempt: number, stalls?: number): void {
+    const error = decodeJobError(failedReason, stalls === undefined ? {} : { stalls });
     if (error instanceof JobCancelledError) this.emit({ type: 'cancelled', jobId });
     else this.emit({ type: 'failed', jobId, error, attempt });
   }

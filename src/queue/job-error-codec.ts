@@ -1,4 +1,4 @@
-import { InternalError, VitronError, asVitronError, deserializeError, serializeError, type SerializedError } from '../errors.ts';
+import { InternalError, JobKeepsCrashingWorkersError, VitronError, asVitronError, deserializeError, serializeError, type SerializedError } from '../errors.ts';
 
 /**
  * BullMQ keeps only an error's message (`failedReason`), and the bot lives in another process than the
@@ -11,8 +11,21 @@ export function encodeJobError(error: unknown): string {
   return `${MARK}${JSON.stringify(serializeError(error))}`;
 }
 
-/** The error behind a failedReason; a reason BullMQ wrote itself (a job stalled too often) is internal. */
-export function decodeJobError(failedReason: string | undefined): VitronError {
+/**
+ * The reason BullMQ gives a job that lost its worker (lock expired, worker gone) more than the workers'
+ * maxStalledCount allows. BullMQ exports no constant for it: it is a literal in its moveStalledJobsToWait
+ * Lua script (bullmq 6.7), so it is matched exactly, and a BullMQ upgrade that rewords it shows up in
+ * test/faults/poisoned-job.test.ts.
+ */
+export const BULLMQ_STALLED_LIMIT_REASON = 'job stalled more than allowable limit';
+
+export interface FailureFacts {
+  /** How many times the job lost its worker (BullMQ's `stalledCounter`), when the caller read it. */
+  stalls?: number;
+}
+
+/** The error behind a failedReason: ours decoded, BullMQ's stalled limit explained, anything else internal. */
+export function decodeJobError(failedReason: string | undefined, facts: FailureFacts = {}): VitronError {
   if (failedReason?.startsWith(MARK)) {
     try {
       const data = JSON.parse(failedReason.slice(MARK.length)) as SerializedError;
@@ -21,6 +34,6 @@ export function decodeJobError(failedReason: string | undefined): VitronError {
       // Not ours after all: fall through to a plain internal error with the text as it came.
     }
   }
+  if (failedReason === BULLMQ_STALLED_LIMIT_REASON) return new JobKeepsCrashingWorkersError(facts.stalls);
   return failedReason === undefined ? new InternalError('The job failed without a reason.') : asVitronError(new Error(failedReason));
 }
-

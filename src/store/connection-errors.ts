@@ -5,38 +5,40 @@ import { StoreUnavailableError } from '../errors.ts';
  * Network faults and "the server is shutting down / starting up / full": the store is away for a while,
  * and the same request will work again once it is back. Constraint violations and other SQL errors are not.
  *
- * Each layer reports a lost server in its own words, so each is recognised by its own code:
- *   - node's socket errors (pg, on connect): ECONNREFUSED, ECONNRESET, …
- *   - PostgreSQL's SQLSTATE (pg, while a query runs): class 08 (connection exception), 57P01 admin_shutdown
- *     (a fast stop), 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up, recovering), 53300 too many connections;
- *   - adapter-pg's DriverAdapterError, whose `cause.kind` names the fault (or carries the SQLSTATE as `cause.code`);
- *   - Prisma's own codes for the same faults, should one reach us: P1001 can't reach, P1002/P1008 timed out,
- *     P1017 server closed the connection, P2024 no pool connection in time, P2037 too many connections, and
- *     P2010 (a raw query failed) around one of the above.
+ * Each layer reports a lost server in its own words, so each is recognised by its own code. Seen with a
+ * PostgreSQL stopped (fast and immediate) and crashed under a running client (test/faults/postgres-restart):
+ *   - P1001 (Prisma, from adapter-pg's DatabaseNotReachable = ECONNREFUSED): every query while it is down;
+ *   - SQLSTATE 57P01 admin_shutdown: a query running when a fast stop began, as a DriverAdapterError of
+ *     kind 'postgres' (model queries) or inside P2010 (raw queries);
+ *   - SQLSTATE 57P03 cannot_connect_now: connecting while it recovers from a crash;
+ *   - pg's uncoded errors below: a query cut off by an immediate stop or a crash.
+ * The rest are the same faults reached another way: socket errors of pg itself (migrations use the pool
+ * directly), adapter-pg's other kinds and the Prisma codes they become (P1017 connection closed = ECONNRESET,
+ * P1008 = ETIMEDOUT, P2037 = 53300 too many connections) and P2024 (no pool connection in time).
  */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
-const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+const SQLSTATES = new Set(['57P01', '57P03', '53300']);
 const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
-const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
+const PRISMA_CODES = new Set(['P1001', 'P1008', 'P1017', 'P2024', 'P2037']);
 
 /**
  * pg raises these without any code: a query on a socket that closed under it ("Connection terminated
- * unexpectedly"), a query on a pooled client that already saw its connection fail, and the pool's own
- * connect timeout. Their text is pg's fixed wording; there is nothing else to go by.
+ * unexpectedly"), a query on a pooled client whose connection already failed, and the pool's connect
+ * timeout. The text is pg's fixed wording; there is nothing else to go by.
  */
 const PG_UNCODED = /^(Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect)$/;
 
 function isConnectionCode(code: unknown): boolean {
-  return typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATES.has(code) || code.startsWith('08'));
+  return typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATES.has(code));
 }
 
 export function isConnectionError(error: unknown): boolean {
   if (error instanceof StoreUnavailableError) return true;
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     if (PRISMA_CODES.has(error.code)) return true;
+    // A raw query's failure: the driver's own error is kept in meta.
     return error.code === 'P2010' && isConnectionError((error.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError);
   }
-  if (error instanceof Prisma.PrismaClientInitializationError) return error.errorCode !== undefined && PRISMA_CODES.has(error.errorCode);
   if (!(error instanceof Error)) return false;
   if (error.name === 'DriverAdapterError') {
     const cause = (error as { cause?: { kind?: unknown; code?: unknown } }).cause;

@@ -59,7 +59,9 @@ export async function startInferenceWorkers(
       processorFor: (lane) => (job) => pools.get(lane)!.run(job.payload, { signal: job.signal, onProgress: job.progress }),
       canRun,
       lockDurationMs: settings.WORKER_LOCK_MS,
-      maxStalledCount: settings.JOB_MAX_ATTEMPTS,
+      // BullMQ fails a job on the stall after maxStalledCount: JOB_MAX_ATTEMPTS - 1 lets a job that kills its
+      // worker every time take down JOB_MAX_ATTEMPTS workers, as JOB_MAX_ATTEMPTS bounds ordinary failures.
+      maxStalledCount: settings.JOB_MAX_ATTEMPTS - 1,
       memoryBudget: new MemoryBudget(settings.WORKER_MEMORY_BUDGET_MB),
       logger: options.logger,
       ...(options.metrics ? { metrics: { jobs: options.metrics.jobs, taskOf: taskLabel } } : {}),

@@ -63,7 +63,8 @@ describe.each(backends)('ConversationService on $name', (backend) => {
 
   it('makes an upload current, numbered, and known to the planner', async () => {
     const { conversationId, user } = await start();
-    expect(await service.planContext(conversationId, ['image'])).toEqual({ attachments: ['image'], hasImage: false, hasVideo: false });
+    // Planned before it is stored: the attachment already counts, and will be "it".
+    expect(await service.planContext(conversationId, ['image'])).toEqual({ attachments: ['image'], hasImage: true, hasVideo: false, currentKind: 'image' });
     const { media } = await upload(conversationId, user.id);
     expect(media).toMatchObject({ role: 'upload', ordinal: 1, label: 'photo', parentId: null });
     expect((await service.current(conversationId))?.id).toBe(media.id);
