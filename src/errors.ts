@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'DOWNLOAD_REFUSED'
   | 'DOWNLOAD_FAILED'
   | 'RATE_LIMITED'
+  | 'DUPLICATE_EVENT'
   | 'INTERNAL';
 
 export interface ErrorDetails {
@@ -185,6 +186,13 @@ export class DownloadRefusedError extends BadInputError {
 export class DownloadFailedError extends VitronError {
   constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
     super('DOWNLOAD_FAILED', message, { retryable: true, details: options.status === undefined ? {} : { status: options.status }, cause: options.cause });
+  }
+}
+
+/** A chat platform delivered the same event again (a retry): the turn exists and must not run twice. */
+export class DuplicateEventError extends BadInputError {
+  constructor(readonly eventKey: string) {
+    super('DUPLICATE_EVENT', 'This message was already handled.', { eventKey });
   }
 }
 

@@ -22,6 +22,12 @@ export interface TurnRequest {
   user: UserRef;
   text: string;
   files: IncomingFile[];
+  /**
+   * The platform's id of the event behind this turn (Slack event_id, Discord interaction or message id).
+   * A second delivery of the same event (a platform retry, a restart mid-delivery) records nothing and runs
+   * nothing: the result says `duplicate` and carries the first delivery's turn and job.
+   */
+  eventKey?: string;
 }
 
 export interface MediaView {
@@ -90,6 +96,8 @@ export interface HistoryView {
 export interface TurnResult {
   /** The user's turn as recorded (with uploaded media). */
   userTurn: TurnView;
+  /** True when this event was handled before (see TurnRequest.eventKey): say nothing more about it. */
+  duplicate?: boolean;
   /** The bot's immediate answer (a question, an error, help, an undo result…), if any. */
   botTurn?: TurnView;
   /** The job started for this turn, if any; its outcome arrives as events. */

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
 import { isSessionTask, type Task } from '../core/tasks.ts';
 import type { Invocation, Planner } from '../core/types.ts';
-import { BadInputError, NotFoundError, asVitronError } from '../errors.ts';
+import { BadInputError, DuplicateEventError, NotFoundError, asVitronError } from '../errors.ts';
 import type { BlobStore } from '../media/blob-store.ts';
 import type { FfmpegTools } from '../media/ffmpeg.ts';
 import { inspectMedia } from '../media/inspect.ts';
@@ -11,7 +11,7 @@ import type { MediaLimits } from '../media/limits.ts';
 import type { ConversationService, UploadInput } from '../conversation/conversation-service.ts';
 import type { Database } from '../store/database.ts';
 import type { Repositories } from '../store/repositories.ts';
-import type { Conversation, JobRecord, ResolvedStep, Turn, User } from '../store/types.ts';
+import type { Conversation, JobRecord, ResolvedStep, StoredMedia, Turn, User } from '../store/types.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobOutcome, JobPayload, JobStep, StepTarget } from '../worker/job-payload.ts';
 import type {
@@ -178,6 +178,11 @@ export class Bot implements BotApi {
    */
   async handleTurn(request: TurnRequest): Promise<TurnResult> {
     const { conversations, repos } = this.deps;
+    const { eventKey } = request;
+    if (eventKey !== undefined) {
+      const seen = await repos.turns.findByEventKey(request.conversationId, eventKey);
+      if (seen) return this.replay(seen);
+    }
     const user = await this.user(request.user);
     const conversation = await repos.conversations.get(request.conversationId);
     const text = request.text.trim();
@@ -185,7 +190,18 @@ export class Bot implements BotApi {
     const allFilesFailed = problems.length > 0 && prepared.length === 0;
     const plan = allFilesFailed ? undefined : await this.deps.planner.plan(text, await conversations.planContext(request.conversationId, prepared.map((m) => m.kind)));
 
-    const { turn: userTurn, uploaded } = await conversations.recordUserTurnWithUploads(request.conversationId, user.id, text, prepared, titleFor(conversation, text));
+    let recorded: { turn: Turn; uploaded: StoredMedia[] };
+    try {
+      recorded = await conversations.recordUserTurnWithUploads(request.conversationId, user.id, text, prepared, {
+        ...(titleFor(conversation, text) === undefined ? {} : { title: titleFor(conversation, text)! }),
+        ...(eventKey === undefined ? {} : { eventKey }),
+      });
+    } catch (error) {
+      // The same event arrived twice at once; the other delivery recorded it while this one planned.
+      if (error instanceof DuplicateEventError) return this.replay((await repos.turns.findByEventKey(request.conversationId, error.eventKey))!);
+      throw error;
+    }
+    const { turn: userTurn, uploaded } = recorded;
     const userView = turnView(userTurn, uploaded);
     this.notifier.publish({ type: 'turn', conversationId: request.conversationId, turn: userView });
 
@@ -247,6 +263,15 @@ export class Bot implements BotApi {
 
   private async user(ref: UserRef): Promise<User> {
     return this.deps.repos.users.getOrCreate({ platform: ref.platform, externalId: ref.externalId, displayName: ref.name ?? null });
+  }
+
+  /** What a redelivered event gets: the first delivery's turn and job, and nothing done again. */
+  private async replay(turn: Turn): Promise<TurnResult> {
+    const { repos } = this.deps;
+    const uploads = (await repos.media.listForConversation(turn.conversationId)).filter((m) => m.turnId === turn.id && m.role === 'upload');
+    const job = (await repos.jobs.listForConversation(turn.conversationId, 200)).find((j) => j.turnId === turn.id);
+    const view = turnView(turn, uploads);
+    return job ? { userTurn: { ...view, job: jobView(job) }, job: jobView(job), duplicate: true } : { userTurn: view, duplicate: true };
   }
 
   /**

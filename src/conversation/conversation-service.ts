@@ -1,7 +1,8 @@
 import type { PrismaClient } from '@prisma/client';
 import type { Invocation, MediaInfo, MediaKind, OutputRole, PlanContext, TargetRef } from '../core/types.ts';
-import { InvalidArgumentError, NotFoundError } from '../errors.ts';
+import { DuplicateEventError, InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { lockConversation, TRANSACTION_OPTIONS } from '../store/client.ts';
+import { isUniqueViolation } from '../store/driver-errors.ts';
 import { createRepositories, type Repositories } from '../store/repositories.ts';
 import { isUserFacing, type JobRecord, type Conversation, type MediaFacts, type Platform, type StoredMedia, type Turn, type User } from '../store/types.ts';
 import { applyNewMedia, jumpTo, redo, revert, undo, type LineageMove, type LineageNode, type LineageState } from './lineage.ts';
@@ -251,9 +252,24 @@ export class ConversationService {
    * A user's turn with its uploads, and the conversation's title when it has none, in one transaction:
    * a store that fails half way leaves no turn without its files, nor files without their turn.
    */
-  recordUserTurnWithUploads(conversationId: string, userId: string, text: string, uploads: readonly UploadInput[], title?: string): Promise<{ turn: Turn; uploaded: StoredMedia[] }> {
+  recordUserTurnWithUploads(
+    conversationId: string,
+    userId: string,
+    text: string,
+    uploads: readonly UploadInput[],
+    options: { title?: string; eventKey?: string } = {},
+  ): Promise<{ turn: Turn; uploaded: StoredMedia[] }> {
+    const { title, eventKey } = options;
     return this.withLock(conversationId, async (repos) => {
-      const turn = await repos.turns.add({ conversationId, author: 'user', userId, text });
+      // Under the conversation's lock: a second delivery of the same event waits, then finds the first.
+      if (eventKey !== undefined && (await repos.turns.findByEventKey(conversationId, eventKey))) throw new DuplicateEventError(eventKey);
+      let turn: Turn;
+      try {
+        turn = await repos.turns.add({ conversationId, author: 'user', userId, text, ...(eventKey === undefined ? {} : { eventKey }) });
+      } catch (error) {
+        if (eventKey !== undefined && isUniqueViolation(error)) throw new DuplicateEventError(eventKey);
+        throw error;
+      }
       const uploaded: StoredMedia[] = [];
       for (const upload of uploads) {
         const stored = await repos.media.add({ ...upload, conversationId, turnId: turn.id, role: 'upload', parentId: null });

@@ -9,6 +9,7 @@ export interface NewTurn {
   author: TurnAuthor;
   userId?: string | null;
   text: string;
+  eventKey?: string | null;
 }
 
 export class TurnRepository {
@@ -18,10 +19,16 @@ export class TurnRepository {
     return inTransaction(this.db, async (tx) => {
       const seq = await new ConversationRepository(tx).nextTurnSeq(input.conversationId);
       const row = await tx.turn.create({
-        data: { conversationId: input.conversationId, author: input.author, userId: input.userId ?? null, text: input.text, seq },
+        data: { conversationId: input.conversationId, author: input.author, userId: input.userId ?? null, text: input.text, seq, eventKey: input.eventKey ?? null },
       });
       return toTurn(row);
     });
+  }
+
+  /** The user's turn recorded for this platform event, if that event was handled already. */
+  async findByEventKey(conversationId: string, eventKey: string): Promise<Turn | null> {
+    const row = await this.db.turn.findUnique({ where: { conversationId_eventKey: { conversationId, eventKey } } });
+    return row === null ? null : toTurn(row);
   }
 
   async get(id: string): Promise<Turn> {

@@ -50,6 +50,8 @@ export interface Turn {
   text: string;
   /** 1, 2, 3 … within the conversation. */
   seq: number;
+  /** The platform event behind a user's turn, when the adapter gave one (dedupe of redelivered events). */
+  eventKey: string | null;
   createdAt: Date;
 }
 

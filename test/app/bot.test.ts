@@ -103,6 +103,26 @@ describe('a turn through the whole path', () => {
     }
   });
 
+  it('records a platform event delivered twice once, and runs its job once, also when both arrive together', async () => {
+    const c = await conversation('redelivered');
+    const request = { conversationId: c.id, user: c.user, text: 'make it brighter', eventKey: 'slack:Ev0123', files: [{ bytes: await bluePng() }] };
+    const first = await bot.handleTurn(request);
+    const again = await bot.handleTurn(request);
+    expect(again).toMatchObject({ duplicate: true, job: { id: first.job!.id } });
+    expect(again.botTurn).toBeUndefined();
+
+    const together = { ...request, eventKey: 'slack:Ev0456', text: 'make it darker' };
+    const [a, b] = await Promise.all([bot.handleTurn(together), bot.handleTurn(together)]);
+    expect([a.duplicate, b.duplicate].filter(Boolean)).toHaveLength(1);
+    expect(a.job!.id).toBe(b.job!.id);
+    await c.events.finished(first);
+    await c.events.finished(a);
+
+    const history = await bot.history(c.id);
+    expect(history.turns.filter((t) => t.role === 'user').map((t) => t.text)).toEqual(['make it brighter', 'make it darker']);
+    expect(history.turns.filter((t) => t.media.some((m) => m.role === 'result'))).toHaveLength(2);
+  });
+
   it('answers a corrupt file with a message naming the problem, and starts nothing', async () => {
     const c = await conversation('corrupt');
     const png = await bluePng();

@@ -101,6 +101,16 @@ describe('conversations and turns', () => {
     expect(await response.json()).toMatchObject({ userTurn: { text: 'hello' }, botTurn: { text: 'You said: hello' } });
   });
 
+  it('passes an Idempotency-Key on as the turn\'s event key, and refuses a malformed one', async () => {
+    const id = await newConversation();
+    const send = (key: string) => api(`/api/conversations/${id}/turns`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ text: 'hello' }) });
+    expect((await send('retry-7f3a')).status).toBe(200);
+    expect(bot.calls.filter((c) => c.method === 'handleTurn').at(-1)?.args[0]).toMatchObject({ eventKey: 'web:retry-7f3a' });
+    const bad = await send('x'.repeat(201));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+  });
+
   it('takes a multipart turn with files and answers 202 when a job starts', async () => {
     const id = await newConversation();
     const form = new FormData();

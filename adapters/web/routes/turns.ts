@@ -54,7 +54,12 @@ export function turnRoutes(app: FastifyInstance, { bot }: RouteContext): void {
       throw new HttpInputError(400, 'INVALID_ARGUMENT', 'Invalid turn: send some text, a file, or both.');
     }
     request.log.info({ files: input.files.length, fileBytes: input.files.map((f) => f.bytes.length) }, 'turn received');
-    const result = await bot.handleTurn({ conversationId: id, user: request.user, text: input.text, files: input.files });
+    // A client that retries a POST (a flaky network) sends the same Idempotency-Key: one turn, one job.
+    const key = request.headers['idempotency-key'];
+    if (key !== undefined && (typeof key !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(key))) {
+      throw new HttpInputError(400, 'INVALID_ARGUMENT', 'Invalid Idempotency-Key: 1 to 200 visible ASCII characters.');
+    }
+    const result = await bot.handleTurn({ conversationId: id, user: request.user, text: input.text, files: input.files, ...(key ? { eventKey: `web:${key}` } : {}) });
     return sendTurnResult(request, reply, result);
   });
 
