@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { BotApi } from '../src/app/bot-api.ts';
 import type { Settings } from '../src/config/settings.ts';
+import { startDiscordAdapter } from './discord/adapter.ts';
+import { startSlackAdapter } from './slack/index.ts';
 
 /** A chat platform connection started next to the playground (Discord, Slack). */
 export interface ChatAdapter {
@@ -21,7 +23,7 @@ type AdapterStarter = (context: ChatAdapterContext) => Promise<ChatAdapter | und
  * Each platform module exports a starter that returns undefined when its tokens are not set. Listed here
  * (the composition root for chat platforms) so src/ never imports a platform SDK.
  */
-const STARTERS: AdapterStarter[] = [];
+const STARTERS: AdapterStarter[] = [(context) => startSlackAdapter(context), startDiscordAdapter];
 
 export async function startChatAdapters(context: ChatAdapterContext): Promise<ChatAdapter[]> {
   const started: ChatAdapter[] = [];

@@ -123,6 +123,8 @@ export interface BotApi {
   cancelJob(jobId: string, user: UserRef): Promise<JobView>;
   job(jobId: string): Promise<JobView>;
   media(mediaId: string): Promise<{ view: MediaView; path: string }>;
+  /** The conversation a platform knows by this key (a Slack thread, a Discord thread), or null; creates nothing. */
+  findConversation(platform: string, externalId: string): Promise<ConversationView | null>;
   /** One conversation by id (NotFoundError when there is none). */
   getConversation(conversationId: string): Promise<ConversationView>;
   subscribe(conversationId: string, listener: (event: BotEvent) => void): Unsubscribe;

@@ -122,6 +122,11 @@ export class Bot implements BotApi {
     };
   }
 
+  async findConversation(platform: string, externalId: string): Promise<ConversationView | null> {
+    const found = await this.deps.conversations.findByExternalId(platform, externalId);
+    return found === null ? null : conversationView(found);
+  }
+
   async getConversation(conversationId: string): Promise<ConversationView> {
     return conversationView(await this.deps.repos.conversations.get(conversationId));
   }

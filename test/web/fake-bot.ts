@@ -168,6 +168,11 @@ export class FakeBot implements BotApi {
     return entry.job;
   }
 
+  async findConversation(platform: string, externalId: string): Promise<ConversationView | null> {
+    this.record('findConversation', platform, externalId);
+    return [...this.conversations.values()].find((c) => c.view.platform === platform && c.view.externalId === externalId)?.view ?? null;
+  }
+
   async getConversation(conversationId: string): Promise<ConversationView> {
     this.record('getConversation', conversationId);
     return this.conversation(conversationId).view;

@@ -1,0 +1,96 @@
+import {
+  ActionRowBuilder,
+  AttachmentBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  StringSelectMenuBuilder,
+  type MessageActionRowComponentBuilder,
+} from 'discord.js';
+import type { BotApi, JobView, MediaView, TurnView } from '../../src/app/bot-api.ts';
+import { encodeCustomId } from './custom-id.ts';
+import { fitForUpload, type VideoShrinker } from './media.ts';
+
+export const MAX_CONTENT = 2000;
+
+export function clip(text: string, max = MAX_CONTENT): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The line shown while a job waits or runs: queue position, step and percentage. */
+export function progressText(job: JobView): string {
+  if (job.state === 'queued') return job.queuePosition ? `⏳ Queued — position ${job.queuePosition} in line.` : '⏳ Queued…';
+  const p = job.progress;
+  if (!p) return '⚙️ Working…';
+  const step = p.steps > 1 ? ` step ${p.step}/${p.steps}` : '';
+  const note = p.note ? ` — ${p.note}` : '';
+  return `⚙️ Working${step}: ${Math.round(p.fraction * 100)}%${note}`;
+}
+
+export interface RenderedMessage {
+  content: string;
+  files: AttachmentBuilder[];
+  components: ActionRowBuilder<MessageActionRowComponentBuilder>[];
+}
+
+/** Media the user should see: results, masks, overlays, comparisons — not their own uploads echoed back. */
+function shown(turn: TurnView): MediaView[] {
+  return turn.media.filter((m) => m.role !== 'upload');
+}
+
+/**
+ * A bot turn as a Discord message: text, media fitted to the upload limit, and buttons that name the
+ * exact result they act on (see custom-id.ts), so they keep working after a restart.
+ */
+export async function renderTurn(
+  bot: BotApi,
+  turn: TurnView,
+  context: { conversationId: string; ownerId: string; uploadLimit: number; publicUrl: string | undefined; mention?: string; video?: VideoShrinker },
+): Promise<RenderedMessage> {
+  const media = shown(turn);
+  const files: AttachmentBuilder[] = [];
+  const notes: string[] = [];
+  for (const view of media.slice(0, 10)) {
+    const stored = await bot.media(view.id);
+    const fitted = await fitForUpload(stored.view, stored.path, context.uploadLimit, context.publicUrl, context.video);
+    if (fitted.file) files.push(new AttachmentBuilder(fitted.file.bytes, { name: fitted.file.name, description: view.label ?? `${view.role} ${view.kind}` }));
+    if (fitted.note) notes.push(fitted.note);
+  }
+  const head = context.mention ? `${context.mention} ` : '';
+  const content = clip([`${head}${turn.text}`.trim(), ...notes].filter((s) => s !== '').join('\n'));
+  return { content: content || '​', files, components: componentsFor(turn, media, context) };
+}
+
+function componentsFor(turn: TurnView, media: MediaView[], context: { conversationId: string; ownerId: string }): ActionRowBuilder<MessageActionRowComponentBuilder>[] {
+  const result = media.find((m) => m.role === 'result') ?? media[0];
+  if (!result) return [];
+  const id = (action: Parameters<typeof encodeCustomId>[0]['action'], mediaId = result.id) =>
+    encodeCustomId({ action, subject: context.conversationId, mediaId, ownerId: context.ownerId });
+  const actions = turn.actions ?? [];
+  const buttons: ButtonBuilder[] = [];
+  if (actions.includes('undo')) buttons.push(new ButtonBuilder().setCustomId(id('undo')).setLabel('Undo').setStyle(ButtonStyle.Secondary));
+  if (actions.includes('redo')) buttons.push(new ButtonBuilder().setCustomId(id('redo')).setLabel('Redo').setStyle(ButtonStyle.Secondary));
+  if (result.kind === 'image') {
+    buttons.push(new ButtonBuilder().setCustomId(id('upscale')).setLabel('Upscale').setStyle(ButtonStyle.Primary));
+    buttons.push(new ButtonBuilder().setCustomId(id('cutout')).setLabel('Cut out').setStyle(ButtonStyle.Primary));
+    buttons.push(new ButtonBuilder().setCustomId(id('animate')).setLabel('Animate').setStyle(ButtonStyle.Primary));
+  }
+  const rows = [new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(...buttons.slice(0, 5))];
+  const second = [new ButtonBuilder().setCustomId(id('download')).setLabel('Download original').setStyle(ButtonStyle.Secondary)];
+  if (result.parentId) second.unshift(new ButtonBuilder().setCustomId(id('retry')).setLabel('Retry').setStyle(ButtonStyle.Secondary));
+  rows.push(new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(...second));
+  const images = media.filter((m) => m.kind === 'image' || m.kind === 'video');
+  if (images.length > 1) {
+    const menu = new StringSelectMenuBuilder()
+      .setCustomId(encodeCustomId({ action: 'pick', subject: context.conversationId, mediaId: '-', ownerId: context.ownerId }))
+      .setPlaceholder('Which one should I continue from?')
+      .addOptions(images.slice(0, 25).map((m) => ({ label: clip(m.label ?? `${m.role} ${m.kind}${m.ordinal ? ` #${m.ordinal}` : ''}`, 100), value: m.id })));
+    rows.push(new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(menu));
+  }
+  return rows.filter((row) => row.components.length > 0);
+}
+
+export function cancelRow(jobId: string, ownerId: string): ActionRowBuilder<MessageActionRowComponentBuilder> {
+  return new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(
+    new ButtonBuilder().setCustomId(encodeCustomId({ action: 'cancel', subject: jobId, mediaId: '-', ownerId })).setLabel('Cancel').setStyle(ButtonStyle.Danger),
+  );
+}

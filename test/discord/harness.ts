@@ -1,0 +1,70 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import type { BotApi, ConversationView, UserRef } from '../../src/app/bot-api.ts';
+import { loadSettings, type Settings } from '../../src/config/settings.ts';
+import { createDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../adapters/discord/adapter.ts';
+import { FakeDiscord, type RecordedCall } from '../fakes/discord/fake-discord.ts';
+import { FakeBot } from '../web/fake-bot.ts';
+
+/** FakeBot that, like the real core, returns the existing conversation for a platform + externalId. */
+export class DiscordFakeBot extends FakeBot {
+  override async startConversation(input: { user: UserRef; platform?: string; externalId?: string; title?: string }): Promise<ConversationView> {
+    const existing = [...this.conversations.values()].find((c) => input.externalId && c.view.platform === input.platform && c.view.externalId === input.externalId);
+    if (existing) return existing.view;
+    return super.startConversation(input);
+  }
+}
+
+export function discordEnv(fake: FakeDiscord, dataDir: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATA_DIR: dataDir,
+    PGLITE_DIR: 'memory://',
+    LOG_LEVEL: 'silent',
+    DISCORD_TOKEN: fake.token,
+    DISCORD_API_URL: fake.apiUrl,
+    DISCORD_GUILD_ID: fake.guildId,
+    ...env,
+  };
+}
+
+export async function startAdapter(bot: BotApi, settings: Settings, options: DiscordAdapterOptions = {}): Promise<DiscordAdapter> {
+  return createDiscordAdapter({ bot, settings, logger: pino({ level: 'silent' }) }, { progressIntervalMs: 0, ...options });
+}
+
+/** A Discord fake, a FakeBot and the adapter between them, in a private temp dir. */
+export async function startFakeStack(env: Record<string, string> | ((fake: FakeDiscord) => Record<string, string>) = {}, options: DiscordAdapterOptions = {}) {
+  const fake = await new FakeDiscord().start();
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-discord-'));
+  const bot = new DiscordFakeBot();
+  const settings = loadSettings(discordEnv(fake, dir, typeof env === 'function' ? env(fake) : env));
+  const adapter = await startAdapter(bot, settings, options);
+  return {
+    fake,
+    bot,
+    settings,
+    adapter,
+    dir,
+    async close() {
+      await adapter.close();
+      await fake.close();
+      bot.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const isCallback = (interaction: { id: string }, type?: number) => (c: RecordedCall) =>
+  c.method === 'POST' && c.path.startsWith(`/interactions/${interaction.id}/`) && (type === undefined || c.body?.type === type);
+
+export const isOriginalEdit = (interaction: { token: string }, match: (c: RecordedCall) => boolean = () => true) => (c: RecordedCall) =>
+  c.method === 'PATCH' && c.path.endsWith(`/${interaction.token}/messages/@original`) && match(c);
+
+export const isChannelPost = (channelId: string, match: (c: RecordedCall) => boolean = () => true) => (c: RecordedCall) =>
+  c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.status === 200 && match(c);
+
+/** The custom_ids of a message payload's components. */
+export function customIds(body: any): string[] {
+  return (body?.components ?? []).flatMap((row: any) => (row.components ?? []).map((c: any) => c.custom_id).filter(Boolean));
+}
