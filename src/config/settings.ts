@@ -53,6 +53,12 @@ const url = (protocols: readonly string[]): SettingSpec<string | undefined> => (
   expected: `a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
 });
 
+/** A URL with a default; a trailing slash is dropped so that callers can append `/path`. */
+const urlOr = (protocols: readonly string[], fallback: string): SettingSpec<string> => {
+  const spec = url(protocols);
+  return { schema: spec.schema.transform((v) => (v ?? fallback).replace(/\/+$/, '')), expected: spec.expected };
+};
+
 /** A comma list of platform ids (Discord snowflakes, Slack team/channel ids); absent = no restriction. */
 const idList = (pattern: RegExp, what: string): SettingSpec<string[] | undefined> => ({
   schema: z
@@ -93,6 +99,11 @@ const SPECS = {
 
   MODELS_DIR: text(),
   MODELS_ALLOW_DOWNLOAD: bool(true),
+  MODELS_HUB_URL: urlOr(['http', 'https'], 'https://huggingface.co'),
+  HF_TOKEN: secret({
+    schema: z.string().regex(/^[\x21-\x7e]+$/).optional(),
+    expected: 'a Hugging Face access token (usually hf_...): printable characters, no spaces',
+  }),
   EXECUTION_PROVIDER: oneOf(['cpu', 'cuda'] as const, 'cpu'),
   INFERENCE_THREADS: int(0, 256, 0),
   WORKER_THREADS: int(1, 64, 1),

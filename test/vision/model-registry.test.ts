@@ -82,7 +82,7 @@ describe('ModelRegistry', () => {
     expect(e.message).toContain('Xenova/slimsam-77-uniform');
     expect(e.message).toContain(path.join(r.settings.MODELS_DIR, 'slimsam-77'));
     expect(e.message).toContain('onnx/vision_encoder.onnx');
-    expect(e.message).toMatch(/later release/);
+    expect(e.message).toContain('npm run models -- pull slimsam-77');
   });
 
   it('prefers files an operator placed under MODELS_DIR/<name>/', async () => {
