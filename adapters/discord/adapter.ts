@@ -144,8 +144,14 @@ class DiscordBridge implements DiscordAdapter {
 
   async start(): Promise<void> {
     await this.pending.load();
-    this.client.on(Events.InteractionCreate, (interaction) => this.inFlight(this.onInteraction(interaction).catch((error: unknown) => this.interactionFailed(interaction, error))));
-    this.client.on(Events.MessageCreate, (message) => this.inFlight(this.onMessage(message).catch((error: unknown) => this.logger.error({ err: error }, 'message failed'))));
+    this.client.on(Events.InteractionCreate, (interaction) => {
+      if (!this.firstDelivery(`interaction:${interaction.id}`)) return;
+      this.inFlight(this.onInteraction(interaction).catch((error: unknown) => this.interactionFailed(interaction, error)));
+    });
+    this.client.on(Events.MessageCreate, (message) => {
+      if (!this.firstDelivery(`message:${message.id}`)) return;
+      this.inFlight(this.onMessage(message).catch((error: unknown) => this.logger.error({ err: error }, 'message failed')));
+    });
     this.client.on(Events.ShardResume, (shard) => this.logger.info({ shard }, 'gateway resumed'));
     this.client.on(Events.ShardDisconnect, (event, shard) => this.logger.warn({ shard, code: event.code }, 'gateway disconnected'));
     this.client.on(Events.Error, (error) => this.logger.error({ err: error }, 'discord client error'));
@@ -172,6 +178,22 @@ class DiscordBridge implements DiscordAdapter {
       }
     }
     this.logger.info({ user: this.client.user?.tag }, 'discord bot logged in');
+  }
+
+  /** Gateway events seen lately, oldest first; a Map keeps insertion order, so trimming drops the oldest. */
+  private readonly delivered = new Map<string, true>();
+
+  /**
+   * A resume can replay events this process already handled. Dropped here, before anything is done: a
+   * replayed interaction would be acknowledged twice (Discord refuses that, and the refusal would overwrite
+   * the reply), and a replayed reply to a result would record its "use this one" turn again before the
+   * core's eventKey check could say duplicate. The core check still covers a redelivery to another process.
+   */
+  private firstDelivery(key: string): boolean {
+    if (this.delivered.has(key)) return false;
+    this.delivered.set(key, true);
+    if (this.delivered.size > 10_000) this.delivered.delete(this.delivered.keys().next().value!);
+    return true;
   }
 
   /** Handlers still running; close() lets them finish so a job's owner is saved before the process stops. */

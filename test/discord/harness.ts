@@ -2,14 +2,31 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import type { BotApi, ConversationView, UserRef } from '../../src/app/bot-api.ts';
+import type { BotApi, ConversationView, TurnResult, UserRef } from '../../src/app/bot-api.ts';
 import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import { createDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../adapters/discord/adapter.ts';
 import { FakeDiscord, type RecordedCall } from '../fakes/discord/fake-discord.ts';
 import { FakeBot } from '../web/fake-bot.ts';
 
-/** FakeBot that, like the real core, returns the existing conversation for a platform + externalId. */
+/**
+ * FakeBot that, like the real core, returns the existing conversation for a platform + externalId and
+ * answers a second turn with the same eventKey as a duplicate, doing nothing.
+ */
 export class DiscordFakeBot extends FakeBot {
+  private readonly handled = new Map<string, TurnResult>();
+
+  override async handleTurn(request: Parameters<BotApi['handleTurn']>[0]): Promise<TurnResult> {
+    const key = request.eventKey === undefined ? undefined : `${request.conversationId} ${request.eventKey}`;
+    const first = key === undefined ? undefined : this.handled.get(key);
+    if (first) {
+      this.calls.push({ method: 'handleTurn', args: [request] });
+      return { ...first, duplicate: true };
+    }
+    const result = await super.handleTurn(request);
+    if (key !== undefined) this.handled.set(key, result);
+    return result;
+  }
+
   override async startConversation(input: { user: UserRef; platform?: string; externalId?: string; title?: string }): Promise<ConversationView> {
     const existing = [...this.conversations.values()].find((c) => input.externalId && c.view.platform === input.platform && c.view.externalId === input.externalId);
     if (existing) return existing.view;

@@ -113,6 +113,57 @@ describe('Discord adapter with the real bot', () => {
     expect(posted.files.some((f) => f.name.endsWith('.mp4'))).toBe(true);
   });
 
+  it('posts a result that outlived its interaction token in the thread, and runs a reply replayed after a resume once', { timeout: 240_000 }, async () => {
+    const fake = await new FakeDiscord().start();
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-discord-real-'));
+    const test = await startTestBot(discordEnv(fake, dir, { PGLITE_DIR: path.join(dir, 'db') }), { dir });
+    // The first reading is the interaction's start; every later one is 20 minutes on, past the token's life.
+    let readings = 0;
+    const adapter = await startAdapter(test.running.bot, test.settings, { now: () => (readings++ === 0 ? 0 : 20 * 60_000) });
+    cleanups.push(async () => {
+      await adapter.close();
+      await test.running.close();
+      await fake.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    });
+    const user = fake.user();
+    const interaction = fake.interact(fake.slashCommand('edit', user, { prompt: 'make it brighter', attachment: fake.attachment(await solidImage(64, 48, '#404040'), 'grey.png', 'image/png') }));
+    expect((await fake.waitFor(isCallback(interaction))).body.type).toBe(5);
+    await fake.waitFor((c) => c.method === 'POST' && /\/threads$/.test(c.path));
+    const threadId = fake.originalOf(interaction.token)!.id;
+    const posted = await fake.waitFor(isChannelPost(threadId, (c) => c.files.length > 0));
+    expect(posted.body.content.startsWith(`<@${user.id}> `)).toBe(true);
+    expect(posted.body).toMatchObject({ enforce_nonce: true });
+    expect(fake.calls.filter(isOriginalEdit(interaction, (c) => c.files.length > 0))).toHaveLength(0);
+    const late = [...fake.messages.values()].find((m) => m.nonce === String(posted.body.nonce))!;
+    const target = decodeCustomId(customIds(late).find((id) => decodeCustomId(id)?.action === 'download')!)!;
+
+    const reply = fake.send(fake.userMessage(user, 'now make it brighter', { channelId: threadId, replyTo: late.id }));
+    const status = await fake.waitFor(isChannelPost(threadId, (c) => c.body?.message_reference?.message_id === reply.id));
+    const statusId = [...fake.messages.values()].find((m) => m.nonce === String(status.body.nonce))!.id;
+    await fake.waitFor((c) => c.method === 'PATCH' && c.path === `/channels/${threadId}/messages/${statusId}` && c.files.length > 0);
+
+    // discord.js drops a replayed message it still has cached; a busy channel evicts it (200 kept), and then
+    // only the adapter stands between the replay and a second "use this one" turn.
+    const thread = adapter.client.channels.cache.get(threadId);
+    if (thread && 'messages' in thread) thread.messages.cache.clear();
+    fake.replayOnResume(1);
+    const resumed = new Promise<void>((resolve) => adapter.client.once('shardResume', () => resolve()));
+    fake.dropConnections();
+    await resumed;
+    // Events are taken in gateway order: once a later DM is answered the replay has arrived, and close()
+    // waits for every handler still running, so whatever the replay would have done is done.
+    const dm = '323456789012345678';
+    fake.send(fake.userMessage(user, 'help', { dm: true, channelId: dm }));
+    await fake.waitFor(isChannelPost(dm));
+    await adapter.close();
+
+    const { turns } = await test.running.bot.history(target.subject);
+    const userTexts = turns.filter((t) => t.role === 'user').map((t) => t.text);
+    expect(userTexts).toEqual(['make it brighter', 'use this one', 'now make it brighter']);
+    expect(fake.calls.filter(isChannelPost(threadId, (c) => c.body?.message_reference?.message_id === reply.id))).toHaveLength(1);
+  });
+
   it('tells the user when an attachment is corrupt', { timeout: 120_000 }, async () => {
     const fake = await new FakeDiscord().start();
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-discord-real-'));

@@ -249,9 +249,19 @@ export class FakeDiscord {
   // ---- gateway ----
 
   dispatch(t: string, d: unknown): void {
+    if (t === 'INTERACTION_CREATE' || t === 'MESSAGE_CREATE') this.dispatched.push({ t, d });
     this.seq += 1;
     const frame = JSON.stringify({ op: 0, t, s: this.seq, d });
     for (const ws of this.sockets) ws.send(frame);
+  }
+
+  /** INTERACTION_CREATE and MESSAGE_CREATE events sent so far, for replays. */
+  private readonly dispatched: { t: string; d: unknown }[] = [];
+  private replayCount = 0;
+
+  /** Makes the next RESUME replay the last `count` interactions and messages, as a resume after a lost ack does. */
+  replayOnResume(count: number): void {
+    this.replayCount = count;
   }
 
   /** Drops every gateway connection abnormally, as a network failure would; the client should RESUME. */
@@ -275,6 +285,13 @@ export class FakeDiscord {
       else if (frame.op === 2) this.onIdentify(ws);
       else if (frame.op === 6) {
         this.resumes += 1;
+        // Discord replays what it thinks the client missed; here, the events a test chose to see again.
+        const replay = this.dispatched.slice(this.dispatched.length - this.replayCount);
+        this.replayCount = 0;
+        for (const { t, d } of replay) {
+          this.seq += 1;
+          ws.send(JSON.stringify({ op: 0, t, s: this.seq, d }));
+        }
         this.seq += 1;
         ws.send(JSON.stringify({ op: 0, t: 'RESUMED', s: this.seq, d: {} }));
       }
@@ -409,6 +426,9 @@ export class FakeDiscord {
       const interactionId = m[1]!;
       const token = m[2]!;
       const type = body?.type;
+      // Discord accepts one callback per interaction; a second one (a replayed event answered again) is refused.
+      if (this.answered.has(interactionId)) return json(400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+      this.answered.add(interactionId);
       let message: FakeMessage | undefined;
       if (type === 4 || type === 5) {
         message = this.storeMessage(this.channelOfToken(token), body.data ?? {}, files, { interactionToken: token, interactionId });
@@ -492,6 +512,7 @@ export class FakeDiscord {
     }
   }
 
+  private readonly answered = new Set<string>();
   private readonly tokenChannels = new Map<string, string>();
   private readonly originals = new Map<string, string>();
 
