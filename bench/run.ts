@@ -6,12 +6,14 @@
 import os from 'node:os';
 import { bullmqSection } from './bullmq.ts';
 import { cutoutSection } from './cutout.ts';
+import { discordSection } from './discord.ts';
 import type { BenchSection } from './measure.ts';
 import { memorySection } from './memory.ts';
 import { ocrSection } from './ocr.ts';
 import { queueSection } from './queue.ts';
+import { slackSection } from './slack.ts';
 
-export const SECTIONS: BenchSection[] = [cutoutSection, ocrSection, queueSection, bullmqSection, memorySection];
+export const SECTIONS: BenchSection[] = [cutoutSection, ocrSection, queueSection, bullmqSection, memorySection, slackSection, discordSection];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runs = Number(process.env.BENCH_RUNS ?? 5);

@@ -51,7 +51,7 @@ export interface SlackAdapterOptions extends BoltAppOptions {
   /** Attempts per result upload before the failure is reported in the thread. */
   uploadAttempts?: number;
   uploadRetryDelayMs?: number;
-  /** Slack requests worked on at once after their ack (default 4); the rest wait their turn. */
+  /** Slack requests worked on at once after their ack (default 2); the rest wait their turn. */
   maxConcurrentRequests?: number;
 }
 
@@ -286,7 +286,13 @@ export class SlackAdapter implements ChatAdapter {
     try {
       const result = await this.bot.handleTurn({ conversationId: conversation.id, user, text: incoming.text, files, ...(incoming.eventKey ? { eventKey: incoming.eventKey } : {}) });
       // Delivered before (another process, or before a restart that lost the journal): the first delivery answers.
-      if (result.duplicate) return;
+      if (result.duplicate) {
+        // The status set above for this delivery must not outlive the job it would have shown; a job still
+        // under way clears it when it finishes (finish() sees the conversation in assistantThreads).
+        const underWay = result.job?.state === 'queued' || result.job?.state === 'running';
+        if (incoming.assistant && !underWay) this.enqueue(conversation.id, () => this.clearStatus(conversation.id, thread));
+        return;
+      }
       job = result.job !== undefined;
     } catch (error) {
       // Not bad input (that is a bot turn) but a fault: the store is down, say so rather than stay silent.

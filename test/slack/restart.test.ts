@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TurnResult } from '../../src/app/bot-api.ts';
 import { FakeSlack } from '../fakes/slack/fake-slack.ts';
 import { makeClip, solidImage } from '../helpers/media-fixtures.ts';
 import { buttonClick } from './payloads.ts';
@@ -72,6 +73,69 @@ describe('Slack across a restart', () => {
     expect(history.currentMediaId).toBe(JSON.parse(undo.value).p);
     expect(second.adapter.duplicatesDropped).toBe(1);
     expect(second.events.events.filter((e) => e.type === 'job.queued')).toHaveLength(1);
+  }, 240_000);
+
+  it('a redelivery the adapter\'s journal no longer knows (deleted between two instances on one store) still runs one job: the core answers it as a duplicate', async () => {
+    const { fake, dir, start } = await setup();
+    const first = await start();
+    const file = fake.addFile(await solidImage(24, 24, '#3366cc'), 'blue.png');
+    const ts = fake.nextTs();
+    const body = fake.eventCallback({ type: 'app_mention', user: 'U1', text: '<@UBOT> make it black and white', ts, channel: 'C1', files: [file] });
+    await fake.sendEnvelope('events_api', body);
+    const finished = await first.events.next('job.finished');
+    await fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && isResultMessage(a));
+    await first.stopApp();
+    // What a second process, or a crash between a claim and its append, looks like to the adapter.
+    const journal = path.join(dir, 'slack', 'deliveries.log');
+    await fs.access(journal);
+    await fs.rm(journal);
+
+    const second = await start();
+    const bot = second.bot.running.bot;
+    const handle = bot.handleTurn.bind(bot);
+    const answered = new Promise<TurnResult>((resolve) => {
+      bot.handleTurn = async (request) => {
+        const result = await handle(request);
+        resolve(result);
+        return result;
+      };
+    });
+    const inThread = fake.thread('C1', ts).length;
+    await fake.sendEnvelope('events_api', body, { retryAttempt: 3, retryReason: 'timeout' });
+    const result = await answered;
+    expect(second.adapter.duplicatesDropped).toBe(0);
+    expect(result.duplicate).toBe(true);
+    expect(result.job?.id).toBe(finished.job.id);
+    const history = await bot.history(finished.conversationId);
+    expect(history.turns.filter((t) => t.role === 'user')).toHaveLength(1);
+    // close() waits for the adapter's work after the ack: nothing of it reached the thread or the queue.
+    await second.stopApp();
+    expect(second.events.events.filter((e) => e.type === 'job.queued')).toHaveLength(0);
+    expect(fake.thread('C1', ts)).toHaveLength(inThread);
+  }, 240_000);
+
+  it('an assistant-panel message redelivered past the journal sets the status for a moment and clears it again, and answers nothing', async () => {
+    const { fake, dir, start } = await setup();
+    const first = await start();
+    const threadTs = fake.nextTs();
+    const body = fake.eventCallback({ type: 'message', channel_type: 'im', channel: 'D1', user: 'U1', text: 'help', ts: fake.nextTs(), thread_ts: threadTs });
+    await fake.sendEnvelope('events_api', body);
+    await fake.waitForCall('assistant.threads.setStatus', (a) => a.thread_ts === threadTs && a.status === '');
+    await first.stopApp();
+    await fs.rm(path.join(dir, 'slack', 'deliveries.log'));
+
+    const second = await start();
+    const statusCalls = fake.callsOf('assistant.threads.setStatus').length;
+    const posts = fake.callsOf('chat.postMessage').length;
+    await fake.sendEnvelope('events_api', body, { retryAttempt: 1, retryReason: 'timeout' });
+    // Without the clear, the panel would say "is working on it…" for a job that never comes.
+    const calls = await fake.waitForCalls('assistant.threads.setStatus', statusCalls + 2);
+    expect(calls.slice(statusCalls).map((c) => [c.args.thread_ts, c.args.status])).toEqual([
+      [threadTs, 'is working on it…'],
+      [threadTs, ''],
+    ]);
+    await second.stopApp();
+    expect(fake.callsOf('chat.postMessage')).toHaveLength(posts);
   }, 240_000);
 
   it('a job interrupted by a stop is resumed at the next start and its result still reaches the thread', async () => {

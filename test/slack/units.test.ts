@@ -9,10 +9,12 @@ import { startChatAdapters } from '../../adapters/chat-adapters.ts';
 import { progressLine } from '../../adapters/slack/blocks.ts';
 import { slackMode } from '../../adapters/slack/bolt-app.ts';
 import { DeliveryDedupe } from '../../adapters/slack/delivery-dedupe.ts';
+import { FileIntake } from '../../adapters/slack/file-intake.ts';
 import { SHORTCUT_CALLBACK_ID, SLASH_COMMAND } from '../../adapters/slack/slack-adapter.ts';
 import { parseThreadKey, threadKey } from '../../adapters/slack/thread-key.ts';
 import { loadSettings } from '../../src/config/settings.ts';
-import { SettingsError } from '../../src/errors.ts';
+import { MediaTooLargeError, SettingsError } from '../../src/errors.ts';
+import { FakeSlack } from '../fakes/slack/fake-slack.ts';
 import { FakeBot } from '../web/fake-bot.ts';
 
 const bots: FakeBot[] = [];
@@ -82,6 +84,21 @@ describe('Slack adapter pieces', () => {
       await third.flush();
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('holds the byte cap while downloading when a file declares a smaller size than it has', async () => {
+    const fake = await new FakeSlack().start();
+    try {
+      const intake = new FileIntake({ botToken: fake.botToken, maxBytes: 1000, extraHost: '127.0.0.1' });
+      const small = fake.addFile(Buffer.alloc(900, 1), 'small.png');
+      expect((await intake.fetch(small)).bytes.byteLength).toBe(900);
+      const lying = { ...fake.addFile(Buffer.alloc(50_000, 1), 'lying.png'), size: 10 };
+      await expect(intake.fetch(lying)).rejects.toBeInstanceOf(MediaTooLargeError);
+      // Fetched (the declared size let it through), and refused on the bytes themselves.
+      expect(fake.callsOf('download')).toHaveLength(2);
+    } finally {
+      await fake.close();
     }
   });
 
