@@ -20,7 +20,7 @@ import { loadSettings } from '../src/config/settings.ts';
 import { BullmqJobQueue, type BullJobData } from '../src/queue/bullmq-queue.ts';
 import type { JobProcessor, QueueEvent } from '../src/queue/job-queue.ts';
 import { queueNameOf } from '../src/queue/lanes.ts';
-import { bullConnection } from '../src/queue/redis-setup.ts';
+import { bullConnection, deleteKeysUnder } from '../src/queue/redis-setup.ts';
 import { LaneWorkers } from '../src/worker/bullmq-worker.ts';
 import { formatRatio, median, type BenchSection, type Goal, type MeasureOptions, type SectionReport } from './measure.ts';
 
@@ -136,12 +136,7 @@ function newPrefix(o: BullmqBenchOptions, what: string): string {
 async function dropPrefix(url: string, prefix: string): Promise<void> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await client.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteKeysUnder(client, prefix);
   } finally {
     await client.quit();
   }

@@ -1,4 +1,5 @@
-import type { JobQueue, JobSpec, QueueEvent, QueueStats } from '../queue/job-queue.ts';
+import { ForwardingJobQueue } from '../queue/forwarding-queue.ts';
+import type { JobQueue, JobSpec, QueueEvent } from '../queue/job-queue.ts';
 import { sortUsers, userLoad, type QueueAdmin, type QueueOverview, type RunningJobView, type UserLoad } from './queue-overview.ts';
 
 interface Owned {
@@ -19,21 +20,18 @@ type WithSteps = { steps: readonly { task: string }[] };
  * job ids: this wrapper notes each job's user as it is enqueued and follows its events, so the admin can
  * list users. Hand it to the bot in place of the queue it wraps (like observeQueue).
  */
-export class OwnerTrackingQueue<P extends WithSteps, R> implements JobQueue<P, R> {
+export class OwnerTrackingQueue<P extends WithSteps, R> extends ForwardingJobQueue<P, R> {
   private readonly jobs = new Map<string, Owned>();
   private readonly unsubscribe: () => void;
   /** Outcomes since this process started: the in-process queue keeps no finished jobs. */
   readonly finished = { completed: 0, failed: 0, cancelled: 0 };
 
-  constructor(private readonly inner: JobQueue<P, R>) {
+  constructor(inner: JobQueue<P, R>) {
+    super(inner);
     this.unsubscribe = inner.subscribe((event) => this.record(event));
   }
 
-  get kind(): JobQueue<P, R>['kind'] {
-    return this.inner.kind;
-  }
-
-  async enqueue(spec: JobSpec<P>): Promise<{ position: number }> {
+  override async enqueue(spec: JobSpec<P>): Promise<{ position: number }> {
     // Before delegating: the in-process queue emits `started` from inside enqueue when a slot is free.
     if (!this.jobs.has(spec.id)) this.jobs.set(spec.id, { userId: spec.userId, name: spec.payload.steps.map((s) => s.task).join('+'), state: 'waiting' });
     try {
@@ -44,27 +42,7 @@ export class OwnerTrackingQueue<P extends WithSteps, R> implements JobQueue<P, R
     }
   }
 
-  cancel(jobId: string): Promise<boolean> {
-    return this.inner.cancel(jobId);
-  }
-
-  position(jobId: string): number | undefined {
-    return this.inner.position(jobId);
-  }
-
-  activeJobsOf(userId: string): string[] {
-    return this.inner.activeJobsOf(userId);
-  }
-
-  subscribe(listener: (event: QueueEvent<R>) => void): () => void {
-    return this.inner.subscribe(listener);
-  }
-
-  stats(): QueueStats {
-    return this.inner.stats();
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     try {
       await this.inner.close();
     } finally {

@@ -197,8 +197,9 @@ export class Bot implements BotApi {
 
     let recorded: { turn: Turn; uploaded: StoredMedia[] };
     try {
+      const title = titleFor(conversation, text);
       recorded = await conversations.recordUserTurnWithUploads(request.conversationId, user.id, text, prepared, {
-        ...(titleFor(conversation, text) === undefined ? {} : { title: titleFor(conversation, text)! }),
+        ...(title === undefined ? {} : { title }),
         ...(eventKey === undefined ? {} : { eventKey }),
       });
     } catch (error) {

@@ -1,4 +1,5 @@
-import type { JobQueue, JobSpec, QueueEvent, QueueStats } from '../queue/job-queue.ts';
+import { ForwardingJobQueue } from '../queue/forwarding-queue.ts';
+import type { JobQueue, JobSpec, QueueEvent } from '../queue/job-queue.ts';
 import type { JobPayload } from '../worker/job-payload.ts';
 import { taskLabel } from './job-tracker.ts';
 import type { Metrics, QueueDepthSource } from './metrics.ts';
@@ -29,17 +30,18 @@ export function observeQueue<P extends Pick<JobPayload, 'steps'>, R>(
   return new ObservedJobQueue(metrics, queue, options.lane ?? 'all', options.depth);
 }
 
-class ObservedJobQueue<P extends Pick<JobPayload, 'steps'>, R> implements ObservedQueue<P, R> {
+class ObservedJobQueue<P extends Pick<JobPayload, 'steps'>, R> extends ForwardingJobQueue<P, R> implements ObservedQueue<P, R> {
   private readonly unsubscribe: () => void;
   private readonly removeDepthSource: () => void;
   private observing = true;
 
   constructor(
     private readonly metrics: Metrics,
-    private readonly inner: JobQueue<P, R>,
+    inner: JobQueue<P, R>,
     lane: string,
     depth: QueueDepthSource | undefined,
   ) {
+    super(inner);
     this.unsubscribe = inner.subscribe((event) => this.record(event));
     this.removeDepthSource = metrics.addQueueDepthSource(depth ?? (() => {
       const { queued, running } = inner.stats();
@@ -50,11 +52,7 @@ class ObservedJobQueue<P extends Pick<JobPayload, 'steps'>, R> implements Observ
     }));
   }
 
-  get kind(): JobQueue<P, R>['kind'] {
-    return this.inner.kind;
-  }
-
-  async enqueue(spec: JobSpec<P>): Promise<{ position: number }> {
+  override async enqueue(spec: JobSpec<P>): Promise<{ position: number }> {
     // Before delegating: the in-process queue emits `started` from inside enqueue when a slot is free.
     if (this.observing) this.metrics.jobs.queued(spec.id, taskLabel(spec.payload));
     try {
@@ -66,26 +64,6 @@ class ObservedJobQueue<P extends Pick<JobPayload, 'steps'>, R> implements Observ
     }
   }
 
-  cancel(jobId: string): Promise<boolean> {
-    return this.inner.cancel(jobId);
-  }
-
-  position(jobId: string): number | undefined {
-    return this.inner.position(jobId);
-  }
-
-  activeJobsOf(userId: string): string[] {
-    return this.inner.activeJobsOf(userId);
-  }
-
-  subscribe(listener: (event: QueueEvent<R>) => void): () => void {
-    return this.inner.subscribe(listener);
-  }
-
-  stats(): QueueStats {
-    return this.inner.stats();
-  }
-
   stopObserving(): void {
     if (!this.observing) return;
     this.observing = false;
@@ -93,7 +71,7 @@ class ObservedJobQueue<P extends Pick<JobPayload, 'steps'>, R> implements Observ
     this.removeDepthSource();
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     try {
       await this.inner.close();
     } finally {

@@ -76,3 +76,13 @@ export function throttledErrorLog(logger: Logger | undefined, message: string, f
     suppressed = 0;
   };
 }
+
+/** Deletes every key under `<prefix>:` (lanes, event streams, our cancel and slot keys): dropping a deployment. */
+export async function deleteKeysUnder(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await client.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}

@@ -42,12 +42,6 @@ export class UserRunningSlots {
     redis.defineCommand('vitronClaimSlot', { numberOfKeys: 1, lua: CLAIM });
   }
 
-  /** Claims a slot for `jobId`, or returns undefined when the user already runs `limit` jobs elsewhere. */
-  async claim(userId: string, jobId: string, limit: number): Promise<RunningSlot | undefined> {
-    const claimed = await (this.redis as unknown as WithClaim).vitronClaimSlot(this.keyOf(userId), jobId, limit, this.options.claimTtlMs);
-    return claimed === 1 ? this.held(userId, jobId) : undefined;
-  }
-
   /**
    * Adds the claim to a pipeline of other commands, so it costs no round trip of its own; its reply is 1
    * when claimed (then take the slot with `held`), 0 when the user is at the limit.
@@ -74,13 +68,6 @@ export class UserRunningSlots {
         return released;
       },
     };
-  }
-
-  /** Jobs holding a slot of this user now (expired claims excluded). */
-  async holders(userId: string): Promise<string[]> {
-    const [seconds, micros] = await this.redis.time();
-    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    return this.redis.zrangebyscore(this.keyOf(userId), `(${nowMs}`, '+inf');
   }
 
   private keyOf(userId: string): string {

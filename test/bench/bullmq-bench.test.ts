@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { bullmqOptions, percentile, runBullmqBench, type BullmqBenchOptions } from '../../bench/bullmq.ts';
 import { TEST_REDIS_URL, describeWithRedis, uniquePrefix } from '../queue/bullmq-redis.ts';
+import { lineWith, numbersIn } from '../helpers/report-lines.ts';
 
 /** Numbers small enough for a shared CI machine: the test checks the report's shape, never its speed. */
 function tiny(prefixBase: string, redisUrl = TEST_REDIS_URL): BullmqBenchOptions {
@@ -18,16 +19,6 @@ function tiny(prefixBase: string, redisUrl = TEST_REDIS_URL): BullmqBenchOptions
   };
 }
 
-/** The numbers in a report line, in order; not the digits of names like "p99". */
-function numbersIn(line: string): number[] {
-  return [...line.matchAll(/(?<![\w.])(\d+(?:\.\d+)?)/g)].map((m) => Number(m[1]));
-}
-
-function lineWith(lines: readonly string[], pattern: RegExp): string {
-  const line = lines.find((l) => pattern.test(l));
-  if (line === undefined) throw new Error(`no line matches ${pattern}:\n${lines.join('\n')}`);
-  return line;
-}
 
 async function keysUnder(pattern: string): Promise<string[]> {
   const client = new Redis(TEST_REDIS_URL);

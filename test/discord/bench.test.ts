@@ -1,17 +1,8 @@
 import fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { discordSection, runDiscordBench } from '../../bench/discord.ts';
+import { lineWith, numbersIn } from '../helpers/report-lines.ts';
 
-/** The numbers in a report line, in order; not the digits of names like "p99" or "INTERACTION_CREATE". */
-function numbersIn(line: string): number[] {
-  return [...line.matchAll(/(?<![\w.])(\d+(?:\.\d+)?)/g)].map((m) => Number(m[1]));
-}
-
-function lineWith(lines: readonly string[], pattern: RegExp): string {
-  const line = lines.find((l) => pattern.test(l));
-  if (line === undefined) throw new Error(`no line matches ${pattern}:\n${lines.join('\n')}`);
-  return line;
-}
 
 const positive = (n: number | undefined) => Number.isFinite(n) && n! > 0;
 

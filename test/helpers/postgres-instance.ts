@@ -7,11 +7,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe } from 'vitest';
+import { freePort } from './free-port.ts';
 
 const exec = promisify(execFile);
 
@@ -51,16 +51,6 @@ export interface PostgresInstance {
   destroy(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** PostgreSQL refuses to run as root; as root the binaries run as the postgres user, as anyone else directly. */
 function asServerUser(bin: string, args: string[]): [string, string[]] {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { queueNameOf } from '../../src/queue/lanes.ts';
+import { deleteKeysUnder } from '../../src/queue/redis-setup.ts';
 import { describe } from 'vitest';
 
 /** The real Redis of the tests (CI starts one at 127.0.0.1:6379). */
@@ -44,12 +45,7 @@ export async function dropPrefix(prefix: string, lanes: readonly string[]): Prom
   }
   const client = new Redis(TEST_REDIS_URL);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await client.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteKeysUnder(client, prefix);
   } finally {
     await client.quit();
   }
