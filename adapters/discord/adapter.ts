@@ -436,6 +436,14 @@ class DiscordBridge implements DiscordAdapter {
       if (busy) return this.refuse(interaction, busy);
       await interaction.deferReply();
       const conversation = await this.bot.getConversation(conversationId);
+      if (target.action === 'choose') {
+        // The number is the answer, word for word: the planner turns it into the asked invocation with `pick`.
+        await this.duringTurn(conversationId, async () => {
+          const result = await this.bot.handleTurn({ conversationId, user, text: target.mediaId, files: [] });
+          await this.answerInteraction(interaction, result, conversationId, target.ownerId, undefined, parseScope(conversation.externalId)?.channelId);
+        });
+        return;
+      }
       const step = target.action === 'retry' ? await this.retryOf(conversationId, target.mediaId) : { from: target.mediaId, words: TURN_WORDS[target.action] };
       if (!step) return this.refuse(interaction, 'I cannot find the request that made this result any more.');
       const { from, words } = step;

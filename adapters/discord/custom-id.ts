@@ -5,14 +5,14 @@ import { z } from 'zod';
  * so a press still works after a restart with no state kept in memory. Discord caps custom_id at 100
  * characters: cuid ids (25) and snowflakes (≤ 20) fit with room to spare.
  */
-export const BUTTON_ACTIONS = ['undo', 'redo', 'retry', 'upscale', 'cutout', 'animate', 'download', 'pick', 'cancel'] as const;
+export const BUTTON_ACTIONS = ['undo', 'redo', 'retry', 'upscale', 'cutout', 'animate', 'download', 'pick', 'choose', 'cancel'] as const;
 export type ButtonAction = (typeof BUTTON_ACTIONS)[number];
 
 export interface ComponentTarget {
   action: ButtonAction;
   /** The conversation, or the job for `cancel`. */
   subject: string;
-  /** The exact media item the button works on; '-' when there is none (cancel, pick). */
+  /** The exact media item the button works on; '-' when there is none (cancel, pick); the option number for `choose`. */
   mediaId: string;
   /** The user whose job or result this is: only they (or a member with Manage Messages) may press. */
   ownerId: string;

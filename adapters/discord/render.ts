@@ -60,7 +60,26 @@ export async function renderTurn(
   return { content: content || '​', files, components: componentsFor(turn, media, context) };
 }
 
+/** Discord shows 5 buttons per row; two rows of numbers is as many as anyone picks from by eye. */
+const MAX_CHOICE_BUTTONS = 10;
+
+/** "Which one?": numbered buttons that answer with their number, as if the user had typed it. */
+function choiceRows(turn: TurnView, context: { conversationId: string; ownerId: string }): ActionRowBuilder<MessageActionRowComponentBuilder>[] {
+  const options = turn.choice?.options.slice(0, MAX_CHOICE_BUTTONS) ?? [];
+  const buttons = options.map((option, i) =>
+    new ButtonBuilder()
+      .setCustomId(encodeCustomId({ action: 'choose', subject: context.conversationId, mediaId: String(i + 1), ownerId: context.ownerId }))
+      .setLabel(clip(`${i + 1} · ${option}`, 80))
+      .setStyle(ButtonStyle.Primary),
+  );
+  const rows: ActionRowBuilder<MessageActionRowComponentBuilder>[] = [];
+  for (let i = 0; i < buttons.length; i += 5) rows.push(new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(...buttons.slice(i, i + 5)));
+  return rows;
+}
+
 function componentsFor(turn: TurnView, media: MediaView[], context: { conversationId: string; ownerId: string }): ActionRowBuilder<MessageActionRowComponentBuilder>[] {
+  // A question is answered before anything else is done with the picture that asks it.
+  if (turn.choice) return choiceRows(turn, context);
   const result = media.find((m) => m.role === 'result') ?? media[0];
   if (!result) return [];
   const id = (action: Parameters<typeof encodeCustomId>[0]['action'], mediaId = result.id) =>

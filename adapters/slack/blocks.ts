@@ -4,12 +4,13 @@
  * click acts on that exact result even after a restart (nothing is looked up in memory).
  */
 import type { JobView, MediaView } from '../../src/app/bot-api.ts';
+import type { Choice } from '../../src/core/types.ts';
 import type { ButtonValue } from './payloads.ts';
 
 export const ACTION_PREFIX = 'vitron:';
 export const RESULT_ACTIONS = ['undo', 'redo', 'retry', 'upscale', 'cutout', 'animate'] as const;
 export type ResultAction = (typeof RESULT_ACTIONS)[number];
-export type ButtonAction = ResultAction | 'cancel';
+export type ButtonAction = ResultAction | 'cancel' | 'choose';
 
 const LABELS: Record<ButtonAction, string> = {
   undo: 'Undo',
@@ -19,15 +20,17 @@ const LABELS: Record<ButtonAction, string> = {
   cutout: 'Cut out',
   animate: 'Animate',
   cancel: 'Cancel',
+  choose: 'Choose',
 };
 
 type Block = { type: string; [field: string]: unknown };
 
-function button(action: ButtonAction, value: ButtonValue): Block {
+function button(action: ButtonAction, value: ButtonValue, label = LABELS[action]): Block {
   return {
     type: 'button',
-    action_id: `${ACTION_PREFIX}${action}`,
-    text: { type: 'plain_text', text: LABELS[action] },
+    // Slack wants action_ids unique within a block: numbered choices carry their number.
+    action_id: `${ACTION_PREFIX}${action}${value.n === undefined ? '' : `:${value.n}`}`,
+    text: { type: 'plain_text', text: label },
     value: JSON.stringify(value),
     ...(action === 'cancel' ? { style: 'danger' } : {}),
   };
@@ -63,6 +66,25 @@ export function progressBlocks(job: JobView, conversationId: string): { text: st
     blocks.push({ type: 'actions', block_id: `progress:${job.id}`, elements: [button('cancel', { c: conversationId, j: job.id })] });
   }
   return { text: line, blocks };
+}
+
+/** Slack allows 25 elements per actions block; nobody picks among more by eye. */
+const MAX_CHOICE_BUTTONS = 10;
+
+/** "Which one?": the question and one numbered button per option, each answering with its number. */
+export function choiceBlocks(text: string, choice: Choice, conversationId: string): { text: string; blocks: Block[] } {
+  const buttons = choice.options.slice(0, MAX_CHOICE_BUTTONS).map((option, i) => {
+    const label = `${i + 1} · ${option}`;
+    return button('choose', { c: conversationId, n: i + 1 }, label.length > 75 ? `${label.slice(0, 74)}…` : label);
+  });
+  const body = text.trim() === '' ? choice.question : text;
+  return {
+    text: body,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: body } },
+      { type: 'actions', block_id: `choice:${conversationId}`, elements: buttons },
+    ],
+  };
 }
 
 /** The bot's words under a result, with the buttons that act on it. */

@@ -78,5 +78,7 @@ export const ButtonValueSchema = z.object({
   m: z.string().optional(),
   p: z.string().optional(),
   j: z.string().optional(),
+  /** The option number of a "which one?" button. */
+  n: z.number().int().min(1).max(99).optional(),
 });
 export type ButtonValue = z.infer<typeof ButtonValueSchema>;

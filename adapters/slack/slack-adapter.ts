@@ -15,7 +15,7 @@ import { BadInputError, RateLimitedError, VitronError, asVitronError } from '../
 import { RateLimiter } from '../shared/rate-limiter.ts';
 import { downloadFileName } from '../web/media-filename.ts';
 import type { ChatAdapter } from '../chat-adapters.ts';
-import { ACTION_PREFIX, RESULT_ACTIONS, progressBlocks, resultBlocks, type ButtonAction } from './blocks.ts';
+import { ACTION_PREFIX, RESULT_ACTIONS, choiceBlocks, progressBlocks, resultBlocks, type ButtonAction } from './blocks.ts';
 import { createBoltApp, type BoltApp, type BoltAppOptions } from './bolt-app.ts';
 import { DeliveryDedupe } from './delivery-dedupe.ts';
 import { FileIntake } from './file-intake.ts';
@@ -304,7 +304,7 @@ export class SlackAdapter implements ChatAdapter {
 
   private async onButton(payload: ReturnType<typeof BlockActionSchema.parse>): Promise<void> {
     const action = payload.actions[0]!;
-    const name = action.action_id.slice(ACTION_PREFIX.length) as ButtonAction;
+    const name = action.action_id.slice(ACTION_PREFIX.length).split(':')[0] as ButtonAction;
     let value: ButtonValue;
     try {
       value = ButtonValueSchema.parse(JSON.parse(action.value ?? ''));
@@ -333,6 +333,11 @@ export class SlackAdapter implements ChatAdapter {
     const conversationId = value.c;
     if (name === 'cancel') {
       if (value.j) await this.bot.cancelJob(value.j, user);
+      return;
+    }
+    if (name === 'choose') {
+      // The number is the answer, word for word: the planner turns it into the asked invocation with `pick`.
+      if (value.n !== undefined) await this.bot.handleTurn({ conversationId, user, text: String(value.n), files: [] });
       return;
     }
     if (!(RESULT_ACTIONS as readonly string[]).includes(name) || !value.m) return;
@@ -417,7 +422,12 @@ export class SlackAdapter implements ChatAdapter {
     this.progress.delete(job.id);
     const outputs = turn.media.filter((m) => m.role !== 'upload');
     const result = outputs.find((m) => m.role === 'result') ?? outputs[0];
-    if (job.state === 'succeeded' && result) {
+    if (job.state === 'succeeded' && turn.choice) {
+      // The numbered picture first, then the question with a button per number.
+      if (outputs.length > 0) await this.uploadAll(thread, outputs);
+      const message = choiceBlocks(turn.text, turn.choice, conversationId);
+      await this.client.chat.postMessage({ ...threadArgs(thread), text: message.text, blocks: message.blocks });
+    } else if (job.state === 'succeeded' && result) {
       // The result alone when there is one (its comparison or mask would crowd the thread), else every output.
       const uploaded = await this.uploadAll(thread, result.role === 'result' ? [result] : outputs);
       if (uploaded) {

@@ -2,7 +2,7 @@
  * What adapters (web playground, Discord, Slack) see of the core: platform-free turns in, views and
  * events out. Nothing here knows about HTTP, discord.js or Bolt.
  */
-import type { Box, JobProgress, JobState, MediaKind, OutputRole } from '../core/types.ts';
+import type { Box, Choice, JobProgress, JobState, MediaKind, OutputRole } from '../core/types.ts';
 import type { ErrorCode } from '../errors.ts';
 
 export interface UserRef {
@@ -65,6 +65,8 @@ export interface TurnView {
   media: MediaView[];
   job?: JobView;
   boxes?: Box[];
+  /** "Which one?": numbered options; the adapter offers each as a button that answers with its number. */
+  choice?: Choice;
   /** Obvious next steps the adapter may show as buttons: "undo", "redo", "download", "use", … */
   actions?: string[];
   /**

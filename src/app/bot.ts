@@ -33,7 +33,7 @@ import { JobEventHandler } from './job-events.ts';
 import { recoverUnfinishedJobs } from './job-recovery.ts';
 import { kindOfStep, parseStepRef, toJobStep } from './job-steps.ts';
 import { toneOf, type Message } from './tone.ts';
-import { actionsFor, conversationView, jobView, mediaView, turnView } from './views.ts';
+import { actionsFor, choiceOf, conversationView, jobView, mediaView, turnView } from './views.ts';
 import type { TaskReadiness } from './task-readiness.ts';
 
 export interface BotDeps {
@@ -109,6 +109,7 @@ export class Bot implements BotApi {
       return turnView(turn, own, {
         ...(job ? { job: this.notifier.jobView(job) } : {}),
         ...(boxes ? { boxes } : {}),
+        ...(resultJob ? choiceOfJob(jobs.find((j) => j.id === resultJob)) : {}),
         actions: turn.author === 'bot' ? actionsFor(own, false) : [],
       });
     });
@@ -396,6 +397,11 @@ export class Bot implements BotApi {
 function titleFor(conversation: Conversation, text: string): string | undefined {
   if (text === '' || conversation.title) return undefined;
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function choiceOfJob(job: JobRecord | undefined): { choice?: import('../core/types.ts').Choice } {
+  const result = job?.result as { steps?: { choice?: import('../core/types.ts').Choice }[] } | null | undefined;
+  return choiceOf(result?.steps ?? []);
 }
 
 function boxesOf(job: JobRecord | undefined): import('../core/types.ts').Box[] | undefined {

@@ -9,7 +9,7 @@ import type { JobOutcome } from '../worker/job-payload.ts';
 import type { ConversationNotifier } from './notifier.ts';
 import { parseStepRef } from './job-steps.ts';
 import { describeOutcome } from './outcome-text.ts';
-import { actionsFor, turnView } from './views.ts';
+import { actionsFor, choiceOf, turnView } from './views.ts';
 
 /** About ten minutes of patience with a database that is restarting, then the event is left for recovery. */
 const STORE_RETRY_FIRST_MS = 500;
@@ -204,7 +204,7 @@ export class JobEventHandler {
       const text = describeOutcome(outcome, shown, mediaName);
       await tx.turns.setText(botTurn.id, text);
       const succeeded = (await tx.jobs.succeed(jobId, {
-        steps: outcome.steps.map((s, i) => ({ task: s.task, text: s.text, boxes: s.boxes, resultId: resultIds[i] })),
+        steps: outcome.steps.map((s, i) => ({ task: s.task, text: s.text, boxes: s.boxes, ...(s.choice ? { choice: s.choice } : {}), resultId: resultIds[i] })),
       })) ?? (await tx.jobs.get(jobId));
       return { botTurn, text, shown, succeeded };
     });
@@ -216,6 +216,7 @@ export class JobEventHandler {
     const conversation = await repos.conversations.get(job.conversationId);
     const view = turnView({ ...botTurn, text }, shown, {
       boxes: outcome.steps.flatMap((s) => s.boxes ?? []),
+      ...choiceOf(outcome.steps),
       actions: actionsFor(shown, conversation.redoStack.length > 0),
     });
     this.notifier.publish({ type: 'job.finished', conversationId: job.conversationId, job: this.notifier.jobView(succeeded), turn: view });

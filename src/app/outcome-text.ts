@@ -1,5 +1,5 @@
 import type { Task } from '../core/tasks.ts';
-import type { MediaKind } from '../core/types.ts';
+import type { Choice, MediaKind } from '../core/types.ts';
 import type { StoredMedia } from '../store/types.ts';
 import type { JobOutcome } from '../worker/job-payload.ts';
 
@@ -18,6 +18,14 @@ const DONE: Partial<Record<Task, string>> = {
   upscale: 'Upscaled',
 };
 
+/** "Which one?" in words, for platforms without buttons and for the history: the question, the options, how to answer. */
+function choiceLines(choice: Choice, already: readonly string[]): string[] {
+  const lines = already.some((l) => l.includes(choice.question)) ? [] : [choice.question];
+  choice.options.forEach((option, i) => lines.push(`${i + 1}. ${option}`));
+  lines.push(`Answer with a number (e.g. "${Math.min(2, choice.options.length)}").`);
+  return lines;
+}
+
 /** The bot's words under a finished job: what the specialists said, or what was made and its name. */
 export function describeOutcome(
   outcome: JobOutcome,
@@ -33,6 +41,7 @@ export function describeOutcome(
     const lead = chain ? `Done (${chain})` : (DONE[last.task] ?? 'Done');
     lines.push(`${lead}: ${name(result)}.`);
   }
+  if (last?.choice) lines.push(...choiceLines(last.choice, lines));
   if (lines.length === 0) lines.push('Done.');
   return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-import type { Box, JobProgress } from '../core/types.ts';
+import type { Box, Choice, JobProgress } from '../core/types.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Conversation, JobRecord, StoredMedia, Turn } from '../store/types.ts';
 import type { ConversationView, JobView, MediaView, TurnView } from './bot-api.ts';
@@ -59,10 +59,16 @@ export function actionsFor(media: readonly StoredMedia[], canRedo: boolean): str
   return actions;
 }
 
+/** The last step's "which one?" (only the last step's question is the conversation's to answer). */
+export function choiceOf(steps: readonly { choice?: Choice }[]): { choice?: Choice } {
+  const choice = steps.at(-1)?.choice;
+  return choice ? { choice } : {};
+}
+
 export function turnView(
   turn: Turn,
   media: readonly StoredMedia[],
-  extra: { job?: JobView; boxes?: Box[]; actions?: string[]; tone?: TurnView['tone'] } = {},
+  extra: { job?: JobView; boxes?: Box[]; choice?: Choice; actions?: string[]; tone?: TurnView['tone'] } = {},
 ): TurnView {
   return {
     id: turn.id,
@@ -71,8 +77,10 @@ export function turnView(
     media: media.map(mediaView),
     ...(extra.job ? { job: extra.job } : {}),
     ...(extra.boxes && extra.boxes.length > 0 ? { boxes: extra.boxes } : {}),
+    ...(extra.choice ? { choice: extra.choice } : {}),
     ...(extra.actions && extra.actions.length > 0 ? { actions: extra.actions } : {}),
-    ...(extra.tone && extra.tone !== 'normal' ? { tone: extra.tone } : {}),
+    // A bot turn that offers a choice is a question, whatever else it says.
+    ...(extra.choice ? { tone: 'question' as const } : extra.tone && extra.tone !== 'normal' ? { tone: extra.tone } : {}),
     createdAt: turn.createdAt.toISOString(),
   };
 }

@@ -83,6 +83,16 @@ export interface Box {
   text?: string;
 }
 
+/**
+ * "Which one?": a request matched several things and the specialist asks instead of guessing. `options` are
+ * short labels for the numbered choices, in the order the numbers were drawn on the picture. Answering with a
+ * number re-runs the same invocation with `args.pick` = that number (1-based).
+ */
+export interface Choice {
+  question: string;
+  options: string[];
+}
+
 /** Role of a media item that a job produced, so that adapters know how to show it. */
 export type OutputRole = 'result' | 'mask' | 'overlay' | 'comparison' | 'frame';
 

@@ -1,4 +1,4 @@
-import type { Box, Invocation, MediaInfo, OutputRole, Region } from '../core/types.ts';
+import type { Box, Choice, Invocation, MediaInfo, OutputRole, Region } from '../core/types.ts';
 import type { Task } from '../core/tasks.ts';
 
 /** A target as the worker receives it: media already resolved by the conversation, or an earlier step's result. */
@@ -32,6 +32,8 @@ export interface StepOutcome {
   media: ProducedMediaRecord[];
   text?: string;
   boxes?: Box[];
+  /** "Which one?": the specialist found several matches and asks instead of guessing. */
+  choice?: Choice;
 }
 
 export interface JobOutcome {

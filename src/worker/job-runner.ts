@@ -64,7 +64,7 @@ export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls:
       throwIfAborted(controls.signal);
       const records: ProducedMediaRecord[] = [];
       for (const produced of result.media) records.push(await storeOutput(produced, deps));
-      outcomes.push({ task: step.task, media: records, text: result.text, boxes: result.boxes });
+      outcomes.push({ task: step.task, media: records, text: result.text, boxes: result.boxes, ...(result.choice ? { choice: result.choice } : {}) });
     } finally {
       await fs.rm(tmpDir, { recursive: true, force: true });
     }

@@ -26,6 +26,7 @@ const state = {
 
 const handlers = {
   onAction: (action, mediaId) => act(action, mediaId),
+  onChoose: (number) => send(String(number)),
   onCancel: (jobId) => cancelJob(jobId),
 };
 

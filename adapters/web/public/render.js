@@ -145,6 +145,14 @@ export function renderTurn(turn, context, handlers) {
   }
   if (gallery.childElementCount > 0) body.append(gallery);
 
+  // "Which one?": each numbered option answers with its number, exactly as if typed.
+  if (turn.role === 'bot' && turn.choice?.options?.length) {
+    const picks = h('div', { class: 'actions choices', 'data-testid': 'turn-choices', role: 'group', 'aria-label': turn.choice.question });
+    turn.choice.options.forEach((option, i) => picks.append(
+      h('button', { type: 'button', class: 'button', 'data-testid': 'choice', title: option, onclick: () => handlers.onChoose(i + 1) }, `${i + 1} · ${option}`)));
+    body.append(picks);
+  }
+
   const firstResult = turn.role === 'bot' ? results[0] ?? related.overlay ?? related.mask : undefined;
   const actions = turn.actions ?? [];
   if (turn.role === 'bot' && actions.length > 0) {
