@@ -415,7 +415,8 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'MIT',
     approxBytes: 30 * MB,
     gpu: false,
-    notes: 'Fills object-sized holes in ~0.3 s on CPU.',
+    notes:
+      'image uint8 [1,3,H,W] RGB + mask uint8 [1,1,H,W] with 255 = keep, 0 = hole (upstream scripts/create_onnx_pipeline.py) → result uint8 [1,3,H,W]; resizes to 512² and composes known pixels inside the graph. We crop 512² around the hole. Fills object-sized holes in ~0.3 s on CPU.',
   },
   {
     name: 'lama',
@@ -427,7 +428,8 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'Apache-2.0',
     approxBytes: 208 * MB,
     gpu: false,
-    notes: 'Fixed 512×512 input; better than MI-GAN on large holes, ~3 s on CPU.',
+    notes:
+      'image float [b,3,512,512] RGB 0..1 + mask float [b,1,512,512] 1 = hole → output float [b,3,512,512], reported as 0..255 (some users say 0..1: we read the range from the data). Fixed 512² input; better than MI-GAN on large holes, ~3 s on CPU.',
   },
   {
     name: 'swin2sr-x2',
@@ -443,7 +445,8 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'Apache-2.0',
     approxBytes: 60 * MB,
     gpu: false,
-    notes: 'Tile large images; the npm alternative is @upscalerjs/esrgan-slim (tfjs, MIT, ~1 MB per scale).',
+    notes:
+      'pixel_values float [1,3,H,W] RGB 0..1, H and W padded (symmetric) to multiples of the window 8 → reconstruction [1,3,2H,2W]. We tile (256 px, 16 px overlap) and crop the padding. The npm alternative is @upscalerjs/esrgan-slim (tfjs, MIT, ~1 MB per scale).',
   },
   {
     name: 'depth-anything-v2-small',
@@ -459,7 +462,8 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'Apache-2.0',
     approxBytes: 100 * MB,
     gpu: false,
-    notes: 'The small variant is Apache-2.0; base and large are CC-BY-NC-4.0.',
+    notes:
+      'pixel_values float [1,3,H,W] ImageNet mean/std, DPT resize keeping aspect (one side 518, both multiples of 14, bicubic) → predicted_depth [1,H,W] relative inverse depth (larger = nearer). The small variant is Apache-2.0; base and large are CC-BY-NC-4.0.',
   },
   {
     name: 'ddcolor-tiny',

@@ -34,7 +34,7 @@ function getCommand(entry: ModelEntry): string {
 }
 
 async function listOrCheck(settings: Settings, check: boolean): Promise<number> {
-  console.log(`MODELS_DIR=${settings.MODELS_DIR}  EXECUTION_PROVIDER=${settings.EXECUTION_PROVIDER}  threads=${settings.inferenceThreads}\n`);
+  console.log(`MODELS_DIR=${settings.MODELS_DIR}  ORT_PROVIDER=${settings.ORT_PROVIDER}  threads=${settings.inferenceThreads}\n`);
   let bad = 0;
   const installed = new Set<string>();
   for (const entry of CATALOG) {

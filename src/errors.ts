@@ -29,6 +29,9 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'DOWNLOAD_REFUSED'
   | 'DOWNLOAD_FAILED'
+  | 'VISION_LLM_UNAVAILABLE'
+  | 'VISION_LLM_REJECTED'
+  | 'VISION_LLM_BAD_RESPONSE'
   | 'RATE_LIMITED'
   | 'DUPLICATE_EVENT'
   | 'INTERNAL';
@@ -189,6 +192,30 @@ export class DownloadFailedError extends VitronError {
   }
 }
 
+/** The vision chat endpoint (VISION_LLM_URL) is down, overloaded, failing (5xx) or too slow: worth another try. */
+export class VisionLlmUnavailableError extends VitronError {
+  constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
+    super('VISION_LLM_UNAVAILABLE', message, { retryable: true, details: options.status === undefined ? {} : { status: options.status }, cause: options.cause });
+  }
+}
+
+/**
+ * The vision chat endpoint refused the request (4xx: unknown model, wrong key, image too large): the same
+ * request fails again until an operator changes a setting, so it is not retried and names the setting.
+ */
+export class VisionLlmRejectedError extends VitronError {
+  constructor(message: string, status: number) {
+    super('VISION_LLM_REJECTED', message, { retryable: false, details: { status } });
+  }
+}
+
+/** The vision chat endpoint answered something that is not an OpenAI chat completion. */
+export class VisionLlmBadResponseError extends VitronError {
+  constructor(message: string, cause?: unknown) {
+    super('VISION_LLM_BAD_RESPONSE', message, { retryable: false, cause });
+  }
+}
+
 /** A chat platform delivered the same event again (a retry): the turn exists and must not run twice. */
 export class DuplicateEventError extends BadInputError {
   constructor(readonly eventKey: string) {
@@ -275,9 +302,13 @@ export function serializeError(error: unknown): SerializedError {
   return asVitronError(error).toJSON();
 }
 
+/** Neither transient nor the user's doing (an endpoint set up wrong): not retried, yet logged as a failure. */
+const OPERATOR_FAULTS: readonly ErrorCode[] = ['VISION_LLM_REJECTED', 'VISION_LLM_BAD_RESPONSE'];
+
 export function deserializeError(data: SerializedError): VitronError {
   if (data.code === 'JOB_CANCELLED') return new JobCancelledError();
   if (data.retryable) return new VitronError(data.code, data.message, { retryable: true, details: data.details });
   if (data.code === 'INTERNAL') return new InternalError(data.message);
+  if (OPERATOR_FAULTS.includes(data.code)) return new VitronError(data.code, data.message, { retryable: false, details: data.details });
   return new BadInputError(data.code, data.message, data.details);
 }

@@ -26,7 +26,7 @@ export function createTaskReadiness(settings: Settings): TaskReadiness {
       for (const kind of kinds) {
         if (!specialist.accepts.includes(kind)) throw new UnsupportedMediaForTaskError(task, kind, specialist.accepts);
       }
-      if (!hasWorkingSpecialist(task)) throw missingModelError(task, registry, settings.MODELS_DIR);
+      if (!hasWorkingSpecialist(task, settings)) throw missingModelError(task, registry, settings.MODELS_DIR);
       for (const model of specialist.models) registry.require(model, task);
     },
     models() {

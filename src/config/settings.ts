@@ -72,6 +72,13 @@ const pattern = (re: RegExp, expected: string): SettingSpec<string | undefined> 
   schema: z.string().regex(re).optional(),
   expected,
 });
+/** An optional base URL; a trailing slash is dropped so that callers can append `/path`. */
+const baseUrl = (protocols: readonly string[]): SettingSpec<string | undefined> => {
+  const spec = url(protocols);
+  // fetch refuses URLs with user:password@, and the key belongs in its own secret setting anyway.
+  const schema = spec.schema.refine((v) => v === undefined || !URL.canParse(v) || (new URL(v).username === '' && new URL(v).password === ''));
+  return { schema: schema.transform((v) => v?.replace(/\/+$/, '')), expected: `${spec.expected}, without user:password@` };
+};
 const SNOWFLAKE = /^\d{5,25}$/;
 const SLACK_ID = /^[A-Z0-9]{2,30}$/;
 
@@ -104,7 +111,8 @@ const SPECS = {
     schema: z.string().regex(/^[\x21-\x7e]+$/).optional(),
     expected: 'a Hugging Face access token (usually hf_...): printable characters, no spaces',
   }),
-  EXECUTION_PROVIDER: oneOf(['cpu', 'cuda'] as const, 'cpu'),
+  ORT_PROVIDER: oneOf(['cpu', 'cuda'] as const, 'cpu'),
+  ORT_CUDA_FALLBACK: bool(false),
   INFERENCE_THREADS: int(0, 256, 0),
   WORKER_THREADS: int(1, 64, 1),
 
@@ -135,6 +143,12 @@ const SPECS = {
   S3_CACHE_DIR: text(),
 
   USER_RATE_LIMIT_PER_MINUTE: int(0, 10_000, 20),
+
+  VISION_LLM_URL: baseUrl(['http', 'https']),
+  VISION_LLM_MODEL: pattern(/^\S+$/, 'a model name without spaces, as the server lists it (qwen2.5vl:3b, llava)'),
+  VISION_LLM_API_KEY: secret(pattern(/^[\x21-\x7e]+$/, 'an API key: printable characters, no spaces')),
+  VISION_LLM_TIMEOUT_MS: int(1000, 3_600_000, 120_000),
+  VISION_LLM_MAX_IMAGE_SIDE: int(64, 8192, 1024),
 
   DISCORD_TOKEN: secret(text()),
   DISCORD_APPLICATION_ID: pattern(SNOWFLAKE, 'a Discord application id (digits)'),
@@ -185,17 +199,35 @@ function describe(value: unknown): string {
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
 }
 
+/** Old setting names still read, with a one-line deprecation warning: new name → old name. */
+const RENAMED: Partial<Record<keyof Specs, string>> = { ORT_PROVIDER: 'EXECUTION_PROVIDER' };
+const warnedRenames = new Set<string>();
+
+/** A setting's raw text and the name it was found under (an old name keeps working, once warned about). */
+function settingValue(env: NodeJS.ProcessEnv, name: keyof Specs): { given: string | undefined; from: string } {
+  const old = RENAMED[name];
+  if (env[name] !== undefined || old === undefined || env[old] === undefined) return { given: env[name], from: name };
+  if (!warnedRenames.has(old)) {
+    warnedRenames.add(old);
+    process.emitWarning(`${old} is deprecated: set ${name}=${env[old]} instead.`, { type: 'DeprecationWarning', code: `VITRON_${old}` });
+  }
+  return { given: env[old], from: old };
+}
+
 /** Parses settings from an environment; throws SettingsError naming the first wrong setting. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
   const raw: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(SPECS) as [keyof Specs, SettingSpec<unknown>][]) {
-    const given = env[name];
+    const { given, from } = settingValue(env, name);
     const value = given === undefined || given.trim() === '' ? undefined : given.trim();
     const parsed = spec.schema.safeParse(value);
-    if (!parsed.success) throw new SettingsError(name, spec.expected, spec.secret && value !== undefined ? `a value of ${value.length} characters (not shown)` : describe(value));
+    if (!parsed.success) throw new SettingsError(from, spec.expected, spec.secret && value !== undefined ? `a value of ${value.length} characters (not shown)` : describe(value));
     raw[name] = parsed.data;
   }
   const r = raw as RawSettings;
+  if (r.VISION_LLM_URL !== undefined && r.VISION_LLM_MODEL === undefined) {
+    throw new SettingsError('VISION_LLM_MODEL', 'the model to ask at VISION_LLM_URL (qwen2.5vl:3b, llava) when VISION_LLM_URL is set', 'nothing');
+  }
   const dataDir = path.resolve(cwd, r.DATA_DIR as string);
   return {
     ...r,

@@ -79,6 +79,8 @@ export const TASK_DESCRIPTIONS: Record<Task, TaskDescription> = {
     args: {
       brightness: 'multiplier, 1 = unchanged', contrast: 'multiplier', saturation: 'multiplier', hue: 'degrees',
       blur: 'sigma', sharpen: 'sigma', grayscale: 'true', sepia: 'true', invert: 'true',
+      pixelate: 'block size in pixels',
+      phrase: 'only inside what the phrase names, e.g. "faces" (then only blur or pixelate; strong enough to hide it)',
     },
     example: 'make it brighter',
   },

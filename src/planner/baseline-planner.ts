@@ -15,8 +15,9 @@ import {
 } from './media-needs.ts';
 import { resolveReferences } from './references.ts';
 import type { RuleMatch } from './rules/index.ts';
-import { STANDALONE_RULES, matchRules } from './rules/index.ts';
-import type { RuleInput } from './rules/rule.ts';
+import { CLAUSE_RULES, STANDALONE_RULES, matchRules } from './rules/index.ts';
+import { withPick } from './rules/pick.ts';
+import type { PickAnswer, RuleInput } from './rules/rule.ts';
 import type { Recognition } from './split-chain.ts';
 import { splitChain } from './split-chain.ts';
 import { focusKind, formatSuggestions, suggestionsFor } from './suggestions.ts';
@@ -49,7 +50,7 @@ function recognize(clause: string): Recognition {
   if (isFiller(clause)) return undefined;
   const { input } = readClause(clause, NO_CONTEXT);
   if (matchRules(input, STANDALONE_RULES)) return 'standalone';
-  return matchRules(input) ? 'fallback' : undefined;
+  return matchRules(input, CLAUSE_RULES) ? 'fallback' : undefined;
 }
 
 export function planTurn(text: string, context: PlanContext): Plan {
@@ -81,7 +82,8 @@ class ChainBuilder {
   add(match: RuleMatch, explicit: TargetRef[]): string | undefined {
     const { outcome } = match;
     if (outcome.kind === 'invalid') return outcome.reply;
-    if (outcome.kind === 'repeat') return this.repeat(explicit);
+    // "the second one" reads as a media reference too; as an answer to "which one?" it picks on the same media.
+    if (outcome.kind === 'repeat') return this.repeat(outcome.pick === undefined ? explicit : [], outcome.pick);
     return this.push({ task: outcome.task, targets: this.targetsFor(outcome.task, explicit), args: outcome.args }, explicit.length > 0);
   }
 
@@ -136,8 +138,11 @@ class ChainBuilder {
   }
 
   /** "again", "do the same to the video": the last turn's invocations on new targets. */
-  private repeat(explicit: TargetRef[]): string | undefined {
-    const last = this.context.lastInvocations ?? [];
+  private repeat(explicit: TargetRef[], pick?: PickAnswer): string | undefined {
+    const lastTurn = this.context.lastInvocations ?? [];
+    if (pick !== undefined && lastTurn.length === 0) return 'There is nothing to choose from yet: ask for something first, for example "remove the dog".';
+    const last = pick === undefined ? lastTurn : withPick(lastTurn, pick);
+    if (typeof last === 'string') return last;
     if (last.length === 0) return 'There is nothing to repeat yet: tell me what to do first, for example "make it brighter".';
     const offset = this.invocations.length;
     const fresh = explicit.length > 0 ? explicit : this.implicitTargets();

@@ -58,6 +58,8 @@ export const ARG_SCHEMAS: Record<Task, z.ZodType<Record<string, unknown>>> = {
       hue: z.number().finite().optional(),
       blur: positive.optional(),
       sharpen: positive.optional(),
+      pixelate: positive.optional(),
+      phrase: phrase.optional(),
       grayscale: z.literal(true).optional(),
       sepia: z.literal(true).optional(),
       invert: z.literal(true).optional(),

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { Settings } from '../config/settings.ts';
-import { InternalError, ModelNotInstalledError } from '../errors.ts';
+import { InternalError, ModelNotInstalledError, ToolMissingError } from '../errors.ts';
 import { CATALOG, howToGet } from '../../models/catalog.ts';
 import type { ModelEntry, ModelFileRole } from '../../models/catalog.ts';
 import { fileWithRole, locateModel } from './model-files.ts';
@@ -8,7 +8,7 @@ import type { LocatedFile, ModelLocation } from './model-files.ts';
 import { loadGraphModel, loadLayersModel } from './tfjs-runtime.ts';
 import type { GraphModel, LayersModel } from './tfjs-runtime.ts';
 
-export type RegistrySettings = Pick<Settings, 'MODELS_DIR' | 'EXECUTION_PROVIDER' | 'inferenceThreads'>;
+export type RegistrySettings = Pick<Settings, 'MODELS_DIR' | 'ORT_PROVIDER' | 'ORT_CUDA_FALLBACK' | 'inferenceThreads'>;
 
 export interface RegistryLogger {
   warn(message: string): void;
@@ -34,10 +34,13 @@ export interface SessionRequest {
 const defaultFactory: SessionFactory = (model, options) =>
   typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 
+const INSTALL_CUDA = '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`';
+
 /**
  * Loads each model once and keeps it warm. Concurrent first calls share one load; a failed load is
- * forgotten so the next call tries again. The execution provider is chosen explicitly: onnxruntime-node
- * throws when asked for CUDA on a machine without it, so we fall back to CPU ourselves, saying so once.
+ * forgotten so the next call tries again. The execution provider is chosen explicitly (ORT_PROVIDER):
+ * onnxruntime-node throws when asked for CUDA on a machine without it, and we fall back to CPU only when
+ * ORT_CUDA_FALLBACK allows it, saying so once; otherwise every load fails with a typed error.
  */
 export class ModelRegistry {
   readonly settings: RegistrySettings;
@@ -59,7 +62,7 @@ export class ModelRegistry {
 
   /** The provider sessions are created with now ('cuda' until a CUDA load has failed). */
   get executionProvider(): 'cpu' | 'cuda' {
-    return this.settings.EXECUTION_PROVIDER === 'cuda' && !this.cudaUnavailable ? 'cuda' : 'cpu';
+    return this.settings.ORT_PROVIDER === 'cuda' && !this.cudaUnavailable ? 'cuda' : 'cpu';
   }
 
   entry(name: string): ModelEntry {
@@ -108,7 +111,7 @@ export class ModelRegistry {
     const key = `${name}\u0000${file.file.name}`;
     let pending = this.sessions.get(key);
     if (pending === undefined) {
-      pending = this.load(file);
+      pending = this.load(name, file);
       this.sessions.set(key, pending);
       pending.catch(() => this.sessions.delete(key));
     }
@@ -178,24 +181,38 @@ export class ModelRegistry {
     };
   }
 
-  private async load(file: LocatedFile): Promise<ort.InferenceSession> {
+  private async load(name: string, file: LocatedFile): Promise<ort.InferenceSession> {
     const source: string | Uint8Array = file.path ?? (await file.read());
-    const provider = this.executionProvider;
-    if (provider === 'cpu') return this.createSession(source, this.options('cpu'));
+    if (this.settings.ORT_PROVIDER === 'cpu') return this.loadOnCpu(name, file, source);
+    if (this.cudaUnavailable) {
+      if (!this.settings.ORT_CUDA_FALLBACK) throw cudaMissingError();
+      return this.loadOnCpu(name, file, source);
+    }
     try {
       return await this.createSession(source, this.options('cuda'));
     } catch (cudaError) {
-      const session = await this.createSession(source, this.options('cpu'));
-      // Only now do we know it was the provider, not the model, that failed.
+      // A broken model fails on CPU too (and says so); only if the CPU load works was it the provider.
+      const session = await this.loadOnCpu(name, file, source);
       if (!this.cudaUnavailable) {
         this.cudaUnavailable = true;
-        const reason = cudaError instanceof Error ? cudaError.message.split('\n')[0] : String(cudaError);
-        this.log.warn(
-          `EXECUTION_PROVIDER=cuda but the CUDA execution provider could not be used (${reason}); running all models on CPU. ` +
-            'Install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` on a CUDA machine.',
-        );
+        this.log.warn(cudaMissingLine(cudaError, this.settings.ORT_CUDA_FALLBACK));
       }
-      return session;
+      if (this.settings.ORT_CUDA_FALLBACK) return session;
+      await session.release();
+      throw cudaMissingError();
+    }
+  }
+
+  private async loadOnCpu(name: string, file: LocatedFile, source: string | Uint8Array): Promise<ort.InferenceSession> {
+    try {
+      return await this.createSession(source, this.options('cpu'));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new InternalError(
+        `The model "${name}" could not be loaded from ${file.where}: ${reason}. The file may be incomplete or damaged: ` +
+          `run \`npm run models -- check\`, then \`npm run models -- remove ${name}\` and pull or copy it again.`,
+        error,
+      );
     }
   }
 
@@ -213,4 +230,19 @@ export class ModelRegistry {
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failures.length > 0) this.log.warn(`Releasing ${failures.length} model session(s) failed: ${String(failures[0]!.reason)}`);
   }
+}
+
+function cudaMissingLine(cudaError: unknown, fallback: boolean): string {
+  const reason = cudaError instanceof Error ? cudaError.message.split('\n')[0] : String(cudaError);
+  return fallback
+    ? `ORT_PROVIDER=cuda but the CUDA execution provider could not be used (${reason}); ORT_CUDA_FALLBACK=true, so all models run on CPU. Install the provider with ${INSTALL_CUDA} on a CUDA machine.`
+    : `ORT_PROVIDER=cuda but the CUDA execution provider could not be used (${reason}); ORT_CUDA_FALLBACK=false, so no model will load until it is installed (${INSTALL_CUDA}) or ORT_CUDA_FALLBACK=true.`;
+}
+
+/** ORT_PROVIDER=cuda without a usable CUDA provider, and CPU fallback not allowed: what to do, exactly. */
+export function cudaMissingError(): ToolMissingError {
+  return new ToolMissingError(
+    'The CUDA execution provider of onnxruntime-node',
+    `ORT_PROVIDER=cuda and ORT_CUDA_FALLBACK=false, so models are not run on CPU instead: install the provider with ${INSTALL_CUDA} on a machine with CUDA 12, or set ORT_CUDA_FALLBACK=true to run on CPU.`,
+  );
 }

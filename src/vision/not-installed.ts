@@ -5,6 +5,9 @@ import type { ModelEntry } from '../../models/catalog.ts';
 import type { ModelRegistry } from './model-registry.ts';
 import type { Specialist } from './specialist.ts';
 
+/** Tasks that a vision chat endpoint serves (understand/caption-answer.ts) once VISION_LLM_URL is set. */
+const ENDPOINT_TASKS: readonly Task[] = ['caption', 'answer'];
+
 /**
  * Stands in for a task whose specialist needs weights this build cannot run yet. It never produces a
  * result: it names the catalog model that would serve the task and how an operator gets it.
@@ -21,7 +24,10 @@ export function missingModelError(task: Task, models: Pick<ModelRegistry, 'isIns
   const more = alternatives.length > 0 ? ` Alternatives: ${alternatives.join(', ')}.` : '';
   // Weights on disk are not enough: the specialist that runs them arrives with a later issue.
   const status = models.isInstalled(preferred.name) ? ` Its files are present, but this build has no ${task} specialist for it yet.` : '';
-  return new ModelNotInstalledError(task, preferred.name, `${howToGet(preferred, modelsDir)}${more}${status}`);
+  const endpoint = ENDPOINT_TASKS.includes(task)
+    ? ' Or, with no local weights at all: set VISION_LLM_URL and VISION_LLM_MODEL to an OpenAI-compatible vision chat server (e.g. Ollama at http://localhost:11434/v1 with qwen2.5vl:3b; see docs/models.md).'
+    : '';
+  return new ModelNotInstalledError(task, preferred.name, `${howToGet(preferred, modelsDir)}${more}${status}${endpoint}`);
 }
 
 export function notInstalledSpecialist(task: Task): Specialist {

@@ -1,4 +1,5 @@
 import { TASKS, isSessionTask } from '../core/tasks.ts';
+import type { Settings } from '../config/settings.ts';
 import type { Task } from '../core/tasks.ts';
 import { modelsForTask } from '../../models/catalog.ts';
 import type { ModelRegistry } from './model-registry.ts';
@@ -29,8 +30,12 @@ export interface Readiness {
   tasks: TaskReadiness[];
 }
 
-/** What can run here right now, per model and per task: for /healthz and the README table. Cheap (file checks). */
-export function readiness(models: ModelRegistry): Readiness {
+/**
+ * What can run here right now, per model and per task: for /healthz and the README table. Cheap (file checks).
+ * A task whose specialist needs a setting (caption and answer need VISION_LLM_URL) is ready only when
+ * `settings` has it; until then it is reported like a task without a specialist.
+ */
+export function readiness(models: ModelRegistry, settings: Partial<Settings> = {}): Readiness {
   const modelRows = models.entries().map((e) => ({
     name: e.name,
     installed: models.isInstalled(e.name),
@@ -43,18 +48,22 @@ export function readiness(models: ModelRegistry): Readiness {
   const tasks: TaskReadiness[] = [];
   for (const task of TASKS) {
     if (isSessionTask(task)) continue;
-    if (hasWorkingSpecialist(task)) {
+    if (hasWorkingSpecialist(task, settings)) {
       const needed = [...(specialistFor(task)?.models ?? [])];
       const missing = needed.filter((m) => !installed.has(m));
       tasks.push({ task, ready: missing.length === 0, models: needed, missing, reason: missing.length ? `model not installed: ${missing.join(', ')}` : undefined });
     } else {
       const preferred = modelsForTask(task)[0]?.name;
+      // A working specialist that is only missing a setting says which one to set.
+      const unset = hasWorkingSpecialist(task) ? (specialistFor(task)?.requiredSettings ?? []).filter((name) => settings[name] === undefined) : [];
       tasks.push({
         task,
         ready: false,
         models: preferred ? [preferred] : [],
         missing: preferred && !installed.has(preferred) ? [preferred] : [],
-        reason: preferred && installed.has(preferred) ? 'model present; specialist comes in a later release' : 'needs a model from the catalog',
+        reason: unset.length > 0
+          ? `set ${unset.join(', ')}`
+          : preferred && installed.has(preferred) ? 'model present; specialist comes in a later release' : 'needs a model from the catalog',
       });
     }
   }

@@ -1,11 +1,20 @@
 import { TASKS, isSessionTask } from '../core/tasks.ts';
+import type { Settings } from '../config/settings.ts';
 import type { Task } from '../core/tasks.ts';
+import { detectSpecialist, groundSpecialist } from './detect/detect-specialist.ts';
 import { adjustSpecialist } from './edit/adjust.ts';
 import { backgroundSpecialist } from './edit/background.ts';
+import { removeSpecialist } from './edit/remove.ts';
+import { replaceSpecialist } from './edit/replace.ts';
 import { transformSpecialist } from './edit/transform.ts';
+import { upscaleSpecialist } from './edit/upscale.ts';
 import { notInstalledSpecialist } from './not-installed.ts';
 import { cutoutSpecialist } from './segment/cutout.ts';
+import { segmentAllSpecialist, segmentAtSpecialist } from './segment/segment-at.ts';
+import { segmentSpecialist } from './segment/segment-phrase.ts';
 import type { Specialist } from './specialist.ts';
+import { captionAnswerSpecialist } from './understand/caption-answer.ts';
+import { depthSpecialist } from './understand/depth.ts';
 import { ocrSpecialist } from './understand/ocr.ts';
 import { extractFrameSpecialist, reverseSpecialist, speedSpecialist, toGifSpecialist, trimSpecialist } from './video/operations.ts';
 
@@ -14,8 +23,18 @@ export const WORKING_SPECIALISTS: readonly Specialist[] = [
   cutoutSpecialist,
   backgroundSpecialist,
   ocrSpecialist,
+  captionAnswerSpecialist,
+  detectSpecialist,
+  groundSpecialist,
+  segmentSpecialist,
+  segmentAtSpecialist,
+  segmentAllSpecialist,
+  depthSpecialist,
   adjustSpecialist,
   transformSpecialist,
+  removeSpecialist,
+  replaceSpecialist,
+  upscaleSpecialist,
   trimSpecialist,
   speedSpecialist,
   reverseSpecialist,
@@ -41,7 +60,12 @@ export function specialistFor(task: Task): Specialist | undefined {
   return shared.get(task);
 }
 
-/** Whether the task has a specialist that can produce results in this build (weights permitting). */
-export function hasWorkingSpecialist(task: Task): boolean {
-  return WORKING_SPECIALISTS.some((s) => s.tasks.includes(task));
+/**
+ * Whether the task has a specialist that can produce results in this build (weights permitting) and,
+ * when settings are given, with them: one that calls an endpoint needs its URL set.
+ */
+export function hasWorkingSpecialist(task: Task, settings?: Partial<Settings>): boolean {
+  return WORKING_SPECIALISTS.some(
+    (s) => s.tasks.includes(task) && (settings === undefined || (s.requiredSettings ?? []).every((name) => settings[name] !== undefined)),
+  );
 }

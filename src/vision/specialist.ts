@@ -1,5 +1,7 @@
 import type { Settings } from '../config/settings.ts';
-import type { Box, MediaInfo, MediaKind, OutputRole, Region } from '../core/types.ts';
+import type { Box, Choice, MediaInfo, MediaKind, OutputRole, Region } from '../core/types.ts';
+
+export type { Choice };
 import type { Task } from '../core/tasks.ts';
 import type { FfmpegTools } from '../media/ffmpeg.ts';
 import type { MediaLimits } from '../media/limits.ts';
@@ -55,15 +57,15 @@ export interface SpecialistResult {
   choice?: Choice;
 }
 
-export interface Choice {
-  question: string;
-  options: string[];
-}
-
 export interface Specialist {
   readonly tasks: readonly Task[];
   readonly accepts: readonly MediaKind[];
   /** Catalog names of the models it needs (empty for sharp/ffmpeg-only specialists). */
   readonly models: readonly string[];
+  /**
+   * Settings it cannot work without (an endpoint's URL). While one is unset the task counts as not ready and
+   * is refused before queueing, like a missing model.
+   */
+  readonly requiredSettings?: readonly (keyof Settings)[];
   run(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult>;
 }

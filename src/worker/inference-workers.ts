@@ -19,7 +19,7 @@ export interface InferenceWorkers {
 
 /** The tasks this machine takes: WORKER_TASKS, or every task whose specialist works. */
 export function workerTasks(settings: Settings): Task[] {
-  return settings.workerTasks ?? TASKS.filter((t) => !isSessionTask(t) && hasWorkingSpecialist(t));
+  return settings.workerTasks ?? TASKS.filter((t) => !isSessionTask(t) && hasWorkingSpecialist(t, settings));
 }
 
 /**

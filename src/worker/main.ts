@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   logger.info(
     {
       tasks: workers.tasks,
-      executionProvider: settings.EXECUTION_PROVIDER,
+      executionProvider: settings.ORT_PROVIDER,
+      cudaFallbackToCpu: settings.ORT_PROVIDER === 'cuda' ? settings.ORT_CUDA_FALLBACK : undefined,
       concurrencyPerLane: settings.workerConcurrency,
       memoryBudgetMb: settings.WORKER_MEMORY_BUDGET_MB || undefined,
       queuePrefix: settings.QUEUE_PREFIX,
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   if (settings.METRICS_PORT !== undefined) {
     metrics.setWorkerInfo({
       tasks: workers.tasks,
-      executionProvider: settings.EXECUTION_PROVIDER,
+      executionProvider: settings.ORT_PROVIDER,
       concurrency: settings.workerConcurrency,
       memoryBudgetMb: settings.WORKER_MEMORY_BUDGET_MB,
     });

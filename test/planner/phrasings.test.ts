@@ -100,7 +100,7 @@ const ROWS: Row[] = [
   ['image', 'put sunglasses on the dog', one('edit', { prompt: 'put sunglasses on the dog' })],
   ['image', 'make the sky purple', one('edit', { prompt: 'make the sky purple' })],
   ['image', 'make the sky darker', one('edit', { prompt: 'make the sky darker' })],
-  ['image', 'blur the faces', one('edit', { prompt: 'blur the faces' })],
+  ['image', 'blur the faces', one('adjust', { phrase: 'faces', blur: 8 })],
   ['image', 'make the dog bigger', one('edit', { prompt: 'make the dog bigger' })],
   ['image', 'remove salt and pepper noise', one('edit', { prompt: 'remove salt and pepper noise' })],
 

@@ -46,7 +46,7 @@ describe('cutout and background (real ISNet weights)', () => {
 
   it('cuts out a shaded disc with a mask of IoU ≥ 0.9 against the truth', async () => {
     const media = await imageMedia(context, discPng);
-    const result = await cutoutSpecialist.run(invocation('cutout', media, { phrase: 'the ball' }), context);
+    const result = await cutoutSpecialist.run(invocation('cutout', media), context);
 
     const mask = await gray(byRole(result, 'mask').bytes);
     expect([mask.width, mask.height]).toEqual([W, H]);
@@ -66,7 +66,6 @@ describe('cutout and background (real ISNet weights)', () => {
     const overlay = await sharp(overlayItem.bytes).metadata();
     expect([overlay.format, overlay.width, overlay.height]).toEqual(['jpeg', W, H]);
     expect(result.text).toMatch(/main subject/);
-    expect(result.text).toMatch(/"the ball".*salient subject/);
     expect(context.reports.length).toBeGreaterThan(0);
   });
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModelNotInstalledError } from '../../src/errors.ts';
+import { ModelNotInstalledError, ToolMissingError } from '../../src/errors.ts';
 import { ModelRegistry } from '../../src/vision/model-registry.ts';
 import { locateModel, packageRoot } from '../../src/vision/model-files.ts';
 import { catalogEntry } from '../../models/catalog.ts';
@@ -61,15 +61,75 @@ describe('ModelRegistry', () => {
     expect(seen[0]).toMatchObject({ executionProviders: ['cpu'], intraOpNumThreads: 3, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   });
 
-  it('falls back to CPU with one log line when CUDA is asked for but unavailable', async () => {
-    const { r, logs } = registry({ EXECUTION_PROVIDER: 'cuda' });
+  it('falls back to CPU with one log line when CUDA is asked for, unavailable, and ORT_CUDA_FALLBACK=true', async () => {
+    const { r, logs } = registry({ ORT_PROVIDER: 'cuda', ORT_CUDA_FALLBACK: 'true' });
     expect(r.executionProvider).toBe('cuda');
     const session = await r.session(SMALL);
     expect(session.outputNames).toContain('sigmoid_0.tmp_0');
     expect(r.executionProvider).toBe('cpu');
     await r.session('ppocr-v4-rec');
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatch(/EXECUTION_PROVIDER=cuda.*running all models on CPU/);
+    expect(logs[0]).toMatch(/ORT_PROVIDER=cuda.*ORT_CUDA_FALLBACK=true, so all models run on CPU/);
+  });
+
+  describe('ORT_PROVIDER=cuda on a machine without the CUDA provider', () => {
+    /** onnxruntime-node's behaviour without CUDA, made deterministic: asking for it throws. */
+    const cudaMissing = (seen: string[][]) => async (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => {
+      const providers = (options.executionProviders ?? []).map(String);
+      seen.push(providers);
+      if (providers.includes('cuda')) throw new Error('onnxruntime_providers_cuda.so: cannot open shared object file\nmore native detail');
+      return ort.InferenceSession.create(model as string, options);
+    };
+
+    it('fails every model load with a typed error saying how to fix it, logging one line, when fallback is off (the default)', async () => {
+      const seen: string[][] = [];
+      const { r, logs } = registry({ ORT_PROVIDER: 'cuda' }, cudaMissing(seen));
+      for (const model of [SMALL, 'ppocr-v4-rec', SMALL]) {
+        const error = await r.session(model).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ToolMissingError);
+        const e = error as ToolMissingError;
+        expect(e.retryable).toBe(false);
+        expect(e.message).toContain('CUDA execution provider');
+        expect(e.message).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node');
+        expect(e.message).toContain('ORT_CUDA_FALLBACK=true');
+      }
+      expect(logs).toHaveLength(1);
+      expect(logs[0]).toContain('cannot open shared object file');
+      expect(logs[0]).not.toContain('more native detail');
+      expect(logs[0]).toMatch(/ORT_CUDA_FALLBACK=false, so no model will load/);
+      // CUDA is asked once; after that the registry knows and fails at once.
+      expect(seen.filter((p) => p.includes('cuda'))).toHaveLength(1);
+      expect(r.loadedSessions()).toEqual([]);
+    });
+
+    it('runs on CPU when ORT_CUDA_FALLBACK=true', async () => {
+      const seen: string[][] = [];
+      const { r, logs } = registry({ ORT_PROVIDER: 'cuda', ORT_CUDA_FALLBACK: 'true', INFERENCE_THREADS: '2' }, cudaMissing(seen));
+      expect((await r.session(SMALL)).inputNames).toEqual(['x']);
+      expect((await r.session('ppocr-v4-rec')).inputNames).toEqual(['x']);
+      expect(seen).toEqual([['cuda'], ['cpu'], ['cpu']]);
+      expect(logs).toHaveLength(1);
+    });
+
+    it('uses CUDA alone when it loads, and says nothing', async () => {
+      const seen: ort.InferenceSession.SessionOptions[] = [];
+      const { r, logs } = registry({ ORT_PROVIDER: 'cuda', INFERENCE_THREADS: '3' }, async (model, options) => {
+        seen.push(options);
+        // Stands in for a CUDA session: the graph loads on CPU, the options are what we check.
+        return ort.InferenceSession.create(model as string, { ...options, executionProviders: ['cpu'] });
+      });
+      await r.session(SMALL);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ executionProviders: ['cuda'], intraOpNumThreads: 3 });
+      expect(r.executionProvider).toBe('cuda');
+      expect(logs).toEqual([]);
+    });
+
+    it('still reads the old EXECUTION_PROVIDER name as ORT_PROVIDER', () => {
+      expect(testSettings({ EXECUTION_PROVIDER: 'cuda' }).ORT_PROVIDER).toBe('cuda');
+      expect(testSettings({ EXECUTION_PROVIDER: 'cuda', ORT_PROVIDER: 'cpu' }).ORT_PROVIDER).toBe('cpu');
+      expect(testSettings().ORT_CUDA_FALLBACK).toBe(false);
+    });
   });
 
   it('answers a missing model with its name, its Hugging Face repository and where to put the files', async () => {

@@ -35,7 +35,7 @@ describe('specialist registry', () => {
     }
   });
 
-  it.each(['caption', 'segment_at', 'remove', 'depth', 'upscale', 'generate_image'] as const)(
+  it.each(['caption', 'segment_at', 'colorize', 'depth', 'style', 'generate_image'] as const)(
     '%s without weights throws ModelNotInstalledError naming the model, never a fake result',
     async (task) => {
       const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();

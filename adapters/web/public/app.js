@@ -266,6 +266,28 @@ function setupDropAndPaste() {
   });
 }
 
+// ---- click to select: Alt+click on an image = "segment at X,Y" ---------------------------------
+
+/**
+ * Alt+click on an uploaded or result image asks for the object under the pointer, in the image's own
+ * pixels (the click scaled from the displayed size). A plain click keeps doing what it always did. An
+ * image other than the one the conversation works on is named by its number, so the prompt goes to it.
+ */
+function setupClickToSelect() {
+  els.messages.addEventListener('click', (e) => {
+    if (!e.altKey) return;
+    // The frame, not the image: a result's box layer lies on top of it and takes the click.
+    const img = e.target instanceof Element ? e.target.closest('.media-frame')?.querySelector('img[data-click-select]') : null;
+    if (!img || !img.naturalWidth || !img.naturalHeight) return;
+    e.preventDefault();
+    const rect = img.getBoundingClientRect();
+    const x = Math.min(img.naturalWidth - 1, Math.max(0, Math.round(((e.clientX - rect.left) / rect.width) * img.naturalWidth)));
+    const y = Math.min(img.naturalHeight - 1, Math.max(0, Math.round(((e.clientY - rect.top) / rect.height) * img.naturalHeight)));
+    const other = img.dataset.mediaId !== state.lastImage?.id && img.dataset.ordinal;
+    send(`segment at ${x},${y}${other ? ` in image #${img.dataset.ordinal}` : ''}`);
+  });
+}
+
 // ---- composer -----------------------------------------------------------------------------------
 
 function autosize() {
@@ -292,6 +314,7 @@ function setupComposer() {
 async function start() {
   setupComposer();
   setupDropAndPaste();
+  setupClickToSelect();
   pinToBottomWhileLoading();
   try {
     state.helpText = (await api.help()).text;

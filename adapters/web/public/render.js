@@ -30,6 +30,10 @@ function mediaElement(media, testid) {
     height: media.height || undefined,
     'data-testid': `${testid}-image`,
     'data-media-id': media.id,
+    // Uploads and results can be clicked with Alt to select the object there (app.js setupClickToSelect).
+    ...(testid === 'upload' || testid === 'result'
+      ? { 'data-click-select': true, 'data-ordinal': media.ordinal, title: 'Alt+click: select the object at that point' }
+      : {}),
   });
 }
 

@@ -39,6 +39,7 @@ const SEPIA = /\b(?:sepia(?:[\s-]tone[ds]?)?|old[\s-]timey|brownish\s+vintage)\b
 const INVERT = /\b(?:invert(?:ed)?|inverse|negative|(?:reverse|flip|swap)\s+(?:the\s+|all\s+(?:the\s+)?)?colou?rs?)\b/gi;
 const HUE = /\bhue(?:[\s-]shift)?\b/gi;
 const BLUR = /\b(?:blur(?:red|ry)?|gaussian(?:\s+blur)?|defocus(?:ed)?|out\s+of\s+focus|fuzzy|soft[\s-]focus)\b/gi;
+const PIXELATE = /\b(?:pixel+(?:ate|[ai][sz]e)d?|mosaic)\b/gi;
 const SHARPEN = /\b(?:sharpen(?:ed)?|sharper|crisper|crisp\s+up|unblur|deblur|de-blur|less\s+blurry|remove\s+(?:the\s+)?blur|more\s+(?:detailed|defined|crisp)|in\s+focus|clearer|sharpness\s+up|(?:increase|boost|add)\s+(?:the\s+|some\s+)?sharpness)\b/gi;
 
 const STRONG = /\b(?:much|a\s+lot|lots|way|very|really|significantly|considerably|drastically|heavily|extremely|super|far|strongly|massively|hugely)\b/i;
@@ -53,7 +54,7 @@ const NEUTRAL = new Set(
     'look looks looking effect filter color colors colour colours tone tones tint version level levels significantly considerably ' +
     'drastically heavily extremely amount radius sigma strength gaussian then again do can you i want need kind sort plus well one all ' +
     'everything brightness contrast saturation hue exposure sharpness blur far strongly gently lightly mildly subtly marginally ' +
-    'massively hugely now go be was has feel feels bring into convert for me bit, gray grey'
+    'massively hugely now go be was has feel feels bring into convert for me bit, gray grey blocks block pixels pixel'
   ).split(' '),
 );
 
@@ -117,6 +118,8 @@ function adjust(bare: string): RuleOutcome | undefined {
   }
   const blur = take(allMatches(BLUR, bare))[0];
   if (blur) args.blur = sigma(around(bare, blur), 2, 4, 8);
+  const pixelate = take(allMatches(PIXELATE, bare))[0];
+  if (pixelate) args.pixelate = sigma(around(bare, pixelate), 6, 12, 24);
 
   for (const { key, up, down, noun } of MULTIPLIERS) {
     const times = new RegExp(String.raw`(${FACTOR_SOURCE})\s+(?:as\s+)?(bright|dark|contrasty|saturated|colou?rful|vivid)\b`, 'gi');
@@ -163,4 +166,41 @@ function adjust(bare: string): RuleOutcome | undefined {
   return leftover.length === 0 ? task('adjust', args) : undefined;
 }
 
-export const ADJUST_RULES: Rule[] = [{ name: 'adjust', match: ({ bare }) => adjust(bare) }];
+/**
+ * Privacy edits: "blur the faces", "pixelate everyone's faces", "censor the people", "anonymize it".
+ * They are `adjust` with a `phrase` (what to cover: "faces" or "people") and `blur` (sigma) or `pixelate`
+ * (block size); the specialist makes either strong enough to hide what it covers, so the numbers here
+ * only matter when the user asks for more. Only faces and people are recognised: they are what privacy
+ * requests name, and "blur the background" belongs to the background rule.
+ */
+const PRIVACY_VERB = String.raw`(?:blur(?:\s+out)?|pixel+(?:ate|[ai][sz]e)(?:\s+out)?|censor|anonymi[sz]e|obscure|hide|mosaic|redact|scramble)`;
+const OWNER = String.raw`(?:the|their|his|her|its|my|your|our|everyone'?s|everybody'?s|people'?s|(?:the\s+)?(?:kids|children|persons?|men|women|crowd|guys|girls|boys)(?:'s|s'|')?|all(?:\s+(?:of\s+)?the)?)`;
+const PEOPLE = String.raw`(?:(?:all\s+(?:of\s+)?)?(?:the\s+)?(?:people|persons?|everyone|everybody|humans?|pedestrians|kids|children|bystanders|crowd))`;
+const FACES = String.raw`(?:(?:${OWNER}\s+)*(?:faces?|heads?)(?:\s+of\s+${PEOPLE})?)`;
+const AMOUNT = String.raw`(?:\s+(?:by|to|with|of|at|using)?\s*(?:a\s+)?(?:sigma|radius|strength|amount|blocks?\s+of)?\s*(\d+(?:\.\d+)?)\s*(?:px|pixels?)?(?:\s+blocks?)?)?`;
+const TAIL = String.raw`(?:\s+(?:completely|entirely|fully|out|please|a\s+lot|a\s+bit|slightly|heavily|strongly|more|a\s+little))*`;
+const PRIVACY_PATTERNS = [
+  new RegExp(String.raw`^${PRIVACY_VERB}\s+(${FACES}|${PEOPLE})${TAIL}${AMOUNT}${TAIL}$`, 'i'),
+  new RegExp(String.raw`^make\s+(${FACES}|${PEOPLE})\s+(blurr(?:y|ed)|pixel+(?:ated|[ai][sz]ed)|unrecogni[sz]able|anonymous|censored)$`, 'i'),
+  // "anonymize it", "censor this photo": with nothing named, privacy means faces.
+  new RegExp(String.raw`^(anonymi[sz]e|censor)$`, 'i'),
+];
+
+function privacy(bare: string): RuleOutcome | undefined {
+  for (const pattern of PRIVACY_PATTERNS) {
+    const m = pattern.exec(bare.trim());
+    if (!m) continue;
+    const object = m.length > 2 ? m[1]! : 'faces';
+    const phrase = /\b(?:faces?|heads?)\b/i.test(object) ? 'faces' : 'people';
+    const explicit = m.length > 2 && m[2] !== undefined && /^\d/.test(m[2]) ? Number(m[2]) : undefined;
+    const pixelate = /pixel|mosaic/i.test(m[0]);
+    const strength = STRONG.test(bare) ? 2 : SLIGHT.test(bare) ? 0.5 : 1;
+    return pixelate ? task('adjust', { phrase, pixelate: explicit ?? 12 * strength }) : task('adjust', { phrase, blur: explicit ?? 8 * strength });
+  }
+  return undefined;
+}
+
+export const ADJUST_RULES: Rule[] = [
+  { name: 'privacy', match: ({ bare }) => privacy(bare) },
+  { name: 'adjust', match: ({ bare }) => adjust(bare) },
+];

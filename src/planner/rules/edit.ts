@@ -1,5 +1,7 @@
 import { parseColor } from '../colors.ts';
 import { FACTOR_SOURCE, NUMBER_SOURCE, parseFactor } from '../numbers.ts';
+import type { Task } from '../../core/tasks.ts';
+import type { PlanContext, TargetRef } from '../../core/types.ts';
 import type { Rule, RuleInput, RuleOutcome } from './rule.ts';
 import { cleanPhrase, invalid, task, withoutArticle } from './rule.ts';
 
@@ -115,6 +117,9 @@ const REMOVE = [
 /** Not objects: these are tone or quality fixes that the free-form editor handles better than erasing. */
 const NOT_AN_OBJECT = /^(?:the\s+|all\s+(?:the\s+)?|any\s+)?(?:.*\s)?(?:noise|grain|graininess|blur|blurriness|red[\s-]?eyes?|glare|haze|fog|artifacts|compression|jpeg\s+artifacts|colou?rs?|saturation|contrast)$/i;
 
+/** "remove the white area": the area painted white on a mask image sent with the photo. */
+const MASKED_AREA = /^(?:the\s+)?(?:white|masked|marked|painted|highlighted)\s+(?:area|areas|region|regions|part|parts|bits?|spots?|pixels)(?:\s+(?:of|in|on)\s+(?:the\s+)?mask)?$/i;
+
 function remove({ bare, text }: RuleInput): RuleOutcome | undefined {
   for (const pattern of REMOVE) {
     const m = pattern.exec(bare);
@@ -122,6 +127,7 @@ function remove({ bare, text }: RuleInput): RuleOutcome | undefined {
     const phrase = cleanPhrase(m[1]!);
     if (phrase === '') return invalid('remove', 'What should I remove? For example "remove the dog" or "get rid of the text".');
     if (NOT_AN_OBJECT.test(phrase)) return task('edit', { prompt: cleanPhrase(text) });
+    if (MASKED_AREA.test(phrase)) return task('inpaint');
     return task('remove', { phrase });
   }
   if (new RegExp(String.raw`^${REMOVE_VERB}$`, 'i').test(bare)) return invalid('remove', 'What should I remove? For example "remove the dog" or "get rid of the text".');
@@ -134,7 +140,20 @@ const REPLACE = [
   /^(?:put|use)\s+(.+?)\s+instead\s+of\s+(.+)$/i,
 ];
 
+/**
+ * "replace the cat with this (picture)": the new thing is an image sent with the message, which the
+ * references step has already taken out of `bare` ("replace the cat with"). No prompt: the specialist
+ * pastes the second image.
+ */
+const REPLACE_WITH_IMAGE =
+  /^(?:replace|swap(?:\s+out)?|switch(?:\s+out)?|exchange|substitute)\s+(.+?)\s+(?:with|for|by)(?:\s+(?:this|that|the\s+(?:second|other|attached|new))?\s*(?:one|image|picture|photo|pic)?)?$/i;
+
 function replace({ bare, text }: RuleInput): RuleOutcome | undefined {
+  const withImage = REPLACE_WITH_IMAGE.exec(bare);
+  if (withImage) {
+    const phrase = cleanPhrase(withImage[1]!);
+    if (phrase !== '' && !new RegExp(String.raw`^(?:the\s+)?${BACKGROUND}$`, 'i').test(phrase)) return task('replace', { phrase });
+  }
   for (const [index, pattern] of REPLACE.entries()) {
     const m = pattern.exec(bare);
     if (!m) continue;
@@ -155,10 +174,14 @@ const INPAINT =
   /^(?:fill(?:\s+in|\s+up)?|inpaint|patch(?:\s+up)?|repair|fix|restore|mend|paint\s+over)\s+(?:in\s+)?(?:the\s+|that\s+|this\s+)?(?:holes?|gaps?|missing\s+(?:parts?|areas?|regions?|bits?|pieces?)|masked\s+(?:areas?|regions?|parts?)|mask|blank\s+(?:areas?|spaces?|spots?)|empty\s+(?:areas?|spaces?|spots?)|damaged\s+(?:areas?|parts?|regions?|spots?)|damage|cracks?|scratches|tears?|transparent\s+(?:areas?|parts?))(?:\s+(?:with|using)\s+(.+))?$/i;
 const INPAINT_ALONE = /^inpaint(?:ing)?(?:\s+(?:with|using)\s+(.+))?$/i;
 
+/** "with this mask", "using the mask image": the mask is the second image of the message, not a prompt. */
+const MASK_REFERENCE = /^(?:(?:this|that|the|my|attached|uploaded|second|other|given)\s+)*(?:mask|matte)(?:\s+(?:image|picture|file))?$/i;
+
 function inpaint(bare: string): RuleOutcome | undefined {
   const m = INPAINT.exec(bare) ?? INPAINT_ALONE.exec(bare);
   if (!m) return undefined;
-  return task('inpaint', m[1] ? { prompt: cleanPhrase(m[1]) } : {});
+  const prompt = m[1] ? cleanPhrase(m[1]) : '';
+  return task('inpaint', prompt !== '' && !MASK_REFERENCE.test(prompt) ? { prompt } : {});
 }
 
 /**
@@ -189,3 +212,16 @@ export const EDIT_RULES: Rule[] = [
 
 export const STYLE_RULE: Rule = { name: 'style', match: style };
 export const EDIT_FALLBACK_RULE: Rule = { name: 'edit', match: edit };
+
+/**
+ * inpaint and replace read a second image: the mask ("inpaint with this mask") or the new subject
+ * ("replace the cat with this"). With two images attached, the photo is the first and the second is
+ * the last image of the conversation; with one image attached to a replace, the photo is "it".
+ */
+export function withSecondImage(task: Task, args: Record<string, unknown>, context: PlanContext, implicit: TargetRef[]): TargetRef[] {
+  if ((task !== 'inpaint' && task !== 'replace') || implicit.length !== 1 || implicit[0] !== 'upload') return implicit;
+  const images = context.attachments.filter((k) => k === 'image').length;
+  if (context.attachments[0] === 'image' && images >= 2) return ['upload', 'image:last'];
+  if (task === 'replace' && args.prompt === undefined && images === 1 && context.attachments.length === 1 && context.hasImage) return ['current', 'upload'];
+  return implicit;
+}

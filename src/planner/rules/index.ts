@@ -2,6 +2,7 @@ import { ADJUST_RULES } from './adjust.ts';
 import { EDIT_FALLBACK_RULE, EDIT_RULES, STYLE_RULE } from './edit.ts';
 import { GENERATE_RULES } from './generate.ts';
 import type { Rule, RuleInput, RuleOutcome } from './rule.ts';
+import { PICK_RULES } from './pick.ts';
 import { SEGMENT_RULES } from './segment.ts';
 import { SESSION_RULES } from './session.ts';
 import { TRANSFORM_RULES } from './transform.ts';
@@ -25,6 +26,7 @@ const except = (rules: Rule[], ...names: string[]): Rule[] => rules.filter((r) =
  */
 export const RULES: readonly Rule[] = [
   ...SESSION_RULES,
+  ...PICK_RULES,
   ...VIDEO_RULES,
   ...except(EDIT_RULES, 'replace', 'remove'),
   ...SEGMENT_RULES,
@@ -52,4 +54,10 @@ export function matchRules(input: RuleInput, rules: readonly Rule[] = RULES): Ru
 }
 
 /** Rules whose match means "this clause stands on its own", for chain splitting (see split-chain.ts). */
-export const STANDALONE_RULES: readonly Rule[] = RULES.filter((r) => r !== EDIT_FALLBACK_RULE && r !== ANSWER_RULE);
+/**
+ * Rules that may recognise a piece of a longer message. An answer to "which one?" ("2") is only ever a
+ * whole message: as a piece it would split "segment at 120,80" at the comma.
+ */
+export const CLAUSE_RULES: readonly Rule[] = RULES.filter((r) => !PICK_RULES.includes(r));
+
+export const STANDALONE_RULES: readonly Rule[] = CLAUSE_RULES.filter((r) => r !== EDIT_FALLBACK_RULE && r !== ANSWER_RULE);

@@ -18,8 +18,11 @@ export type RuleOutcome =
   | { kind: 'task'; task: Task; args: Record<string, unknown> }
   /** Understood, but the request cannot be run as asked ("upscale 10x"): the reply says why. */
   | { kind: 'invalid'; task: Task; reply: string }
-  /** "again", "do the same to the video": repeat the previous turn's invocations. */
-  | { kind: 'repeat' };
+  /** "again", "do the same to the video": repeat the previous turn's invocations; "2" / "the left one" also `pick`. */
+  | { kind: 'repeat'; pick?: PickAnswer };
+
+/** An answer to "which one?": a number counted left to right, or a referring phrase ("the left one"). */
+export type PickAnswer = { number: number } | { phrase: string };
 
 /**
  * A rule recognises one way of asking for something. Rules are pure functions of the clause: whether

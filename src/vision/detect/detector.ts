@@ -1,0 +1,55 @@
+import type { Task } from '../../core/tasks.ts';
+import { InvalidArgumentError } from '../../errors.ts';
+import { detectFaces } from '../faces/blazeface.ts';
+import type { ModelRegistry } from '../model-registry.ts';
+import type { RawImage } from '../raw-image.ts';
+import { detectObjects } from './centernet.ts';
+import { FACE_LABEL } from './coco-labels.ts';
+import type { Detection } from './detection.ts';
+import { labelForPhrase, labelsOf } from './label-match.ts';
+import { parseReferring } from './referring.ts';
+
+/**
+ * The one entry point for "find X in this image": COCO objects through CenterNet, faces through
+ * BlazeFace. Specialists (detect, ground, segment, remove…) code against this, not against a model.
+ */
+
+export interface Found {
+  detections: Detection[];
+  /** The label the phrase named ("dog", "face", or a group: "animal"); absent when no phrase. */
+  label?: string;
+}
+
+/**
+ * When the user names a class, a weaker box of that class is still an answer worth showing (the cat in
+ * chelsea.png scores 0.47, people far in the back 0.2–0.3); cross-class suppression has already given
+ * boxes that are really another class to that class.
+ */
+export const NAMED_CLASS_MIN_SCORE = 0.2;
+
+export const FLORENCE_HINT = 'Any phrase works once florence-2-base is pulled: `npm run models -- pull florence-2-base`.';
+
+export function unknownPhraseError(what: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `I can find people, animals, vehicles and 80 everyday things (COCO) and faces; "${what}" is not one of them. ${FLORENCE_HINT}`,
+    { phrase: what },
+  );
+}
+
+/** The label a phrase asks for, or undefined for "the left one"; an InvalidArgumentError for "unicorn". */
+export function labelOfPhrase(phrase: string): string | undefined {
+  const { noun } = parseReferring(phrase);
+  if (noun === undefined) return undefined;
+  const label = labelForPhrase(noun);
+  if (label === undefined) throw unknownPhraseError(noun);
+  return label;
+}
+
+/** All detections (phrase undefined) or those of the phrase's label; faces go to BlazeFace. */
+export async function detect(models: ModelRegistry, image: RawImage, phrase?: string, task?: Task): Promise<Found> {
+  const label = phrase === undefined || phrase.trim() === '' ? undefined : labelOfPhrase(phrase);
+  if (label === undefined) return { detections: await detectObjects(models, image, { task }) };
+  if (label === FACE_LABEL) return { detections: await detectFaces(models, image), label };
+  const detections = await detectObjects(models, image, { labels: labelsOf(label), minScore: NAMED_CLASS_MIN_SCORE, task });
+  return { detections, label };
+}

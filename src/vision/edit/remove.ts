@@ -1,0 +1,182 @@
+import type { Task } from '../../core/tasks.ts';
+import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors.ts';
+import { composeSideBySide, encodePreview, overlayPixels } from '../../media/image.ts';
+import { CENTERNET_MODEL } from '../detect/centernet.ts';
+import { detect } from '../detect/detector.ts';
+import type { Detection } from '../detect/detection.ts';
+import { parseReferring, select } from '../detect/referring.ts';
+import type { Selector } from '../detect/referring.ts';
+import { decodeImage, encodePng, maskCoverage, maskToPng } from '../raw-image.ts';
+import type { Mask, RawImage } from '../raw-image.ts';
+import { ISNET_MODEL } from '../segment/isnet.ts';
+import { phraseMask, unionOf } from '../segment/phrase-mask.ts';
+import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from '../segment/segment-phrase.ts';
+import type { ProducedMedia, Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../specialist.ts';
+import { mapVideoWithTracking } from '../video/tracked-frames.ts';
+import { optionalNumber, rejectUnknown } from './args.ts';
+import { chooseInpainter, fillCaveat, inpainterTitle, smearsHole, SMOOTH_FILL_CAVEAT } from './inpainters.ts';
+import type { Inpainter } from './inpainters.ts';
+import { maskFromAlpha, maskFromBox, maskFromImage, padHole } from './masks.ts';
+
+/** The area to fill, and how the text names it ("the dog", "the boxed area"). */
+export interface Hole {
+  mask: Mask;
+  what: string;
+  /** Phrase holes are objects ("Removed the dog"); boxes and masks are areas ("Filled the masked area"). */
+  object: boolean;
+}
+
+export type HoleOutcome = { kind: 'hole'; hole: Hole } | { kind: 'reply'; result: SpecialistResult };
+
+const HOW_TO_MASK =
+  'Send the photo together with a mask image (white where to fill, black elsewhere) and say "inpaint with this mask", or name the object: "remove the dog".';
+
+/**
+ * Where the hole is, in order of precedence: a mask image sent with the photo (`maskIndex`), a box from
+ * the planner (`region.box`), a phrase (detector → referring words → ISNet inside the box), and for
+ * inpaint alone the image's own transparent pixels. Several matches and no way to tell → "which one?".
+ */
+export async function findHole(input: SpecialistInput, image: RawImage, context: SpecialistContext, maskIndex: number | undefined): Promise<HoleOutcome> {
+  const maskMedia = maskIndex === undefined ? undefined : input.media[maskIndex];
+  if (maskMedia !== undefined) {
+    if (maskMedia.info.kind !== 'image') throw new InvalidArgumentError('The mask has to be an image (white where to fill, black elsewhere), not a video.', { arg: 'mask' });
+    return { kind: 'hole', hole: { mask: await maskFromImage(maskMedia.bytes, image.width, image.height, context.limits), what: 'the masked area', object: false } };
+  }
+  const box = input.region?.box;
+  if (box !== undefined) return { kind: 'hole', hole: { mask: maskFromBox(image.width, image.height, box), what: 'the boxed area', object: false } };
+  const phrase = typeof input.args.phrase === 'string' ? input.args.phrase.trim() : '';
+  if (phrase !== '') {
+    const pick = optionalNumber(input.args, 'pick', 1, 100);
+    context.progress(0.05, `looking for ${phrase}`);
+    const found = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: (f, note) => context.progress(f * 0.6, note) });
+    if (found.kind === 'many') return { kind: 'reply', result: await choiceReply(image, found) };
+    if (found.kind === 'none') return { kind: 'reply', result: { text: `${noneFoundText(found, phrase)} Nothing was removed.`, media: [] } };
+    return { kind: 'hole', hole: { mask: found.mask, what: found.detections.length === 1 ? `the ${found.label}` : maskedWhat(found), object: true } };
+  }
+  if (input.task === 'inpaint') {
+    const transparent = maskFromAlpha(image);
+    if (transparent !== undefined) return { kind: 'hole', hole: { mask: transparent, what: 'the transparent area', object: false } };
+  }
+  throw new InvalidArgumentError(`${input.task === 'inpaint' ? 'Inpainting' : 'Removing'} needs to know where: ${HOW_TO_MASK}`, { arg: 'mask' });
+}
+
+export interface Filled {
+  image: RawImage;
+  /** The hole as filled: the found mask grown by a few pixels. */
+  mask: Mask;
+  inpainter: Inpainter;
+}
+
+/** Grows the hole past the object's edge and shadow, then fills it with the best inpainter installed. */
+export async function fillHole(image: RawImage, hole: Mask, context: SpecialistContext): Promise<Filled> {
+  const mask = await padHole(hole);
+  const inpainter = chooseInpainter(context.models);
+  return { image: await inpainter.inpaint(image, mask, context), mask, inpainter };
+}
+
+/** "before" with the hole outlined (no tint: the outline is enough and the photo stays readable) | "after". */
+async function comparison(before: RawImage, mask: Mask, afterPng: Buffer): Promise<Buffer> {
+  const outlined = overlayPixels(before, mask, { r: 255, g: 45, b: 85 }, 0);
+  const beforePreview = await encodePreview(outlined);
+  return composeSideBySide(beforePreview.bytes, afterPng);
+}
+
+/** The result, the before/after comparison and the mask, in the order the chat shows them. */
+export async function editOutputs(before: RawImage, filled: RawImage, mask: Mask, resultLabel: string): Promise<ProducedMedia[]> {
+  const [resultPng, maskPng] = await Promise.all([encodePng(filled), maskToPng(mask)]);
+  const side = await comparison(before, mask, resultPng);
+  return [
+    { bytes: resultPng, kind: 'image', mime: 'image/png', role: 'result', label: resultLabel },
+    { bytes: side, kind: 'image', mime: 'image/png', role: 'comparison', label: 'before / after' },
+    { bytes: maskPng, kind: 'image', mime: 'image/png', role: 'mask', label: 'filled area' },
+  ];
+}
+
+function percentOf(mask: Mask): string {
+  const p = maskCoverage(mask) * 100;
+  return p < 1 ? `${p < 0.1 ? '< 0.1' : p.toFixed(1)} %` : `${Math.round(p)} %`;
+}
+
+function promptNote(input: SpecialistInput): string {
+  const prompt = typeof input.args.prompt === 'string' ? input.args.prompt.trim() : '';
+  // Filling with something described needs a generator; say so rather than silently ignore it.
+  return prompt === '' ? '' : ` The fill continues the surroundings; filling with "${prompt}" needs the generation model sd-turbo (\`npm run models -- pull sd-turbo\`).`;
+}
+
+async function removeFromImage(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult> {
+  const image = await decodeImage(input.media[0]!.bytes, context.limits);
+  const found = await findHole(input, image, context, input.media.length > 1 ? 1 : undefined);
+  if (found.kind === 'reply') return found.result;
+  const { hole } = found;
+  context.progress(0.65, 'filling the hole');
+  const filled = await fillHole(image, hole.mask, context);
+  context.progress(0.9, 'composing');
+  const media = await editOutputs(image, filled.image, filled.mask, hole.object ? `without ${hole.what}` : 'filled');
+  const how = `with ${inpainterTitle(filled.inpainter)}`;
+  const done = hole.object
+    ? `Removed ${hole.what} (${percentOf(filled.mask)} of the image) and filled the hole ${how}.`
+    : `Filled ${hole.what} (${percentOf(filled.mask)} of the image) ${how}.`;
+  const caveat = fillCaveat(filled.inpainter, filled.mask);
+  return { text: done + (caveat ? ` ${caveat}` : '') + promptNote(input), media };
+}
+
+/** Which tracks of a frame to erase: the referring words pick one per frame; "the dog" alone means every dog. */
+function tracksToErase(tracks: readonly Detection[], selector: Selector): Detection[] {
+  if (tracks.length === 0) return [];
+  if (selector.kind === 'all' || selector.kind === 'any') return [...tracks];
+  const selection = select(tracks, selector);
+  return selection.kind === 'one' ? [selection.detection] : selection.detections;
+}
+
+async function removeFromVideo(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult> {
+  const phrase = typeof input.args.phrase === 'string' ? input.args.phrase.trim() : '';
+  if (phrase === '' || input.region?.box !== undefined || input.media.length > 1) {
+    throw new InvalidArgumentError('In a video I can remove a named object ("remove the dog"), tracked from frame to frame; boxes and mask images work on images only.', { arg: 'phrase' });
+  }
+  const task: Task = input.task;
+  const { selector } = parseReferring(phrase);
+  const inpainter = chooseInpainter(context.models);
+  let erasedFrames = 0;
+  let largeHole = false;
+  const out = await mapVideoWithTracking(
+    input.media[0]!,
+    async (frame) => (await detect(context.models, frame, phrase, task)).detections,
+    async (frame, tracks) => {
+      const chosen = tracksToErase(tracks, selector);
+      if (chosen.length === 0) return frame;
+      const masks = await Promise.all(chosen.map((d) => phraseMask(context.models, frame, d, task)));
+      const mask = await padHole(masks.length === 1 ? masks[0]! : unionOf(masks, frame.width, frame.height));
+      erasedFrames += 1;
+      largeHole ||= smearsHole(inpainter, mask);
+      return inpainter.inpaint(frame, mask, context);
+    },
+    context,
+    `removing ${phrase}`,
+  );
+  if (erasedFrames === 0) {
+    return { text: `I could not find "${phrase}" in any frame of the video, so nothing was removed.`, media: [] };
+  }
+  const caveat = largeHole ? ` ${SMOOTH_FILL_CAVEAT}` : '';
+  return {
+    text:
+      `Removed ${phrase} in ${erasedFrames} of ${out.frames} frames (${out.trackCount} tracked ${out.trackCount === 1 ? 'object' : 'objects'}) ` +
+      `and filled the holes with ${inpainterTitle(inpainter)}.${caveat}`,
+    media: [{ bytes: out.bytes, kind: 'video', mime: 'video/mp4', role: 'result', label: `without ${phrase}` }],
+  };
+}
+
+/**
+ * remove ("remove the dog", a box, or a mask image sent with the photo) and inpaint (a mask, or the
+ * image's transparent pixels): one machinery, which finds the hole, grows it a little and fills it.
+ */
+export const removeSpecialist: Specialist = {
+  tasks: ['remove', 'inpaint'],
+  accepts: ['image', 'video'],
+  models: [CENTERNET_MODEL, ISNET_MODEL],
+  async run(input, context) {
+    rejectUnknown(input.args, ['pick'], input.task);
+    const media = input.media[0];
+    if (media === undefined) throw new UnsupportedMediaForTaskError(input.task, 'nothing', ['image', 'video']);
+    return media.info.kind === 'video' ? await removeFromVideo(input, context) : await removeFromImage(input, context);
+  },
+};

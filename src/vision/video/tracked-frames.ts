@@ -1,0 +1,51 @@
+import { InvalidArgumentError } from '../../errors.ts';
+import type { Detection } from '../detect/detection.ts';
+import type { RawImage } from '../raw-image.ts';
+import type { LoadedMedia, SpecialistContext } from '../specialist.ts';
+import { BoxTracker } from '../track/tracker.ts';
+import type { TrackerOptions } from '../track/tracker.ts';
+import { mapVideoFrames } from './frame-map.ts';
+import type { MappedVideo } from './frame-map.ts';
+
+/** Finds things in one decoded frame (RGBA), in that frame's pixels. */
+export type FrameDetector = (frame: RawImage, index: number) => Promise<Detection[]>;
+
+/** Works on one frame knowing every live track in it (each with its `trackId`); returns the new frame. */
+export type TrackedFrameOp = (frame: RawImage, tracks: readonly Detection[], index: number) => Promise<RawImage>;
+
+export interface TrackingOptions {
+  /**
+   * Run the detector on every n-th frame only (default 1); in between, tracks move on their velocity.
+   * Faster, but a thing that appears between two detector frames is missed until the next one.
+   */
+  detectEvery?: number;
+  tracker?: TrackerOptions;
+}
+
+/**
+ * `mapVideoFrames` (decode → per-frame work → encode, audio kept) with a detector and a tracker in the
+ * loop: `op` sees tracked boxes, which keep their identity across frames, bridge frames where the
+ * detector blinks and do not jitter. `trackCount` is how many distinct things were tracked.
+ */
+export async function mapVideoWithTracking(
+  video: LoadedMedia,
+  detector: FrameDetector,
+  op: TrackedFrameOp,
+  context: SpecialistContext,
+  what: string,
+  options: TrackingOptions = {},
+): Promise<MappedVideo & { trackCount: number }> {
+  const every = options.detectEvery ?? 1;
+  if (!Number.isInteger(every) || every < 1) throw new InvalidArgumentError(`detectEvery must be a whole number of frames, 1 or more; received ${every}.`);
+  const tracker = new BoxTracker(options.tracker);
+  const mapped = await mapVideoFrames(
+    video,
+    async (frame, index) => {
+      const tracks = index % every === 0 ? tracker.update(await detector(frame, index)) : tracker.coast();
+      return op(frame, tracks, index);
+    },
+    context,
+    what,
+  );
+  return { ...mapped, trackCount: tracker.created };
+}

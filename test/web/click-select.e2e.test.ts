@@ -1,0 +1,89 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebServer } from '../../adapters/web/server.ts';
+import type { WebServer } from '../../adapters/web/server.ts';
+import { createBot } from '../../src/app/create-bot.ts';
+import type { RunningBot } from '../../src/app/create-bot.ts';
+import { loadSettings } from '../../src/config/settings.ts';
+
+/**
+ * Alt+click on an image in the playground is a point prompt: the page sends "segment at X,Y" in the image's
+ * own pixels, scaled from the size it is displayed at. A plain click sends nothing.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const skip = !existsSync(CHROMIUM) && !process.env.CI;
+if (skip) console.warn(`Skipping the click-to-select browser test: ${CHROMIUM} is missing (apt-get install -y chromium).`);
+
+describe.skipIf(skip)('playground: Alt+click on an image selects the object there', () => {
+  let dir: string;
+  let core: RunningBot | undefined;
+  let server: WebServer | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'vitron-web-click-'));
+    // MODELS_DIR is DATA_DIR/models, empty: segment_at answers with the pull command, so no model runs.
+    const settings = loadSettings({ DATA_DIR: dir, PGLITE_DIR: 'memory://', PORT: '0', LOG_LEVEL: 'silent' });
+    core = await createBot(settings);
+    server = await startWebServer({ bot: core.bot, settings, logger: core.logger });
+    context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    // 640×480: the upload is shown at most 240 px wide, so the click must be scaled to image pixels.
+    writeFileSync(path.join(dir, 'wide.png'), await sharp({ create: { width: 640, height: 480, channels: 3, background: '#9ad1f5' } }).png().toBuffer());
+  });
+
+  afterAll(async () => {
+    const steps = [() => context?.close(), () => server?.close(), () => core?.close()];
+    for (const step of steps) await Promise.resolve().then(step).catch((error: unknown) => console.error('cleanup failed', error));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends "segment at X,Y" in image pixels on Alt+click, and nothing on a plain click', async () => {
+    await page.goto(server!.url);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.getByTestId('file-input').setInputFiles(path.join(dir, 'wide.png'));
+    await page.getByTestId('message-input').fill('segment everything');
+    await page.getByTestId('message-input').press('Enter');
+    const userTurns = page.locator('[data-testid="turn"][data-role="user"]');
+    const upload = userTurns.last().getByTestId('upload-image');
+    await upload.waitFor();
+    await expect.poll(() => upload.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await expect.poll(() => page.locator('[data-testid="turn"][data-role="bot"]').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+
+    const shown = (await upload.boundingBox())!;
+    expect(shown.width).toBeLessThan(640);
+    const turnsBefore = await userTurns.count();
+    // A plain click first: had it sent anything, that would be the next user turn (checked below).
+    await upload.click({ position: { x: shown.width / 2, y: shown.height / 2 } });
+
+    // A quarter across and three quarters down the displayed image = (160, 360) in the 640×480 image.
+    await upload.click({ modifiers: ['Alt'], position: { x: shown.width / 4, y: (shown.height * 3) / 4 } });
+    await expect.poll(() => userTurns.count(), { timeout: 30_000 }).toBe(turnsBefore + 1);
+    const sent = (await userTurns.last().getByTestId('turn-text').textContent()) ?? '';
+    const match = /^segment at (\d+),(\d+)$/.exec(sent);
+    expect(match, sent).not.toBeNull();
+    expect(Math.abs(Number(match![1]) - 160)).toBeLessThanOrEqual(3);
+    expect(Math.abs(Number(match![2]) - 360)).toBeLessThanOrEqual(3);
+
+    // Without the model, the bot says how to get it.
+    await expect
+      .poll(async () => (await page.locator('[data-testid="turn"][data-role="bot"]').last().textContent()) ?? '', { timeout: 60_000 })
+      .toContain('slimsam-77');
+    expect(await userTurns.count()).toBe(turnsBefore + 1);
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+});
