@@ -1,6 +1,7 @@
 /**
  * Run as its own process by bench/memory.ts: starts the real bot (PGlite, inference thread), records its
- * resident memory idle, then warms every default model with a real cutout and OCR job, and prints
+ * resident memory idle, then warms every default model with real jobs (cutout: ISNet; OCR: PP-OCR; detect:
+ * CenterNet; blur the faces: BlazeFace; upscale: ESRGAN-slim), and prints
  * {"idleRssBytes", "peakRssBytes"} as JSON. A separate process, so nothing else in the bench inflates it.
  */
 import fs from 'node:fs/promises';
@@ -29,8 +30,12 @@ const photo = await sharp({ create: { width: 1024, height: 1024, channels: 3, ba
   .png()
   .toBuffer();
 const text = await sharp(Buffer.from('<svg width="800" height="200"><rect width="800" height="200" fill="white"/><text x="40" y="120" font-size="72" font-family="sans-serif">HELLO WORLD</text></svg>')).png().toBuffer();
+const small = await sharp(photo).resize(256, 256).png().toBuffer();
 await run('cut out the subject', photo);
 await run('read the text', text);
+await run('how many people are there?', photo);
+await run('blur the faces', photo);
+await run('upscale it 2x', small);
 const peakRssBytes = process.resourceUsage().maxRSS * 1024;
 await running.close();
 await fs.rm(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ export const memorySection: BenchSection = {
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', probe], { maxBuffer: 1 << 20 });
     const { idleRssBytes, peakRssBytes } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { idleRssBytes: number; peakRssBytes: number };
     return {
-      title: 'memory: the bot process (PGlite, one inference thread) idle, then with ISNet + PP-OCR warm',
+      title: 'memory: the bot process (PGlite, one inference thread) idle, then with ISNet, PP-OCR, CenterNet, BlazeFace and ESRGAN-slim warm',
       lines: [
         `  idle after start (RSS)                             ${formatBytes(idleRssBytes).padStart(10)}`,
         `  peak with all default models warm (max RSS)        ${formatBytes(peakRssBytes).padStart(10)}`,

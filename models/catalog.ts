@@ -398,6 +398,8 @@ export const CATALOG: readonly ModelEntry[] = [
       { role: 'config', name: 'config.json', sourcePath: 'config.json' },
       { role: 'config', name: 'preprocessor_config.json', sourcePath: 'preprocessor_config.json' },
       { role: 'tokenizer', name: 'tokenizer.json', sourcePath: 'tokenizer.json' },
+      // Transformers.js' AutoTokenizer loads nothing without it (it names the tokenizer class, max length, pad token).
+      { role: 'tokenizer', name: 'tokenizer_config.json', sourcePath: 'tokenizer_config.json' },
       { role: 'onnx', name: 'onnx/model.onnx', sourcePath: 'onnx/model.onnx' },
     ],
     licence: 'Apache-2.0',

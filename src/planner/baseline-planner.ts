@@ -16,6 +16,7 @@ import {
 import { resolveReferences } from './references.ts';
 import type { RuleMatch } from './rules/index.ts';
 import { CLAUSE_RULES, STANDALONE_RULES, matchRules } from './rules/index.ts';
+import { withSecondImage } from './rules/edit.ts';
 import { withPick } from './rules/pick.ts';
 import type { PickAnswer, RuleInput } from './rules/rule.ts';
 import type { Recognition } from './split-chain.ts';
@@ -84,14 +85,14 @@ class ChainBuilder {
     if (outcome.kind === 'invalid') return outcome.reply;
     // "the second one" reads as a media reference too; as an answer to "which one?" it picks on the same media.
     if (outcome.kind === 'repeat') return this.repeat(outcome.pick === undefined ? explicit : [], outcome.pick);
-    return this.push({ task: outcome.task, targets: this.targetsFor(outcome.task, explicit), args: outcome.args }, explicit.length > 0);
+    return this.push({ task: outcome.task, targets: this.targetsFor(outcome.task, explicit, outcome.args), args: outcome.args }, explicit.length > 0);
   }
 
   /** Explicit references win; then the previous step's output; then the turn's upload or "it". */
-  private targetsFor(task: Invocation['task'], explicit: TargetRef[]): TargetRef[] {
+  private targetsFor(task: Invocation['task'], explicit: TargetRef[], args: Record<string, unknown> = {}): TargetRef[] {
     if (!needsTarget(task)) return [];
     if (explicit.length > 0) return [...explicit];
-    return this.implicitTargets();
+    return withSecondImage(task, args, this.context, this.implicitTargets());
   }
 
   /**

@@ -61,8 +61,9 @@ describe.skipIf(skip)('playground: Alt+click on an image selects the object ther
     const userTurns = page.locator('[data-testid="turn"][data-role="user"]');
     const upload = userTurns.last().getByTestId('upload-image');
     await upload.waitFor();
-    await expect.poll(() => upload.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
-    await expect.poll(() => page.locator('[data-testid="turn"][data-role="bot"]').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect.poll(() => upload.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 30_000 }).toBe(true);
+    // The machine is shared and slow at times: generous waits, never timed assertions.
+    await expect.poll(() => page.locator('[data-testid="turn"][data-role="bot"]').count(), { timeout: 150_000 }).toBeGreaterThan(0);
 
     const shown = (await upload.boundingBox())!;
     expect(shown.width).toBeLessThan(640);
@@ -72,7 +73,7 @@ describe.skipIf(skip)('playground: Alt+click on an image selects the object ther
 
     // A quarter across and three quarters down the displayed image = (160, 360) in the 640×480 image.
     await upload.click({ modifiers: ['Alt'], position: { x: shown.width / 4, y: (shown.height * 3) / 4 } });
-    await expect.poll(() => userTurns.count(), { timeout: 30_000 }).toBe(turnsBefore + 1);
+    await expect.poll(() => userTurns.count(), { timeout: 60_000 }).toBe(turnsBefore + 1);
     const sent = (await userTurns.last().getByTestId('turn-text').textContent()) ?? '';
     const match = /^segment at (\d+),(\d+)$/.exec(sent);
     expect(match, sent).not.toBeNull();
@@ -81,9 +82,9 @@ describe.skipIf(skip)('playground: Alt+click on an image selects the object ther
 
     // Without the model, the bot says how to get it.
     await expect
-      .poll(async () => (await page.locator('[data-testid="turn"][data-role="bot"]').last().textContent()) ?? '', { timeout: 60_000 })
+      .poll(async () => (await page.locator('[data-testid="turn"][data-role="bot"]').last().textContent()) ?? '', { timeout: 150_000 })
       .toContain('slimsam-77');
     expect(await userTurns.count()).toBe(turnsBefore + 1);
     expect(pageErrors).toEqual([]);
-  }, 180_000);
+  }, 420_000);
 });

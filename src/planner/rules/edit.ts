@@ -146,14 +146,17 @@ const REPLACE = [
  * pastes the second image.
  */
 const REPLACE_WITH_IMAGE =
-  /^(?:replace|swap(?:\s+out)?|switch(?:\s+out)?|exchange|substitute)\s+(.+?)\s+(?:with|for|by)(?:\s+(?:this|that|the\s+(?:second|other|attached|new))?\s*(?:one|image|picture|photo|pic)?)?$/i;
+  /^(?:replace|swap(?:\s+out)?|switch(?:\s+out)?|exchange|substitute)\s+(.+?)(?:\s+(?:with|for|by)(?:\s+(?:this|that|the\s+(?:second|other|attached|new))?\s*(?:one|image|picture|photo|pic)?)?)?$/i;
+
+function replaceWithImage(bare: string): RuleOutcome | undefined {
+  const m = REPLACE_WITH_IMAGE.exec(bare);
+  if (!m) return undefined;
+  const phrase = cleanPhrase(m[1]!);
+  if (phrase === '' || new RegExp(String.raw`^(?:the\s+)?${BACKGROUND}$`, 'i').test(phrase)) return undefined;
+  return task('replace', { phrase });
+}
 
 function replace({ bare, text }: RuleInput): RuleOutcome | undefined {
-  const withImage = REPLACE_WITH_IMAGE.exec(bare);
-  if (withImage) {
-    const phrase = cleanPhrase(withImage[1]!);
-    if (phrase !== '' && !new RegExp(String.raw`^(?:the\s+)?${BACKGROUND}$`, 'i').test(phrase)) return task('replace', { phrase });
-  }
   for (const [index, pattern] of REPLACE.entries()) {
     const m = pattern.exec(bare);
     if (!m) continue;
@@ -167,7 +170,7 @@ function replace({ bare, text }: RuleInput): RuleOutcome | undefined {
     if (new RegExp(String.raw`^(?:the\s+)?${BACKGROUND}$`, 'i').test(phrase)) return backgroundFrom(prompt);
     return task('replace', { phrase, prompt });
   }
-  return undefined;
+  return replaceWithImage(bare);
 }
 
 const INPAINT =
