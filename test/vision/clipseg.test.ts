@@ -143,6 +143,19 @@ describe('CLIPSeg pre-processing from preprocessor_config.json', () => {
       returnFloats(chw);
     }
   });
+
+  it('gives a grey picture the same value in all three channels, each normalised with its own mean and std', async () => {
+    const grey: RawImage = { data: Buffer.alloc(30 * 20, 51), width: 30, height: 20, channels: 1 };
+    const chw = await clipsegPixels(grey, CLIPSEG_DEFAULTS);
+    try {
+      const plane = MAP * MAP;
+      expect(chw[100]).toBeCloseTo((0.2 - 0.485) / 0.229, 4);
+      expect(chw[plane + 100]).toBeCloseTo((0.2 - 0.456) / 0.224, 4);
+      expect(chw[2 * plane + 100]).toBeCloseTo((0.2 - 0.406) / 0.225, 4);
+    } finally {
+      returnFloats(chw);
+    }
+  });
 });
 
 describe('CLIPSeg on the fixture model', () => {
@@ -283,6 +296,14 @@ describe('CLIPSeg installs that are missing or broken', () => {
       expect((error as Error).message).toContain('npm run models -- check');
       expect((error as Error).message).toContain('npm run models -- remove clipseg-rd64');
     }
+  }, 60_000);
+
+  it('with a preprocessor_config.json that is not JSON fails with a typed error naming the file', async () => {
+    const models = await registryWith({ override: { 'preprocessor_config.json': '{"size": ' } });
+    const error = await clipsegMask(models, small, 'the sky').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InternalError);
+    expect((error as Error).message).toContain('preprocessor_config.json');
+    expect((error as Error).message).toContain('npm run models -- check');
   }, 60_000);
 
   it('reads logits from an export that squeezes the batch away for one phrase', async () => {

@@ -119,7 +119,10 @@ describe('detect and ground (real CenterNet weights)', () => {
     const image: RawImage = { data: Buffer.alloc(64 * 64 * 3), width: 64, height: 64, channels: 3 };
     const error = await detect(models, image, 'the unicorn').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect((error as Error).message).toMatch(/people, animals, vehicles.*"unicorn" is not one of them.*npm run models -- pull florence-2-base/);
+    expect((error as Error).message).toMatch(/people, animals, vehicles.*"unicorn" is not one of them.*open-vocabulary detector.*clipseg-rd64/);
+    // For outlining tasks the hint is the exact command that makes any phrase work.
+    const outline = await detect(models, image, 'the unicorn', 'segment').catch((e: unknown) => e);
+    expect((outline as Error).message).toMatch(/"unicorn" is not one of them.*npm run models -- pull clipseg-rd64/);
   });
 
   it('leaves no tensors behind, however often it runs', HEAVY, async () => {

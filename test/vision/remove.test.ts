@@ -6,7 +6,8 @@ import { chooseInpainter, openCvInpainter } from '../../src/vision/edit/inpainte
 import type { Inpainter } from '../../src/vision/edit/inpainters.ts';
 import { removeSpecialist } from '../../src/vision/edit/remove.ts';
 import type { SpecialistResult } from '../../src/vision/specialist.ts';
-import { imageMedia, invocation, makeSpecialistContext } from '../helpers/specialist-context.ts';
+import { movingDiscClip } from './fixtures.ts';
+import { imageMedia, invocation, makeSpecialistContext, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 
 const TESTDATA = '/work/shared/testdata';
@@ -130,6 +131,15 @@ describe('remove / inpaint (OpenCV Telea)', () => {
     const result = await removeSpecialist.run(invocation('remove', await imageMedia(context, photo.png), { phrase: 'the bus' }), context);
     expect(result.media).toEqual([]);
     expect(result.text).toMatch(/could not find any buses.*Nothing was removed/);
+  });
+
+  it('in a video, looks for the named thing in every frame and says so when it is in none', { timeout: 180_000 }, async () => {
+    const clip = await movingDiscClip(context.tmpDir, 3, 96, 64);
+    const result = await removeSpecialist.run(invocation('remove', await videoMedia(context, clip), { phrase: 'the dog' }), context);
+    expect(result.text).toBe('I could not find "the dog" in any frame of the video, so nothing was removed.');
+    expect(result.media).toEqual([]);
+    const boxed = { ...invocation('remove', await videoMedia(context, clip), {}), region: { box: [1, 1, 20, 20] as [number, number, number, number] } };
+    await expect(removeSpecialist.run(boxed, context)).rejects.toThrow(/boxes and mask images work on images only/);
   });
 
   it('removes the cat named by a phrase (CenterNet box → ISNet mask → Telea)', { timeout: 180_000 }, async () => {

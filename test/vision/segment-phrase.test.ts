@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
@@ -15,6 +16,7 @@ import { imageMedia, invocation, makeSpecialistContext, testRegistry, videoMedia
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
 import { decodeFrames } from './fixtures.ts';
+import { installClipsegFixture } from '../fixtures/clipseg-fixture.ts';
 
 const NO_PHOTOS = HAS_TESTDATA ? '' : ' (skipped: ../shared/testdata is absent)';
 const HEAVY = { timeout: 180_000 };
@@ -175,6 +177,35 @@ describe.skipIf(!HAS_TESTDATA)(`segment by phrase (real CenterNet + ISNet weight
       // The horse's barrel: 55 % across and 45 % down the resized horse.
       const [hr, hg, hb] = px(f, 10 + i * 60 + Math.round(0.55 * 293), 40 + Math.round(0.45 * 240)) as [number, number, number];
       expect(hr + hg + hb, `frame ${i} horse`).toBeLessThan(120);
+    }
+  });
+});
+
+describe('segment a phrase no detector knows, with CLIPSeg installed (fixture model)', () => {
+  it('outlines "the sky" through CLIPSeg instead of refusing it', async () => {
+    const modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-segment-clipseg-'));
+    await installClipsegFixture(modelsDir);
+    const context = await makeSpecialistContext({ env: { MODELS_DIR: modelsDir } });
+    try {
+      // Blue with a red block: the fixture's "sky" answers to blue.
+      const png = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#0000ff' } })
+        .composite([{ input: { create: { width: 100, height: 80, channels: 3, background: '#ff0000' } }, left: 40, top: 30 }])
+        .png()
+        .toBuffer();
+      const media = await imageMedia(context, png);
+      const result = await segmentSpecialist.run(invocation('segment', media, { phrase: 'the sky' }), context);
+      expect(result.text).toMatch(/^Segmented the sky \(\d+ % of the picture\)\.$/);
+      expect(result.boxes).toEqual([]);
+      const mask = await maskOf(result);
+      expect([mask.width, mask.height]).toEqual([320, 240]);
+      // Inside the red block: not sky; far from it: sky.
+      expect(mask.data[(70) * 320 + 90]!).toBeLessThan(128);
+      expect(mask.data[(200) * 320 + 280]!).toBeGreaterThanOrEqual(128);
+      expect(result.media.some((m) => m.role === 'overlay')).toBe(true);
+    } finally {
+      await context.models.dispose();
+      await context.cleanup();
+      await fs.rm(modelsDir, { recursive: true, force: true });
     }
   });
 });

@@ -8,7 +8,8 @@ import { chooseUpscaler, ESRGAN_UPSCALERS } from '../../src/vision/edit/upscaler
 import type { Upscaler } from '../../src/vision/edit/upscalers.ts';
 import type { RawImage } from '../../src/vision/raw-image.ts';
 import type { SpecialistResult } from '../../src/vision/specialist.ts';
-import { imageMedia, invocation, makeSpecialistContext, testSettings } from '../helpers/specialist-context.ts';
+import { movingDiscClip } from './fixtures.ts';
+import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 
 const ASTRONAUT = path.join('/work/shared/testdata', 'astronaut.png');
@@ -85,6 +86,26 @@ describe('upscale (ESRGAN-slim, tiled)', () => {
     expect([info.width, info.height, info.channels]).toEqual([128, 96, 4]);
     expect(data[(5 * 128 + 5) * 4 + 3]).toBe(0);
     expect(data[(48 * 128 + 64) * 4 + 3]).toBe(255);
+  });
+
+  it('upscales a video frame by frame, keeping the frame count', { timeout: 180_000 }, async () => {
+    const clip = await movingDiscClip(context.tmpDir, 4, 96, 64);
+    const r = await upscaleSpecialist.run(invocation('upscale', await videoMedia(context, clip), { factor: 2 }), context);
+    expect(r.text).toBe('Upscaled all 4 frames 96 × 64 → 192 × 128 (2×) with ESRGAN-slim.');
+    expect(r.media[0]!.kind).toBe('video');
+  });
+
+  it('refuses a video whose frames would outgrow the video size limit', async () => {
+    const clip = await movingDiscClip(context.tmpDir, 2, 96, 64);
+    const small = await makeSpecialistContext({ env: { MAX_VIDEO_WIDTH: '160', MAX_VIDEO_HEIGHT: '120' } });
+    try {
+      const error = await upscaleSpecialist.run(invocation('upscale', await videoMedia(small, clip), { factor: 2 }), small).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LimitReachedError);
+      expect((error as Error).message).toMatch(/192 × 128 frames, over this bot's video size limit of 160 × 120/);
+    } finally {
+      await small.models.dispose();
+      await small.cleanup();
+    }
   });
 
   it('refuses when the output would pass the image pixel limit, naming the limit and what would fit', async () => {

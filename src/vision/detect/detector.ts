@@ -27,27 +27,41 @@ export interface Found {
  */
 export const NAMED_CLASS_MIN_SCORE = 0.2;
 
-export const FLORENCE_HINT = 'Any phrase works once florence-2-base is pulled: `npm run models -- pull florence-2-base`.';
+/** Tasks that only need the outline of what a phrase names, which CLIPSeg gives for any phrase. */
+const OUTLINING_TASKS: ReadonlySet<string> = new Set(['segment', 'cutout', 'remove', 'replace', 'inpaint']);
 
-export function unknownPhraseError(what: string): InvalidArgumentError {
+/** What an operator can install so that a phrase the detectors do not know works for this task. */
+export function anyPhraseHint(task?: string): string {
+  return task !== undefined && OUTLINING_TASKS.has(task)
+    ? 'Any phrase works for outlining once clipseg-rd64 is pulled: `npm run models -- pull clipseg-rd64`.'
+    : 'Boxes for other things need an open-vocabulary detector (Florence-2 or OWL-ViT), which this build does not run yet; "segment the …" outlines any phrase once clipseg-rd64 is pulled.';
+}
+
+export function unknownPhraseError(what: string, task?: string): InvalidArgumentError {
   return new InvalidArgumentError(
-    `I can find people, animals, vehicles and 80 everyday things (COCO) and faces; "${what}" is not one of them. ${FLORENCE_HINT}`,
+    `I can find people, animals, vehicles and 80 everyday things (COCO) and faces; "${what}" is not one of them. ${anyPhraseHint(task)}`,
     { phrase: what },
   );
 }
 
 /** The label a phrase asks for, or undefined for "the left one"; an InvalidArgumentError for "unicorn". */
-export function labelOfPhrase(phrase: string): string | undefined {
+export function labelOfPhrase(phrase: string, task?: string): string | undefined {
   const { noun } = parseReferring(phrase);
   if (noun === undefined) return undefined;
   const label = labelForPhrase(noun);
-  if (label === undefined) throw unknownPhraseError(noun);
+  if (label === undefined) throw unknownPhraseError(noun, task);
   return label;
+}
+
+/** True when the phrase names something no detector here knows ("the sky", "the logo"). */
+export function isOpenVocabulary(phrase: string): boolean {
+  const { noun } = parseReferring(phrase);
+  return noun !== undefined && labelForPhrase(noun) === undefined;
 }
 
 /** All detections (phrase undefined) or those of the phrase's label; faces go to BlazeFace. */
 export async function detect(models: ModelRegistry, image: RawImage, phrase?: string, task?: Task): Promise<Found> {
-  const label = phrase === undefined || phrase.trim() === '' ? undefined : labelOfPhrase(phrase);
+  const label = phrase === undefined || phrase.trim() === '' ? undefined : labelOfPhrase(phrase, task);
   if (label === undefined) return { detections: await detectObjects(models, image, { task }) };
   if (label === FACE_LABEL) return { detections: await detectFaces(models, image), label };
   const detections = await detectObjects(models, image, { labels: labelsOf(label), minScore: NAMED_CLASS_MIN_SCORE, task });

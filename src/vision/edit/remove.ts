@@ -1,14 +1,12 @@
 import type { Task } from '../../core/tasks.ts';
 import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors.ts';
 import { composeSideBySide, encodePreview, overlayPixels } from '../../media/image.ts';
-import { CENTERNET_MODEL } from '../detect/centernet.ts';
 import { detect } from '../detect/detector.ts';
 import type { Detection } from '../detect/detection.ts';
 import { parseReferring, select } from '../detect/referring.ts';
 import type { Selector } from '../detect/referring.ts';
 import { decodeImage, encodePng, maskCoverage, maskToPng } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
-import { ISNET_MODEL } from '../segment/isnet.ts';
 import { phraseMask, unionOf } from '../segment/phrase-mask.ts';
 import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from '../segment/segment-phrase.ts';
 import type { ProducedMedia, Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../specialist.ts';
@@ -17,6 +15,7 @@ import { optionalNumber, rejectUnknown } from './args.ts';
 import { chooseInpainter, fillCaveat, inpainterTitle, smearsHole, SMOOTH_FILL_CAVEAT } from './inpainters.ts';
 import type { Inpainter } from './inpainters.ts';
 import { maskFromAlpha, maskFromBox, maskFromImage, padHole } from './masks.ts';
+import { maskBounds } from './opencv.ts';
 
 /** The area to fill, and how the text names it ("the dog", "the boxed area"). */
 export interface Hole {
@@ -51,7 +50,9 @@ export async function findHole(input: SpecialistInput, image: RawImage, context:
     const found = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: (f, note) => context.progress(f * 0.6, note) });
     if (found.kind === 'many') return { kind: 'reply', result: await choiceReply(image, found) };
     if (found.kind === 'none') return { kind: 'reply', result: { text: `${noneFoundText(found, phrase)} Nothing was removed.`, media: [] } };
-    return { kind: 'hole', hole: { mask: found.mask, what: found.detections.length === 1 ? `the ${found.label}` : maskedWhat(found), object: true } };
+    // ISNet can come back empty on a crop with no clear subject: the detector's boxes are then the hole.
+    const mask = maskBounds(found.mask) === undefined ? unionOf(found.detections.map((d) => maskFromBox(image.width, image.height, [d.x1, d.y1, d.x2, d.y2])), image.width, image.height) : found.mask;
+    return { kind: 'hole', hole: { mask, what: found.detections.length === 1 ? `the ${found.label}` : maskedWhat(found), object: true } };
   }
   if (input.task === 'inpaint') {
     const transparent = maskFromAlpha(image);
@@ -172,7 +173,9 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
 export const removeSpecialist: Specialist = {
   tasks: ['remove', 'inpaint'],
   accepts: ['image', 'video'],
-  models: [CENTERNET_MODEL, ISNET_MODEL],
+  // None required up front: a box or a mask image needs no weights (OpenCV). The phrase path's detector
+  // and ISNet answer with ModelNotInstalledError when they are used and missing.
+  models: [],
   async run(input, context) {
     rejectUnknown(input.args, ['pick'], input.task);
     const media = input.media[0];

@@ -1,10 +1,9 @@
 import sharp from 'sharp';
 import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors.ts';
-import { CENTERNET_MODEL } from '../detect/centernet.ts';
 import { missingModelError } from '../not-installed.ts';
 import { decodeImage, sharpOf } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
-import { ISNET_MODEL, salientMask } from '../segment/isnet.ts';
+import { salientMask } from '../segment/isnet.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../specialist.ts';
 import { rejectUnknown } from './args.ts';
 import { isOpaque } from './esrgan.ts';
@@ -111,7 +110,9 @@ async function replaceInImage(input: SpecialistInput, context: SpecialistContext
 export const replaceSpecialist: Specialist = {
   tasks: ['replace'],
   accepts: ['image'],
-  models: [CENTERNET_MODEL, ISNET_MODEL],
+  // None required up front: a box or a mask image needs no weights (OpenCV). The phrase path's detector
+  // and ISNet answer with ModelNotInstalledError when they are used and missing.
+  models: [],
   async run(input, context) {
     rejectUnknown(input.args, ['pick'], 'replace');
     const media = input.media[0];

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { AutoTokenizer, env as transformersEnv } from '@huggingface/transformers';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
@@ -174,11 +173,13 @@ export function singleMapSize(dims: readonly number[]): { width: number; height:
 const tokenizers = new WeakMap<ModelRegistry, Map<string, Promise<PreTrainedTokenizer>>>();
 
 async function loadTokenizer(folder: string): Promise<PreTrainedTokenizer> {
-  // Models come from MODELS_DIR only; the hub is never asked. The folder goes in as an absolute path rather than
-  // through env.localModelPath: Transformers.js memoizes file lookups by model id, not by that (global) setting.
-  transformersEnv.allowRemoteModels = false;
-  transformersEnv.allowLocalModels = true;
   try {
+    // Imported on first use: Transformers.js takes ~0.5 s to import, which a bot that never needs CLIPSeg should not pay.
+    const { AutoTokenizer, env } = await import('@huggingface/transformers');
+    // Models come from MODELS_DIR only; the hub is never asked. The folder goes in as an absolute path rather than
+    // through env.localModelPath: Transformers.js memoizes file lookups by model id, not by that (global) setting.
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
     return await AutoTokenizer.from_pretrained(folder);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);

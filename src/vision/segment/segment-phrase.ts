@@ -7,7 +7,7 @@ import { CENTERNET_MODEL } from '../detect/centernet.ts';
 import { countOf, pluralOf } from '../detect/coco-labels.ts';
 import type { Detection } from '../detect/detection.ts';
 import { resultBoxes } from '../detect/detect-specialist.ts';
-import { detect } from '../detect/detector.ts';
+import { detect, isOpenVocabulary } from '../detect/detector.ts';
 import { parseReferring, select } from '../detect/referring.ts';
 import type { Choice } from '../specialist.ts';
 import { drawBoxes } from '../draw-boxes.ts';
@@ -16,11 +16,13 @@ import type { ModelRegistry } from '../model-registry.ts';
 import { decodeImage, maskCoverage, maskToPng } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
 import type { Specialist, SpecialistResult } from '../specialist.ts';
+import { CLIPSEG_MODEL, clipsegMask } from './clipseg.ts';
 import { ISNET_MODEL } from './isnet.ts';
 import { phraseMask, unionOf } from './phrase-mask.ts';
 
 /** The outcome of "segment the left dog": a mask, a question back, or nothing of that kind found. */
 export type PhraseSegmentation =
+  /** `detections` is empty when the mask came from CLIPSeg (a phrase no detector knows: no boxes). */
   | { kind: 'mask'; mask: Mask; detections: Detection[]; label: string }
   | { kind: 'many'; detections: Detection[]; choice: Choice }
   | { kind: 'none'; label?: string };
@@ -36,6 +38,13 @@ export async function segmentByPhrase(
   options: { pick?: number; task?: Task; progress?: (fraction: number, note: string) => void } = {},
 ): Promise<PhraseSegmentation> {
   const task = options.task ?? 'segment';
+  // "the sky", "the logo": no detector knows it, CLIPSeg outlines any phrase when it is installed.
+  if (isOpenVocabulary(phrase) && models.isInstalled(CLIPSEG_MODEL)) {
+    options.progress?.(0.2, `outlining ${phrase}`);
+    const found = await clipsegMask(models, image, phrase, task);
+    const what = parseReferring(phrase).noun ?? phrase;
+    return found.coverage === 0 ? { kind: 'none' } : { kind: 'mask', mask: found.mask, detections: [], label: what };
+  }
   const { detections, label } = await detect(models, image, phrase, task);
   const selection = select(detections, parseReferring(phrase).selector, options.pick);
   if (selection.kind === 'many') return selection;
@@ -118,7 +127,7 @@ export async function overlayWithLegend(image: RawImage, mask: Mask, legend: str
 
 /** "the dog", "2 dogs": the legend and the text name what the mask holds. */
 export function maskedWhat(result: Extract<PhraseSegmentation, { kind: 'mask' }>): string {
-  return result.detections.length === 1 ? result.label : countOf(result.label, result.detections.length);
+  return result.detections.length <= 1 ? result.label : countOf(result.label, result.detections.length);
 }
 
 /** The "which one?" reply: the candidates numbered left to right on the picture. */
