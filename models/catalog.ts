@@ -50,6 +50,11 @@ export interface ModelEntry {
   notes: string;
   /** A step between download and use (e.g. an ONNX export), told to the operator with the download. */
   preparation?: string;
+  /**
+   * Set when this build has no code that runs the model yet: why, in one sentence. Such a model is never
+   * "the model a task will use", and nobody is told to pull it as the fix for a task.
+   */
+  notRunYet?: string;
 }
 
 const MB = 1_000_000;
@@ -67,7 +72,7 @@ export const PREFERRED_MODEL: Partial<Record<Task, string>> = {
   caption: 'florence-2-base',
   answer: 'smolvlm-256m',
   detect: 'centernet-coco',
-  ground: 'florence-2-base',
+  ground: 'centernet-coco',
   segment: 'clipseg-rd64',
   segment_at: 'slimsam-77',
   segment_all: 'slimsam-77',
@@ -196,6 +201,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 930 * MB,
     gpu: false,
     notes: 'Runs on CPU in a few seconds per image; quantised variants in the same repo are ~4× smaller.',
+    notRunYet: 'The Florence-2 runner (Transformers.js encoder-decoder generation) is not built yet; its output parser is (src/vision/understand/florence-parse.ts).',
   },
   {
     name: 'smolvlm-256m',
@@ -215,6 +221,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 1_000 * MB,
     gpu: false,
     notes: 'Smallest VLM that answers free-form questions; slow but usable on CPU.',
+    notRunYet: 'No in-process VLM runner yet; caption and answer use a vision chat endpoint (VISION_LLM_URL).',
   },
   {
     name: 'centernet-coco',
@@ -370,6 +377,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 610 * MB,
     gpu: false,
     notes: 'Phrase-grounded boxes for "the dog"; pairs with SlimSAM for phrase-guided masks.',
+    notRunYet: 'The OWL-ViT runner is not built yet.',
   },
   {
     name: 'slimsam-77',
@@ -479,6 +487,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 220 * MB,
     gpu: false,
     notes: 'No ready ONNX export is verified; the file name is what our specialist will expect.',
+    notRunYet: 'The colorize specialist is not built yet.',
   },
   {
     name: 'sd-turbo',
@@ -499,6 +508,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 2_600 * MB,
     gpu: true,
     notes: '512×512 in 1 step; ~10 s on CPU, well under a second on a GPU.',
+    notRunYet: 'The generation specialists are not built yet.',
   },
   {
     name: 'instruct-pix2pix',
@@ -517,6 +527,7 @@ export const CATALOG: readonly ModelEntry[] = [
     gpu: true,
     notes: 'Text-guided edits on a GPU; minutes per image on CPU.',
     preparation: 'Upstream ships diffusers weights: export them with `optimum-cli export onnx --model timbrooks/instruct-pix2pix <dir>`.',
+    notRunYet: 'The instruction-edit specialist is not built yet.',
   },
   {
     name: 'svd-img2vid',
@@ -531,6 +542,7 @@ export const CATALOG: readonly ModelEntry[] = [
     gpu: true,
     notes: 'GPU only in practice (14 frames at 576×1024).',
     preparation: 'Upstream ships diffusers weights: export the UNet (and VAE, image encoder) to ONNX first.',
+    notRunYet: 'The animation specialist is not built yet.',
   },
 ];
 
@@ -553,9 +565,17 @@ export function catalogTasks(): Task[] {
   return [...tasks];
 }
 
-/** The model a task will use here: the preferred one when installed, else the first installed alternative. */
+/**
+ * The model a task will use here: the preferred one when installed, else the first installed alternative.
+ * Models this build cannot run yet are never chosen, installed or not.
+ */
 export function bestInstalledModel(task: Task, isInstalled: (entry: ModelEntry) => boolean): ModelEntry | undefined {
-  return modelsForTask(task).find(isInstalled);
+  return modelsForTask(task).find((entry) => entry.notRunYet === undefined && isInstalled(entry));
+}
+
+/** The model to name when a task has none installed: the first one this build can run, if any. */
+export function modelToInstall(task: Task): ModelEntry | undefined {
+  return modelsForTask(task).find((entry) => entry.notRunYet === undefined);
 }
 
 /** One paragraph telling an operator how to get a model onto this machine. */

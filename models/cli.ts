@@ -10,7 +10,7 @@ import { loadSettings } from '../src/config/settings.ts';
 import type { Settings } from '../src/config/settings.ts';
 import { VitronError } from '../src/errors.ts';
 import { locateModel } from '../src/vision/model-files.ts';
-import { CATALOG, bestInstalledModel, catalogEntry, catalogTasks, howToGet, modelsForTask } from './catalog.ts';
+import { CATALOG, bestInstalledModel, catalogEntry, catalogTasks, howToGet, modelToInstall, modelsForTask } from './catalog.ts';
 import type { ModelEntry } from './catalog.ts';
 import { formatBytes, progressBar } from './progress.ts';
 import { pullModel, removeModel } from './pull.ts';
@@ -63,8 +63,15 @@ async function listOrCheck(settings: Settings, check: boolean): Promise<number> 
   console.log('\nTask → model it will use:');
   for (const task of catalogTasks()) {
     const chosen = bestInstalledModel(task, (entry) => installed.has(entry.name));
-    const preferred = modelsForTask(task)[0];
-    const answer = chosen ? chosen.name : preferred ? `none — ${getCommand(preferred)}` : 'none in the catalog';
+    const preferred = modelToInstall(task);
+    const waiting = modelsForTask(task).filter((e) => e.notRunYet !== undefined).map((e) => e.name);
+    const answer = chosen
+      ? chosen.name
+      : preferred
+        ? `none — ${getCommand(preferred)}`
+        : waiting.length > 0
+          ? `none — no runner in this build yet for ${waiting.join(', ')}`
+          : 'none in the catalog';
     console.log(`  ${task.padEnd(16)} ${answer}`);
   }
   return bad === 0 ? 0 : 1;

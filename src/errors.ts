@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'TASK_UNSUPPORTED_MEDIA'
   | 'INVALID_ARGUMENT'
   | 'MODEL_NOT_INSTALLED'
+  | 'TASK_NOT_AVAILABLE'
   | 'TOOL_MISSING'
   | 'LIMIT_REACHED'
   | 'JOB_CANCELLED'
@@ -146,6 +147,13 @@ export class UnsupportedMediaForTaskError extends BadInputError {
 export class ModelNotInstalledError extends BadInputError {
   constructor(readonly task: string, readonly modelName: string, howToGet: string) {
     super('MODEL_NOT_INSTALLED', `${task} needs the model "${modelName}", which is not installed. ${howToGet}`, { task, model: modelName });
+  }
+}
+
+/** A task no code in this build can run yet, whatever is installed: pulling weights would not help. */
+export class TaskNotAvailableError extends BadInputError {
+  constructor(readonly task: string, explanation: string) {
+    super('TASK_NOT_AVAILABLE', `This build cannot do ${task.replace('_', ' ')} yet. ${explanation}`.trim(), { task });
   }
 }
 

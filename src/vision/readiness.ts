@@ -1,7 +1,7 @@
 import { TASKS, isSessionTask } from '../core/tasks.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Task } from '../core/tasks.ts';
-import { modelsForTask } from '../../models/catalog.ts';
+import { modelToInstall, modelsForTask } from '../../models/catalog.ts';
 import type { ModelRegistry } from './model-registry.ts';
 import { hasWorkingSpecialist, specialistFor } from './registry.ts';
 
@@ -53,7 +53,7 @@ export function readiness(models: ModelRegistry, settings: Partial<Settings> = {
       const missing = needed.filter((m) => !installed.has(m));
       tasks.push({ task, ready: missing.length === 0, models: needed, missing, reason: missing.length ? `model not installed: ${missing.join(', ')}` : undefined });
     } else {
-      const preferred = modelsForTask(task)[0]?.name;
+      const preferred = (modelToInstall(task) ?? modelsForTask(task)[0])?.name;
       // A working specialist that is only missing a setting says which one to set.
       const unset = hasWorkingSpecialist(task) ? (specialistFor(task)?.requiredSettings ?? []).filter((name) => settings[name] === undefined) : [];
       tasks.push({
@@ -63,7 +63,7 @@ export function readiness(models: ModelRegistry, settings: Partial<Settings> = {
         missing: preferred && !installed.has(preferred) ? [preferred] : [],
         reason: unset.length > 0
           ? `set ${unset.join(', ')}`
-          : preferred && installed.has(preferred) ? 'model present; specialist comes in a later release' : 'needs a model from the catalog',
+          : modelToInstall(task) === undefined ? 'no runner in this build yet' : 'needs a model from the catalog',
       });
     }
   }

@@ -171,10 +171,18 @@ describe('a turn through the whole path', () => {
 
   it('says which model a task needs when it is not installed, without queueing a job', async () => {
     const c = await conversation('missing model');
+    const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'show me the depth', files: [{ bytes: await bluePng() }] });
+    expect(turn.job).toBeUndefined();
+    expect(turn.botTurn?.text).toMatch(/depth needs the model "depth-anything-v2-small"/);
+    expect(turn.botTurn?.text).toMatch(/npm run models -- pull depth-anything-v2-small/);
+  });
+
+  it('says plainly when a task has no local runner yet, and how caption can still be had', async () => {
+    const c = await conversation('no runner');
     const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'describe this picture', files: [{ bytes: await bluePng() }] });
     expect(turn.job).toBeUndefined();
-    expect(turn.botTurn?.text).toMatch(/caption needs the model "[^"]+"/);
-    expect(turn.botTurn?.text).toMatch(/MODELS_DIR|models/);
+    expect(turn.botTurn?.text).toMatch(/This build cannot do caption yet/);
+    expect(turn.botTurn?.text).toMatch(/VISION_LLM_URL/);
   });
 
   it('applies the last edit to the video when asked to "do the same to the video"', async () => {

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASKS, isSessionTask } from '../../src/core/tasks.ts';
 import type { Task } from '../../src/core/tasks.ts';
-import { ModelNotInstalledError } from '../../src/errors.ts';
+import { ModelNotInstalledError, TaskNotAvailableError } from '../../src/errors.ts';
 import { readiness } from '../../src/vision/readiness.ts';
 import { createSpecialists, specialistFor } from '../../src/vision/registry.ts';
 import { CATALOG, PREFERRED_MODEL, modelsForTask } from '../../models/catalog.ts';
@@ -35,7 +35,7 @@ describe('specialist registry', () => {
     }
   });
 
-  it.each(['caption', 'segment_at', 'colorize', 'depth', 'style', 'generate_image'] as const)(
+  it.each(['segment_at', 'segment_all', 'depth'] as const)(
     '%s without weights throws ModelNotInstalledError naming the model, never a fake result',
     async (task) => {
       const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();
@@ -47,7 +47,24 @@ describe('specialist registry', () => {
       expect(e.code).toBe('MODEL_NOT_INSTALLED');
       expect(e.retryable).toBe(false);
       expect(e.message).toContain(`"${PREFERRED_MODEL[task]}"`);
-      expect(e.message).toMatch(/Hugging Face repository|npm package/);
+      expect(e.message).toMatch(/npm run models -- pull/);
+    },
+  );
+
+  it.each(['caption', 'colorize', 'style', 'generate_image'] as const)(
+    '%s, which no code here runs yet, says so instead of sending the operator to pull weights',
+    async (task) => {
+      const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();
+      const media = await imageMedia(context, png);
+      const error = await specialistFor(task)!.run(invocation(task, media), context).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskNotAvailableError);
+      const e = error as TaskNotAvailableError;
+      expect(e.code).toBe('TASK_NOT_AVAILABLE');
+      expect(e.retryable).toBe(false);
+      expect(e.message).toMatch(/^This build cannot do /);
+      expect(e.message).not.toMatch(/npm run models -- pull/);
+      // caption can still be had without local weights, through an endpoint.
+      if (task === 'caption') expect(e.message).toMatch(/VISION_LLM_URL/);
     },
   );
 

@@ -1,3 +1,6 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import { installFixtureModel } from '../fixtures/onnx-models.ts';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,5 +167,27 @@ describe('chooseInpainter', () => {
     expect(chooseInpainter(installed(), candidates).name).toBe('opencv-telea');
     // Weights without an inpainter that runs them do not count.
     expect(chooseInpainter(installed('migan'), [openCvInpainter]).name).toBe('opencv-telea');
+  });
+});
+
+describe('remove with pulled inpainting weights (fixture models)', () => {
+  it('fills with MI-GAN once it is in MODELS_DIR, and says so; without it, OpenCV', { timeout: 120_000 }, async () => {
+    const modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-remove-migan-'));
+    const context = await makeSpecialistContext({ env: { MODELS_DIR: modelsDir } });
+    try {
+      const { png } = await photoWithDisc();
+      const media = await imageMedia(context, png);
+      const box: [number, number, number, number] = [DISC.cx - DISC.r - 2, DISC.cy - DISC.r - 2, DISC.cx + DISC.r + 2, DISC.cy + DISC.r + 2];
+      const before = await removeSpecialist.run({ ...invocation('remove', media), region: { box } }, context);
+      expect(before.text).toMatch(/OpenCV \(Telea\)/);
+      await installFixtureModel(modelsDir, 'migan');
+      const after = await removeSpecialist.run({ ...invocation('remove', media), region: { box } }, context);
+      expect(after.text).toMatch(/MI-GAN/);
+      expect(after.text).not.toMatch(/pull migan/);
+    } finally {
+      await context.models.dispose();
+      await context.cleanup();
+      await fs.rm(modelsDir, { recursive: true, force: true });
+    }
   });
 });

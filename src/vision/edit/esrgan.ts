@@ -4,8 +4,8 @@ import { sharpOf, toRaw } from '../raw-image.ts';
 import type { RawImage } from '../raw-image.ts';
 import { tfjs } from '../tfjs-runtime.ts';
 import type { LayersModel } from '../tfjs-runtime.ts';
-import { tileGrid } from './swin2sr.ts';
-import type { Tile } from './swin2sr.ts';
+import { overlappingTiles } from './tiles.ts';
+import type { Tile } from './tiles.ts';
 
 /**
  * ESRGAN-slim (@upscalerjs/esrgan-slim, an RDN generator) on tfjs' WASM backend.
@@ -70,7 +70,7 @@ export async function esrganRgb(model: LayersModel, image: RawImage, factor: num
   const outWidth = source.width * factor;
   const outHeight = source.height * factor;
   const out = Buffer.allocUnsafe(outWidth * outHeight * 3);
-  const tiles = tileGrid(source.width, source.height, options.tile ?? ESRGAN_TILE, options.overlap ?? ESRGAN_OVERLAP);
+  const tiles = overlappingTiles(source.width, source.height, options.tile ?? ESRGAN_TILE, options.overlap ?? ESRGAN_OVERLAP);
   for (const [index, tile] of tiles.entries()) {
     if (options.signal?.aborted) throw new JobCancelledError();
     const { width, height } = tile.region;

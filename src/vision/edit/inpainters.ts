@@ -3,6 +3,8 @@ import { bestInstalledModel } from '../../../models/catalog.ts';
 import type { ModelRegistry } from '../model-registry.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
 import type { SpecialistContext } from '../specialist.ts';
+import { lamaInpainter } from './lama.ts';
+import { miganInpainter } from './migan.ts';
 import { inpaintTelea, maskBounds, teleaRadius } from './opencv.ts';
 
 /** Something that fills a hole in an image (mask 255 = hole); the rest of the image comes back unchanged. */
@@ -24,7 +26,8 @@ export const openCvInpainter: Inpainter = {
   },
 };
 
-export const DEFAULT_INPAINTERS: readonly Inpainter[] = [openCvInpainter];
+/** Neural fills when their weights are pulled (the catalog's order decides between them), OpenCV otherwise. */
+export const DEFAULT_INPAINTERS: readonly Inpainter[] = [miganInpainter, lamaInpainter, openCvInpainter];
 
 const TITLES: Readonly<Record<string, string>> = { 'opencv-telea': 'OpenCV (Telea)', migan: 'MI-GAN', lama: 'LaMa' };
 

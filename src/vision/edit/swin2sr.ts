@@ -4,6 +4,8 @@ import { InternalError, InvalidArgumentError, JobCancelledError, MediaLimitError
 import { sharpOf, toRaw } from '../raw-image.ts';
 import type { RawImage } from '../raw-image.ts';
 import type { SpecialistContext } from '../specialist.ts';
+import { overlappingTiles } from './tiles.ts';
+import type { Tile } from './tiles.ts';
 import type { Upscaler } from './upscalers.ts';
 
 /**
@@ -23,38 +25,9 @@ export const SWIN2SR_TILE = 256;
 /** Context each tile sees beyond the part it contributes, so no seam shows where tiles meet. */
 export const SWIN2SR_OVERLAP = 16;
 
-export interface Tile {
-  /** What the model sees (core plus overlap, clipped to the image). */
-  region: { left: number; top: number; width: number; height: number };
-  /** What this tile contributes to the output, in input pixels. */
-  core: { left: number; top: number; width: number; height: number };
-}
-
-function spans(length: number, tile: number, overlap: number): { start: number; end: number }[] {
-  if (length <= tile) return [{ start: 0, end: length }];
-  const core = tile - 2 * overlap;
-  const count = Math.ceil(length / core);
-  const out: { start: number; end: number }[] = [];
-  for (let i = 0; i < count; i++) out.push({ start: Math.round((i * length) / count), end: Math.round(((i + 1) * length) / count) });
-  return out;
-}
-
-/** Cores partition the image exactly; each region adds `overlap` on every inner side. */
+/** Swin2SR's tiles: the shared grid at this model's tile size and overlap. */
 export function tileGrid(width: number, height: number, tile = SWIN2SR_TILE, overlap = SWIN2SR_OVERLAP): Tile[] {
-  const tiles: Tile[] = [];
-  for (const y of spans(height, tile, overlap)) {
-    for (const x of spans(width, tile, overlap)) {
-      const left = Math.max(0, x.start - overlap);
-      const top = Math.max(0, y.start - overlap);
-      const right = Math.min(width, x.end + overlap);
-      const bottom = Math.min(height, y.end + overlap);
-      tiles.push({
-        region: { left, top, width: right - left, height: bottom - top },
-        core: { left: x.start, top: y.start, width: x.end - x.start, height: y.end - y.start },
-      });
-    }
-  }
-  return tiles;
+  return overlappingTiles(width, height, tile, overlap);
 }
 
 /** The next multiple of the window (unchanged when already one, as Transformers.js does). */

@@ -5,6 +5,7 @@ import type { ModelRegistry } from '../model-registry.ts';
 import type { RawImage } from '../raw-image.ts';
 import type { SpecialistContext } from '../specialist.ts';
 import { esrganRgb, isOpaque, withUpscaledAlpha } from './esrgan.ts';
+import { swin2srUpscaler } from './swin2sr.ts';
 
 /** Something that enlarges an image by one of its factors; alpha, when there is any, comes back too. */
 export interface Upscaler {
@@ -37,6 +38,9 @@ function esrganUpscaler(factor: 2 | 3 | 4): Upscaler {
 
 export const ESRGAN_UPSCALERS: readonly Upscaler[] = [esrganUpscaler(2), esrganUpscaler(3), esrganUpscaler(4)];
 
+/** Swin2SR (×2) when pulled — the catalog prefers it — and ESRGAN-slim from npm for every factor. */
+export const DEFAULT_UPSCALERS: readonly Upscaler[] = [swin2srUpscaler, ...ESRGAN_UPSCALERS];
+
 const TITLES: Readonly<Record<string, string>> = { 'esrgan-slim': 'ESRGAN-slim', swin2sr: 'Swin2SR' };
 
 export function upscalerTitle(upscaler: Upscaler): string {
@@ -50,7 +54,7 @@ const TASK: Task = 'upscale';
  * model comes first in the catalog's order for `upscale` (the preferred model first) and is installed.
  * None installed → ModelNotInstalledError naming the first candidate's model and how to get it.
  */
-export function chooseUpscaler(models: Pick<ModelRegistry, 'isInstalled' | 'settings'>, factor: number, candidates: readonly Upscaler[] = ESRGAN_UPSCALERS): Upscaler {
+export function chooseUpscaler(models: Pick<ModelRegistry, 'isInstalled' | 'settings'>, factor: number, candidates: readonly Upscaler[] = DEFAULT_UPSCALERS): Upscaler {
   const offering = candidates.filter((c) => c.factors.includes(factor));
   if (offering.length === 0) {
     const factors = [...new Set(candidates.flatMap((c) => c.factors))].sort((a, b) => a - b);
