@@ -29,7 +29,7 @@ export function openImage(bytes: Uint8Array, limits: ImageLimits): Sharp {
 }
 
 /** sharp reports everything as a plain Error; these are the two kinds a user can be told about. */
-function explain(error: unknown, limits: ImageLimits): Error {
+export function explainImageError(error: unknown, limits: ImageLimits): Error {
   const message = error instanceof Error ? error.message : String(error);
   if (/pixel limit/i.test(message)) return new MediaLimitError('The image', formatPixels(limits.maxImagePixels), 'larger than that');
   return new CorruptMediaError(`The image could not be decoded (${message.split('\n')[0]}).`);
@@ -39,7 +39,7 @@ async function run<T>(limits: ImageLimits, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw explain(error, limits);
+    throw explainImageError(error, limits);
   }
 }
 

@@ -231,18 +231,17 @@ describe('Slack in Socket Mode', () => {
     expect(await sharedImage('C10', messageTs)).toEqual({ width: 20, height: 10, gray: true });
   });
 
-  it('Upscale without its model installed: the thread is told how to get it, and nothing runs', async () => {
+  it('Animate, which this build cannot do yet: the thread is told so, and nothing runs', async () => {
     const file = r.fake.addFile(await solidImage(16, 16, '#884400'), 'brown.png');
     const { ts, body } = mention('C13', 'make it black and white', { files: [file] });
     await r.fake.sendEnvelope('events_api', body);
     const result = await r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && isResultMessage(a));
     const resultTs = r.fake.thread('C13', ts).filter((m) => m.blocks).at(-1)!.ts;
     const from = r.events.events.length;
-    const upscale = buttonsOf(result.args).find((b) => b.action_id === 'vitron:upscale')!;
-    expect(await r.fake.sendEnvelope('interactive', buttonClick(r.fake, upscale, { channel: 'C13', messageTs: resultTs, threadTs: ts }))).toEqual({});
-    // The test bot's MODELS_DIR is inside its fresh DATA_DIR, so no upscaler is ever installed here.
-    const answer = await r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && /npm run models -- pull|place .+ under/.test(String(a.text)));
-    expect(String(answer.args.text)).toMatch(/models/);
+    const animate = buttonsOf(result.args).find((b) => b.action_id === 'vitron:animate')!;
+    expect(await r.fake.sendEnvelope('interactive', buttonClick(r.fake, animate, { channel: 'C13', messageTs: resultTs, threadTs: ts }))).toEqual({});
+    const answer = await r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && /cannot do animate yet/.test(String(a.text)));
+    expect(String(answer.args.text)).not.toMatch(/npm run models -- pull/);
     expect(r.events.events.slice(from).filter((e) => e.type === 'job.queued')).toHaveLength(0);
   });
 

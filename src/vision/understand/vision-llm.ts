@@ -1,17 +1,14 @@
 import { z } from 'zod';
 import type { Settings } from '../../config/settings.ts';
 import {
-  CorruptMediaError,
   InternalError,
   JobCancelledError,
-  MediaLimitError,
   VisionLlmBadResponseError,
   VisionLlmRejectedError,
   VisionLlmUnavailableError,
   VitronError,
 } from '../../errors.ts';
-import { openImage, type ImageLimits } from '../../media/image.ts';
-import { formatPixels } from '../../media/limits.ts';
+import { explainImageError, openImage, type ImageLimits } from '../../media/image.ts';
 
 /**
  * A client for any OpenAI-compatible chat endpoint that takes images (Ollama, vLLM, llama.cpp server,
@@ -79,9 +76,7 @@ export async function encodeForVisionLlm(bytes: Uint8Array, limits: ImageLimits,
       .jpeg({ quality: JPEG_QUALITY })
       .toBuffer();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/pixel limit/i.test(message)) throw new MediaLimitError('The image', formatPixels(limits.maxImagePixels), 'larger than that');
-    throw new CorruptMediaError(`The image could not be decoded (${message.split('\n')[0]}).`);
+    throw explainImageError(error, limits);
   }
 }
 
