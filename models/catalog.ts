@@ -371,13 +371,16 @@ export const CATALOG: readonly ModelEntry[] = [
       { role: 'config', name: 'config.json', sourcePath: 'config.json' },
       { role: 'config', name: 'preprocessor_config.json', sourcePath: 'preprocessor_config.json' },
       { role: 'tokenizer', name: 'tokenizer.json', sourcePath: 'tokenizer.json' },
+      // Transformers.js' AutoTokenizer loads nothing without it (tokenizer class, max length 16, pad token).
+      { role: 'tokenizer', name: 'tokenizer_config.json', sourcePath: 'tokenizer_config.json' },
       { role: 'onnx', name: 'onnx/model.onnx', sourcePath: 'onnx/model.onnx' },
     ],
     licence: 'Apache-2.0',
     approxBytes: 610 * MB,
     gpu: false,
-    notes: 'Phrase-grounded boxes for "the dog"; pairs with SlimSAM for phrase-guided masks.',
-    notRunYet: 'The OWL-ViT runner is not built yet.',
+    notes:
+      'Boxes for phrases no COCO detector knows ("the red umbrella", "the logo"); detect and ground use it only for those (src/vision/detect/detector.ts). ' +
+      'input_ids/attention_mask [Q,16], pixel_values [1,3,768,768] CLIP mean/std → logits [1,576,Q], pred_boxes [1,576,4] cx,cy,w,h.',
   },
   {
     name: 'slimsam-77',

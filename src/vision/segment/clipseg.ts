@@ -1,10 +1,10 @@
-import path from 'node:path';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { KernelEnum } from 'sharp';
 import type { Task } from '../../core/tasks.ts';
 import { InternalError, InvalidArgumentError } from '../../errors.ts';
+import { clipTokenizer } from '../clip-tokenizer.ts';
 import { borrowFloats, returnFloats } from '../float-pool.ts';
 import { fileWithRole } from '../model-files.ts';
 import type { ModelRegistry } from '../model-registry.ts';
@@ -25,7 +25,6 @@ import type { Mask, RawImage } from '../raw-image.ts';
 export const CLIPSEG_MODEL = 'clipseg-rd64';
 export const CLIPSEG_FILE = 'onnx/model.onnx';
 const PREPROCESSOR_FILE = 'preprocessor_config.json';
-const TOKENIZER_FILE = 'tokenizer.json';
 /** CLIPSeg's maps are soft; 0.4 keeps the object without the halo that 0.3 lets in (tune on real weights). */
 export const CLIPSEG_THRESHOLD = 0.4;
 /** CLIP's text encoder has 77 positions; tokenizer_config.json's model_max_length says so too. */
@@ -62,43 +61,50 @@ export const CLIPSEG_DEFAULTS: ClipsegPreprocessing = {
 /** PIL's resample codes, which Hugging Face processor configs use. */
 const PIL_KERNELS: Record<number, keyof KernelEnum> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic' };
 
-function triple(value: unknown, fallback: readonly [number, number, number], key: string): readonly [number, number, number] {
+function triple(value: unknown, fallback: readonly [number, number, number], key: string, model: string): readonly [number, number, number] {
   if (value === undefined) return fallback;
   if (typeof value === 'number') return [value, value, value];
   if (Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === 'number' && Number.isFinite(v))) return value as [number, number, number];
-  throw new InternalError(`${PREPROCESSOR_FILE} of ${CLIPSEG_MODEL}: ${key} should be three numbers, found ${JSON.stringify(value)}.`);
+  throw new InternalError(`${PREPROCESSOR_FILE} of ${model}: ${key} should be three numbers, found ${JSON.stringify(value)}.`);
 }
 
-function positive(value: unknown, key: string): number {
+function positive(value: unknown, key: string, model: string): number {
   if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  throw new InternalError(`${PREPROCESSOR_FILE} of ${CLIPSEG_MODEL}: ${key} should be a positive whole number, found ${JSON.stringify(value)}.`);
+  throw new InternalError(`${PREPROCESSOR_FILE} of ${model}: ${key} should be a positive whole number, found ${JSON.stringify(value)}.`);
 }
 
-/** The preprocessing a `preprocessor_config.json` asks for; keys it leaves out keep CLIPSeg's own values. */
-export function clipsegPreprocessing(config: Record<string, unknown>): ClipsegPreprocessing {
-  let { width, height } = CLIPSEG_DEFAULTS;
+/**
+ * The preprocessing a `preprocessor_config.json` asks for; keys it leaves out keep `defaults` (CLIPSeg's own
+ * values unless told). Other CLIP-family models with a stretched square input (OWL-ViT) read theirs here too.
+ */
+export function clipsegPreprocessing(
+  config: Record<string, unknown>,
+  defaults: ClipsegPreprocessing = CLIPSEG_DEFAULTS,
+  model: string = CLIPSEG_MODEL,
+): ClipsegPreprocessing {
+  let { width, height } = defaults;
   const size = config['size'];
-  if (typeof size === 'number') width = height = positive(size, 'size');
+  if (typeof size === 'number') width = height = positive(size, 'size', model);
   else if (size !== undefined && size !== null && typeof size === 'object') {
     const s = size as Record<string, unknown>;
     if ('height' in s || 'width' in s) {
-      height = positive(s['height'], 'size.height');
-      width = positive(s['width'], 'size.width');
+      height = positive(s['height'], 'size.height', model);
+      width = positive(s['width'], 'size.width', model);
     } else {
       // CLIPSeg was trained on square inputs; any other size form is not one this runner knows how to honour.
-      throw new InternalError(`${PREPROCESSOR_FILE} of ${CLIPSEG_MODEL}: expected size {height, width}, found ${JSON.stringify(size)}.`);
+      throw new InternalError(`${PREPROCESSOR_FILE} of ${model}: expected size {height, width}, found ${JSON.stringify(size)}.`);
     }
   }
   const normalise = config['do_normalize'] !== false;
-  const rescale = config['do_rescale'] === false ? 1 : typeof config['rescale_factor'] === 'number' ? config['rescale_factor'] : CLIPSEG_DEFAULTS.rescale;
+  const rescale = config['do_rescale'] === false ? 1 : typeof config['rescale_factor'] === 'number' ? config['rescale_factor'] : defaults.rescale;
   const resample = config['resample'];
   return {
     width,
     height,
-    mean: normalise ? triple(config['image_mean'], CLIPSEG_DEFAULTS.mean, 'image_mean') : [0, 0, 0],
-    std: normalise ? triple(config['image_std'], CLIPSEG_DEFAULTS.std, 'image_std') : [1, 1, 1],
+    mean: normalise ? triple(config['image_mean'], defaults.mean, 'image_mean', model) : [0, 0, 0],
+    std: normalise ? triple(config['image_std'], defaults.std, 'image_std', model) : [1, 1, 1],
     rescale,
-    kernel: typeof resample === 'number' ? (PIL_KERNELS[resample] ?? CLIPSEG_DEFAULTS.kernel) : CLIPSEG_DEFAULTS.kernel,
+    kernel: typeof resample === 'number' ? (PIL_KERNELS[resample] ?? defaults.kernel) : defaults.kernel,
   };
 }
 
@@ -169,50 +175,9 @@ export function singleMapSize(dims: readonly number[]): { width: number; height:
   return { width, height };
 }
 
-/** Tokenizers per registry (a new registry reads the files again), per model folder; a failed load is forgotten. */
-const tokenizers = new WeakMap<ModelRegistry, Map<string, Promise<PreTrainedTokenizer>>>();
-
-async function loadTokenizer(folder: string): Promise<PreTrainedTokenizer> {
-  try {
-    // Imported on first use: Transformers.js takes ~0.5 s to import, which a bot that never needs CLIPSeg should not pay.
-    const { AutoTokenizer, env } = await import('@huggingface/transformers');
-    // Models come from MODELS_DIR only; the hub is never asked. The folder goes in as an absolute path rather than
-    // through env.localModelPath: Transformers.js memoizes file lookups by model id, not by that (global) setting.
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    return await AutoTokenizer.from_pretrained(folder);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new InternalError(
-      `The tokenizer of "${CLIPSEG_MODEL}" could not be loaded from ${path.join(folder, TOKENIZER_FILE)} (and tokenizer_config.json): ${reason}. ` +
-        `The files may be incomplete or damaged: run \`npm run models -- check\`, then \`npm run models -- remove ${CLIPSEG_MODEL}\` and pull it again.`,
-      error,
-    );
-  }
-}
-
 /** CLIPSeg's CLIP tokenizer, read from the model's folder under MODELS_DIR on first use. */
 export function clipsegTokenizer(models: ModelRegistry, task: Task = 'segment'): Promise<PreTrainedTokenizer> {
-  let folder: string;
-  try {
-    const file = fileWithRole(models.require(CLIPSEG_MODEL, task), 'tokenizer', TOKENIZER_FILE);
-    if (file?.path === undefined) throw new InternalError(`Model "${CLIPSEG_MODEL}" has no ${TOKENIZER_FILE} on disk.`);
-    folder = path.dirname(file.path);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  let cache = tokenizers.get(models);
-  if (cache === undefined) {
-    cache = new Map();
-    tokenizers.set(models, cache);
-  }
-  let pending = cache.get(folder);
-  if (pending === undefined) {
-    pending = loadTokenizer(folder);
-    cache.set(folder, pending);
-    pending.catch(() => cache.delete(folder));
-  }
-  return pending;
+  return clipTokenizer(models, CLIPSEG_MODEL, task);
 }
 
 export interface TokenizedPhrase {
