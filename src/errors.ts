@@ -152,8 +152,9 @@ export class ModelNotInstalledError extends BadInputError {
 
 /** A task no code in this build can run yet, whatever is installed: pulling weights would not help. */
 export class TaskNotAvailableError extends BadInputError {
-  constructor(readonly task: string, explanation: string) {
-    super('TASK_NOT_AVAILABLE', `This build cannot do ${task.replace('_', ' ')} yet. ${explanation}`.trim(), { task });
+  /** `what` names the missing ability when it is narrower than the task ("replace with generated content"). */
+  constructor(readonly task: string, explanation: string, what = task.replace('_', ' ')) {
+    super('TASK_NOT_AVAILABLE', `This build cannot do ${what} yet. ${explanation}`.trim(), { task });
   }
 }
 

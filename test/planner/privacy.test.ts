@@ -59,6 +59,22 @@ describe('privacy phrasings', () => {
     expect(plan('blur the dog').invocations[0]!.task).toBe('edit');
   });
 
+  it('keeps referring words so that only that one is covered', () => {
+    expect(argsOf('blur the face on the left')).toEqual({ phrase: 'the face on the left', blur: 8 });
+    expect(argsOf('pixelate the person on the right')).toEqual({ phrase: 'the person on the right', pixelate: 12 });
+    expect(argsOf('blur the second face')).toEqual({ phrase: 'the second face', blur: 8 });
+    expect(argsOf('blur the biggest face')).toEqual({ phrase: 'the biggest face', blur: 8 });
+    expect(argsOf('blur only the left face')).toEqual({ phrase: 'the left face', blur: 8 });
+    expect(argsOf('blur the face of the man on the left')).toEqual({ phrase: 'the face on the left', blur: 8 });
+    expect(argsOf('pixelate the kid on the right a lot')).toEqual({ phrase: 'the person on the right', pixelate: 24 });
+    expect(argsOf('hide the face at the top by 20')).toEqual({ phrase: 'the face at the top', blur: 20 });
+    expect(plan('blur the face on the left in the video', 'video').invocations).toEqual([
+      { task: 'adjust', targets: ['video:last'], args: { phrase: 'the face on the left', blur: 8 } },
+    ]);
+    // Referring words on things privacy does not cover stay free-form edits.
+    expect(plan('blur the dog on the left').invocations[0]!.task).toBe('edit');
+  });
+
   it('chains with another adjustment as two steps', () => {
     expect(plan('blur the faces and make it black and white').invocations.map((i) => i.args)).toEqual([{ phrase: 'faces', blur: 8 }, { grayscale: true }]);
   });

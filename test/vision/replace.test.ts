@@ -1,7 +1,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ModelNotInstalledError } from '../../src/errors.ts';
+import { InvalidArgumentError, TaskNotAvailableError } from '../../src/errors.ts';
 import { replaceSpecialist } from '../../src/vision/edit/replace.ts';
 import type { SpecialistInput, SpecialistResult } from '../../src/vision/specialist.ts';
 import { imageMedia, invocation, makeSpecialistContext } from '../helpers/specialist-context.ts';
@@ -80,12 +80,13 @@ describe('replace (remove + paste the second image into the hole)', () => {
     expect(white).toBeLessThan(40);
   });
 
-  it('with only words ("replace the cat with a tiger"), says that generated content needs sd-turbo and how to get it', async () => {
+  it('with only words ("replace the cat with a tiger"), says generated content is not built yet and how to replace with a picture', async () => {
     const error = await replaceSpecialist
       .run(invocation('replace', await imageMedia(context, photo), { phrase: 'the cat', prompt: 'a tiger' }), context)
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ModelNotInstalledError);
-    expect((error as Error).message).toMatch(/sd-turbo.*npm run models -- pull sd-turbo/);
+    expect(error).toBeInstanceOf(TaskNotAvailableError);
+    expect((error as Error).message).toMatch(/^This build cannot do replace with generated content yet\. Filling the hole with "a tiger" needs image generation/);
+    expect((error as Error).message).toMatch(/replace the cat with this/);
   });
 
   it('with neither a picture nor words, asks what to replace it with', async () => {

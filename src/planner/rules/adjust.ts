@@ -186,7 +186,32 @@ const PRIVACY_PATTERNS = [
   new RegExp(String.raw`^(anonymi[sz]e|censor)$`, 'i'),
 ];
 
+/**
+ * "Blur the face on the left", "pixelate the second person", "blur the biggest face": one of several.
+ * The phrase keeps its referring words for the specialist (referring.ts) with the noun made one it knows.
+ */
+const WHICH_WORD = String.raw`(?:left(?:most)?|right(?:most)?|top(?:most)?|bottom(?:most)?|upper|lower|middle|cent(?:re|er)(?:al)?|biggest|largest|bigger|larger|closest|nearest|smallest|smaller|tiniest|farthest|furthest|first|second|third|fourth|fifth|last|\d+(?:st|nd|rd|th))`;
+const WHERE_TAIL = String.raw`(?:(?:on|to|at|in)\s+the\s+(?:far\s+)?(?:left|right|top|bottom|middle|cent(?:re|er))(?:\s+(?:side|hand\s+side))?)`;
+const ONE_FACE = String.raw`(?:face|head)s?`;
+const ONE_PERSON = String.raw`(?:person|people|persons|man|woman|guy|girl|boy|kid|child|pedestrian|bystander)`;
+const REFERRING_PRIVACY = new RegExp(
+  String.raw`^${PRIVACY_VERB}\s+(?:only\s+|just\s+)?(?:the\s+)?(?:(${WHICH_WORD})\s+)?(${ONE_FACE}|${ONE_PERSON})(?:\s+of\s+the\s+${ONE_PERSON})?(?:\s+(${WHERE_TAIL}))?${TAIL}${AMOUNT}${TAIL}$`,
+  'i',
+);
+
+function referringPrivacy(bare: string): RuleOutcome | undefined {
+  const m = REFERRING_PRIVACY.exec(bare.trim());
+  if (!m || (m[1] === undefined && m[3] === undefined)) return undefined;
+  const noun = new RegExp(`^${ONE_FACE}$`, 'i').test(m[2]!) ? 'face' : 'person';
+  const phrase = ['the', m[1]?.toLowerCase(), noun, m[3]?.toLowerCase().replace(/\s+/g, ' ')].filter((w) => w !== undefined).join(' ');
+  const explicit = m[4] !== undefined ? Number(m[4]) : undefined;
+  const strength = STRONG.test(bare) ? 2 : SLIGHT.test(bare) ? 0.5 : 1;
+  return /pixel|mosaic/i.test(bare) ? task('adjust', { phrase, pixelate: explicit ?? 12 * strength }) : task('adjust', { phrase, blur: explicit ?? 8 * strength });
+}
+
 function privacy(bare: string): RuleOutcome | undefined {
+  const referring = referringPrivacy(bare);
+  if (referring) return referring;
   for (const pattern of PRIVACY_PATTERNS) {
     const m = pattern.exec(bare.trim());
     if (!m) continue;

@@ -89,7 +89,32 @@ function style({ bare }: RuleInput): RuleOutcome | undefined {
 const UPSCALE =
   /\b(?:upscale|up-scale|upsample|up-sample|upres|up-res|super[\s-]?resolv\w*|super[\s-]?resolution|enhance(?:\s+the)?\s+(?:resolution|res|quality|details?)|(?:increase|raise|improve|boost|bump\s+up)\s+(?:the\s+)?(?:resolution|res|quality)|higher[\s-](?:resolution|res)|hi[\s-]?res|(?:make|get)\s+(?:it\s+)?(?:hd|higher[\s-](?:res(?:olution)?|quality)|high[\s-](?:res(?:olution)?|quality)|4k|sharper\s+and\s+bigger)|(?:double|triple|quadruple)\s+the\s+resolution|enlarge\s+without\s+losing)/i;
 
+/**
+ * "make it 2x bigger", "enlarge it 4x", "blow it up three times": someone who wants the whole picture
+ * bigger by 2–4x wants it sharp at that size, which ESRGAN gives and a plain resize (blurry pixels)
+ * does not. Other factors, percentages, pixel sizes and "resize"/"stretch" stay resizes (transform).
+ */
+const PICTURE = String.raw`(?:(?:the\s+|this\s+)?(?:image|photo|picture|pic|video|clip)\s+)?`;
+const ENLARGE_BY = String.raw`(?:by\s+)?(?:a\s+factor\s+of\s+)?(${FACTOR_SOURCE}|${NUMBER_SOURCE})`;
+const ENLARGE = [
+  new RegExp(String.raw`^(?:make|get)\s+${PICTURE}(${FACTOR_SOURCE})\s+(?:as\s+)?(?:bigger|larger|big|large)$`, 'i'),
+  new RegExp(String.raw`^(?:enlarge|blow\s+up|upsize|magnify|scale\s+up|make\s+bigger|make\s+larger)\s+${PICTURE}${ENLARGE_BY}(?:\s+(?:bigger|larger))?$`, 'i'),
+  new RegExp(String.raw`^(${FACTOR_SOURCE})\s+(?:as\s+)?(?:bigger|larger|big|large)$`, 'i'),
+];
+
+function enlargeFactor(bare: string): number | undefined {
+  for (const pattern of ENLARGE) {
+    const m = pattern.exec(bare.trim());
+    if (!m) continue;
+    const factor = parseFactor(m[1]!);
+    return factor !== undefined && [2, 3, 4].includes(factor) ? factor : undefined;
+  }
+  return undefined;
+}
+
 function upscale(bare: string): RuleOutcome | undefined {
+  const enlarge = enlargeFactor(bare);
+  if (enlarge !== undefined) return task('upscale', { factor: enlarge });
   if (!UPSCALE.test(bare) && !/^enhance$/i.test(bare)) return undefined;
   let factor = 2;
   const m = new RegExp(FACTOR_SOURCE, 'i').exec(bare) ?? new RegExp(String.raw`\b(?:by|to)\s+(?:a\s+factor\s+of\s+)?(${NUMBER_SOURCE})(?:\s*(?:times|fold|x))?\b`, 'i').exec(bare) ?? new RegExp(String.raw`(${NUMBER_SOURCE})[\s-]?fold\b`, 'i').exec(bare);

@@ -4,12 +4,14 @@ import { composeSideBySide } from '../../media/image.ts';
 import { FACE_LABEL, pluralOf } from '../detect/coco-labels.ts';
 import type { Detection } from '../detect/detection.ts';
 import { detect, labelOfPhrase } from '../detect/detector.ts';
+import { parseReferring, select } from '../detect/referring.ts';
+import type { Selector } from '../detect/referring.ts';
 import { detectFaces } from '../faces/blazeface.ts';
 import { decodeImage, encodePng, sharpOf, toRaw } from '../raw-image.ts';
 import type { RawImage } from '../raw-image.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../specialist.ts';
 import { mapVideoFrames } from '../video/frame-map.ts';
-import { mapVideoWithTracking } from '../video/tracked-frames.ts';
+import { mapVideoWithTracking, TrackSelection } from '../video/tracked-frames.ts';
 import { describeValue, optionalFlag, optionalNumber, rejectUnknown } from './args.ts';
 import { coverRegions, effectVerb, pixelateImage } from './region-effects.ts';
 import type { RegionEffect, RegionShape } from './region-effects.ts';
@@ -142,6 +144,8 @@ async function adjustVideo(input: SpecialistInput, context: SpecialistContext, a
 export interface RegionRequest {
   phrase: string;
   effect: RegionEffect;
+  /** Which of the found ones: "the face on the left" → side left; "the faces" / "the face" → all of them. */
+  selector: Selector;
 }
 
 /** The region request in the arguments, or undefined when there is no phrase (a whole-picture adjustment). */
@@ -163,7 +167,8 @@ export function parseRegionRequest(args: Record<string, unknown>): RegionRequest
     throw new InvalidArgumentError(`Choose blur or pixelate for "${phrase}", not both (received blur ${describeValue(args.blur)} and pixelate ${describeValue(args.pixelate)}).`);
   }
   // The strength floor in region-effects makes the default strong enough to hide what it covers.
-  return { phrase, effect: pixelate !== undefined ? { kind: 'pixelate', block: pixelate } : { kind: 'blur', sigma: blur ?? 0.3 } };
+  const effect: RegionEffect = pixelate !== undefined ? { kind: 'pixelate', block: pixelate } : { kind: 'blur', sigma: blur ?? 0.3 };
+  return { phrase, effect, selector: parseReferring(phrase).selector };
 }
 
 /** Hints for finding faces in a video frame (see `coverVideo`); still images use neither. */
@@ -190,6 +195,19 @@ function regionTarget(phrase: string, context: SpecialistContext, task: Speciali
 
 const count = (n: number, label: string): string => `${n} ${n === 1 ? label : pluralOf(label)}`;
 
+/**
+ * What a privacy edit covers on a still image. Referring words pick one ("the face on the left"); a
+ * plain singular ("the face") with several found covers them all and says so: an uncovered face is the
+ * costly mistake, so privacy never stops to ask "which one?".
+ */
+function regionsToCover(found: readonly Detection[], selector: Selector): { cover: Detection[]; note: string } {
+  if (selector.kind === 'any' && found.length > 1) {
+    return { cover: [...found], note: ' There was more than one, so I covered all of them; say which one ("the one on the left", "the second one") to cover only that.' };
+  }
+  const selection = select(found, selector);
+  return { cover: selection.kind === 'one' ? [selection.detection] : selection.detections, note: '' };
+}
+
 async function coverImage(input: SpecialistInput, context: SpecialistContext, request: RegionRequest): Promise<SpecialistResult> {
   const media = input.media[0]!;
   const target = regionTarget(request.phrase, context, input.task);
@@ -198,12 +216,14 @@ async function coverImage(input: SpecialistInput, context: SpecialistContext, re
   const found = await target.find(image);
   // Nothing to cover: say so, and give no "result" that would look like an edit but is the same picture.
   if (found.length === 0) return { text: `No ${pluralOf(target.label)} found — nothing changed.`, media: [], boxes: [] };
+  const { cover, note } = regionsToCover(found, request.selector);
   context.progress(0.7, effectVerb(request.effect).toLowerCase());
-  const png = await encodePng(await coverRegions(image, found, request.effect, target.shape));
+  const png = await encodePng(await coverRegions(image, cover, request.effect, target.shape));
   const comparison = await composeSideBySide(media.bytes, png, { limits: context.limits });
+  const what = cover.length < found.length ? `${cover.length} of ${count(found.length, target.label)} (${request.phrase})` : count(found.length, target.label);
   return {
-    text: `${effectVerb(request.effect)} ${count(found.length, target.label)}.`,
-    boxes: found,
+    text: `${effectVerb(request.effect)} ${what}.${note}`,
+    boxes: cover,
     media: [
       { bytes: png, kind: 'image', mime: 'image/png', role: 'result', label: effectVerb(request.effect).toLowerCase() },
       { bytes: comparison, kind: 'image', mime: 'image/png', role: 'comparison', label: 'before / after' },
@@ -222,20 +242,32 @@ const TILED_PASS_EVERY = 10;
 
 async function coverVideo(input: SpecialistInput, context: SpecialistContext, request: RegionRequest): Promise<SpecialistResult> {
   const target = regionTarget(request.phrase, context, input.task);
+  const selection = new TrackSelection(request.selector);
   let previous: readonly Detection[] = [];
   const out = await mapVideoWithTracking(
     input.media[0]!,
     (frame, index) => target.find(frame, { tiles: index % TILED_PASS_EVERY === 0, around: previous }),
     (frame, tracks) => {
+      // Every track guides the next frame's search, chosen or not: it keeps identities steady.
       previous = tracks;
-      return tracks.length === 0 ? Promise.resolve(frame) : coverRegions(frame, tracks, request.effect, target.shape);
+      const cover = selection.pick(tracks);
+      return cover.length === 0 ? Promise.resolve(frame) : coverRegions(frame, cover, request.effect, target.shape);
     },
     context,
     effectVerb(request.effect).toLowerCase(),
   );
   if (out.trackCount === 0) return { text: `No ${pluralOf(target.label)} found in any of the ${out.frames} frames — nothing changed.`, media: [] };
+  const verb = effectVerb(request.effect);
+  if (selection.picksOne) {
+    if (selection.followed.size === 0) {
+      return { text: `I tracked ${count(out.trackCount, target.label)} but none was ever "${request.phrase}" — nothing changed.`, media: [] };
+    }
+    const media = [{ bytes: out.bytes, kind: 'video' as const, mime: 'video/mp4', role: 'result' as const, label: verb.toLowerCase() }];
+    return { text: `${verb} ${request.phrase} (followed from frame to frame; ${count(out.trackCount, target.label)} tracked in all) across ${out.frames} frames.`, media };
+  }
+  const allOfSeveral = request.selector.kind === 'any' && out.trackCount > 1 ? ` You named one, but there were ${out.trackCount}, so I covered all of them.` : '';
   return {
-    text: `${effectVerb(request.effect)} ${count(out.trackCount, target.label)} across ${out.frames} frames.`,
+    text: `${verb} ${count(out.trackCount, target.label)} across ${out.frames} frames.${allOfSeveral}`,
     media: [{ bytes: out.bytes, kind: 'video', mime: 'video/mp4', role: 'result', label: effectVerb(request.effect).toLowerCase() }],
   };
 }

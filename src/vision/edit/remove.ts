@@ -1,20 +1,20 @@
+import sharp from 'sharp';
 import type { Task } from '../../core/tasks.ts';
 import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors.ts';
 import { composeSideBySide, encodePreview, overlayPixels } from '../../media/image.ts';
-import { detect } from '../detect/detector.ts';
 import type { Detection } from '../detect/detection.ts';
-import { parseReferring, select } from '../detect/referring.ts';
-import type { Selector } from '../detect/referring.ts';
+import { detect } from '../detect/detector.ts';
+import { parseReferring } from '../detect/referring.ts';
 import { decodeImage, encodePng, maskCoverage, maskToPng } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
-import { phraseMask, unionOf } from '../segment/phrase-mask.ts';
+import { grownRect, phraseMask, unionOf } from '../segment/phrase-mask.ts';
 import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from '../segment/segment-phrase.ts';
 import type { ProducedMedia, Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../specialist.ts';
-import { mapVideoWithTracking } from '../video/tracked-frames.ts';
+import { mapVideoWithTracking, TrackSelection } from '../video/tracked-frames.ts';
 import { optionalNumber, rejectUnknown } from './args.ts';
 import { chooseInpainter, fillCaveat, inpainterTitle, smearsHole, SMOOTH_FILL_CAVEAT } from './inpainters.ts';
 import type { Inpainter } from './inpainters.ts';
-import { maskFromAlpha, maskFromBox, maskFromImage, padHole } from './masks.ts';
+import { holeMargin, maskFromAlpha, maskFromBox, maskFromImage, padHole } from './masks.ts';
 import { maskBounds } from './opencv.ts';
 
 /** The area to fill, and how the text names it ("the dog", "the boxed area"). */
@@ -121,12 +121,61 @@ async function removeFromImage(input: SpecialistInput, context: SpecialistContex
   return { text: done + (caveat ? ` ${caveat}` : '') + promptNote(input), media };
 }
 
-/** Which tracks of a frame to erase: the referring words pick one per frame; "the dog" alone means every dog. */
-function tracksToErase(tracks: readonly Detection[], selector: Selector): Detection[] {
-  if (tracks.length === 0) return [];
-  if (selector.kind === 'all' || selector.kind === 'any') return [...tracks];
-  const selection = select(tracks, selector);
-  return selection.kind === 'one' ? [selection.detection] : selection.detections;
+/**
+ * ISNet takes 5–6 s a call on this machine's CPU, so segmenting every tracked object on every frame made
+ * a one-second clip a minute's work. A track's outline is segmented afresh every this many frames and in
+ * between moved and scaled with its tracked box (grown a little more, for legs and tails that moved).
+ */
+const SEGMENT_EVERY = 3;
+/** Margin of the box an outline is kept in (phrase-mask keeps 4 %); a moved outline is grown by this too. */
+const OUTLINE_BOX_MARGIN = 0.04;
+const MOVED_OUTLINE_GROWTH = 2;
+
+interface Outline {
+  /** The mask inside `rect`, row by row. */
+  data: Uint8Array;
+  rect: { left: number; top: number; width: number; height: number };
+  age: number;
+}
+
+/** Outlines of tracked objects across frames: ISNet on a fresh track and every SEGMENT_EVERY frames, moved in between. */
+class TrackOutlines {
+  private readonly outlines = new Map<number, Outline>();
+
+  constructor(
+    private readonly context: SpecialistContext,
+    private readonly task: Task,
+  ) {}
+
+  async maskOf(frame: RawImage, track: Detection): Promise<Mask> {
+    const id = track.trackId ?? -1;
+    const stored = this.outlines.get(id);
+    if (stored !== undefined && stored.age < SEGMENT_EVERY - 1) {
+      stored.age += 1;
+      return this.moved(stored, frame, track);
+    }
+    let mask = await phraseMask(this.context.models, frame, track, this.task);
+    // ISNet can see no subject in a crop: then the box is the hole, as on still images.
+    if (maskBounds(mask) === undefined) mask = maskFromBox(frame.width, frame.height, [track.x1, track.y1, track.x2, track.y2]);
+    const rect = grownRect(track, OUTLINE_BOX_MARGIN, frame.width, frame.height);
+    const data = new Uint8Array(rect.width * rect.height);
+    for (let y = 0; y < rect.height; y++) data.set(mask.data.subarray((rect.top + y) * frame.width + rect.left, (rect.top + y) * frame.width + rect.left + rect.width), y * rect.width);
+    this.outlines.set(id, { data, rect, age: 0 });
+    return mask;
+  }
+
+  /** The stored outline stretched onto the track's box in this frame, then grown a little. */
+  private async moved(outline: Outline, frame: RawImage, track: Detection): Promise<Mask> {
+    const rect = grownRect(track, OUTLINE_BOX_MARGIN, frame.width, frame.height);
+    const resized = await sharp(Buffer.from(outline.data), { raw: { width: outline.rect.width, height: outline.rect.height, channels: 1 } })
+      .resize(rect.width, rect.height, { fit: 'fill', kernel: 'nearest' })
+      .raw()
+      .toBuffer();
+    const data = new Uint8Array(frame.width * frame.height);
+    for (let y = 0; y < rect.height; y++) data.set(resized.subarray(y * rect.width, (y + 1) * rect.width), (rect.top + y) * frame.width + rect.left);
+    const mask = { data, width: frame.width, height: frame.height };
+    return padHole(mask, MOVED_OUTLINE_GROWTH * holeMargin(frame.width, frame.height));
+  }
 }
 
 async function removeFromVideo(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult> {
@@ -135,17 +184,20 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
     throw new InvalidArgumentError('In a video I can remove a named object ("remove the dog"), tracked from frame to frame; boxes and mask images work on images only.', { arg: 'phrase' });
   }
   const task: Task = input.task;
-  const { selector } = parseReferring(phrase);
+  // "The dog" alone means every dog; "the dog on the left" is chosen once and followed by its track id.
+  const selection = new TrackSelection(parseReferring(phrase).selector);
   const inpainter = chooseInpainter(context.models);
+  const outlines = new TrackOutlines(context, task);
   let erasedFrames = 0;
   let largeHole = false;
   const out = await mapVideoWithTracking(
     input.media[0]!,
     async (frame) => (await detect(context.models, frame, phrase, task)).detections,
     async (frame, tracks) => {
-      const chosen = tracksToErase(tracks, selector);
+      const chosen = selection.pick(tracks);
       if (chosen.length === 0) return frame;
-      const masks = await Promise.all(chosen.map((d) => phraseMask(context.models, frame, d, task)));
+      const masks: Mask[] = [];
+      for (const d of chosen) masks.push(await outlines.maskOf(frame, d));
       const mask = await padHole(masks.length === 1 ? masks[0]! : unionOf(masks, frame.width, frame.height));
       erasedFrames += 1;
       largeHole ||= smearsHole(inpainter, mask);

@@ -1,6 +1,5 @@
 import sharp from 'sharp';
-import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors.ts';
-import { missingModelError } from '../not-installed.ts';
+import { InvalidArgumentError, TaskNotAvailableError, UnsupportedMediaForTaskError } from '../../errors.ts';
 import { decodeImage, sharpOf } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
 import { salientMask } from '../segment/isnet.ts';
@@ -83,7 +82,11 @@ async function replaceInImage(input: SpecialistInput, context: SpecialistContext
       throw new InvalidArgumentError('Replace it with what? Send the picture to put in its place with your message ("replace the cat with this"), or describe it.', { arg: 'prompt' });
     }
     // Drawing "a tiger" into the hole is generation: never fake it with a stock picture or a colour.
-    throw missingModelError('replace', context.models, context.settings.MODELS_DIR);
+    throw new TaskNotAvailableError(
+      'replace',
+      `Filling the hole with "${prompt}" needs image generation (SD-Turbo), whose runner is not built yet. Send the picture to put in its place with your message ("replace the cat with this").`,
+      'replace with generated content',
+    );
   }
   if (replacementMedia.info.kind !== 'image') throw new InvalidArgumentError('The replacement has to be an image, not a video.', { arg: 'replacement' });
   const image = await decodeImage(input.media[0]!.bytes, context.limits);

@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from '../../errors.ts';
 import type { Detection } from '../detect/detection.ts';
+import { select } from '../detect/referring.ts';
+import type { Selector } from '../detect/referring.ts';
 import type { RawImage } from '../raw-image.ts';
 import type { LoadedMedia, SpecialistContext } from '../specialist.ts';
 import { BoxTracker } from '../track/tracker.ts';
@@ -48,4 +50,51 @@ export async function mapVideoWithTracking(
     what,
   );
   return { ...mapped, trackCount: tracker.created };
+}
+
+/**
+ * Which live tracks a referring phrase means, frame after frame. "The dogs" and "the dog" mean every
+ * track. "The face on the left" picks one track on the first frame where the selector can be met ("the
+ * second face" needs two faces in view) and then follows that track's id: re-choosing every frame would
+ * hop to another face whenever two cross or one enters further left. Only when the chosen track ends
+ * (the tracker dropped it) is the choice made again among the tracks then alive.
+ */
+export class TrackSelection {
+  private chosen: number | undefined;
+  private readonly everChosen = new Set<number>();
+
+  constructor(private readonly selector: Selector) {}
+
+  /** True for selectors that pick one of several ("left", "second", "biggest"). */
+  get picksOne(): boolean {
+    return this.selector.kind !== 'all' && this.selector.kind !== 'any';
+  }
+
+  /** Ids of every track this selection has followed so far. */
+  get followed(): ReadonlySet<number> {
+    return this.everChosen;
+  }
+
+  /** The tracks of this frame that the phrase means. */
+  pick(tracks: readonly Detection[]): Detection[] {
+    if (!this.picksOne) return [...tracks];
+    let current = tracks.find((t) => t.trackId !== undefined && t.trackId === this.chosen);
+    if (current === undefined && tracks.length > 0) {
+      current = this.choose(tracks);
+      this.chosen = current?.trackId;
+      if (this.chosen !== undefined) this.everChosen.add(this.chosen);
+    }
+    return current === undefined ? [] : [current];
+  }
+
+  private choose(tracks: readonly Detection[]): Detection | undefined {
+    try {
+      const selection = select(tracks, this.selector);
+      return selection.kind === 'one' ? selection.detection : undefined;
+    } catch (error) {
+      // "The second face" with one face in view: not yet, maybe in a later frame.
+      if (error instanceof InvalidArgumentError) return undefined;
+      throw error;
+    }
+  }
 }
