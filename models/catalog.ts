@@ -192,6 +192,7 @@ export const CATALOG: readonly ModelEntry[] = [
       { role: 'config', name: 'config.json', sourcePath: 'config.json' },
       { role: 'config', name: 'preprocessor_config.json', sourcePath: 'preprocessor_config.json' },
       { role: 'tokenizer', name: 'tokenizer.json', sourcePath: 'tokenizer.json' },
+      { role: 'tokenizer', name: 'tokenizer_config.json', sourcePath: 'tokenizer_config.json' },
       { role: 'onnx', name: 'onnx/vision_encoder.onnx', sourcePath: 'onnx/vision_encoder.onnx' },
       { role: 'onnx', name: 'onnx/embed_tokens.onnx', sourcePath: 'onnx/embed_tokens.onnx' },
       { role: 'onnx', name: 'onnx/encoder_model.onnx', sourcePath: 'onnx/encoder_model.onnx' },
@@ -201,7 +202,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 930 * MB,
     gpu: false,
     notes: 'Runs on CPU in a few seconds per image; quantised variants in the same repo are ~4× smaller.',
-    notRunYet: 'The Florence-2 runner (Transformers.js encoder-decoder generation) is not built yet; its output parser is (src/vision/understand/florence-parse.ts).',
+    notRunYet: 'Its runner (src/vision/understand/florence.ts: greedy decoding with the KV cache, output parser) is built and fixture-tested, but no task uses it until it has run on the real weights.',
   },
   {
     name: 'smolvlm-256m',
