@@ -23,9 +23,9 @@ export function missingModelError(task: Task, models: Pick<ModelRegistry, 'isIns
     : '';
   const preferred = modelToInstall(task);
   if (preferred === undefined) {
-    // Pulling weights nothing here can run would not help: say what is missing instead.
-    const waiting = candidates[0];
-    const why = waiting?.notRunYet ? `${waiting.notRunYet} (The catalog lists ${candidates.map((e) => e.name).join(', ')} for it.)` : 'No model in the catalog serves it.';
+    // Pulling weights nothing here can run would not help: say what is missing instead. The why (which
+    // runner is not built) is for operators, in `npm run models -- list` and docs/models.md, not for the chat.
+    const why = candidates.length > 0 ? 'No model this build can run does it.' : 'No model in the catalog does it.';
     return new TaskNotAvailableError(task, `${why}${endpoint}`);
   }
   const alternatives = candidates.filter((e) => e !== preferred && e.notRunYet === undefined).map((e) => e.name);
