@@ -49,6 +49,7 @@ export class ModelRegistry {
   private readonly createSession: SessionFactory;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   private readonly texts = new Map<string, Promise<string>>();
+  private readonly jsons = new Map<string, Promise<Record<string, unknown>>>();
   private readonly tfjsModels = new Map<string, Promise<GraphModel | LayersModel>>();
   private cudaUnavailable = false;
   private disposed = false;
@@ -165,6 +166,30 @@ export class ModelRegistry {
     return pending;
   }
 
+  /**
+   * A model's JSON config file (`preprocessor_config.json`, `config.json`) as an object, read and parsed
+   * once; undefined when the catalog lists no config file of that name. A damaged file is an operator's
+   * fault with a known fix, so it says which file and what to run.
+   */
+  json(name: string, fileName: string, task?: string): Promise<Record<string, unknown> | undefined> {
+    let location: ModelLocation;
+    try {
+      location = this.require(name, task);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const file = fileWithRole(location, 'config', fileName);
+    if (file === undefined) return Promise.resolve(undefined);
+    const key = `${name}\u0000${file.file.name}`;
+    let pending = this.jsons.get(key);
+    if (pending === undefined) {
+      pending = file.read().then((bytes) => parseConfig(bytes, file.where, name));
+      this.jsons.set(key, pending);
+      pending.catch(() => this.jsons.delete(key));
+    }
+    return pending;
+  }
+
   /** Names of the sessions loaded so far (for /healthz). */
   loadedSessions(): string[] {
     return [...this.sessions.keys()].map((k) => k.replace('\u0000', '/')).concat([...this.tfjsModels.keys()].map((k) => `${k} (tfjs)`));
@@ -222,6 +247,7 @@ export class ModelRegistry {
     const pending = [...this.sessions.values()];
     this.sessions.clear();
     this.texts.clear();
+    this.jsons.clear();
     const tfjsPending = [...this.tfjsModels.values()];
     this.tfjsModels.clear();
     await Promise.allSettled(tfjsPending.map((p) => p.then((m) => m.dispose(), () => undefined)));
@@ -245,4 +271,18 @@ export function cudaMissingError(): ToolMissingError {
     'The CUDA execution provider of onnxruntime-node',
     `ORT_PROVIDER=cuda and ORT_CUDA_FALLBACK=false, so models are not run on CPU instead: install the provider with ${INSTALL_CUDA} on a machine with CUDA 12, or set ORT_CUDA_FALLBACK=true to run on CPU.`,
   );
+}
+
+function parseConfig(bytes: Buffer, where: string, model: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new InternalError(
+      `${where} is not valid JSON (${error instanceof Error ? error.message : String(error)}): run \`npm run models -- check\`, then remove and pull ${model} again.`,
+      error,
+    );
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InternalError(`${where} should hold a JSON object.`);
+  return value as Record<string, unknown>;
 }

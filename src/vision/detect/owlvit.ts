@@ -4,7 +4,6 @@ import type { Task } from '../../core/tasks.ts';
 import { InternalError, InvalidArgumentError } from '../../errors.ts';
 import { clipTokenizer } from '../clip-tokenizer.ts';
 import { returnFloats } from '../float-pool.ts';
-import { fileWithRole } from '../model-files.ts';
 import type { ModelRegistry } from '../model-registry.ts';
 import type { RawImage } from '../raw-image.ts';
 import { clipsegPixels, clipsegPreprocessing } from '../segment/clipseg.ts';
@@ -153,33 +152,10 @@ export function phraseDetections(
   return suppressOverlaps(best, OWLVIT_NMS_IOU);
 }
 
-const preprocessings = new WeakMap<ModelRegistry, Promise<ClipsegPreprocessing>>();
-
-async function readPreprocessing(models: ModelRegistry, task: Task | undefined): Promise<ClipsegPreprocessing> {
-  const file = fileWithRole(models.require(OWLVIT_MODEL, task), 'config', PREPROCESSOR_FILE);
-  if (file === undefined) return OWLVIT_DEFAULTS;
-  let config: unknown;
-  try {
-    config = JSON.parse((await file.read()).toString('utf8'));
-  } catch (error) {
-    throw new InternalError(
-      `${file.where} is not valid JSON (${error instanceof Error ? error.message : String(error)}): run \`npm run models -- check\`, then remove and pull ${OWLVIT_MODEL} again.`,
-      error,
-    );
-  }
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new InternalError(`${file.where} should hold a JSON object.`);
+async function preprocessing(models: ModelRegistry, task: Task | undefined): Promise<ClipsegPreprocessing> {
+  const config = await models.json(OWLVIT_MODEL, PREPROCESSOR_FILE, task);
   // `size: 768` means 768×768 to OwlViTImageProcessor (Python); the centre crop to crop_size that follows is then a no-op.
-  return clipsegPreprocessing(config as Record<string, unknown>, OWLVIT_DEFAULTS, OWLVIT_MODEL);
-}
-
-function preprocessing(models: ModelRegistry, task: Task | undefined): Promise<ClipsegPreprocessing> {
-  let pending = preprocessings.get(models);
-  if (pending === undefined) {
-    pending = readPreprocessing(models, task);
-    preprocessings.set(models, pending);
-    pending.catch(() => preprocessings.delete(models));
-  }
-  return pending;
+  return config === undefined ? OWLVIT_DEFAULTS : clipsegPreprocessing(config, OWLVIT_DEFAULTS, OWLVIT_MODEL);
 }
 
 /** The dims of `logits` [1,P,Q] and `pred_boxes` [1,P,4] checked against each other and the queries. */

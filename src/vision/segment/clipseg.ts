@@ -6,7 +6,6 @@ import type { Task } from '../../core/tasks.ts';
 import { InternalError, InvalidArgumentError } from '../../errors.ts';
 import { clipTokenizer } from '../clip-tokenizer.ts';
 import { borrowFloats, returnFloats } from '../float-pool.ts';
-import { fileWithRole } from '../model-files.ts';
 import type { ModelRegistry } from '../model-registry.ts';
 import { sharpOf, toRaw } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
@@ -206,32 +205,9 @@ export function tokenizePhrase(tokenizer: PreTrainedTokenizer, phrase: string): 
   };
 }
 
-const preprocessings = new WeakMap<ModelRegistry, Promise<ClipsegPreprocessing>>();
-
-async function readPreprocessing(models: ModelRegistry, task: Task): Promise<ClipsegPreprocessing> {
-  const file = fileWithRole(models.require(CLIPSEG_MODEL, task), 'config', PREPROCESSOR_FILE);
-  if (file === undefined) return CLIPSEG_DEFAULTS;
-  let config: unknown;
-  try {
-    config = JSON.parse((await file.read()).toString('utf8'));
-  } catch (error) {
-    throw new InternalError(
-      `${file.where} is not valid JSON (${error instanceof Error ? error.message : String(error)}): run \`npm run models -- check\`, then remove and pull ${CLIPSEG_MODEL} again.`,
-      error,
-    );
-  }
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new InternalError(`${file.where} should hold a JSON object.`);
-  return clipsegPreprocessing(config as Record<string, unknown>);
-}
-
-function preprocessing(models: ModelRegistry, task: Task): Promise<ClipsegPreprocessing> {
-  let pending = preprocessings.get(models);
-  if (pending === undefined) {
-    pending = readPreprocessing(models, task);
-    preprocessings.set(models, pending);
-    pending.catch(() => preprocessings.delete(models));
-  }
-  return pending;
+async function preprocessing(models: ModelRegistry, task: Task): Promise<ClipsegPreprocessing> {
+  const config = await models.json(CLIPSEG_MODEL, PREPROCESSOR_FILE, task);
+  return config === undefined ? CLIPSEG_DEFAULTS : clipsegPreprocessing(config);
 }
 
 /** The logits of one phrase over one picture, straight from the graph. */

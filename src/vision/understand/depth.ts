@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { InternalError, UnsupportedMediaForTaskError } from '../../errors.ts';
@@ -45,9 +44,8 @@ const MAX_SIDE = 4 * 518;
 const triple = (v: unknown): [number, number, number] | undefined =>
   Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number') ? (v as [number, number, number]) : undefined;
 
-/** Reads the DPT fields we use from a preprocessor_config.json text. */
-export function parsePreprocessing(json: string): DepthPreprocessing {
-  const c = JSON.parse(json) as Record<string, unknown>;
+/** Reads the DPT fields we use from a parsed preprocessor_config.json. */
+export function depthPreprocessing(c: Record<string, unknown>): DepthPreprocessing {
   const size = (c.size ?? {}) as Record<string, unknown>;
   const num = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);
   return {
@@ -77,13 +75,8 @@ export function depthInputSize(width: number, height: number, p: DepthPreprocess
 }
 
 async function preprocessing(models: ModelRegistry, task: string): Promise<DepthPreprocessing> {
-  const file = models.require(DEPTH_MODEL, task).files.find((f) => f.file.name === 'preprocessor_config.json');
-  if (file === undefined) return DEPTH_DEFAULTS;
-  try {
-    return parsePreprocessing(file.path ? await readFile(file.path, 'utf8') : (await file.read()).toString('utf8'));
-  } catch (error) {
-    throw new InternalError(`${file.where} is not valid JSON: pull ${DEPTH_MODEL} again.`, error);
-  }
+  const config = await models.json(DEPTH_MODEL, 'preprocessor_config.json', task);
+  return config === undefined ? DEPTH_DEFAULTS : depthPreprocessing(config);
 }
 
 /** The model's depth at its own resolution (values as the model gives them). */

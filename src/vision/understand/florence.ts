@@ -4,7 +4,6 @@ import type { Task } from '../../core/tasks.ts';
 import { InternalError, InvalidArgumentError, JobCancelledError, VitronError } from '../../errors.ts';
 import { clipTokenizer } from '../clip-tokenizer.ts';
 import { returnFloats } from '../float-pool.ts';
-import { fileWithRole } from '../model-files.ts';
 import type { ModelRegistry } from '../model-registry.ts';
 import type { RawImage } from '../raw-image.ts';
 import { clipsegPixels, clipsegPreprocessing } from '../segment/clipseg.ts';
@@ -112,22 +111,6 @@ interface FlorenceConfig {
   pre: ClipsegPreprocessing;
 }
 
-async function readJson(models: ModelRegistry, name: string, task: Task | undefined): Promise<Record<string, unknown> | undefined> {
-  const file = fileWithRole(models.require(FLORENCE_MODEL, task), 'config', name);
-  if (file === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse((await file.read()).toString('utf8'));
-  } catch (error) {
-    throw new InternalError(
-      `${file.where} is not valid JSON (${error instanceof Error ? error.message : String(error)}): run \`npm run models -- check\`, then remove and pull ${FLORENCE_MODEL} again.`,
-      error,
-    );
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InternalError(`${file.where} should hold a JSON object.`);
-  return value as Record<string, unknown>;
-}
-
 /** A token id from config.json, at the top level or in `text_config` (where the BART language model keeps them). */
 function tokenId(config: Record<string, unknown> | undefined, key: string, fallback: number): number {
   const textConfig = config?.['text_config'];
@@ -136,23 +119,11 @@ function tokenId(config: Record<string, unknown> | undefined, key: string, fallb
   return fallback;
 }
 
-const configs = new WeakMap<ModelRegistry, Promise<FlorenceConfig>>();
-
-async function readConfig(models: ModelRegistry, task: Task | undefined): Promise<FlorenceConfig> {
-  const [config, preprocessor] = await Promise.all([readJson(models, CONFIG_FILE, task), readJson(models, PREPROCESSOR_FILE, task)]);
+async function florenceConfig(models: ModelRegistry, task: Task | undefined): Promise<FlorenceConfig> {
+  const [config, preprocessor] = await Promise.all([models.json(FLORENCE_MODEL, CONFIG_FILE, task), models.json(FLORENCE_MODEL, PREPROCESSOR_FILE, task)]);
   // BART's ids: generation starts at </s> (2) and ends at it.
   const ids = { decoderStart: tokenId(config, 'decoder_start_token_id', 2), eos: tokenId(config, 'eos_token_id', 2) };
   return { ids, pre: preprocessor === undefined ? FLORENCE_DEFAULTS : clipsegPreprocessing(preprocessor, FLORENCE_DEFAULTS, FLORENCE_MODEL) };
-}
-
-function florenceConfig(models: ModelRegistry, task: Task | undefined): Promise<FlorenceConfig> {
-  let pending = configs.get(models);
-  if (pending === undefined) {
-    pending = readConfig(models, task);
-    configs.set(models, pending);
-    pending.catch(() => configs.delete(models));
-  }
-  return pending;
 }
 
 function output(result: ort.InferenceSession.OnnxValueMapType, name: string, graph: string): ort.Tensor {
