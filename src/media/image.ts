@@ -304,3 +304,14 @@ export async function overlayPreview(
 ): Promise<EncodedImage> {
   return encodePreview(await overlayOf(image, mask, color, options));
 }
+
+/** Pixels with an SVG layer on top, encoded for the chat (JPEG when opaque). */
+export async function withSvg(pixels: OverlayPixels, svg: string): Promise<EncodedImage> {
+  const { data, info } = await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } })
+    .composite([{ input: Buffer.from(svg), left: 0, top: 0 }])
+    .toColourspace('srgb')
+    [pixels.channels === 3 ? 'removeAlpha' : 'ensureAlpha']()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return encodePreview({ data, width: info.width, height: info.height, channels: info.channels as 3 | 4 });
+}

@@ -3,7 +3,8 @@ import { PNG_PREVIEW } from '../media/image.ts';
 import { sharpOf } from './raw-image.ts';
 import type { RawImage } from './raw-image.ts';
 
-function escapeXml(text: string): string {
+/** Text safe inside an SVG element: labels come from users' phrases. */
+export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

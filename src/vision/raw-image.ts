@@ -48,6 +48,29 @@ export function maskCoverage(mask: Mask): number {
   return d.length === 0 ? 0 : on / d.length;
 }
 
+/**
+ * The smallest box holding every mask pixel ≥ `threshold` (right/bottom exclusive), or undefined for an
+ * empty mask. Binary masks use the default; a soft-edged hole counts from its faintest pixel (threshold 1).
+ */
+export function maskBounds(mask: Mask, threshold = 128): { left: number; top: number; right: number; bottom: number } | undefined {
+  const { width, height, data } = mask;
+  let left = width;
+  let top = height;
+  let right = -1;
+  let bottom = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (data[row + x]! < threshold) continue;
+      if (x < left) left = x;
+      if (x > right) right = x;
+      if (y < top) top = y;
+      bottom = y;
+    }
+  }
+  return right < 0 ? undefined : { left, top, right: right + 1, bottom: bottom + 1 };
+}
+
 /** Upright RGBA pixels of an image within the media limits (the media layer explains bad files). */
 export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<RawImage> {
   const rgba = await toRgba(bytes, limits);

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { sharpOf, toRaw } from '../raw-image.ts';
+import { maskBounds, sharpOf, toRaw } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
 
 /**
@@ -18,21 +18,8 @@ export interface CropBox {
 
 /** The box around every mask pixel above 0 (255 = hole), or undefined when there is no hole. */
 export function holeBounds(mask: Mask): CropBox | undefined {
-  let minX = mask.width;
-  let minY = mask.height;
-  let maxX = -1;
-  let maxY = -1;
-  const d = mask.data;
-  for (let y = 0, i = 0; y < mask.height; y++) {
-    for (let x = 0; x < mask.width; x++, i++) {
-      if (d[i] === 0) continue;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-    }
-  }
-  return maxX < 0 ? undefined : { left: minX, top: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
+  const b = maskBounds(mask, 1);
+  return b === undefined ? undefined : { left: b.left, top: b.top, width: b.right - b.left, height: b.bottom - b.top };
 }
 
 /**

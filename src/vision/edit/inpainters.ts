@@ -5,7 +5,8 @@ import type { Mask, RawImage } from '../raw-image.ts';
 import type { SpecialistContext } from '../specialist.ts';
 import { lamaInpainter } from './lama.ts';
 import { miganInpainter } from './migan.ts';
-import { inpaintTelea, maskBounds, teleaRadius } from './opencv.ts';
+import { maskBounds } from '../raw-image.ts';
+import { inpaintTelea, teleaRadius } from './opencv.ts';
 
 /** Something that fills a hole in an image (mask 255 = hole); the rest of the image comes back unchanged. */
 export interface Inpainter {

@@ -1,8 +1,9 @@
 import { CorruptMediaError, InvalidArgumentError } from '../../errors.ts';
 import { openImage } from '../../media/image.ts';
 import type { ImageLimits } from '../../media/image.ts';
+import { maskBounds } from '../raw-image.ts';
 import type { Mask } from '../raw-image.ts';
-import { dilateMask, maskBounds } from './opencv.ts';
+import { dilateMask } from './opencv.ts';
 
 /**
  * Where the hole of remove / inpaint / replace comes from: a box, a mask image the user uploaded, or a

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { InternalError } from '../../errors.ts';
+import { maskBounds } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
 
 /**
@@ -64,26 +65,6 @@ export async function withMats<T>(work: (cv: Cv, keep: <M extends Mat>(mat: M) =
 /** Radius of the neighbourhood Telea fills each hole pixel from: a few pixels, more for wide holes. */
 export function teleaRadius(holeWidth: number, holeHeight: number): number {
   return Math.max(3, Math.min(12, Math.round(Math.min(holeWidth, holeHeight) / 16)));
-}
-
-/** The smallest box holding every mask pixel ≥ 128, or undefined for an empty mask. */
-export function maskBounds(mask: Mask): { left: number; top: number; right: number; bottom: number } | undefined {
-  const { width, height, data } = mask;
-  let left = width;
-  let top = height;
-  let right = -1;
-  let bottom = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      if (data[row + x]! < 128) continue;
-      if (x < left) left = x;
-      if (x > right) right = x;
-      if (y < top) top = y;
-      bottom = y;
-    }
-  }
-  return right < 0 ? undefined : { left, top, right: right + 1, bottom: bottom + 1 };
 }
 
 /**

@@ -5,7 +5,7 @@ import { composeSideBySide, encodePreview, overlayPixels } from '../../media/ima
 import type { Detection } from '../detect/detection.ts';
 import { detect } from '../detect/detector.ts';
 import { parseReferring } from '../detect/referring.ts';
-import { decodeImage, encodePng, maskCoverage, maskToPng } from '../raw-image.ts';
+import { decodeImage, encodePng, maskBounds, maskCoverage, maskToPng } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
 import { grownRect, phraseMask, unionOf } from '../segment/phrase-mask.ts';
 import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from '../segment/segment-phrase.ts';
@@ -15,7 +15,6 @@ import { optionalNumber, rejectUnknown } from './args.ts';
 import { chooseInpainter, fillCaveat, inpainterTitle, smearsHole, SMOOTH_FILL_CAVEAT } from './inpainters.ts';
 import type { Inpainter } from './inpainters.ts';
 import { holeMargin, maskFromAlpha, maskFromBox, maskFromImage, padHole } from './masks.ts';
-import { maskBounds } from './opencv.ts';
 
 /** The area to fill, and how the text names it ("the dog", "the boxed area"). */
 export interface Hole {

@@ -1,7 +1,6 @@
-import sharp from 'sharp';
 import type { Region } from '../../core/types.ts';
 import { InvalidArgumentError, JobCancelledError, UnsupportedMediaForTaskError } from '../../errors.ts';
-import { encodePreview, overlayPixels, parseColor } from '../../media/image.ts';
+import { overlayPixels, parseColor, withSvg } from '../../media/image.ts';
 import type { EncodedImage, OverlayPixels } from '../../media/image.ts';
 import { describeValue, rejectUnknown } from '../edit/args.ts';
 import { decodeImage, maskCoverage, maskToPng } from '../raw-image.ts';
@@ -86,17 +85,6 @@ async function imageInput(input: SpecialistInput, context: SpecialistContext): P
   // Fail before decoding when the model is missing: the error names the pull command.
   context.models.require(SAM_MODEL, input.task);
   return { image: await decodeImage(media.bytes, context.limits), key: mediaKey(media.info.sha256, media.bytes) };
-}
-
-/** Pixels with an SVG layer on top, encoded for the chat (JPEG when opaque). */
-async function withSvg(pixels: OverlayPixels, svg: string): Promise<EncodedImage> {
-  const { data, info } = await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } })
-    .composite([{ input: Buffer.from(svg), left: 0, top: 0 }])
-    .toColourspace('srgb')
-    [pixels.channels === 3 ? 'removeAlpha' : 'ensureAlpha']()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return encodePreview({ data, width: info.width, height: info.height, channels: info.channels as 3 | 4 });
 }
 
 /** The selection tinted, with the clicked points as dots and the box outlined, so the user sees what was asked. */

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { Task } from '../../core/tasks.ts';
 import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors.ts';
-import { encodePreview, overlayPixels, parseColor } from '../../media/image.ts';
+import { overlayPixels, parseColor, withSvg } from '../../media/image.ts';
 import type { EncodedImage } from '../../media/image.ts';
 import { CENTERNET_MODEL } from '../detect/centernet.ts';
 import { countOf, pluralOf } from '../detect/coco-labels.ts';
@@ -10,7 +10,7 @@ import { resultBoxes } from '../detect/detect-specialist.ts';
 import { detect, isOpenVocabulary } from '../detect/detector.ts';
 import { parseReferring, select } from '../detect/referring.ts';
 import type { Choice } from '../specialist.ts';
-import { drawBoxes } from '../draw-boxes.ts';
+import { drawBoxes, escapeXml } from '../draw-boxes.ts';
 import { optionalNumber, rejectUnknown } from '../edit/args.ts';
 import type { ModelRegistry } from '../model-registry.ts';
 import { decodeImage, maskCoverage, maskToPng } from '../raw-image.ts';
@@ -99,10 +99,6 @@ export function requiredPhrase(args: Record<string, unknown>, task: string): str
 
 const OVERLAY_COLOR = '#ff2d55';
 
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** The tinted mask with a legend in the top-left corner: a swatch of the tint and what it is. */
 export async function overlayWithLegend(image: RawImage, mask: Mask, legend: string): Promise<EncodedImage> {
   const rgba = image.channels === 4 ? image : { ...image, data: await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).ensureAlpha().raw().toBuffer(), channels: 4 as const };
@@ -115,14 +111,7 @@ export async function overlayWithLegend(image: RawImage, mask: Mask, legend: str
     `<rect x="${pad}" y="${pad}" width="${Math.min(image.width - 2 * pad, textWidth + font * 2 + pad)}" height="${font + pad * 2}" rx="${pad / 2}" fill="#000" fill-opacity="0.6"/>` +
     `<rect x="${pad * 2}" y="${pad * 2}" width="${font}" height="${font}" fill="${OVERLAY_COLOR}"/>` +
     `<text x="${pad * 3 + font}" y="${pad * 2 + font * 0.85}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#fff">${escapeXml(legend)}</text></svg>`;
-  const { data, info } = await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } })
-    .composite([{ input: Buffer.from(svg), left: 0, top: 0 }])
-    // Compositing adds an alpha channel; an opaque photo's overlay stays RGB so that it goes out as JPEG.
-    .toColourspace('srgb')
-    [pixels.channels === 3 ? 'removeAlpha' : 'ensureAlpha']()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return encodePreview({ data, width: info.width, height: info.height, channels: info.channels as 3 | 4 });
+  return withSvg(pixels, svg);
 }
 
 /** "the dog", "2 dogs": the legend and the text name what the mask holds. */
