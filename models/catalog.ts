@@ -201,8 +201,7 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'MIT',
     approxBytes: 930 * MB,
     gpu: false,
-    notes: 'Runs on CPU in a few seconds per image; quantised variants in the same repo are ~4× smaller.',
-    notRunYet: 'Its runner (src/vision/understand/florence.ts: greedy decoding with the KV cache, output parser) is built and fixture-tested, but no task uses it until it has run on the real weights.',
+    notes: 'fp32 graphs (the runner reads fp32 only). caption when no VISION_LLM_URL is set; boxes for phrases CenterNet does not know when owlvit-base is not pulled. Fixture-tested; never run on the real weights here.',
   },
   {
     name: 'smolvlm-256m',

@@ -3,7 +3,7 @@ import type { Task } from '../core/tasks.ts';
 import type { MediaKind } from '../core/types.ts';
 import { UnsupportedMediaForTaskError } from '../errors.ts';
 import { ModelRegistry } from '../vision/model-registry.ts';
-import { hasWorkingSpecialist, specialistFor } from '../vision/registry.ts';
+import { hasWorkingSpecialist, isServedNow, specialistFor } from '../vision/registry.ts';
 import { missingModelError } from '../vision/not-installed.ts';
 
 /**
@@ -26,7 +26,8 @@ export function createTaskReadiness(settings: Settings): TaskReadiness {
       for (const kind of kinds) {
         if (!specialist.accepts.includes(kind)) throw new UnsupportedMediaForTaskError(task, kind, specialist.accepts);
       }
-      if (!hasWorkingSpecialist(task, settings)) throw missingModelError(task, registry, settings.MODELS_DIR);
+      const served = hasWorkingSpecialist(task, settings) && isServedNow(task, settings, (model) => registry.isInstalled(model));
+      if (!served) throw missingModelError(task, registry, settings.MODELS_DIR);
       for (const model of specialist.models) registry.require(model, task);
     },
     models() {

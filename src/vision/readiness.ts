@@ -3,7 +3,7 @@ import type { Settings } from '../config/settings.ts';
 import type { Task } from '../core/tasks.ts';
 import { modelToInstall, modelsForTask } from '../../models/catalog.ts';
 import type { ModelRegistry } from './model-registry.ts';
-import { hasWorkingSpecialist, specialistFor } from './registry.ts';
+import { hasWorkingSpecialist, isServedNow, servingOptions, specialistFor } from './registry.ts';
 
 export interface ModelReadiness {
   name: string;
@@ -32,8 +32,8 @@ export interface Readiness {
 
 /**
  * What can run here right now, per model and per task: for /healthz and the README table. Cheap (file checks).
- * A task whose specialist needs a setting (caption and answer need VISION_LLM_URL) is ready only when
- * `settings` has it; until then it is reported like a task without a specialist.
+ * A task whose specialist works through an endpoint or a model of its choice (answer needs VISION_LLM_URL;
+ * caption that or Florence-2) is ready only when one of them is there; until then it says what to set or pull.
  */
 export function readiness(models: ModelRegistry, settings: Partial<Settings> = {}): Readiness {
   const modelRows = models.entries().map((e) => ({
@@ -48,21 +48,22 @@ export function readiness(models: ModelRegistry, settings: Partial<Settings> = {
   const tasks: TaskReadiness[] = [];
   for (const task of TASKS) {
     if (isSessionTask(task)) continue;
-    if (hasWorkingSpecialist(task, settings)) {
+    const isInstalled = (model: string) => installed.has(model);
+    if (hasWorkingSpecialist(task, settings) && isServedNow(task, settings, isInstalled)) {
       const needed = [...(specialistFor(task)?.models ?? [])];
       const missing = needed.filter((m) => !installed.has(m));
       tasks.push({ task, ready: missing.length === 0, models: needed, missing, reason: missing.length ? `model not installed: ${missing.join(', ')}` : undefined });
     } else {
       const preferred = (modelToInstall(task) ?? modelsForTask(task)[0])?.name;
-      // A working specialist that is only missing a setting says which one to set.
-      const unset = hasWorkingSpecialist(task) ? (specialistFor(task)?.requiredSettings ?? []).filter((name) => settings[name] === undefined) : [];
+      // A working specialist that is only missing a setting or a model of its own says which.
+      const ways = hasWorkingSpecialist(task) ? servingOptions(task).map((o) => ('settings' in o ? `set ${o.settings.filter((n) => settings[n] === undefined).join(', ')}` : `pull ${o.model}`)) : [];
       tasks.push({
         task,
         ready: false,
         models: preferred ? [preferred] : [],
         missing: preferred && !installed.has(preferred) ? [preferred] : [],
-        reason: unset.length > 0
-          ? `set ${unset.join(', ')}`
+        reason: ways.length > 0
+          ? ways.join(' or ')
           : modelToInstall(task) === undefined ? 'no runner in this build yet' : 'needs a model from the catalog',
       });
     }

@@ -12,8 +12,8 @@ import { notInstalledSpecialist } from './not-installed.ts';
 import { cutoutSpecialist } from './segment/cutout.ts';
 import { segmentAllSpecialist, segmentAtSpecialist } from './segment/segment-at.ts';
 import { segmentSpecialist } from './segment/segment-phrase.ts';
-import type { Specialist } from './specialist.ts';
-import { captionAnswerSpecialist } from './understand/caption-answer.ts';
+import type { ServingOption, Specialist } from './specialist.ts';
+import { answerSpecialist, captionSpecialist } from './understand/caption-answer.ts';
 import { depthSpecialist } from './understand/depth.ts';
 import { ocrSpecialist } from './understand/ocr.ts';
 import { extractFrameSpecialist, reverseSpecialist, speedSpecialist, toGifSpecialist, trimSpecialist } from './video/operations.ts';
@@ -23,7 +23,8 @@ export const WORKING_SPECIALISTS: readonly Specialist[] = [
   cutoutSpecialist,
   backgroundSpecialist,
   ocrSpecialist,
-  captionAnswerSpecialist,
+  captionSpecialist,
+  answerSpecialist,
   detectSpecialist,
   groundSpecialist,
   segmentSpecialist,
@@ -60,12 +61,32 @@ export function specialistFor(task: Task): Specialist | undefined {
   return shared.get(task);
 }
 
+/** Whether an option is complete: its settings all set, or its model installed. */
+function isComplete(option: ServingOption, settings: Partial<Settings>, isInstalled: (model: string) => boolean): boolean {
+  return 'settings' in option ? option.settings.every((name) => settings[name] !== undefined) : isInstalled(option.model);
+}
+
 /**
  * Whether the task has a specialist that can produce results in this build (weights permitting) and,
- * when settings are given, with them: one that calls an endpoint needs its URL set.
+ * when settings are given, with them: one that can only call an endpoint needs its URL set. Weights are
+ * not looked at (an operator may pull them while the bot runs); `isServedNow` does that.
  */
 export function hasWorkingSpecialist(task: Task, settings?: Partial<Settings>): boolean {
   return WORKING_SPECIALISTS.some(
-    (s) => s.tasks.includes(task) && (settings === undefined || (s.requiredSettings ?? []).every((name) => settings[name] !== undefined)),
+    (s) => s.tasks.includes(task) && (settings === undefined || s.servedBy === undefined || s.servedBy.some((o) => isComplete(o, settings, () => true))),
   );
+}
+
+/**
+ * Whether the task's specialist has one of its ways to work complete right now (settings set, or a model on
+ * disk). True for specialists without `servedBy`: their `models` are checked on their own.
+ */
+export function isServedNow(task: Task, settings: Partial<Settings>, isInstalled: (model: string) => boolean): boolean {
+  const servedBy = specialistFor(task)?.servedBy;
+  return servedBy === undefined || servedBy.some((o) => isComplete(o, settings, isInstalled));
+}
+
+/** The settings and models that would let the task's specialist work, for "set X or pull Y" answers. */
+export function servingOptions(task: Task): readonly ServingOption[] {
+  return specialistFor(task)?.servedBy ?? [];
 }

@@ -57,15 +57,19 @@ export interface SpecialistResult {
   choice?: Choice;
 }
 
+/** One way a specialist can work: an endpoint whose settings are all set, or one installed model. */
+export type ServingOption = { settings: readonly (keyof Settings)[] } | { model: string };
+
 export interface Specialist {
   readonly tasks: readonly Task[];
   readonly accepts: readonly MediaKind[];
   /** Catalog names of the models it needs (empty for sharp/ffmpeg-only specialists). */
   readonly models: readonly string[];
   /**
-   * Settings it cannot work without (an endpoint's URL). While one is unset the task counts as not ready and
-   * is refused before queueing, like a missing model.
+   * Other ways than `models` to do the work, for a specialist that can use either an endpoint or local
+   * weights (caption: a vision chat server, or Florence-2): the task is ready when any one is complete.
+   * While none is, the task is refused before queueing, like a missing model. Absent: `models` decide.
    */
-  readonly requiredSettings?: readonly (keyof Settings)[];
+  readonly servedBy?: readonly ServingOption[];
   run(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult>;
 }

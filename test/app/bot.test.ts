@@ -177,11 +177,19 @@ describe('a turn through the whole path', () => {
     expect(turn.botTurn?.text).toMatch(/npm run models -- pull depth-anything-v2-small/);
   });
 
-  it('says plainly when a task has no local runner yet, and how caption can still be had', async () => {
+  it('says plainly when a task has no local runner yet, and how answers can still be had', async () => {
     const c = await conversation('no runner');
+    const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'what colour is the sky in this picture?', files: [{ bytes: await bluePng() }] });
+    expect(turn.job).toBeUndefined();
+    expect(turn.botTurn?.text).toMatch(/This build cannot do answer yet/);
+    expect(turn.botTurn?.text).toMatch(/VISION_LLM_URL/);
+  });
+
+  it('names both ways to get captions: pull Florence-2, or set a vision endpoint', async () => {
+    const c = await conversation('caption ways');
     const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'describe this picture', files: [{ bytes: await bluePng() }] });
     expect(turn.job).toBeUndefined();
-    expect(turn.botTurn?.text).toMatch(/This build cannot do caption yet/);
+    expect(turn.botTurn?.text).toMatch(/npm run models -- pull florence-2-base/);
     expect(turn.botTurn?.text).toMatch(/VISION_LLM_URL/);
   });
 

@@ -407,7 +407,8 @@ describe('models CLI', () => {
     expect(section).toMatch(/^ {2}inpaint +lama$/m);
     expect(section).toMatch(/^ {2}remove +lama$/m);
     // Weights no code here runs are never offered as the fix.
-    expect(section).toMatch(/^ {2}caption +none — no runner in this build yet for florence-2-base, smolvlm-256m$/m);
+    expect(section).toMatch(/^ {2}answer +none — no runner in this build yet for smolvlm-256m$/m);
+    expect(section).toMatch(/^ {2}caption +none — npm run models -- pull florence-2-base$/m);
     expect(section).toMatch(/^ {2}segment_at +none — npm run models -- pull slimsam-77$/m);
     // ESRGAN-slim ships in npm and serves upscale until Swin2SR (preferred) is pulled.
     expect(section).toMatch(/^ {2}upscale +esrgan-slim-x2$/m);

@@ -35,7 +35,7 @@ describe('specialist registry', () => {
     }
   });
 
-  it.each(['segment_at', 'segment_all', 'depth'] as const)(
+  it.each(['segment_at', 'segment_all', 'depth', 'caption'] as const)(
     '%s without weights throws ModelNotInstalledError naming the model, never a fake result',
     async (task) => {
       const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();
@@ -51,20 +51,20 @@ describe('specialist registry', () => {
     },
   );
 
-  it.each(['caption', 'colorize', 'style', 'generate_image'] as const)(
+  it.each(['answer', 'colorize', 'style', 'generate_image'] as const)(
     '%s, which no code here runs yet, says so instead of sending the operator to pull weights',
     async (task) => {
       const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();
       const media = await imageMedia(context, png);
-      const error = await specialistFor(task)!.run(invocation(task, media), context).catch((e: unknown) => e);
+      const error = await specialistFor(task)!.run(invocation(task, media, task === 'answer' ? { question: 'what is it?' } : {}), context).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TaskNotAvailableError);
       const e = error as TaskNotAvailableError;
       expect(e.code).toBe('TASK_NOT_AVAILABLE');
       expect(e.retryable).toBe(false);
       expect(e.message).toMatch(/^This build cannot do /);
       expect(e.message).not.toMatch(/npm run models -- pull/);
-      // caption can still be had without local weights, through an endpoint.
-      if (task === 'caption') expect(e.message).toMatch(/VISION_LLM_URL/);
+      // answer can still be had without local weights, through an endpoint.
+      if (task === 'answer') expect(e.message).toMatch(/VISION_LLM_URL/);
     },
   );
 
@@ -75,7 +75,9 @@ describe('specialist registry', () => {
     expect(task('ocr')).toMatchObject({ ready: true, models: ['ppocr-v4-det', 'ppocr-v4-rec'] });
     expect(task('adjust')).toMatchObject({ ready: true, models: [] });
     expect(task('trim').ready).toBe(true);
-    expect(task('caption')).toMatchObject({ ready: false, missing: ['florence-2-base'] });
+    // Without an endpoint or Florence-2, caption says both ways; answer has only the endpoint.
+    expect(task('caption')).toMatchObject({ ready: false, missing: ['florence-2-base'], reason: 'set VISION_LLM_URL or pull florence-2-base' });
+    expect(task('answer')).toMatchObject({ ready: false, reason: 'set VISION_LLM_URL' });
     expect(r.tasks.some((t) => t.task === 'undo')).toBe(false);
     expect(r.models.find((m) => m.name === 'isnet')).toMatchObject({ installed: true, licence: 'MIT' });
     expect(r.executionProvider).toBe('cpu');

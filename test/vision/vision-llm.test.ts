@@ -11,6 +11,7 @@ import {
   BadInputError,
   InvalidArgumentError,
   JobCancelledError,
+  ModelNotInstalledError,
   SettingsError,
   TaskNotAvailableError,
   VisionLlmBadResponseError,
@@ -22,7 +23,8 @@ import {
 import { LocalBlobStore } from '../../src/media/blob-store.ts';
 import { readiness } from '../../src/vision/readiness.ts';
 import { specialistFor } from '../../src/vision/registry.ts';
-import { captionAnswerSpecialist, frameTimes, videoFrameCount } from '../../src/vision/understand/caption-answer.ts';
+import { answerSpecialist, captionSpecialist, videoFrameCount } from '../../src/vision/understand/caption-answer.ts';
+import { frameTimes } from '../../src/vision/understand/video-frames.ts';
 import { runJob } from '../../src/worker/job-runner.ts';
 import { imagesOf, startFakeVisionServer, textOf, type FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts';
@@ -92,7 +94,7 @@ describe('caption and answer through an OpenAI-compatible vision endpoint', () =
   it('captions a real photo: the image travels resized to VISION_LLM_MAX_IMAGE_SIDE, as a JPEG data URL', async () => {
     const c = await context();
     const media = await photo(c, 'chelsea.png'); // 451 × 300
-    const result = await captionAnswerSpecialist.run(invocation('caption', media), c);
+    const result = await captionSpecialist.run(invocation('caption', media), c);
 
     expect(result.media).toEqual([]);
     expect(result.text).toMatch(/^image 1: 256x170 jpeg, dominant rgb\(/);
@@ -116,8 +118,8 @@ describe('caption and answer through an OpenAI-compatible vision endpoint', () =
     const c = await context();
     const red = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#e01010' } }).png().toBuffer();
     const clear = await sharp({ create: { width: 100, height: 100, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
-    await captionAnswerSpecialist.run(invocation('caption', await imageMedia(c, red, 'red.png')), c);
-    await captionAnswerSpecialist.run(invocation('caption', await imageMedia(c, clear, 'clear.png')), c);
+    await captionSpecialist.run(invocation('caption', await imageMedia(c, red, 'red.png')), c);
+    await captionSpecialist.run(invocation('caption', await imageMedia(c, clear, 'clear.png')), c);
 
     const [redSeen] = await imagesOf(chatRequests()[0]!.body);
     expect([redSeen!.width, redSeen!.height]).toEqual([256, 171]);
@@ -131,7 +133,7 @@ describe('caption and answer through an OpenAI-compatible vision endpoint', () =
 
   it('asks for a detailed caption with more room to answer', async () => {
     const c = await context();
-    await captionAnswerSpecialist.run(invocation('caption', await photo(c, 'horse.png'), { detail: 'detailed' }), c);
+    await captionSpecialist.run(invocation('caption', await photo(c, 'horse.png'), { detail: 'detailed' }), c);
     const body = chatRequests()[0]!.body;
     expect(body.max_tokens).toBe(400);
     expect(textOf(body)).toMatch(/Describe this image in detail/);
@@ -140,7 +142,7 @@ describe('caption and answer through an OpenAI-compatible vision endpoint', () =
   it('answer passes the question and returns the model\'s words as the text', async () => {
     const c = await context();
     server.answer = (body) => (textOf(body).includes('Question: what animal is this?') ? 'A cat.' : 'no question arrived');
-    const result = await captionAnswerSpecialist.run(invocation('answer', await photo(c, 'chelsea.png'), { question: '  what animal is this? ' }), c);
+    const result = await answerSpecialist.run(invocation('answer', await photo(c, 'chelsea.png'), { question: '  what animal is this? ' }), c);
     expect(result).toEqual({ media: [], text: 'A cat.' });
     expect(chatRequests()[0]!.body.max_tokens).toBe(300);
   });
@@ -148,12 +150,12 @@ describe('caption and answer through an OpenAI-compatible vision endpoint', () =
   it('refuses bad arguments before calling the endpoint', async () => {
     const c = await context();
     const media = await photo(c, 'horse.png');
-    const noQuestion = await failure(captionAnswerSpecialist.run(invocation('answer', media), c));
+    const noQuestion = await failure(answerSpecialist.run(invocation('answer', media), c));
     expect(noQuestion).toBeInstanceOf(InvalidArgumentError);
     expect(noQuestion.message).toContain('answer needs a question');
-    const badDetail = await failure(captionAnswerSpecialist.run(invocation('caption', media, { detail: 'medium' }), c));
+    const badDetail = await failure(captionSpecialist.run(invocation('caption', media, { detail: 'medium' }), c));
     expect(badDetail.message).toBe('Expected one of short, detailed for detail but received "medium".');
-    const unknown = await failure(captionAnswerSpecialist.run(invocation('caption', media, { factor: 2 }), c));
+    const unknown = await failure(captionSpecialist.run(invocation('caption', media, { factor: 2 }), c));
     expect(unknown).toBeInstanceOf(InvalidArgumentError);
     expect(chatRequests()).toHaveLength(0);
   });
@@ -162,7 +164,7 @@ describe('caption and answer through an OpenAI-compatible vision endpoint', () =
     const c = await context();
     const clip = await movingDiscClip(c.tmpDir, 6, 320, 160, 5); // 1.2 s; the disc moves left to right
     const media = await videoMedia(c, clip);
-    const result = await captionAnswerSpecialist.run(invocation('caption', media), c);
+    const result = await captionSpecialist.run(invocation('caption', media), c);
 
     expect(result.media).toEqual([]);
     const body = chatRequests()[0]!.body;
@@ -189,7 +191,7 @@ describe('vision endpoint failures are typed', () => {
   it('a 500 is a retryable VisionLlmUnavailableError, not bad input', async () => {
     const c = await context();
     server.mode = 'error-500';
-    const error = await failure(captionAnswerSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
+    const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmUnavailableError);
     expect(error).not.toBeInstanceOf(BadInputError);
     expect(error).toMatchObject({ code: 'VISION_LLM_UNAVAILABLE', retryable: true, details: { status: 500 } });
@@ -200,7 +202,7 @@ describe('vision endpoint failures are typed', () => {
     const c = await context({ VISION_LLM_TIMEOUT_MS: '1000' });
     server.mode = 'slow';
     const closed = server.nextClosedEarly();
-    const error = await failure(captionAnswerSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
+    const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmUnavailableError);
     expect(error).toMatchObject({ retryable: true });
     expect(error.message).toContain('did not answer within 1 s');
@@ -210,7 +212,7 @@ describe('vision endpoint failures are typed', () => {
 
   it('an endpoint nobody listens on is retryable and says it is not reachable', async () => {
     const c = await context({ VISION_LLM_URL: `http://127.0.0.1:${await freePort()}/v1` });
-    const error = await failure(captionAnswerSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
+    const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmUnavailableError);
     expect(error).toMatchObject({ retryable: true });
     expect(error.message).toBe('The vision model server is not reachable (ECONNREFUSED); try again in a moment.');
@@ -218,7 +220,7 @@ describe('vision endpoint failures are typed', () => {
 
   it('an unknown model (404) is not retried, names VISION_LLM_MODEL and the models the server has', async () => {
     const c = await context({ VISION_LLM_MODEL: 'llava-missing' });
-    const error = await failure(captionAnswerSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
+    const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmRejectedError);
     expect(error).toMatchObject({ code: 'VISION_LLM_REJECTED', retryable: false, details: { status: 404 } });
     expect(error.message).toContain('does not serve the model "llava-missing"');
@@ -234,7 +236,7 @@ describe('vision endpoint failures are typed', () => {
   ] as const)('a %s answer is a VisionLlmBadResponseError', async (mode, message) => {
     const c = await context();
     server.mode = mode;
-    const error = await failure(captionAnswerSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
+    const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmBadResponseError);
     expect(error).toMatchObject({ code: 'VISION_LLM_BAD_RESPONSE', retryable: false });
     expect(error.message).toMatch(message);
@@ -255,7 +257,7 @@ describe('vision endpoint failures are typed', () => {
     server.mode = 'slow';
     const arrived = server.nextChatRequest();
     const closed = server.nextClosedEarly();
-    const running = failure(captionAnswerSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
+    const running = failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     await arrived;
     c.abort();
     expect(await running).toBeInstanceOf(JobCancelledError);
@@ -275,7 +277,7 @@ describe('the API key', () => {
 
   it('is sent as a Bearer token, and only in the Authorization header', async () => {
     const c = await context({ VISION_LLM_URL: keyed.url, VISION_LLM_API_KEY: KEY });
-    const result = await captionAnswerSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c);
+    const result = await captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c);
     expect(result.text).toMatch(/^image 1: /);
     const request = keyed.requests.at(-1)!;
     expect(request.headers.authorization).toBe(`Bearer ${KEY}`);
@@ -285,7 +287,7 @@ describe('the API key', () => {
   it('never appears in an error, even when the server quotes it back', async () => {
     const wrong = 'sk-wrong-0b9d77aa31c5';
     const c = await context({ VISION_LLM_URL: keyed.url, VISION_LLM_API_KEY: wrong });
-    const error = await failure(captionAnswerSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
+    const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmRejectedError);
     expect(error).toMatchObject({ retryable: false, details: { status: 401 } });
     expect(error.message).toContain('VISION_LLM_API_KEY');
@@ -296,19 +298,21 @@ describe('the API key', () => {
 });
 
 describe('without an endpoint', () => {
-  it('caption and answer without an endpoint say this build cannot do them yet, and name VISION_LLM_URL', async () => {
+  it('answer without an endpoint says this build cannot do it yet; caption names Florence-2 to pull, and both name VISION_LLM_URL', async () => {
     const c = await makeSpecialistContext();
     contexts.push(c);
     const media = await imageMedia(c, await fs.readFile(path.join(TESTDATA, 'horse.png')));
-    for (const task of ['caption', 'answer'] as const) {
-      const error = await failure(specialistFor(task)!.run(invocation(task, media, { question: 'what is it?' }), c));
-      // No code here runs a local captioning model yet, so the answer is the endpoint, not a pull.
-      expect(error).toBeInstanceOf(TaskNotAvailableError);
-      expect(error.message).toContain('VISION_LLM_URL');
-    }
+    const answer = await failure(answerSpecialist.run(invocation('answer', media, { question: 'what is it?' }), c));
+    // No code here runs a local question-answering model, so the way is the endpoint, not a pull.
+    expect(answer).toBeInstanceOf(TaskNotAvailableError);
+    expect(answer.message).toContain('VISION_LLM_URL');
+    const caption = await failure(captionSpecialist.run(invocation('caption', media), c));
+    expect(caption).toBeInstanceOf(ModelNotInstalledError);
+    expect(caption.message).toContain('npm run models -- pull florence-2-base');
+    expect(caption.message).toContain('VISION_LLM_URL');
   });
 
-  it('readiness says caption and answer are ready only when VISION_LLM_URL is set', () => {
+  it('readiness says answer is ready only when VISION_LLM_URL is set, caption when it is or Florence-2 is pulled', () => {
     const settings = testSettings();
     const configured = testSettings({ VISION_LLM_URL: server.url, VISION_LLM_MODEL: MODEL });
     const { models } = testRegistry();
@@ -317,8 +321,10 @@ describe('without an endpoint', () => {
     const withUrl = readiness(models, configured).tasks.find((t) => t.task === 'answer')!;
     expect(withUrl).toMatchObject({ ready: true, models: [], missing: [] });
 
-    expect(() => createTaskReadiness(settings).check('caption', ['image'])).toThrow(TaskNotAvailableError);
+    expect(() => createTaskReadiness(settings).check('caption', ['image'])).toThrow(ModelNotInstalledError);
+    expect(() => createTaskReadiness(settings).check('answer', ['image'])).toThrow(TaskNotAvailableError);
     expect(() => createTaskReadiness(configured).check('caption', ['image', 'video'])).not.toThrow();
+    expect(() => createTaskReadiness(configured).check('answer', ['image', 'video'])).not.toThrow();
   });
 });
 

@@ -16,7 +16,10 @@ import { leftToRight, parseReferring, select } from './referring.ts';
 /** The result's boxes: rounded to a tenth of a pixel, scores to three places (what a client can use). */
 export function resultBoxes(detections: readonly Detection[]): Box[] {
   const r = (v: number) => Math.round(v * 10) / 10;
-  return detections.map((d) => ({ x1: r(d.x1), y1: r(d.y1), x2: r(d.x2), y2: r(d.y2), label: d.label, score: Math.round(d.score * 1000) / 1000 }));
+  return detections.map((d) => ({
+    x1: r(d.x1), y1: r(d.y1), x2: r(d.x2), y2: r(d.y2), label: d.label,
+    ...(d.unscored ? {} : { score: Math.round(d.score * 1000) / 1000 }),
+  }));
 }
 
 /** "3 people, 1 dog" — most frequent first, then alphabetical. */
@@ -26,7 +29,9 @@ export function tally(detections: readonly Detection[]): string {
   return tallyCounts(counts);
 }
 
-const scoreLabel = (d: Detection) => `${d.label} ${d.score.toFixed(2)}`;
+// A detector without confidences (Florence-2) gets its label alone, not a made-up number.
+const scoreLabel = (d: Detection) => (d.unscored ? d.label : `${d.label} ${d.score.toFixed(2)}`);
+const scoreClause = (d: Detection) => (d.unscored ? '' : `, score ${d.score.toFixed(2)}`);
 
 async function overlay(image: RawImage, boxes: readonly Box[], label: string): Promise<ProducedMedia> {
   return { bytes: await drawBoxes(image, boxes), kind: 'image', mime: 'image/png', role: 'overlay', label };
@@ -111,7 +116,7 @@ export const groundSpecialist: Specialist = {
     switch (selection.kind) {
       case 'one': {
         const d = selection.detection;
-        const text = `The ${d.label} is ${positionWords(d, image.width, image.height)} (${boxInPixels(d)}, score ${d.score.toFixed(2)}).`;
+        const text = `The ${d.label} is ${positionWords(d, image.width, image.height)} (${boxInPixels(d)}${scoreClause(d)}).`;
         return { text, boxes: resultBoxes([d]), media: [await overlay(image, [{ ...d, label: scoreLabel(d) }], what)] };
       }
       case 'many': {

@@ -4,6 +4,8 @@ import type { Box } from '../../core/types.ts';
 export interface Detection extends Box {
   label: string;
   score: number;
+  /** The model gives no confidence (Florence-2): `score` is 1 only so that sorting and thresholds keep the box; never shown. */
+  unscored?: true;
   /** Stable identity across video frames (set by the tracker); absent on still images. */
   trackId?: number;
 }

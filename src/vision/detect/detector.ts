@@ -8,11 +8,13 @@ import { FACE_LABEL } from './coco-labels.ts';
 import type { Detection } from './detection.ts';
 import { labelForPhrase, labelsOf } from './label-match.ts';
 import { detectByPhrase, OWLVIT_MODEL, queryOf } from './owlvit.ts';
+import { FLORENCE_MODEL } from '../understand/florence.ts';
+import { detectWithFlorence } from './florence-detect.ts';
 import { parseReferring } from './referring.ts';
 
 /**
  * The one entry point for "find X in this image": COCO objects through CenterNet, faces through
- * BlazeFace, any other phrase through OWL-ViT when it is pulled. Specialists (detect, ground, segment,
+ * BlazeFace, any other phrase through OWL-ViT when it is pulled, else Florence-2 when that is. Specialists (detect, ground, segment,
  * remove…) code against this, not against a model.
  */
 
@@ -36,7 +38,7 @@ const OUTLINING_TASKS: ReadonlySet<string> = new Set(['segment', 'cutout', 'remo
 export function anyPhraseHint(task?: string): string {
   return task !== undefined && OUTLINING_TASKS.has(task)
     ? 'Any phrase works for outlining once clipseg-rd64 is pulled: `npm run models -- pull clipseg-rd64`.'
-    : 'Boxes for other things need the open-vocabulary detector OWL-ViT: `npm run models -- pull owlvit-base`; "segment the …" outlines any phrase once clipseg-rd64 is pulled.';
+    : 'Boxes for other things need the open-vocabulary detector OWL-ViT (`npm run models -- pull owlvit-base`) or Florence-2 (`npm run models -- pull florence-2-base`); "segment the …" outlines any phrase once clipseg-rd64 is pulled.';
 }
 
 export function unknownPhraseError(what: string, task?: string): InvalidArgumentError {
@@ -63,12 +65,14 @@ export function isOpenVocabulary(phrase: string): boolean {
 
 /**
  * All detections (phrase undefined) or those of the phrase's label; faces go to BlazeFace. A phrase no
- * COCO label covers goes to OWL-ViT when it is installed (COCO phrases stay with CenterNet: faster, and
+ * COCO label covers goes to OWL-ViT when it is installed (a dedicated detector, with scores), else to
+ * Florence-2 (COCO phrases stay with CenterNet: faster, and
  * its scores are the ones NAMED_CLASS_MIN_SCORE was tuned on).
  */
 export async function detect(models: ModelRegistry, image: RawImage, phrase?: string, task?: Task): Promise<Found> {
-  if (phrase !== undefined && isOpenVocabulary(phrase) && models.isInstalled(OWLVIT_MODEL)) {
-    return { detections: await detectByPhrase(models, image, [phrase], task), label: queryOf(phrase).label };
+  if (phrase !== undefined && isOpenVocabulary(phrase)) {
+    if (models.isInstalled(OWLVIT_MODEL)) return { detections: await detectByPhrase(models, image, [phrase], task), label: queryOf(phrase).label };
+    if (models.isInstalled(FLORENCE_MODEL)) return { detections: await detectWithFlorence(models, image, phrase, task), label: queryOf(phrase).label };
   }
   const label = phrase === undefined || phrase.trim() === '' ? undefined : labelOfPhrase(phrase, task);
   if (label === undefined) return { detections: await detectObjects(models, image, { task }) };

@@ -1,14 +1,18 @@
 import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors.ts';
-import { extractFrame, probe } from '../../media/ffmpeg.ts';
+import { extractFrame } from '../../media/ffmpeg.ts';
 import { formatDuration } from '../../media/limits.ts';
 import { optionalChoice, rejectUnknown } from '../edit/args.ts';
 import { missingModelError } from '../not-installed.ts';
 import type { LoadedMedia, Specialist, SpecialistContext, SpecialistInput } from '../specialist.ts';
+import { captionWithFlorence } from './florence-caption.ts';
+import type { CaptionDetail } from './florence-caption.ts';
+import { FLORENCE_MODEL } from './florence.ts';
+import { sampleTimes } from './video-frames.ts';
 import { askVisionLlm, encodeForVisionLlm } from './vision-llm.ts';
 
 /**
  * caption ("what is in this picture?") and answer ("what colour is the car?") through the vision chat
- * endpoint of VISION_LLM_URL. A video is sent as a few frames spread evenly over it, in order, with a
+ * endpoint of VISION_LLM_URL (caption also through Florence-2, florence-caption.ts, when there is none). A video is sent as a few frames spread evenly over it, in order, with a
  * prompt that says so: every common vision chat model takes several images, few take video.
  */
 
@@ -22,7 +26,7 @@ const SECONDS_PER_FRAME = 2;
 // A detailed caption must still fit one Discord message (2000 characters, about 4 per token).
 const MAX_TOKENS = { short: 120, detailed: 400, answer: 300 } as const;
 
-type Detail = 'short' | 'detailed';
+type Detail = CaptionDetail;
 
 /** How many frames a video of this length gets: more for longer clips, never more than it has. */
 export function videoFrameCount(durationSec: number, frameCount?: number): number {
@@ -30,10 +34,6 @@ export function videoFrameCount(durationSec: number, frameCount?: number): numbe
   return frameCount !== undefined && frameCount > 0 ? Math.min(wanted, frameCount) : wanted;
 }
 
-/** The middle of each of `count` equal slices: evenly spread, never the black first or last frame. */
-export function frameTimes(durationSec: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => ((i + 0.5) * durationSec) / count);
-}
 
 /** One target as pictures for the endpoint, and how the prompt should speak of them. */
 interface Pictures {
@@ -49,9 +49,7 @@ async function imagePictures(media: LoadedMedia, context: SpecialistContext): Pr
 }
 
 async function videoPictures(media: LoadedMedia, context: SpecialistContext, report: (fraction: number) => void): Promise<Pictures> {
-  const facts = media.info.durationSec === undefined ? await probe(context.ffmpeg, media.path, { signal: context.signal }) : undefined;
-  const duration = media.info.durationSec ?? facts?.durationSec;
-  const times = duration === undefined || duration <= 0 ? [0] : frameTimes(duration, videoFrameCount(duration, media.info.frameCount ?? facts?.frameCount));
+  const times = await sampleTimes(media, context, videoFrameCount);
   const jpegs: Buffer[] = [];
   for (const [i, at] of times.entries()) {
     const png = await extractFrame(context.ffmpeg, media.path, at, { tmpDir: context.tmpDir, signal: context.signal });
@@ -105,36 +103,59 @@ function questionOf(input: SpecialistInput): string {
   return question;
 }
 
-export const captionAnswerSpecialist: Specialist = {
-  tasks: ['caption', 'answer'],
+/** Checks what both tasks share: something to look at, not too much of it, only the arguments the task takes. */
+function checkTargets(input: SpecialistInput, task: 'caption' | 'answer'): void {
+  if (input.media.length === 0) throw new UnsupportedMediaForTaskError(task, 'nothing', ['image', 'video']);
+  if (input.media.length > MAX_TARGETS) throw new InvalidArgumentError(`${task} looks at up to ${MAX_TARGETS} images or videos at once; ${input.media.length} were given.`);
+  rejectUnknown(input.args, task === 'caption' ? ['detail'] : ['question'], task);
+}
+
+/** Asks the endpoint about the targets: pictures take the first half of the progress (frame extraction is the slow part). */
+async function askAbout(input: SpecialistInput, context: SpecialistContext, prompt: (targets: readonly Pictures[]) => string, maxTokens: number): Promise<string> {
+  const targets: Pictures[] = [];
+  for (const [i, media] of input.media.entries()) {
+    const report = (f: number) => context.progress((0.5 * (i + f)) / input.media.length, media.info.kind === 'video' ? 'taking frames' : 'preparing the image');
+    targets.push(media.info.kind === 'video' ? await videoPictures(media, context, report) : await imagePictures(media, context));
+    report(1);
+  }
+  context.progress(0.5, 'asking the vision model');
+  const answer = await askVisionLlm(context.settings, { prompt: prompt(targets), images: targets.flatMap((t) => t.jpegs), maxTokens, signal: context.signal });
+  context.progress(1, 'answered');
+  return answer.truncated ? `${answer.text} …` : answer.text;
+}
+
+/**
+ * caption: the vision chat endpoint when VISION_LLM_URL is set (the operator chose it, and it sees a video's
+ * frames together), otherwise Florence-2 on this machine when it is pulled.
+ */
+export const captionSpecialist: Specialist = {
+  tasks: ['caption'],
   accepts: ['image', 'video'],
   models: [],
-  requiredSettings: ['VISION_LLM_URL'],
+  servedBy: [{ settings: ['VISION_LLM_URL'] }, { model: FLORENCE_MODEL }],
   async run(input, context) {
-    const task = input.task === 'answer' ? 'answer' : 'caption';
-    if (input.media.length === 0) throw new UnsupportedMediaForTaskError(task, 'nothing', ['image', 'video']);
-    if (input.media.length > MAX_TARGETS) throw new InvalidArgumentError(`${task} looks at up to ${MAX_TARGETS} images or videos at once; ${input.media.length} were given.`);
-    rejectUnknown(input.args, task === 'caption' ? ['detail'] : ['question'], task);
-    if (context.settings.VISION_LLM_URL === undefined) throw missingModelError(task, context.models, context.settings.MODELS_DIR);
+    checkTargets(input, 'caption');
     const detail = optionalChoice(input.args, 'detail', ['short', 'detailed'] as const) ?? 'short';
-    const question = task === 'answer' ? questionOf(input) : undefined;
-
-    // Pictures take the first half of the progress bar (frame extraction is the slow part for videos).
-    const targets: Pictures[] = [];
-    for (const [i, media] of input.media.entries()) {
-      const report = (f: number) => context.progress((0.5 * (i + f)) / input.media.length, media.info.kind === 'video' ? 'taking frames' : 'preparing the image');
-      targets.push(media.info.kind === 'video' ? await videoPictures(media, context, report) : await imagePictures(media, context));
-      report(1);
+    if (context.settings.VISION_LLM_URL !== undefined) {
+      return { media: [], text: await askAbout(input, context, (targets) => captionPrompt(targets, detail), MAX_TOKENS[detail]) };
     }
-    context.progress(0.5, 'asking the vision model');
-    const prompt = question === undefined ? captionPrompt(targets, detail) : answerPrompt(targets, question);
-    const answer = await askVisionLlm(context.settings, {
-      prompt,
-      images: targets.flatMap((t) => t.jpegs),
-      maxTokens: question === undefined ? MAX_TOKENS[detail] : MAX_TOKENS.answer,
-      signal: context.signal,
-    });
-    context.progress(1, 'answered');
-    return { media: [], text: answer.truncated ? `${answer.text} …` : answer.text };
+    if (!context.models.isInstalled(FLORENCE_MODEL)) throw missingModelError('caption', context.models, context.settings.MODELS_DIR);
+    const text = await captionWithFlorence(input.media, detail, context);
+    context.progress(1, 'described');
+    return { media: [], text };
+  },
+};
+
+/** answer: free-form questions need a chat model; only the endpoint has one in this build. */
+export const answerSpecialist: Specialist = {
+  tasks: ['answer'],
+  accepts: ['image', 'video'],
+  models: [],
+  servedBy: [{ settings: ['VISION_LLM_URL'] }],
+  async run(input, context) {
+    checkTargets(input, 'answer');
+    if (context.settings.VISION_LLM_URL === undefined) throw missingModelError('answer', context.models, context.settings.MODELS_DIR);
+    const question = questionOf(input);
+    return { media: [], text: await askAbout(input, context, (targets) => answerPrompt(targets, question), MAX_TOKENS.answer) };
   },
 };

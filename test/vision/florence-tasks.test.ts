@@ -1,0 +1,211 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createTaskReadiness } from '../../src/app/task-readiness.ts';
+import { InvalidArgumentError } from '../../src/errors.ts';
+import { detectSpecialist, groundSpecialist } from '../../src/vision/detect/detect-specialist.ts';
+import { ModelRegistry } from '../../src/vision/model-registry.ts';
+import { readiness } from '../../src/vision/readiness.ts';
+import { hasWorkingSpecialist } from '../../src/vision/registry.ts';
+import { segmentSpecialist } from '../../src/vision/segment/segment-phrase.ts';
+import { captionSpecialist } from '../../src/vision/understand/caption-answer.ts';
+import { FLORENCE_VIDEO_FRAMES, sentence } from '../../src/vision/understand/florence-caption.ts';
+import { clipTokenizer } from '../../src/vision/clip-tokenizer.ts';
+import { FLORENCE_MODEL, florencePrompt } from '../../src/vision/understand/florence.ts';
+import { installFlorenceFixture } from '../fixtures/florence-fixture.ts';
+import type { FlorenceFixtureOptions } from '../fixtures/florence-fixture.ts';
+import { startFakeVisionServer, type FakeVisionServer } from '../fakes/openai-vision/server.ts';
+import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia, type TestContext } from '../helpers/specialist-context.ts';
+import { movingDiscClip } from './fixtures.ts';
+
+/**
+ * Florence-2 behind the tasks: caption without an endpoint, and boxes for phrases CenterNet does not
+ * know. The fixture decoder writes a script whatever the picture, so these tests pin down the routing,
+ * the prompts sent, and how its answers are turned into chat results.
+ */
+
+const HEAVY = { timeout: 180_000 };
+const TESTDATA = '/work/shared/testdata';
+
+/** "a cat" spelled in the fixture tokenizer's byte-level symbols (Ġ is the space). */
+const CAPTION_SCRIPT = ['<s>', 'a', 'Ġ', 'cat', '</s>'];
+
+const dirs: string[] = [];
+const contexts: TestContext[] = [];
+
+/** A context whose MODELS_DIR holds the Florence-2 fixture; `prompts` records each prompt's token ids. */
+async function florenceContext(options: FlorenceFixtureOptions = {}, env: NodeJS.ProcessEnv = {}): Promise<{ c: TestContext; prompts: number[][]; images: number[] }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-florence-tasks-'));
+  dirs.push(dir);
+  await installFlorenceFixture(dir, options);
+  const prompts: number[][] = [];
+  const images: number[] = [];
+  const settings = testSettings({ MODELS_DIR: dir, ...env });
+  const models = new ModelRegistry({
+    settings,
+    createSession: async (model, sessionOptions) => {
+      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
+      const file = typeof model === 'string' ? path.basename(model) : '';
+      const run = session.run.bind(session);
+      session.run = ((feeds: ort.InferenceSession.FeedsType, ...rest: unknown[]) => {
+        // The first embed_tokens call of a run is the prompt; later ones are single decoder tokens.
+        const ids = file === 'embed_tokens.onnx' ? Array.from(feeds['input_ids']!.data as BigInt64Array, Number) : undefined;
+        if (ids !== undefined && ids.length > 1) prompts.push(ids);
+        if (file === 'vision_encoder.onnx') images.push(feeds['pixel_values']!.dims[0]!);
+        return (run as (...args: unknown[]) => ReturnType<typeof run>)(feeds, ...rest);
+      }) as typeof session.run;
+      return session;
+    },
+  });
+  const c = await makeSpecialistContext({ env: { MODELS_DIR: dir, ...env }, models });
+  contexts.push(c);
+  return { c, prompts, images };
+}
+
+async function promptIds(c: TestContext, prompt: string): Promise<number[]> {
+  const tokenizer = await clipTokenizer(c.models, FLORENCE_MODEL);
+  return (tokenizer(prompt, { return_tensor: false }) as { input_ids: number[] }).input_ids;
+}
+
+async function photo(c: TestContext, name: string) {
+  return imageMedia(c, await fs.readFile(path.join(TESTDATA, name)), name);
+}
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map(async (c) => {
+    await c.models.dispose();
+    await c.cleanup();
+  }));
+});
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
+});
+
+describe('caption with Florence-2, when no vision endpoint is set', () => {
+  it('is ready with Florence-2 pulled and no VISION_LLM_URL; answer still is not', async () => {
+    const { c } = await florenceContext();
+    expect(hasWorkingSpecialist('caption', c.settings)).toBe(true);
+    const tasks = readiness(c.models, c.settings).tasks;
+    expect(tasks.find((t) => t.task === 'caption')).toMatchObject({ ready: true });
+    expect(tasks.find((t) => t.task === 'answer')).toMatchObject({ ready: false, reason: 'set VISION_LLM_URL' });
+    expect(() => createTaskReadiness(c.settings).check('caption', ['image', 'video'])).not.toThrow();
+  });
+
+  it('captions a photo in one sentence, asking Florence-2 its caption question', HEAVY, async () => {
+    const { c, prompts } = await florenceContext({ script: CAPTION_SCRIPT });
+    const result = await captionSpecialist.run(invocation('caption', await photo(c, 'chelsea.png')), c);
+    expect(result).toEqual({ media: [], text: 'A cat.' });
+    expect(prompts).toEqual([await promptIds(c, florencePrompt('<CAPTION>'))]);
+    expect(c.reports.at(-1)).toMatchObject({ fraction: 1 });
+  });
+
+  it('asks for the paragraph when a detailed caption is wanted', HEAVY, async () => {
+    const { c, prompts } = await florenceContext({ script: CAPTION_SCRIPT });
+    await captionSpecialist.run(invocation('caption', await photo(c, 'horse.png'), { detail: 'detailed' }), c);
+    expect(prompts).toEqual([await promptIds(c, florencePrompt('<MORE_DETAILED_CAPTION>'))]);
+  });
+
+  it('numbers the captions of several pictures', HEAVY, async () => {
+    const { c } = await florenceContext({ script: CAPTION_SCRIPT });
+    const result = await captionSpecialist.run({ ...invocation('caption', await photo(c, 'chelsea.png')), media: [await photo(c, 'chelsea.png'), await photo(c, 'horse.png')] }, c);
+    expect(result.text).toBe('1. A cat.\n2. A cat.');
+  });
+
+  it('looks at a few frames of a video and says a caption that holds throughout once, without times', HEAVY, async () => {
+    const { c, images } = await florenceContext({ script: CAPTION_SCRIPT });
+    const clip = await movingDiscClip(c.tmpDir, 10, 160, 96, 5);
+    const result = await captionSpecialist.run(invocation('caption', await videoMedia(c, clip)), c);
+    expect(images).toHaveLength(FLORENCE_VIDEO_FRAMES);
+    expect(result.text).toBe('A cat.');
+  });
+
+  it('marks a caption cut at the token limit', HEAVY, async () => {
+    // A script without </s> never stops by itself.
+    const { c } = await florenceContext({ script: ['<s>', 'a', 'Ġ', 'cat', 'Ġ', 'dog'] });
+    const result = await captionSpecialist.run(invocation('caption', await photo(c, 'chelsea.png')), c);
+    expect(result.text).toMatch(/^A cat (dog)+ …$/);
+  });
+
+  it('prefers the vision endpoint when both are there: the operator set it, and it sees a video whole', HEAVY, async () => {
+    let server: FakeVisionServer | undefined;
+    try {
+      server = await startFakeVisionServer({ models: ['qwen2.5vl:3b'] });
+      server.answer = () => 'A tabby cat on a rug.';
+      const { c, prompts } = await florenceContext({ script: CAPTION_SCRIPT }, { VISION_LLM_URL: server.url, VISION_LLM_MODEL: 'qwen2.5vl:3b' });
+      const result = await captionSpecialist.run(invocation('caption', await photo(c, 'chelsea.png')), c);
+      expect(result.text).toBe('A tabby cat on a rug.');
+      expect(prompts).toEqual([]);
+    } finally {
+      await server?.close();
+    }
+  });
+});
+
+describe('Florence-2 sentences', () => {
+  it('starts with a capital and ends with a full stop, whatever the model wrote', () => {
+    expect(sentence(' a cat   laying on a blanket ')).toBe('A cat laying on a blanket.');
+    expect(sentence('Two dogs play.')).toBe('Two dogs play.');
+    expect(sentence('')).toBe('');
+  });
+});
+
+describe('boxes for phrases CenterNet does not know, through Florence-2', () => {
+  // The fixture answers "cat" with bins 100,200,300,400: on chelsea.png (451×300) x 45–136, y 60–120.
+  it('grounds "the red lamp" with the box Florence-2 wrote, labelled with the phrase and shown without a score', HEAVY, async () => {
+    const { c, prompts } = await florenceContext();
+    const result = await groundSpecialist.run(invocation('ground', await photo(c, 'chelsea.png'), { phrase: 'the red lamp' }), c);
+    expect(prompts).toEqual([await promptIds(c, florencePrompt('<OPEN_VOCABULARY_DETECTION>', 'red lamp'))]);
+    expect(result.boxes).toHaveLength(1);
+    const [box] = result.boxes!;
+    expect(box).toMatchObject({ label: 'red lamp' });
+    expect(box!.score).toBeUndefined();
+    expect(box!.x1).toBeCloseTo(100.5 * 0.451, 0);
+    expect(box!.y2).toBeCloseTo(400.5 * 0.3, 0);
+    expect(result.text).toMatch(/^The red lamp is /);
+    expect(result.text).not.toMatch(/score/);
+    expect(result.media[0]).toMatchObject({ role: 'overlay' });
+  });
+
+  it('counts with it too, and writes one box once even when the model repeats it', HEAVY, async () => {
+    const twice = ['<s>', 'cat', '<loc_100>', '<loc_200>', '<loc_300>', '<loc_400>', 'cat', '<loc_100>', '<loc_200>', '<loc_300>', '<loc_400>', '</s>'];
+    const { c } = await florenceContext({ script: twice });
+    const result = await detectSpecialist.run(invocation('detect', await photo(c, 'chelsea.png'), { phrase: 'lamps', count: true }), c);
+    expect(result.text).toBe('1 lamp.');
+  });
+
+  it('takes the bounds of a polygon answer as the box', HEAVY, async () => {
+    const polygon = ['<s>', 'cat', '<poly>', '<loc_100>', '<loc_200>', '<loc_300>', '<loc_200>', '<loc_300>', '<loc_400>', '<loc_100>', '<loc_400>', '</poly>', '</s>'];
+    const { c } = await florenceContext({ script: polygon });
+    const result = await groundSpecialist.run(invocation('ground', await photo(c, 'chelsea.png'), { phrase: 'flag' }), c);
+    expect(result.boxes).toHaveLength(1);
+    expect(result.boxes![0]!.x1).toBeCloseTo(100.5 * 0.451, 0);
+    expect(result.boxes![0]!.x2).toBeCloseTo(300.5 * 0.451, 0);
+    expect(result.boxes![0]!.y1).toBeCloseTo(200.5 * 0.3, 0);
+    expect(result.boxes![0]!.y2).toBeCloseTo(400.5 * 0.3, 0);
+  });
+
+  it('leaves COCO phrases with CenterNet (no Florence-2 call)', HEAVY, async () => {
+    const { c, prompts } = await florenceContext();
+    const result = await groundSpecialist.run(invocation('ground', await photo(c, 'chelsea.png'), { phrase: 'the cat' }), c);
+    expect(prompts).toEqual([]);
+    expect(result.boxes![0]!.score).toBeGreaterThan(0);
+  });
+
+  it('outlines such a phrase with ISNet inside the Florence-2 box when CLIPSeg is not pulled', HEAVY, async () => {
+    const { c, prompts } = await florenceContext();
+    const result = await segmentSpecialist.run(invocation('segment', await photo(c, 'chelsea.png'), { phrase: 'the cushion' }), c);
+    expect(prompts).toHaveLength(1);
+    expect(result.media.some((m) => m.role === 'mask')).toBe(true);
+  });
+
+  it('without Florence-2 or OWL-ViT, names both as the way to such phrases', HEAVY, async () => {
+    const c = await makeSpecialistContext();
+    contexts.push(c);
+    const error = await groundSpecialist.run(invocation('ground', await photo(c, 'chelsea.png'), { phrase: 'the lamp' }), c).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).message).toMatch(/pull owlvit-base/);
+    expect((error as Error).message).toMatch(/pull florence-2-base/);
+  });
+});
