@@ -335,6 +335,64 @@ describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything
       expect(readiness(fresh).tasks.find((t) => t.task === 'depth')).toMatchObject({ ready: false, missing: ['depth-anything-v2-small'] });
     });
 
+    /**
+     * A yellow disc (the subject) on a texture whose left half is bright and right half dark: the fixture's
+     * depth is brightness, so the left background stands near the subject's depth and the right far from it.
+     */
+    async function depthScene(): Promise<Buffer> {
+      const width = 240;
+      const height = 160;
+      const data = Buffer.alloc(width * height * 3);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const base = x < width / 2 ? 170 : 45;
+          const v = base + (((x * 7 + y * 13) % 9) - 4) * 8;
+          data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3);
+        }
+      }
+      const disc = Buffer.from(`<svg width="${width}" height="${height}"><circle cx="120" cy="80" r="34" fill="#fadc28"/></svg>`);
+      return sharp(data, { raw: { width, height, channels: 3 } }).composite([{ input: disc }]).png().toBuffer();
+    }
+
+    /** Mean step between horizontal neighbours in a band of the background, after / before: how much texture survived. */
+    async function detailKept(before: Buffer, after: Buffer, x0: number, x1: number): Promise<number> {
+      const grey = async (png: Buffer) => sharp(png).greyscale().raw().toBuffer();
+      const [a, b] = await Promise.all([grey(before), grey(after)]);
+      const step = (img: Buffer) => {
+        let sum = 0;
+        let n = 0;
+        for (let y = 10; y < 150; y++) for (let x = x0; x < x1 - 1; x++) { sum += Math.abs(img[y * 240 + x]! - img[y * 240 + x + 1]!); n++; }
+        return sum / n;
+      };
+      return step(b) / step(a);
+    }
+
+    it('blurs the background by depth when Depth Anything is there: near the subject\'s depth stays sharper than far from it', async () => {
+      const png = await depthScene();
+      const result = await specialistFor('background')!.run(invocation('background', await imageMedia(context, png), { blur: 6 }), context);
+      expect(result.text).toMatch(/blurred more the farther it is from the subject/);
+      const near = await detailKept(png, result.media[0]!.bytes, 4, 60);
+      const far = await detailKept(png, result.media[0]!.bytes, 180, 236);
+      expect(far).toBeLessThan(0.2);
+      expect(near).toBeGreaterThan(2 * far);
+    }, 180_000);
+
+    it('without Depth Anything, blurs all of the background alike', async () => {
+      const bare = await makeSpecialistContext();
+      try {
+        const png = await depthScene();
+        const result = await specialistFor('background')!.run(invocation('background', await imageMedia(bare, png), { blur: 6 }), bare);
+        expect(result.text).toMatch(/on a blurred copy of the original/);
+        const near = await detailKept(png, result.media[0]!.bytes, 4, 60);
+        const far = await detailKept(png, result.media[0]!.bytes, 180, 236);
+        expect(near).toBeLessThan(0.2);
+        expect(far).toBeLessThan(0.2);
+      } finally {
+        await bare.models.dispose();
+        await bare.cleanup();
+      }
+    }, 180_000);
+
     it('without the model, answers with the exact pull command', async () => {
       const bare = await makeSpecialistContext();
       try {

@@ -7,7 +7,9 @@ import type { RawImage } from '../raw-image.ts';
 import { compositeOnColor, compositeOver } from '../segment/composite.ts';
 import { ISNET_MODEL, salientMask } from '../segment/isnet.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../specialist.ts';
+import { DEPTH_MODEL, depthMap } from '../understand/depth.ts';
 import { mapVideoFrames } from '../video/frame-map.ts';
+import { depthAwareBlur } from './depth-blur.ts';
 import { optionalNumber, rejectUnknown } from './args.ts';
 
 type BackgroundSpec = { kind: 'color'; color: Rgb; label: string } | { kind: 'blur'; sigma: number };
@@ -35,26 +37,37 @@ async function parseBackground(input: SpecialistInput, context: SpecialistContex
   return { kind: 'color', color: { r: 255, g: 255, b: 255 }, label: 'white' };
 }
 
-async function replaceBackground(frame: RawImage, spec: BackgroundSpec, context: SpecialistContext, task: string, channels: 3 | 4): Promise<RawImage> {
+/**
+ * The frame with its background replaced. `byDepth`: the blur grows with distance from the subject (Depth
+ * Anything); images only — per video frame it would cost a depth pass each and flicker with the estimate.
+ */
+async function replaceBackground(frame: RawImage, spec: BackgroundSpec, context: SpecialistContext, task: string, channels: 3 | 4, byDepth = false): Promise<RawImage> {
   const mask = await salientMask(context.models, frame, task);
   if (spec.kind === 'color') return compositeOnColor(frame, mask, spec.color, channels);
-  const blurred = await toRaw(sharpOf(frame).removeAlpha().blur(spec.sigma));
+  const blurred = byDepth
+    ? await depthAwareBlur(frame, await depthMap(context.models, frame, task), mask, spec.sigma)
+    : await toRaw(sharpOf(frame).removeAlpha().blur(spec.sigma));
   return compositeOver(frame, mask, blurred, channels);
 }
 
-function describe(spec: BackgroundSpec): string {
-  return spec.kind === 'color' ? `on ${spec.label}` : `on a blurred copy of the original (blur ${spec.sigma})`;
+function describe(spec: BackgroundSpec, byDepth = false): string {
+  if (spec.kind === 'color') return `on ${spec.label}`;
+  return byDepth
+    ? `in focus, with the background blurred more the farther it is from the subject (depth from Depth Anything V2, up to blur ${spec.sigma})`
+    : `on a blurred copy of the original (blur ${spec.sigma})`;
 }
 
 async function backgroundImage(input: SpecialistInput, context: SpecialistContext, spec: BackgroundSpec): Promise<SpecialistResult> {
   const image = await decodeImage(input.media[0]!.bytes, context.limits);
-  context.progress(0.1, 'finding the subject');
-  const result = await replaceBackground(image, spec, context, input.task, 3);
+  // A blur follows the scene's depth when Depth Anything is pulled; without it, one blur for all of the background.
+  const byDepth = spec.kind === 'blur' && context.models.isInstalled(DEPTH_MODEL);
+  context.progress(0.1, byDepth ? 'finding the subject and the depth' : 'finding the subject');
+  const result = await replaceBackground(image, spec, context, input.task, 3, byDepth);
   context.progress(0.85, 'composing');
   const png = await encodePng(result);
   const comparison = await composeSideBySide(input.media[0]!.bytes, png, { limits: context.limits });
   return {
-    text: `Put the main subject ${describe(spec)}.`,
+    text: `Put the main subject ${describe(spec, byDepth)}.`,
     media: [
       { bytes: png, kind: 'image', mime: 'image/png', role: 'result', label: 'new background' },
       { bytes: comparison, kind: 'image', mime: 'image/png', role: 'comparison', label: 'before / after' },
@@ -70,7 +83,7 @@ async function backgroundVideo(input: SpecialistInput, context: SpecialistContex
   };
 }
 
-/** Replace the background behind the salient subject with a colour or a blur (ISNet mask). */
+/** Replace the background behind the salient subject with a colour or a blur (ISNet mask; depth-aware blur with Depth Anything). */
 export const backgroundSpecialist: Specialist = {
   tasks: ['background'],
   accepts: ['image', 'video'],
