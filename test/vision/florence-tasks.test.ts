@@ -2,10 +2,13 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createTaskReadiness } from '../../src/app/task-readiness.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { detectSpecialist, groundSpecialist } from '../../src/vision/detect/detect-specialist.ts';
+import { OPEN_VOCABULARY_DETECT_EVERY } from '../../src/vision/detect/detector.ts';
+import { adjustSpecialist } from '../../src/vision/edit/adjust.ts';
 import { ModelRegistry } from '../../src/vision/model-registry.ts';
 import { readiness } from '../../src/vision/readiness.ts';
 import { hasWorkingSpecialist } from '../../src/vision/registry.ts';
@@ -200,6 +203,31 @@ describe('boxes for phrases CenterNet does not know, through Florence-2', () => 
     expect(result.media.some((m) => m.role === 'mask')).toBe(true);
   });
 
+  it('pixelates such a thing on an image: only inside the box Florence-2 wrote', HEAVY, async () => {
+    const { c } = await florenceContext();
+    const media = await photo(c, 'chelsea.png');
+    const result = await adjustSpecialist.run(invocation('adjust', media, { phrase: 'the lamp', pixelate: true }), c);
+    expect(result.text).toMatch(/lamp/);
+    const before = await sharp(media.bytes).removeAlpha().raw().toBuffer();
+    const after = await sharp(result.media[0]!.bytes).removeAlpha().raw().toBuffer();
+    // The box covers x 45–136, y 60–120 of 451×300; well outside it nothing changes, inside it does.
+    const changed = (x0: number, y0: number, x1: number, y1: number) => {
+      let n = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (before[(y * 451 + x) * 3] !== after[(y * 451 + x) * 3]) n++;
+      return n;
+    };
+    expect(changed(200, 150, 451, 300)).toBe(0);
+    expect(changed(60, 70, 120, 110)).toBeGreaterThan(500);
+  });
+
+  it('finds it on a video too, asking Florence-2 on every 5th frame and tracking between', HEAVY, async () => {
+    const { c, prompts } = await florenceContext();
+    const clip = await movingDiscClip(c.tmpDir, 10, 160, 96, 5);
+    const result = await detectSpecialist.run(invocation('detect', await videoMedia(c, clip), { phrase: 'lamps' }), c);
+    expect(prompts).toHaveLength(Math.ceil(10 / OPEN_VOCABULARY_DETECT_EVERY));
+    expect(result.text).toMatch(/^1 lamp across 10 frames/);
+  });
+
   it('without Florence-2 or OWL-ViT, names both as the way to such phrases', HEAVY, async () => {
     const c = await makeSpecialistContext();
     contexts.push(c);
@@ -207,5 +235,9 @@ describe('boxes for phrases CenterNet does not know, through Florence-2', () => 
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as Error).message).toMatch(/pull owlvit-base/);
     expect((error as Error).message).toMatch(/pull florence-2-base/);
+    const video = await videoMedia(c, await movingDiscClip(c.tmpDir, 4, 64, 48, 5));
+    const onVideo = await detectSpecialist.run(invocation('detect', video, { phrase: 'the lamp' }), c).catch((e: unknown) => e);
+    expect(onVideo).toBeInstanceOf(InvalidArgumentError);
+    expect((onVideo as Error).message).toMatch(/pull florence-2-base/);
   });
 });

@@ -8,7 +8,7 @@ import type { ProducedMedia, Specialist, SpecialistContext, SpecialistInput, Spe
 import { CENTERNET_MODEL } from './centernet.ts';
 import { pluralOf } from './coco-labels.ts';
 import type { Detection } from './detection.ts';
-import { detect, labelOfPhrase } from './detector.ts';
+import { detect, phraseLabel } from './detector.ts';
 import { detectInVideo, tallyCounts } from './detect-video.ts';
 import { positionWords, boxInPixels } from './position-words.ts';
 import { leftToRight, parseReferring, select } from './referring.ts';
@@ -56,7 +56,7 @@ function isVideo(input: SpecialistInput): boolean {
 
 /** Every frame with its tracked boxes; the text counts distinct things, not boxes per frame. */
 async function trackedVideoResult(input: SpecialistInput, context: SpecialistContext, phrase: string | undefined): Promise<SpecialistResult> {
-  const label = phrase === undefined ? undefined : labelOfPhrase(phrase);
+  const label = phrase === undefined ? undefined : phraseLabel(context.models, phrase, input.task);
   const tracked = await detectInVideo(input.media[0]!, phrase, context, input.task);
   const found = tallyCounts(tracked.counts);
   const over = `across ${tracked.frames} frames`;

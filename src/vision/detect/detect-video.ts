@@ -5,7 +5,7 @@ import type { LoadedMedia, SpecialistContext } from '../specialist.ts';
 import { mapVideoWithTracking } from '../video/tracked-frames.ts';
 import sharp from 'sharp';
 import { countOf } from './coco-labels.ts';
-import { detect, labelOfPhrase } from './detector.ts';
+import { detect, detectEveryFor, phraseLabel } from './detector.ts';
 
 /**
  * Detection on a video: the detector on every frame, the tracker joining boxes into things, each thing
@@ -24,7 +24,7 @@ export interface TrackedVideo {
 
 export async function detectInVideo(video: LoadedMedia, phrase: string | undefined, context: SpecialistContext, task: Task): Promise<TrackedVideo> {
   // A phrase the detector cannot serve is refused before ffmpeg starts.
-  if (phrase !== undefined) labelOfPhrase(phrase);
+  if (phrase !== undefined) phraseLabel(context.models, phrase, task);
   const seen = new Map<number, { label: string; frames: number }>();
   const out = await mapVideoWithTracking(
     video,
@@ -42,6 +42,7 @@ export async function detectInVideo(video: LoadedMedia, phrase: string | undefin
     },
     context,
     'finding and tracking',
+    { detectEvery: detectEveryFor(phrase) },
   );
   const counts = new Map<string, number>();
   const needed = Math.min(MIN_FRAMES_TO_COUNT, out.frames);

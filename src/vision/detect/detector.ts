@@ -57,6 +57,32 @@ export function labelOfPhrase(phrase: string, task?: string): string | undefined
   return label;
 }
 
+/** Whether a detector for phrases beyond COCO is pulled (OWL-ViT, or Florence-2). */
+export function hasOpenVocabularyDetector(models: Pick<ModelRegistry, 'isInstalled'>): boolean {
+  return models.isInstalled(OWLVIT_MODEL) || models.isInstalled(FLORENCE_MODEL);
+}
+
+/**
+ * The label a phrase's boxes will carry, checked before any frame is decoded: a COCO label, "face", or —
+ * when an open-vocabulary detector is pulled — the phrase's own noun ("red lamp"). Undefined for "the left
+ * one"; an InvalidArgumentError naming what to pull for a phrase nothing here can find.
+ */
+export function phraseLabel(models: Pick<ModelRegistry, 'isInstalled'>, phrase: string, task?: string): string | undefined {
+  if (isOpenVocabulary(phrase) && hasOpenVocabularyDetector(models)) return queryOf(phrase).label;
+  return labelOfPhrase(phrase, task);
+}
+
+/**
+ * Open-vocabulary detectors take about a second a frame on CPU (CenterNet ~30 ms): on videos they run on
+ * every this many frames and the tracker carries the boxes in between.
+ */
+export const OPEN_VOCABULARY_DETECT_EVERY = 5;
+
+/** How often a video's frames go through the detector for this phrase. */
+export function detectEveryFor(phrase: string | undefined): number {
+  return phrase !== undefined && isOpenVocabulary(phrase) ? OPEN_VOCABULARY_DETECT_EVERY : 1;
+}
+
 /** True when the phrase names something no detector here knows ("the sky", "the logo"). */
 export function isOpenVocabulary(phrase: string): boolean {
   const { noun } = parseReferring(phrase);

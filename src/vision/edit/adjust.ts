@@ -3,7 +3,7 @@ import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors
 import { composeSideBySide } from '../../media/image.ts';
 import { FACE_LABEL, pluralOf } from '../detect/coco-labels.ts';
 import type { Detection } from '../detect/detection.ts';
-import { detect, labelOfPhrase } from '../detect/detector.ts';
+import { detect, detectEveryFor, phraseLabel } from '../detect/detector.ts';
 import { parseReferring, select } from '../detect/referring.ts';
 import type { Selector } from '../detect/referring.ts';
 import { detectFaces } from '../faces/blazeface.ts';
@@ -185,7 +185,7 @@ interface RegionTarget {
 
 /** What to look for: faces through BlazeFace (ellipses), anything else through the shared detector (rectangles). */
 function regionTarget(phrase: string, context: SpecialistContext, task: SpecialistInput['task']): RegionTarget {
-  const label = labelOfPhrase(phrase);
+  const label = phraseLabel(context.models, phrase, task);
   if (label === undefined) {
     throw new InvalidArgumentError(`Say what to cover, like "blur the faces" or "pixelate the people"; "${phrase}" does not name a thing I can find.`, { phrase });
   }
@@ -255,6 +255,7 @@ async function coverVideo(input: SpecialistInput, context: SpecialistContext, re
     },
     context,
     effectVerb(request.effect).toLowerCase(),
+    { detectEvery: detectEveryFor(request.phrase) },
   );
   if (out.trackCount === 0) return { text: `No ${pluralOf(target.label)} found in any of the ${out.frames} frames — nothing changed.`, media: [] };
   const verb = effectVerb(request.effect);

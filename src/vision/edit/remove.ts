@@ -3,7 +3,7 @@ import type { Task } from '../../core/tasks.ts';
 import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors.ts';
 import { composeSideBySide, encodePreview, overlayPixels } from '../../media/image.ts';
 import type { Detection } from '../detect/detection.ts';
-import { detect } from '../detect/detector.ts';
+import { detect, detectEveryFor } from '../detect/detector.ts';
 import { parseReferring } from '../detect/referring.ts';
 import { decodeImage, encodePng, maskBounds, maskCoverage, maskToPng } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
@@ -204,6 +204,7 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
     },
     context,
     `removing ${phrase}`,
+    { detectEvery: detectEveryFor(phrase) },
   );
   if (erasedFrames === 0) {
     return { text: `I could not find "${phrase}" in any frame of the video, so nothing was removed.`, media: [] };

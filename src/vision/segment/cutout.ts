@@ -8,7 +8,7 @@ import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult }
 import { mapVideoFrames } from '../video/frame-map.ts';
 import { mapVideoWithTracking } from '../video/tracked-frames.ts';
 import { pluralOf } from '../detect/coco-labels.ts';
-import { detect, labelOfPhrase } from '../detect/detector.ts';
+import { detect, detectEveryFor, phraseLabel } from '../detect/detector.ts';
 import { applyMaskAsAlpha, compositeOnColor } from './composite.ts';
 import { ISNET_MODEL, salientMask } from './isnet.ts';
 import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase, trackedPhraseMask } from './segment-phrase.ts';
@@ -67,7 +67,7 @@ async function cutoutImage(input: SpecialistInput, context: SpecialistContext): 
 
 /** A named object in a video: detector + tracker on every frame, the phrase's tracks masked (phrase-mask.ts). */
 async function cutoutVideoByPhrase(input: SpecialistInput, context: SpecialistContext, phrase: string, color: Rgb, on: string): Promise<SpecialistResult> {
-  const label = labelOfPhrase(phrase);
+  const label = phraseLabel(context.models, phrase, input.task);
   const pick = optionalNumber(input.args, 'pick', 1, 100);
   // Every frame has the same size: one all-background mask serves each frame without the object.
   let background: Mask | undefined;
@@ -88,6 +88,7 @@ async function cutoutVideoByPhrase(input: SpecialistInput, context: SpecialistCo
     },
     context,
     `cutting out ${phrase}`,
+    { detectEvery: detectEveryFor(phrase) },
   );
   const what = label === undefined ? `"${phrase}"` : `the ${label}`;
   const text =
