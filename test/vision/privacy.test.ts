@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../../src/errors.ts';
 import { probe } from '../../src/media/ffmpeg.ts';
 import type { Detection } from '../../src/vision/detect/detection.ts';
 import { intersectionOverUnion } from '../../src/vision/detect/nms.ts';
-import { parseReferring } from '../../src/vision/detect/referring.ts';
+import { parseReferring } from '../../src/core/referring.ts';
 import { adjustSpecialist } from '../../src/vision/edit/adjust.ts';
 import { REGION_GROWTH, coverRegions, grownBox } from '../../src/vision/edit/region-effects.ts';
 import { detectFaces } from '../../src/vision/faces/blazeface.ts';

@@ -1,5 +1,5 @@
 import type { Invocation } from '../../core/types.ts';
-import { parseReferring } from '../../vision/detect/referring.ts';
+import { parseReferring } from '../../core/referring.ts';
 import type { PickAnswer, Rule } from './rule.ts';
 
 /**

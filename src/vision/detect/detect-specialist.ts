@@ -11,7 +11,8 @@ import type { Detection } from './detection.ts';
 import { detect, phraseLabel } from './detector.ts';
 import { detectInVideo, tallyCounts } from './detect-video.ts';
 import { positionWords, boxInPixels } from './position-words.ts';
-import { leftToRight, parseReferring, select } from './referring.ts';
+import { parseReferring } from '../../core/referring.ts';
+import { leftToRight, select } from './referring.ts';
 
 /** The result's boxes: rounded to a tenth of a pixel, scores to three places (what a client can use). */
 export function resultBoxes(detections: readonly Detection[]): Box[] {

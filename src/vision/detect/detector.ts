@@ -10,7 +10,7 @@ import { labelForPhrase, labelsOf } from './label-match.ts';
 import { detectByPhrase, OWLVIT_MODEL, queryOf } from './owlvit.ts';
 import { FLORENCE_MODEL } from '../understand/florence.ts';
 import { detectWithFlorence } from './florence-detect.ts';
-import { parseReferring } from './referring.ts';
+import { parseReferring } from '../../core/referring.ts';
 
 /**
  * The one entry point for "find X in this image": COCO objects through CenterNet, faces through

@@ -9,9 +9,9 @@ import type { RawImage } from '../raw-image.ts';
 import { clipsegPixels, clipsegPreprocessing } from '../segment/clipseg.ts';
 import type { ClipsegPreprocessing } from '../segment/clipseg.ts';
 import type { Detection } from './detection.ts';
-import { isPluralWord, singularForms } from './label-match.ts';
+import { isPluralWord, singularForms } from '../../core/plurals.ts';
 import { suppressOverlaps } from './nms.ts';
-import { parseReferring } from './referring.ts';
+import { parseReferring } from '../../core/referring.ts';
 
 /**
  * OWL-ViT base/32 on onnxruntime, as exported for Transformers.js (`Xenova/owlvit-base-patch32`,

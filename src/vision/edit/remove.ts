@@ -4,7 +4,7 @@ import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors
 import { composeSideBySide, encodePreview, overlayPixels } from '../../media/image.ts';
 import type { Detection } from '../detect/detection.ts';
 import { detect, detectEveryFor } from '../detect/detector.ts';
-import { parseReferring } from '../detect/referring.ts';
+import { parseReferring } from '../../core/referring.ts';
 import { decodeImage, encodePng, maskBounds, maskCoverage, maskToPng } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
 import { grownRect, phraseMask, unionOf } from '../segment/phrase-mask.ts';

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../errors.ts';
 import type { Detection } from '../detect/detection.ts';
 import { select } from '../detect/referring.ts';
-import type { Selector } from '../detect/referring.ts';
+import type { Selector } from '../../core/referring.ts';
 import type { RawImage } from '../raw-image.ts';
 import type { LoadedMedia, SpecialistContext } from '../specialist.ts';
 import { BoxTracker } from '../track/tracker.ts';
