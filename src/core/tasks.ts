@@ -53,7 +53,7 @@ export interface TaskDescription {
 }
 
 export const TASK_DESCRIPTIONS: Record<Task, TaskDescription> = {
-  caption: { summary: 'describe the image or video', args: { detail: '"short" | "detailed"' }, example: 'what is in this picture?' },
+  caption: { summary: 'describe the image or video, or one region of an image', args: { detail: '"short" | "detailed"', box: 'optional [x1, y1, x2, y2] in pixels: describe only this region' }, example: 'what is in this picture?' },
   answer: { summary: 'answer a question about the media', args: { question: SHARED_ARGUMENTS.question }, example: 'what colour is the car?' },
   ocr: { summary: 'read the text in the image, with boxes', args: { question: 'optional question about the text' }, example: 'what does the sign say?' },
   detect: { summary: 'find objects, with boxes, labels and a count', args: { phrase: 'what to look for (optional: everything)', count: 'true when the user asked how many' }, example: 'how many people are there?' },

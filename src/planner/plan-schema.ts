@@ -22,7 +22,7 @@ const seconds = z.number().finite();
 const anyDefined = (value: Record<string, unknown>): boolean => Object.values(value).some((v) => v !== undefined);
 
 export const ARG_SCHEMAS: Record<Task, z.ZodType<Record<string, unknown>>> = {
-  caption: z.strictObject({ detail: z.enum(['short', 'detailed']).optional() }),
+  caption: z.strictObject({ detail: z.enum(['short', 'detailed']).optional(), box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional() }),
   answer: z.strictObject({ question: phrase }),
   ocr: z.strictObject({ question: phrase.optional() }),
   detect: z.strictObject({ phrase: phrase.optional(), count: z.literal(true).optional() }),

@@ -34,7 +34,16 @@ function splitStrong(text: string): string[] {
   return parts.map((p) => p.trim()).filter((p) => p !== '' && !/^[.!?,;]+$/.test(p));
 }
 
+/** A comma between numbers ("the box 10,20,200,180", "at 120, 80") lists values; it never ends a clause. */
+const NUMBER_COMMA = /(\d)\s*,\s*(?=\d)/g;
+const KEPT_COMMA = '\u0000';
+
 function splitWeak(text: string, recognize: (clause: string) => Recognition): string[] {
+  const restore = (clause: string) => clause.replaceAll(KEPT_COMMA, ',');
+  return splitWeakPieces(text.replace(NUMBER_COMMA, `$1${KEPT_COMMA}`), (clause) => recognize(restore(clause))).map(restore);
+}
+
+function splitWeakPieces(text: string, recognize: (clause: string) => Recognition): string[] {
   const tokens = text.split(WEAK);
   // tokens alternate: piece, separator, piece, separator, …
   const pieces: string[] = [];

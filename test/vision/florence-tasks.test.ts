@@ -124,6 +124,15 @@ describe('caption with Florence-2, when no vision endpoint is set', () => {
     expect(result.text).toBe('A cat.');
   });
 
+  it('describes one region with its <REGION_TO_DESCRIPTION> task, the box as <loc_> bins', HEAVY, async () => {
+    const { c, prompts } = await florenceContext({ script: CAPTION_SCRIPT });
+    const result = await captionSpecialist.run(invocation('caption', await photo(c, 'chelsea.png'), { box: [45.1, 60, 135.3, 120] }), c);
+    // chelsea.png is 451×300: a bin is 0.451 px wide and 0.3 px high.
+    expect(prompts).toEqual([await promptIds(c, florencePrompt('<REGION_TO_DESCRIPTION>', '<loc_100><loc_200><loc_300><loc_400>'))]);
+    expect(result.text).toBe('In the box 45,60,135,120: A cat.');
+    expect(result.media[0]).toMatchObject({ role: 'overlay', label: 'the region' });
+  });
+
   it('marks a caption cut at the token limit', HEAVY, async () => {
     // A script without </s> never stops by itself.
     const { c } = await florenceContext({ script: ['<s>', 'a', 'Ġ', 'cat', 'Ġ', 'dog'] });

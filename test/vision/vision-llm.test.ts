@@ -14,6 +14,7 @@ import {
   ModelNotInstalledError,
   SettingsError,
   TaskNotAvailableError,
+  UnsupportedMediaForTaskError,
   VisionLlmBadResponseError,
   VisionLlmRejectedError,
   VisionLlmUnavailableError,
@@ -129,6 +130,32 @@ describe('caption and answer through an OpenAI-compatible vision endpoint', () =
     // Small images are never enlarged; transparency becomes white rather than JPEG's black.
     expect([clearSeen!.width, clearSeen!.height]).toEqual([100, 100]);
     expect(Math.min(clearSeen!.dominant.r, clearSeen!.dominant.g, clearSeen!.dominant.b)).toBeGreaterThan(230);
+  });
+
+  it('describes one region: the whole picture with the box drawn, then the region itself, and draws the box for the user', async () => {
+    const c = await context();
+    const media = await photo(c, 'chelsea.png'); // 451 × 300
+    const result = await captionSpecialist.run(invocation('caption', media, { box: [300, 40, 100, 240] }), c);
+    const [request] = chatRequests();
+    const seen = await imagesOf(request!.body);
+    expect(seen).toHaveLength(2);
+    expect([seen[0]!.width, seen[0]!.height]).toEqual([256, 170]);
+    // The region is 200 × 200 pixels of the photo: sent whole, not squeezed into the overview.
+    expect([seen[1]!.width, seen[1]!.height]).toEqual([200, 200]);
+    expect(textOf(request!.body)).toMatch(/Describe what is inside the box/);
+    expect(result.text).toMatch(/^In the box 100,40,300,240: image 1: /);
+    expect(result.boxes).toEqual([{ x1: 100, y1: 40, x2: 300, y2: 240, label: 'region' }]);
+    expect(result.media.map((m) => m.role)).toEqual(['overlay']);
+  });
+
+  it('refuses a region on a video, or one outside the picture, before calling the endpoint', async () => {
+    const c = await context();
+    const clip = await videoMedia(c, await movingDiscClip(c.tmpDir, 4, 64, 48, 5));
+    expect(await failure(captionSpecialist.run(invocation('caption', clip, { box: [0, 0, 10, 10] }), c))).toBeInstanceOf(UnsupportedMediaForTaskError);
+    const outside = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'chelsea.png'), { box: [500, 400, 600, 500] }), c));
+    expect(outside).toBeInstanceOf(InvalidArgumentError);
+    expect(outside.message).toMatch(/does not cover any of the picture, which is 451×300/);
+    expect(chatRequests()).toHaveLength(0);
   });
 
   it('asks for a detailed caption with more room to answer', async () => {

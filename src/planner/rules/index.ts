@@ -6,7 +6,7 @@ import { PICK_RULES } from './pick.ts';
 import { SEGMENT_RULES } from './segment.ts';
 import { SESSION_RULES } from './session.ts';
 import { TRANSFORM_RULES } from './transform.ts';
-import { ANSWER_RULE, UNDERSTAND_RULES } from './understand.ts';
+import { ANSWER_RULE, REGION_CAPTION_RULE, UNDERSTAND_RULES } from './understand.ts';
 import { VIDEO_RULES } from './video.ts';
 
 const byName = (rules: Rule[], ...names: string[]): Rule[] => rules.filter((r) => names.includes(r.name));
@@ -18,7 +18,8 @@ const except = (rules: Rule[], ...names: string[]): Rule[] => rules.filter((r) =
  * - video rules need time words or "gif", which nothing else uses;
  * - narrow edit words (colorize, background, depth, upscale, inpaint) before the segment and
  *   understand rules, so "show me the depth map" is depth, not "where is the depth map";
- * - segment before understand, so "find the mask of the cat" is a mask, not a detection;
+ * - segment before understand, so "find the mask of the cat" is a mask, not a detection — except a
+ *   question about a box ("what is in the box 10,20,200,180?"), which is a caption of that region;
  * - adjust before remove, so "remove the colours" is greyscale (adjust refuses clauses that also name
  *   an object, so "remove the black and white cat" still reaches remove);
  * - generation before style, so "draw a cartoon cat" is a new picture, not a restyle;
@@ -29,6 +30,7 @@ export const RULES: readonly Rule[] = [
   ...PICK_RULES,
   ...VIDEO_RULES,
   ...except(EDIT_RULES, 'replace', 'remove'),
+  REGION_CAPTION_RULE,
   ...SEGMENT_RULES,
   ...UNDERSTAND_RULES,
   ...ADJUST_RULES,

@@ -67,3 +67,14 @@ export function cleanPhrase(phrase: string): string {
 export function withoutArticle(text: string): string {
   return text.replace(/^(?:an?|the)\s+/i, '').trim();
 }
+
+const NUMBER = String.raw`(\d+(?:\.\d+)?)`;
+const BOX = new RegExp(String.raw`\b(?:box|rectangle|region|area|rect)\s*(?:from\s+)?\[?\(?\s*${NUMBER}\s*[,\s]\s*${NUMBER}\s*[,\s]\s*(?:to\s+)?${NUMBER}\s*[,\s]\s*${NUMBER}\s*\)?\]?`, 'i');
+
+/** "the box 10,20 to 200,180" anywhere in a clause → [x1, y1, x2, y2] with the corners in order. */
+export function boxIn(text: string): [number, number, number, number] | undefined {
+  const m = BOX.exec(text);
+  if (!m) return undefined;
+  const [x1, y1, x2, y2] = m.slice(1, 5).map(Number) as [number, number, number, number];
+  return [Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2)];
+}

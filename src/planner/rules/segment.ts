@@ -1,5 +1,5 @@
 import type { Rule } from './rule.ts';
-import { cleanPhrase, task } from './rule.ts';
+import { boxIn, cleanPhrase, task } from './rule.ts';
 
 const SEGMENT_VERB = String.raw`(?:segment|mask|select|outline|highlight|trace|circle|(?:make|get|create|give\s+me|generate|find|draw)\s+(?:me\s+)?(?:an?\s+|the\s+)?(?:segmentation\s+)?masks?\s+(?:of|for))`;
 
@@ -8,13 +8,11 @@ const SEGMENT_ALL = [
   /^(?:segment(?:ation)?|segment\s+(?:all|everything)|panoptic(?:\s+segmentation)?|instance\s+segmentation|semantic\s+segmentation|auto[\s-]?segment|mask\s+everything|masks?\s+for\s+everything)$/i,
 ];
 
-const NUMBER = String.raw`(\d+(?:\.\d+)?)`;
 const PAIR_SOURCE = String.raw`\(?\s*\d+(?:\.\d+)?\s*[,\s]\s*\d+(?:\.\d+)?\s*\)?`;
 const AT_POINTS = new RegExp(
   String.raw`^(?:${SEGMENT_VERB}|cut\s+out|click|tap)?\s*(?:the\s+)?(?:object|thing|item|one|what(?:'s|\s+is))?\s*(?:at|around|near|on)\s+(?:the\s+)?(?:(?:point|pixel|position|coordinate|location)s?\s*)?(${PAIR_SOURCE}(?:\s*(?:,|and|;)\s*${PAIR_SOURCE})*)$`,
   'i',
 );
-const BOX = new RegExp(String.raw`\b(?:box|rectangle|region|area|rect)\s*(?:from\s+)?\[?\(?\s*${NUMBER}\s*[,\s]\s*${NUMBER}\s*[,\s]\s*(?:to\s+)?${NUMBER}\s*[,\s]\s*${NUMBER}\s*\)?\]?`, 'i');
 
 const SEGMENT = new RegExp(String.raw`^${SEGMENT_VERB}\s+(.+)$`, 'i');
 
@@ -39,11 +37,8 @@ export const SEGMENT_RULES: Rule[] = [
   {
     name: 'segment_at',
     match: ({ bare }) => {
-      const box = BOX.exec(bare);
-      if (box && /^(?:segment|mask|select|outline|cut\s+out|what)/i.test(bare)) {
-        const [x1, y1, x2, y2] = box.slice(1, 5).map(Number) as [number, number, number, number];
-        return task('segment_at', { box: [Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2)] });
-      }
+      const box = boxIn(bare);
+      if (box && /^(?:segment|mask|select|outline|cut\s+out|what)/i.test(bare)) return task('segment_at', { box });
       const at = AT_POINTS.exec(bare);
       return at ? task('segment_at', { points: pairs(at[1]!) }) : undefined;
     },

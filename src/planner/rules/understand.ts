@@ -1,5 +1,5 @@
 import type { Rule, RuleInput } from './rule.ts';
-import { cleanPhrase, task } from './rule.ts';
+import { boxIn, cleanPhrase, task } from './rule.ts';
 
 /** Questions keep their wording, with a question mark, because the answering model reads them as asked. */
 export function asQuestion(asked: string): string {
@@ -107,6 +107,22 @@ export const UNDERSTAND_RULES: Rule[] = [
     match: ({ bare, raw }) => (CAPTION.some((p) => p.test(bare)) ? task('caption', captionDetail(raw)) : undefined),
   },
 ];
+
+const REGION_QUESTION =
+  /^(?:what(?:'s|s|\s+is|\s+are)\s+(?:in|inside|within|at)|what\s+(?:do|can)\s+you\s+see\s+in|describe|caption|tell\s+me\s+about|explain)\s+(?:the\s+|this\s+|that\s+)?(?:box|rectangle|region|area|rect)\b/i;
+
+/**
+ * "What is in the box 10,20,200,180?", "describe the region 0,0 to 100,100": a caption of that region. It
+ * runs before the segment rules, which would otherwise read a box after "what" as a point prompt.
+ */
+export const REGION_CAPTION_RULE: Rule = {
+  name: 'caption_region',
+  match: ({ bare, raw }) => {
+    if (!REGION_QUESTION.test(bare)) return undefined;
+    const box = boxIn(bare);
+    return box === undefined ? undefined : task('caption', { ...captionDetail(raw), box });
+  },
+};
 
 /**
  * Any other question about the media goes to the answering model as asked ("what colour is the car?",

@@ -34,6 +34,34 @@ export function optionalChoice<T extends string>(args: Record<string, unknown>, 
   throw new InvalidArgumentError(`Expected one of ${choices.join(', ')} for ${name} but received ${describeValue(value)}.`, { arg: name });
 }
 
+/** [x1, y1, x2, y2] in pixels of the picture. */
+export type BoxArg = [number, number, number, number];
+
+function numberOf(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+/** A box argument as [x1, y1, x2, y2], corners put in order; `example` shows the user how to say one. */
+export function optionalBox(value: unknown, example: string): BoxArg | undefined {
+  if (value === undefined || value === null) return undefined;
+  const box = Array.isArray(value) && value.length === 4 ? value.map(numberOf) : [];
+  if (box.length !== 4 || box.some((v) => v === undefined)) {
+    throw new InvalidArgumentError(`Expected a box as [x1, y1, x2, y2] in pixels but received ${describeValue(value)}; for example "${example}".`, { arg: 'box' });
+  }
+  const [x1, y1, x2, y2] = box as BoxArg;
+  return [Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2)];
+}
+
+/** The box clipped to a picture of width × height; an InvalidArgumentError when nothing of it is left. */
+export function boxInPicture(box: BoxArg, width: number, height: number): BoxArg {
+  const clipped: BoxArg = [Math.max(0, box[0]), Math.max(0, box[1]), Math.min(width, box[2]), Math.min(height, box[3])];
+  if (clipped[2] - clipped[0] < 1 || clipped[3] - clipped[1] < 1) {
+    throw new InvalidArgumentError(`The box [${box.join(', ')}] does not cover any of the picture, which is ${width}×${height} pixels.`, { arg: 'box' });
+  }
+  return clipped;
+}
+
 /** The shared planner arguments (phrase, prompt, question) are always allowed; anything else must be known. */
 export function rejectUnknown(args: Record<string, unknown>, known: readonly string[], task: string): void {
   const unknown = Object.keys(args).filter((k) => !known.includes(k) && !(k in SHARED_ARGUMENTS) && args[k] !== undefined);

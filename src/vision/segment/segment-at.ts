@@ -2,7 +2,8 @@ import type { Region } from '../../core/types.ts';
 import { InvalidArgumentError, JobCancelledError, UnsupportedMediaForTaskError } from '../../errors.ts';
 import { overlayPixels, parseColor, withSvg } from '../../media/image.ts';
 import type { EncodedImage, OverlayPixels } from '../../media/image.ts';
-import { describeValue, rejectUnknown } from '../edit/args.ts';
+import { boxInPicture, describeValue, optionalBox, rejectUnknown } from '../edit/args.ts';
+import type { BoxArg } from '../edit/args.ts';
 import { decodeImage, maskCoverage, maskToPng } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../specialist.ts';
@@ -22,7 +23,6 @@ import type { SamPrompt } from './sam.ts';
 const SELECTION_COLOR = '#ff2d55';
 
 type Point = [number, number];
-type BoxArg = [number, number, number, number];
 
 function numberOf(value: unknown): number | undefined {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -39,20 +39,11 @@ function pointsArg(value: unknown): Point[] | undefined {
   return points as Point[];
 }
 
-function boxArg(value: unknown): BoxArg | undefined {
-  if (value === undefined || value === null) return undefined;
-  const box = Array.isArray(value) && value.length === 4 ? value.map(numberOf) : [];
-  if (box.length !== 4 || box.some((v) => v === undefined)) {
-    throw new InvalidArgumentError(`Expected a box as [x1, y1, x2, y2] in pixels but received ${describeValue(value)}; for example "segment the box 10,10,200,200".`, { arg: 'box' });
-  }
-  const [x1, y1, x2, y2] = box as BoxArg;
-  return [Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2)];
-}
-
 /** The prompt from the args (points and/or box), else from the invocation's region; checked against the picture. */
 export function promptOf(args: Record<string, unknown>, region: Region | undefined, width: number, height: number): { points: Point[]; box?: BoxArg } {
   const points = pointsArg(args.points) ?? (region?.points ? pointsArg(region.points) : undefined) ?? [];
-  const box = boxArg(args.box) ?? (region?.box ? boxArg(region.box) : undefined);
+  const example = 'segment the box 10,10,200,200';
+  const box = optionalBox(args.box, example) ?? (region?.box ? optionalBox(region.box, example) : undefined);
   if (points.length === 0 && box === undefined) {
     throw new InvalidArgumentError('Tell me where the object is: a point like "segment at 120,80", or a box like "segment the box 10,10,200,200" (pixels of the picture).', { arg: 'points' });
   }
@@ -61,14 +52,7 @@ export function promptOf(args: Record<string, unknown>, region: Region | undefin
       throw new InvalidArgumentError(`The point (${x}, ${y}) is outside the picture, which is ${width}×${height} pixels: give a point with x from 0 to ${width} and y from 0 to ${height}.`, { arg: 'points' });
     }
   }
-  if (box !== undefined) {
-    const clipped: BoxArg = [Math.max(0, box[0]), Math.max(0, box[1]), Math.min(width, box[2]), Math.min(height, box[3])];
-    if (clipped[2] - clipped[0] < 1 || clipped[3] - clipped[1] < 1) {
-      throw new InvalidArgumentError(`The box [${box.join(', ')}] does not cover any of the picture, which is ${width}×${height} pixels.`, { arg: 'box' });
-    }
-    return { points, box: clipped };
-  }
-  return { points };
+  return box === undefined ? { points } : { points, box: boxInPicture(box, width, height) };
 }
 
 function describePrompt(prompt: { points: Point[]; box?: BoxArg }): string {

@@ -7,6 +7,7 @@ import type { LoadedMedia, Specialist, SpecialistContext, SpecialistInput } from
 import { captionWithFlorence } from './florence-caption.ts';
 import type { CaptionDetail } from './florence-caption.ts';
 import { FLORENCE_MODEL } from './florence.ts';
+import { captionRegion, captionRegionOf } from './region-caption.ts';
 import { sampleTimes } from './video-frames.ts';
 import { askVisionLlm, encodeForVisionLlm } from './vision-llm.ts';
 
@@ -107,7 +108,7 @@ function questionOf(input: SpecialistInput): string {
 function checkTargets(input: SpecialistInput, task: 'caption' | 'answer'): void {
   if (input.media.length === 0) throw new UnsupportedMediaForTaskError(task, 'nothing', ['image', 'video']);
   if (input.media.length > MAX_TARGETS) throw new InvalidArgumentError(`${task} looks at up to ${MAX_TARGETS} images or videos at once; ${input.media.length} were given.`);
-  rejectUnknown(input.args, task === 'caption' ? ['detail'] : ['question'], task);
+  rejectUnknown(input.args, task === 'caption' ? ['detail', 'box'] : ['question'], task);
 }
 
 /** Asks the endpoint about the targets: pictures take the first half of the progress (frame extraction is the slow part). */
@@ -136,6 +137,8 @@ export const captionSpecialist: Specialist = {
   async run(input, context) {
     checkTargets(input, 'caption');
     const detail = optionalChoice(input.args, 'detail', ['short', 'detailed'] as const) ?? 'short';
+    const region = captionRegion(input);
+    if (region !== undefined) return captionRegionOf(input, region, detail, context);
     if (context.settings.VISION_LLM_URL !== undefined) {
       return { media: [], text: await askAbout(input, context, (targets) => captionPrompt(targets, detail), MAX_TOKENS[detail]) };
     }
