@@ -13,7 +13,8 @@ import { loadSettings } from '../../src/config/settings.ts';
 
 /**
  * Alt+click on an image in the playground is a point prompt: the page sends "segment at X,Y" in the image's
- * own pixels, scaled from the size it is displayed at. A plain click sends nothing.
+ * own pixels, scaled from the size it is displayed at. A plain click sends nothing. Alt+drag draws a box and
+ * puts a question about it in the message box.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) && !process.env.CI;
@@ -85,6 +86,29 @@ describe.skipIf(skip)('playground: Alt+click on an image selects the object ther
       .poll(async () => (await page.locator('[data-testid="turn"][data-role="bot"]').last().textContent()) ?? '', { timeout: 150_000 })
       .toContain('slimsam-77');
     expect(await userTurns.count()).toBe(turnsBefore + 1);
+
+    // Alt+drag from a quarter to three quarters across and down = the box (160,120)–(480,360): it is put in
+    // the message box to send or reword, not sent, and the drag's own click is no point prompt.
+    const box = (await page.getByTestId('upload-image').last().boundingBox())!;
+    await page.keyboard.down('Alt');
+    await page.mouse.move(box.x + box.width / 4, box.y + box.height / 4);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
+    expect(await page.getByTestId('select-band').isVisible()).toBe(true);
+    await page.mouse.move(box.x + (box.width * 3) / 4, box.y + (box.height * 3) / 4, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up('Alt');
+    const asked = await page.getByTestId('message-input').inputValue();
+    const corners = /^what is in the box (\d+),(\d+),(\d+),(\d+)$/.exec(asked);
+    expect(corners, asked).not.toBeNull();
+    [160, 120, 480, 360].forEach((expected, i) => expect(Math.abs(Number(corners![i + 1]) - expected)).toBeLessThanOrEqual(3));
+    expect(await page.getByTestId('select-band').count()).toBe(0);
+    expect(await userTurns.count()).toBe(turnsBefore + 1);
+    // Sent, it is a region caption: without Florence-2 or an endpoint the bot says how to get one.
+    await page.getByTestId('message-input').press('Enter');
+    await expect
+      .poll(async () => (await page.locator('[data-testid="turn"][data-role="bot"]').last().textContent()) ?? '', { timeout: 150_000 })
+      .toContain('florence-2-base');
     expect(pageErrors).toEqual([]);
   }, 420_000);
 });

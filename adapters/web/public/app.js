@@ -91,6 +91,7 @@ function showEmptyState() {
   els.messages.append(h('div', { class: 'empty', 'data-testid': 'empty-help' },
     h('h2', {}, 'Start with an image or a video'),
     h('p', { class: 'hint' }, 'Attach one with the paper-clip button, drop it here, or paste it — then say what to do.'),
+    h('p', { class: 'hint' }, 'On a picture, Alt+click selects the object there; Alt+drag asks about the boxed region.'),
     h('div', { class: 'help-text' }, state.helpText)));
 }
 
@@ -266,25 +267,84 @@ function setupDropAndPaste() {
   });
 }
 
-// ---- click to select: Alt+click on an image = "segment at X,Y" ---------------------------------
+// ---- click to select: Alt+click on an image = "segment at X,Y"; Alt+drag = a box -------------------
+
+/** The selectable image under an event, if any (a result's box layer lies on top of it and takes the event). */
+function selectableImage(target) {
+  const img = target instanceof Element ? target.closest('.media-frame')?.querySelector('img[data-click-select]') : null;
+  return img && img.naturalWidth && img.naturalHeight ? img : null;
+}
+
+/** A pointer position in the image's own pixels, scaled from the size it is displayed at. */
+function imagePoint(img, clientX, clientY) {
+  const rect = img.getBoundingClientRect();
+  return [
+    Math.min(img.naturalWidth - 1, Math.max(0, Math.round(((clientX - rect.left) / rect.width) * img.naturalWidth))),
+    Math.min(img.naturalHeight - 1, Math.max(0, Math.round(((clientY - rect.top) / rect.height) * img.naturalHeight))),
+  ];
+}
+
+/** " in image #2" when the image is not the one the conversation works on, so the prompt goes to it. */
+function imageSuffix(img) {
+  const other = img.dataset.mediaId !== state.lastImage?.id && img.dataset.ordinal;
+  return other ? ` in image #${img.dataset.ordinal}` : '';
+}
+
+/** Moves under this many screen pixels are a click, not a drag. */
+const DRAG_THRESHOLD = 6;
 
 /**
- * Alt+click on an uploaded or result image asks for the object under the pointer, in the image's own
- * pixels (the click scaled from the displayed size). A plain click keeps doing what it always did. An
- * image other than the one the conversation works on is named by its number, so the prompt goes to it.
+ * Alt+click on an uploaded or result image asks for the object under the pointer. Alt+drag draws a box and
+ * puts "what is in the box x1,y1,x2,y2" in the message box, unsent: the user can send it as is or change
+ * the words ("segment the box …"). A plain click keeps doing what it always did.
  */
 function setupClickToSelect() {
-  els.messages.addEventListener('click', (e) => {
-    if (!e.altKey) return;
-    // The frame, not the image: a result's box layer lies on top of it and takes the click.
-    const img = e.target instanceof Element ? e.target.closest('.media-frame')?.querySelector('img[data-click-select]') : null;
-    if (!img || !img.naturalWidth || !img.naturalHeight) return;
+  let drag = null;
+  let suppressClick = false;
+  els.messages.addEventListener('mousedown', (e) => {
+    if (!e.altKey || e.button !== 0) return;
+    const img = selectableImage(e.target);
+    if (!img) return;
+    // No native image drag (a ghost picture) while drawing a box.
     e.preventDefault();
-    const rect = img.getBoundingClientRect();
-    const x = Math.min(img.naturalWidth - 1, Math.max(0, Math.round(((e.clientX - rect.left) / rect.width) * img.naturalWidth)));
-    const y = Math.min(img.naturalHeight - 1, Math.max(0, Math.round(((e.clientY - rect.top) / rect.height) * img.naturalHeight)));
-    const other = img.dataset.mediaId !== state.lastImage?.id && img.dataset.ordinal;
-    send(`segment at ${x},${y}${other ? ` in image #${img.dataset.ordinal}` : ''}`);
+    const frame = img.closest('.media-frame');
+    const band = h('div', { class: 'select-band', 'data-testid': 'select-band' });
+    frame.append(band);
+    drag = { img, frame, band, x: e.clientX, y: e.clientY, moved: false };
+  });
+  document.addEventListener('mousemove', (e) => {
+    if (!drag) return;
+    drag.moved ||= Math.abs(e.clientX - drag.x) >= DRAG_THRESHOLD || Math.abs(e.clientY - drag.y) >= DRAG_THRESHOLD;
+    const frameRect = drag.frame.getBoundingClientRect();
+    Object.assign(drag.band.style, {
+      left: `${Math.min(e.clientX, drag.x) - frameRect.left}px`,
+      top: `${Math.min(e.clientY, drag.y) - frameRect.top}px`,
+      width: `${Math.abs(e.clientX - drag.x)}px`,
+      height: `${Math.abs(e.clientY - drag.y)}px`,
+    });
+  });
+  document.addEventListener('mouseup', (e) => {
+    if (!drag) return;
+    const { img, band, x, y, moved } = drag;
+    drag = null;
+    band.remove();
+    if (!moved) return;
+    // The click that follows this mouseup is the end of the drag, not a point prompt.
+    suppressClick = true;
+    setTimeout(() => { suppressClick = false; }, 0);
+    const [x1, y1] = imagePoint(img, Math.min(x, e.clientX), Math.min(y, e.clientY));
+    const [x2, y2] = imagePoint(img, Math.max(x, e.clientX), Math.max(y, e.clientY));
+    els.input.value = `what is in the box ${x1},${y1},${x2},${y2}${imageSuffix(img)}`;
+    autosize();
+    els.input.focus();
+  });
+  els.messages.addEventListener('click', (e) => {
+    if (!e.altKey || suppressClick) return;
+    const img = selectableImage(e.target);
+    if (!img) return;
+    e.preventDefault();
+    const [x, y] = imagePoint(img, e.clientX, e.clientY);
+    send(`segment at ${x},${y}${imageSuffix(img)}`);
   });
 }
 

@@ -32,7 +32,7 @@ function mediaElement(media, testid) {
     'data-media-id': media.id,
     // Uploads and results can be clicked with Alt to select the object there (app.js setupClickToSelect).
     ...(testid === 'upload' || testid === 'result'
-      ? { 'data-click-select': true, 'data-ordinal': media.ordinal, title: 'Alt+click: select the object at that point' }
+      ? { 'data-click-select': true, 'data-ordinal': media.ordinal, title: 'Alt+click: select the object at that point · Alt+drag: ask about a region' }
       : {}),
   });
 }
