@@ -106,6 +106,9 @@ const ROWS: Row[] = [
   ['image', 'make the sky darker', one('edit', { prompt: 'make the sky darker' })],
   ['image', 'blur the faces', one('adjust', { phrase: 'faces', blur: 8 })],
   ['image', 'make the dog bigger', one('edit', { prompt: 'make the dog bigger' })],
+  // A size change of one thing is an edit of it, with or without a factor; the picture itself is a resize.
+  ['image', 'make the dog 2x bigger', one('edit', { prompt: 'make the dog 2x bigger' })],
+  ['image', 'make the whole thing 50% smaller', one('transform', { resize: { scale: 0.5 } })],
   ['image', 'remove salt and pepper noise', one('edit', { prompt: 'remove salt and pepper noise' })],
 
   // edit: background / style / upscale / colorize / depth
@@ -172,6 +175,8 @@ const ROWS: Row[] = [
   ['image', 'crop 400x300 at 10,20', one('transform', { crop: { left: 10, top: 20, width: 400, height: 300 } })],
   ['image', 'crop it', /how should i crop/i],
   ['image', 'resize to 800 wide', one('transform', { resize: { width: 800 } })],
+  ['image', 'enlarge to 800 pixels', one('transform', { resize: { width: 800 } })],
+  ['image', 'shrink to 400 pixels', one('transform', { resize: { width: 400 } })],
   ['image', 'resize to 1024x768', one('transform', { resize: { width: 1024, height: 768 } })],
   ['image', 'make it 600 pixels tall', one('transform', { resize: { height: 600 } })],
   ['image', 'make it half the size', one('transform', { resize: { scale: 0.5 } })],

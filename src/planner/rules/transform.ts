@@ -96,8 +96,17 @@ function cropBox(left: number, top: number, width: number, height: number): Rule
 
 const RESIZE_VERB = /\b(?:resize|re-size|scale|rescale|shrink|enlarge|downscale|downsize|size|smaller|bigger|larger|width|height|wide|tall|high)\b/i;
 
+/**
+ * "make the dog 2x bigger", "shrink the logo": a size change of one thing in the picture, which is an
+ * edit of that thing (the free-form edit rule takes it), never a resize of the whole picture. Words for
+ * the picture itself ("the image", "the whole thing") are still a resize.
+ */
+const NAMES_AN_OBJECT =
+  /^(?:make|enlarge|shrink|scale(?:\s+up|\s+down)?|resize|grow|double|halve)\s+(?:the|this|that|these|those|his|her|their|my|our|your|its|a|an)\s+(?!(?:image|picture|photo|pic|video|clip|gif|whole|entire|size|canvas|frame|file|thing|result|output|one)\b)[a-z]/i;
+
 function resize(bare: string): RuleOutcome | undefined {
   if (!RESIZE_VERB.test(bare)) return undefined;
+  if (NAMES_AN_OBJECT.test(bare)) return undefined;
   if (/\b(?:wide[\s-]?screen|wide[\s-]angle|high[\s-](?:res|resolution|quality|contrast))\b/i.test(bare)) return undefined;
   const dims = /\b(\d{2,5})\s*(?:x|×|by)\s*(\d{2,5})\b/i.exec(bare);
   if (dims) return resizeOutcome({ width: Number(dims[1]), height: Number(dims[2]) });
@@ -122,7 +131,7 @@ function resize(bare: string): RuleOutcome | undefined {
     const f = parseFactor(factor[1] ?? factor[0]);
     if (f !== undefined) return resizeOutcome({ scale: round(shrinking && f > 1 ? 1 / f : f) });
   }
-  const plain = /^(?:resize|scale|rescale|size)\s+(?:down\s+|up\s+)?(?:to\s+)?(\d{2,5})\s*(?:px|pixels?)?$/i.exec(bare);
+  const plain = /^(?:resize|scale|rescale|size|enlarge|shrink|downsize|downscale)\s+(?:down\s+|up\s+)?(?:to\s+)?(\d{2,5})\s*(?:px|pixels?)?$/i.exec(bare);
   if (plain) return resizeOutcome({ width: Number(plain[1]) });
   const slight = /\b(?:a\s+(?:little\s+)?bit|slightly|a\s+little|a\s+touch|somewhat|a\s+tad)\b/i.test(bare);
   // Only the whole picture: "make the dog bigger" is an edit of one object, not a resize.
