@@ -18,8 +18,8 @@ export interface Region {
   /** [x1, y1, x2, y2] in pixels of the target media */
   box?: [number, number, number, number];
   points?: [number, number][];
-  /** media id of a mask image the user supplied */
-  maskMediaId?: string;
+  // A mask image is not a region field: it is the step's second target ("image:2"), which is how remove
+  // and inpaint read it and how a planner, which knows references and not media ids, can name it.
 }
 
 /**

@@ -104,7 +104,6 @@ export const ARG_SCHEMAS: Record<Task, z.ZodType<Record<string, unknown>>> = {
 const RegionSchema = z.strictObject({
   box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
   points: z.array(z.tuple([z.number(), z.number()])).optional(),
-  maskMediaId: z.string().min(1).optional(),
 });
 
 export const InvocationSchema = z
