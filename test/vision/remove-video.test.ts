@@ -52,6 +52,41 @@ async function walkingHorseClip(dir: string): Promise<string> {
 
 const frameOf = (data: Buffer): RawImage => ({ data, width: W, height: H, channels: 4 });
 
+/** Two horse silhouettes standing side by side on the grass of a wider clip (1 s, 5 frames, no sound). */
+async function twoHorsesClip(dir: string): Promise<{ file: string; width: number; height: number }> {
+  const width = 384;
+  const height = 192;
+  const grass = await sharp({ create: { width, height, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
+    .blur(1.5)
+    .linear([0.6, 0.8, 0.5], [40, 60, 30])
+    .png()
+    .toBuffer();
+  const { data, info } = await sharp(testdata('horse.png')).resize(150).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const rgba = Buffer.alloc(info.width * info.height * 4);
+  for (let i = 0; i < info.width * info.height; i++) rgba.set([60, 38, 20, 255 - data[i]!], i * 4);
+  const horse = await sharp(rgba, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer();
+  const still = path.join(dir, 'two-horses.png');
+  await sharp(grass).composite([{ input: horse, left: 20, top: 40 }, { input: horse, left: 214, top: 40 }]).png().toFile(still);
+  const file = path.join(dir, 'two-horses.mp4');
+  await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', String(FPS), '-t', '1', '-i', still,
+    '-vf', 'format=yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', file]);
+  return { file, width, height };
+}
+
+/** Mean absolute RGB change between two RGBA frames inside columns x0..x1. */
+function changeIn(before: Buffer, after: Buffer, width: number, height: number, x0: number, x1: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = x0; x < x1; x++) {
+      const o = (y * width + x) * 4;
+      sum += (Math.abs(before[o]! - after[o]!) + Math.abs(before[o + 1]! - after[o + 1]!) + Math.abs(before[o + 2]! - after[o + 2]!)) / 3;
+      n++;
+    }
+  }
+  return sum / n;
+}
+
 describe.skipIf(!HAS_TESTDATA)('remove on a video with a real object (CenterNet → ISNet → Telea, tracked)', () => {
   let context: TestContext;
   beforeAll(async () => {
@@ -110,6 +145,39 @@ describe.skipIf(!HAS_TESTDATA)('remove on a video with a real object (CenterNet 
       expect(far, `frame ${i}: pixels far from the horse`).toBeGreaterThan(3000);
       expect(diffSum / far, `frame ${i}: mean change far from the horse`).toBeLessThan(4);
       expect(bigDiffs / far, `frame ${i}: share of far pixels changed by more than 24`).toBeLessThan(0.01);
+    }
+  });
+});
+
+describe.skipIf(!HAS_TESTDATA)('"remove the horse" on a video with two horses', () => {
+  let context: TestContext;
+  beforeAll(async () => {
+    context = await makeSpecialistContext({ models: testRegistry().models });
+  });
+  afterAll(async () => {
+    await context.models.dispose();
+    await context.cleanup();
+  });
+
+  it('asks which one on the first frame before working, then removes only the one picked, on every frame', { timeout: 180_000 }, async () => {
+    const { file, width, height } = await twoHorsesClip(context.tmpDir);
+    const clip = await videoMedia(context, file);
+
+    const asked = await removeSpecialist.run(invocation('remove', clip, { phrase: 'the horse' }), context);
+    expect(asked.choice?.options).toHaveLength(2);
+    expect(asked.text).toMatch(/which one\?.*numbered left to right on the first frame/);
+    expect(asked.media.map((m) => [m.kind, m.role])).toEqual([['image', 'overlay']]);
+
+    const result = await removeSpecialist.run(invocation('remove', clip, { phrase: 'the horse', pick: 2 }), context);
+    expect(result.text).toMatch(/^Removed the horse in 5 of 5 frames/);
+    const out = path.join(context.tmpDir, 'one-horse-left.mp4');
+    await fs.writeFile(out, result.media[0]!.bytes);
+    const before = await decodeFrames(file, width, height);
+    const after = await decodeFrames(out, width, height);
+    for (let i = 0; i < before.length; i++) {
+      // The left horse (x 20–170) stays as it was, up to the codec; the right one (x 214–364) is filled.
+      expect(changeIn(before[i]!, after[i]!, width, height, 30, 160), `frame ${i}: the left horse`).toBeLessThan(4);
+      expect(changeIn(before[i]!, after[i]!, width, height, 224, 354), `frame ${i}: the right horse`).toBeGreaterThan(8);
     }
   });
 });

@@ -4,13 +4,13 @@ import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors
 import { composeSideBySide, encodePreview, overlayPixels } from '../../media/image.ts';
 import type { Detection } from '../detect/detection.ts';
 import { detect, detectEveryFor } from '../detect/detector.ts';
-import { parseReferring } from '../../core/referring.ts';
 import { decodeImage, encodePng, maskBounds, maskCoverage, maskToPng } from '../raw-image.ts';
 import type { Mask, RawImage } from '../raw-image.ts';
 import { grownRect, phraseMask, unionOf } from '../segment/phrase-mask.ts';
 import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from '../segment/segment-phrase.ts';
 import type { ProducedMedia, Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../specialist.ts';
 import { mapVideoWithTracking, TrackSelection } from '../video/tracked-frames.ts';
+import { chooseOnVideo } from '../video/which-one.ts';
 import { optionalNumber, rejectUnknown } from './args.ts';
 import { chooseInpainter, fillCaveat, inpainterTitle, smearsHole, SMOOTH_FILL_CAVEAT } from './inpainters.ts';
 import type { Inpainter } from './inpainters.ts';
@@ -183,15 +183,18 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
     throw new InvalidArgumentError('In a video I can remove a named object ("remove the dog"), tracked from frame to frame; boxes and mask images work on images only.', { arg: 'phrase' });
   }
   const task: Task = input.task;
-  // "The dog" alone means every dog; "the dog on the left" is chosen once and followed by its track id.
-  const selection = new TrackSelection(parseReferring(phrase).selector);
+  const detectFrame = async (frame: RawImage) => (await detect(context.models, frame, phrase, task)).detections;
+  // "The dog" with two in view asks which one first; "the dog on the left" is chosen once and followed by its track id.
+  const decision = await chooseOnVideo(input.media[0]!, phrase, optionalNumber(input.args, 'pick', 1, 100), context, detectFrame);
+  if (decision.kind === 'ask') return decision.result;
+  const selection = new TrackSelection(decision.selector);
   const inpainter = chooseInpainter(context.models);
   const outlines = new TrackOutlines(context, task);
   let erasedFrames = 0;
   let largeHole = false;
   const out = await mapVideoWithTracking(
     input.media[0]!,
-    async (frame) => (await detect(context.models, frame, phrase, task)).detections,
+    detectFrame,
     async (frame, tracks) => {
       const chosen = selection.pick(tracks);
       if (chosen.length === 0) return frame;

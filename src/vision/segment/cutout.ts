@@ -6,12 +6,16 @@ import { decodeImage, encodePng, maskCoverage, maskToPng } from '../raw-image.ts
 import type { Mask } from '../raw-image.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../specialist.ts';
 import { mapVideoFrames } from '../video/frame-map.ts';
-import { mapVideoWithTracking } from '../video/tracked-frames.ts';
+import { mapVideoWithTracking, TrackSelection } from '../video/tracked-frames.ts';
 import { pluralOf } from '../detect/coco-labels.ts';
 import { detect, detectEveryFor, phraseLabel } from '../detect/detector.ts';
 import { applyMaskAsAlpha, compositeOnColor } from './composite.ts';
 import { ISNET_MODEL, salientMask } from './isnet.ts';
-import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase, trackedPhraseMask } from './segment-phrase.ts';
+import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from './segment-phrase.ts';
+import { phraseMask, unionOf } from './phrase-mask.ts';
+import { chooseOnVideo } from '../video/which-one.ts';
+import type { Detection } from '../detect/detection.ts';
+import type { RawImage } from '../raw-image.ts';
 
 /** Chroma-key green: MP4 has no alpha, and a green screen is what editors key out to reuse the subject. */
 export const VIDEO_CUTOUT_BACKGROUND = '#00b140';
@@ -65,19 +69,30 @@ async function cutoutImage(input: SpecialistInput, context: SpecialistContext): 
   };
 }
 
+/** One mask over the chosen tracks of a frame (each outlined by ISNet in its box); undefined when none. */
+async function tracksMask(context: SpecialistContext, frame: RawImage, chosen: readonly Detection[], task: SpecialistInput['task']): Promise<Mask | undefined> {
+  if (chosen.length === 0) return undefined;
+  const masks: Mask[] = [];
+  for (const d of chosen) masks.push(await phraseMask(context.models, frame, d, task));
+  return masks.length === 1 ? masks[0]! : unionOf(masks, frame.width, frame.height);
+}
+
 /** A named object in a video: detector + tracker on every frame, the phrase's tracks masked (phrase-mask.ts). */
 async function cutoutVideoByPhrase(input: SpecialistInput, context: SpecialistContext, phrase: string, color: Rgb, on: string): Promise<SpecialistResult> {
   const label = phraseLabel(context.models, phrase, input.task);
-  const pick = optionalNumber(input.args, 'pick', 1, 100);
+  const detectFrame = async (frame: RawImage) => (await detect(context.models, frame, phrase, input.task)).detections;
+  const decision = await chooseOnVideo(input.media[0]!, phrase, optionalNumber(input.args, 'pick', 1, 100), context, detectFrame);
+  if (decision.kind === 'ask') return decision.result;
+  const selection = new TrackSelection(decision.selector);
   // Every frame has the same size: one all-background mask serves each frame without the object.
   let background: Mask | undefined;
   let framesWith = 0;
   let coverageSum = 0;
   const out = await mapVideoWithTracking(
     input.media[0]!,
-    async (frame) => (await detect(context.models, frame, phrase, input.task)).detections,
+    detectFrame,
     async (frame, tracks) => {
-      const mask = await trackedPhraseMask(context.models, frame, tracks, phrase, { pick, task: input.task });
+      const mask = await tracksMask(context, frame, selection.pick(tracks), input.task);
       if (mask === undefined) {
         background ??= { data: new Uint8Array(frame.width * frame.height), width: frame.width, height: frame.height };
         return compositeOnColor(frame, background, color, 4);

@@ -61,34 +61,6 @@ export async function segmentByPhrase(
   return { kind: 'mask', mask, detections: chosen, label: labels.size === 1 ? chosen[0]!.label : (label ?? 'object') };
 }
 
-/**
- * The mask, on one video frame, of the tracked things a phrase means: the selector applied to the live
- * tracks (a singular phrase that matches several takes them all, since a video cannot stop to ask; a
- * pick past the last track takes none), one phrase mask per chosen track, united. Undefined when none.
- */
-export async function trackedPhraseMask(
-  models: ModelRegistry,
-  frame: RawImage,
-  tracks: readonly Detection[],
-  phrase: string,
-  options: { pick?: number; task?: Task } = {},
-): Promise<Mask | undefined> {
-  if (tracks.length === 0) return undefined;
-  const { selector } = parseReferring(phrase);
-  let chosen: Detection[];
-  try {
-    const selection = select(tracks, selector, options.pick);
-    chosen = selection.kind === 'one' ? [selection.detection] : selection.detections;
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) return undefined;
-    throw error;
-  }
-  if (chosen.length === 0) return undefined;
-  const masks: Mask[] = [];
-  for (const d of chosen) masks.push(await phraseMask(models, frame, d, options.task ?? 'cutout'));
-  return masks.length === 1 ? masks[0]! : unionOf(masks, frame.width, frame.height);
-}
-
 /** The phrase argument, required: segment with nothing named is segment_all's job. */
 export function requiredPhrase(args: Record<string, unknown>, task: string): string {
   const phrase = args.phrase;
