@@ -185,7 +185,7 @@ export const CATALOG: readonly ModelEntry[] = [
   {
     name: 'florence-2-base',
     title: 'Florence-2 base (caption, grounding, OCR, detection by prompt)',
-    tasks: ['caption', 'ground', 'detect'],
+    tasks: ['caption', 'ground', 'detect', 'ocr'],
     runtime: 'transformers.js',
     source: { kind: 'huggingface', repo: 'onnx-community/Florence-2-base-ft', revision: 'main' },
     files: [
@@ -201,7 +201,7 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'MIT',
     approxBytes: 930 * MB,
     gpu: false,
-    notes: 'fp32 graphs (the runner reads fp32 only). caption when no VISION_LLM_URL is set; boxes for phrases CenterNet does not know when owlvit-base is not pulled. Fixture-tested; never run on the real weights here.',
+    notes: 'fp32 graphs (the runner reads fp32 only). caption when no VISION_LLM_URL is set; boxes for phrases CenterNet does not know when owlvit-base is not pulled; reads text when PP-OCR finds none. Fixture-tested; never run on the real weights here.',
   },
   {
     name: 'smolvlm-256m',

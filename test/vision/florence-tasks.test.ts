@@ -14,6 +14,7 @@ import { readiness } from '../../src/vision/readiness.ts';
 import { hasWorkingSpecialist } from '../../src/vision/registry.ts';
 import { segmentSpecialist } from '../../src/vision/segment/segment-phrase.ts';
 import { captionSpecialist } from '../../src/vision/understand/caption-answer.ts';
+import { ocrSpecialist } from '../../src/vision/understand/ocr.ts';
 import { FLORENCE_VIDEO_FRAMES, sentence } from '../../src/vision/understand/florence-caption.ts';
 import { clipTokenizer } from '../../src/vision/clip-tokenizer.ts';
 import { FLORENCE_MODEL, florencePrompt } from '../../src/vision/understand/florence.ts';
@@ -21,7 +22,7 @@ import { installFlorenceFixture } from '../fixtures/florence-fixture.ts';
 import type { FlorenceFixtureOptions } from '../fixtures/florence-fixture.ts';
 import { startFakeVisionServer, type FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia, type TestContext } from '../helpers/specialist-context.ts';
-import { movingDiscClip } from './fixtures.ts';
+import { movingDiscClip, textImage } from './fixtures.ts';
 
 /**
  * Florence-2 behind the tasks: caption without an endpoint, and boxes for phrases CenterNet does not
@@ -250,3 +251,30 @@ describe('boxes for phrases CenterNet does not know, through Florence-2', () => 
     expect((onVideo as Error).message).toMatch(/pull florence-2-base/);
   });
 });
+
+describe('text PP-OCR cannot find, read again by Florence-2', () => {
+  const OCR_SCRIPT = ['<s>', 'cat', '<loc_100>', '<loc_200>', '<loc_300>', '<loc_200>', '<loc_300>', '<loc_400>', '<loc_100>', '<loc_400>', '</s>'];
+
+  it('answers with Florence-2\'s lines and their boxes when PP-OCR reads nothing', HEAVY, async () => {
+    const { c, prompts } = await florenceContext({ script: OCR_SCRIPT });
+    const blank = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#d8d8d8' } }).png().toBuffer();
+    const result = await ocrSpecialist.run(invocation('ocr', await imageMedia(c, blank)), c);
+    expect(prompts).toEqual([await promptIds(c, florencePrompt('<OCR_WITH_REGION>'))]);
+    expect(result.text).toBe('cat');
+    // The quad's bounds: bins 100–300 across 200 px, 200–400 down 100 px.
+    expect(result.boxes).toHaveLength(1);
+    expect(result.boxes![0]).toMatchObject({ text: 'cat' });
+    expect(result.boxes![0]!.x1).toBeCloseTo(100.5 * 0.2, 3);
+    expect(result.boxes![0]!.x2).toBeCloseTo(300.5 * 0.2, 3);
+    expect(result.boxes![0]!.y1).toBeCloseTo(200.5 * 0.1, 3);
+    expect(result.boxes![0]!.y2).toBeCloseTo(400.5 * 0.1, 3);
+  });
+
+  it('leaves text PP-OCR reads to PP-OCR', HEAVY, async () => {
+    const { c, prompts } = await florenceContext({ script: OCR_SCRIPT });
+    const result = await ocrSpecialist.run(invocation('ocr', await imageMedia(c, await textImage(['HELLO']))), c);
+    expect(prompts).toEqual([]);
+    expect(result.text).toMatch(/HELLO/);
+  });
+});
+

@@ -8,6 +8,7 @@ import type { RawImage } from '../raw-image.ts';
 import type { Specialist } from '../specialist.ts';
 import { detectText, OCR_DET_MODEL } from './ocr-detect.ts';
 import { OCR_REC_MODEL, recognizeText } from './ocr-recognize.ts';
+import { FLORENCE_MODEL, runFlorence } from './florence.ts';
 import { readingOrder } from './reading-order.ts';
 
 /** Recognitions below this mean character probability are noise (PaddleOCR's drop_score). */
@@ -37,7 +38,28 @@ export async function readText(models: ModelRegistry, image: RawImage): Promise<
   return { lines, boxes: lines.flatMap((l) => l.boxes) };
 }
 
-/** PP-OCRv4 text reading with boxes; a question about the text is answered by quoting what was read. */
+/**
+ * Florence-2's `<OCR_WITH_REGION>`: each line with its quad, as boxes (the quads' bounds) in reading order.
+ * The second reader, for when PP-OCR finds nothing (handwriting, stylised lettering) and Florence-2 is pulled.
+ */
+export async function readTextWithFlorence(models: ModelRegistry, image: RawImage, signal?: AbortSignal): Promise<OcrResult> {
+  const result = await runFlorence(models, image, '<OCR_WITH_REGION>', undefined, signal, { task: 'ocr' });
+  const regions = result.parsed.kind === 'ocr' ? result.parsed.regions : [];
+  const boxes: Box[] = regions
+    .filter((r) => r.text !== '')
+    .map((r) => {
+      const xs = r.quad.map((p) => p[0]);
+      const ys = r.quad.map((p) => p[1]);
+      return { x1: Math.max(0, Math.min(...xs)), y1: Math.max(0, Math.min(...ys)), x2: Math.min(image.width, Math.max(...xs)), y2: Math.min(image.height, Math.max(...ys)), text: r.text };
+    });
+  const lines = readingOrder(boxes).map((items) => ({ text: items.map((b) => b.text).join(' '), boxes: items }));
+  return { lines, boxes: lines.flatMap((l) => l.boxes) };
+}
+
+/**
+ * PP-OCRv4 text reading with boxes (Florence-2 reads again when it finds nothing and is pulled); a question
+ * about the text is answered by quoting what was read.
+ */
 export const ocrSpecialist: Specialist = {
   tasks: ['ocr'],
   accepts: ['image'],
@@ -48,7 +70,11 @@ export const ocrSpecialist: Specialist = {
     rejectUnknown(input.args, ['question'], 'ocr');
     const image = await decodeImage(media.bytes, context.limits);
     context.progress(0.1, 'finding text');
-    const { lines, boxes } = await readText(context.models, image);
+    let { lines, boxes } = await readText(context.models, image);
+    if (lines.length === 0 && context.models.isInstalled(FLORENCE_MODEL)) {
+      context.progress(0.5, 'reading again with Florence-2');
+      ({ lines, boxes } = await readTextWithFlorence(context.models, image, context.signal));
+    }
     context.progress(0.9, 'drawing boxes');
     const overlay = await drawBoxes(image, boxes.map((b, i) => ({ ...b, label: String(i + 1) })));
     const body = lines.map((l) => l.text).join('\n');
