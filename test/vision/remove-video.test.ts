@@ -169,7 +169,7 @@ describe.skipIf(!HAS_TESTDATA)('"remove the horse" on a video with two horses', 
     expect(asked.media.map((m) => [m.kind, m.role])).toEqual([['image', 'overlay']]);
 
     const result = await removeSpecialist.run(invocation('remove', clip, { phrase: 'the horse', pick: 2 }), context);
-    expect(result.text).toMatch(/^Removed the horse in 5 of 5 frames/);
+    expect(result.text).toMatch(/^Removed the horse in 5 of 5 frames \(1 tracked object\)/);
     const out = path.join(context.tmpDir, 'one-horse-left.mp4');
     await fs.writeFile(out, result.media[0]!.bytes);
     const before = await decodeFrames(file, width, height);

@@ -209,13 +209,15 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
     `removing ${phrase}`,
     { detectEvery: detectEveryFor(phrase) },
   );
+  // The objects actually erased: a picked one is one track (or its successors), not every look-alike tracked.
+  const removedCount = selection.picksOne ? selection.followed.size : out.trackCount;
   if (erasedFrames === 0) {
     return { text: `I could not find "${phrase}" in any frame of the video, so nothing was removed.`, media: [] };
   }
   const caveat = largeHole ? ` ${SMOOTH_FILL_CAVEAT}` : '';
   return {
     text:
-      `Removed ${phrase} in ${erasedFrames} of ${out.frames} frames (${out.trackCount} tracked ${out.trackCount === 1 ? 'object' : 'objects'}) ` +
+      `Removed ${phrase} in ${erasedFrames} of ${out.frames} frames (${removedCount} tracked ${removedCount === 1 ? 'object' : 'objects'}) ` +
       `and filled the holes with ${inpainterTitle(inpainter)}.${caveat}`,
     media: [{ bytes: out.bytes, kind: 'video', mime: 'video/mp4', role: 'result', label: `without ${phrase}` }],
   };
