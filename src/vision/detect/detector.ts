@@ -14,8 +14,8 @@ import { parseReferring } from '../../core/referring.ts';
 
 /**
  * The one entry point for "find X in this image": COCO objects through CenterNet, faces through
- * BlazeFace, any other phrase through OWL-ViT when it is pulled, else Florence-2 when that is. Specialists (detect, ground, segment,
- * remove…) code against this, not against a model.
+ * BlazeFace, any other phrase through OWL-ViT when it is pulled, else Florence-2 when that is.
+ * Specialists (detect, ground, segment, remove…) code against this, not against a model.
  */
 
 export interface Found {
@@ -92,8 +92,8 @@ export function isOpenVocabulary(phrase: string): boolean {
 /**
  * All detections (phrase undefined) or those of the phrase's label; faces go to BlazeFace. A phrase no
  * COCO label covers goes to OWL-ViT when it is installed (a dedicated detector, with scores), else to
- * Florence-2 (COCO phrases stay with CenterNet: faster, and
- * its scores are the ones NAMED_CLASS_MIN_SCORE was tuned on).
+ * Florence-2. COCO phrases stay with CenterNet: faster, and its scores are the ones NAMED_CLASS_MIN_SCORE
+ * was tuned on.
  */
 export async function detect(models: ModelRegistry, image: RawImage, phrase?: string, task?: Task): Promise<Found> {
   if (phrase !== undefined && isOpenVocabulary(phrase)) {

@@ -13,8 +13,9 @@ import { askVisionLlm, encodeForVisionLlm } from './vision-llm.ts';
 
 /**
  * caption ("what is in this picture?") and answer ("what colour is the car?") through the vision chat
- * endpoint of VISION_LLM_URL (caption also through Florence-2, florence-caption.ts, when there is none). A video is sent as a few frames spread evenly over it, in order, with a
- * prompt that says so: every common vision chat model takes several images, few take video.
+ * endpoint of VISION_LLM_URL; caption also through Florence-2 (florence-caption.ts) when there is none, and
+ * of one region (region-caption.ts). A video is sent as a few frames spread evenly over it, in order, with
+ * a prompt that says so: every common vision chat model takes several images, few take video.
  */
 
 export const MIN_VIDEO_FRAMES = 4;
@@ -27,14 +28,12 @@ const SECONDS_PER_FRAME = 2;
 // A detailed caption must still fit one Discord message (2000 characters, about 4 per token).
 const MAX_TOKENS = { short: 120, detailed: 400, answer: 300 } as const;
 
-type Detail = CaptionDetail;
 
 /** How many frames a video of this length gets: more for longer clips, never more than it has. */
 export function videoFrameCount(durationSec: number, frameCount?: number): number {
   const wanted = Math.min(MAX_VIDEO_FRAMES, Math.max(MIN_VIDEO_FRAMES, Math.round(durationSec / SECONDS_PER_FRAME)));
   return frameCount !== undefined && frameCount > 0 ? Math.min(wanted, frameCount) : wanted;
 }
-
 
 /** One target as pictures for the endpoint, and how the prompt should speak of them. */
 interface Pictures {
@@ -85,7 +84,7 @@ function subject(targets: readonly Pictures[]): string {
   return targets[0]!.kind === 'video' ? 'this video' : 'this image';
 }
 
-function captionPrompt(targets: readonly Pictures[], detail: Detail): string {
+function captionPrompt(targets: readonly Pictures[], detail: CaptionDetail): string {
   const what = subject(targets);
   const ask =
     detail === 'short'
