@@ -10,6 +10,7 @@ import { loadSettings } from '../src/config/settings.ts';
 import type { Settings } from '../src/config/settings.ts';
 import { VitronError } from '../src/errors.ts';
 import { locateModel } from '../src/vision/model-files.ts';
+import { servingOptions } from '../src/vision/registry.ts';
 import { CATALOG, bestInstalledModel, catalogEntry, catalogTasks, howToGet, modelToInstall, modelsForTask } from './catalog.ts';
 import type { ModelEntry } from './catalog.ts';
 import { formatBytes, progressBar } from './progress.ts';
@@ -65,13 +66,19 @@ async function listOrCheck(settings: Settings, check: boolean): Promise<number> 
     const chosen = bestInstalledModel(task, (entry) => installed.has(entry.name));
     const preferred = modelToInstall(task);
     const waiting = modelsForTask(task).filter((e) => e.notRunYet !== undefined).map((e) => e.name);
-    const answer = chosen
-      ? chosen.name
-      : preferred
-        ? `none — ${getCommand(preferred)}`
-        : waiting.length > 0
-          ? `none — no runner in this build yet for ${waiting.join(', ')}`
-          : 'none in the catalog';
+    // caption and answer can also be served by a vision chat endpoint, which wins when it is set.
+    const endpoints = servingOptions(task).flatMap((o) => ('settings' in o ? [o.settings] : []));
+    const endpointSet = endpoints.some((names) => names.every((name) => settings[name] !== undefined));
+    const orEndpoint = endpoints.length > 0 ? `, or set ${endpoints[0]!.join(', ')}` : '';
+    const answer = endpointSet
+      ? `the vision endpoint (${endpoints[0]!.join(', ')})`
+      : chosen
+        ? chosen.name
+        : preferred
+          ? `none — ${getCommand(preferred)}${orEndpoint}`
+          : waiting.length > 0
+            ? `none — ${endpoints.length > 0 ? `set ${endpoints[0]!.join(', ')} (` : ''}no runner in this build yet for ${waiting.join(', ')}${endpoints.length > 0 ? ')' : ''}`
+            : 'none in the catalog';
     console.log(`  ${task.padEnd(16)} ${answer}`);
   }
   return bad === 0 ? 0 : 1;
