@@ -22,6 +22,9 @@ import { startInferenceWorkers, type InferenceWorkers } from '../worker/inferenc
 import { openDatabase } from '../store/database.ts';
 import { createRepositories } from '../store/repositories.ts';
 import { InferencePool } from '../worker/inference-pool.ts';
+import { runJob } from '../worker/job-runner.ts';
+import { createRunnerDeps } from '../worker/runner-deps.ts';
+import { servedByEndpoint } from '../vision/registry.ts';
 import type { JobOutcome, JobPayload } from '../worker/job-payload.ts';
 import { createLogger } from '../log.ts';
 import { Bot } from './bot.ts';
@@ -124,9 +127,21 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
   const redisUrl = settings.REDIS_URL;
   if (!redisUrl) {
     const pool = new InferencePool({ settings, logger, ...threadEntry });
+    // Jobs an endpoint serves (caption/answer with VISION_LLM_URL) run here, beside the threads: a slow
+    // server must not hold the only inference thread while edits wait behind it.
+    const local = await createRunnerDeps(settings, logger);
+    const onEndpoint = (payload: JobPayload) => payload.steps.every((step) => servedByEndpoint(step.task, settings, (model) => local.models.isInstalled(model)));
     const queue = new InProcessQueue<JobPayload, JobOutcome>(
-      (job) => pool.run(job.payload, { signal: job.signal, onProgress: job.progress }),
-      { concurrency: pool.size, maxRunningPerUser: settings.USER_MAX_RUNNING_JOBS, ...limits },
+      (job) =>
+        onEndpoint(job.payload)
+          ? runJob(job.payload, local, { signal: job.signal, progress: job.progress })
+          : pool.run(job.payload, { signal: job.signal, onProgress: job.progress }),
+      {
+        concurrency: pool.size,
+        maxRunningPerUser: settings.USER_MAX_RUNNING_JOBS,
+        offThread: { is: onEndpoint, concurrency: settings.VISION_LLM_CONCURRENCY },
+        ...limits,
+      },
     );
     return { queue, pool };
   }

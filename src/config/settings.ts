@@ -149,6 +149,8 @@ const SPECS = {
   VISION_LLM_API_KEY: secret(pattern(/^[\x21-\x7e]+$/, 'an API key: printable characters, no spaces')),
   VISION_LLM_TIMEOUT_MS: int(1000, 3_600_000, 120_000),
   VISION_LLM_MAX_IMAGE_SIDE: int(64, 8192, 1024),
+  /** Endpoint jobs running at once beside the inference threads (in-process queue): they wait on the network. */
+  VISION_LLM_CONCURRENCY: int(1, 64, 4),
 
   DISCORD_TOKEN: secret(text()),
   DISCORD_APPLICATION_ID: pattern(SNOWFLAKE, 'a Discord application id (digits)'),

@@ -17,7 +17,7 @@ const realTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-export interface InProcessQueueOptions {
+export interface InProcessQueueOptions<P = unknown> {
   /** Jobs running at once over all users (the inference pool's size). */
   concurrency: number;
   maxRunningPerUser: number;
@@ -29,6 +29,11 @@ export interface InProcessQueueOptions {
   timeoutMs: number;
   /** Injected so that tests drive retries and timeouts without sleeping. */
   timers?: Timers;
+  /**
+   * Jobs whose work an endpoint does (a vision chat server): they wait on the network, not on an inference
+   * thread, so they get slots of their own and neither hold nor wait for the `concurrency` slots.
+   */
+  offThread?: { is(payload: P): boolean; concurrency: number };
 }
 
 interface Entry<P> {
@@ -39,6 +44,8 @@ interface Entry<P> {
   timeout?: unknown;
   retryTimer?: unknown;
   cancelled: boolean;
+  /** Runs in an off-thread slot (see InProcessQueueOptions.offThread). */
+  offThread: boolean;
 }
 
 /**
@@ -66,7 +73,7 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
 
   constructor(
     private readonly processor: JobProcessor<P, R>,
-    private readonly options: InProcessQueueOptions,
+    private readonly options: InProcessQueueOptions<P>,
   ) {
     this.timers = options.timers ?? realTimers;
   }
@@ -80,7 +87,7 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
         { active: active.length, limit: this.options.maxActivePerUser },
       );
     }
-    const entry: Entry<P> = { spec, seq: this.seq++, attempt: spec.attemptsMade ?? 0, cancelled: false };
+    const entry: Entry<P> = { spec, seq: this.seq++, attempt: spec.attemptsMade ?? 0, cancelled: false, offThread: this.options.offThread?.is(spec.payload) ?? false };
     this.addWaiting(entry);
     const position = this.position(spec.id) ?? 0;
     this.emit({ type: 'queued', jobId: spec.id, position });
@@ -200,6 +207,7 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
     for (const [userId, list] of this.waiting) {
       if (this.runningOf(userId) >= this.options.maxRunningPerUser) continue;
       const head = list[0]!;
+      if (!this.hasSlotFor(head)) continue;
       const rank = this.rank(userId);
       if (!best || !bestRank || compareRank(rank, bestRank) < 0 || (compareRank(rank, bestRank) === 0 && head.seq < best.seq)) {
         best = head;
@@ -209,8 +217,15 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
     return best;
   }
 
+  /** Whether a slot of the job's kind is free: an inference slot, or an off-thread one. */
+  private hasSlotFor(entry: Entry<P>): boolean {
+    let busy = 0;
+    for (const running of this.running.values()) if (running.offThread === entry.offThread) busy++;
+    return busy < (entry.offThread ? (this.options.offThread?.concurrency ?? 0) : this.options.concurrency);
+  }
+
   private pump(): void {
-    while (!this.closed && this.running.size < this.options.concurrency) {
+    while (!this.closed) {
       const next = this.pickNext();
       if (!next) return;
       this.removeWaiting(next);

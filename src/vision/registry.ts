@@ -90,3 +90,12 @@ export function isServedNow(task: Task, settings: Partial<Settings>, isInstalled
 export function servingOptions(task: Task): readonly ServingOption[] {
   return specialistFor(task)?.servedBy ?? [];
 }
+
+/**
+ * Whether the task's work is done by an endpoint (the first of its specialist's ways that is complete is a
+ * settings one): such a job waits on the network, not on a CPU, and needs no inference thread.
+ */
+export function servedByEndpoint(task: Task, settings: Partial<Settings>, isInstalled: (model: string) => boolean): boolean {
+  const first = specialistFor(task)?.servedBy?.find((o) => isComplete(o, settings, isInstalled));
+  return first !== undefined && 'settings' in first;
+}

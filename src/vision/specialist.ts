@@ -67,8 +67,9 @@ export interface Specialist {
   readonly models: readonly string[];
   /**
    * Other ways than `models` to do the work, for a specialist that can use either an endpoint or local
-   * weights (caption: a vision chat server, or Florence-2): the task is ready when any one is complete.
-   * While none is, the task is refused before queueing, like a missing model. Absent: `models` decide.
+   * weights (caption: a vision chat server, or Florence-2), in the order it prefers them: the task is ready
+   * when any one is complete, and the first complete one is used. While none is, the task is refused before
+   * queueing, like a missing model. Absent: `models` decide.
    */
   readonly servedBy?: readonly ServingOption[];
   run(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult>;

@@ -26,7 +26,7 @@ class ControlledProcessor {
   }
 }
 
-function setup(overrides: Partial<InProcessQueueOptions> = {}) {
+function setup(overrides: Partial<InProcessQueueOptions<string>> = {}) {
   const timers = new ManualTimers();
   const processor = new ControlledProcessor();
   const queue = new InProcessQueue<string, string>(processor.process, {
@@ -98,6 +98,24 @@ describe('in-process queue', () => {
     await queue.enqueue(job('b1', 'b'));
     expect(processor.started.map((j) => j.id)).toEqual(['a1', 'b1']);
     expect(queue.position('a2')).toBe(1);
+  });
+
+  it('runs endpoint jobs in slots of their own: they neither wait for nor hold the inference slot', async () => {
+    // Payloads starting with "ask" stand for caption/answer through VISION_LLM_URL.
+    const { queue, processor } = setup({ concurrency: 1, maxRunningPerUser: 5, offThread: { is: (p) => p.startsWith('ask'), concurrency: 2 } });
+    await queue.enqueue(job('edit-1', 'a'));
+    await queue.enqueue(job('ask-1', 'b'));
+    await queue.enqueue(job('ask-2', 'c'));
+    await queue.enqueue(job('ask-3', 'd'));
+    await queue.enqueue(job('edit-2', 'e'));
+    // One edit holds the inference slot; two questions run beside it; the third question and the second edit wait.
+    expect(processor.started.map((j) => j.id)).toEqual(['edit-1', 'ask-1', 'ask-2']);
+    processor.succeed('edit-1');
+    await flush();
+    expect(processor.started.map((j) => j.id)).toEqual(['edit-1', 'ask-1', 'ask-2', 'edit-2']);
+    processor.succeed('ask-2');
+    await flush();
+    expect(processor.started.map((j) => j.id)).toEqual(['edit-1', 'ask-1', 'ask-2', 'edit-2', 'ask-3']);
   });
 
   it('refuses a job past the per-user limit with a message naming the limit', async () => {

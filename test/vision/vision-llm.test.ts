@@ -412,6 +412,43 @@ describe('a caption through the whole bot', () => {
   });
 });
 
+describe('endpoint jobs beside the inference thread', () => {
+  it('keeps edits moving while a slow endpoint thinks: the question never holds the only inference thread', { timeout: 180_000 }, async () => {
+    // The server would answer only after ten minutes: had the question taken the one inference thread, the
+    // edit could not finish before it, and this test would run out of time.
+    const harness = await startTestBot({ VISION_LLM_URL: server.url, VISION_LLM_MODEL: MODEL, WORKER_THREADS: '1', VISION_LLM_TIMEOUT_MS: '600000', JOB_TIMEOUT_SECONDS: '900' });
+    const slowMs = server.slowMs;
+    try {
+      const { bot } = harness.running;
+      server.mode = 'slow';
+      server.slowMs = 600_000;
+      const asker = testUser();
+      const asking = await bot.startConversation({ user: asker, title: 'slow question' });
+      const askerEvents = new EventRecorder();
+      bot.subscribe(asking.id, askerEvents.listener);
+      const question = await bot.handleTurn({ conversationId: asking.id, user: asker, text: 'what is in this picture?', files: [{ name: 'cat.png', bytes: await fs.readFile(path.join(TESTDATA, 'chelsea.png')) }] });
+      expect(question.job).toBeDefined();
+      await expect.poll(() => chatRequests().length, { timeout: 60_000 }).toBe(1);
+
+      const editor = testUser();
+      const editing = await bot.startConversation({ user: editor, title: 'edit meanwhile' });
+      const editorEvents = new EventRecorder();
+      bot.subscribe(editing.id, editorEvents.listener);
+      const edit = await bot.handleTurn({ conversationId: editing.id, user: editor, text: 'make it black and white', files: [{ name: 'horse.png', bytes: await fs.readFile(path.join(TESTDATA, 'horse.png')) }] });
+      const edited = await editorEvents.finished(edit);
+      expect(edited.job.state).toBe('succeeded');
+      // The question is still waiting on the server: it ran beside the edit, not in front of it.
+      expect(askerEvents.events.some((e) => e.type === 'job.finished')).toBe(false);
+
+      await bot.handleTurn({ conversationId: asking.id, user: asker, text: 'cancel', files: [] });
+      expect((await askerEvents.finished(question)).job.state).toBe('cancelled');
+    } finally {
+      server.slowMs = slowMs;
+      await harness.cleanup();
+    }
+  });
+});
+
 describe('vision endpoint settings', () => {
   it.each([
     [{ VISION_LLM_URL: 'localhost:11434/v1' }, 'Setting VISION_LLM_URL: expected a URL starting with http:// or https://, without user:password@, received "localhost:11434/v1"'],

@@ -1,0 +1,28 @@
+import os from 'node:os';
+import type { Logger } from 'pino';
+import type { Settings } from '../config/settings.ts';
+import { InternalError } from '../errors.ts';
+import { createBlobStore } from '../media/blob-store-from-settings.ts';
+import { locateFfmpeg } from '../media/ffmpeg.ts';
+import { limitsFromSettings } from '../media/limits.ts';
+import { ModelRegistry } from '../vision/model-registry.ts';
+import { specialistFor } from '../vision/registry.ts';
+import type { JobRunnerDeps } from './job-runner.ts';
+
+/** What `runJob` needs, built the same way in an inference thread and on the bot's own thread. */
+export async function createRunnerDeps(settings: Settings, logger: Pick<Logger, 'warn'>): Promise<JobRunnerDeps & { models: ModelRegistry }> {
+  const models = new ModelRegistry({ settings, log: { warn: (message) => logger.warn(message) } });
+  return {
+    settings,
+    blobs: createBlobStore(settings),
+    models,
+    ffmpeg: await locateFfmpeg(settings),
+    limits: limitsFromSettings(settings),
+    specialistFor(task) {
+      const specialist = specialistFor(task);
+      if (!specialist) throw new InternalError(`${task} is a conversation command, not a job step.`);
+      return specialist;
+    },
+    tmpRoot: os.tmpdir(),
+  };
+}
