@@ -208,6 +208,8 @@ class DiscordBridge implements DiscordAdapter {
     this.unsubscribe?.();
     await Promise.allSettled([...this.handlers]);
     await Promise.allSettled([...this.deliveries.values()].map((d) => d.chain));
+    // A delivery's last bookkeeping write may still be on its way to disk.
+    await this.pending.settled();
     await this.client.destroy();
   }
 

@@ -48,14 +48,24 @@ export class PendingStore {
     return this.flush();
   }
 
+  /** Resolves when every write asked for so far has ended, failed ones included: the adapter waits for it on close. */
+  settled(): Promise<void> {
+    return this.writing.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   private flush(): Promise<void> {
     const snapshot = JSON.stringify(this.entries);
-    this.writing = this.writing.then(async () => {
+    // Writes go one after another; a failed one is its caller's to report and must not stop the next.
+    const write = this.settled().then(async () => {
       await mkdir(path.dirname(this.file), { recursive: true });
       const temp = `${this.file}.tmp`;
       await writeFile(temp, snapshot);
       await rename(temp, this.file);
     });
-    return this.writing;
+    this.writing = write;
+    return write;
   }
 }

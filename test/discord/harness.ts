@@ -56,20 +56,21 @@ export async function startFakeStack(env: Record<string, string> | ((fake: FakeD
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-discord-'));
   const bot = new DiscordFakeBot();
   const settings = loadSettings(discordEnv(fake, dir, typeof env === 'function' ? env(fake) : env));
-  const adapter = await startAdapter(bot, settings, options);
-  return {
+  const stack = {
     fake,
     bot,
     settings,
-    adapter,
+    /** The adapter now running; a test that restarts it puts the new one here, and close() closes that one. */
+    adapter: await startAdapter(bot, settings, options),
     dir,
     async close() {
-      await adapter.close();
+      await stack.adapter.close();
       await fake.close();
       bot.close();
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
+  return stack;
 }
 
 export const isCallback = (interaction: { id: string }, type?: number) => (c: RecordedCall) =>
