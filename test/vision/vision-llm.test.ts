@@ -14,7 +14,6 @@ import {
   ModelNotInstalledError,
   SettingsError,
   TaskNotAvailableError,
-  UnsupportedMediaForTaskError,
   VisionLlmBadResponseError,
   VisionLlmRejectedError,
   VisionLlmUnavailableError,
@@ -151,7 +150,9 @@ describe('caption and answer through an OpenAI-compatible vision endpoint', () =
   it('refuses a region on a video, or one outside the picture, before calling the endpoint', async () => {
     const c = await context();
     const clip = await videoMedia(c, await movingDiscClip(c.tmpDir, 4, 64, 48, 5));
-    expect(await failure(captionSpecialist.run(invocation('caption', clip, { box: [0, 0, 10, 10] }), c))).toBeInstanceOf(UnsupportedMediaForTaskError);
+    const onVideo = await failure(captionSpecialist.run(invocation('caption', clip, { box: [0, 0, 10, 10] }), c));
+    expect(onVideo).toBeInstanceOf(InvalidArgumentError);
+    expect(onVideo.message).toMatch(/grab the frame at 3 seconds/);
     const outside = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'chelsea.png'), { box: [500, 400, 600, 500] }), c));
     expect(outside).toBeInstanceOf(InvalidArgumentError);
     expect(outside.message).toMatch(/does not cover any of the picture, which is 451×300/);

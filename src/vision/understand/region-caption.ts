@@ -1,4 +1,4 @@
-import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../errors.ts';
+import { InvalidArgumentError } from '../../errors.ts';
 import { drawBoxes } from '../draw-boxes.ts';
 import { boxInPicture, optionalBox } from '../edit/args.ts';
 import type { BoxArg } from '../edit/args.ts';
@@ -41,7 +41,10 @@ function regionPrompt(detail: CaptionDetail): string {
 export async function captionRegionOf(input: SpecialistInput, box: BoxArg, detail: CaptionDetail, context: SpecialistContext): Promise<SpecialistResult> {
   if (input.media.length !== 1) throw new InvalidArgumentError(`A region is described on one picture at a time; ${input.media.length} were given.`, { arg: 'box' });
   const media = input.media[0]!;
-  if (media.info.kind !== 'image') throw new UnsupportedMediaForTaskError('caption', media.info.kind, ['image']);
+  if (media.info.kind !== 'image') {
+    // Captions work on videos; a box does not: it would have to hold still through the clip.
+    throw new InvalidArgumentError('A box is described on a still picture. Take a frame first ("grab the frame at 3 seconds"), then ask what is in the box.', { arg: 'box' });
+  }
   const useEndpoint = context.settings.VISION_LLM_URL !== undefined;
   if (!useEndpoint && !context.models.isInstalled(FLORENCE_MODEL)) throw missingModelError('caption', context.models, context.settings.MODELS_DIR);
   const image = await decodeImage(media.bytes, context.limits);
