@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.ts';
@@ -23,6 +22,7 @@ import {
 } from '../../src/vision/segment/clipseg.ts';
 import { CLIPSEG_PREPROCESSOR, fixtureTokenizer, installClipsegFixture } from '../fixtures/clipseg-fixture.ts';
 import { testSettings } from '../helpers/specialist-context.ts';
+import { recordingRegistry } from '../helpers/recording-registry.ts';
 import { iou } from './fixtures.ts';
 
 const TESTDATA = '/work/shared/testdata';
@@ -169,21 +169,12 @@ describe('CLIPSeg on the fixture model', () => {
     modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-clipseg-'));
     await installClipsegFixture(modelsDir);
     // A session whose run() records what reaches the graph.
-    models = new ModelRegistry({
-      settings: testSettings({ MODELS_DIR: modelsDir }),
-      createSession: async (model, options) => {
-        const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
-        const run = session.run.bind(session);
-        session.run = ((feeds: ort.InferenceSession.FeedsType, ...rest: unknown[]) => {
-          fed.push({
-            inputIds: Array.from(feeds['input_ids']!.data as BigInt64Array),
-            attentionMask: Array.from(feeds['attention_mask']!.data as BigInt64Array),
-            pixelDims: feeds['pixel_values']!.dims,
-          });
-          return (run as (...args: unknown[]) => ReturnType<typeof run>)(feeds, ...rest);
-        }) as typeof session.run;
-        return session;
-      },
+    models = recordingRegistry(testSettings({ MODELS_DIR: modelsDir }), ({ feeds }) => {
+      fed.push({
+        inputIds: Array.from(feeds['input_ids']!.data as BigInt64Array),
+        attentionMask: Array.from(feeds['attention_mask']!.data as BigInt64Array),
+        pixelDims: feeds['pixel_values']!.dims,
+      });
     });
   });
 

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createTaskReadiness } from '../../src/app/task-readiness.ts';
@@ -9,7 +8,6 @@ import { InvalidArgumentError } from '../../src/errors.ts';
 import { detectSpecialist, groundSpecialist } from '../../src/vision/detect/detect-specialist.ts';
 import { OPEN_VOCABULARY_DETECT_EVERY } from '../../src/vision/detect/detector.ts';
 import { adjustSpecialist } from '../../src/vision/edit/adjust.ts';
-import { ModelRegistry } from '../../src/vision/model-registry.ts';
 import { readiness } from '../../src/vision/readiness.ts';
 import { hasWorkingSpecialist } from '../../src/vision/registry.ts';
 import { segmentSpecialist } from '../../src/vision/segment/segment-phrase.ts';
@@ -22,6 +20,7 @@ import { installFlorenceFixture } from '../fixtures/florence-fixture.ts';
 import type { FlorenceFixtureOptions } from '../fixtures/florence-fixture.ts';
 import { startFakeVisionServer, type FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia, type TestContext } from '../helpers/specialist-context.ts';
+import { recordingRegistry } from '../helpers/recording-registry.ts';
 import { movingDiscClip, textImage } from './fixtures.ts';
 
 /**
@@ -47,21 +46,11 @@ async function florenceContext(options: FlorenceFixtureOptions = {}, env: NodeJS
   const prompts: number[][] = [];
   const images: number[] = [];
   const settings = testSettings({ MODELS_DIR: dir, ...env });
-  const models = new ModelRegistry({
-    settings,
-    createSession: async (model, sessionOptions) => {
-      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      const file = typeof model === 'string' ? path.basename(model) : '';
-      const run = session.run.bind(session);
-      session.run = ((feeds: ort.InferenceSession.FeedsType, ...rest: unknown[]) => {
-        // The first embed_tokens call of a run is the prompt; later ones are single decoder tokens.
-        const ids = file === 'embed_tokens.onnx' ? Array.from(feeds['input_ids']!.data as BigInt64Array, Number) : undefined;
-        if (ids !== undefined && ids.length > 1) prompts.push(ids);
-        if (file === 'vision_encoder.onnx') images.push(feeds['pixel_values']!.dims[0]!);
-        return (run as (...args: unknown[]) => ReturnType<typeof run>)(feeds, ...rest);
-      }) as typeof session.run;
-      return session;
-    },
+  const models = recordingRegistry(settings, ({ file, feeds }) => {
+    // The first embed_tokens call of a run is the prompt; later ones are single decoder tokens.
+    const ids = file === 'embed_tokens.onnx' ? Array.from(feeds['input_ids']!.data as BigInt64Array, Number) : undefined;
+    if (ids !== undefined && ids.length > 1) prompts.push(ids);
+    if (file === 'vision_encoder.onnx') images.push(feeds['pixel_values']!.dims[0]!);
   });
   const c = await makeSpecialistContext({ env: { MODELS_DIR: dir, ...env }, models });
   contexts.push(c);

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, JobCancelledError, ModelNotInstalledError } from '../../src/errors.ts';
@@ -13,6 +12,7 @@ import { FLORENCE_MODEL, florencePrompt, runFlorence } from '../../src/vision/un
 import { FLORENCE_HIDDEN, FLORENCE_IMAGE_TOKENS, florenceFixtureTokenizer, installFlorenceFixture } from '../fixtures/florence-fixture.ts';
 import type { FlorenceFixtureOptions } from '../fixtures/florence-fixture.ts';
 import { testSettings } from '../helpers/specialist-context.ts';
+import { recordingRegistry } from '../helpers/recording-registry.ts';
 
 const HEAVY = { timeout: 180_000 };
 
@@ -34,32 +34,22 @@ const dirs: string[] = [];
 const registries: ModelRegistry[] = [];
 
 /** A registry over a fresh fixture whose sessions record their feeds. */
-async function recordingRegistry(options?: FlorenceFixtureOptions): Promise<{ models: ModelRegistry; recorded: Recorded }> {
+async function recordingFixture(options?: FlorenceFixtureOptions): Promise<{ models: ModelRegistry; recorded: Recorded }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-florence-'));
   dirs.push(dir);
   await installFlorenceFixture(dir, options);
   const recorded: Recorded = { embedded: [], encoderInput: [], decoder: [] };
-  const models = new ModelRegistry({
-    settings: testSettings({ MODELS_DIR: dir }),
-    createSession: async (model, sessionOptions) => {
-      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      const file = typeof model === 'string' ? path.basename(model) : '';
-      const run = session.run.bind(session);
-      session.run = ((feeds: ort.InferenceSession.FeedsType, ...rest: unknown[]) => {
-        if (file === 'embed_tokens.onnx') recorded.embedded.push(Array.from(feeds['input_ids']!.data as BigInt64Array, Number));
-        if (file === 'encoder_model.onnx') recorded.encoderInput.push(feeds['inputs_embeds']!.dims);
-        if (file === 'decoder_model_merged.onnx') {
-          recorded.decoder.push({
-            useCache: (feeds['use_cache_branch']!.data as unknown as ArrayLike<boolean | number>)[0] ? true : false,
-            decoderPast: feeds['past_key_values.0.decoder.key']!.dims,
-            encoderPast: feeds['past_key_values.0.encoder.key']!.dims,
-            encoderStates: feeds['encoder_hidden_states']!.dims,
-          });
-        }
-        return (run as (...args: unknown[]) => ReturnType<typeof run>)(feeds, ...rest);
-      }) as typeof session.run;
-      return session;
-    },
+  const models = recordingRegistry(testSettings({ MODELS_DIR: dir }), ({ file, feeds }) => {
+    if (file === 'embed_tokens.onnx') recorded.embedded.push(Array.from(feeds['input_ids']!.data as BigInt64Array, Number));
+    if (file === 'encoder_model.onnx') recorded.encoderInput.push(feeds['inputs_embeds']!.dims);
+    if (file === 'decoder_model_merged.onnx') {
+      recorded.decoder.push({
+        useCache: (feeds['use_cache_branch']!.data as unknown as ArrayLike<boolean | number>)[0] ? true : false,
+        decoderPast: feeds['past_key_values.0.decoder.key']!.dims,
+        encoderPast: feeds['past_key_values.0.encoder.key']!.dims,
+        encoderStates: feeds['encoder_hidden_states']!.dims,
+      });
+    }
   });
   registries.push(models);
   return { models, recorded };
@@ -90,7 +80,7 @@ describe('Florence-2 on the fixture model', () => {
 
   beforeAll(async () => {
     image = await toRaw(sharp('/work/shared/testdata/chelsea.png'));
-    ({ models, recorded } = await recordingRegistry());
+    ({ models, recorded } = await recordingFixture());
   });
 
   it('decodes the scripted answer and reads it as a labelled box in the image pixels', HEAVY, async () => {
@@ -147,7 +137,7 @@ describe('Florence-2 on the fixture model', () => {
 
 describe('Florence-2 that never writes </s>', () => {
   it('stops at the token limit and says the answer was cut', HEAVY, async () => {
-    const { models, recorded } = await recordingRegistry({ script: ['<s>', 'cat', 'dog'] });
+    const { models, recorded } = await recordingFixture({ script: ['<s>', 'cat', 'dog'] });
     const image: RawImage = { data: Buffer.alloc(32 * 24 * 3, 90), width: 32, height: 24, channels: 3 };
     const result = await runFlorence(models, image, '<CAPTION>', undefined, undefined, { maxNewTokens: 5 });
     expect(result.truncated).toBe(true);

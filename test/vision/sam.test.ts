@@ -24,6 +24,7 @@ import { gridSegment, keepDistinct, segmentAllSpecialist, segmentAtSpecialist } 
 import type { GridSegment } from '../../src/vision/segment/segment-at.ts';
 import { installSamFixture, SAM_FIXTURE_RADII } from '../fixtures/sam-fixture.ts';
 import { imageMedia, invocation, makeSpecialistContext, testSettings } from '../helpers/specialist-context.ts';
+import { recordingRegistry } from '../helpers/recording-registry.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { iou } from './fixtures.ts';
 
@@ -151,18 +152,8 @@ describe('segment_at and segment_all on the SlimSAM fixture', () => {
     modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-sam-'));
     await installSamFixture(modelsDir);
     // Sessions whose run() is counted, to see how often the encoder really runs.
-    const models = new ModelRegistry({
-      settings: testSettings({ MODELS_DIR: modelsDir }),
-      createSession: async (model, options) => {
-        const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
-        const which = session.inputNames.includes('pixel_values') ? 'encoder' : 'decoder';
-        const run = session.run.bind(session);
-        session.run = ((...args: Parameters<typeof run>) => {
-          runs[which]++;
-          return run(...args);
-        }) as typeof session.run;
-        return session;
-      },
+    const models = recordingRegistry(testSettings({ MODELS_DIR: modelsDir }), ({ session }) => {
+      runs[session.inputNames.includes('pixel_values') ? 'encoder' : 'decoder']++;
     });
     context = await makeSpecialistContext({ models, env: { MODELS_DIR: modelsDir } });
   });
