@@ -46,9 +46,9 @@ export function readiness(models: ModelRegistry, settings: Partial<Settings> = {
   }));
   const installed = new Set(modelRows.filter((m) => m.installed).map((m) => m.name));
   const tasks: TaskReadiness[] = [];
+  const isInstalled = (model: string) => installed.has(model);
   for (const task of TASKS) {
     if (isSessionTask(task)) continue;
-    const isInstalled = (model: string) => installed.has(model);
     if (hasWorkingSpecialist(task, settings) && isServedNow(task, settings, isInstalled)) {
       const needed = [...(specialistFor(task)?.models ?? [])];
       const missing = needed.filter((m) => !installed.has(m));

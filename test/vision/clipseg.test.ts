@@ -23,7 +23,7 @@ import {
 import { CLIPSEG_PREPROCESSOR, fixtureTokenizer, installClipsegFixture } from '../fixtures/clipseg-fixture.ts';
 import { testSettings } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';
-import { iou } from './fixtures.ts';
+import { inclusiveBounds, iou } from './fixtures.ts';
 
 const TESTDATA = '/work/shared/testdata';
 const MAP = 352;
@@ -33,23 +33,6 @@ function blob(x0: number, y0: number, x1: number, y1: number): Float32Array {
   const logits = new Float32Array(MAP * MAP).fill(-10);
   for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) logits[y * MAP + x] = 10;
   return logits;
-}
-
-function bounds(mask: { data: Uint8Array; width: number; height: number }): [number, number, number, number] {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < mask.height; y++) {
-    for (let x = 0; x < mask.width; x++) {
-      if (mask.data[y * mask.width + x]! < 128) continue;
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x);
-      y1 = Math.max(y1, y);
-    }
-  }
-  return [x0, y0, x1, y1];
 }
 
 const RECT = { left: 100, top: 50, width: 200, height: 150 };
@@ -74,7 +57,7 @@ describe('CLIPSeg post-processing on hand-made logits', () => {
     const result = await logitsToPhraseMask(blob(88, 44, 176, 132), { width: MAP, height: MAP }, 640, 480);
     expect([result.mask.width, result.mask.height]).toEqual([640, 480]);
     expect(result.probability.length).toBe(640 * 480);
-    const [x0, y0, x1, y1] = bounds(result.mask);
+    const [x0, y0, x1, y1] = inclusiveBounds(result.mask);
     expect(Math.abs(x0 - 160)).toBeLessThanOrEqual(2);
     expect(Math.abs(x1 - 319)).toBeLessThanOrEqual(2);
     expect(Math.abs(y0 - 60)).toBeLessThanOrEqual(2);
@@ -321,7 +304,7 @@ describe('CLIPSeg with real weights (MODELS_DIR)', () => {
     const horse = await clipsegMask(real, image, 'a horse');
     expect(horse.coverage).toBeGreaterThan(0.05);
     expect(horse.coverage).toBeLessThan(0.8);
-    const [x0, y0, x1, y1] = bounds(horse.mask);
+    const [x0, y0, x1, y1] = inclusiveBounds(horse.mask);
     // The horse stands in the middle of the photo: the mask's box centre is in the middle half.
     expect((x0 + x1) / 2).toBeGreaterThan(100);
     expect((x0 + x1) / 2).toBeLessThan(300);

@@ -7,6 +7,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { maskBounds } from '../../src/vision/raw-image.ts';
+import type { Mask } from '../../src/vision/raw-image.ts';
 
 const exec = promisify(execFile);
 
@@ -86,4 +88,11 @@ export async function decodeFrames(file: string, width: number, height: number):
   const frames: Buffer[] = [];
   for (let o = 0; o + size <= stdout.length; o += size) frames.push(stdout.subarray(o, o + size));
   return frames;
+}
+
+/** The mask's pixels ≥ 128 as inclusive [x0, y0, x1, y1] (the product's maskBounds, read as tests state boxes). */
+export function inclusiveBounds(mask: Mask): [number, number, number, number] {
+  const b = maskBounds(mask);
+  if (b === undefined) throw new Error('the mask is empty');
+  return [b.left, b.top, b.right - 1, b.bottom - 1];
 }

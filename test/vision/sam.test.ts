@@ -26,7 +26,7 @@ import { installSamFixture, SAM_FIXTURE_RADII } from '../fixtures/sam-fixture.ts
 import { imageMedia, invocation, makeSpecialistContext, testSettings } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
-import { iou } from './fixtures.ts';
+import { inclusiveBounds, iou } from './fixtures.ts';
 
 const TESTDATA = '/work/shared/testdata';
 const PLANE = SAM_MASK_SIZE * SAM_MASK_SIZE;
@@ -40,23 +40,6 @@ async function grey(png: Buffer): Promise<{ data: Buffer; width: number; height:
 function blob(x0: number, y0: number, x1: number, y1: number, into: Float32Array = new Float32Array(PLANE).fill(-10)): Float32Array {
   for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) into[y * SAM_MASK_SIZE + x] = 10;
   return into;
-}
-
-function bounds(mask: { data: Uint8Array; width: number; height: number }): [number, number, number, number] {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < mask.height; y++) {
-    for (let x = 0; x < mask.width; x++) {
-      if (mask.data[y * mask.width + x]! < 128) continue;
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x);
-      y1 = Math.max(y1, y);
-    }
-  }
-  return [x0, y0, x1, y1];
 }
 
 describe('SlimSAM post-processing on hand-made decoder outputs', () => {
@@ -74,7 +57,7 @@ describe('SlimSAM post-processing on hand-made decoder outputs', () => {
     blob(10, 200, 60, 250, logits); // in the padding: must not reach the image
     const mask = logitsToMask(logits, frame);
     expect([mask.width, mask.height]).toEqual([400, 200]);
-    const [x0, y0, x1, y1] = bounds(mask);
+    const [x0, y0, x1, y1] = inclusiveBounds(mask);
     // Grid x 64..128 → image x 100..200; grid y 32..64 → image y 50..100 (±1 px for the bilinear edge).
     expect(Math.abs(x0 - 100)).toBeLessThanOrEqual(1);
     expect(Math.abs(x1 - 199)).toBeLessThanOrEqual(1);
