@@ -8,6 +8,7 @@ import { locateFfmpeg } from '../src/media/ffmpeg.ts';
 import { limitsFromSettings } from '../src/media/limits.ts';
 import type { ModelRegistry } from '../src/vision/model-registry.ts';
 import type { LoadedMedia, SpecialistContext } from '../src/vision/specialist.ts';
+import { TESTDATA_DIR } from '../test/helpers/media-fixtures.ts';
 
 export function benchSettings(): Settings {
   return loadSettings(process.env);
@@ -32,7 +33,8 @@ export function imageInput(bytes: Buffer, width: number, height: number, file: s
   return { info, bytes, path: file };
 }
 
-export const TESTDATA = path.resolve(import.meta.dirname, '../../shared/testdata');
+/** The real photos, found by the tests' helper (relative to the repository root). */
+export const TESTDATA = TESTDATA_DIR;
 
 /** Why a comparison package could not run, in one line. */
 export function reason(error: unknown): string {

@@ -1,10 +1,8 @@
-import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../../src/app/bot.ts';
 import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts';
-
-const TESTDATA = path.resolve(import.meta.dirname, '../../../shared/testdata');
+import { testdata } from '../helpers/media-fixtures.ts';
 
 let harness: Awaited<ReturnType<typeof startTestBot>>;
 let bot: Bot;
@@ -20,7 +18,7 @@ afterAll(async () => {
 
 /** The cat photo twice, side by side: two cats, one on the left half and one on the right. */
 async function twoCats(): Promise<Buffer> {
-  const cat = await sharp(path.join(TESTDATA, 'chelsea.png')).removeAlpha().png().toBuffer();
+  const cat = await sharp(testdata('chelsea.png')).removeAlpha().png().toBuffer();
   const { width, height } = await sharp(cat).metadata();
   return sharp({ create: { width: width! * 2, height: height!, channels: 3, background: '#ffffff' } })
     .composite([

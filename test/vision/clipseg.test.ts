@@ -24,8 +24,8 @@ import { CLIPSEG_PREPROCESSOR, fixtureTokenizer, installClipsegFixture } from '.
 import { testSettings } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';
 import { inclusiveBounds, iou } from './fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 
-const TESTDATA = '/work/shared/testdata';
 const MAP = 352;
 
 /** Logits of −10 everywhere but +10 in map cells [x0, x1) × [y0, y1). */
@@ -48,7 +48,7 @@ async function redOnBlue(): Promise<RawImage> {
 }
 
 async function photo(name: string): Promise<RawImage> {
-  return toRaw(sharp(path.join(TESTDATA, name)));
+  return toRaw(sharp(testdata(name)));
 }
 
 describe('CLIPSeg post-processing on hand-made logits', () => {

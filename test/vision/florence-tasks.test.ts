@@ -21,6 +21,7 @@ import type { FlorenceFixtureOptions } from '../fixtures/florence-fixture.ts';
 import { startFakeVisionServer, type FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia, type TestContext } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { movingDiscClip, textImage } from './fixtures.ts';
 
 /**
@@ -30,7 +31,6 @@ import { movingDiscClip, textImage } from './fixtures.ts';
  */
 
 const HEAVY = { timeout: 180_000 };
-const TESTDATA = '/work/shared/testdata';
 
 /** "a cat" spelled in the fixture tokenizer's byte-level symbols (Ġ is the space). */
 const CAPTION_SCRIPT = ['<s>', 'a', 'Ġ', 'cat', '</s>'];
@@ -63,7 +63,7 @@ async function promptIds(c: TestContext, prompt: string): Promise<number[]> {
 }
 
 async function photo(c: TestContext, name: string) {
-  return imageMedia(c, await fs.readFile(path.join(TESTDATA, name)), name);
+  return imageMedia(c, await fs.readFile(testdata(name)), name);
 }
 
 afterEach(async () => {

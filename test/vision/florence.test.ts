@@ -13,6 +13,7 @@ import { FLORENCE_HIDDEN, FLORENCE_IMAGE_TOKENS, florenceFixtureTokenizer, insta
 import type { FlorenceFixtureOptions } from '../fixtures/florence-fixture.ts';
 import { testSettings } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 
 const HEAVY = { timeout: 180_000 };
 
@@ -79,7 +80,7 @@ describe('Florence-2 on the fixture model', () => {
   let recorded: Recorded;
 
   beforeAll(async () => {
-    image = await toRaw(sharp('/work/shared/testdata/chelsea.png'));
+    image = await toRaw(sharp(testdata('chelsea.png')));
     ({ models, recorded } = await recordingFixture());
   });
 

@@ -12,14 +12,14 @@ import type { SpecialistResult } from '../../src/vision/specialist.ts';
 import { movingDiscClip } from './fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 
-const TESTDATA = '/work/shared/testdata';
 const SIZE = 256;
 const DISC = { cx: 150, cy: 120, r: 30 };
 
 /** A 256² crop of the cat photo (fur, whiskers: real texture) with a saturated red disc painted on it. */
 async function photoWithDisc(): Promise<{ png: Buffer; background: Buffer }> {
-  const crop = sharp(path.join(TESTDATA, 'chelsea.png')).extract({ left: 120, top: 20, width: SIZE, height: SIZE });
+  const crop = sharp(testdata('chelsea.png')).extract({ left: 120, top: 20, width: SIZE, height: SIZE });
   const background = await crop.clone().ensureAlpha().raw().toBuffer();
   const disc = `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}"><circle cx="${DISC.cx}" cy="${DISC.cy}" r="${DISC.r}" fill="#ff0000"/></svg>`;
   const png = await crop.composite([{ input: Buffer.from(disc) }]).png().toBuffer();
@@ -146,7 +146,7 @@ describe('remove / inpaint (OpenCV Telea)', () => {
   });
 
   it('removes the cat named by a phrase (CenterNet box → ISNet mask → Telea)', { timeout: 180_000 }, async () => {
-    const png = await sharp(path.join(TESTDATA, 'chelsea.png')).png().toBuffer();
+    const png = await sharp(testdata('chelsea.png')).png().toBuffer();
     const result = await removeSpecialist.run(invocation('remove', await imageMedia(context, png), { phrase: 'the cat' }), context);
     expect(result.text).toMatch(/^Removed the cat \(\d+ % of the image\) and filled the hole with OpenCV \(Telea\)\./);
     const hole = await grey(byRole(result, 'mask'));

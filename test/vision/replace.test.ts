@@ -1,4 +1,3 @@
-import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, TaskNotAvailableError } from '../../src/errors.ts';
@@ -6,6 +5,7 @@ import { replaceSpecialist } from '../../src/vision/edit/replace.ts';
 import type { SpecialistInput, SpecialistResult } from '../../src/vision/specialist.ts';
 import { imageMedia, invocation, makeSpecialistContext } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 
 const SIZE = 256;
 const BOX: [number, number, number, number] = [110, 80, 190, 160];
@@ -13,7 +13,7 @@ const BOX: [number, number, number, number] = [110, 80, 190, 160];
 /** A crop of the cat photo with a saturated red square where the box is: the thing to replace. */
 async function photoWithSquare(): Promise<Buffer> {
   const square = `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}"><rect x="${BOX[0] + 6}" y="${BOX[1] + 6}" width="${BOX[2] - BOX[0] - 12}" height="${BOX[3] - BOX[1] - 12}" fill="#ff0000"/></svg>`;
-  return sharp(path.join('/work/shared/testdata', 'chelsea.png'))
+  return sharp(testdata('chelsea.png'))
     .extract({ left: 120, top: 20, width: SIZE, height: SIZE })
     .composite([{ input: Buffer.from(square) }])
     .png()

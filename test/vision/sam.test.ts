@@ -27,8 +27,8 @@ import { imageMedia, invocation, makeSpecialistContext, testSettings } from '../
 import { recordingRegistry } from '../helpers/recording-registry.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { inclusiveBounds, iou } from './fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 
-const TESTDATA = '/work/shared/testdata';
 const PLANE = SAM_MASK_SIZE * SAM_MASK_SIZE;
 
 async function grey(png: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
@@ -148,7 +148,7 @@ describe('segment_at and segment_all on the SlimSAM fixture', () => {
   });
 
   it('answers a click with a mask of the image size around the point and an overlay; a second click reuses the embedding', async () => {
-    const png = await fs.readFile(path.join(TESTDATA, 'chelsea.png'));
+    const png = await fs.readFile(testdata('chelsea.png'));
     const media = await imageMedia(context, png);
     const before = { ...runs };
     const first = await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[120, 80]] }), context);
@@ -172,14 +172,14 @@ describe('segment_at and segment_all on the SlimSAM fixture', () => {
 
   it('encodes another picture once more', async () => {
     const before = runs.encoder;
-    const media = await imageMedia(context, await fs.readFile(path.join(TESTDATA, 'horse.png')), 'horse.png');
+    const media = await imageMedia(context, await fs.readFile(testdata('horse.png')), 'horse.png');
     await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[200, 160]] }), context);
     await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[100, 100]] }), context);
     expect(runs.encoder - before).toBe(1);
   }, 180_000);
 
   it('takes a box (the fixture centres its mask on the box) and a region from the invocation', async () => {
-    const media = await imageMedia(context, await fs.readFile(path.join(TESTDATA, 'astronaut.png')), 'astronaut.png');
+    const media = await imageMedia(context, await fs.readFile(testdata('astronaut.png')), 'astronaut.png');
     const boxed = await segmentAtSpecialist.run(invocation('segment_at', media, { box: [300, 100, 460, 260] }), context);
     const mask = await grey(boxed.media[0]!.bytes);
     expect([mask.width, mask.height]).toEqual([512, 512]);
@@ -193,7 +193,7 @@ describe('segment_at and segment_all on the SlimSAM fixture', () => {
   }, 180_000);
 
   it('refuses points outside the picture and a request with no point, saying what to send', async () => {
-    const media = await imageMedia(context, await fs.readFile(path.join(TESTDATA, 'chelsea.png')));
+    const media = await imageMedia(context, await fs.readFile(testdata('chelsea.png')));
     const outside = await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[600, 80]] }), context).catch((e: unknown) => e);
     expect(outside).toBeInstanceOf(InvalidArgumentError);
     expect((outside as Error).message).toContain('451×300');
@@ -203,7 +203,7 @@ describe('segment_at and segment_all on the SlimSAM fixture', () => {
   });
 
   it('segments everything into distinct, coloured segments', async () => {
-    const media = await imageMedia(context, await fs.readFile(path.join(TESTDATA, 'chelsea.png')));
+    const media = await imageMedia(context, await fs.readFile(testdata('chelsea.png')));
     const result = await segmentAllSpecialist.run(invocation('segment_all', media), context);
     const count = Number(/Found (\d+) segments?/.exec(result.text ?? '')?.[1]);
     expect(count).toBeGreaterThanOrEqual(1);
@@ -255,7 +255,7 @@ describe('SlimSAM with real weights (MODELS_DIR)', () => {
   it.skipIf(!has)(`selects the astronaut's face from a click on it${why}`, async () => {
     const context = await makeSpecialistContext({ models: real, env: { MODELS_DIR: settings.MODELS_DIR } });
     try {
-      const media = await imageMedia(context, await fs.readFile(path.join(TESTDATA, 'astronaut.png')));
+      const media = await imageMedia(context, await fs.readFile(testdata('astronaut.png')));
       const result = await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[250, 130]] }), context);
       const mask = await grey(result.media[0]!.bytes);
       expect(mask.data[130 * 512 + 250]).toBe(255);

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, LimitReachedError, ModelNotInstalledError } from '../../src/errors.ts';
@@ -11,8 +10,9 @@ import type { SpecialistResult } from '../../src/vision/specialist.ts';
 import { movingDiscClip } from './fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 
-const ASTRONAUT = path.join('/work/shared/testdata', 'astronaut.png');
+const ASTRONAUT = testdata('astronaut.png');
 
 function psnr(a: Buffer, b: Buffer): number {
   let sum = 0;

@@ -29,10 +29,10 @@ import { runJob } from '../../src/worker/job-runner.ts';
 import { imagesOf, startFakeVisionServer, textOf, type FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, testRegistry, testSettings, videoMedia, type TestContext } from '../helpers/specialist-context.ts';
 import { movingDiscClip } from './fixtures.ts';
 
-const TESTDATA = '/work/shared/testdata';
 const MODEL = 'qwen2.5vl:3b';
 
 let server: FakeVisionServer;
@@ -60,7 +60,7 @@ async function context(env: NodeJS.ProcessEnv = {}): Promise<TestContext> {
 }
 
 async function photo(c: TestContext, name: string) {
-  return imageMedia(c, await fs.readFile(path.join(TESTDATA, name)), name);
+  return imageMedia(c, await fs.readFile(testdata(name)), name);
 }
 
 function chatRequests() {
@@ -329,7 +329,7 @@ describe('without an endpoint', () => {
   it('answer without an endpoint says this build cannot do it yet; caption names Florence-2 to pull, and both name VISION_LLM_URL', async () => {
     const c = await makeSpecialistContext();
     contexts.push(c);
-    const media = await imageMedia(c, await fs.readFile(path.join(TESTDATA, 'horse.png')));
+    const media = await imageMedia(c, await fs.readFile(testdata('horse.png')));
     const answer = await failure(answerSpecialist.run(invocation('answer', media, { question: 'what is it?' }), c));
     // No code here runs a local question-answering model, so the way is the endpoint, not a pull.
     expect(answer).toBeInstanceOf(TaskNotAvailableError);
@@ -362,7 +362,7 @@ describe('a text-only result, end to end through the job runner', () => {
     const blobDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-blobs-'));
     try {
       const blobs = new LocalBlobStore(blobDir);
-      const png = await fs.readFile(path.join(TESTDATA, 'chelsea.png'));
+      const png = await fs.readFile(testdata('chelsea.png'));
       const { sha256, bytes } = await blobs.put(png);
       server.answer = () => 'A tabby cat sitting by a window.';
       const outcome = await runJob(
@@ -400,7 +400,7 @@ describe('a caption through the whole bot', () => {
       const events = new EventRecorder();
       bot.subscribe(view.id, events.listener);
       server.answer = (_body, images) => `A photo of a cat (${images[0]!.width}x${images[0]!.height}).`;
-      const turn = await bot.handleTurn({ conversationId: view.id, user, text: 'what is in this picture?', files: [{ name: 'cat.png', bytes: await fs.readFile(path.join(TESTDATA, 'chelsea.png')) }] });
+      const turn = await bot.handleTurn({ conversationId: view.id, user, text: 'what is in this picture?', files: [{ name: 'cat.png', bytes: await fs.readFile(testdata('chelsea.png')) }] });
       const finished = await events.finished(turn);
       expect(finished.job.state).toBe('succeeded');
       // Default VISION_LLM_MAX_IMAGE_SIDE (1024) leaves the 451 × 300 photo as it is.
@@ -427,7 +427,7 @@ describe('endpoint jobs beside the inference thread', () => {
       const asking = await bot.startConversation({ user: asker, title: 'slow question' });
       const askerEvents = new EventRecorder();
       bot.subscribe(asking.id, askerEvents.listener);
-      const question = await bot.handleTurn({ conversationId: asking.id, user: asker, text: 'what is in this picture?', files: [{ name: 'cat.png', bytes: await fs.readFile(path.join(TESTDATA, 'chelsea.png')) }] });
+      const question = await bot.handleTurn({ conversationId: asking.id, user: asker, text: 'what is in this picture?', files: [{ name: 'cat.png', bytes: await fs.readFile(testdata('chelsea.png')) }] });
       expect(question.job).toBeDefined();
       await expect.poll(() => chatRequests().length, { timeout: 60_000 }).toBe(1);
 
@@ -435,7 +435,7 @@ describe('endpoint jobs beside the inference thread', () => {
       const editing = await bot.startConversation({ user: editor, title: 'edit meanwhile' });
       const editorEvents = new EventRecorder();
       bot.subscribe(editing.id, editorEvents.listener);
-      const edit = await bot.handleTurn({ conversationId: editing.id, user: editor, text: 'make it black and white', files: [{ name: 'horse.png', bytes: await fs.readFile(path.join(TESTDATA, 'horse.png')) }] });
+      const edit = await bot.handleTurn({ conversationId: editing.id, user: editor, text: 'make it black and white', files: [{ name: 'horse.png', bytes: await fs.readFile(testdata('horse.png')) }] });
       const edited = await editorEvents.finished(edit);
       expect(edited.job.state).toBe('succeeded');
       // The question is still waiting on the server: it ran beside the edit, not in front of it.
