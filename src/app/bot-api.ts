@@ -30,6 +30,16 @@ export interface TurnRequest {
   eventKey?: string;
 }
 
+/** A request that may start work, before it is handled: who asks, and from which server or workspace. */
+export interface AdmissionRequest {
+  user: UserRef;
+  /**
+   * The platform's id of the community that shares one request allowance (a Discord server, a Slack
+   * workspace); none for DMs and the playground.
+   */
+  workspace?: string;
+}
+
 export interface MediaView {
   id: string;
   kind: MediaKind;
@@ -118,6 +128,13 @@ export interface BotApi {
   startConversation(input: { user: UserRef; platform?: string; externalId?: string; title?: string }): Promise<ConversationView>;
   listConversations(user: UserRef): Promise<ConversationView[]>;
   history(conversationId: string): Promise<HistoryView>;
+  /**
+   * The limits every platform shares, checked before a turn that may start work so that a refusal is
+   * shown the platform's way and nothing is recorded: throws LimitReachedError (UnfinishedJobsLimitError)
+   * when the user already has USER_MAX_QUEUED_JOBS jobs waiting or running, RateLimitedError past
+   * USER_RATE_LIMIT_PER_MINUTE or the workspace's WORKSPACE_RATE_LIMIT_PER_MINUTE. An admitted request counts.
+   */
+  admit(request: AdmissionRequest): Promise<void>;
   /** Never throws for bad input: problems come back as a bot turn that explains them. */
   handleTurn(request: TurnRequest): Promise<TurnResult>;
   /** Button actions on an exact media item: undo/redo/revert, or "use" to continue from an older result. */

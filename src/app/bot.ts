@@ -13,8 +13,10 @@ import type { Database } from '../store/database.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { Conversation, JobRecord, ResolvedStep, StoredMedia, Turn, User } from '../store/types.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
+import type { Admission } from '../limits/admission.ts';
 import type { JobOutcome, JobPayload, JobStep, StepTarget } from '../worker/job-payload.ts';
 import type {
+  AdmissionRequest,
   BotApi,
   BotEvent,
   ConversationView,
@@ -50,6 +52,7 @@ export interface BotDeps {
   readiness: TaskReadiness;
   helpText: () => string;
   loadedModels: () => string[];
+  admission: Admission;
 }
 
 /**
@@ -176,6 +179,15 @@ export class Bot implements BotApi {
   }
 
   // ---- turns ----------------------------------------------------------------------------------------
+
+  /** Jobs are counted in the store, which every bot process shares. */
+  async admit(request: AdmissionRequest): Promise<void> {
+    const user = await this.user(request.user);
+    await this.deps.admission.admit(request, async () => {
+      const { queued, running } = await this.deps.repos.jobs.countUnfinishedForUser(user.id);
+      return queued + running;
+    });
+  }
 
   /**
    * Everything that writes nothing comes first (checking and storing the files' bytes, planning), then the

@@ -27,6 +27,7 @@ import { createRunnerDeps } from '../worker/runner-deps.ts';
 import { servedByEndpoint } from '../vision/registry.ts';
 import type { JobOutcome, JobPayload } from '../worker/job-payload.ts';
 import { createLogger } from '../log.ts';
+import { createAdmission } from '../limits/admission.ts';
 import { Bot } from './bot.ts';
 import { createTaskReadiness } from './task-readiness.ts';
 
@@ -68,6 +69,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
   // In-process, only a job's enqueue tells its user; in BullMQ mode the admin reads Redis instead.
   const owners = settings.ADMIN_TOKEN && !(inner instanceof BullmqJobQueue) ? new OwnerTrackingQueue(inner) : undefined;
   const queue = observeQueue(metrics, owners ?? inner, inner instanceof BullmqJobQueue ? { depth: () => inner.laneCounts() } : {});
+  const admission = await createAdmission(settings, logger);
   const bot = new Bot({
     settings,
     logger,
@@ -82,6 +84,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     readiness: createTaskReadiness(settings),
     helpText,
     loadedModels: () => pool?.loadedModels() ?? workers?.loadedModels() ?? [],
+    admission,
   });
   if (options.recover !== false) await bot.recoverUnfinishedJobs();
   const admin = settings.ADMIN_TOKEN ? await openQueueAdmin(settings, owners && { queue: owners, concurrency: pool?.size ?? 0 }) : undefined;
@@ -96,7 +99,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
       // Every step runs even when an earlier one fails; the failures are reported together.
       const failures: unknown[] = [];
       // Workers first: their running jobs finish or go back to Redis while the bot still records events.
-      const steps = [() => admin?.close(), () => workers?.close(), () => queue.close(), () => bot.close(), () => pool?.close(), () => db.close()];
+      const steps = [() => admin?.close(), () => workers?.close(), () => queue.close(), () => bot.close(), () => admission.close(), () => pool?.close(), () => db.close()];
       for (const step of steps) {
         try {
           await step();

@@ -143,6 +143,8 @@ const SPECS = {
   S3_CACHE_DIR: text(),
 
   USER_RATE_LIMIT_PER_MINUTE: int(0, 10_000, 20),
+  /** Unset: five users' worth (USER_RATE_LIMIT_PER_MINUTE × 5), so one busy server cannot starve the others. */
+  WORKSPACE_RATE_LIMIT_PER_MINUTE: { schema: z.coerce.number().int().min(0).max(100_000).optional(), expected: 'an integer from 0 to 100000' },
 
   VISION_LLM_URL: baseUrl(['http', 'https']),
   VISION_LLM_MODEL: pattern(/^\S+$/, 'a model name without spaces, as the server lists it (qwen2.5vl:3b, llava)'),
@@ -193,6 +195,8 @@ export interface Settings extends RawSettings {
   workerConcurrency: number;
   /** Tasks this worker accepts (WORKER_TASKS), or undefined for every task with a working specialist. */
   workerTasks: Task[] | undefined;
+  /** Requests per minute of one Discord server or Slack workspace (WORKSPACE_RATE_LIMIT_PER_MINUTE, resolved; 0 = no limit). */
+  workspaceRateLimitPerMinute: number;
 }
 
 function describe(value: unknown): string {
@@ -242,6 +246,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     QUEUE_PREFIX: r.QUEUE_PREFIX as string,
     workerConcurrency: r.WORKER_CONCURRENCY === 0 ? r.WORKER_THREADS : r.WORKER_CONCURRENCY,
     workerTasks: parseTaskList(r.WORKER_TASKS, describe),
+    workspaceRateLimitPerMinute: r.WORKSPACE_RATE_LIMIT_PER_MINUTE ?? r.USER_RATE_LIMIT_PER_MINUTE * 5,
   };
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type {
+  AdmissionRequest,
   BotApi,
   BotEvent,
   ConversationView,
@@ -15,10 +16,13 @@ import type {
   UserRef,
 } from '../../src/app/bot-api.ts';
 import { LimitReachedError, NotFoundError, StoreUnavailableError } from '../../src/errors.ts';
+import type { Admission } from '../../src/limits/admission.ts';
 
 /**
  * An in-memory BotApi for protocol-level tests of the web adapter: every call is recorded, turns with
- * files start a job that the test finishes by hand, and `failNext` makes the next call throw.
+ * files start a job that the test finishes by hand, and `failNext` makes the next call throw. Requests
+ * are admitted by the core's own Admission when one is given (counting this fake's unfinished jobs), and
+ * always without one.
  */
 export class FakeBot implements BotApi {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'vitron-web-fake-'));
@@ -28,9 +32,13 @@ export class FakeBot implements BotApi {
   readonly jobs = new Map<string, { job: JobView; conversationId: string }>();
   readonly listeners = new Map<string, Set<(event: BotEvent) => void>>();
   readonly everything = new Set<(event: BotEvent) => void>();
+  /** Who started each job, for the unfinished-jobs limit. */
+  private readonly jobOwners = new Map<string, string>();
   healthy = true;
   failNext?: Error;
   private seq = 0;
+
+  constructor(private readonly admission?: Admission) {}
 
   close(): void {
     rmSync(this.dir, { recursive: true, force: true });
@@ -116,8 +124,17 @@ export class FakeBot implements BotApi {
     }
     const job: JobView = { id: this.id('j'), state: 'queued', tasks: ['cutout'], queuePosition: 0, createdAt: new Date().toISOString() };
     this.jobs.set(job.id, { job, conversationId: c.view.id });
+    this.jobOwners.set(job.id, request.user.externalId);
     this.emit({ type: 'job.queued', conversationId: c.view.id, job });
     return { userTurn, job };
+  }
+
+  /** Not recorded in `calls`, and `failNext` is left for the call the test aims it at. */
+  async admit(request: AdmissionRequest): Promise<void> {
+    await this.admission?.admit(request, async () => {
+      const mine = [...this.jobs].filter(([id, { job }]) => this.jobOwners.get(id) === request.user.externalId && (job.state === 'queued' || job.state === 'running'));
+      return mine.length;
+    });
   }
 
   /** Moves a job along, as a worker would, and tells subscribers. */
