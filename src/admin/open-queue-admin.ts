@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings.ts';
 import { LANES } from '../queue/lanes.ts';
-import type { JobOutcome, JobPayload } from '../worker/job-payload.ts';
+import type { JobOutcome, JobPayload } from '../core/job.ts';
 import { BullmqQueueAdmin } from './bullmq-overview.ts';
 import { InProcessQueueAdmin, type OwnerTrackingQueue } from './in-process-overview.ts';
 import type { QueueAdmin } from './queue-overview.ts';

@@ -14,7 +14,7 @@ import type { Repositories } from '../store/repositories.ts';
 import type { Conversation, JobRecord, ResolvedStep, StoredMedia, Turn, User } from '../store/types.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { Admission } from '../limits/admission.ts';
-import type { JobOutcome, JobPayload, JobStep, StepTarget } from '../worker/job-payload.ts';
+import type { JobOutcome, JobPayload, JobStep, StepTarget } from '../core/job.ts';
 import type {
   AdmissionRequest,
   BotApi,

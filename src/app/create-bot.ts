@@ -25,7 +25,7 @@ import { InferencePool } from '../worker/inference-pool.ts';
 import { runJob } from '../worker/job-runner.ts';
 import { createRunnerDeps } from '../worker/runner-deps.ts';
 import { servedByEndpoint } from '../vision/registry.ts';
-import type { JobOutcome, JobPayload } from '../worker/job-payload.ts';
+import type { JobOutcome, JobPayload } from '../core/job.ts';
 import { createLogger } from '../log.ts';
 import { createAdmission } from '../limits/admission.ts';
 import { Bot } from './bot.ts';
@@ -133,7 +133,7 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
     // Jobs an endpoint serves (caption/answer with VISION_LLM_URL) run here, beside the threads: a slow
     // server must not hold the only inference thread while edits wait behind it.
     const local = await createRunnerDeps(settings, logger);
-    const onEndpoint = (payload: JobPayload) => payload.steps.every((step) => servedByEndpoint(step.task, settings, (model) => local.models.isInstalled(model)));
+    const onEndpoint = (payload: JobPayload) => payload.steps.every((step) => servedByEndpoint(step.invocation.task, settings, (model) => local.models.isInstalled(model)));
     const queue = new InProcessQueue<JobPayload, JobOutcome>(
       (job) =>
         onEndpoint(job.payload)
@@ -160,7 +160,7 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
     lanes: LANES,
     laneOf,
     maxRunningPerUser: settings.USER_MAX_RUNNING_JOBS,
-    jobName: (payload) => payload.steps.map((s) => s.task).join('+'),
+    jobName: (payload) => payload.steps.map((s) => s.invocation.task).join('+'),
     logger,
     ...limits,
   });

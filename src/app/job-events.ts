@@ -5,7 +5,7 @@ import { BadInputError, JobInterruptedError, StoreUnavailableError, VitronError 
 import type { QueueEvent } from '../queue/job-queue.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { StoredMedia } from '../store/types.ts';
-import type { JobOutcome } from '../worker/job-payload.ts';
+import type { JobOutcome } from '../core/job.ts';
 import type { ConversationNotifier } from './notifier.ts';
 import { parseStepRef } from './job-steps.ts';
 import { describeOutcome } from './outcome-text.ts';

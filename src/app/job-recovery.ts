@@ -3,7 +3,7 @@ import type { Settings } from '../config/settings.ts';
 import { asVitronError } from '../errors.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { Repositories } from '../store/repositories.ts';
-import type { JobOutcome, JobPayload } from '../worker/job-payload.ts';
+import type { JobOutcome, JobPayload } from '../core/job.ts';
 import type { ConversationNotifier } from './notifier.ts';
 import { payloadOf } from './job-steps.ts';
 

@@ -1,7 +1,8 @@
+import { outputKindOf } from '../core/tasks.ts';
 import type { Invocation, MediaKind } from '../core/types.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { JobRecord } from '../store/types.ts';
-import type { JobPayload, JobStep, StepTarget } from '../worker/job-payload.ts';
+import type { JobPayload, JobStep, StepTarget } from '../core/job.ts';
 
 /** `step:K` targets name the result of step K of the same job. */
 export function parseStepRef(ref: string): number | undefined {
@@ -10,24 +11,19 @@ export function parseStepRef(ref: string): number | undefined {
 }
 
 export function toJobStep(invocation: Invocation, targets: StepTarget[]): JobStep {
-  return {
-    task: invocation.task,
-    targets,
-    args: invocation.args,
-    ...(invocation.region ? { region: invocation.region } : {}),
-    ...(invocation.embeddings ? { embeddings: invocation.embeddings } : {}),
-    invocation,
-  };
+  return { invocation, targets };
 }
 
-/** The kind of media a step works on, following `step:K` back to real media. */
+/**
+ * The kind of media a step leaves for a later step that names it: what its task makes (the task table's
+ * output), else the kind of its own input, following `step:K` back to real media.
+ */
 export function kindOfStep(steps: readonly JobStep[], index: number): MediaKind {
   const step = steps[index];
-  const first = step?.targets[0];
-  if (!step || !first) return 'image';
-  if (step.task === 'extract_frame') return 'image';
-  if (step.task === 'animate') return 'video';
-  return 'media' in first ? first.media.kind : kindOfStep(steps, first.step);
+  if (!step) return 'image';
+  const first = step.targets[0];
+  const input = first === undefined ? undefined : 'media' in first ? first.media.kind : kindOfStep(steps, first.step);
+  return outputKindOf(step.invocation.task, input) ?? 'image';
 }
 
 /** Rebuilds a stored job's payload (after a restart) from its steps and their media ids. */

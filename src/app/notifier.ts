@@ -3,7 +3,7 @@ import type { JobProgress } from '../core/types.ts';
 import type { ConversationService } from '../conversation/conversation-service.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobRecord } from '../store/types.ts';
-import type { JobOutcome, JobPayload } from '../worker/job-payload.ts';
+import type { JobOutcome, JobPayload } from '../core/job.ts';
 import type { BotEvent, JobView, TurnView } from './bot-api.ts';
 import { EventHub } from './event-hub.ts';
 import { jobView, turnView } from './views.ts';

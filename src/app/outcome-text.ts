@@ -1,7 +1,7 @@
 import type { Task } from '../core/tasks.ts';
 import type { Choice, MediaKind } from '../core/types.ts';
 import type { StoredMedia } from '../store/types.ts';
-import type { JobOutcome } from '../worker/job-payload.ts';
+import type { JobOutcome } from '../core/job.ts';
 
 const DONE: Partial<Record<Task, string>> = {
   cutout: 'Here is the cut-out',

@@ -1,43 +1,94 @@
 /**
- * The task vocabulary: the discrete half of Vitron's hybrid message and the one contract between every
- * planner (baseline parser or language model) and every specialist. Defined here and nowhere else.
+ * The task table: the discrete half of Vitron's hybrid message and the one contract between every planner
+ * (baseline parser or language model), the job layer and every specialist. Each task's facts live in its row
+ * here and nowhere else: planner media needs, job steps, queue lanes, the plan schema, argument checks, help
+ * text and readiness all read them. Adding a task is one row here, one specialist, one registration.
  */
-export const TASK_FAMILIES = {
-  understand: ['caption', 'answer', 'ocr', 'detect', 'ground'],
-  segment: ['segment', 'segment_at', 'segment_all', 'cutout'],
-  generate: ['generate_image', 'generate_video', 'animate'],
-  edit: ['remove', 'replace', 'inpaint', 'edit', 'background', 'style', 'upscale', 'colorize', 'depth', 'adjust', 'transform'],
-  video: ['trim', 'speed', 'reverse', 'to_gif', 'extract_frame'],
-  session: ['undo', 'redo', 'revert', 'help', 'cancel'],
-} as const;
 
-export type TaskFamily = keyof typeof TASK_FAMILIES;
-export type Task = (typeof TASK_FAMILIES)[TaskFamily][number];
-export type SessionTask = (typeof TASK_FAMILIES)['session'][number];
+export type TaskFamily = 'understand' | 'segment' | 'generate' | 'edit' | 'video' | 'session';
 
-export const TASKS: readonly Task[] = Object.values(TASK_FAMILIES).flat() as Task[];
-
-export function isTask(value: string): value is Task {
-  return (TASKS as readonly string[]).includes(value);
-}
-
-export function familyOf(task: Task): TaskFamily {
-  for (const [family, tasks] of Object.entries(TASK_FAMILIES) as [TaskFamily, readonly Task[]][]) {
-    if (tasks.includes(task)) return family;
-  }
-  throw new Error(`unknown task ${task}`);
-}
-
-export function isSessionTask(task: Task): task is SessionTask {
-  return familyOf(task) === 'session';
-}
-
-/** Tasks that make something from nothing: they need no target media. */
-export const TASKS_WITHOUT_TARGET: readonly Task[] = ['generate_image', 'generate_video', 'help', 'undo', 'redo', 'revert', 'cancel'];
+/** What a task works on: no media, an image, a video, or either. */
+export type TargetKind = 'none' | 'image' | 'video' | 'media';
 
 /**
- * Argument names shared by every planner. Task-specific parameters are listed per task below; a planner
- * must not invent others, so that specialists can validate what they receive.
+ * What a task leaves for the next step of a chain: media of its input's kind (`same`), an image, a video,
+ * or nothing (`none`: answers, boxes and masks; in "segment the cat and describe it" the description is of
+ * the picture, not of the mask).
+ */
+export type OutputKind = 'none' | 'same' | 'image' | 'video';
+
+/**
+ * Queue lanes are separate BullMQ queues with their own workers, so a minutes-long video job never sits in
+ * front of a seconds-long image job. A step on a video always goes to the video lane, whatever its row says.
+ */
+export const LANES = ['image', 'video'] as const;
+export type Lane = (typeof LANES)[number];
+
+interface ArgBase {
+  /** What the argument means, for planners and help. */
+  about: string;
+  /** A planner must give it (the plan schema refuses the invocation without it). */
+  required?: boolean;
+}
+
+/**
+ * One argument's type and range. Specialists check what they receive against it (numbers may arrive as
+ * numeric strings); the plan schema a planner's output is validated with is built from it.
+ */
+export type ArgSpec =
+  /** Words: `finds` says what a phrase is looked up as (a box from a detector, or an outline). */
+  | (ArgBase & { kind: 'text'; finds?: 'box' | 'outline' })
+  /** `values`: the only values a planner may ask for; a runner still takes min..max to explain the others. */
+  | (ArgBase & { kind: 'number'; min: number; max: number; values?: readonly number[] })
+  | (ArgBase & { kind: 'flag' })
+  | (ArgBase & { kind: 'choice'; choices: readonly string[] })
+  /** Seconds as a number or "m:ss"; negative counts back from the end where the task says so. */
+  | (ArgBase & { kind: 'seconds'; min: number; max: number })
+  /** [x1, y1, x2, y2] in pixels. */
+  | (ArgBase & { kind: 'box' })
+  /** [[x, y], …] in pixels. */
+  | (ArgBase & { kind: 'points' })
+  /** A CSS colour name or hex. */
+  | (ArgBase & { kind: 'color' })
+  /** "16:9". */
+  | (ArgBase & { kind: 'aspect' })
+  /** { aspect: "1:1" } or { left, top, width, height } in pixels. */
+  | (ArgBase & { kind: 'crop' })
+  /** { width?, height? } in pixels or { scale }. */
+  | (ArgBase & { kind: 'resize' });
+
+/** A rule across arguments that a plan must keep: at least one, or exactly one, of them given. */
+export interface ArgRule {
+  kind: 'at-least-one' | 'exactly-one';
+  of: readonly string[];
+  message: string;
+}
+
+export interface TaskFacts {
+  family: TaskFamily;
+  /** One line: what the task does. */
+  summary: string;
+  /** How a user might ask for it. */
+  example: string;
+  /** The work as a gerund for messages ("Trimming works on videos"); the task name when absent. */
+  doing?: string;
+  args: Readonly<Record<string, ArgSpec>>;
+  rules?: readonly ArgRule[];
+  /** A rule across arguments that `rules` cannot say; returns the problem, or undefined. */
+  check?: (args: Record<string, unknown>) => string | undefined;
+  target: TargetKind;
+  output: OutputKind;
+  lane: Lane;
+  /**
+   * The catalog model (models/catalog.ts) to name first when several can serve the task, or when none is
+   * installed; the other catalog entries that list the task are alternatives.
+   */
+  preferredModel?: string;
+}
+
+/**
+ * Argument names shared by every planner. A specialist always accepts them (a planner may pass the phrase
+ * a request was about to a task that does not use it); everything else must be in the task's row.
  */
 export const SHARED_ARGUMENTS = {
   phrase: 'the object or region referred to ("the dog", "the sign")',
@@ -45,68 +96,356 @@ export const SHARED_ARGUMENTS = {
   question: 'the question to answer about the media (for answer)',
 } as const;
 
-export interface TaskDescription {
-  summary: string;
-  /** Argument name → meaning (beyond the shared ones that the task uses). */
-  args: Record<string, string>;
-  example: string;
-}
+const phraseFinding = (finds: 'box' | 'outline', required = false): ArgSpec => ({ kind: 'text', about: SHARED_ARGUMENTS.phrase, finds, ...(required ? { required } : {}) });
+const prompt = (about: string = SHARED_ARGUMENTS.prompt, required = true): ArgSpec => ({ kind: 'text', about, ...(required ? { required } : {}) });
+/** The answer to "which one?": re-running the invocation with the chosen number. */
+const pick: ArgSpec = { kind: 'number', about: 'which of several matches, 1-based, as numbered on the picture', min: 1, max: 100 };
+const clipSeconds: ArgSpec = { kind: 'number', about: 'length in seconds', min: 0.1, max: 600 };
+const DAY = 24 * 3600;
 
-export const TASK_DESCRIPTIONS: Record<Task, TaskDescription> = {
-  caption: { summary: 'describe the image or video, or one region of an image', args: { detail: '"short" | "detailed"', box: 'optional [x1, y1, x2, y2] in pixels: describe only this region' }, example: 'what is in this picture?' },
-  answer: { summary: 'answer a question about the media', args: { question: SHARED_ARGUMENTS.question }, example: 'what colour is the car?' },
-  ocr: { summary: 'read the text in the image, with boxes', args: { question: 'optional question about the text' }, example: 'what does the sign say?' },
-  detect: { summary: 'find objects, with boxes, labels and a count', args: { phrase: 'what to look for (optional: everything)', count: 'true when the user asked how many' }, example: 'how many people are there?' },
-  ground: { summary: 'locate the thing a phrase refers to', args: { phrase: SHARED_ARGUMENTS.phrase }, example: 'where is the dog?' },
-  segment: { summary: 'mask of the thing a phrase refers to', args: { phrase: SHARED_ARGUMENTS.phrase }, example: 'segment the cat' },
-  segment_at: { summary: 'mask of the object at a point or box', args: { points: '[[x, y], …] in pixels', box: '[x1, y1, x2, y2] in pixels' }, example: 'segment at 120,80' },
-  segment_all: { summary: 'masks of every object', args: {}, example: 'segment everything' },
-  cutout: { summary: 'cut out the main subject (or the phrase) on transparency', args: { phrase: 'optional: which subject' }, example: 'cut out the person' },
-  generate_image: { summary: 'make a new image from a prompt', args: { prompt: SHARED_ARGUMENTS.prompt, aspect: '"1:1" | "16:9" | …' }, example: 'draw a red fox in the snow' },
-  generate_video: { summary: 'make a short video from a prompt', args: { prompt: SHARED_ARGUMENTS.prompt, seconds: 'length' }, example: 'make a video of waves' },
-  animate: { summary: 'turn an image into a short video', args: { prompt: 'optional motion description', seconds: 'length' }, example: 'animate it' },
-  remove: { summary: 'erase an object and fill the hole', args: { phrase: SHARED_ARGUMENTS.phrase }, example: 'get rid of the dog' },
-  replace: { summary: 'replace an object with something else', args: { phrase: SHARED_ARGUMENTS.phrase, prompt: SHARED_ARGUMENTS.prompt }, example: 'replace the dog with a cat' },
-  inpaint: { summary: 'fill a masked region', args: { prompt: 'optional: what to fill with' }, example: 'fill the hole' },
-  edit: { summary: 'free-form instruction edit', args: { prompt: SHARED_ARGUMENTS.prompt }, example: 'make it look like winter' },
-  background: { summary: 'replace the background', args: { color: 'CSS colour or hex', blur: 'blur radius when the background is blurred', prompt: 'a described background (generated)' }, example: 'put it on a white background' },
-  style: { summary: 'restyle the whole image', args: { prompt: 'the style ("watercolor")' }, example: 'make it look like a watercolor' },
-  upscale: { summary: 'increase resolution', args: { factor: '2 | 3 | 4' }, example: 'upscale it 4x' },
-  colorize: { summary: 'colour a black-and-white image', args: {}, example: 'colorize this old photo' },
-  depth: { summary: 'depth map as a colour map', args: {}, example: 'show me the depth' },
-  adjust: {
-    summary: 'colour and tone adjustments with sharp',
+const none = { target: 'none', output: 'none', lane: 'image' } as const;
+
+export const TASK_TABLE = {
+  // ---- understand: answers, boxes and text; no new media for the next step
+  caption: {
+    family: 'understand',
+    summary: 'describe the image or video, or one region of an image',
+    example: 'what is in this picture?',
     args: {
-      brightness: 'multiplier, 1 = unchanged', contrast: 'multiplier', saturation: 'multiplier', hue: 'degrees',
-      blur: 'sigma', sharpen: 'sigma', grayscale: 'true', sepia: 'true', invert: 'true',
-      pixelate: 'block size in pixels',
-      phrase: 'only inside what the phrase names, e.g. "faces" (then only blur or pixelate; strong enough to hide it)',
+      detail: { kind: 'choice', about: 'how long a description', choices: ['short', 'detailed'] },
+      box: { kind: 'box', about: 'describe only this region, [x1, y1, x2, y2] in pixels' },
     },
+    target: 'media', output: 'none', lane: 'image', preferredModel: 'florence-2-base',
+  },
+  answer: {
+    family: 'understand',
+    summary: 'answer a question about the media',
+    example: 'what colour is the car?',
+    args: { question: { kind: 'text', about: SHARED_ARGUMENTS.question, required: true } },
+    target: 'media', output: 'none', lane: 'image', preferredModel: 'smolvlm-256m',
+  },
+  ocr: {
+    family: 'understand',
+    summary: 'read the text in the image, with boxes',
+    example: 'what does the sign say?',
+    args: { question: { kind: 'text', about: 'a question about the text' } },
+    target: 'image', output: 'none', lane: 'image', preferredModel: 'ppocr-v4-det',
+  },
+  detect: {
+    family: 'understand',
+    summary: 'find objects, with boxes, labels and a count',
+    example: 'how many people are there?',
+    args: {
+      phrase: { kind: 'text', about: 'what to look for (absent: everything)', finds: 'box' },
+      count: { kind: 'flag', about: 'the user asked how many' },
+    },
+    target: 'media', output: 'none', lane: 'image', preferredModel: 'centernet-coco',
+  },
+  ground: {
+    family: 'understand',
+    summary: 'locate the thing a phrase refers to',
+    example: 'where is the dog?',
+    args: { phrase: phraseFinding('box', true), pick },
+    target: 'media', output: 'none', lane: 'image', preferredModel: 'centernet-coco',
+  },
+
+  // ---- segment: masks and cut-outs
+  segment: {
+    family: 'segment',
+    summary: 'mask of the thing a phrase refers to',
+    example: 'segment the cat',
+    args: { phrase: phraseFinding('outline', true), pick },
+    target: 'image', output: 'none', lane: 'image', preferredModel: 'clipseg-rd64',
+  },
+  segment_at: {
+    family: 'segment',
+    summary: 'mask of the object at a point or box',
+    example: 'segment at 120,80',
+    args: {
+      points: { kind: 'points', about: 'points on the object, [[x, y], …] in pixels' },
+      box: { kind: 'box', about: 'a box around the object, [x1, y1, x2, y2] in pixels' },
+    },
+    rules: [{ kind: 'at-least-one', of: ['points', 'box'], message: 'segment_at needs points or a box' }],
+    target: 'image', output: 'none', lane: 'image', preferredModel: 'slimsam-77',
+  },
+  segment_all: {
+    family: 'segment',
+    summary: 'masks of every object',
+    example: 'segment everything',
+    args: {},
+    target: 'image', output: 'none', lane: 'image', preferredModel: 'slimsam-77',
+  },
+  cutout: {
+    family: 'segment',
+    summary: 'cut out the main subject (or the phrase) on transparency',
+    example: 'cut out the person',
+    args: {
+      phrase: { kind: 'text', about: 'which subject (absent: the salient one)', finds: 'outline' },
+      pick,
+      color: { kind: 'color', about: 'a colour to put the cut-out on instead of transparency' },
+    },
+    target: 'media', output: 'same', lane: 'image', preferredModel: 'isnet',
+  },
+
+  // ---- generate: new media from words or a picture
+  generate_image: {
+    family: 'generate',
+    summary: 'make a new image from a prompt',
+    example: 'draw a red fox in the snow',
+    args: { prompt: prompt(), aspect: { kind: 'aspect', about: 'width:height, e.g. "16:9"' } },
+    ...none, output: 'image', preferredModel: 'sd-turbo',
+  },
+  generate_video: {
+    family: 'generate',
+    summary: 'make a short video from a prompt',
+    example: 'make a video of waves',
+    args: { prompt: prompt(), seconds: clipSeconds },
+    ...none, output: 'video', lane: 'video', preferredModel: 'svd-img2vid',
+  },
+  animate: {
+    family: 'generate',
+    summary: 'turn an image into a short video',
+    example: 'animate it',
+    args: { prompt: prompt('how it should move', false), seconds: clipSeconds },
+    target: 'image', output: 'video', lane: 'video', preferredModel: 'svd-img2vid',
+  },
+
+  // ---- edit: a new version of the picture
+  remove: {
+    family: 'edit',
+    summary: 'erase an object and fill the hole',
+    example: 'get rid of the dog',
+    args: { phrase: phraseFinding('outline', true), pick },
+    target: 'media', output: 'same', lane: 'image', preferredModel: 'migan',
+  },
+  replace: {
+    family: 'edit',
+    summary: 'replace an object with something else',
+    example: 'replace the dog with a cat',
+    args: { phrase: phraseFinding('outline', true), prompt: prompt(), pick },
+    target: 'image', output: 'same', lane: 'image', preferredModel: 'sd-turbo',
+  },
+  inpaint: {
+    family: 'edit',
+    summary: 'fill a masked region',
+    example: 'fill the hole',
+    args: { prompt: prompt('what to fill with', false), phrase: phraseFinding('outline') },
+    target: 'media', output: 'same', lane: 'image', preferredModel: 'migan',
+  },
+  edit: {
+    family: 'edit',
+    summary: 'free-form instruction edit',
+    example: 'make it look like winter',
+    args: { prompt: prompt() },
+    target: 'media', output: 'same', lane: 'image', preferredModel: 'instruct-pix2pix',
+  },
+  background: {
+    family: 'edit',
+    summary: 'replace the background',
+    example: 'put it on a white background',
+    args: {
+      color: { kind: 'color', about: 'the new background colour' },
+      blur: { kind: 'number', about: 'blur radius (sigma) of the background', min: 0.3, max: 100 },
+      prompt: prompt('a described background (generated)', false),
+    },
+    rules: [{ kind: 'exactly-one', of: ['color', 'blur', 'prompt'], message: 'background needs exactly one of color, blur or prompt' }],
+    target: 'media', output: 'same', lane: 'image', preferredModel: 'isnet',
+  },
+  style: {
+    family: 'edit',
+    summary: 'restyle the whole image',
+    example: 'make it look like a watercolor',
+    args: { prompt: prompt('the style ("watercolor")') },
+    target: 'media', output: 'same', lane: 'image', preferredModel: 'sd-turbo',
+  },
+  upscale: {
+    family: 'edit',
+    summary: 'increase resolution',
+    example: 'upscale it 4x',
+    args: { factor: { kind: 'number', about: 'how many times larger', min: 1, max: 16, values: [2, 3, 4], required: true } },
+    target: 'media', output: 'same', lane: 'image', preferredModel: 'swin2sr-x2',
+  },
+  colorize: {
+    family: 'edit',
+    summary: 'colour a black-and-white image',
+    example: 'colorize this old photo',
+    args: {},
+    target: 'media', output: 'same', lane: 'image', preferredModel: 'ddcolor-tiny',
+  },
+  depth: {
+    family: 'edit',
+    summary: 'depth map as a colour map',
+    example: 'show me the depth',
+    args: {},
+    target: 'image', output: 'same', lane: 'image', preferredModel: 'depth-anything-v2-small',
+  },
+  adjust: {
+    family: 'edit',
+    summary: 'colour and tone adjustments with sharp',
     example: 'make it brighter',
+    args: {
+      brightness: { kind: 'number', about: 'multiplier, 1 = unchanged', min: 0.01, max: 10 },
+      contrast: { kind: 'number', about: 'multiplier, 1 = unchanged', min: 0, max: 10 },
+      saturation: { kind: 'number', about: 'multiplier, 0 = grey, 1 = unchanged', min: 0, max: 10 },
+      hue: { kind: 'number', about: 'rotation in degrees', min: -360, max: 360 },
+      blur: { kind: 'number', about: 'sigma', min: 0.3, max: 1000 },
+      sharpen: { kind: 'number', about: 'sigma', min: 0.000001, max: 10 },
+      pixelate: { kind: 'number', about: 'block size in pixels', min: 2, max: 512 },
+      grayscale: { kind: 'flag', about: 'black and white' },
+      sepia: { kind: 'flag', about: 'sepia tone' },
+      invert: { kind: 'flag', about: 'negative' },
+      phrase: {
+        kind: 'text',
+        about: 'only inside what the phrase names, e.g. "faces" (then only blur or pixelate; strong enough to hide it)',
+        finds: 'box',
+      },
+    },
+    rules: [
+      {
+        kind: 'at-least-one',
+        of: ['brightness', 'contrast', 'saturation', 'hue', 'blur', 'sharpen', 'pixelate', 'grayscale', 'sepia', 'invert', 'phrase'],
+        message: 'adjust needs at least one adjustment',
+      },
+    ],
+    target: 'media', output: 'same', lane: 'image',
   },
   transform: {
+    family: 'edit',
     summary: 'geometry with sharp',
-    args: {
-      crop: '{ aspect: "1:1" } or { left, top, width, height } in pixels', resize: '{ width?, height?, scale? }',
-      rotate: 'degrees clockwise', flip: '"horizontal" | "vertical"',
-    },
     example: 'crop it to a square',
-  },
-  trim: {
-    summary: 'cut a video to a time range',
     args: {
-      start: 'seconds (default 0; negative counts back from the end: -3 = 3 s before the end)',
-      end: 'seconds (default: the end; negative counts back from the end, so "cut the last 3 seconds" is end -3)',
+      crop: { kind: 'crop', about: '{ aspect: "1:1" } or { left, top, width, height } in pixels' },
+      resize: { kind: 'resize', about: '{ width?, height? } in pixels or { scale }' },
+      rotate: { kind: 'number', about: 'degrees clockwise', min: -3600, max: 3600 },
+      flip: { kind: 'choice', about: 'mirror it', choices: ['horizontal', 'vertical'] },
     },
-    example: 'first 5 seconds only',
+    rules: [{ kind: 'at-least-one', of: ['crop', 'resize', 'rotate', 'flip'], message: 'transform needs crop, resize, rotate or flip' }],
+    target: 'media', output: 'same', lane: 'image',
   },
-  speed: { summary: 'change playback speed', args: { factor: '2 = twice as fast' }, example: 'make it twice as fast' },
-  reverse: { summary: 'play the video backwards', args: {}, example: 'reverse it' },
-  to_gif: { summary: 'turn a video into an animated GIF or WebP', args: { format: '"gif" | "webp"' }, example: 'make it a gif' },
-  extract_frame: { summary: 'take one frame of a video as an image', args: { at: 'seconds (one of at / which)', which: '"first" | "last" | "middle"' }, example: 'grab the frame at 3 seconds' },
-  undo: { summary: 'go back one edit', args: {}, example: 'undo' },
-  redo: { summary: 'redo the edit just undone', args: {}, example: 'redo' },
-  revert: { summary: 'go back to the original upload', args: {}, example: 'revert to the original' },
-  help: { summary: 'what the bot can do', args: {}, example: 'help' },
-  cancel: { summary: 'cancel the running job', args: {}, example: 'cancel' },
-};
+
+  // ---- video: ffmpeg on videos
+  trim: {
+    family: 'video',
+    doing: 'Trimming',
+    summary: 'cut a video to a time range',
+    example: 'first 5 seconds only',
+    args: {
+      start: { kind: 'seconds', about: 'default 0; negative counts back from the end: -3 = 3 s before the end', min: -DAY, max: DAY },
+      end: { kind: 'seconds', about: 'default: the end; negative counts back from the end, so "cut the last 3 seconds" is end -3', min: -DAY, max: DAY },
+    },
+    rules: [{ kind: 'at-least-one', of: ['start', 'end'], message: 'trim needs a start or an end' }],
+    check: (a) => {
+      const { start, end } = a as { start?: number; end?: number };
+      // Times of different signs are measured from different ends; only same-sign times can be out of order.
+      const ordered = start === undefined || end === undefined || Math.sign(start || 1) !== Math.sign(end || 1) || end > start;
+      return ordered ? undefined : 'trim end must come after start';
+    },
+    target: 'video', output: 'same', lane: 'video',
+  },
+  speed: {
+    family: 'video',
+    doing: 'Changing the speed',
+    summary: 'change playback speed',
+    example: 'make it twice as fast',
+    args: { factor: { kind: 'number', about: '2 = twice as fast, 0.5 = half speed', min: 0.1, max: 10, required: true } },
+    target: 'video', output: 'same', lane: 'video',
+  },
+  reverse: {
+    family: 'video',
+    doing: 'Playing backwards',
+    summary: 'play the video backwards',
+    example: 'reverse it',
+    args: {},
+    target: 'video', output: 'same', lane: 'video',
+  },
+  to_gif: {
+    family: 'video',
+    doing: 'Making a GIF',
+    summary: 'turn a video into an animated GIF or WebP',
+    example: 'make it a gif',
+    args: { format: { kind: 'choice', about: 'the animated format', choices: ['gif', 'webp'], required: true } },
+    target: 'video', output: 'video', lane: 'video',
+  },
+  extract_frame: {
+    family: 'video',
+    doing: 'Taking a frame',
+    summary: 'take one frame of a video as an image',
+    example: 'grab the frame at 3 seconds',
+    args: {
+      at: { kind: 'seconds', about: 'the time of the frame', min: 0, max: DAY },
+      which: { kind: 'choice', about: 'a frame by its place', choices: ['first', 'last', 'middle'] },
+    },
+    rules: [{ kind: 'exactly-one', of: ['at', 'which'], message: 'extract_frame needs exactly one of at or which' }],
+    target: 'video', output: 'image', lane: 'video',
+  },
+
+  // ---- session: answered by the conversation at once, never queued
+  undo: { family: 'session', summary: 'go back one edit', example: 'undo', args: {}, ...none },
+  redo: { family: 'session', summary: 'redo the edit just undone', example: 'redo', args: {}, ...none },
+  revert: { family: 'session', summary: 'go back to the original upload', example: 'revert to the original', args: {}, ...none },
+  help: { family: 'session', summary: 'what the bot can do', example: 'help', args: {}, ...none },
+  cancel: { family: 'session', summary: 'cancel the running job', example: 'cancel', args: {}, ...none },
+} as const satisfies Record<string, TaskFacts>;
+
+export type Task = keyof typeof TASK_TABLE;
+export type SessionTask = { [T in Task]: (typeof TASK_TABLE)[T]['family'] extends 'session' ? T : never }[Task];
+
+/** Every task, in the table's order (families together, as help lists them). */
+export const TASKS: readonly Task[] = Object.keys(TASK_TABLE) as Task[];
+
+export const TASK_FAMILIES: readonly TaskFamily[] = ['understand', 'segment', 'generate', 'edit', 'video', 'session'];
+
+export function factsOf(task: Task): TaskFacts {
+  return TASK_TABLE[task];
+}
+
+export function isTask(value: string): value is Task {
+  return Object.hasOwn(TASK_TABLE, value);
+}
+
+export function familyOf(task: Task): TaskFamily {
+  return TASK_TABLE[task].family;
+}
+
+export function tasksOf(family: TaskFamily): Task[] {
+  return TASKS.filter((task) => TASK_TABLE[task].family === family);
+}
+
+export function isSessionTask(task: Task): task is SessionTask {
+  return familyOf(task) === 'session';
+}
+
+/** Tasks that make something from nothing, or act on the conversation: they need no target media. */
+export const TASKS_WITHOUT_TARGET: readonly Task[] = TASKS.filter((task) => TASK_TABLE[task].target === 'none');
+
+export function needsTarget(task: Task): boolean {
+  return TASK_TABLE[task].target !== 'none';
+}
+
+/** The media kinds a task works on (none for tasks without a target). */
+export function acceptedKinds(task: Task): readonly ('image' | 'video')[] {
+  const target = TASK_TABLE[task].target;
+  return target === 'none' ? [] : target === 'media' ? ['image', 'video'] : [target];
+}
+
+/** Does the task leave new media that the next step of a chain should work on? */
+export function producesMedia(task: Task): boolean {
+  return TASK_TABLE[task].output !== 'none';
+}
+
+/** The kind of media a task leaves, given the kind of its input (the input's kind when it leaves none). */
+export function outputKindOf<K extends 'image' | 'video' | undefined>(task: Task, input: K): 'image' | 'video' | K {
+  const output = TASK_TABLE[task].output;
+  return output === 'image' || output === 'video' ? output : input;
+}
+
+/** Tasks that choose among found objects, and so take the answer to "which one?" as `pick`. */
+export function takesPick(task: Task): boolean {
+  return 'pick' in TASK_TABLE[task].args;
+}
+
+/** The argument spec of one argument of a task, or undefined when the task does not take it. */
+export function argSpec(task: Task, name: string): ArgSpec | undefined {
+  const args: Readonly<Record<string, ArgSpec>> = TASK_TABLE[task].args;
+  return Object.hasOwn(args, name) ? args[name] : undefined;
+}

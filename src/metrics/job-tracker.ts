@@ -1,5 +1,5 @@
 import type { Counter, Histogram } from 'prom-client';
-import type { JobPayload } from '../worker/job-payload.ts';
+import type { JobPayload } from '../core/job.ts';
 
 export type JobOutcomeLabel = 'succeeded' | 'failed' | 'cancelled' | 'retried';
 
@@ -19,7 +19,7 @@ export const UNKNOWN_TASK = 'unknown';
  * label. The task vocabulary is fixed, so the label set stays small.
  */
 export function taskLabel(payload: Pick<JobPayload, 'steps'> | undefined): string {
-  const tasks = [...new Set((payload?.steps ?? []).map((step) => step.task))];
+  const tasks = [...new Set((payload?.steps ?? []).map((step) => step.invocation.task))];
   return tasks.length === 0 ? UNKNOWN_TASK : tasks.join('+');
 }
 

@@ -1,6 +1,6 @@
 import { ForwardingJobQueue } from '../queue/forwarding-queue.ts';
 import type { JobQueue, JobSpec, QueueEvent } from '../queue/job-queue.ts';
-import type { JobPayload } from '../worker/job-payload.ts';
+import type { JobPayload } from '../core/job.ts';
 import { taskLabel } from './job-tracker.ts';
 import type { Metrics, QueueDepthSource } from './metrics.ts';
 

@@ -1,8 +1,8 @@
 import type { Task, TaskFamily } from '../core/tasks.ts';
-import { TASK_DESCRIPTIONS, TASK_FAMILIES } from '../core/tasks.ts';
+import { TASK_FAMILIES, TASK_TABLE, tasksOf } from '../core/tasks.ts';
 
 /**
- * The help text, built from TASK_DESCRIPTIONS so that it can never list a task the bot lacks or miss
+ * The help text, built from the task table so that it can never list a task the bot lacks or miss
  * one it has. `helpSections()` is the structured form for UIs (the web playground renders it);
  * `helpText()` is the plain-text form for chat replies.
  */
@@ -29,10 +29,10 @@ const TITLES: Record<TaskFamily, string> = {
 };
 
 export function helpSections(): HelpSection[] {
-  return (Object.keys(TASK_FAMILIES) as TaskFamily[]).map((family) => ({
+  return TASK_FAMILIES.map((family) => ({
     family,
     title: TITLES[family],
-    entries: TASK_FAMILIES[family].map((task) => ({ task, summary: TASK_DESCRIPTIONS[task].summary, example: TASK_DESCRIPTIONS[task].example })),
+    entries: tasksOf(family).map((task) => ({ task, summary: TASK_TABLE[task].summary, example: TASK_TABLE[task].example })),
   }));
 }
 

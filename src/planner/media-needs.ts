@@ -1,35 +1,22 @@
 import type { Task } from '../core/tasks.ts';
-import { TASKS_WITHOUT_TARGET, TASK_DESCRIPTIONS, familyOf } from '../core/tasks.ts';
+import { TASK_TABLE, factsOf, needsTarget, outputKindOf, producesMedia } from '../core/tasks.ts';
 import type { MediaKind, PlanContext, TargetRef } from '../core/types.ts';
 
 /**
- * What each task needs from its target and what it leaves behind, so the planner can refuse early
- * ("upload an image first", "trimming works on videos") and point chain steps at the right media.
+ * What each task needs from its target and what it leaves behind (the task table's target and output), so
+ * the planner can refuse early ("upload an image first", "trimming works on videos") and point chain steps
+ * at the right media.
  */
 
-export function needsTarget(task: Task): boolean {
-  return !TASKS_WITHOUT_TARGET.includes(task);
-}
+export { needsTarget, producesMedia };
 
 export function isVideoOnly(task: Task): boolean {
-  return familyOf(task) === 'video';
-}
-
-/**
- * Does the task leave new media that the next step of a chain should work on? Answers, boxes and
- * masks do not: in "segment the cat and describe it" the description is of the picture, not the mask.
- */
-export function producesMedia(task: Task): boolean {
-  const family = familyOf(task);
-  if (family === 'understand' || family === 'session') return false;
-  return !['segment', 'segment_at', 'segment_all'].includes(task);
+  return TASK_TABLE[task].target === 'video';
 }
 
 /** The kind of media a task's output is, given the kind of its input. */
 export function outputKind(task: Task, input: MediaKind | undefined): MediaKind | undefined {
-  if (task === 'generate_image' || task === 'extract_frame') return 'image';
-  if (task === 'generate_video' || task === 'animate' || task === 'to_gif') return 'video';
-  return input;
+  return outputKindOf(task, input);
 }
 
 /** The default target: the media attached to this turn, else what "it" means. */
@@ -58,7 +45,7 @@ export function kindOf(target: TargetRef, context: PlanContext, stepKinds: reado
 
 export function needsMediaReply(task: Task): string {
   return (
-    `To ${TASK_DESCRIPTIONS[task].summary} I need an image or a video to work on: please upload one first. ` +
+    `To ${TASK_TABLE[task].summary} I need an image or a video to work on: please upload one first. ` +
     'Or ask me to make something new, like "draw a red fox in the snow".'
   );
 }
@@ -67,14 +54,6 @@ export function missingKindReply(kind: MediaKind): string {
   return `There is no ${kind} in this conversation yet: please upload one first.`;
 }
 
-const VIDEO_VERBS: Partial<Record<Task, string>> = {
-  trim: 'Trimming',
-  speed: 'Changing the speed',
-  reverse: 'Playing backwards',
-  to_gif: 'Making a GIF',
-  extract_frame: 'Taking a frame',
-};
-
 export function videoOnlyReply(task: Task): string {
-  return `${VIDEO_VERBS[task] ?? task} works on videos, and what we have here is an image. Upload a video (or make one: "animate it") and ask again.`;
+  return `${factsOf(task).doing ?? task} works on videos, and what we have here is an image. Upload a video (or make one: "animate it") and ask again.`;
 }

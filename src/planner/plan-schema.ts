@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import type { Task } from '../core/tasks.ts';
-import { TASKS } from '../core/tasks.ts';
+import type { ArgSpec, Task } from '../core/tasks.ts';
+import { TASKS, factsOf } from '../core/tasks.ts';
 import type { Plan } from '../core/types.ts';
 import { InvalidArgumentError } from '../errors.ts';
 
 /**
  * The Plan contract as a zod schema: what any planner (this baseline, or an LLM constrained to JSON)
- * must emit. Argument objects are strict per task, so a planner cannot invent parameters that a
- * specialist would silently ignore. `PLAN_JSON_SCHEMA` is the same contract for constrained decoding
+ * must emit. Argument objects are strict per task and built from the task table (names, types, ranges,
+ * required ones, rules across arguments), so a planner cannot invent parameters that a specialist would
+ * silently ignore. `PLAN_JSON_SCHEMA` is the same contract for constrained decoding
  * (llama.cpp grammars, vLLM/Ollama `format`); the cross-field checks below are enforced by `parsePlan`.
  */
 
@@ -15,91 +16,59 @@ export const TargetRefSchema = z
   .string()
   .regex(/^(?:current|upload|original|previous|(?:image|video|media):(?:[1-9]\d*|last)|step:\d+)$/, 'a target reference such as "current", "image:2", "video:last" or "step:0"');
 
-const phrase = z.string().trim().min(1);
-const positive = z.number().positive();
-const seconds = z.number().finite();
-
+const box = z.tuple([z.number(), z.number(), z.number(), z.number()]);
 const anyDefined = (value: Record<string, unknown>): boolean => Object.values(value).some((v) => v !== undefined);
 
-export const ARG_SCHEMAS: Record<Task, z.ZodType<Record<string, unknown>>> = {
-  caption: z.strictObject({ detail: z.enum(['short', 'detailed']).optional(), box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional() }),
-  answer: z.strictObject({ question: phrase }),
-  ocr: z.strictObject({ question: phrase.optional() }),
-  detect: z.strictObject({ phrase: phrase.optional(), count: z.literal(true).optional() }),
-  ground: z.strictObject({ phrase }),
-  segment: z.strictObject({ phrase }),
-  segment_at: z
-    .strictObject({
-      points: z.array(z.tuple([z.number().nonnegative(), z.number().nonnegative()])).min(1).optional(),
-      box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
-    })
-    .refine(anyDefined, 'segment_at needs points or a box'),
-  segment_all: z.strictObject({}),
-  cutout: z.strictObject({ phrase: phrase.optional() }),
-  generate_image: z.strictObject({ prompt: phrase, aspect: z.string().regex(/^\d+:\d+$/).optional() }),
-  generate_video: z.strictObject({ prompt: phrase, seconds: positive.optional() }),
-  animate: z.strictObject({ prompt: phrase.optional(), seconds: positive.optional() }),
-  remove: z.strictObject({ phrase }),
-  replace: z.strictObject({ phrase, prompt: phrase }),
-  inpaint: z.strictObject({ prompt: phrase.optional() }),
-  edit: z.strictObject({ prompt: phrase }),
-  background: z
-    .strictObject({ color: z.string().min(1).optional(), blur: positive.optional(), prompt: phrase.optional() })
-    .refine((a) => [a.color, a.blur, a.prompt].filter((v) => v !== undefined).length === 1, 'background needs exactly one of color, blur or prompt'),
-  style: z.strictObject({ prompt: phrase }),
-  upscale: z.strictObject({ factor: z.union([z.literal(2), z.literal(3), z.literal(4)]) }),
-  colorize: z.strictObject({}),
-  depth: z.strictObject({}),
-  adjust: z
-    .strictObject({
-      brightness: positive.optional(),
-      contrast: positive.optional(),
-      saturation: z.number().nonnegative().optional(),
-      hue: z.number().finite().optional(),
-      blur: positive.optional(),
-      sharpen: positive.optional(),
-      pixelate: positive.optional(),
-      phrase: phrase.optional(),
-      grayscale: z.literal(true).optional(),
-      sepia: z.literal(true).optional(),
-      invert: z.literal(true).optional(),
-    })
-    .refine(anyDefined, 'adjust needs at least one adjustment'),
-  transform: z
-    .strictObject({
-      crop: z
-        .union([
-          z.strictObject({ aspect: z.string().regex(/^[1-9]\d*:[1-9]\d*$/) }),
-          z.strictObject({ left: z.number().int().nonnegative(), top: z.number().int().nonnegative(), width: z.number().int().positive(), height: z.number().int().positive() }),
-        ])
-        .optional(),
-      resize: z
-        .strictObject({ width: z.number().int().positive().optional(), height: z.number().int().positive().optional(), scale: positive.optional() })
-        .refine(anyDefined, 'resize needs width, height or scale')
-        .optional(),
-      rotate: z.number().finite().optional(),
-      flip: z.enum(['horizontal', 'vertical']).optional(),
-    })
-    .refine(anyDefined, 'transform needs crop, resize, rotate or flip'),
-  trim: z
-    .strictObject({ start: seconds.optional(), end: seconds.optional() })
-    .refine(anyDefined, 'trim needs a start or an end')
-    .refine(
-      (a) => a.start === undefined || a.end === undefined || Math.sign(a.start || 1) !== Math.sign(a.end || 1) || a.end > a.start,
-      'trim end must come after start',
-    ),
-  speed: z.strictObject({ factor: positive }),
-  reverse: z.strictObject({}),
-  to_gif: z.strictObject({ format: z.enum(['gif', 'webp']) }),
-  extract_frame: z
-    .strictObject({ at: z.number().nonnegative().optional(), which: z.enum(['first', 'last', 'middle']).optional() })
-    .refine((a) => (a.at === undefined) !== (a.which === undefined), 'extract_frame needs exactly one of at or which'),
-  undo: z.strictObject({}),
-  redo: z.strictObject({}),
-  revert: z.strictObject({}),
-  help: z.strictObject({}),
-  cancel: z.strictObject({}),
-};
+/** One argument as a planner must write it: strict JSON types (specialists also take numeric strings). */
+function argSchema(spec: ArgSpec): z.ZodType {
+  switch (spec.kind) {
+    case 'text':
+      return z.string().trim().min(1);
+    case 'number': {
+      const [first, ...rest] = (spec.values ?? []).map((v) => z.literal(v));
+      return first ? (rest.length > 0 ? z.union([first, ...rest]) : first) : z.number().min(spec.min).max(spec.max);
+    }
+    case 'seconds':
+      return z.number().min(spec.min).max(spec.max);
+    case 'flag':
+      return z.literal(true);
+    case 'choice':
+      return z.enum(spec.choices as [string, ...string[]]);
+    case 'box':
+      return box;
+    case 'points':
+      return z.array(z.tuple([z.number().nonnegative(), z.number().nonnegative()])).min(1);
+    case 'color':
+      return z.string().min(1);
+    case 'aspect':
+      return z.string().regex(/^\d+:\d+$/);
+    case 'crop':
+      return z.union([
+        z.strictObject({ aspect: z.string().regex(/^[1-9]\d*:[1-9]\d*$/) }),
+        z.strictObject({ left: z.number().int().nonnegative(), top: z.number().int().nonnegative(), width: z.number().int().positive(), height: z.number().int().positive() }),
+      ]);
+    case 'resize':
+      return z
+        .strictObject({ width: z.number().int().positive().optional(), height: z.number().int().positive().optional(), scale: z.number().positive().optional() })
+        .refine(anyDefined, 'resize needs width, height or scale');
+  }
+}
+
+/** A task's argument object as the task table describes it: its arguments, required ones, and its rules. */
+function argsSchema(task: Task): z.ZodType<Record<string, unknown>> {
+  const facts = factsOf(task);
+  const shape = Object.fromEntries(Object.entries(facts.args).map(([name, spec]) => [name, spec.required ? argSchema(spec) : argSchema(spec).optional()]));
+  return z.strictObject(shape).superRefine((args: Record<string, unknown>, ctx) => {
+    for (const rule of facts.rules ?? []) {
+      const given = rule.of.filter((name) => args[name] !== undefined).length;
+      if (rule.kind === 'at-least-one' ? given === 0 : given !== 1) ctx.addIssue({ code: 'custom', message: rule.message });
+    }
+    const problem = facts.check?.(args);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+export const ARG_SCHEMAS = Object.fromEntries(TASKS.map((task) => [task, argsSchema(task)])) as Record<Task, z.ZodType<Record<string, unknown>>>;
 
 const RegionSchema = z.strictObject({
   box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),

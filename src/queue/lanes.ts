@@ -1,18 +1,12 @@
-import type { JobPayload } from '../worker/job-payload.ts';
+import type { JobPayload } from '../core/job.ts';
+import { TASK_TABLE, type Lane } from '../core/tasks.ts';
 
-/**
- * Lanes are separate BullMQ queues, each with its own workers, so a minutes-long video job never sits
- * in front of a seconds-long image job. A job goes to the video lane when any step works on or makes a
- * video; everything else is the image lane.
- */
-export const LANES = ['image', 'video'] as const;
-export type Lane = (typeof LANES)[number];
+export { LANES, type Lane } from '../core/tasks.ts';
 
-const VIDEO_TASKS = new Set(['generate_video', 'animate', 'trim', 'speed', 'reverse', 'to_gif', 'extract_frame']);
-
+/** A job goes to the video lane when any step's task belongs there or any step works on a video. */
 export function laneOf(payload: JobPayload): Lane {
   const video = payload.steps.some(
-    (step) => VIDEO_TASKS.has(step.task) || step.targets.some((t) => 'media' in t && t.media.kind === 'video'),
+    (step) => TASK_TABLE[step.invocation.task].lane === 'video' || step.targets.some((t) => 'media' in t && t.media.kind === 'video'),
   );
   return video ? 'video' : 'image';
 }

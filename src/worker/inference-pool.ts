@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
 import type { JobProgress } from '../core/types.ts';
 import { JobCancelledError, WorkerCrashedError, deserializeError, serializeError, asVitronError } from '../errors.ts';
-import type { JobOutcome, JobPayload } from './job-payload.ts';
+import type { JobOutcome, JobPayload } from '../core/job.ts';
 import type { FromThread, ToThread } from './thread-messages.ts';
 
 const BOOT = new URL('./thread-boot.mjs', import.meta.url);

@@ -6,7 +6,7 @@ import { LANES } from '../queue/lanes.ts';
 import { hasWorkingSpecialist } from '../vision/registry.ts';
 import { LaneWorkers } from './bullmq-worker.ts';
 import { InferencePool } from './inference-pool.ts';
-import type { JobOutcome, JobPayload } from './job-payload.ts';
+import type { JobOutcome, JobPayload } from '../core/job.ts';
 import { taskLabel } from '../metrics/job-tracker.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { MemoryBudget } from './memory-budget.ts';
@@ -36,9 +36,9 @@ export async function startInferenceWorkers(
   const readiness = createTaskReadiness(settings);
   const canRun = (payload: JobPayload) =>
     payload.steps.every((step) => {
-      if (!allowed.has(step.task)) return false;
+      if (!allowed.has(step.invocation.task)) return false;
       try {
-        readiness.check(step.task, []);
+        readiness.check(step.invocation.task, []);
         return true;
       } catch {
         return false;

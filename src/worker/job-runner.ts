@@ -9,8 +9,8 @@ import { probe, type FfmpegTools } from '../media/ffmpeg.ts';
 import type { MediaLimits } from '../media/limits.ts';
 import type { ModelRegistry } from '../vision/model-registry.ts';
 import type { LoadedMedia, ProducedMedia, Specialist } from '../vision/specialist.ts';
-import type { Task } from '../core/tasks.ts';
-import type { JobOutcome, JobPayload, ProducedMediaRecord, StepOutcome, StepTarget } from './job-payload.ts';
+import { acceptedKinds, type Task } from '../core/tasks.ts';
+import type { JobOutcome, JobPayload, ProducedMediaRecord, StepOutcome, StepTarget } from '../core/job.ts';
 
 export interface JobRunnerDeps {
   settings: Settings;
@@ -39,18 +39,21 @@ export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls:
     throwIfAborted(controls.signal);
     const report = (fraction: number, note: string) =>
       controls.progress({ fraction: Math.min(1, (index + Math.max(0, Math.min(1, fraction))) / steps), step: index + 1, steps, note });
-    report(0, `starting ${step.task}`);
+    const { targets: _, ...instruction } = step.invocation;
+    const { task } = instruction;
+    report(0, `starting ${task}`);
 
-    const specialist = deps.specialistFor(step.task);
+    const specialist = deps.specialistFor(task);
     const media = await Promise.all(step.targets.map((target) => loadTarget(target, outcomes, deps)));
+    const accepted = acceptedKinds(task);
     for (const item of media) {
-      if (!specialist.accepts.includes(item.info.kind)) throw new UnsupportedMediaForTaskError(step.task, item.info.kind, specialist.accepts);
+      if (!accepted.includes(item.info.kind)) throw new UnsupportedMediaForTaskError(task, item.info.kind, accepted);
     }
 
     const tmpDir = await fs.mkdtemp(path.join(deps.tmpRoot, `job-${payload.jobId.slice(0, 8)}-`));
     try {
       const result = await specialist.run(
-        { task: step.task, media, args: step.args, region: step.region, embeddings: step.embeddings },
+        { ...instruction, media },
         {
           settings: deps.settings,
           models: deps.models,
@@ -64,11 +67,11 @@ export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls:
       throwIfAborted(controls.signal);
       const records: ProducedMediaRecord[] = [];
       for (const produced of result.media) records.push(await storeOutput(produced, deps));
-      outcomes.push({ task: step.task, media: records, text: result.text, boxes: result.boxes, ...(result.choice ? { choice: result.choice } : {}) });
+      outcomes.push({ task, media: records, text: result.text, boxes: result.boxes, ...(result.choice ? { choice: result.choice } : {}) });
     } finally {
       await fs.rm(tmpDir, { recursive: true, force: true });
     }
-    report(1, `${step.task} done`);
+    report(1, `${task} done`);
   }
   return { steps: outcomes };
 }

@@ -1,6 +1,6 @@
 import type { JobProgress } from '../core/types.ts';
 import type { SerializedError } from '../errors.ts';
-import type { JobOutcome, JobPayload } from './job-payload.ts';
+import type { JobOutcome, JobPayload } from '../core/job.ts';
 
 export type ToThread =
   | { type: 'run'; payload: JobPayload }

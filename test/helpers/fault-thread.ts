@@ -4,7 +4,7 @@
  * The thread's port is wrapped before the real entry loads, so its own message handling is untouched.
  */
 import { parentPort } from 'node:worker_threads';
-import type { JobPayload } from '../../src/worker/job-payload.ts';
+import type { JobPayload } from '../../src/core/job.ts';
 import type { FromThread, ToThread } from '../../src/worker/thread-messages.ts';
 import { faultScriptFor, type FaultScript } from './fault-scripts.ts';
 

@@ -15,7 +15,7 @@ port.on('message', (message: ToThread) => {
     return;
   }
   jobId = message.payload.jobId;
-  script = String(message.payload.steps[0]?.args.script);
+  script = String(message.payload.steps[0]?.invocation.args.script);
   switch (script) {
     case 'succeed':
       send({ type: 'progress', jobId, progress: { fraction: 0.5, step: 1, steps: 1, note: 'half' } });

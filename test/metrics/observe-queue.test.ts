@@ -5,7 +5,7 @@ import { Metrics } from '../../src/metrics/metrics.ts';
 import { observeQueue } from '../../src/metrics/observe-queue.ts';
 import { InProcessQueue } from '../../src/queue/in-process-queue.ts';
 import type { JobProcessor, RunningJob } from '../../src/queue/job-queue.ts';
-import type { JobPayload } from '../../src/worker/job-payload.ts';
+import type { JobPayload } from '../../src/core/job.ts';
 import { ManualTimers } from '../helpers/manual-timers.ts';
 import { family, typeOf, valueOf } from './exposition.ts';
 

@@ -1,11 +1,19 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TASKS, isSessionTask } from '../../src/core/tasks.ts';
+import { TASKS, factsOf, isSessionTask } from '../../src/core/tasks.ts';
 import type { Task } from '../../src/core/tasks.ts';
 import { ModelNotInstalledError, TaskNotAvailableError } from '../../src/errors.ts';
 import { readiness } from '../../src/vision/readiness.ts';
 import { createSpecialists, specialistFor } from '../../src/vision/registry.ts';
-import { CATALOG, PREFERRED_MODEL, modelsForTask } from '../../models/catalog.ts';
+import { CATALOG, modelsForTask } from '../../models/catalog.ts';
+
+/** The task table's preferred model of each task that names one. */
+const PREFERRED_MODEL = Object.fromEntries(
+  TASKS.flatMap((t) => {
+    const model = factsOf(t).preferredModel;
+    return model === undefined ? [] : [[t, model]];
+  }),
+) as Partial<Record<Task, string>>;
 import { imageMedia, invocation, makeSpecialistContext } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 

@@ -371,9 +371,7 @@ describe('a text-only result, end to end through the job runner', () => {
           conversationId: 'conv-1',
           steps: [
             {
-              task: 'caption',
               targets: [{ media: { id: 'm1', sha256, kind: 'image', mime: 'image/png', bytes, width: 451, height: 300 } }],
-              args: {},
               invocation: { task: 'caption', targets: [], args: {} },
             },
           ],

@@ -141,7 +141,7 @@ describe('admin routes with ADMIN_TOKEN', () => {
 
 describe('in-process overview', () => {
   it('counts jobs per state and per user from what the bot enqueued', async () => {
-    type Payload = { steps: { task: string }[] };
+    type Payload = { steps: { invocation: { task: string } }[] };
     const gates = new Map<string, () => void>();
     const inner = new InProcessQueue<Payload, string>(
       (job) => new Promise((resolve) => gates.set(job.id, () => resolve(`done ${job.id}`))),
@@ -150,7 +150,7 @@ describe('in-process overview', () => {
     const queue = new OwnerTrackingQueue(inner);
     cleanups.push(() => queue.close());
     const admin = new InProcessQueueAdmin(queue, { concurrency: 1 });
-    const payload = (task: string): Payload => ({ steps: [{ task }] });
+    const payload = (task: string): Payload => ({ steps: [{ invocation: { task } }] });
 
     await queue.enqueue({ id: 'a1', userId: 'alice', conversationId: 'c1', payload: payload('cutout') });
     await queue.enqueue({ id: 'a2', userId: 'alice', conversationId: 'c1', payload: payload('upscale') });
@@ -202,8 +202,8 @@ describe('in-process overview', () => {
 
 describeWithRedis('BullMQ overview and Bull Board (real Redis)', () => {
   const LANES = ['image', 'video'] as const;
-  type Payload = { lane: string; steps: { task: string }[] };
-  const payload = (lane: string, ...tasks: string[]): Payload => ({ lane, steps: tasks.map((task) => ({ task })) });
+  type Payload = { lane: string; steps: { invocation: { task: string } }[] };
+  const payload = (lane: string, ...tasks: string[]): Payload => ({ lane, steps: tasks.map((task) => ({ invocation: { task } })) });
 
   async function setup() {
     const prefix = uniquePrefix();
@@ -213,7 +213,7 @@ describeWithRedis('BullMQ overview and Bull Board (real Redis)', () => {
       prefix,
       lanes: LANES,
       laneOf: (p) => p.lane,
-      jobName: (p) => p.steps.map((s) => s.task).join('+'),
+      jobName: (p) => p.steps.map((s) => s.invocation.task).join('+'),
       maxActivePerUser: 10,
       maxAttempts: 2,
       backoffMs: 10,

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.ts';
 import { BadInputError, JobCancelledError, WorkerCrashedError } from '../../src/errors.ts';
 import { InferencePool } from '../../src/worker/inference-pool.ts';
-import type { JobPayload } from '../../src/worker/job-payload.ts';
+import type { JobPayload } from '../../src/core/job.ts';
 import type { JobProgress } from '../../src/core/types.ts';
 
 const entry = new URL('../helpers/scripted-thread.ts', import.meta.url).href;
@@ -10,7 +10,7 @@ const settings = loadSettings({ WORKER_THREADS: '1', LOG_LEVEL: 'silent' });
 
 function payload(script: string, jobId = `job-${script}`): JobPayload {
   const invocation = { task: 'adjust' as const, targets: [], args: { script } };
-  return { jobId, conversationId: 'c', steps: [{ task: 'adjust', targets: [], args: { script }, invocation }] };
+  return { jobId, conversationId: 'c', steps: [{ targets: [], invocation }] };
 }
 
 /** Waits until the thread is up, so that a later abort reaches a job that is really running. */

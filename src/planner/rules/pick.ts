@@ -1,3 +1,4 @@
+import { takesPick } from '../../core/tasks.ts';
 import type { Invocation } from '../../core/types.ts';
 import { parseReferring } from '../../core/referring.ts';
 import type { PickAnswer, Rule } from './rule.ts';
@@ -28,9 +29,6 @@ export function pickAnswer(clause: string): PickAnswer | undefined {
   return { phrase: text.replace(/^(?:pick|take|choose|i\s+mean)\s+/i, '') };
 }
 
-/** Tasks whose specialists choose among detections and so take `pick` or a referring phrase. */
-const PICKING_TASKS: ReadonlySet<Invocation['task']> = new Set(['ground', 'segment', 'cutout', 'remove', 'replace']);
-
 /** "the left one" on the phrase "the dog" → "the left dog" (the noun of the earlier phrase replaces "one"). */
 function onSameNoun(answer: string, previous: unknown): string {
   const noun = typeof previous === 'string' ? parseReferring(previous).noun : undefined;
@@ -42,11 +40,11 @@ function onSameNoun(answer: string, previous: unknown): string {
  * to answer. Only invocations that choose among found objects take it; the others repeat unchanged.
  */
 export function withPick(last: readonly Invocation[], answer: PickAnswer): Invocation[] | string {
-  if (!last.some((i) => PICKING_TASKS.has(i.task) && typeof i.args.phrase === 'string')) {
+  if (!last.some((i) => takesPick(i.task) && typeof i.args.phrase === 'string')) {
     return 'There is nothing to choose from: ask for something first, for example "remove the dog" or "segment the person".';
   }
   return last.map((invocation) => {
-    if (!PICKING_TASKS.has(invocation.task) || typeof invocation.args.phrase !== 'string') return invocation;
+    if (!takesPick(invocation.task) || typeof invocation.args.phrase !== 'string') return invocation;
     const { pick: _, ...args } = invocation.args;
     return 'number' in answer
       ? { ...invocation, args: { ...args, pick: answer.number } }

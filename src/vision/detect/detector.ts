@@ -1,4 +1,4 @@
-import type { Task } from '../../core/tasks.ts';
+import { argSpec, isTask, type Task } from '../../core/tasks.ts';
 import { InvalidArgumentError } from '../../errors.ts';
 import { detectFaces } from '../faces/blazeface.ts';
 import type { ModelRegistry } from '../model-registry.ts';
@@ -31,12 +31,19 @@ export interface Found {
  */
 export const NAMED_CLASS_MIN_SCORE = 0.2;
 
-/** Tasks that only need the outline of what a phrase names, which CLIPSeg gives for any phrase. */
-const OUTLINING_TASKS: ReadonlySet<string> = new Set(['segment', 'cutout', 'remove', 'replace', 'inpaint']);
+/**
+ * Whether the task only needs the outline of what its phrase names (the task table says so), which CLIPSeg
+ * gives for any phrase.
+ */
+function outlines(task: string | undefined): boolean {
+  if (task === undefined || !isTask(task)) return false;
+  const phrase = argSpec(task, 'phrase');
+  return phrase?.kind === 'text' && phrase.finds === 'outline';
+}
 
 /** What an operator can install so that a phrase the detectors do not know works for this task. */
 export function anyPhraseHint(task?: string): string {
-  return task !== undefined && OUTLINING_TASKS.has(task)
+  return outlines(task)
     ? 'Any phrase works for outlining once clipseg-rd64 is pulled: `npm run models -- pull clipseg-rd64`.'
     : 'Boxes for other things need the open-vocabulary detector OWL-ViT (`npm run models -- pull owlvit-base`) or Florence-2 (`npm run models -- pull florence-2-base`); "segment the …" outlines any phrase once clipseg-rd64 is pulled.';
 }

@@ -1,20 +1,21 @@
-import type { Box, Choice, Invocation, MediaInfo, OutputRole, Region } from '../core/types.ts';
-import type { Task } from '../core/tasks.ts';
+import type { Task } from './tasks.ts';
+import type { Box, Choice, Invocation, MediaInfo, OutputRole } from './types.ts';
+
+/**
+ * The job contract between the bot, the queue and the workers: plain JSON, so a worker on another machine
+ * needs no database access to run a job.
+ */
 
 /** A target as the worker receives it: media already resolved by the conversation, or an earlier step's result. */
 export type StepTarget = { media: MediaInfo } | { step: number };
 
+/** One invocation of the plan with its targets resolved; the invocation itself is kept for lineage and "again". */
 export interface JobStep {
-  task: Task;
-  targets: StepTarget[];
-  args: Record<string, unknown>;
-  region?: Region;
-  embeddings?: Record<string, number[]>;
-  /** The planner's invocation, kept for lineage and "do the same again". */
   invocation: Invocation;
+  targets: StepTarget[];
 }
 
-/** Everything a worker needs to run a job, on this machine or another: plain JSON, no ids to look up. */
+/** Everything a worker needs to run a job, on this machine or another. */
 export interface JobPayload {
   jobId: string;
   conversationId: string;
