@@ -6,7 +6,7 @@ import type { Settings } from '../src/config/settings.ts';
 import type { MediaInfo } from '../src/core/types.ts';
 import { locateFfmpeg } from '../src/media/ffmpeg.ts';
 import { limitsFromSettings } from '../src/media/limits.ts';
-import type { ModelRegistry } from '../src/vision/model-registry.ts';
+import type { ModelRegistry } from '../src/vision/models/model-registry.ts';
 import type { LoadedMedia, SpecialistContext } from '../src/vision/specialist.ts';
 import { TESTDATA_DIR } from '../test/helpers/media-fixtures.ts';
 

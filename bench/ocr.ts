@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { ocrSpecialist } from '../src/vision/understand/ocr.ts';
+import { ocrSpecialist } from '../src/vision/tasks/understand/ocr.ts';
 import { benchContext, benchSettings, imageInput, reason } from './context.ts';
 import { formatGoal, formatRatio, measureInterleaved, row, versus } from './measure.ts';
 import type { BenchSection, Goal, MeasureOptions, SectionReport } from './measure.ts';

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
-import { ModelRegistry } from '../src/vision/model-registry.ts';
-import type { RegistrySettings } from '../src/vision/model-registry.ts';
+import { ModelRegistry } from '../src/vision/models/model-registry.ts';
+import type { RegistrySettings } from '../src/vision/models/model-registry.ts';
 
 interface RecordedRun {
   session: ort.InferenceSession;

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { loadSettings } from '../src/config/settings.ts';
 import type { Settings } from '../src/config/settings.ts';
 import { VitronError } from '../src/errors.ts';
-import { locateModel } from '../src/vision/model-files.ts';
+import { locateModel } from '../src/vision/models/model-files.ts';
 import { servingOptions } from '../src/vision/registry.ts';
 import { CATALOG, bestInstalledModel, catalogEntry, catalogTasks, howToGet, modelToInstall, modelsForTask } from './catalog.ts';
 import type { ModelEntry } from './catalog.ts';

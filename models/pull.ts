@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DownloadFailedError, DownloadRefusedError, InvalidArgumentError, VitronError } from '../src/errors.ts';
-import { locateModel } from '../src/vision/model-files.ts';
+import { locateModel } from '../src/vision/models/model-files.ts';
 import type { ModelEntry, ModelFile } from './catalog.ts';
 
 export type FileOutcome = 'present' | 'downloaded' | 'resumed';

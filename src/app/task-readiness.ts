@@ -2,9 +2,9 @@ import type { Settings } from '../config/settings.ts';
 import type { Task } from '../core/tasks.ts';
 import type { MediaKind } from '../core/types.ts';
 import { UnsupportedMediaForTaskError } from '../errors.ts';
-import { ModelRegistry } from '../vision/model-registry.ts';
+import { ModelRegistry } from '../vision/models/model-registry.ts';
 import { hasWorkingSpecialist, isServedNow, specialistFor } from '../vision/registry.ts';
-import { missingModelError } from '../vision/not-installed.ts';
+import { missingModelError } from '../vision/tasks/not-installed.ts';
 
 /**
  * Checks, before a job is queued, that its task can run here on this kind of media: the user hears at

@@ -2,7 +2,7 @@ import { TASKS, isSessionTask } from '../core/tasks.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Task } from '../core/tasks.ts';
 import { modelToInstall, modelsForTask } from '../../models/catalog.ts';
-import type { ModelRegistry } from './model-registry.ts';
+import type { ModelRegistry } from './models/model-registry.ts';
 import { hasWorkingSpecialist, isServedNow, servingOptions, specialistFor } from './registry.ts';
 
 export interface ModelReadiness {

@@ -1,22 +1,22 @@
 import { TASKS, isSessionTask } from '../core/tasks.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Task } from '../core/tasks.ts';
-import { detectSpecialist, groundSpecialist } from './detect/detect-specialist.ts';
-import { adjustSpecialist } from './edit/adjust.ts';
-import { backgroundSpecialist } from './edit/background.ts';
-import { removeSpecialist } from './edit/remove.ts';
-import { replaceSpecialist } from './edit/replace.ts';
-import { transformSpecialist } from './edit/transform.ts';
-import { upscaleSpecialist } from './edit/upscale.ts';
-import { notInstalledSpecialist } from './not-installed.ts';
-import { cutoutSpecialist } from './segment/cutout.ts';
-import { segmentAllSpecialist, segmentAtSpecialist } from './segment/segment-at.ts';
-import { segmentSpecialist } from './segment/segment-phrase.ts';
+import { detectSpecialist, groundSpecialist } from './tasks/understand/detect.ts';
+import { adjustSpecialist } from './tasks/edit/adjust.ts';
+import { backgroundSpecialist } from './tasks/edit/background.ts';
+import { removeSpecialist } from './tasks/edit/remove.ts';
+import { replaceSpecialist } from './tasks/edit/replace.ts';
+import { transformSpecialist } from './tasks/edit/transform.ts';
+import { upscaleSpecialist } from './tasks/edit/upscale.ts';
+import { notInstalledSpecialist } from './tasks/not-installed.ts';
+import { cutoutSpecialist } from './tasks/segment/cutout.ts';
+import { segmentAllSpecialist, segmentAtSpecialist } from './tasks/segment/segment-at.ts';
+import { segmentSpecialist } from './tasks/segment/segment.ts';
 import type { ServingOption, Specialist } from './specialist.ts';
-import { answerSpecialist, captionSpecialist } from './understand/caption-answer.ts';
-import { depthSpecialist } from './understand/depth.ts';
-import { ocrSpecialist } from './understand/ocr.ts';
-import { extractFrameSpecialist, reverseSpecialist, speedSpecialist, toGifSpecialist, trimSpecialist } from './video/operations.ts';
+import { answerSpecialist, captionSpecialist } from './tasks/understand/caption-answer.ts';
+import { depthSpecialist } from './models/depth-anything.ts';
+import { ocrSpecialist } from './tasks/understand/ocr.ts';
+import { extractFrameSpecialist, reverseSpecialist, speedSpecialist, toGifSpecialist, trimSpecialist } from './tasks/video/operations.ts';
 
 /** The specialists that do real work in this build. */
 export const WORKING_SPECIALISTS: readonly Specialist[] = [

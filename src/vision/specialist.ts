@@ -5,7 +5,7 @@ export type { Choice };
 import type { Task } from '../core/tasks.ts';
 import type { FfmpegTools } from '../media/ffmpeg.ts';
 import type { MediaLimits } from '../media/limits.ts';
-import type { ModelRegistry } from './model-registry.ts';
+import type { ModelRegistry } from './models/model-registry.ts';
 
 /** One target media as a specialist receives it: its facts, its bytes, and a local file path for ffmpeg. */
 export interface LoadedMedia {

@@ -7,7 +7,7 @@ import { InvalidArgumentError, JobCancelledError, UnsupportedMediaForTaskError }
 import type { BlobStore } from '../media/blob-store.ts';
 import { probe, type FfmpegTools } from '../media/ffmpeg.ts';
 import type { MediaLimits } from '../media/limits.ts';
-import type { ModelRegistry } from '../vision/model-registry.ts';
+import type { ModelRegistry } from '../vision/models/model-registry.ts';
 import type { LoadedMedia, ProducedMedia, Specialist } from '../vision/specialist.ts';
 import { acceptedKinds, type Task } from '../core/tasks.ts';
 import type { JobOutcome, JobPayload, ProducedMediaRecord, StepOutcome, StepTarget } from '../core/job.ts';

@@ -5,7 +5,7 @@ import { InternalError } from '../errors.ts';
 import { createBlobStore } from '../media/blob-store-from-settings.ts';
 import { locateFfmpeg } from '../media/ffmpeg.ts';
 import { limitsFromSettings } from '../media/limits.ts';
-import { ModelRegistry } from '../vision/model-registry.ts';
+import { ModelRegistry } from '../vision/models/model-registry.ts';
 import { specialistFor } from '../vision/registry.ts';
 import type { JobRunnerDeps } from './job-runner.ts';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Settings } from '../../src/config/settings.ts';
-import { ModelRegistry } from '../../src/vision/model-registry.ts';
+import { ModelRegistry } from '../../src/vision/models/model-registry.ts';
 
 /** What a recording session reports of each run: the graph's file name ('' when loaded from bytes), its session and feeds. */
 export type RunRecorder = (run: { file: string; session: ort.InferenceSession; feeds: ort.InferenceSession.FeedsType }) => void;

@@ -12,7 +12,7 @@ import type { Task } from '../../src/core/tasks.ts';
 import { locateFfmpeg } from '../../src/media/ffmpeg.ts';
 import { limitsFromSettings } from '../../src/media/limits.ts';
 import { probe } from '../../src/media/ffmpeg.ts';
-import { ModelRegistry } from '../../src/vision/model-registry.ts';
+import { ModelRegistry } from '../../src/vision/models/model-registry.ts';
 import type { LoadedMedia, SpecialistContext, SpecialistInput } from '../../src/vision/specialist.ts';
 import sharp from 'sharp';
 

@@ -5,10 +5,10 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.ts';
 import { InternalError, InvalidArgumentError, ModelNotInstalledError } from '../../src/errors.ts';
-import { returnFloats } from '../../src/vision/float-pool.ts';
-import { ModelRegistry } from '../../src/vision/model-registry.ts';
-import { toRaw } from '../../src/vision/raw-image.ts';
-import type { RawImage } from '../../src/vision/raw-image.ts';
+import { returnFloats } from '../../src/vision/models/float-pool.ts';
+import { ModelRegistry } from '../../src/vision/models/model-registry.ts';
+import { toRaw } from '../../src/vision/ops/raw-image.ts';
+import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 import {
   CLIPSEG_DEFAULTS,
   clipsegLogits,
@@ -19,7 +19,7 @@ import {
   logitsToPhraseMask,
   singleMapSize,
   tokenizePhrase,
-} from '../../src/vision/segment/clipseg.ts';
+} from '../../src/vision/models/clipseg.ts';
 import { CLIPSEG_PREPROCESSOR, fixtureTokenizer, installClipsegFixture } from '../fixtures/clipseg-fixture.ts';
 import { testSettings } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';

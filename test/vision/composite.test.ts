@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Mask, RawImage } from '../../src/vision/raw-image.ts';
-import { applyMaskAsAlpha, compositeOnColor } from '../../src/vision/segment/composite.ts';
+import type { Mask, RawImage } from '../../src/vision/ops/raw-image.ts';
+import { applyMaskAsAlpha, compositeOnColor } from '../../src/vision/ops/composite.ts';
 
 const image: RawImage = { data: Buffer.from([10, 20, 30, 255, 40, 50, 60, 128, 70, 80, 90, 255]), width: 3, height: 1, channels: 4 };
 const mask: Mask = { data: new Uint8Array([0, 255, 128]), width: 3, height: 1 };

@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, MediaLimitError } from '../../src/errors.ts';
-import { adjustSpecialist } from '../../src/vision/edit/adjust.ts';
-import { centredAspectBox, transformSpecialist } from '../../src/vision/edit/transform.ts';
+import { adjustSpecialist } from '../../src/vision/tasks/edit/adjust.ts';
+import { centredAspectBox, transformSpecialist } from '../../src/vision/tasks/edit/transform.ts';
 import { imageMedia, invocation, makeSpecialistContext } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 

@@ -7,8 +7,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { maskBounds } from '../../src/vision/raw-image.ts';
-import type { Mask } from '../../src/vision/raw-image.ts';
+import { maskBounds } from '../../src/vision/ops/raw-image.ts';
+import type { Mask } from '../../src/vision/ops/raw-image.ts';
 
 const exec = promisify(execFile);
 

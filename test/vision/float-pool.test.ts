@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { borrowFloats, returnFloats } from '../../src/vision/float-pool.ts';
+import { borrowFloats, returnFloats } from '../../src/vision/models/float-pool.ts';
 
 // Identity is compared with === so that a failure never makes vitest print whole arrays.
 describe('float pool', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dequantize, locTokens, parseFlorence, quantize } from '../../src/vision/understand/florence-parse.ts';
+import { dequantize, locTokens, parseFlorence, quantize } from '../../src/vision/models/florence-parse.ts';
 
 // 2000 × 1000: a bin is 2 px wide and 1 px tall, so bin b is x = 2b + 1 and y = b + 0.5.
 const SIZE = { width: 2000, height: 1000 };

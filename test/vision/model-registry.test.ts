@@ -4,8 +4,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelNotInstalledError, ToolMissingError } from '../../src/errors.ts';
-import { ModelRegistry } from '../../src/vision/model-registry.ts';
-import { locateModel, packageRoot } from '../../src/vision/model-files.ts';
+import { ModelRegistry } from '../../src/vision/models/model-registry.ts';
+import { locateModel, packageRoot } from '../../src/vision/models/model-files.ts';
 import { catalogEntry } from '../../models/catalog.ts';
 import { testSettings } from '../helpers/specialist-context.ts';
 

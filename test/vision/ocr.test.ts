@@ -1,10 +1,10 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../src/errors.ts';
-import type { ModelRegistry } from '../../src/vision/model-registry.ts';
-import { ctcGreedyDecode, parseKeys } from '../../src/vision/understand/ctc.ts';
-import { ocrSpecialist } from '../../src/vision/understand/ocr.ts';
-import { readingOrder } from '../../src/vision/understand/reading-order.ts';
+import type { ModelRegistry } from '../../src/vision/models/model-registry.ts';
+import { ctcGreedyDecode, parseKeys } from '../../src/vision/models/ctc.ts';
+import { ocrSpecialist } from '../../src/vision/tasks/understand/ocr.ts';
+import { readingOrder } from '../../src/vision/ops/reading-order.ts';
 import { imageMedia, invocation, makeSpecialistContext, testRegistry } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { textImage } from './fixtures.ts';

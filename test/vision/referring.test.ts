@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
-import type { Detection } from '../../src/vision/detect/detection.ts';
-import { labelForPhrase } from '../../src/vision/detect/label-match.ts';
+import type { Detection } from '../../src/vision/ops/detection.ts';
+import { labelForPhrase } from '../../src/vision/find/label-match.ts';
 import { parseReferring } from '../../src/core/referring.ts';
-import { select } from '../../src/vision/detect/referring.ts';
+import { select } from '../../src/vision/find/referring.ts';
 
 /** Three dogs in a row, deliberately listed out of order; the middle one is the biggest, the right one the smallest. */
 const left: Detection = { x1: 10, y1: 100, x2: 110, y2: 200, label: 'dog', score: 0.8 };

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, TaskNotAvailableError } from '../../src/errors.ts';
-import { replaceSpecialist } from '../../src/vision/edit/replace.ts';
+import { replaceSpecialist } from '../../src/vision/tasks/edit/replace.ts';
 import type { SpecialistInput, SpecialistResult } from '../../src/vision/specialist.ts';
 import { imageMedia, invocation, makeSpecialistContext } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';

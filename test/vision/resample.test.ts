@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { needsPrefilter, resampleToPlanes } from '../../src/vision/resample.ts';
-import type { PlaneMaps } from '../../src/vision/resample.ts';
-import type { RawImage } from '../../src/vision/raw-image.ts';
+import { needsPrefilter, resampleToPlanes } from '../../src/vision/ops/resample.ts';
+import type { PlaneMaps } from '../../src/vision/ops/resample.ts';
+import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 
 const AS_IS: PlaneMaps = [
   { channel: 0, scale: 1, bias: 0 },

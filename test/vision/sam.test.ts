@@ -6,8 +6,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.ts';
 import { InvalidArgumentError, ModelNotInstalledError } from '../../src/errors.ts';
-import { returnFloats } from '../../src/vision/float-pool.ts';
-import { ModelRegistry } from '../../src/vision/model-registry.ts';
+import { returnFloats } from '../../src/vision/models/float-pool.ts';
+import { ModelRegistry } from '../../src/vision/models/model-registry.ts';
 import { readiness } from '../../src/vision/readiness.ts';
 import { specialistFor } from '../../src/vision/registry.ts';
 import {
@@ -18,10 +18,10 @@ import {
   samEncoderInput,
   samFrame,
   toSamFrame,
-} from '../../src/vision/segment/sam.ts';
-import type { ImageEmbedding } from '../../src/vision/segment/sam.ts';
-import { gridSegment, keepDistinct, segmentAllSpecialist, segmentAtSpecialist } from '../../src/vision/segment/segment-at.ts';
-import type { GridSegment } from '../../src/vision/segment/segment-at.ts';
+} from '../../src/vision/models/sam.ts';
+import type { ImageEmbedding } from '../../src/vision/models/sam.ts';
+import { gridSegment, keepDistinct, segmentAllSpecialist, segmentAtSpecialist } from '../../src/vision/tasks/segment/segment-at.ts';
+import type { GridSegment } from '../../src/vision/tasks/segment/segment-at.ts';
 import { installSamFixture, SAM_FIXTURE_RADII } from '../fixtures/sam-fixture.ts';
 import { imageMedia, invocation, makeSpecialistContext, testSettings } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Detection } from '../../src/vision/detect/detection.ts';
-import { intersectionOverUnion } from '../../src/vision/detect/nms.ts';
-import { BoxTracker } from '../../src/vision/track/tracker.ts';
+import type { Detection } from '../../src/vision/ops/detection.ts';
+import { intersectionOverUnion } from '../../src/vision/ops/nms.ts';
+import { BoxTracker } from '../../src/vision/find/tracker.ts';
 
 /** A 40 × 40 face box centred at (cx, cy). */
 function face(cx: number, cy: number, score = 0.9): Detection {

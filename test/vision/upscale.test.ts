@@ -1,11 +1,11 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, LimitReachedError, ModelNotInstalledError } from '../../src/errors.ts';
-import { esrganRgb } from '../../src/vision/edit/esrgan.ts';
-import { upscaleSpecialist } from '../../src/vision/edit/upscale.ts';
-import { chooseUpscaler, ESRGAN_UPSCALERS } from '../../src/vision/edit/upscalers.ts';
-import type { Upscaler } from '../../src/vision/edit/upscalers.ts';
-import type { RawImage } from '../../src/vision/raw-image.ts';
+import { esrganRgb } from '../../src/vision/models/esrgan.ts';
+import { upscaleSpecialist } from '../../src/vision/tasks/edit/upscale.ts';
+import { chooseUpscaler, ESRGAN_UPSCALERS } from '../../src/vision/tasks/edit/upscaler-choice.ts';
+import type { Upscaler } from '../../src/vision/tasks/edit/upscaler-choice.ts';
+import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 import type { SpecialistResult } from '../../src/vision/specialist.ts';
 import { movingDiscClip } from './fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia } from '../helpers/specialist-context.ts';

@@ -23,8 +23,8 @@ import {
 import { LocalBlobStore } from '../../src/media/blob-store.ts';
 import { readiness } from '../../src/vision/readiness.ts';
 import { specialistFor } from '../../src/vision/registry.ts';
-import { answerSpecialist, captionSpecialist, videoFrameCount } from '../../src/vision/understand/caption-answer.ts';
-import { frameTimes } from '../../src/vision/understand/video-frames.ts';
+import { answerSpecialist, captionSpecialist, videoFrameCount } from '../../src/vision/tasks/understand/caption-answer.ts';
+import { frameTimes } from '../../src/vision/ops/video-frames.ts';
 import { runJob } from '../../src/worker/job-runner.ts';
 import { imagesOf, startFakeVisionServer, textOf, type FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts';

@@ -1,0 +1,256 @@
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import type { KernelEnum } from 'sharp';
+import type { Task } from '../../core/tasks.ts';
+import { InternalError, InvalidArgumentError } from '../../errors.ts';
+import { clipTokenizer } from './clip-tokenizer.ts';
+import { borrowFloats, returnFloats } from './float-pool.ts';
+import type { ModelRegistry } from './model-registry.ts';
+import { sharpOf, toRaw } from '../ops/raw-image.ts';
+import type { Mask, RawImage } from '../ops/raw-image.ts';
+
+/**
+ * CLIPSeg (rd64 refined) on onnxruntime, as exported for Transformers.js (`Xenova/clipseg-rd64-refined`,
+ * `CLIPSegForImageSegmentation`): a mask for any phrase, coarse (352²) but not limited to COCO's 80 classes.
+ *
+ * `onnx/model.onnx`: `input_ids` int64 [B,T] and `attention_mask` int64 [B,T] (CLIP BPE, `<|startoftext|>` …
+ * `<|endoftext|>`, at most 77 tokens), `pixel_values` float [B,3,352,352] (ViTImageProcessor: stretched to
+ * 352² without keeping the aspect, bilinear, ×1/255, ImageNet mean/std) → `logits` [B,352,352], one map per
+ * phrase (an export traced with `.squeeze()` answers [352,352] for one phrase; both are read). Sizes, mean,
+ * std and rescale come from `preprocessor_config.json` when it states them.
+ */
+
+export const CLIPSEG_MODEL = 'clipseg-rd64';
+export const CLIPSEG_FILE = 'onnx/model.onnx';
+const PREPROCESSOR_FILE = 'preprocessor_config.json';
+/** CLIPSeg's maps are soft; 0.4 keeps the object without the halo that 0.3 lets in (tune on real weights). */
+export const CLIPSEG_THRESHOLD = 0.4;
+/** CLIP's text encoder has 77 positions; tokenizer_config.json's model_max_length says so too. */
+const CLIP_MAX_TOKENS = 77;
+
+export interface PhraseMask {
+  mask: Mask;
+  /** Sigmoid of the logits, 0..255, at the image's size: for overlays that show how sure the model is. */
+  probability: Uint8Array;
+  /** Fraction of the picture inside the mask. */
+  coverage: number;
+}
+
+/** What `preprocessor_config.json` says about the picture the model reads. */
+export interface ClipsegPreprocessing {
+  width: number;
+  height: number;
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+  rescale: number;
+  kernel: keyof KernelEnum;
+}
+
+/** The ViTImageProcessor values of CIDAS/clipseg-rd64-refined, for keys the config leaves out. */
+export const CLIPSEG_DEFAULTS: ClipsegPreprocessing = {
+  width: 352,
+  height: 352,
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+  rescale: 1 / 255,
+  kernel: 'linear',
+};
+
+/** PIL's resample codes, which Hugging Face processor configs use. */
+const PIL_KERNELS: Record<number, keyof KernelEnum> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic' };
+
+function triple(value: unknown, fallback: readonly [number, number, number], key: string, model: string): readonly [number, number, number] {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number') return [value, value, value];
+  if (Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === 'number' && Number.isFinite(v))) return value as [number, number, number];
+  throw new InternalError(`${PREPROCESSOR_FILE} of ${model}: ${key} should be three numbers, found ${JSON.stringify(value)}.`);
+}
+
+function positive(value: unknown, key: string, model: string): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  throw new InternalError(`${PREPROCESSOR_FILE} of ${model}: ${key} should be a positive whole number, found ${JSON.stringify(value)}.`);
+}
+
+/**
+ * The preprocessing a `preprocessor_config.json` asks for; keys it leaves out keep `defaults` (CLIPSeg's own
+ * values unless told). Other CLIP-family models with a stretched square input (OWL-ViT) read theirs here too.
+ */
+export function clipsegPreprocessing(
+  config: Record<string, unknown>,
+  defaults: ClipsegPreprocessing = CLIPSEG_DEFAULTS,
+  model: string = CLIPSEG_MODEL,
+): ClipsegPreprocessing {
+  let { width, height } = defaults;
+  const size = config['size'];
+  if (typeof size === 'number') width = height = positive(size, 'size', model);
+  else if (size !== undefined && size !== null && typeof size === 'object') {
+    const s = size as Record<string, unknown>;
+    if ('height' in s || 'width' in s) {
+      height = positive(s['height'], 'size.height', model);
+      width = positive(s['width'], 'size.width', model);
+    } else {
+      // CLIPSeg was trained on square inputs; any other size form is not one this runner knows how to honour.
+      throw new InternalError(`${PREPROCESSOR_FILE} of ${model}: expected size {height, width}, found ${JSON.stringify(size)}.`);
+    }
+  }
+  const normalise = config['do_normalize'] !== false;
+  const rescale = config['do_rescale'] === false ? 1 : typeof config['rescale_factor'] === 'number' ? config['rescale_factor'] : defaults.rescale;
+  const resample = config['resample'];
+  return {
+    width,
+    height,
+    mean: normalise ? triple(config['image_mean'], defaults.mean, 'image_mean', model) : [0, 0, 0],
+    std: normalise ? triple(config['image_std'], defaults.std, 'image_std', model) : [1, 1, 1],
+    rescale,
+    kernel: typeof resample === 'number' ? (PIL_KERNELS[resample] ?? defaults.kernel) : defaults.kernel,
+  };
+}
+
+/** `pixel_values` in CHW floats, borrowed from the float pool: the caller gives it back after the run. */
+export async function clipsegPixels(image: RawImage, pre: ClipsegPreprocessing): Promise<Float32Array> {
+  // Stretched, not letterboxed: ViTImageProcessor resizes to exactly {height, width}, and the map comes back the same way.
+  const resized = await toRaw(sharpOf(image).removeAlpha().resize(pre.width, pre.height, { fit: 'fill', kernel: pre.kernel }));
+  const plane = pre.width * pre.height;
+  const chw = borrowFloats(3 * plane);
+  const { data, channels } = resized;
+  const tables = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v * pre.rescale - pre.mean[c]!) / pre.std[c]!));
+  for (let i = 0, p = 0; i < plane; i++, p += channels) {
+    for (let c = 0; c < 3; c++) chw[c * plane + i] = tables[c]![data[p + (channels >= 3 ? c : 0)]!]!;
+  }
+  return chw;
+}
+
+/** Logits → sigmoid probabilities, 0..255. */
+export function sigmoidBytes(logits: Float32Array): Uint8Array {
+  const out = new Uint8Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = Math.round(255 / (1 + Math.exp(-logits[i]!)));
+  return out;
+}
+
+/**
+ * One phrase's logits map (mapWidth × mapHeight, stretched over the whole picture) → the probability at the
+ * image's size (sharp, bilinear, which undoes the stretch) and the mask of what is above `threshold`.
+ */
+export async function logitsToPhraseMask(
+  logits: Float32Array,
+  map: { width: number; height: number },
+  width: number,
+  height: number,
+  threshold = CLIPSEG_THRESHOLD,
+): Promise<PhraseMask> {
+  if (logits.length !== map.width * map.height) throw new InternalError(`CLIPSeg logits hold ${logits.length} values for a ${map.width}×${map.height} map.`);
+  const small = sigmoidBytes(logits);
+  let probability: Uint8Array = small;
+  if (map.width !== width || map.height !== height) {
+    const resized = await sharp(small, { raw: { width: map.width, height: map.height, channels: 1 } })
+      .resize(width, height, { fit: 'fill', kernel: 'linear' })
+      // sharp turns one-channel raw input into sRGB on output unless told to stay grey.
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer();
+    probability = new Uint8Array(resized.buffer, resized.byteOffset, resized.length);
+  }
+  const cut = threshold * 255;
+  const data = new Uint8Array(width * height);
+  let on = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (probability[i]! > cut) {
+      data[i] = 255;
+      on++;
+    }
+  }
+  return { mask: { data, width, height }, probability, coverage: data.length === 0 ? 0 : on / data.length };
+}
+
+/** The map size of a `logits` tensor for one phrase: [H,W], [1,H,W] or [1,1,H,W]. */
+export function singleMapSize(dims: readonly number[]): { width: number; height: number } {
+  const height = dims.at(-2);
+  const width = dims.at(-1);
+  const batch = dims.slice(0, -2).reduce((a, b) => a * b, 1);
+  if (height === undefined || width === undefined || batch !== 1) {
+    throw new InternalError(`CLIPSeg returned logits of shape [${dims.join(',')}], expected one map: [1,H,W] or [H,W].`);
+  }
+  return { width, height };
+}
+
+/** CLIPSeg's CLIP tokenizer, read from the model's folder under MODELS_DIR on first use. */
+export function clipsegTokenizer(models: ModelRegistry, task: Task = 'segment'): Promise<PreTrainedTokenizer> {
+  return clipTokenizer(models, CLIPSEG_MODEL, task);
+}
+
+export interface TokenizedPhrase {
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+}
+
+/**
+ * The phrase as CLIP token ids, `<|startoftext|>` … `<|endoftext|>`, unpadded (one phrase is its own longest).
+ * A phrase longer than the text encoder's positions is refused rather than cut: cutting drops `<|endoftext|>`,
+ * the token CLIP reads the phrase's meaning from.
+ */
+export function tokenizePhrase(tokenizer: PreTrainedTokenizer, phrase: string): TokenizedPhrase {
+  const text = phrase.trim();
+  if (text === '') throw new InvalidArgumentError('Say what to segment, for example "segment the sky" or "segment the red umbrella".');
+  const limit = Math.min(CLIP_MAX_TOKENS, Number.isFinite(tokenizer.model_max_length) ? tokenizer.model_max_length : CLIP_MAX_TOKENS);
+  const encoded = tokenizer(text, { padding: false, truncation: false, return_tensor: false }) as { input_ids: number[]; attention_mask: number[] };
+  if (encoded.input_ids.length > limit) {
+    throw new InvalidArgumentError(
+      `"${text.length > 60 ? `${text.slice(0, 57)}…` : text}" is too long for CLIPSeg (${encoded.input_ids.length} tokens, at most ${limit}): name the thing in a few words.`,
+    );
+  }
+  return {
+    inputIds: BigInt64Array.from(encoded.input_ids, (id) => BigInt(id)),
+    attentionMask: BigInt64Array.from(encoded.attention_mask, (m) => BigInt(m)),
+  };
+}
+
+async function preprocessing(models: ModelRegistry, task: Task): Promise<ClipsegPreprocessing> {
+  const config = await models.json(CLIPSEG_MODEL, PREPROCESSOR_FILE, task);
+  return config === undefined ? CLIPSEG_DEFAULTS : clipsegPreprocessing(config);
+}
+
+/** The logits of one phrase over one picture, straight from the graph. */
+export async function clipsegLogits(
+  models: ModelRegistry,
+  image: RawImage,
+  phrase: string,
+  task: Task = 'segment',
+): Promise<{ logits: Float32Array; map: { width: number; height: number } }> {
+  // The session first: a missing model is reported with its pull command before anything else is read.
+  const session = await models.session(CLIPSEG_MODEL, { file: CLIPSEG_FILE, task });
+  const [tokenizer, pre] = await Promise.all([clipsegTokenizer(models, task), preprocessing(models, task)]);
+  const tokens = tokenizePhrase(tokenizer, phrase);
+  const chw = await clipsegPixels(image, pre);
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', tokens.inputIds, [1, tokens.inputIds.length]),
+    pixel_values: new ort.Tensor('float32', chw, [1, 3, pre.height, pre.width]),
+  };
+  // Some exports fold the mask away (no padding in a batch of one); feeding an input a graph lacks is an error.
+  if (session.inputNames.includes('attention_mask')) feeds['attention_mask'] = new ort.Tensor('int64', tokens.attentionMask, [1, tokens.attentionMask.length]);
+  try {
+    const out = await session.run(feeds, ['logits']);
+    const logits = out['logits'];
+    if (logits === undefined) throw new InternalError('CLIPSeg returned no "logits" tensor.');
+    const map = singleMapSize(logits.dims);
+    // Copied out so the tensor's native memory can go now.
+    const values = Float32Array.from(logits.data as Float32Array);
+    logits.dispose();
+    return { logits: values, map };
+  } finally {
+    for (const tensor of Object.values(feeds)) tensor.dispose();
+    returnFloats(chw);
+  }
+}
+
+/** The mask of whatever `phrase` names in the picture ("the sky", "the red umbrella", "the logo"). */
+export async function clipsegMask(
+  models: ModelRegistry,
+  image: RawImage,
+  phrase: string,
+  task: Task = 'segment',
+  threshold = CLIPSEG_THRESHOLD,
+): Promise<PhraseMask> {
+  const { logits, map } = await clipsegLogits(models, image, phrase, task);
+  return logitsToPhraseMask(logits, map, image.width, image.height, threshold);
+}

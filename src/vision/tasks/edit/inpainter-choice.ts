@@ -1,0 +1,70 @@
+import { InternalError } from '../../../errors.ts';
+import { bestInstalledModel } from '../../../../models/catalog.ts';
+import type { ModelRegistry } from '../../models/model-registry.ts';
+import type { Mask, RawImage } from '../../ops/raw-image.ts';
+import type { SpecialistContext } from '../../specialist.ts';
+import { lamaInpainter } from '../../models/lama.ts';
+import { miganInpainter } from '../../models/migan.ts';
+import { maskBounds } from '../../ops/raw-image.ts';
+import { inpaintTelea, teleaRadius } from '../../ops/opencv.ts';
+
+/** Something that fills a hole in an image (mask 255 = hole); the rest of the image comes back unchanged. */
+export interface Inpainter {
+  /** 'opencv-telea', 'migan', 'lama' */
+  readonly name: string;
+  /** The catalog model it runs; undefined when it needs no weights. */
+  readonly model?: string;
+  inpaint(image: RawImage, mask: Mask, context: SpecialistContext): Promise<RawImage>;
+}
+
+/** Classical fast-marching inpainting (Telea 2004): smooth fills, no weights, milliseconds. */
+export const openCvInpainter: Inpainter = {
+  name: 'opencv-telea',
+  async inpaint(image, mask) {
+    const bounds = maskBounds(mask);
+    if (bounds === undefined) return image;
+    return inpaintTelea(image, mask, teleaRadius(bounds.right - bounds.left, bounds.bottom - bounds.top));
+  },
+};
+
+/** Neural fills when their weights are pulled (the catalog's order decides between them), OpenCV otherwise. */
+export const DEFAULT_INPAINTERS: readonly Inpainter[] = [miganInpainter, lamaInpainter, openCvInpainter];
+
+const TITLES: Readonly<Record<string, string>> = { 'opencv-telea': 'OpenCV (Telea)', migan: 'MI-GAN', lama: 'LaMa' };
+
+/** How the text names an inpainter: "filled the hole with OpenCV (Telea)". */
+export function inpainterTitle(inpainter: Inpainter): string {
+  return TITLES[inpainter.name] ?? inpainter.name;
+}
+
+/**
+ * The inpainter for this machine: the catalog's preferred installed model (MI-GAN, then LaMa, in the
+ * catalog's order for `inpaint`) when a candidate runs it, else one that needs no weights (OpenCV).
+ */
+export function chooseInpainter(models: Pick<ModelRegistry, 'isInstalled'>, candidates: readonly Inpainter[] = DEFAULT_INPAINTERS): Inpainter {
+  // A model counts only when a candidate can run it: weights without code are no use here.
+  const best = bestInstalledModel('inpaint', (entry) => candidates.some((c) => c.model === entry.name) && models.isInstalled(entry.name));
+  const chosen = best === undefined ? undefined : candidates.find((c) => c.model === best.name);
+  if (chosen !== undefined) return chosen;
+  const weightless = candidates.find((c) => c.model === undefined);
+  if (weightless === undefined) throw new InternalError('No inpainter is available: none of the candidates needs no weights and no model is installed.');
+  return weightless;
+}
+
+/** A hole wider than this (shorter side of its box, in pixels) is beyond what smoothing fills convincingly. */
+const SMOOTH_FILL_LIMIT = 24;
+
+export const SMOOTH_FILL_CAVEAT =
+  'The hole is large, so it was filled by smoothing and will look smeared — pull migan for realistic fills (`npm run models -- pull migan`).';
+
+/** Whether this fill will look smeared: a weightless inpainter on a hole wider than a few pixels. */
+export function smearsHole(inpainter: Inpainter, mask: Mask): boolean {
+  if (inpainter.model !== undefined) return false;
+  const bounds = maskBounds(mask);
+  return bounds !== undefined && Math.min(bounds.right - bounds.left, bounds.bottom - bounds.top) > SMOOTH_FILL_LIMIT;
+}
+
+/** The caveat for a fill that will look smeared, or undefined when the result should pass. */
+export function fillCaveat(inpainter: Inpainter, mask: Mask): string | undefined {
+  return smearsHole(inpainter, mask) ? SMOOTH_FILL_CAVEAT : undefined;
+}
