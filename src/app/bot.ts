@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
-import { isSessionTask, type Task } from '../core/tasks.ts';
+import { factsOf, isSessionTask, type Task } from '../core/tasks.ts';
 import type { Invocation, Planner } from '../core/types.ts';
 import { BadInputError, DuplicateEventError, NotFoundError, asVitronError } from '../errors.ts';
 import type { BlobStore } from '../media/blob-store.ts';
@@ -36,7 +36,7 @@ import { recoverUnfinishedJobs } from './job-recovery.ts';
 import { kindOfStep, parseStepRef, toJobStep } from './job-steps.ts';
 import { toneOf, type Message } from './tone.ts';
 import { actionsFor, choiceOf, conversationView, jobView, mediaView, turnView } from './views.ts';
-import type { TaskReadiness } from './task-readiness.ts';
+import type { TaskReadiness } from '../vision/readiness.ts';
 
 export interface BotDeps {
   settings: Settings;
@@ -252,8 +252,9 @@ export class Bot implements BotApi {
 
   async act(input: { conversationId: string; user: UserRef; action: 'undo' | 'redo' | 'revert' | 'use'; mediaId?: string }): Promise<TurnResult> {
     const user = await this.user(input.user);
-    const words = { undo: 'undo', redo: 'redo', revert: 'revert to the original', use: 'use this one' } as const;
-    const userTurn = await this.deps.conversations.recordUserTurn(input.conversationId, user.id, words[input.action]);
+    // A button press is recorded as the words the user would have said: the session task's example.
+    const words = input.action === 'use' ? 'use this one' : factsOf(input.action).example;
+    const userTurn = await this.deps.conversations.recordUserTurn(input.conversationId, user.id, words);
     const userView = turnView(userTurn, []);
     this.notifier.publish({ type: 'turn', conversationId: input.conversationId, turn: userView });
     let message: Message;

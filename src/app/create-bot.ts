@@ -24,12 +24,11 @@ import { createRepositories } from '../store/repositories.ts';
 import { InferencePool } from '../worker/inference-pool.ts';
 import { runJob } from '../worker/job-runner.ts';
 import { createRunnerDeps } from '../worker/runner-deps.ts';
-import { servedByEndpoint } from '../vision/registry.ts';
 import type { JobOutcome, JobPayload } from '../core/job.ts';
 import { createLogger } from '../log.ts';
 import { createAdmission } from '../limits/admission.ts';
 import { Bot } from './bot.ts';
-import { createTaskReadiness } from './task-readiness.ts';
+import { createTaskReadiness, type TaskReadiness } from '../vision/readiness.ts';
 
 export interface CreateBotOptions {
   logger?: Logger;
@@ -61,7 +60,8 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
   const db = await openDatabase(settings);
   const repos = createRepositories(db.prisma);
   const ffmpeg = await locateFfmpeg(settings);
-  const parts = await createQueue(settings, logger, options);
+  const readiness = createTaskReadiness(settings);
+  const parts = await createQueue(settings, logger, options, readiness);
   const { pool, workers } = parts;
   const metrics = new Metrics();
   // The wrapper is what the bot and recovery enqueue through, so every job is counted with its task.
@@ -81,7 +81,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     ffmpeg,
     limits: limitsFromSettings(settings),
     queue,
-    readiness: createTaskReadiness(settings),
+    readiness,
     helpText,
     loadedModels: () => pool?.loadedModels() ?? workers?.loadedModels() ?? [],
     admission,
@@ -119,7 +119,7 @@ interface QueueParts {
   workers?: InferenceWorkers;
 }
 
-async function createQueue(settings: Settings, logger: Logger, options: CreateBotOptions): Promise<QueueParts> {
+async function createQueue(settings: Settings, logger: Logger, options: CreateBotOptions, readiness: TaskReadiness): Promise<QueueParts> {
   const threadEntry = options.threadEntry ? { entry: options.threadEntry } : {};
   const limits = {
     maxActivePerUser: settings.USER_MAX_QUEUED_JOBS,
@@ -133,7 +133,7 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
     // Jobs an endpoint serves (caption/answer with VISION_LLM_URL) run here, beside the threads: a slow
     // server must not hold the only inference thread while edits wait behind it.
     const local = await createRunnerDeps(settings, logger);
-    const onEndpoint = (payload: JobPayload) => payload.steps.every((step) => servedByEndpoint(step.invocation.task, settings, (model) => local.models.isInstalled(model)));
+    const onEndpoint = (payload: JobPayload) => payload.steps.every((step) => readiness.servedByEndpoint(step.invocation.task));
     const queue = new InProcessQueue<JobPayload, JobOutcome>(
       (job) =>
         onEndpoint(job.payload)

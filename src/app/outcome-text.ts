@@ -1,22 +1,7 @@
-import type { Task } from '../core/tasks.ts';
+import { factsOf } from '../core/tasks.ts';
 import type { Choice, MediaKind } from '../core/types.ts';
 import type { StoredMedia } from '../store/types.ts';
 import type { JobOutcome } from '../core/job.ts';
-
-const DONE: Partial<Record<Task, string>> = {
-  cutout: 'Here is the cut-out',
-  background: 'Here it is on the new background',
-  adjust: 'Adjusted',
-  transform: 'Done',
-  trim: 'Trimmed',
-  speed: 'Changed the speed',
-  reverse: 'Reversed',
-  to_gif: 'Here is the animation',
-  extract_frame: 'Here is the frame',
-  segment: 'Here is the mask',
-  remove: 'Removed',
-  upscale: 'Upscaled',
-};
 
 /** "Which one?" in words, for platforms without buttons and for the history: the question, the options, how to answer. */
 function choiceLines(choice: Choice, already: readonly string[]): string[] {
@@ -38,7 +23,7 @@ export function describeOutcome(
   const result = shown.find((m) => m.role === 'result');
   if (last && result) {
     const chain = outcome.steps.length > 1 ? outcome.steps.map((s) => s.task.replace('_', ' ')).join(' → ') : undefined;
-    const lead = chain ? `Done (${chain})` : (DONE[last.task] ?? 'Done');
+    const lead = chain ? `Done (${chain})` : (factsOf(last.task).done ?? 'Done');
     lines.push(`${lead}: ${name(result)}.`);
   }
   if (last?.choice) lines.push(...choiceLines(last.choice, lines));

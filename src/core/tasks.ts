@@ -72,6 +72,8 @@ export interface TaskFacts {
   example: string;
   /** The work as a gerund for messages ("Trimming works on videos"); the task name when absent. */
   doing?: string;
+  /** How the bot hands over its result ("Here is the cut-out: image #3."); "Done" when absent. */
+  done?: string;
   args: Readonly<Record<string, ArgSpec>>;
   rules?: readonly ArgRule[];
   /** A rule across arguments that `rules` cannot say; returns the problem, or undefined. */
@@ -154,6 +156,7 @@ export const TASK_TABLE = {
     family: 'segment',
     summary: 'mask of the thing a phrase refers to',
     example: 'segment the cat',
+    done: 'Here is the mask',
     args: { phrase: phraseFinding('outline', true), pick },
     target: 'image', output: 'none', lane: 'image', preferredModel: 'clipseg-rd64',
   },
@@ -179,6 +182,7 @@ export const TASK_TABLE = {
     family: 'segment',
     summary: 'cut out the main subject (or the phrase) on transparency',
     example: 'cut out the person',
+    done: 'Here is the cut-out',
     args: {
       phrase: { kind: 'text', about: 'which subject (absent: the salient one)', finds: 'outline' },
       pick,
@@ -215,6 +219,7 @@ export const TASK_TABLE = {
     family: 'edit',
     summary: 'erase an object and fill the hole',
     example: 'get rid of the dog',
+    done: 'Removed',
     args: { phrase: phraseFinding('outline', true), pick },
     target: 'media', output: 'same', lane: 'image', preferredModel: 'migan',
   },
@@ -243,6 +248,7 @@ export const TASK_TABLE = {
     family: 'edit',
     summary: 'replace the background',
     example: 'put it on a white background',
+    done: 'Here it is on the new background',
     args: {
       color: { kind: 'color', about: 'the new background colour' },
       blur: { kind: 'number', about: 'blur radius (sigma) of the background', min: 0.3, max: 100 },
@@ -262,6 +268,7 @@ export const TASK_TABLE = {
     family: 'edit',
     summary: 'increase resolution',
     example: 'upscale it 4x',
+    done: 'Upscaled',
     args: { factor: { kind: 'number', about: 'how many times larger', min: 1, max: 16, values: [2, 3, 4], required: true } },
     target: 'media', output: 'same', lane: 'image', preferredModel: 'swin2sr-x2',
   },
@@ -283,6 +290,7 @@ export const TASK_TABLE = {
     family: 'edit',
     summary: 'colour and tone adjustments with sharp',
     example: 'make it brighter',
+    done: 'Adjusted',
     args: {
       brightness: { kind: 'number', about: 'multiplier, 1 = unchanged', min: 0.01, max: 10 },
       contrast: { kind: 'number', about: 'multiplier, 1 = unchanged', min: 0, max: 10 },
@@ -313,6 +321,7 @@ export const TASK_TABLE = {
     family: 'edit',
     summary: 'geometry with sharp',
     example: 'crop it to a square',
+    done: 'Done',
     args: {
       crop: { kind: 'crop', about: '{ aspect: "1:1" } or { left, top, width, height } in pixels' },
       resize: { kind: 'resize', about: '{ width?, height? } in pixels or { scale }' },
@@ -329,6 +338,7 @@ export const TASK_TABLE = {
     doing: 'Trimming',
     summary: 'cut a video to a time range',
     example: 'first 5 seconds only',
+    done: 'Trimmed',
     args: {
       start: { kind: 'seconds', about: 'default 0; negative counts back from the end: -3 = 3 s before the end', min: -DAY, max: DAY },
       end: { kind: 'seconds', about: 'default: the end; negative counts back from the end, so "cut the last 3 seconds" is end -3', min: -DAY, max: DAY },
@@ -347,6 +357,7 @@ export const TASK_TABLE = {
     doing: 'Changing the speed',
     summary: 'change playback speed',
     example: 'make it twice as fast',
+    done: 'Changed the speed',
     args: { factor: { kind: 'number', about: '2 = twice as fast, 0.5 = half speed', min: 0.1, max: 10, required: true } },
     target: 'video', output: 'same', lane: 'video',
   },
@@ -355,6 +366,7 @@ export const TASK_TABLE = {
     doing: 'Playing backwards',
     summary: 'play the video backwards',
     example: 'reverse it',
+    done: 'Reversed',
     args: {},
     target: 'video', output: 'same', lane: 'video',
   },
@@ -363,6 +375,7 @@ export const TASK_TABLE = {
     doing: 'Making a GIF',
     summary: 'turn a video into an animated GIF or WebP',
     example: 'make it a gif',
+    done: 'Here is the animation',
     args: { format: { kind: 'choice', about: 'the animated format', choices: ['gif', 'webp'], required: true } },
     target: 'video', output: 'video', lane: 'video',
   },
@@ -371,6 +384,7 @@ export const TASK_TABLE = {
     doing: 'Taking a frame',
     summary: 'take one frame of a video as an image',
     example: 'grab the frame at 3 seconds',
+    done: 'Here is the frame',
     args: {
       at: { kind: 'seconds', about: 'the time of the frame', min: 0, max: DAY },
       which: { kind: 'choice', about: 'a frame by its place', choices: ['first', 'last', 'middle'] },

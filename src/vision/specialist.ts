@@ -1,11 +1,16 @@
 import type { Settings } from '../config/settings.ts';
-import type { Box, Choice, MediaInfo, MediaKind, OutputRole, Region } from '../core/types.ts';
-
-export type { Choice };
 import type { Task } from '../core/tasks.ts';
+import type { Box, Choice, Invocation, MediaInfo, MediaKind, OutputRole } from '../core/types.ts';
 import type { FfmpegTools } from '../media/ffmpeg.ts';
 import type { MediaLimits } from '../media/limits.ts';
 import type { ModelRegistry } from './models/model-registry.ts';
+
+/**
+ * The contract between the job runner and every specialist, and the types the layers of src/vision pass
+ * each other. Types only: every layer may import it (docs/architecture.md).
+ */
+
+export type { Choice };
 
 /** One target media as a specialist receives it: its facts, its bytes, and a local file path for ffmpeg. */
 export interface LoadedMedia {
@@ -14,14 +19,11 @@ export interface LoadedMedia {
   path: string;
 }
 
-export interface SpecialistInput {
-  task: Task;
-  /** The resolved targets, in the planner's order; most tasks use media[0]. */
+/** The planner's invocation (task, args, region, embeddings) with its targets loaded, in the planner's order. */
+export type SpecialistInput = Omit<Invocation, 'targets'> & {
+  /** Most tasks use media[0]. */
   media: LoadedMedia[];
-  args: Record<string, unknown>;
-  region?: Region;
-  embeddings?: Record<string, number[]>;
-}
+};
 
 export interface SpecialistContext {
   settings: Settings;
@@ -62,7 +64,6 @@ export type ServingOption = { settings: readonly (keyof Settings)[] } | { model:
 
 export interface Specialist {
   readonly tasks: readonly Task[];
-  readonly accepts: readonly MediaKind[];
   /** Catalog names of the models it needs (empty for sharp/ffmpeg-only specialists). */
   readonly models: readonly string[];
   /**

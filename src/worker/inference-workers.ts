@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
-import { TASKS, isSessionTask, type Task } from '../core/tasks.ts';
-import { createTaskReadiness } from '../app/task-readiness.ts';
+import type { Task } from '../core/tasks.ts';
 import { LANES } from '../queue/lanes.ts';
-import { hasWorkingSpecialist } from '../vision/registry.ts';
+import { createTaskReadiness, workerTasks } from '../vision/readiness.ts';
 import { LaneWorkers } from './bullmq-worker.ts';
 import { InferencePool } from './inference-pool.ts';
 import type { JobOutcome, JobPayload } from '../core/job.ts';
@@ -15,11 +14,6 @@ export interface InferenceWorkers {
   tasks: Task[];
   loadedModels(): string[];
   close(): Promise<void>;
-}
-
-/** The tasks this machine takes: WORKER_TASKS, or every task whose specialist works. */
-export function workerTasks(settings: Settings): Task[] {
-  return settings.workerTasks ?? TASKS.filter((t) => !isSessionTask(t) && hasWorkingSpecialist(t, settings));
 }
 
 /**
@@ -34,16 +28,7 @@ export async function startInferenceWorkers(
   const tasks = workerTasks(settings);
   const allowed = new Set<string>(tasks);
   const readiness = createTaskReadiness(settings);
-  const canRun = (payload: JobPayload) =>
-    payload.steps.every((step) => {
-      if (!allowed.has(step.invocation.task)) return false;
-      try {
-        readiness.check(step.invocation.task, []);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+  const canRun = (payload: JobPayload) => payload.steps.every(({ invocation: { task } }) => allowed.has(task) && readiness.canRun(task));
   const pools = new Map<string, InferencePool>();
   for (const lane of LANES) {
     pools.set(lane, new InferencePool({ settings: { ...settings, WORKER_THREADS: settings.workerConcurrency }, logger: options.logger, ...(options.threadEntry ? { entry: options.threadEntry } : {}) }));

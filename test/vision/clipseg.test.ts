@@ -13,13 +13,13 @@ import {
   CLIPSEG_DEFAULTS,
   clipsegLogits,
   clipsegMask,
-  clipsegPixels,
   clipsegPreprocessing,
   clipsegTokenizer,
   logitsToPhraseMask,
   singleMapSize,
   tokenizePhrase,
 } from '../../src/vision/models/clipseg.ts';
+import { stretchedPixels } from '../../src/vision/models/stretched-preprocessing.ts';
 import { CLIPSEG_PREPROCESSOR, fixtureTokenizer, installClipsegFixture } from '../fixtures/clipseg-fixture.ts';
 import { testSettings } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';
@@ -113,7 +113,7 @@ describe('CLIPSeg pre-processing from preprocessor_config.json', () => {
         { input: { create: { width: 20, height: 10, channels: 4, background: '#ff0000' } }, left: 0, top: 0 },
       ]),
     );
-    const chw = await clipsegPixels(image, CLIPSEG_DEFAULTS);
+    const chw = await stretchedPixels(image, CLIPSEG_DEFAULTS);
     try {
       const plane = MAP * MAP;
       expect(chw.length).toBe(3 * plane);
@@ -129,7 +129,7 @@ describe('CLIPSeg pre-processing from preprocessor_config.json', () => {
 
   it('gives a grey picture the same value in all three channels, each normalised with its own mean and std', async () => {
     const grey: RawImage = { data: Buffer.alloc(30 * 20, 51), width: 30, height: 20, channels: 1 };
-    const chw = await clipsegPixels(grey, CLIPSEG_DEFAULTS);
+    const chw = await stretchedPixels(grey, CLIPSEG_DEFAULTS);
     try {
       const plane = MAP * MAP;
       expect(chw[100]).toBeCloseTo((0.2 - 0.485) / 0.229, 4);

@@ -5,7 +5,8 @@ import type { Task } from '../../src/core/tasks.ts';
 import { ModelNotInstalledError, TaskNotAvailableError } from '../../src/errors.ts';
 import { readiness } from '../../src/vision/readiness.ts';
 import { createSpecialists, specialistFor } from '../../src/vision/registry.ts';
-import { CATALOG, modelsForTask } from '../../models/catalog.ts';
+import { CATALOG } from '../../models/catalog.ts';
+import { modelsForTask } from '../../src/vision/models/model-choice.ts';
 
 /** The task table's preferred model of each task that names one. */
 const PREFERRED_MODEL = Object.fromEntries(

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { chooseInpainter, openCvInpainter } from '../../src/vision/tasks/edit/inpainter-choice.ts';
-import type { Inpainter } from '../../src/vision/tasks/edit/inpainter-choice.ts';
+import type { Inpainter } from '../../src/vision/models/inpainter.ts';
 import { removeSpecialist } from '../../src/vision/tasks/edit/remove.ts';
 import type { SpecialistResult } from '../../src/vision/specialist.ts';
 import { movingDiscClip } from './fixtures.ts';

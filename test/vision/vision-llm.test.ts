@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTaskReadiness } from '../../src/app/task-readiness.ts';
 import { describeOutcome } from '../../src/app/outcome-text.ts';
 import { actionsFor } from '../../src/app/views.ts';
 import { loadSettings } from '../../src/config/settings.ts';
@@ -21,7 +20,7 @@ import {
   serializeError,
 } from '../../src/errors.ts';
 import { LocalBlobStore } from '../../src/media/blob-store.ts';
-import { readiness } from '../../src/vision/readiness.ts';
+import { createTaskReadiness, readiness } from '../../src/vision/readiness.ts';
 import { specialistFor } from '../../src/vision/registry.ts';
 import { answerSpecialist, captionSpecialist, videoFrameCount } from '../../src/vision/tasks/understand/caption-answer.ts';
 import { frameTimes } from '../../src/vision/ops/video-frames.ts';

@@ -1,13 +1,12 @@
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import type { KernelEnum } from 'sharp';
 import type { Task } from '../../core/tasks.ts';
 import { InternalError, InvalidArgumentError } from '../../errors.ts';
 import { clipTokenizer } from './clip-tokenizer.ts';
-import { borrowFloats, returnFloats } from './float-pool.ts';
+import { returnFloats } from './float-pool.ts';
 import type { ModelRegistry } from './model-registry.ts';
-import { sharpOf, toRaw } from '../ops/raw-image.ts';
+import { PREPROCESSOR_CONFIG, readPreprocessing, stretchedPixels, type StretchedPreprocessing } from './stretched-preprocessing.ts';
 import type { Mask, RawImage } from '../ops/raw-image.ts';
 
 /**
@@ -23,7 +22,6 @@ import type { Mask, RawImage } from '../ops/raw-image.ts';
 
 export const CLIPSEG_MODEL = 'clipseg-rd64';
 export const CLIPSEG_FILE = 'onnx/model.onnx';
-const PREPROCESSOR_FILE = 'preprocessor_config.json';
 /** CLIPSeg's maps are soft; 0.4 keeps the object without the halo that 0.3 lets in (tune on real weights). */
 export const CLIPSEG_THRESHOLD = 0.4;
 /** CLIP's text encoder has 77 positions; tokenizer_config.json's model_max_length says so too. */
@@ -37,18 +35,8 @@ export interface PhraseMask {
   coverage: number;
 }
 
-/** What `preprocessor_config.json` says about the picture the model reads. */
-export interface ClipsegPreprocessing {
-  width: number;
-  height: number;
-  mean: readonly [number, number, number];
-  std: readonly [number, number, number];
-  rescale: number;
-  kernel: keyof KernelEnum;
-}
-
 /** The ViTImageProcessor values of CIDAS/clipseg-rd64-refined, for keys the config leaves out. */
-export const CLIPSEG_DEFAULTS: ClipsegPreprocessing = {
+export const CLIPSEG_DEFAULTS: StretchedPreprocessing = {
   width: 352,
   height: 352,
   mean: [0.485, 0.456, 0.406],
@@ -57,68 +45,9 @@ export const CLIPSEG_DEFAULTS: ClipsegPreprocessing = {
   kernel: 'linear',
 };
 
-/** PIL's resample codes, which Hugging Face processor configs use. */
-const PIL_KERNELS: Record<number, keyof KernelEnum> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic' };
-
-function triple(value: unknown, fallback: readonly [number, number, number], key: string, model: string): readonly [number, number, number] {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number') return [value, value, value];
-  if (Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === 'number' && Number.isFinite(v))) return value as [number, number, number];
-  throw new InternalError(`${PREPROCESSOR_FILE} of ${model}: ${key} should be three numbers, found ${JSON.stringify(value)}.`);
-}
-
-function positive(value: unknown, key: string, model: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  throw new InternalError(`${PREPROCESSOR_FILE} of ${model}: ${key} should be a positive whole number, found ${JSON.stringify(value)}.`);
-}
-
-/**
- * The preprocessing a `preprocessor_config.json` asks for; keys it leaves out keep `defaults` (CLIPSeg's own
- * values unless told). Other CLIP-family models with a stretched square input (OWL-ViT) read theirs here too.
- */
-export function clipsegPreprocessing(
-  config: Record<string, unknown>,
-  defaults: ClipsegPreprocessing = CLIPSEG_DEFAULTS,
-  model: string = CLIPSEG_MODEL,
-): ClipsegPreprocessing {
-  let { width, height } = defaults;
-  const size = config['size'];
-  if (typeof size === 'number') width = height = positive(size, 'size', model);
-  else if (size !== undefined && size !== null && typeof size === 'object') {
-    const s = size as Record<string, unknown>;
-    if ('height' in s || 'width' in s) {
-      height = positive(s['height'], 'size.height', model);
-      width = positive(s['width'], 'size.width', model);
-    } else {
-      // CLIPSeg was trained on square inputs; any other size form is not one this runner knows how to honour.
-      throw new InternalError(`${PREPROCESSOR_FILE} of ${model}: expected size {height, width}, found ${JSON.stringify(size)}.`);
-    }
-  }
-  const normalise = config['do_normalize'] !== false;
-  const rescale = config['do_rescale'] === false ? 1 : typeof config['rescale_factor'] === 'number' ? config['rescale_factor'] : defaults.rescale;
-  const resample = config['resample'];
-  return {
-    width,
-    height,
-    mean: normalise ? triple(config['image_mean'], defaults.mean, 'image_mean', model) : [0, 0, 0],
-    std: normalise ? triple(config['image_std'], defaults.std, 'image_std', model) : [1, 1, 1],
-    rescale,
-    kernel: typeof resample === 'number' ? (PIL_KERNELS[resample] ?? defaults.kernel) : defaults.kernel,
-  };
-}
-
-/** `pixel_values` in CHW floats, borrowed from the float pool: the caller gives it back after the run. */
-export async function clipsegPixels(image: RawImage, pre: ClipsegPreprocessing): Promise<Float32Array> {
-  // Stretched, not letterboxed: ViTImageProcessor resizes to exactly {height, width}, and the map comes back the same way.
-  const resized = await toRaw(sharpOf(image).removeAlpha().resize(pre.width, pre.height, { fit: 'fill', kernel: pre.kernel }));
-  const plane = pre.width * pre.height;
-  const chw = borrowFloats(3 * plane);
-  const { data, channels } = resized;
-  const tables = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v * pre.rescale - pre.mean[c]!) / pre.std[c]!));
-  for (let i = 0, p = 0; i < plane; i++, p += channels) {
-    for (let c = 0; c < 3; c++) chw[c * plane + i] = tables[c]![data[p + (channels >= 3 ? c : 0)]!]!;
-  }
-  return chw;
+/** CLIPSeg's preprocessing from its `preprocessor_config.json`; keys the config leaves out keep CLIPSeg's own values. */
+export function clipsegPreprocessing(config: Record<string, unknown>): StretchedPreprocessing {
+  return readPreprocessing(config, CLIPSEG_DEFAULTS, CLIPSEG_MODEL);
 }
 
 /** Logits → sigmoid probabilities, 0..255. */
@@ -205,8 +134,8 @@ export function tokenizePhrase(tokenizer: PreTrainedTokenizer, phrase: string): 
   };
 }
 
-async function preprocessing(models: ModelRegistry, task: Task): Promise<ClipsegPreprocessing> {
-  const config = await models.json(CLIPSEG_MODEL, PREPROCESSOR_FILE, task);
+async function preprocessing(models: ModelRegistry, task: Task): Promise<StretchedPreprocessing> {
+  const config = await models.json(CLIPSEG_MODEL, PREPROCESSOR_CONFIG, task);
   return config === undefined ? CLIPSEG_DEFAULTS : clipsegPreprocessing(config);
 }
 
@@ -221,7 +150,7 @@ export async function clipsegLogits(
   const session = await models.session(CLIPSEG_MODEL, { file: CLIPSEG_FILE, task });
   const [tokenizer, pre] = await Promise.all([clipsegTokenizer(models, task), preprocessing(models, task)]);
   const tokens = tokenizePhrase(tokenizer, phrase);
-  const chw = await clipsegPixels(image, pre);
+  const chw = await stretchedPixels(image, pre);
   const feeds: Record<string, ort.Tensor> = {
     input_ids: new ort.Tensor('int64', tokens.inputIds, [1, tokens.inputIds.length]),
     pixel_values: new ort.Tensor('float32', chw, [1, 3, pre.height, pre.width]),

@@ -1,12 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { InternalError, UnsupportedMediaForTaskError } from '../../errors.ts';
-import { composeSideBySide } from '../../media/image.ts';
+import { InternalError } from '../../errors.ts';
 import type { ModelRegistry } from './model-registry.ts';
-import { missingModelError } from '../tasks/not-installed.ts';
-import { decodeImage, encodePng, maskToPng, sharpOf, toRaw } from '../ops/raw-image.ts';
+import { sharpOf, toRaw } from '../ops/raw-image.ts';
 import type { RawImage } from '../ops/raw-image.ts';
-import type { Specialist } from '../specialist.ts';
 
 /**
  * Depth Anything V2 small (onnx-community/depth-anything-v2-small, Transformers.js export).
@@ -124,35 +121,6 @@ export function normaliseDepth(depth: Float32Array): Uint8Array {
   return out;
 }
 
-/**
- * Turbo (Google's perceptually ordered rainbow, dark blue → green → red) as a 256-entry RGB table, from
- * Mikhailov's published polynomial fit: computed once at load, a lookup per pixel after that.
- */
-export const TURBO: Uint8Array = (() => {
-  const r = [0.13572138, 4.6153926, -42.66032258, 132.13108234, -152.94239396, 59.28637943];
-  const g = [0.09140261, 2.19418839, 4.84296658, -14.18503333, 4.27729857, 2.82956604];
-  const b = [0.1066733, 12.64194608, -60.58204836, 110.36276771, -89.90310912, 27.34824973];
-  const poly = (k: number[], x: number) => k.reduce((sum, c, i) => sum + c * x ** i, 0);
-  const table = new Uint8Array(256 * 3);
-  for (let i = 0; i < 256; i++) {
-    const x = i / 255;
-    [r, g, b].forEach((k, c) => (table[i * 3 + c] = Math.round(Math.min(1, Math.max(0, poly(k, x))) * 255)));
-  }
-  return table;
-})();
-
-/** An 8-bit depth map through the colour table → RGB. */
-export function colourMap(grey: Uint8Array, width: number, height: number, table: Uint8Array = TURBO): RawImage {
-  const data = Buffer.allocUnsafe(width * height * 3);
-  for (let i = 0, o = 0; i < grey.length; i++, o += 3) {
-    const t = grey[i]! * 3;
-    data[o] = table[t]!;
-    data[o + 1] = table[t + 1]!;
-    data[o + 2] = table[t + 2]!;
-  }
-  return { data, width, height, channels: 3 };
-}
-
 /** Relative depth at the image's size, 0..255, 255 = nearest. */
 export async function depthMap(models: ModelRegistry, image: RawImage, task = 'depth'): Promise<Uint8Array> {
   const { depth, width, height } = await estimateDepth(models, image, task);
@@ -161,30 +129,3 @@ export async function depthMap(models: ModelRegistry, image: RawImage, task = 'd
   const resized = await sharp(grey, { raw: { width, height, channels: 1 } }).resize(image.width, image.height, { fit: 'fill', kernel: 'linear' }).toColourspace('b-w').raw().toBuffer();
   return new Uint8Array(resized.buffer, resized.byteOffset, resized.length);
 }
-
-/** `depth`: a turbo colour map of Depth Anything's relative depth, the grey map, and a before/after. */
-export const depthSpecialist: Specialist = {
-  tasks: ['depth'],
-  accepts: ['image'],
-  models: [DEPTH_MODEL],
-  async run(input, context) {
-    const media = input.media[0];
-    if (media === undefined) throw new UnsupportedMediaForTaskError(input.task, 'nothing', ['image']);
-    if (media.info.kind !== 'image') throw new UnsupportedMediaForTaskError(input.task, media.info.kind, ['image']);
-    if (!context.models.isInstalled(DEPTH_MODEL)) throw missingModelError('depth', context.models, context.settings.MODELS_DIR);
-    const image = await decodeImage(media.bytes, context.limits);
-    context.progress(0.1, 'estimating depth');
-    const grey = await depthMap(context.models, image, input.task);
-    context.progress(0.8, 'colouring');
-    const [colour, greyPng] = await Promise.all([encodePng(colourMap(grey, image.width, image.height)), maskToPng({ data: grey, width: image.width, height: image.height })]);
-    const comparison = await composeSideBySide(media.bytes, colour, { labels: ['photo', 'depth'], limits: context.limits });
-    return {
-      text: 'Estimated the depth with Depth Anything V2 (small): red is near, dark blue is far (relative, not in metres).',
-      media: [
-        { bytes: colour, kind: 'image', mime: 'image/png', role: 'result', label: 'depth map' },
-        { bytes: comparison, kind: 'image', mime: 'image/png', role: 'comparison', label: 'photo / depth' },
-        { bytes: greyPng, kind: 'image', mime: 'image/png', role: 'mask', label: 'depth (grey, white = near)' },
-      ],
-    };
-  },
-};

@@ -1,11 +1,12 @@
 import sharp from 'sharp';
-import { InternalError, JobCancelledError } from '../../errors.ts';
+import { InternalError, InvalidArgumentError, JobCancelledError } from '../../errors.ts';
 import { sharpOf, toRaw } from '../ops/raw-image.ts';
 import type { RawImage } from '../ops/raw-image.ts';
 import { tfjs } from './tfjs-runtime.ts';
 import type { LayersModel } from './tfjs-runtime.ts';
 import { overlappingTiles } from '../ops/tiles.ts';
 import type { Tile } from '../ops/tiles.ts';
+import type { Upscaler } from './upscaler.ts';
 
 /**
  * ESRGAN-slim (@upscalerjs/esrgan-slim, an RDN generator) on tfjs' WASM backend.
@@ -111,3 +112,24 @@ export function isOpaque(image: RawImage): boolean {
   for (let i = step - 1; i < image.data.length; i += step) if (image.data[i] !== 255) return false;
   return true;
 }
+
+/** ESRGAN-slim ships one model per factor, so it is one upscaler per factor. */
+function esrganUpscaler(factor: 2 | 3 | 4): Upscaler {
+  const model = `esrgan-slim-x${factor}`;
+  return {
+    name: 'esrgan-slim',
+    model,
+    factors: [factor],
+    async upscale(image, requested, context) {
+      if (requested !== factor) throw new InvalidArgumentError(`${model} upscales by ${factor} only, not by ${requested}.`, { arg: 'factor' });
+      const network = await context.models.layersModel(model, 'upscale');
+      const rgb = await esrganRgb(network, image, factor, {
+        signal: context.signal,
+        onTile: (done, total) => context.progress(done / total, `upscaling (tile ${done} of ${total})`),
+      });
+      return isOpaque(image) ? rgb : withUpscaledAlpha(image, rgb);
+    },
+  };
+}
+
+export const ESRGAN_UPSCALERS: readonly Upscaler[] = [esrganUpscaler(2), esrganUpscaler(3), esrganUpscaler(4)];

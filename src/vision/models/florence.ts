@@ -6,8 +6,7 @@ import { clipTokenizer } from './clip-tokenizer.ts';
 import { returnFloats } from './float-pool.ts';
 import type { ModelRegistry } from './model-registry.ts';
 import type { RawImage } from '../ops/raw-image.ts';
-import { clipsegPixels, clipsegPreprocessing } from './clipseg.ts';
-import type { ClipsegPreprocessing } from './clipseg.ts';
+import { readPreprocessing, stretchedPixels, type StretchedPreprocessing } from './stretched-preprocessing.ts';
 import { parseFlorence } from './florence-parse.ts';
 import type { FlorenceParse, FlorenceTask } from './florence-parse.ts';
 
@@ -41,7 +40,7 @@ const PREPROCESSOR_FILE = 'preprocessor_config.json';
 export const FLORENCE_MAX_NEW_TOKENS = 256;
 
 /** Florence2Processor's preprocessing: stretched to 768² (no crop), bicubic, ×1/255, ImageNet mean/std. */
-export const FLORENCE_DEFAULTS: ClipsegPreprocessing = {
+export const FLORENCE_DEFAULTS: StretchedPreprocessing = {
   width: 768,
   height: 768,
   mean: [0.485, 0.456, 0.406],
@@ -108,7 +107,7 @@ interface GenerationIds {
 
 interface FlorenceConfig {
   ids: GenerationIds;
-  pre: ClipsegPreprocessing;
+  pre: StretchedPreprocessing;
 }
 
 /** A token id from config.json, at the top level or in `text_config` (where the BART language model keeps them). */
@@ -123,7 +122,7 @@ async function florenceConfig(models: ModelRegistry, task: Task | undefined): Pr
   const [config, preprocessor] = await Promise.all([models.json(FLORENCE_MODEL, CONFIG_FILE, task), models.json(FLORENCE_MODEL, PREPROCESSOR_FILE, task)]);
   // BART's ids: generation starts at </s> (2) and ends at it.
   const ids = { decoderStart: tokenId(config, 'decoder_start_token_id', 2), eos: tokenId(config, 'eos_token_id', 2) };
-  return { ids, pre: preprocessor === undefined ? FLORENCE_DEFAULTS : clipsegPreprocessing(preprocessor, FLORENCE_DEFAULTS, FLORENCE_MODEL) };
+  return { ids, pre: preprocessor === undefined ? FLORENCE_DEFAULTS : readPreprocessing(preprocessor, FLORENCE_DEFAULTS, FLORENCE_MODEL) };
 }
 
 function output(result: ort.InferenceSession.OnnxValueMapType, name: string, graph: string): ort.Tensor {
@@ -166,12 +165,12 @@ function concatTokens(first: ort.Tensor, second: ort.Tensor): ort.Tensor {
 const ones = (length: number): ort.Tensor => new ort.Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]);
 
 /** The encoder's view of the picture and the prompt: `last_hidden_state` [1,S,D] and its mask. */
-async function encode(models: ModelRegistry, image: RawImage, promptIds: readonly number[], pre: ClipsegPreprocessing, embedTokens: ort.InferenceSession, task: Task | undefined): Promise<{ hidden: ort.Tensor; mask: ort.Tensor }> {
+async function encode(models: ModelRegistry, image: RawImage, promptIds: readonly number[], pre: StretchedPreprocessing, embedTokens: ort.InferenceSession, task: Task | undefined): Promise<{ hidden: ort.Tensor; mask: ort.Tensor }> {
   const [vision, encoder] = await Promise.all([
     models.session(FLORENCE_MODEL, { file: FLORENCE_FILES.vision, task }),
     models.session(FLORENCE_MODEL, { file: FLORENCE_FILES.encoder, task }),
   ]);
-  const chw = await clipsegPixels(image, pre);
+  const chw = await stretchedPixels(image, pre);
   const pixels = new ort.Tensor('float32', chw, [1, 3, pre.height, pre.width]);
   let imageFeatures: ort.Tensor;
   try {

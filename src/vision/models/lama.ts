@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { InternalError } from '../../errors.ts';
 import { inpaintInCrop } from '../ops/hole-crop.ts';
-import type { Inpainter } from '../tasks/edit/inpainter-choice.ts';
+import type { Inpainter } from './inpainter.ts';
 
 /**
  * LaMa (big-lama) through the Carve/LaMa-ONNX export (`lama_fp32.onnx`, opset 17). Contract: `image` float

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { InternalError } from '../../errors.ts';
 import { inpaintInCrop } from '../ops/hole-crop.ts';
-import type { Inpainter } from '../tasks/edit/inpainter-choice.ts';
+import type { Inpainter } from './inpainter.ts';
 
 /**
  * MI-GAN through its ONNX pipeline export (`migan_pipeline_v2.onnx`, andraniksargsyan/migan).

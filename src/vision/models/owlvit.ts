@@ -6,8 +6,7 @@ import { clipTokenizer } from './clip-tokenizer.ts';
 import { returnFloats } from './float-pool.ts';
 import type { ModelRegistry } from './model-registry.ts';
 import type { RawImage } from '../ops/raw-image.ts';
-import { clipsegPixels, clipsegPreprocessing } from './clipseg.ts';
-import type { ClipsegPreprocessing } from './clipseg.ts';
+import { readPreprocessing, stretchedPixels, type StretchedPreprocessing } from './stretched-preprocessing.ts';
 import type { Detection } from '../ops/detection.ts';
 import { isPluralWord, singularForms } from '../../core/plurals.ts';
 import { suppressOverlaps } from '../ops/nms.ts';
@@ -49,7 +48,7 @@ export const OWLVIT_MAX_TOKENS = 16;
 export const OWLVIT_QUERY_TEMPLATE = (noun: string): string => `a photo of a ${noun}`;
 
 /** OwlViTImageProcessor's defaults (google/owlvit-base-patch32), for keys the config leaves out. */
-export const OWLVIT_DEFAULTS: ClipsegPreprocessing = {
+export const OWLVIT_DEFAULTS: StretchedPreprocessing = {
   width: 768,
   height: 768,
   mean: [0.48145466, 0.4578275, 0.40821073],
@@ -152,10 +151,10 @@ export function phraseDetections(
   return suppressOverlaps(best, OWLVIT_NMS_IOU);
 }
 
-async function preprocessing(models: ModelRegistry, task: Task | undefined): Promise<ClipsegPreprocessing> {
+async function preprocessing(models: ModelRegistry, task: Task | undefined): Promise<StretchedPreprocessing> {
   const config = await models.json(OWLVIT_MODEL, PREPROCESSOR_FILE, task);
   // `size: 768` means 768×768 to OwlViTImageProcessor (Python); the centre crop to crop_size that follows is then a no-op.
-  return config === undefined ? OWLVIT_DEFAULTS : clipsegPreprocessing(config, OWLVIT_DEFAULTS, OWLVIT_MODEL);
+  return config === undefined ? OWLVIT_DEFAULTS : readPreprocessing(config, OWLVIT_DEFAULTS, OWLVIT_MODEL);
 }
 
 /** The dims of `logits` [1,P,Q] and `pred_boxes` [1,P,4] checked against each other and the queries. */
@@ -184,7 +183,7 @@ export async function detectByPhrase(
   const session = await models.session(OWLVIT_MODEL, { file: OWLVIT_FILE, task });
   const [tokenizer, pre] = await Promise.all([clipTokenizer(models, OWLVIT_MODEL, task), preprocessing(models, task)]);
   const tokens = tokenizeQueries(tokenizer, queries.map((q) => q.text));
-  const chw = await clipsegPixels(image, pre);
+  const chw = await stretchedPixels(image, pre);
   const feeds: Record<string, ort.Tensor> = {
     input_ids: new ort.Tensor('int64', tokens.inputIds, [queries.length, tokens.length]),
     attention_mask: new ort.Tensor('int64', tokens.attentionMask, [queries.length, tokens.length]),

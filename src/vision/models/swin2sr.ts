@@ -6,7 +6,7 @@ import type { RawImage } from '../ops/raw-image.ts';
 import type { SpecialistContext } from '../specialist.ts';
 import { overlappingTiles } from '../ops/tiles.ts';
 import type { Tile } from '../ops/tiles.ts';
-import type { Upscaler } from '../tasks/edit/upscaler-choice.ts';
+import type { Upscaler } from './upscaler.ts';
 
 /**
  * Swin2SR classical ×2 (Xenova/swin2SR-classical-sr-x2-64, Transformers.js export `onnx/model.onnx`).

@@ -1,9 +1,11 @@
-import { SHARED_ARGUMENTS } from '../../core/tasks.ts';
-import { InvalidArgumentError } from '../../errors.ts';
+import { SHARED_ARGUMENTS, TASK_TABLE, argSpec, type ArgSpec, type Task } from '../../core/tasks.ts';
+import { InternalError, InvalidArgumentError } from '../../errors.ts';
 
 /**
- * Argument checks shared by the sharp specialists. Messages follow one shape: the argument, what was
- * expected, what arrived; planners pass numbers as strings at times, so numeric strings are accepted.
+ * Argument checks for every specialist. The names, types and ranges are the task table's (src/core/tasks.ts);
+ * the `*Arg(task, args, name)` readers look them up there, so a range is written once. Messages follow one
+ * shape: the argument, what was expected, what arrived; planners pass numbers as strings at times, so
+ * numeric strings are accepted.
  */
 
 export function describeValue(value: unknown): string {
@@ -68,4 +70,44 @@ export function rejectUnknown(args: Record<string, unknown>, known: readonly str
   if (unknown.length > 0) {
     throw new InvalidArgumentError(`${task} does not take ${unknown.join(', ')}; it takes ${known.join(', ')}.`, { args: unknown });
   }
+}
+
+type Row<T extends Task> = (typeof TASK_TABLE)[T];
+/** The argument names of a task, as its row of the task table lists them. */
+export type ArgName<T extends Task> = keyof Row<T>['args'] & string;
+type ChoiceOf<T extends Task, N extends ArgName<T>> = Row<T>['args'][N] extends { choices: readonly (infer C extends string)[] } ? C : never;
+
+/** The task's own row must describe the argument as this kind; anything else is a bug in the specialist. */
+function specOf<K extends ArgSpec['kind']>(task: Task, name: string, kind: K): Extract<ArgSpec, { kind: K }> {
+  const spec = argSpec(task, name);
+  if (spec?.kind !== kind) throw new InternalError(`The task table has no ${kind} argument "${name}" for ${task}.`);
+  return spec as Extract<ArgSpec, { kind: K }>;
+}
+
+/** Refuses argument names the task's row does not list (the shared planner arguments are always allowed). */
+export function checkArgs(task: Task, args: Record<string, unknown>): void {
+  rejectUnknown(args, Object.keys(TASK_TABLE[task].args), task);
+}
+
+/** A number argument, in the range its row gives. */
+export function numberArg<T extends Task>(task: T, args: Record<string, unknown>, name: ArgName<T>): number | undefined {
+  const spec = specOf(task, name, 'number');
+  return optionalNumber(args, name, spec.min, spec.max);
+}
+
+/** A seconds argument as a number in its row's range. */
+export function secondsNumberArg<T extends Task>(task: T, args: Record<string, unknown>, name: ArgName<T>): number | undefined {
+  const spec = specOf(task, name, 'seconds');
+  return optionalNumber(args, name, spec.min, spec.max);
+}
+
+export function flagArg<T extends Task>(task: T, args: Record<string, unknown>, name: ArgName<T>): boolean {
+  specOf(task, name, 'flag');
+  return optionalFlag(args, name);
+}
+
+/** One of the choices its row lists, lower-cased. */
+export function choiceArg<T extends Task, N extends ArgName<T>>(task: T, args: Record<string, unknown>, name: N): ChoiceOf<T, N> | undefined {
+  const spec = specOf(task, name, 'choice');
+  return optionalChoice(args, name, spec.choices) as ChoiceOf<T, N> | undefined;
 }

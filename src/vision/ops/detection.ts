@@ -9,3 +9,12 @@ export interface Detection extends Box {
   /** Stable identity across video frames (set by the tracker); absent on still images. */
   trackId?: number;
 }
+
+/** The result's boxes: rounded to a tenth of a pixel, scores to three places (what a client can use). */
+export function resultBoxes(detections: readonly Detection[]): Box[] {
+  const r = (v: number) => Math.round(v * 10) / 10;
+  return detections.map((d) => ({
+    x1: r(d.x1), y1: r(d.y1), x2: r(d.x2), y2: r(d.y2), label: d.label,
+    ...(d.unscored ? {} : { score: Math.round(d.score * 1000) / 1000 }),
+  }));
+}

@@ -13,7 +13,8 @@ import type { RawImage } from '../../ops/raw-image.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { mapVideoFrames } from '../../ops/frame-map.ts';
 import { mapVideoWithTracking, TrackSelection } from '../../find/tracked-frames.ts';
-import { describeValue, optionalFlag, optionalNumber, rejectUnknown } from '../../ops/args.ts';
+import { TASK_TABLE } from '../../../core/tasks.ts';
+import { checkArgs, describeValue, flagArg, numberArg } from '../../ops/args.ts';
 import { coverRegions, effectVerb, pixelateImage } from '../../ops/region-effects.ts';
 import type { RegionEffect, RegionShape } from '../../ops/region-effects.ts';
 
@@ -31,7 +32,9 @@ export interface Adjustments {
   invert: boolean;
 }
 
-const ARGS = ['brightness', 'contrast', 'saturation', 'hue', 'blur', 'sharpen', 'pixelate', 'grayscale', 'sepia', 'invert'] as const;
+type AdjustArg = keyof typeof TASK_TABLE.adjust.args;
+/** The adjustments (every argument but the phrase, which says where they apply). */
+const ARGS = (Object.keys(TASK_TABLE.adjust.args) as AdjustArg[]).filter((k): k is Exclude<AdjustArg, 'phrase'> => k !== 'phrase');
 
 type Matrix3 = [[number, number, number], [number, number, number], [number, number, number]];
 
@@ -58,18 +61,18 @@ function multiply(a: Matrix3, b: Matrix3): Matrix3 {
 }
 
 export function parseAdjustments(args: Record<string, unknown>): Adjustments {
-  rejectUnknown(args, ARGS, 'adjust');
+  checkArgs('adjust', args);
   const adjustments: Adjustments = {
-    brightness: optionalNumber(args, 'brightness', 0.01, 10),
-    contrast: optionalNumber(args, 'contrast', 0, 10),
-    saturation: optionalNumber(args, 'saturation', 0, 10),
-    hue: optionalNumber(args, 'hue', -360, 360),
-    blur: optionalNumber(args, 'blur', 0.3, 1000),
-    sharpen: optionalNumber(args, 'sharpen', 0.000001, 10),
-    pixelate: optionalNumber(args, 'pixelate', 2, 512),
-    grayscale: optionalFlag(args, 'grayscale'),
-    sepia: optionalFlag(args, 'sepia'),
-    invert: optionalFlag(args, 'invert'),
+    brightness: numberArg('adjust', args, 'brightness'),
+    contrast: numberArg('adjust', args, 'contrast'),
+    saturation: numberArg('adjust', args, 'saturation'),
+    hue: numberArg('adjust', args, 'hue'),
+    blur: numberArg('adjust', args, 'blur'),
+    sharpen: numberArg('adjust', args, 'sharpen'),
+    pixelate: numberArg('adjust', args, 'pixelate'),
+    grayscale: flagArg('adjust', args, 'grayscale'),
+    sepia: flagArg('adjust', args, 'sepia'),
+    invert: flagArg('adjust', args, 'invert'),
   };
   const any = ARGS.some((k) => adjustments[k] !== undefined && adjustments[k] !== false);
   if (!any) throw new InvalidArgumentError(`adjust needs at least one of ${ARGS.join(', ')}.`);
@@ -153,7 +156,7 @@ export interface RegionRequest {
 export function parseRegionRequest(args: Record<string, unknown>): RegionRequest | undefined {
   const phrase = typeof args.phrase === 'string' ? args.phrase.trim() : '';
   if (phrase === '') return undefined;
-  rejectUnknown(args, ARGS, 'adjust');
+  checkArgs('adjust', args);
   const global = ARGS.filter((k) => k !== 'blur' && k !== 'pixelate' && args[k] !== undefined && args[k] !== false);
   if (global.length > 0) {
     throw new InvalidArgumentError(
@@ -162,8 +165,8 @@ export function parseRegionRequest(args: Record<string, unknown>): RegionRequest
     );
   }
   // `true` (a language-model planner's "just blur it") means the default strength.
-  const blur = args.blur === true ? 0.3 : optionalNumber(args, 'blur', 0.3, 1000);
-  const pixelate = args.pixelate === true ? 2 : optionalNumber(args, 'pixelate', 2, 512);
+  const blur = args.blur === true ? 0.3 : numberArg('adjust', args, 'blur');
+  const pixelate = args.pixelate === true ? 2 : numberArg('adjust', args, 'pixelate');
   if (blur !== undefined && pixelate !== undefined) {
     throw new InvalidArgumentError(`Choose blur or pixelate for "${phrase}", not both (received blur ${describeValue(args.blur)} and pixelate ${describeValue(args.pixelate)}).`);
   }
@@ -276,7 +279,6 @@ async function coverVideo(input: SpecialistInput, context: SpecialistContext, re
 
 export const adjustSpecialist: Specialist = {
   tasks: ['adjust'],
-  accepts: ['image', 'video'],
   models: [],
   async run(input, context) {
     const media = input.media[0];

@@ -10,7 +10,7 @@ import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult }
 import { DEPTH_MODEL, depthMap } from '../../models/depth-anything.ts';
 import { mapVideoFrames } from '../../ops/frame-map.ts';
 import { depthAwareBlur } from '../../ops/depth-blur.ts';
-import { optionalNumber, rejectUnknown } from '../../ops/args.ts';
+import { checkArgs, numberArg } from '../../ops/args.ts';
 
 type BackgroundSpec = { kind: 'color'; color: Rgb; label: string } | { kind: 'blur'; sigma: number };
 
@@ -18,11 +18,11 @@ const DEFAULT_BLUR = 12;
 
 async function parseBackground(input: SpecialistInput, context: SpecialistContext): Promise<BackgroundSpec> {
   const { args } = input;
-  rejectUnknown(args, ['color', 'blur'], 'background');
+  checkArgs('background', args);
   const blurArg = args.blur;
   if (blurArg !== undefined && blurArg !== false && blurArg !== 'false') {
     if (args.color !== undefined) throw new InvalidArgumentError('Give either color or blur for background, not both.', { arg: 'blur' });
-    const sigma = blurArg === true || blurArg === 'true' ? DEFAULT_BLUR : optionalNumber(args, 'blur', 0.3, 100)!;
+    const sigma = blurArg === true || blurArg === 'true' ? DEFAULT_BLUR : numberArg('background', args, 'blur')!;
     return { kind: 'blur', sigma };
   }
   if (args.color !== undefined) {
@@ -86,7 +86,6 @@ async function backgroundVideo(input: SpecialistInput, context: SpecialistContex
 /** Replace the background behind the salient subject with a colour or a blur (ISNet mask; depth-aware blur with Depth Anything). */
 export const backgroundSpecialist: Specialist = {
   tasks: ['background'],
-  accepts: ['image', 'video'],
   models: [ISNET_MODEL],
   async run(input, context) {
     const media = input.media[0];

@@ -1,21 +1,12 @@
 import { InternalError } from '../../../errors.ts';
-import { bestInstalledModel } from '../../../../models/catalog.ts';
+import type { Inpainter } from '../../models/inpainter.ts';
+import { bestInstalledModel } from '../../models/model-choice.ts';
 import type { ModelRegistry } from '../../models/model-registry.ts';
-import type { Mask, RawImage } from '../../ops/raw-image.ts';
-import type { SpecialistContext } from '../../specialist.ts';
+import type { Mask } from '../../ops/raw-image.ts';
 import { lamaInpainter } from '../../models/lama.ts';
 import { miganInpainter } from '../../models/migan.ts';
 import { maskBounds } from '../../ops/raw-image.ts';
 import { inpaintTelea, teleaRadius } from '../../ops/opencv.ts';
-
-/** Something that fills a hole in an image (mask 255 = hole); the rest of the image comes back unchanged. */
-export interface Inpainter {
-  /** 'opencv-telea', 'migan', 'lama' */
-  readonly name: string;
-  /** The catalog model it runs; undefined when it needs no weights. */
-  readonly model?: string;
-  inpaint(image: RawImage, mask: Mask, context: SpecialistContext): Promise<RawImage>;
-}
 
 /** Classical fast-marching inpainting (Telea 2004): smooth fills, no weights, milliseconds. */
 export const openCvInpainter: Inpainter = {

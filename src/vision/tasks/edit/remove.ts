@@ -7,13 +7,13 @@ import { detect, detectEveryFor } from '../../find/detector.ts';
 import { decodeImage, encodePng, maskBounds, maskCoverage, maskToPng } from '../../ops/raw-image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
 import { grownRect, phraseMask, unionOf } from '../../find/phrase-mask.ts';
-import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from '../segment/segment.ts';
+import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from '../../find/phrase-segmentation.ts';
 import type { ProducedMedia, Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { mapVideoWithTracking, TrackSelection } from '../../find/tracked-frames.ts';
 import { chooseOnVideo } from '../../find/which-one.ts';
-import { optionalNumber, rejectUnknown } from '../../ops/args.ts';
+import { checkArgs, numberArg } from '../../ops/args.ts';
 import { chooseInpainter, fillCaveat, inpainterTitle, smearsHole, SMOOTH_FILL_CAVEAT } from './inpainter-choice.ts';
-import type { Inpainter } from './inpainter-choice.ts';
+import type { Inpainter } from '../../models/inpainter.ts';
 import { holeMargin, maskFromAlpha, maskFromBox, maskFromImage, padHole } from '../../ops/masks.ts';
 
 /** The area to fill, and how the text names it ("the dog", "the boxed area"). */
@@ -44,7 +44,7 @@ export async function findHole(input: SpecialistInput, image: RawImage, context:
   if (box !== undefined) return { kind: 'hole', hole: { mask: maskFromBox(image.width, image.height, box), what: 'the boxed area', object: false } };
   const phrase = typeof input.args.phrase === 'string' ? input.args.phrase.trim() : '';
   if (phrase !== '') {
-    const pick = optionalNumber(input.args, 'pick', 1, 100);
+    const pick = numberArg('remove', input.args, 'pick');
     context.progress(0.05, `looking for ${phrase}`);
     const found = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: (f, note) => context.progress(f * 0.6, note) });
     if (found.kind === 'many') return { kind: 'reply', result: await choiceReply(image, found) };
@@ -185,7 +185,7 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
   const task: Task = input.task;
   const detectFrame = async (frame: RawImage) => (await detect(context.models, frame, phrase, task)).detections;
   // "The dog" with two in view asks which one first; "the dog on the left" is chosen once and followed by its track id.
-  const decision = await chooseOnVideo(input.media[0]!, phrase, optionalNumber(input.args, 'pick', 1, 100), context, detectFrame);
+  const decision = await chooseOnVideo(input.media[0]!, phrase, numberArg('remove', input.args, 'pick'), context, detectFrame);
   if (decision.kind === 'ask') return decision.result;
   const selection = new TrackSelection(decision.selector);
   const inpainter = chooseInpainter(context.models);
@@ -229,12 +229,11 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
  */
 export const removeSpecialist: Specialist = {
   tasks: ['remove', 'inpaint'],
-  accepts: ['image', 'video'],
   // None required up front: a box or a mask image needs no weights (OpenCV). The phrase path's detector
   // and ISNet answer with ModelNotInstalledError when they are used and missing.
   models: [],
   async run(input, context) {
-    rejectUnknown(input.args, ['pick'], input.task);
+    checkArgs(input.task, input.args);
     const media = input.media[0];
     if (media === undefined) throw new UnsupportedMediaForTaskError(input.task, 'nothing', ['image', 'video']);
     return media.info.kind === 'video' ? await removeFromVideo(input, context) : await removeFromImage(input, context);

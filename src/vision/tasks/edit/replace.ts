@@ -4,7 +4,7 @@ import { decodeImage, sharpOf } from '../../ops/raw-image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
 import { salientMask } from '../../models/isnet.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
-import { rejectUnknown } from '../../ops/args.ts';
+import { checkArgs } from '../../ops/args.ts';
 import { isOpaque } from '../../models/esrgan.ts';
 import { inpainterTitle } from './inpainter-choice.ts';
 import { holeBox } from '../../ops/masks.ts';
@@ -112,12 +112,11 @@ async function replaceInImage(input: SpecialistInput, context: SpecialistContext
 /** "replace the cat with this" (a second image): remove, then paste the new subject into the hole. */
 export const replaceSpecialist: Specialist = {
   tasks: ['replace'],
-  accepts: ['image'],
   // None required up front: a box or a mask image needs no weights (OpenCV). The phrase path's detector
   // and ISNet answer with ModelNotInstalledError when they are used and missing.
   models: [],
   async run(input, context) {
-    rejectUnknown(input.args, ['pick'], 'replace');
+    checkArgs('replace', input.args);
     const media = input.media[0];
     if (media === undefined || media.info.kind !== 'image') throw new UnsupportedMediaForTaskError(input.task, media?.info.kind ?? 'nothing', ['image']);
     return replaceInImage(input, context);

@@ -4,7 +4,8 @@ import { decodeImage, encodePng, sharpOf, toRaw } from '../../ops/raw-image.ts';
 import type { RawImage } from '../../ops/raw-image.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { mapVideoFrames } from '../../ops/frame-map.ts';
-import { describeValue, optionalChoice, optionalNumber, rejectUnknown } from '../../ops/args.ts';
+import { TASK_TABLE } from '../../../core/tasks.ts';
+import { checkArgs, choiceArg, describeValue, numberArg, optionalNumber } from '../../ops/args.ts';
 
 export type Crop = { kind: 'aspect'; w: number; h: number; label: string } | { kind: 'box'; left: number; top: number; width: number; height: number };
 
@@ -21,7 +22,7 @@ export interface Transform {
   flip?: 'horizontal' | 'vertical';
 }
 
-const ARGS = ['crop', 'resize', 'rotate', 'flip'] as const;
+const ARGS = Object.keys(TASK_TABLE.transform.args);
 
 function parseAspect(value: string): Crop {
   const m = /^\s*(\d+(?:\.\d+)?)\s*[:x/]\s*(\d+(?:\.\d+)?)\s*$/i.exec(value);
@@ -65,12 +66,12 @@ function parseResize(value: unknown): Resize | undefined {
 }
 
 export function parseTransform(args: Record<string, unknown>): Transform {
-  rejectUnknown(args, ARGS, 'transform');
+  checkArgs('transform', args);
   const t: Transform = {
     crop: parseCrop(args.crop),
     resize: parseResize(args.resize),
-    rotate: optionalNumber(args, 'rotate', -3600, 3600),
-    flip: optionalChoice(args, 'flip', ['horizontal', 'vertical'] as const),
+    rotate: numberArg('transform', args, 'rotate'),
+    flip: choiceArg('transform', args, 'flip'),
   };
   if (t.crop === undefined && t.resize === undefined && t.rotate === undefined && t.flip === undefined) {
     throw new InvalidArgumentError(`transform needs at least one of ${ARGS.join(', ')}.`);
@@ -194,7 +195,6 @@ async function transformVideo(input: SpecialistInput, context: SpecialistContext
 
 export const transformSpecialist: Specialist = {
   tasks: ['transform'],
-  accepts: ['image', 'video'],
   models: [],
   async run(input, context) {
     const media = input.media[0];

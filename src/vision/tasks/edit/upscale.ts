@@ -4,7 +4,7 @@ import { formatPixels, formatSize } from '../../../media/limits.ts';
 import { decodeImage, encodePng } from '../../ops/raw-image.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { mapVideoFrames } from '../../ops/frame-map.ts';
-import { optionalNumber, rejectUnknown } from '../../ops/args.ts';
+import { checkArgs, numberArg } from '../../ops/args.ts';
 import { chooseUpscaler, upscalerTitle } from './upscaler-choice.ts';
 
 const DEFAULT_FACTOR = 2;
@@ -16,8 +16,8 @@ const DEFAULT_FACTOR = 2;
 export const VIDEO_UPSCALE_MAX_INPUT_PIXELS = 30_000_000;
 
 function factorOf(input: SpecialistInput): number {
-  rejectUnknown(input.args, ['factor'], 'upscale');
-  return optionalNumber(input.args, 'factor', 1, 16) ?? DEFAULT_FACTOR;
+  checkArgs('upscale', input.args);
+  return numberArg('upscale', input.args, 'factor') ?? DEFAULT_FACTOR;
 }
 
 function refuseOverImageLimit(width: number, height: number, factor: number, context: SpecialistContext): void {
@@ -89,7 +89,6 @@ async function upscaleVideo(input: SpecialistInput, context: SpecialistContext, 
 /** Super-resolution ×2/×3/×4 (ESRGAN-slim, tiled; Swin2SR ×2 when the lead registers it and it is pulled). */
 export const upscaleSpecialist: Specialist = {
   tasks: ['upscale'],
-  accepts: ['image', 'video'],
   models: ['esrgan-slim-x2', 'esrgan-slim-x3', 'esrgan-slim-x4'],
   async run(input, context) {
     const media = input.media[0];

@@ -1,42 +1,11 @@
 import type { Task } from '../../../core/tasks.ts';
 import { InvalidArgumentError, ModelNotInstalledError } from '../../../errors.ts';
-import { bestInstalledModel, catalogEntry, howToGet } from '../../../../models/catalog.ts';
+import { catalogEntry, howToGet } from '../../../../models/catalog.ts';
+import { ESRGAN_UPSCALERS } from '../../models/esrgan.ts';
+import { bestInstalledModel } from '../../models/model-choice.ts';
+import type { Upscaler } from '../../models/upscaler.ts';
 import type { ModelRegistry } from '../../models/model-registry.ts';
-import type { RawImage } from '../../ops/raw-image.ts';
-import type { SpecialistContext } from '../../specialist.ts';
-import { esrganRgb, isOpaque, withUpscaledAlpha } from '../../models/esrgan.ts';
 import { swin2srUpscaler } from '../../models/swin2sr.ts';
-
-/** Something that enlarges an image by one of its factors; alpha, when there is any, comes back too. */
-export interface Upscaler {
-  /** 'esrgan-slim', 'swin2sr' */
-  readonly name: string;
-  /** The catalog model it runs; undefined when it needs no weights. */
-  readonly model?: string;
-  readonly factors: readonly number[];
-  upscale(image: RawImage, factor: number, context: SpecialistContext): Promise<RawImage>;
-}
-
-/** ESRGAN-slim ships one model per factor, so it is one upscaler per factor. */
-function esrganUpscaler(factor: 2 | 3 | 4): Upscaler {
-  const model = `esrgan-slim-x${factor}`;
-  return {
-    name: 'esrgan-slim',
-    model,
-    factors: [factor],
-    async upscale(image, requested, context) {
-      if (requested !== factor) throw new InvalidArgumentError(`${model} upscales by ${factor} only, not by ${requested}.`, { arg: 'factor' });
-      const network = await context.models.layersModel(model, 'upscale');
-      const rgb = await esrganRgb(network, image, factor, {
-        signal: context.signal,
-        onTile: (done, total) => context.progress(done / total, `upscaling (tile ${done} of ${total})`),
-      });
-      return isOpaque(image) ? rgb : withUpscaledAlpha(image, rgb);
-    },
-  };
-}
-
-export const ESRGAN_UPSCALERS: readonly Upscaler[] = [esrganUpscaler(2), esrganUpscaler(3), esrganUpscaler(4)];
 
 /** Swin2SR (×2) when pulled — the catalog prefers it — and ESRGAN-slim from npm for every factor. */
 export const DEFAULT_UPSCALERS: readonly Upscaler[] = [swin2srUpscaler, ...ESRGAN_UPSCALERS];

@@ -1,7 +1,7 @@
 import { UnsupportedMediaForTaskError } from '../../../errors.ts';
 import { overlayPreview, parseColor } from '../../../media/image.ts';
 import type { Rgb } from '../../../media/image.ts';
-import { optionalNumber } from '../../ops/args.ts';
+import { numberArg } from '../../ops/args.ts';
 import { decodeImage, encodePng, maskCoverage, maskToPng } from '../../ops/raw-image.ts';
 import type { Mask } from '../../ops/raw-image.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
@@ -11,7 +11,7 @@ import { pluralOf } from '../../models/coco-labels.ts';
 import { detect, detectEveryFor, phraseLabel } from '../../find/detector.ts';
 import { applyMaskAsAlpha, compositeOnColor } from '../../ops/composite.ts';
 import { ISNET_MODEL, salientMask } from '../../models/isnet.ts';
-import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from './segment.ts';
+import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from '../../find/phrase-segmentation.ts';
 import { phraseMask, unionOf } from '../../find/phrase-mask.ts';
 import { chooseOnVideo } from '../../find/which-one.ts';
 import type { Detection } from '../../ops/detection.ts';
@@ -44,7 +44,7 @@ async function cutoutImage(input: SpecialistInput, context: SpecialistContext): 
   } else {
     // A named object: detector box → ISNet inside it (segment-phrase.ts), so "the dog" is the dog even when the person is more salient.
     context.progress(0.05, `looking for ${phrase}`);
-    const pick = optionalNumber(input.args, 'pick', 1, 100);
+    const pick = numberArg('cutout', input.args, 'pick');
     const found = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: context.progress });
     if (found.kind === 'many') return choiceReply(image, found);
     if (found.kind === 'none') return { text: noneFoundText(found, phrase), media: [] };
@@ -81,7 +81,7 @@ async function tracksMask(context: SpecialistContext, frame: RawImage, chosen: r
 async function cutoutVideoByPhrase(input: SpecialistInput, context: SpecialistContext, phrase: string, color: Rgb, on: string): Promise<SpecialistResult> {
   const label = phraseLabel(context.models, phrase, input.task);
   const detectFrame = async (frame: RawImage) => (await detect(context.models, frame, phrase, input.task)).detections;
-  const decision = await chooseOnVideo(input.media[0]!, phrase, optionalNumber(input.args, 'pick', 1, 100), context, detectFrame);
+  const decision = await chooseOnVideo(input.media[0]!, phrase, numberArg('cutout', input.args, 'pick'), context, detectFrame);
   if (decision.kind === 'ask') return decision.result;
   const selection = new TrackSelection(decision.selector);
   // Every frame has the same size: one all-background mask serves each frame without the object.
@@ -146,7 +146,6 @@ async function cutoutVideo(input: SpecialistInput, context: SpecialistContext): 
  */
 export const cutoutSpecialist: Specialist = {
   tasks: ['cutout'],
-  accepts: ['image', 'video'],
   models: [ISNET_MODEL],
   async run(input, context) {
     const media = input.media[0];

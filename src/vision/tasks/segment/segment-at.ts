@@ -2,7 +2,7 @@ import type { Region } from '../../../core/types.ts';
 import { InvalidArgumentError, JobCancelledError, UnsupportedMediaForTaskError } from '../../../errors.ts';
 import { overlayPixels, parseColor, withSvg } from '../../../media/image.ts';
 import type { EncodedImage, OverlayPixels } from '../../../media/image.ts';
-import { boxInPicture, describeValue, optionalBox, rejectUnknown } from '../../ops/args.ts';
+import { boxInPicture, checkArgs, describeValue, optionalBox } from '../../ops/args.ts';
 import type { BoxArg } from '../../ops/args.ts';
 import { decodeImage, maskCoverage, maskToPng } from '../../ops/raw-image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
@@ -86,10 +86,9 @@ async function promptOverlay(image: RawImage, mask: Mask, prompt: { points: Poin
 /** "Segment at 120,80" / "segment the box 10,10,200,200": SlimSAM's mask of the object the prompt points at. */
 export const segmentAtSpecialist: Specialist = {
   tasks: ['segment_at'],
-  accepts: ['image'],
   models: [SAM_MODEL],
   async run(input, context): Promise<SpecialistResult> {
-    rejectUnknown(input.args, ['points', 'box'], 'segment_at');
+    checkArgs('segment_at', input.args);
     const { image, key } = await imageInput(input, context);
     const prompt = promptOf(input.args, input.region, image.width, image.height);
     context.progress(0.05, 'encoding the picture');
@@ -215,10 +214,9 @@ function paintSegments(image: RawImage, masks: readonly Mask[]): { pixels: Overl
 /** "Segment everything": SlimSAM prompted on a grid of points, duplicates merged, each segment coloured. */
 export const segmentAllSpecialist: Specialist = {
   tasks: ['segment_all'],
-  accepts: ['image'],
   models: [SAM_MODEL],
   async run(input, context): Promise<SpecialistResult> {
-    rejectUnknown(input.args, [], 'segment_all');
+    checkArgs('segment_all', input.args);
     const { image, key } = await imageInput(input, context);
     context.progress(0.05, 'encoding the picture');
     const embedding = await imageEmbedding(context.models, image, key, input.task);

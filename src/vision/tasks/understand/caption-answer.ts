@@ -1,10 +1,10 @@
 import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../../errors.ts';
 import { extractFrame } from '../../../media/ffmpeg.ts';
 import { formatDuration } from '../../../media/limits.ts';
-import { optionalChoice, rejectUnknown } from '../../ops/args.ts';
-import { missingModelError } from '../not-installed.ts';
-import type { LoadedMedia, Specialist, SpecialistContext, SpecialistInput } from '../../specialist.ts';
-import { captionWithFlorence } from './florence-caption.ts';
+import { checkArgs, choiceArg } from '../../ops/args.ts';
+import { missingModelError } from '../../models/missing-model.ts';
+import type { LoadedMedia, ServingOption, Specialist, SpecialistContext, SpecialistInput } from '../../specialist.ts';
+import { CAPTION_WAYS, captionWithFlorence } from './florence-caption.ts';
 import type { CaptionDetail } from './florence-caption.ts';
 import { FLORENCE_MODEL } from '../../models/florence.ts';
 import { captionRegion, captionRegionOf } from './region-caption.ts';
@@ -107,7 +107,7 @@ function questionOf(input: SpecialistInput): string {
 function checkTargets(input: SpecialistInput, task: 'caption' | 'answer'): void {
   if (input.media.length === 0) throw new UnsupportedMediaForTaskError(task, 'nothing', ['image', 'video']);
   if (input.media.length > MAX_TARGETS) throw new InvalidArgumentError(`${task} looks at up to ${MAX_TARGETS} images or videos at once; ${input.media.length} were given.`);
-  rejectUnknown(input.args, task === 'caption' ? ['detail', 'box'] : ['question'], task);
+  checkArgs(task, input.args);
 }
 
 /** Asks the endpoint about the targets: pictures take the first half of the progress (frame extraction is the slow part). */
@@ -130,18 +130,17 @@ async function askAbout(input: SpecialistInput, context: SpecialistContext, prom
  */
 export const captionSpecialist: Specialist = {
   tasks: ['caption'],
-  accepts: ['image', 'video'],
   models: [],
-  servedBy: [{ settings: ['VISION_LLM_URL'] }, { model: FLORENCE_MODEL }],
+  servedBy: CAPTION_WAYS,
   async run(input, context) {
     checkTargets(input, 'caption');
-    const detail = optionalChoice(input.args, 'detail', ['short', 'detailed'] as const) ?? 'short';
+    const detail = choiceArg('caption', input.args, 'detail') ?? 'short';
     const region = captionRegion(input);
     if (region !== undefined) return captionRegionOf(input, region, detail, context);
     if (context.settings.VISION_LLM_URL !== undefined) {
       return { media: [], text: await askAbout(input, context, (targets) => captionPrompt(targets, detail), MAX_TOKENS[detail]) };
     }
-    if (!context.models.isInstalled(FLORENCE_MODEL)) throw missingModelError('caption', context.models, context.settings.MODELS_DIR);
+    if (!context.models.isInstalled(FLORENCE_MODEL)) throw missingModelError('caption', CAPTION_WAYS, context.models, context.settings.MODELS_DIR);
     const text = await captionWithFlorence(input.media, detail, context);
     context.progress(1, 'described');
     return { media: [], text };
@@ -149,14 +148,15 @@ export const captionSpecialist: Specialist = {
 };
 
 /** answer: free-form questions need a chat model; only the endpoint has one in this build. */
+const ANSWER_WAYS: readonly ServingOption[] = [{ settings: ['VISION_LLM_URL'] }];
+
 export const answerSpecialist: Specialist = {
   tasks: ['answer'],
-  accepts: ['image', 'video'],
   models: [],
-  servedBy: [{ settings: ['VISION_LLM_URL'] }],
+  servedBy: ANSWER_WAYS,
   async run(input, context) {
     checkTargets(input, 'answer');
-    if (context.settings.VISION_LLM_URL === undefined) throw missingModelError('answer', context.models, context.settings.MODELS_DIR);
+    if (context.settings.VISION_LLM_URL === undefined) throw missingModelError('answer', ANSWER_WAYS, context.models, context.settings.MODELS_DIR);
     const question = questionOf(input);
     return { media: [], text: await askAbout(input, context, (targets) => answerPrompt(targets, question), MAX_TOKENS.answer) };
   },

@@ -1,27 +1,18 @@
 import type { Box } from '../../../core/types.ts';
 import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../../errors.ts';
 import { drawBoxes } from '../../ops/draw-boxes.ts';
-import { optionalFlag, optionalNumber, rejectUnknown } from '../../ops/args.ts';
+import { checkArgs, flagArg, numberArg } from '../../ops/args.ts';
 import { decodeImage } from '../../ops/raw-image.ts';
 import type { RawImage } from '../../ops/raw-image.ts';
 import type { ProducedMedia, Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { CENTERNET_MODEL } from '../../models/centernet.ts';
 import { pluralOf } from '../../models/coco-labels.ts';
-import type { Detection } from '../../ops/detection.ts';
+import { resultBoxes, type Detection } from '../../ops/detection.ts';
 import { detect, phraseLabel } from '../../find/detector.ts';
 import { detectInVideo, tallyCounts } from '../../find/detect-video.ts';
 import { positionWords, boxInPixels } from '../../find/position-words.ts';
 import { parseReferring } from '../../../core/referring.ts';
 import { leftToRight, select } from '../../find/referring.ts';
-
-/** The result's boxes: rounded to a tenth of a pixel, scores to three places (what a client can use). */
-export function resultBoxes(detections: readonly Detection[]): Box[] {
-  const r = (v: number) => Math.round(v * 10) / 10;
-  return detections.map((d) => ({
-    x1: r(d.x1), y1: r(d.y1), x2: r(d.x2), y2: r(d.y2), label: d.label,
-    ...(d.unscored ? {} : { score: Math.round(d.score * 1000) / 1000 }),
-  }));
-}
 
 /** "3 people, 1 dog" — most frequent first, then alphabetical. */
 export function tally(detections: readonly Detection[]): string {
@@ -71,12 +62,11 @@ async function trackedVideoResult(input: SpecialistInput, context: SpecialistCon
 /** "How many people?", "find the cats", "detect everything": every box drawn with its label and score. */
 export const detectSpecialist: Specialist = {
   tasks: ['detect'],
-  accepts: ['image', 'video'],
   models: [CENTERNET_MODEL],
   async run(input, context): Promise<SpecialistResult> {
-    rejectUnknown(input.args, ['phrase', 'count'], 'detect');
+    checkArgs('detect', input.args);
     const phrase = phraseOf(input);
-    const counting = optionalFlag(input.args, 'count');
+    const counting = flagArg('detect', input.args, 'count');
     if (isVideo(input)) return trackedVideoResult(input, context, phrase);
     const image = await stillImage(input, context);
     context.progress(0.1, 'looking for objects');
@@ -99,13 +89,12 @@ export const detectSpecialist: Specialist = {
 /** "Where is the dog?": the one box it means, with where it is in words; several → "which one?". */
 export const groundSpecialist: Specialist = {
   tasks: ['ground'],
-  accepts: ['image', 'video'],
   models: [CENTERNET_MODEL],
   async run(input, context): Promise<SpecialistResult> {
-    rejectUnknown(input.args, ['phrase', 'pick'], 'ground');
+    checkArgs('ground', input.args);
     const phrase = phraseOf(input);
     if (phrase === undefined) throw new InvalidArgumentError('Tell me what to look for, for example "where is the dog?".', { arg: 'phrase' });
-    const pick = optionalNumber(input.args, 'pick', 1, 100);
+    const pick = numberArg('ground', input.args, 'pick');
     // On a video every match is tracked and drawn: which one is meant is plain to see on the frames.
     if (isVideo(input)) return trackedVideoResult(input, context, phrase);
     const image = await stillImage(input, context);

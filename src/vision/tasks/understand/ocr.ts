@@ -1,7 +1,7 @@
 import type { Box } from '../../../core/types.ts';
 import { UnsupportedMediaForTaskError } from '../../../errors.ts';
 import { drawBoxes } from '../../ops/draw-boxes.ts';
-import { rejectUnknown } from '../../ops/args.ts';
+import { checkArgs } from '../../ops/args.ts';
 import type { ModelRegistry } from '../../models/model-registry.ts';
 import { decodeImage } from '../../ops/raw-image.ts';
 import type { RawImage } from '../../ops/raw-image.ts';
@@ -62,12 +62,11 @@ export async function readTextWithFlorence(models: ModelRegistry, image: RawImag
  */
 export const ocrSpecialist: Specialist = {
   tasks: ['ocr'],
-  accepts: ['image'],
   models: [OCR_DET_MODEL, OCR_REC_MODEL],
   async run(input, context) {
     const media = input.media[0];
     if (media === undefined || media.info.kind !== 'image') throw new UnsupportedMediaForTaskError(input.task, media?.info.kind ?? 'nothing', ['image']);
-    rejectUnknown(input.args, ['question'], 'ocr');
+    checkArgs('ocr', input.args);
     const image = await decodeImage(media.bytes, context.limits);
     context.progress(0.1, 'finding text');
     let { lines, boxes } = await readText(context.models, image);

@@ -2,11 +2,11 @@ import { InvalidArgumentError } from '../../../errors.ts';
 import { drawBoxes } from '../../ops/draw-boxes.ts';
 import { boxInPicture, optionalBox } from '../../ops/args.ts';
 import type { BoxArg } from '../../ops/args.ts';
-import { missingModelError } from '../not-installed.ts';
+import { missingModelError } from '../../models/missing-model.ts';
 import { decodeImage, encodePng, sharpOf, toRaw } from '../../ops/raw-image.ts';
 import type { SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import type { CaptionDetail } from './florence-caption.ts';
-import { sentence } from './florence-caption.ts';
+import { CAPTION_WAYS, sentence } from './florence-caption.ts';
 import { locTokens } from '../../models/florence-parse.ts';
 import { FLORENCE_MODEL, runFlorence } from '../../models/florence.ts';
 import { askVisionLlm, encodeForVisionLlm } from '../../models/vision-llm.ts';
@@ -46,7 +46,7 @@ export async function captionRegionOf(input: SpecialistInput, box: BoxArg, detai
     throw new InvalidArgumentError('A box is described on a still picture. Take a frame first ("grab the frame at 3 seconds"), then ask what is in the box.', { arg: 'box' });
   }
   const useEndpoint = context.settings.VISION_LLM_URL !== undefined;
-  if (!useEndpoint && !context.models.isInstalled(FLORENCE_MODEL)) throw missingModelError('caption', context.models, context.settings.MODELS_DIR);
+  if (!useEndpoint && !context.models.isInstalled(FLORENCE_MODEL)) throw missingModelError('caption', CAPTION_WAYS, context.models, context.settings.MODELS_DIR);
   const image = await decodeImage(media.bytes, context.limits);
   const [x1, y1, x2, y2] = boxInPicture(box, image.width, image.height);
   const boxed = await drawBoxes(image, [{ x1, y1, x2, y2, label: 'region' }], REGION_COLOR);

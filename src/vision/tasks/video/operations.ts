@@ -2,11 +2,12 @@ import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../../err
 import { changeSpeed, extractFrame, probe, reverse, toAnimated, trim } from '../../../media/ffmpeg.ts';
 import type { OperationOptions } from '../../../media/ffmpeg.ts';
 import { formatDuration } from '../../../media/limits.ts';
-import { describeValue, optionalChoice, optionalNumber, rejectUnknown } from '../../ops/args.ts';
+import type { Task } from '../../../core/tasks.ts';
+import { checkArgs, choiceArg, describeValue, numberArg, secondsNumberArg, type ArgName } from '../../ops/args.ts';
 import type { LoadedMedia, Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 
-/** Seconds as a number, a numeric string, or "m:ss" / "h:mm:ss" (how people write times in chat). */
-export function parseSeconds(args: Record<string, unknown>, name: string): number | undefined {
+/** Seconds as a number or a numeric string in the task table's range, or "m:ss" / "h:mm:ss" (how people write times in chat). */
+export function parseSeconds<T extends Task>(task: T, args: Record<string, unknown>, name: ArgName<T>): number | undefined {
   const value = args[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string' && /^\d+(:\d{1,2}){1,2}(\.\d+)?$/.test(value.trim())) {
@@ -15,7 +16,7 @@ export function parseSeconds(args: Record<string, unknown>, name: string): numbe
       .split(':')
       .reduce((acc, part) => acc * 60 + Number(part), 0);
   }
-  const n = optionalNumber(args, name, 0, 24 * 3600);
+  const n = secondsNumberArg(task, args, name);
   if (n === undefined) throw new InvalidArgumentError(`Expected seconds for ${name} but received ${describeValue(value)}.`, { arg: name });
   return n;
 }
@@ -40,19 +41,22 @@ function mp4(bytes: Buffer, label: string, text: string): SpecialistResult {
 
 export const trimSpecialist: Specialist = {
   tasks: ['trim'],
-  accepts: ['video'],
   models: [],
   async run(input, context) {
     const media = video(input);
-    rejectUnknown(input.args, ['start', 'end'], 'trim');
-    const start = parseSeconds(input.args, 'start') ?? 0;
-    let end = parseSeconds(input.args, 'end');
-    if (end === undefined) {
-      if (input.args.start === undefined) throw new InvalidArgumentError('trim needs a start or an end time, in seconds.');
-      end = (await durationOf(media, context)) ?? start + 24 * 3600;
+    checkArgs('trim', input.args);
+    const from = parseSeconds('trim', input.args, 'start') ?? 0;
+    const to = parseSeconds('trim', input.args, 'end');
+    if (to === undefined && input.args.start === undefined) throw new InvalidArgumentError('trim needs a start or an end time, in seconds.');
+    // A negative time counts back from the end ("cut the last 3 seconds" is end -3): that needs the length.
+    const duration = from < 0 || to === undefined || to < 0 ? await durationOf(media, context) : media.info.durationSec;
+    if ((from < 0 || (to !== undefined && to < 0)) && duration === undefined) {
+      throw new InvalidArgumentError("This video's length is unknown, so a time counted from its end cannot be found; give times from the start instead.");
     }
+    const fromEnd = (t: number) => (t < 0 ? Math.max(0, duration! + t) : t);
+    const start = fromEnd(from);
+    const end = to === undefined ? (duration ?? start + 24 * 3600) : fromEnd(to);
     const bytes = await trim(context.ffmpeg, media.path, start, end, options(context, 'trimming'));
-    const duration = media.info.durationSec;
     const shownEnd = duration !== undefined ? Math.min(end, duration) : end;
     return mp4(bytes, 'trimmed', `Trimmed to ${formatDuration(start)} – ${formatDuration(shownEnd)}.`);
   },
@@ -60,12 +64,11 @@ export const trimSpecialist: Specialist = {
 
 export const speedSpecialist: Specialist = {
   tasks: ['speed'],
-  accepts: ['video'],
   models: [],
   async run(input, context) {
     const media = video(input);
-    rejectUnknown(input.args, ['factor'], 'speed');
-    const factor = optionalNumber(input.args, 'factor', 0.1, 10);
+    checkArgs('speed', input.args);
+    const factor = numberArg('speed', input.args, 'factor');
     if (factor === undefined) throw new InvalidArgumentError('speed needs a factor: 2 is twice as fast, 0.5 half speed.', { arg: 'factor' });
     const bytes = await changeSpeed(context.ffmpeg, media.path, factor, options(context, 'changing speed'));
     return mp4(bytes, `${factor}× speed`, factor >= 1 ? `Sped up ${factor}×.` : `Slowed down to ${factor}× speed.`);
@@ -74,11 +77,10 @@ export const speedSpecialist: Specialist = {
 
 export const reverseSpecialist: Specialist = {
   tasks: ['reverse'],
-  accepts: ['video'],
   models: [],
   async run(input, context) {
     const media = video(input);
-    rejectUnknown(input.args, [], 'reverse');
+    checkArgs('reverse', input.args);
     const bytes = await reverse(context.ffmpeg, media.path, options(context, 'reversing'));
     return mp4(bytes, 'reversed', 'Reversed: it now plays backwards, sound included.');
   },
@@ -86,12 +88,11 @@ export const reverseSpecialist: Specialist = {
 
 export const toGifSpecialist: Specialist = {
   tasks: ['to_gif'],
-  accepts: ['video'],
   models: [],
   async run(input, context) {
     const media = video(input);
-    rejectUnknown(input.args, ['format'], 'to_gif');
-    const format = optionalChoice(input.args, 'format', ['gif', 'webp'] as const) ?? 'gif';
+    checkArgs('to_gif', input.args);
+    const format = choiceArg('to_gif', input.args, 'format') ?? 'gif';
     const bytes = await toAnimated(context.ffmpeg, media.path, format, options(context, `making a ${format.toUpperCase()}`));
     return {
       text: `Made an animated ${format.toUpperCase()} (${(bytes.length / 1024 / 1024).toFixed(1)} MiB, no sound).`,
@@ -102,13 +103,12 @@ export const toGifSpecialist: Specialist = {
 
 export const extractFrameSpecialist: Specialist = {
   tasks: ['extract_frame'],
-  accepts: ['video'],
   models: [],
   async run(input, context) {
     const media = video(input);
-    rejectUnknown(input.args, ['at', 'which'], 'extract_frame');
-    const which = optionalChoice(input.args, 'which', ['first', 'last', 'middle'] as const);
-    let at = parseSeconds(input.args, 'at');
+    checkArgs('extract_frame', input.args);
+    const which = choiceArg('extract_frame', input.args, 'which');
+    let at = parseSeconds('extract_frame', input.args, 'at');
     if (at !== undefined && which !== undefined) throw new InvalidArgumentError('Give either at (seconds) or which (first, last, middle) for extract_frame, not both.');
     if (at === undefined) {
       if (which === 'last' || which === 'middle') {
