@@ -46,6 +46,15 @@ describe('video specialists', () => {
     await expect(trimSpecialist.run(invocation('trim', clip, {}), context)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
+  it('counts negative times back from the end, as the planner writes "cut the last 0.5 seconds" and "last 0.5 seconds only"', async () => {
+    const cutLast = await probeResult(await trimSpecialist.run(invocation('trim', clip, { start: 0, end: -0.5 }), context));
+    expect(cutLast.facts.durationSec).toBeCloseTo(1.5, 1);
+    expect(cutLast.item.label).toBe('trimmed');
+    const lastOnly = await trimSpecialist.run(invocation('trim', clip, { start: -0.5 }), context);
+    expect(lastOnly.text).toBe('Trimmed to 1.5 s – 2 s.');
+    expect((await probeResult(lastOnly)).facts.durationSec).toBeCloseTo(0.5, 1);
+  });
+
   it('changes speed', async () => {
     const { facts } = await probeResult(await speedSpecialist.run(invocation('speed', clip, { factor: 2 }), context));
     expect(facts.durationSec).toBeCloseTo(1, 0);
