@@ -55,7 +55,6 @@ async function graphFloor(models: ModelRegistry, name: string, shape: [number, n
   };
 }
 
-/** cv.inpaint (Telea) alone on Mats built once: the same crop our remove hands to OpenCV. */
 /** CenterNet then ISNet, each called once on a zero input of its shape: the two raw model calls segment-by-phrase makes. */
 async function detectThenMaskFloor(models: ModelRegistry): Promise<() => Promise<unknown>> {
   const centernet = await graphFloor(models, 'centernet-coco', [1, 512, 512, 3]);
@@ -67,6 +66,7 @@ async function detectThenMaskFloor(models: ModelRegistry): Promise<() => Promise
   };
 }
 
+/** cv.inpaint (Telea) alone on Mats built once: the same crop our remove hands to OpenCV. */
 async function inpaintFloor(image: LoadedMedia, box: [number, number, number, number], context: SpecialistContext): Promise<() => Promise<unknown>> {
   const cv = await opencv();
   const raw = await decodeImage(image.bytes, context.limits);

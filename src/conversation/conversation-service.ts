@@ -228,7 +228,6 @@ export class ConversationService {
     return job === null || job.steps.length === 0 ? undefined : job.steps.map((step) => step.invocation);
   }
 
-  /** What the planner may know, as of before the turn being planned (whose attachments are listed). */
   /**
    * What the planner knows of the conversation, with this turn's attachments counted as if stored: the
    * turn is planned before anything of it is written, and each attachment becomes "it" when it is.

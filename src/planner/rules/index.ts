@@ -55,11 +55,11 @@ export function matchRules(input: RuleInput, rules: readonly Rule[] = RULES): Ru
   return undefined;
 }
 
-/** Rules whose match means "this clause stands on its own", for chain splitting (see split-chain.ts). */
 /**
  * Rules that may recognise a piece of a longer message. An answer to "which one?" ("2") is only ever a
  * whole message: as a piece it would split "segment at 120,80" at the comma.
  */
 export const CLAUSE_RULES: readonly Rule[] = RULES.filter((r) => !PICK_RULES.includes(r));
 
+/** Rules whose match means "this clause stands on its own", for chain splitting (see split-chain.ts). */
 export const STANDALONE_RULES: readonly Rule[] = CLAUSE_RULES.filter((r) => r !== EDIT_FALLBACK_RULE && r !== ANSWER_RULE);
