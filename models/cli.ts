@@ -9,22 +9,19 @@ import { createHash } from 'node:crypto';
 import { loadSettings } from '../src/config/settings.ts';
 import type { Settings } from '../src/config/settings.ts';
 import { VitronError } from '../src/errors.ts';
+import { formatBytes } from '../src/media/limits.ts';
 import { locateModel } from '../src/vision/models/model-files.ts';
 import { catalogTasks } from '../src/vision/models/model-choice.ts';
 import { taskServing } from '../src/vision/readiness.ts';
 import { CATALOG, catalogEntry, howToGet } from './catalog.ts';
 import type { ModelEntry } from './catalog.ts';
-import { formatBytes, progressBar } from './progress.ts';
+import { progressBar } from './progress.ts';
 import { pullModel, removeModel } from './pull.ts';
 
 /** A terminal progress line is open: an error must start on a line of its own. */
 let midLine = false;
 
 const USAGE = 'Use: list | check | pull <name> | remove <name>';
-
-function size(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
-}
 
 function source(entry: ModelEntry): string {
   return entry.source.kind === 'huggingface' ? `hf:${entry.source.repo}@${entry.source.revision}` : `npm:${entry.source.package}`;
@@ -43,7 +40,7 @@ async function listOrCheck(settings: Settings, check: boolean): Promise<number> 
     const location = locateModel(entry, settings.MODELS_DIR);
     if (location) installed.add(entry.name);
     console.log(
-      `${location ? '✔' : '·'} ${entry.name.padEnd(24)} ${entry.tasks.join(',').padEnd(34)} ${size(entry.approxBytes).padStart(9)}  ${entry.licence.padEnd(14)} ${source(entry)}${entry.gpu ? '  (GPU)' : ''}`,
+      `${location ? '✔' : '·'} ${entry.name.padEnd(24)} ${entry.tasks.join(',').padEnd(34)} ${formatBytes(entry.approxBytes, 'decimal').padStart(9)}  ${entry.licence.padEnd(14)} ${source(entry)}${entry.gpu ? '  (GPU)' : ''}`,
     );
     if (!check) continue;
     if (!location) {
@@ -104,7 +101,7 @@ async function pull(settings: Settings, name: string): Promise<number> {
   }
   const total = result.files.reduce((sum, f) => sum + f.bytes, 0);
   const fetched = result.files.filter((f) => f.outcome !== 'present').length;
-  console.log(`✔ ${entry.name}: ${result.files.length} files (${formatBytes(total)}) in ${result.dir}/, ${fetched} fetched.`);
+  console.log(`✔ ${entry.name}: ${result.files.length} files (${formatBytes(total, 'decimal')}) in ${result.dir}/, ${fetched} fetched.`);
   const unpinned = result.files.filter((f) => f.verifiedAgainst === 'none');
   if (unpinned.length > 0) {
     // Say so rather than imply a check that did not happen; the hashes let a maintainer pin them.

@@ -1,4 +1,8 @@
+import { formatBytes } from '../src/media/limits.ts';
 import type { PullEvent } from './pull.ts';
+
+/** Download sizes in decimal units, as the hub states them. */
+const decimal = (bytes: number) => formatBytes(bytes, 'decimal');
 
 /**
  * Renders pull progress on stderr. On a terminal one line is rewritten in place; anywhere else (CI, a
@@ -8,13 +12,6 @@ import type { PullEvent } from './pull.ts';
 export interface ProgressStream {
   write(text: string): unknown;
   isTTY?: boolean;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
-  return `${bytes} B`;
 }
 
 const BAR_WIDTH = 24;
@@ -32,7 +29,7 @@ export function progressBar(stream: ProgressStream, now: () => number = Date.now
 
   const speed = (received: number): string => {
     const seconds = (now() - startedAt) / 1000;
-    return seconds > 0 ? `${formatBytes((received - from) / seconds)}/s` : '';
+    return seconds > 0 ? `${decimal((received - from) / seconds)}/s` : '';
   };
   const percent = (received: number, total: number | undefined): number | undefined =>
     total === undefined || total === 0 ? undefined : Math.min(100, Math.floor((received / total) * 100));
@@ -51,8 +48,8 @@ export function progressBar(stream: ProgressStream, now: () => number = Date.now
         // A resumed file starts past 0 %: lines begin at the next step it crosses.
         lastStep = step(event.from, event.total);
         lineLength = 0;
-        const size = event.total === undefined ? 'size unknown' : formatBytes(event.total);
-        const resume = event.from > 0 ? `, resuming at ${formatBytes(event.from)}` : '';
+        const size = event.total === undefined ? 'size unknown' : decimal(event.total);
+        const resume = event.from > 0 ? `, resuming at ${decimal(event.from)}` : '';
         if (!stream.isTTY) stream.write(`${event.file}: downloading (${size}${resume})\n`);
         return;
       }
@@ -64,8 +61,8 @@ export function progressBar(stream: ProgressStream, now: () => number = Date.now
           lastDraw = t;
           const filled = pct === undefined ? 0 : Math.round((pct / 100) * BAR_WIDTH);
           const bar = pct === undefined ? '' : `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${String(pct).padStart(3)}%  `;
-          const of = event.total === undefined ? '' : ` / ${formatBytes(event.total)}`;
-          const line = `${event.file}  ${bar}${formatBytes(event.received)}${of}  ${speed(event.received)}`;
+          const of = event.total === undefined ? '' : ` / ${decimal(event.total)}`;
+          const line = `${event.file}  ${bar}${decimal(event.received)}${of}  ${speed(event.received)}`;
           // Pad over the previous, possibly longer, line so no stale characters remain.
           stream.write(`\r${line}${' '.repeat(Math.max(0, lineLength - line.length))}`);
           lineLength = line.length;
@@ -74,13 +71,13 @@ export function progressBar(stream: ProgressStream, now: () => number = Date.now
         const reached = step(event.received, event.total);
         if (reached <= lastStep) return;
         lastStep = reached;
-        const where = pct === undefined ? formatBytes(event.received) : `${pct}% (${formatBytes(event.received)}${event.total === undefined ? '' : ` of ${formatBytes(event.total)}`})`;
+        const where = pct === undefined ? decimal(event.received) : `${pct}% (${decimal(event.received)}${event.total === undefined ? '' : ` of ${decimal(event.total)}`})`;
         stream.write(`${event.file}: ${where}  ${speed(event.received)}\n`);
         return;
       }
       case 'end': {
         if (stream.isTTY && lineLength > 0) stream.write('\n');
-        stream.write(`${event.file}: ${event.outcome === 'present' ? 'already present' : event.outcome} (${formatBytes(event.bytes)}, sha256 ${event.verified})\n`);
+        stream.write(`${event.file}: ${event.outcome === 'present' ? 'already present' : event.outcome} (${decimal(event.bytes)}, sha256 ${event.verified})\n`);
         return;
       }
     }

@@ -27,18 +27,28 @@ export function limitsFromSettings(settings: LimitSettings): MediaLimits {
   };
 }
 
-const UNITS = ['KiB', 'MiB', 'GiB', 'TiB'] as const;
+const BINARY = ['KiB', 'MiB', 'GiB', 'TiB'] as const;
 
-/** "512 bytes", "1.5 KiB", "12.0 MiB": binary units, because upload limits are configured in them. */
-export function formatBytes(bytes: number): string {
+/**
+ * Sizes for people to read. Binary by default ("512 bytes", "1.5 KiB", "12.0 MiB"), because upload limits
+ * are configured in those units; decimal ("512 B", "1.0 kB", "88.2 MB", "1.25 GB") for downloads, because
+ * model hubs and npm state sizes that way.
+ */
+export function formatBytes(bytes: number, units: 'binary' | 'decimal' = 'binary'): string {
+  if (units === 'decimal') {
+    if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+    if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+    if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+    return `${Math.round(bytes)} B`;
+  }
   if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
   let value = bytes / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
+  while (value >= 1024 && unit < BINARY.length - 1) {
     value /= 1024;
     unit += 1;
   }
-  return `${value.toFixed(1)} ${UNITS[unit]}`;
+  return `${value.toFixed(1)} ${BINARY[unit]}`;
 }
 
 /** "0.5 s", "45 s", "2 min", "3 min 10 s", "1 h 2 min". Sub-minute values keep one decimal when they have one. */

@@ -19,6 +19,13 @@ describe('media limits', () => {
     expect(formatBytes(3 * 1024 ** 3)).toBe('3.0 GiB');
   });
 
+  it('formats download sizes in decimal units, as model hubs state them', () => {
+    expect(formatBytes(512.4, 'decimal')).toBe('512 B');
+    expect(formatBytes(1000, 'decimal')).toBe('1.0 kB');
+    expect(formatBytes(88_188_479, 'decimal')).toBe('88.2 MB');
+    expect(formatBytes(1_250_000_000, 'decimal')).toBe('1.25 GB');
+  });
+
   it('formats durations the way people say them', () => {
     expect(formatDuration(0.5)).toBe('0.5 s');
     expect(formatDuration(45)).toBe('45 s');
