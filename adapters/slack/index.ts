@@ -1,4 +1,4 @@
-import type { ChatAdapter, ChatAdapterContext } from '../chat-adapters.ts';
+import type { ChatAdapter, ChatAdapterContext } from '../chat-adapter.ts';
 import { createSlackAdapter, type SlackAdapterOptions } from './slack-adapter.ts';
 
 export { SlackAdapter, createSlackAdapter } from './slack-adapter.ts';

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { BadInputError, LimitReachedError, NotFoundError, StoreUnavailableError, VitronError } from '../../src/errors.ts';
+import { BadInputError, LimitReachedError, NotFoundError, RateLimitedError, StoreUnavailableError, VitronError } from '../../src/errors.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 
 /** The one error body the API ever sends, so a script can branch on `error.code`. */
@@ -10,6 +10,8 @@ export interface HttpErrorBody {
 export interface HttpError {
   status: number;
   body: HttpErrorBody;
+  /** Seconds a refused client should wait, sent as Retry-After. */
+  retryAfterSeconds?: number;
 }
 
 /** Raised by this adapter for problems it finds itself (bad JSON shape, over-limit upload). */
@@ -30,6 +32,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   MEDIA_NOT_FOUND: 404,
   LIMIT_REACHED: 429,
+  RATE_LIMITED: 429,
   STORE_UNAVAILABLE: 503,
   MEDIA_TOO_LARGE: 413,
 };
@@ -37,7 +40,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
 function statusOfVitronError(error: VitronError): number {
   if (error instanceof HttpInputError) return error.status;
   if (error instanceof NotFoundError) return 404;
-  if (error instanceof LimitReachedError) return 429;
+  if (error instanceof LimitReachedError || error instanceof RateLimitedError) return 429;
   if (error instanceof StoreUnavailableError) return 503;
   const byCode = STATUS_BY_CODE[error.code];
   if (byCode !== undefined) return byCode;
@@ -69,7 +72,12 @@ export function toHttpError(error: unknown, context: { requestId: string; maxUpl
       return internal(context.requestId);
     }
     const details = Object.keys(error.details).length > 0 ? error.details : undefined;
-    return { status, body: { error: { code: error.code, message: error.message, ...(details ? { details } : {}) } } };
+    const retryAfter = error instanceof RateLimitedError ? error.details.retryAfterSeconds : undefined;
+    return {
+      status,
+      body: { error: { code: error.code, message: error.message, ...(details ? { details } : {}) } },
+      ...(typeof retryAfter === 'number' ? { retryAfterSeconds: retryAfter } : {}),
+    };
   }
   if (isFastifyError(error)) {
     switch (error.code) {
@@ -121,5 +129,6 @@ export function sendHttpError(request: FastifyRequest, reply: FastifyReply, erro
   const mapped = toHttpError(error, { requestId: request.id, maxUploadBytes });
   if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: mapped.body.error.code, status: mapped.status }, 'request refused');
+  if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(mapped.retryAfterSeconds));
   return reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.body);
 }

@@ -2,35 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadCapped, hostAllowed } from '../../adapters/shared/capped-download.ts';
-import { RateLimiter } from '../../adapters/shared/rate-limiter.ts';
-import { DownloadFailedError, DownloadRefusedError, MediaTooLargeError, RateLimitedError } from '../../src/errors.ts';
-
-describe('RateLimiter', () => {
-  it('allows N turns a minute per key, then says when to try again', () => {
-    let now = 0;
-    const limiter = new RateLimiter(2, () => now);
-    limiter.take('alice');
-    limiter.take('alice');
-    limiter.take('bob');
-    now = 15_000;
-    const error = (() => {
-      try {
-        limiter.take('alice');
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(error).toBeInstanceOf(RateLimitedError);
-    expect((error as RateLimitedError).details).toEqual({ retryAfterSeconds: 45 });
-    now = 60_001;
-    expect(() => limiter.take('alice')).not.toThrow();
-  });
-
-  it('does nothing with a limit of 0', () => {
-    const limiter = new RateLimiter(0);
-    for (let i = 0; i < 100; i++) limiter.take('alice');
-  });
-});
+import { DownloadFailedError, DownloadRefusedError, MediaTooLargeError } from '../../src/errors.ts';
 
 describe('downloadCapped', () => {
   let server: http.Server;

@@ -167,7 +167,7 @@ describe('Discord adapter start-up and next-step buttons (fake Discord, fake bot
   });
 
   it('runs Upscale, Cut out and Animate on the exact result the button belongs to', async () => {
-    stack = await startFakeStack({}, { maxJobsPerUser: 5 });
+    stack = await startFakeStack();
     const { fake, bot } = stack;
     const user = fake.user();
     const interaction = fake.interact(fake.slashCommand('edit', user, { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }));

@@ -5,12 +5,14 @@ import pino from 'pino';
 import type { BotApi, ConversationView, TurnResult, UserRef } from '../../src/app/bot-api.ts';
 import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import { createDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../adapters/discord/adapter.ts';
+import { createAdmission } from '../../src/limits/admission.ts';
 import { FakeDiscord, type RecordedCall } from '../fakes/discord/fake-discord.ts';
 import { FakeBot } from '../web/fake-bot.ts';
 
 /**
  * FakeBot that, like the real core, returns the existing conversation for a platform + externalId and
- * answers a second turn with the same eventKey as a duplicate, doing nothing.
+ * answers a second turn with the same eventKey as a duplicate, doing nothing; given the core's Admission,
+ * it refuses requests over the limits as the real core does.
  */
 export class DiscordFakeBot extends FakeBot {
   private readonly handled = new Map<string, TurnResult>();
@@ -50,12 +52,12 @@ export async function startAdapter(bot: BotApi, settings: Settings, options: Dis
   return createDiscordAdapter({ bot, settings, logger: pino({ level: 'silent' }) }, { progressIntervalMs: 0, ...options });
 }
 
-/** A Discord fake, a FakeBot and the adapter between them, in a private temp dir. */
+/** A Discord fake, a FakeBot with the core's limits from the settings, and the adapter between them, in a private temp dir. */
 export async function startFakeStack(env: Record<string, string> | ((fake: FakeDiscord) => Record<string, string>) = {}, options: DiscordAdapterOptions = {}) {
   const fake = await new FakeDiscord().start();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-discord-'));
-  const bot = new DiscordFakeBot();
   const settings = loadSettings(discordEnv(fake, dir, typeof env === 'function' ? env(fake) : env));
+  const bot = new DiscordFakeBot(await createAdmission(settings));
   const stack = {
     fake,
     bot,

@@ -100,7 +100,7 @@ describe('Discord /vitron edit (fake Discord, fake bot)', () => {
   });
 
   it('answers a user over the concurrent-job limit with how to get out of it', async () => {
-    stack = await startFakeStack({}, { maxJobsPerUser: 1 });
+    stack = await startFakeStack({ USER_MAX_QUEUED_JOBS: '1' });
     const { fake } = stack;
     const { user } = await startJob(stack);
     const second = fake.interact(fake.slashCommand('edit', user, { prompt: 'again', attachment: fake.attachment(await solidImage(8, 8), 'b.png', 'image/png') }));

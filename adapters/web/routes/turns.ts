@@ -59,6 +59,8 @@ export function turnRoutes(app: FastifyInstance, { bot }: RouteContext): void {
     if (key !== undefined && (typeof key !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(key))) {
       throw new HttpInputError(400, 'INVALID_ARGUMENT', 'Invalid Idempotency-Key: 1 to 200 visible ASCII characters.');
     }
+    // The same limits as every chat platform, per cookie user; a refusal is a 429 (errors-to-http.ts).
+    await bot.admit({ user: request.user });
     const result = await bot.handleTurn({ conversationId: id, user: request.user, text: input.text, files: input.files, ...(key ? { eventKey: `web:${key}` } : {}) });
     return sendTurnResult(request, reply, result);
   });

@@ -1,0 +1,92 @@
+import { AttachmentBuilder, MessageFlags, PermissionFlagsBits, type ButtonInteraction, type StringSelectMenuInteraction } from 'discord.js';
+import { formatBytes } from '../../src/media/limits.ts';
+import { originOf, overLimit, refusal } from './access.ts';
+import { explain, userRef, type DiscordContext } from './context.ts';
+import type { ComponentTarget } from './custom-id.ts';
+import { answerInteraction, refuse } from './interactions.ts';
+import { DEFAULT_UPLOAD_LIMIT, fileName } from './media.ts';
+import { parseScope } from './scope.ts';
+
+const TURN_WORDS = { upscale: 'upscale it', cutout: 'cut it out', animate: 'animate it' } as const;
+
+/**
+ * A button or menu under a bot message. Only the author of the job or result, or a member with Manage
+ * Messages, may use it; buttons that run a turn are admitted by the core's limits like a new request.
+ */
+export async function onComponent(context: DiscordContext, interaction: ButtonInteraction | StringSelectMenuInteraction, target: ComponentTarget): Promise<void> {
+  const { bot } = context;
+  const denied = refusal(context.settings, originOf(interaction));
+  if (denied) return refuse(interaction, denied);
+  const owner = interaction.user.id === target.ownerId || interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
+  if (!owner) return refuse(interaction, `Only <@${target.ownerId}> (or a member with Manage Messages) can use these buttons.`);
+  const user = userRef(interaction.user);
+  try {
+    if (target.action === 'cancel') {
+      const job = await bot.cancelJob(target.subject, user);
+      return refuse(interaction, job.state === 'cancelled' ? 'Cancelled.' : `That job has already ${job.state}.`);
+    }
+    const conversationId = target.subject;
+    await bot.getConversation(conversationId);
+    if (target.action === 'download') return sendOriginal(context, interaction, target.mediaId);
+    if (target.action === 'pick') {
+      const picked = interaction.isStringSelectMenu() ? interaction.values[0] : undefined;
+      if (!picked) return refuse(interaction, 'Pick one of the images.');
+      const result = await bot.act({ conversationId, user, action: 'use', mediaId: picked });
+      return refuse(interaction, result.botTurn?.text ?? 'OK: the next edit starts from that one.');
+    }
+    if (target.action === 'undo' || target.action === 'redo') {
+      await interaction.deferReply();
+      const result = await bot.act({ conversationId, user, action: target.action });
+      return answerInteraction(context, interaction, result, conversationId, target.ownerId);
+    }
+    const busy = await overLimit(bot, user, interaction.guildId);
+    if (busy) return refuse(interaction, busy);
+    await interaction.deferReply();
+    const conversation = await bot.getConversation(conversationId);
+    const channelId = parseScope(conversation.externalId)?.channelId;
+    if (target.action === 'choose') {
+      // The number is the answer, word for word: the planner turns it into the asked invocation with `pick`.
+      await context.deliveries.duringTurn(conversationId, async () => {
+        const result = await bot.handleTurn({ conversationId, user, text: target.mediaId, files: [] });
+        await answerInteraction(context, interaction, result, conversationId, target.ownerId, undefined, channelId);
+      });
+      return;
+    }
+    const step = target.action === 'retry' ? await retryOf(context, conversationId, target.mediaId) : { from: target.mediaId, words: TURN_WORDS[target.action] };
+    if (!step) return refuse(interaction, 'I cannot find the request that made this result any more.');
+    const { from, words } = step;
+    await context.deliveries.duringTurn(conversationId, async () => {
+      await bot.act({ conversationId, user, action: 'use', mediaId: from });
+      const result = await bot.handleTurn({ conversationId, user, text: words, files: [] });
+      await answerInteraction(context, interaction, result, conversationId, target.ownerId, undefined, channelId);
+    });
+  } catch (error) {
+    return refuse(interaction, `⚠️ ${explain(context, error)}`);
+  }
+}
+
+/**
+ * Retry = the same words again on the same input: the request that produced the result is the user turn
+ * before the bot turn that holds it, and its input is the result's parent.
+ */
+async function retryOf(context: DiscordContext, conversationId: string, mediaId: string): Promise<{ from: string; words: string } | undefined> {
+  const { turns } = await context.bot.history(conversationId);
+  const at = turns.findIndex((t) => t.role === 'bot' && t.media.some((m) => m.id === mediaId));
+  const parentId = turns[at]?.media.find((m) => m.id === mediaId)?.parentId;
+  const request = turns.slice(0, Math.max(at, 0)).reverse().find((t) => t.role === 'user');
+  return at >= 0 && parentId && request?.text ? { from: parentId, words: request.text } : undefined;
+}
+
+async function sendOriginal(context: DiscordContext, interaction: ButtonInteraction | StringSelectMenuInteraction, mediaId: string): Promise<void> {
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const { view, path: file } = await context.bot.media(mediaId);
+  const limit = interaction.attachmentSizeLimit ?? DEFAULT_UPLOAD_LIMIT;
+  if (view.bytes <= limit) {
+    await interaction.editReply({ files: [new AttachmentBuilder(file, { name: fileName(view) })] });
+    return;
+  }
+  const link = context.settings.PUBLIC_URL ? new URL(view.url, context.settings.PUBLIC_URL).href : undefined;
+  await interaction.editReply({
+    content: link ? `The original (${formatBytes(view.bytes)}) is over Discord's upload limit: ${link}` : `The original is ${formatBytes(view.bytes)}, over Discord's ${formatBytes(limit)} upload limit.`,
+  });
+}

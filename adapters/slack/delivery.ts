@@ -1,0 +1,182 @@
+import fs from 'node:fs/promises';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import type { BotApi, BotEvent, JobView, MediaView, TurnView } from '../../src/app/bot-api.ts';
+import { asVitronError } from '../../src/errors.ts';
+import { downloadFileName } from '../web/media-filename.ts';
+import { choiceBlocks, progressBlocks, resultBlocks } from './blocks.ts';
+import { threadArgs, type SlackThread } from './thread-key.ts';
+import type { SlackThreads } from './threads.ts';
+
+export interface ThreadDeliveryOptions {
+  /** Attempts per result upload before the failure is reported in the thread. */
+  uploadAttempts: number;
+  uploadRetryDelayMs: number;
+}
+
+/**
+ * Core events into the thread they belong to: one progress message per job, updated in place; the result
+ * uploaded with its buttons; bot turns as replies; the assistant panel's status while a job runs. Per
+ * conversation, Slack calls run one after another, so messages reach a thread in the order the core spoke.
+ */
+export class ThreadDelivery {
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly progress = new Map<string, { channel: string; ts: string; text: string }>();
+  private readonly progressSeq = new Map<string, number>();
+  /** Conversations shown in the assistant panel, whose status is cleared when their job ends. */
+  private readonly assistantThreads = new Set<string>();
+
+  constructor(
+    private readonly bot: BotApi,
+    private readonly client: WebClient,
+    private readonly threads: SlackThreads,
+    private readonly logger: Logger,
+    private readonly options: ThreadDeliveryOptions,
+  ) {}
+
+  onBotEvent(event: BotEvent): void {
+    if (event.type === 'turn' && event.turn.role !== 'bot') return;
+    if (event.type === 'job.progress') this.progressSeq.set(event.job.id, (this.progressSeq.get(event.job.id) ?? 0) + 1);
+    // Dropped here, not in finish(): jobs of other platforms never reach finish() but do count progress.
+    if (event.type === 'job.finished') this.progressSeq.delete(event.job.id);
+    const seq = event.type === 'job.progress' ? this.progressSeq.get(event.job.id) : undefined;
+    this.enqueue(event.conversationId, async () => {
+      const thread = await this.threads.of(event.conversationId);
+      if (!thread) return;
+      switch (event.type) {
+        case 'turn':
+          await this.postTurn(thread, event.turn);
+          return;
+        case 'job.queued':
+          await this.showProgress(thread, event.conversationId, event.job);
+          return;
+        case 'job.progress':
+          // A newer progress event is already waiting: Slack only needs to see the latest.
+          if (seq !== this.progressSeq.get(event.job.id)) return;
+          await this.showProgress(thread, event.conversationId, event.job);
+          return;
+        case 'job.finished':
+          await this.finish(thread, event.conversationId, event.job, event.turn);
+          return;
+      }
+    });
+  }
+
+  /** After the conversation's earlier Slack calls; failures are logged, and the next call still runs. */
+  enqueue(conversationId: string, work: () => Promise<void>): void {
+    const previous = this.chains.get(conversationId) ?? Promise.resolve();
+    const next = previous.then(work).catch((error: unknown) => this.logger.error({ err: error, conversationId }, 'slack delivery failed'));
+    this.chains.set(conversationId, next);
+    void next.then(() => {
+      if (this.chains.get(conversationId) === next) this.chains.delete(conversationId);
+    });
+  }
+
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  async say(thread: SlackThread, text: string): Promise<void> {
+    await this.client.chat.postMessage({ ...threadArgs(thread), text });
+  }
+
+  /** The assistant panel says the bot is working until the conversation's job ends. */
+  async showStatus(conversationId: string, thread: SlackThread, status: string): Promise<void> {
+    this.assistantThreads.add(conversationId);
+    await this.setStatus(thread, status);
+  }
+
+  async clearStatus(conversationId: string, thread: SlackThread): Promise<void> {
+    this.assistantThreads.delete(conversationId);
+    await this.setStatus(thread, '');
+  }
+
+  private async showProgress(thread: SlackThread, conversationId: string, job: JobView): Promise<void> {
+    const { text, blocks } = progressBlocks(job, conversationId);
+    const shown = this.progress.get(job.id);
+    if (shown?.text === text) return;
+    if (shown) {
+      await this.client.chat.update({ channel: shown.channel, ts: shown.ts, text, blocks });
+      shown.text = text;
+      return;
+    }
+    const posted = await this.client.chat.postMessage({ ...threadArgs(thread), text, blocks });
+    if (posted.ts) this.progress.set(job.id, { channel: posted.channel ?? thread.channel, ts: posted.ts, text });
+  }
+
+  private async finish(thread: SlackThread, conversationId: string, job: JobView, turn: TurnView): Promise<void> {
+    try {
+      await this.showProgress(thread, conversationId, job);
+    } catch (error) {
+      // A progress message that cannot be edited (deleted by someone) must not hold back the result.
+      this.logger.warn({ err: error, jobId: job.id }, 'slack progress message not updated');
+    }
+    this.progress.delete(job.id);
+    const outputs = turn.media.filter((m) => m.role !== 'upload');
+    const result = outputs.find((m) => m.role === 'result') ?? outputs[0];
+    if (job.state === 'succeeded' && turn.choice) {
+      // The numbered picture first, then the question with a button per number.
+      if (outputs.length > 0) await this.uploadAll(thread, outputs);
+      const message = choiceBlocks(turn.text, turn.choice, conversationId);
+      await this.client.chat.postMessage({ ...threadArgs(thread), text: message.text, blocks: message.blocks });
+    } else if (job.state === 'succeeded' && result) {
+      // The result alone when there is one (its comparison or mask would crowd the thread), else every output.
+      const uploaded = await this.uploadAll(thread, result.role === 'result' ? [result] : outputs);
+      if (uploaded) {
+        const message = resultBlocks(turn.text, result, conversationId, job.id);
+        await this.client.chat.postMessage({ ...threadArgs(thread), text: message.text, blocks: message.blocks });
+      }
+    } else if (turn.text.trim() !== '') {
+      await this.postTurn(thread, turn);
+    }
+    if (this.assistantThreads.has(conversationId)) await this.clearStatus(conversationId, thread);
+  }
+
+  /** files.uploadV2 (getUploadURLExternal, POST, completeUploadExternal), retried, then reported. */
+  private async uploadAll(thread: SlackThread, media: MediaView[]): Promise<boolean> {
+    const attempts = this.options.uploadAttempts;
+    for (const item of media) {
+      let lastError: unknown;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        try {
+          const { view, path } = await this.bot.media(item.id);
+          const filename = downloadFileName(view);
+          const file = await fs.readFile(path);
+          await (thread.threadTs
+            ? this.client.filesUploadV2({ channel_id: thread.channel, thread_ts: thread.threadTs, file, filename, title: filename })
+            : this.client.filesUploadV2({ channel_id: thread.channel, file, filename, title: filename }));
+          lastError = undefined;
+          break;
+        } catch (error) {
+          lastError = error;
+          this.logger.warn({ err: error, attempt, mediaId: item.id }, 'slack upload failed');
+          if (attempt < attempts) await sleep(this.options.uploadRetryDelayMs * attempt);
+        }
+      }
+      if (lastError !== undefined) {
+        await this.say(thread, `The result is ready, but I could not upload it to Slack after ${attempts} tries (${asVitronError(lastError).message}). Ask again in a moment.`);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private async postTurn(thread: SlackThread, turn: TurnView): Promise<void> {
+    if (turn.text.trim() === '') return;
+    await this.say(thread, turn.text);
+  }
+
+  private async setStatus(thread: SlackThread, status: string): Promise<void> {
+    if (!thread.threadTs) return;
+    try {
+      await this.client.assistant.threads.setStatus({ channel_id: thread.channel, thread_ts: thread.threadTs, status });
+    } catch (error) {
+      // The status is decoration: a thread that is not an assistant thread refuses it, the reply still goes out.
+      this.logger.debug({ err: error }, 'slack assistant status not set');
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
