@@ -3,7 +3,7 @@ import { BadInputError } from '../../src/errors.ts';
 import { allowed, overLimit, userRef } from './access.ts';
 import { ACTION_PREFIX, RESULT_ACTIONS, type ButtonAction } from './blocks.ts';
 import type { SlackContext } from './context.ts';
-import { BlockActionSchema, ButtonValueSchema, type ButtonValue } from './payloads.ts';
+import { ButtonValueSchema, type BlockActionSchema, type ButtonValue } from './payloads.ts';
 
 /** What a button asks the core for, as a turn after continuing from the exact result. */
 const BUTTON_TURNS: Partial<Record<ButtonAction, string>> = { upscale: 'upscale it', cutout: 'cut it out', animate: 'animate it' };

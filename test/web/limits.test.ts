@@ -31,7 +31,7 @@ function browser(server: WebServer) {
     say(conversationId: string, text: string): Promise<Response> {
       return call(`/api/conversations/${conversationId}/turns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
     },
-    send(conversationId: string, text: string, file: Uint8Array): Promise<Response> {
+    send(conversationId: string, text: string, file: Uint8Array<ArrayBuffer>): Promise<Response> {
       const form = new FormData();
       form.set('text', text);
       form.set('file', new Blob([file], { type: 'image/png' }), 'a.png');
