@@ -5,7 +5,7 @@
  */
 import type { JobProcessor } from '../src/queue/job-queue.ts';
 import { LaneWorkers } from '../src/worker/bullmq-worker.ts';
-import { busyWork } from './bullmq.ts';
+import { busyWork } from './bullmq-parts.ts';
 
 function required(name: string): string {
   const value = process.env[name];

@@ -20,7 +20,7 @@ import { loadSettings } from '../src/config/settings.ts';
 import { InProcessQueue } from '../src/queue/in-process-queue.ts';
 import { discordEnv, DiscordFakeBot, isCallback, isOriginalEdit } from '../test/discord/harness.ts';
 import { FakeDiscord, type RecordedCall } from '../test/fakes/discord/fake-discord.ts';
-import { percentile } from './bullmq.ts';
+import { percentile } from './bullmq-parts.ts';
 import { formatMs, formatRatio, median, type BenchSection, type MeasureOptions, type SectionReport } from './measure.ts';
 
 const DONE_TEXT = 'Done (no-op).';

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { bullmqOptions, percentile, runBullmqBench, type BullmqBenchOptions } from '../../bench/bullmq.ts';
+import { bullmqOptions, percentile, type BullmqBenchOptions } from '../../bench/bullmq-parts.ts';
+import { runBullmqBench } from '../../bench/bullmq.ts';
 import { TEST_REDIS_URL, describeWithRedis, uniquePrefix } from '../queue/bullmq-redis.ts';
 import { lineWith, numbersIn } from '../helpers/report-lines.ts';
 
