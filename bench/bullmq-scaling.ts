@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import readline from 'node:readline';
-import { BullmqJobQueue } from '../src/queue/bullmq-queue.ts';
+import type { BullmqJobQueue } from '../src/queue/bullmq-queue.ts';
 import { median } from './measure.ts';
 import { LANE, USERS, closeAll, countdown, dropPrefix, listenFinished, newPrefix, ourQueue, type BullmqBenchOptions } from './bullmq-parts.ts';
 

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
-import { type BullJobData } from '../src/queue/bullmq-queue.ts';
+import type { BullJobData } from '../src/queue/bullmq-queue.ts';
 import type { JobProcessor } from '../src/queue/job-queue.ts';
 import { queueNameOf } from '../src/queue/lanes.ts';
 import { bullConnection } from '../src/queue/redis-setup.ts';

@@ -3,7 +3,7 @@
  * CPU models). Discord and Slack join when their tokens are set (adapters/chat-adapters.ts).
  */
 import 'dotenv/config';
-import { loadSettings } from './config/settings.ts';
+import { loadSettings, type Settings } from './config/settings.ts';
 import { SettingsError } from './errors.ts';
 import { createBot } from './app/create-bot.ts';
 import { startWebServer } from '../adapters/web/server.ts';
@@ -11,7 +11,7 @@ import { metricsRoute } from './metrics/metrics-route.ts';
 import { startChatAdapters } from '../adapters/chat-adapters.ts';
 
 async function main(): Promise<void> {
-  let settings;
+  let settings: Settings;
   try {
     settings = loadSettings();
   } catch (error) {

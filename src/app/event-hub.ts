@@ -11,8 +11,8 @@ export class EventHub {
   }
 
   subscribe(conversationId: string, listener: (event: BotEvent) => void): Unsubscribe {
-    let set = this.listeners.get(conversationId);
-    if (!set) this.listeners.set(conversationId, (set = new Set()));
+    const set = this.listeners.get(conversationId) ?? new Set();
+    this.listeners.set(conversationId, set);
     set.add(listener);
     return () => {
       set.delete(listener);

@@ -6,7 +6,7 @@ import type { JobOutcome } from '../core/job.ts';
 /** "Which one?" in words, for platforms without buttons and for the history: the question, the options, how to answer. */
 function choiceLines(choice: Choice, already: readonly string[]): string[] {
   const lines = already.some((l) => l.includes(choice.question)) ? [] : [choice.question];
-  choice.options.forEach((option, i) => lines.push(`${i + 1}. ${option}`));
+  for (const [i, option] of choice.options.entries()) lines.push(`${i + 1}. ${option}`);
   lines.push(`Answer with a number (e.g. "${Math.min(2, choice.options.length)}").`);
   return lines;
 }

@@ -137,7 +137,7 @@ const SPECS = {
   S3_SECRET_ACCESS_KEY: secret(text()),
   S3_FORCE_PATH_STYLE: maybeBool(),
   S3_PREFIX: {
-    schema: z.string().regex(/^(?!\/)[A-Za-z0-9._\/-]+$/).default('media/'),
+    schema: z.string().regex(/^(?!\/)[A-Za-z0-9._/-]+$/).default('media/'),
     expected: "an object key prefix of letters, digits, '.', '_', '-' and '/', not starting with '/'",
   },
   S3_CACHE_DIR: text(),

@@ -48,7 +48,7 @@ function splitWeakPieces(text: string, recognize: (clause: string) => Recognitio
   // tokens alternate: piece, separator, piece, separator, …
   const pieces: string[] = [];
   const separators: string[] = [];
-  tokens.forEach((token, i) => (i % 2 === 0 ? pieces.push(token) : separators.push(token)));
+  for (const [i, token] of tokens.entries()) (i % 2 === 0 ? pieces : separators).push(token);
   if (pieces.length === 1) return [text];
 
   const clauses: string[] = [];

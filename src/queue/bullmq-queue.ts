@@ -225,8 +225,8 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
 
   private track(jobId: string, t: Tracked): void {
     this.tracked.set(jobId, t);
-    let jobs = this.byUser.get(t.userId);
-    if (!jobs) this.byUser.set(t.userId, (jobs = new Set()));
+    const jobs = this.byUser.get(t.userId) ?? new Set();
+    this.byUser.set(t.userId, jobs);
     jobs.add(jobId);
   }
 

@@ -89,7 +89,10 @@ export class LaneWorkers<P, R> {
 
   private onCancelMessage(jobId: string): void {
     const running = this.running.get(jobId);
-    if (running) return running.abort(new JobCancelledError());
+    if (running) {
+      running.abort(new JobCancelledError());
+      return;
+    }
     const now = Date.now();
     for (const [id, at] of this.heardCancels) if (now - at > 60_000) this.heardCancels.delete(id);
     this.heardCancels.set(jobId, now);

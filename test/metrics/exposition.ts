@@ -24,7 +24,7 @@ export function samples(text: string): Sample[] {
 }
 
 /** The value of the sample with exactly these labels; undefined when there is none. */
-export function valueOf(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const wanted = Object.entries(labels);
   const found = samples(text).find(
     (s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v),

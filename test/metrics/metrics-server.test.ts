@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../../src/metrics/metrics-server.ts';
-import { valueOf } from './exposition.ts';
+import { sampleValue } from './exposition.ts';
 
 describe('metrics server', () => {
   let server: MetricsServer | undefined;
@@ -27,16 +27,16 @@ describe('metrics server', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const text = await response.text();
-    expect(valueOf(text, 'vitron_job_outcomes_total', { task: 'cutout', outcome: 'succeeded' })).toBe(1);
-    expect(valueOf(text, 'vitron_job_outcomes_total', { task: 'cutout', outcome: 'failed' })).toBe(1);
-    expect(valueOf(text, 'vitron_job_duration_seconds_count', { task: 'cutout' })).toBe(2);
-    expect(valueOf(text, 'vitron_jobs_running')).toBeUndefined();
+    expect(sampleValue(text, 'vitron_job_outcomes_total', { task: 'cutout', outcome: 'succeeded' })).toBe(1);
+    expect(sampleValue(text, 'vitron_job_outcomes_total', { task: 'cutout', outcome: 'failed' })).toBe(1);
+    expect(sampleValue(text, 'vitron_job_duration_seconds_count', { task: 'cutout' })).toBe(2);
+    expect(sampleValue(text, 'vitron_jobs_running')).toBeUndefined();
   });
 
   it('serves the default process metrics too', async () => {
     const { server } = await start({ metrics: new Metrics() });
     const text = await (await fetch(`${server.url}/metrics?from=prometheus`)).text();
-    expect(valueOf(text, 'process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
+    expect(sampleValue(text, 'process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
   });
 
   it('answers /healthz 200 with {ok:true} when no check is given', async () => {

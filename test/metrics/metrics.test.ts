@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { JOB_DURATION_BUCKETS, Metrics } from '../../src/metrics/metrics.ts';
 import { metricsRoute } from '../../src/metrics/metrics-route.ts';
 import { taskLabel } from '../../src/metrics/job-tracker.ts';
-import { family, typeOf, valueOf } from './exposition.ts';
+import { family, typeOf, sampleValue } from './exposition.ts';
 
 describe('Metrics', () => {
   it('exports what a worker declared as labels of an info gauge', async () => {
@@ -19,7 +19,7 @@ describe('Metrics', () => {
   it('names a worker that runs every task "all"', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     metrics.setWorkerInfo({ executionProvider: 'cpu', concurrency: 1, memoryBudgetMb: 0 });
-    expect(valueOf((await metrics.scrape()).body, 'vitron_worker_info', { tasks: 'all', execution_provider: 'cpu', concurrency: '1', memory_budget_mb: '0' })).toBe(1);
+    expect(sampleValue((await metrics.scrape()).body, 'vitron_worker_info', { tasks: 'all', execution_provider: 'cpu', concurrency: '1', memory_budget_mb: '0' })).toBe(1);
   });
 
   it('reads queue depth from every source at scrape time, and survives a source that fails', async () => {
@@ -34,13 +34,13 @@ describe('Metrics', () => {
     });
     let text = (await metrics.scrape()).body;
     expect(family(text, 'vitron_queue_jobs')).toEqual({ 'lane=image,state=waiting': 3, 'lane=image,state=active': 1 });
-    expect(valueOf(text, 'vitron_queue_depth_errors_total')).toBe(1);
+    expect(sampleValue(text, 'vitron_queue_depth_errors_total')).toBe(1);
 
     waiting = 0;
     remove();
     text = (await metrics.scrape()).body;
-    expect(valueOf(text, 'vitron_queue_jobs', { lane: 'image', state: 'waiting' })).toBe(0);
-    expect(valueOf(text, 'vitron_queue_depth_errors_total')).toBe(1);
+    expect(sampleValue(text, 'vitron_queue_jobs', { lane: 'image', state: 'waiting' })).toBe(0);
+    expect(sampleValue(text, 'vitron_queue_depth_errors_total')).toBe(1);
   });
 
   it('keeps its own registry: two instances never share values, and the global registry stays empty', async () => {
@@ -48,7 +48,7 @@ describe('Metrics', () => {
     const b = new Metrics({ defaultMetrics: false });
     a.jobs.started('j1', 'cutout');
     a.jobs.succeeded('j1');
-    expect(valueOf((await a.scrape()).body, 'vitron_job_outcomes_total', { task: 'cutout', outcome: 'succeeded' })).toBe(1);
+    expect(sampleValue((await a.scrape()).body, 'vitron_job_outcomes_total', { task: 'cutout', outcome: 'succeeded' })).toBe(1);
     expect(family((await b.scrape()).body, 'vitron_job_outcomes_total')).toEqual({});
     expect(globalRegistry.getSingleMetric('vitron_job_outcomes_total')).toBeUndefined();
   });
@@ -56,7 +56,7 @@ describe('Metrics', () => {
   it('includes the process and Node.js metrics unless turned off', async () => {
     const withDefaults = (await new Metrics().scrape()).body;
     expect(typeOf(withDefaults, 'process_cpu_user_seconds_total')).toBe('counter');
-    expect(valueOf(withDefaults, 'process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
+    expect(sampleValue(withDefaults, 'process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
     expect(typeOf(withDefaults, 'nodejs_eventloop_lag_seconds')).toBe('gauge');
     const without = (await new Metrics({ defaultMetrics: false }).scrape()).body;
     expect(typeOf(without, 'process_cpu_user_seconds_total')).toBeUndefined();
@@ -87,6 +87,6 @@ describe('Metrics', () => {
     metrics.jobs.failed('j', 'WORKER_CRASHED');
     const { contentType, body } = await metricsRoute(metrics)();
     expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(valueOf(body, 'vitron_job_failures_total', { task: 'trim', code: 'WORKER_CRASHED' })).toBe(1);
+    expect(sampleValue(body, 'vitron_job_failures_total', { task: 'trim', code: 'WORKER_CRASHED' })).toBe(1);
   });
 });

@@ -7,7 +7,7 @@ const removeTheDog: Invocation = { task: 'remove', targets: ['current'], args: {
 const segmentThePerson: Invocation = { task: 'segment', targets: ['current'], args: { phrase: 'the person' } };
 const brighter: Invocation = { task: 'adjust', targets: ['current'], args: { brightness: 1.2 } };
 
-function after(last: Invocation[]): PlanContext {
+function afterTurn(last: Invocation[]): PlanContext {
   return { attachments: [], hasImage: true, hasVideo: false, currentKind: 'image', lastInvocations: last };
 }
 
@@ -22,7 +22,7 @@ describe('answering "which one?"', () => {
     ['second', 2],
     ['the first one', 1],
   ])('"%s" repeats the last invocation with pick %i', (text, pick) => {
-    const plan = planTurn(text, after([removeTheDog]));
+    const plan = planTurn(text, afterTurn([removeTheDog]));
     expect(plan.reply).toBeUndefined();
     expect(plan.invocations).toEqual([{ task: 'remove', targets: ['current'], args: { phrase: 'the dog', pick } }]);
   });
@@ -33,18 +33,18 @@ describe('answering "which one?"', () => {
     ['the biggest one', 'the biggest dog'],
     ['the last one', 'the last dog'],
   ])('"%s" becomes the phrase "%s" on the same noun', (text, phrase) => {
-    const plan = planTurn(text, after([removeTheDog]));
+    const plan = planTurn(text, afterTurn([removeTheDog]));
     expect(plan.invocations).toEqual([{ task: 'remove', targets: ['current'], args: { phrase } }]);
   });
 
   it('a new answer replaces an earlier pick instead of stacking on it', () => {
-    const plan = planTurn('3', after([{ ...segmentThePerson, args: { phrase: 'the person', pick: 1 } }]));
+    const plan = planTurn('3', afterTurn([{ ...segmentThePerson, args: { phrase: 'the person', pick: 1 } }]));
     expect(plan.invocations[0]!.args).toEqual({ phrase: 'the person', pick: 3 });
   });
 
   it('says there is nothing to choose from when the last turn asked no such question', () => {
-    expect(planTurn('2', after([brighter])).reply).toMatch(/nothing to choose from/);
-    expect(planTurn('the left one', after([])).reply).toMatch(/nothing to choose from/);
+    expect(planTurn('2', afterTurn([brighter])).reply).toMatch(/nothing to choose from/);
+    expect(planTurn('the left one', afterTurn([])).reply).toMatch(/nothing to choose from/);
   });
 
   it('leaves commands that merely contain a number or a position to their own rules', () => {
@@ -52,7 +52,7 @@ describe('answering "which one?"', () => {
     expect(pickAnswer('segment the left dog')).toBeUndefined();
     expect(pickAnswer('the dog')).toBeUndefined();
     expect(pickAnswer('0')).toBeUndefined();
-    expect(planTurn('rotate it 90', after([removeTheDog])).invocations[0]!.task).toBe('transform');
+    expect(planTurn('rotate it 90', afterTurn([removeTheDog])).invocations[0]!.task).toBe('transform');
   });
 });
 

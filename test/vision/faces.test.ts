@@ -18,7 +18,7 @@ import { discImage } from './fixtures.ts';
  * The astronaut's face in astronaut.png (512²), measured once by eye on a 3× crop: hairline at y ≈ 78,
  * chin at y ≈ 178, cheeks at x ≈ 180 and 268.
  */
-export const ASTRONAUT_FACE = { x1: 180, y1: 78, x2: 268, y2: 178 };
+const ASTRONAUT_FACE = { x1: 180, y1: 78, x2: 268, y2: 178 };
 
 const LIMITS = { maxImagePixels: 50_000_000 };
 

@@ -45,7 +45,7 @@ async function recordingFixture(options?: FlorenceFixtureOptions): Promise<{ mod
     if (file === 'encoder_model.onnx') recorded.encoderInput.push(feeds['inputs_embeds']!.dims);
     if (file === 'decoder_model_merged.onnx') {
       recorded.decoder.push({
-        useCache: (feeds['use_cache_branch']!.data as unknown as ArrayLike<boolean | number>)[0] ? true : false,
+        useCache: !!(feeds['use_cache_branch']!.data as unknown as ArrayLike<boolean | number>)[0],
         decoderPast: feeds['past_key_values.0.decoder.key']!.dims,
         encoderPast: feeds['past_key_values.0.encoder.key']!.dims,
         encoderStates: feeds['encoder_hidden_states']!.dims,

@@ -79,7 +79,7 @@ describe('ocr post-processing', () => {
     // steps: a a _ a b (space) c
     const path = [1, 1, 0, 1, 2, 4, 3];
     const probs = new Float32Array(path.length * classes);
-    path.forEach((c, t) => (probs[t * classes + c] = 0.9));
+    for (const [t, c] of path.entries()) probs[t * classes + c] = 0.9;
     expect(ctcGreedyDecode(probs, 0, path.length, classes, keys)).toEqual({ text: 'aab c', score: expect.closeTo(0.9, 5) });
   });
 

@@ -345,7 +345,10 @@ describe('mapVideoWithTracking', () => {
     expect(seen.map((s) => s.tracks.map((t) => t.trackId))).toEqual([[1], [1], [1], [1], [1], [1]]);
 
     detectorFrames.length = 0;
-    const sparse = await mapVideoWithTracking(clip, async (_f, index) => (detectorFrames.push(index), []), async (f) => f, context, 'tracking', { detectEvery: 3 });
+    const sparse = await mapVideoWithTracking(clip, async (_f, index) => {
+      detectorFrames.push(index);
+      return [];
+    }, async (f) => f, context, 'tracking', { detectEvery: 3 });
     expect(detectorFrames).toEqual([0, 3]);
     expect(sparse.trackCount).toBe(0);
     await expect(mapVideoWithTracking(clip, async () => [], async (f) => f, context, 'tracking', { detectEvery: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);

@@ -65,7 +65,7 @@ export function parseProbe(output: FfprobeOutput): VideoProbe {
   const streams = output.streams ?? [];
   // Cover art in an audio file shows up as a one-frame "video" stream; it is not a video.
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
-  if (!video || !video.width || !video.height) {
+  if (!video?.width || !video.height) {
     throw new UnsupportedMediaError('The file has no video picture in it (is it audio only?).');
   }
   const audio = streams.find((s) => s.codec_type === 'audio');

@@ -156,7 +156,7 @@ function adjust(bare: string): RuleOutcome | undefined {
 
   if (Object.keys(args).length === 0) return undefined;
   let rest = bare;
-  for (const u of [...used].sort((a, b) => b.start - a.start)) rest = rest.slice(0, u.start) + ' ' + rest.slice(u.end);
+  for (const u of [...used].sort((a, b) => b.start - a.start)) rest = `${rest.slice(0, u.start)} ${rest.slice(u.end)}`;
   const leftover = rest
     .toLowerCase()
     .replace(new RegExp(PERCENT_SOURCE, 'gi'), ' ')
@@ -183,7 +183,7 @@ const PRIVACY_PATTERNS = [
   new RegExp(String.raw`^${PRIVACY_VERB}\s+(${FACES}|${PEOPLE})${TAIL}${AMOUNT}${TAIL}$`, 'i'),
   new RegExp(String.raw`^make\s+(${FACES}|${PEOPLE})\s+(blurr(?:y|ed)|pixel+(?:ated|[ai][sz]ed)|unrecogni[sz]able|anonymous|censored)$`, 'i'),
   // "anonymize it", "censor this photo": with nothing named, privacy means faces.
-  new RegExp(String.raw`^(anonymi[sz]e|censor)$`, 'i'),
+  /^(anonymi[sz]e|censor)$/i,
 ];
 
 /**

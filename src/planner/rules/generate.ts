@@ -21,7 +21,7 @@ const IMAGE = new RegExp(String.raw`^${ASKING}\s+(?:me\s+)?(?:an?\s+|some\s+|the
 const IMAGE_DIRECT = /^(?:draw|paint|sketch|illustrate|imagine|visuali[sz]e|dream\s+up|generate|create|render|design|picture)\s+(?:me\s+)?(.+)$/i;
 /** "show me a cat" asks for a new picture; "show me the cat" is a location (understand rules). */
 const SHOW_ME = /^(?:show|give|send)\s+me\s+((?:an?|some)\s+.+)$/i;
-const IMAGE_THING = new RegExp(String.raw`^(?:make|create|design|generate|produce|give\s+me)\s+(?:me\s+)?(an?\s+(?:\w+\s+){0,3}?(?:logo|icon|poster|wallpaper|banner|avatar|meme|sticker|illustration|drawing|painting|picture|image|portrait|card|flyer|cover)\b.*)$`, 'i');
+const IMAGE_THING = /^(?:make|create|design|generate|produce|give\s+me)\s+(?:me\s+)?(an?\s+(?:\w+\s+){0,3}?(?:logo|icon|poster|wallpaper|banner|avatar|meme|sticker|illustration|drawing|painting|picture|image|portrait|card|flyer|cover)\b.*)$/i;
 
 /** Words that show the clause is about media we already have, so it is an edit, not a new picture. */
 const ABOUT_EXISTING =

@@ -63,12 +63,12 @@ export function depthInputSize(width: number, height: number, p: DepthPreprocess
     if (Math.abs(1 - scaleW) < Math.abs(1 - scaleH)) scaleH = scaleW;
     else scaleW = scaleH;
   }
-  const fit = (v: number) => {
+  const toMultiple = (v: number) => {
     const rounded = Math.round(v / p.multipleOf) * p.multipleOf;
     const capped = Math.min(rounded, Math.floor(MAX_SIDE / p.multipleOf) * p.multipleOf);
     return Math.max(p.multipleOf, capped);
   };
-  return { width: fit(width * scaleW), height: fit(height * scaleH) };
+  return { width: toMultiple(width * scaleW), height: toMultiple(height * scaleH) };
 }
 
 async function preprocessing(models: ModelRegistry, task: string): Promise<DepthPreprocessing> {

@@ -115,6 +115,7 @@ function stripSpecialTokens(text: string): string {
 
 /** Drops characters outside ASCII, as the original does to labels (stray bytes of split multi-byte tokens). */
 function ascii(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII, control characters included on purpose.
   return text.replace(/[^\x00-\x7f]/g, '');
 }
 

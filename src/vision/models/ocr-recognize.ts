@@ -97,7 +97,7 @@ export async function recognizeText(models: ModelRegistry, image: RawImage, boxe
   for (let i = 0; i < lines.length; i += BATCH) {
     const batch = lines.slice(i, i + BATCH);
     const decoded = await runBatch(session, batch, keys);
-    batch.forEach((line, k) => (results[line.index] = decoded[k]!));
+    for (const [k, line] of batch.entries()) results[line.index] = decoded[k]!;
   }
   return results;
 }

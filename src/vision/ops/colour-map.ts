@@ -12,7 +12,7 @@ export const TURBO: Uint8Array = (() => {
   const table = new Uint8Array(256 * 3);
   for (let i = 0; i < 256; i++) {
     const x = i / 255;
-    [r, g, b].forEach((k, c) => (table[i * 3 + c] = Math.round(Math.min(1, Math.max(0, poly(k, x))) * 255)));
+    for (const [c, k] of [r, g, b].entries()) table[i * 3 + c] = Math.round(Math.min(1, Math.max(0, poly(k, x))) * 255);
   }
   return table;
 })();

@@ -131,7 +131,7 @@ export async function startFakeVisionServer(options: FakeVisionServerOptions = {
     res.on('close', () => {
       if (!res.writableFinished) {
         record.closedEarly = true;
-        closeWaiters.splice(0).forEach((w) => w(record));
+        for (const w of closeWaiters.splice(0)) w(record);
       }
     });
 
@@ -144,7 +144,7 @@ export async function startFakeVisionServer(options: FakeVisionServerOptions = {
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') return send(res, 404, '404 page not found');
 
-    chatWaiters.splice(0).forEach((w) => w(record));
+    for (const w of chatWaiters.splice(0)) w(record);
     const body = record.body;
     if (!models.includes(body?.model)) {
       return send(res, 404, { error: { message: `model "${body?.model}" not found, try pulling it first`, type: 'api_error', param: null, code: null } });
