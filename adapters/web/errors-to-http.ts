@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { BadInputError, LimitReachedError, NotFoundError, RateLimitedError, StoreUnavailableError, VitronError } from '../../src/errors.ts';
 import type { ErrorCode } from '../../src/errors.ts';
+import { formatBytes } from '../../src/media/limits.ts';
 
 /** The one error body the API ever sends, so a script can branch on `error.code`. */
 export interface HttpErrorBody {
@@ -47,14 +48,6 @@ function statusOfVitronError(error: VitronError): number {
   if (error instanceof BadInputError) return 400;
   // A transient fault (crashed worker, restarting store): the client may retry.
   return error.retryable ? 503 : 500;
-}
-
-export function formatBytes(bytes: number): string {
-  const MiB = 1024 * 1024;
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
-  if (bytes >= MiB) return `${(bytes / MiB).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} bytes`;
 }
 
 function isFastifyError(error: unknown): error is FastifyError {
