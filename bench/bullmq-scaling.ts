@@ -151,4 +151,3 @@ export async function scalingCurve(o: BullmqBenchOptions, iterations: number, ro
     );
   }
 }
-

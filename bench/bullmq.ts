@@ -18,7 +18,25 @@ import { queueNameOf } from '../src/queue/lanes.ts';
 import { bullConnection } from '../src/queue/redis-setup.ts';
 import { LaneWorkers } from '../src/worker/bullmq-worker.ts';
 import { formatRatio, median, type BenchSection, type Goal, type SectionReport } from './measure.ts';
-import { JOB_TIMEOUT_MS, LANE, STALL_MS, USERS, bullmqOptions, calibrate, closeAll, countdown, dropPrefix, listenFinished, newPrefix, ourQueue, percentile, redisAnswers, shown, type BullmqBenchOptions, type OnFinished } from './bullmq-parts.ts';
+import {
+  JOB_TIMEOUT_MS,
+  LANE,
+  STALL_MS,
+  USERS,
+  bullmqOptions,
+  calibrate,
+  closeAll,
+  countdown,
+  dropPrefix,
+  listenFinished,
+  newPrefix,
+  ourQueue,
+  percentile,
+  redisAnswers,
+  shown,
+  type BullmqBenchOptions,
+  type OnFinished,
+} from './bullmq-parts.ts';
 import { scalingCurve } from './bullmq-scaling.ts';
 
 /** Either side of the comparison, as the submitter sees it. */
@@ -76,7 +94,14 @@ function startOurs(o: BullmqBenchOptions, processor: JobProcessor<number, number
     try {
       listenFinished(queue, onFinished);
       await queue.ready();
-      workers = await LaneWorkers.start<number, number>({ redisUrl: url, prefix, lanes: [LANE], concurrency, processorFor: () => processor, shutdownGraceMs: 1000 });
+      workers = await LaneWorkers.start<number, number>({
+        redisUrl: url,
+        prefix,
+        lanes: [LANE],
+        concurrency,
+        processorFor: () => processor,
+        shutdownGraceMs: 1000,
+      });
     } catch (error) {
       await close().catch(() => {});
       throw error;
@@ -197,14 +222,18 @@ export async function runBullmqBench(o: BullmqBenchOptions): Promise<SectionRepo
   const unlimited = median(unlimitedRates);
   const our = median(ourRates);
   const ratio = unlimited / raw;
-  lines.push(`  throughput: ${o.jobs} no-op jobs per round from ${USERS} users, worker concurrency ${o.concurrency}, median of ${o.runs} interleaved rounds (after ${o.warmup} warm-up)`);
+  lines.push(
+    `  throughput: ${o.jobs} no-op jobs per round from ${USERS} users, worker concurrency ${o.concurrency}, median of ${o.runs} interleaved rounds (after ${o.warmup} warm-up)`,
+  );
   lines.push(pad('raw BullMQ: Queue.add + Worker, QueueEvents', `${raw.toFixed(0).padStart(8)} jobs/s`));
   lines.push(pad('our layer: BullmqJobQueue.enqueue + LaneWorkers', `${unlimited.toFixed(0).padStart(8)} jobs/s`));
   lines.push(pad('ours / raw', `${formatRatio(ratio).padStart(8)}   goal ≥ 0.80×: ${ratio >= 0.8 ? 'MET' : 'NOT MET'}`));
   lines.push('  (both add one job at a time, awaited, and hear completions through QueueEvents; ours adds what the layer');
   lines.push('   does per job: fairness priority, a start report, worker-side checks)');
   if (o.maxRunningPerUser !== undefined) {
-    lines.push(pad(`our layer with at most ${o.maxRunningPerUser} running per user (USER_MAX_RUNNING_JOBS, as deployed)`, `${our.toFixed(0).padStart(8)} jobs/s`));
+    lines.push(
+      pad(`our layer with at most ${o.maxRunningPerUser} running per user (USER_MAX_RUNNING_JOBS, as deployed)`, `${our.toFixed(0).padStart(8)} jobs/s`),
+    );
     lines.push(pad('  its cost: with limit / without', `${formatRatio(our / unlimited).padStart(8)}   (one Redis round trip to claim a slot before each job)`));
   }
 
@@ -224,24 +253,35 @@ export async function runBullmqBench(o: BullmqBenchOptions): Promise<SectionRepo
     const o99 = percentile(ourSamples, 0.99);
     const label = `${submitters} submitter${submitters === 1 ? '' : 's'} (${ourSamples.length} timed jobs per side)`;
     lines.push(
-      pad(label, `raw ${ms(r50).padStart(6)} / ${ms(r99).padStart(6)} ms   ours ${ms(o50).padStart(6)} / ${ms(o99).padStart(6)} ms   ours/raw p50 ${formatRatio(o50 / r50)} p99 ${formatRatio(o99 / r99)}`),
+      pad(
+        label,
+        `raw ${ms(r50).padStart(6)} / ${ms(r99).padStart(6)} ms   ours ${ms(o50).padStart(6)} / ${ms(o99).padStart(6)} ms   ours/raw p50 ${formatRatio(o50 / r50)} p99 ${formatRatio(o99 / r99)}`,
+      ),
     );
   }
 
   const iterations = calibrate(o.workMs);
   const rounds = Math.max(1, Math.min(o.runs, 3));
+  lines.push(`  scaling: ${o.scalingJobs} jobs of ~${o.workMs} ms CPU-bound busy work (fixed work, not a timer) through our layer,`);
   lines.push(
-    `  scaling: ${o.scalingJobs} jobs of ~${o.workMs} ms CPU-bound busy work (fixed work, not a timer) through our layer,`,
+    `   worker processes with concurrency ${o.scalingConcurrency} each, median of ${rounds} interleaved rounds; the submitter and Redis share the ${os.cpus().length} CPUs`,
   );
-  lines.push(`   worker processes with concurrency ${o.scalingConcurrency} each, median of ${rounds} interleaved rounds; the submitter and Redis share the ${os.cpus().length} CPUs`);
   const levels = await scalingCurve(o, iterations, rounds);
   const base = levels[0]!.jobsPerSecond;
   for (const level of levels) {
-    const spread = level.shares.length > 1 ? `   jobs per process ${Math.round(Math.min(...level.shares) * 100)}–${Math.round(Math.max(...level.shares) * 100)} %` : '';
-    lines.push(pad(`${level.processes} worker process${level.processes === 1 ? '' : 'es'}`, `${level.jobsPerSecond.toFixed(0).padStart(8)} jobs/s   ${formatRatio(level.jobsPerSecond / base).padStart(6)} of ${levels[0]!.processes}${spread}`));
+    const spread =
+      level.shares.length > 1 ? `   jobs per process ${Math.round(Math.min(...level.shares) * 100)}–${Math.round(Math.max(...level.shares) * 100)} %` : '';
+    lines.push(
+      pad(
+        `${level.processes} worker process${level.processes === 1 ? '' : 'es'}`,
+        `${level.jobsPerSecond.toFixed(0).padStart(8)} jobs/s   ${formatRatio(level.jobsPerSecond / base).padStart(6)} of ${levels[0]!.processes}${spread}`,
+      ),
+    );
   }
   const ideal = 1000 / o.workMs;
-  lines.push(`  (one core running only the work would do ${ideal.toFixed(0)} jobs/s; with ${os.cpus().length} CPUs expect flattening past ${os.cpus().length} processes)`);
+  lines.push(
+    `  (one core running only the work would do ${ideal.toFixed(0)} jobs/s; with ${os.cpus().length} CPUs expect flattening past ${os.cpus().length} processes)`,
+  );
 
   const goals: Goal[] = [{ text: 'our time per job / raw BullMQ (jobs/s ratio ≥ 0.8)', limit: 1.25, actual: raw / our }];
   return { title, lines, goals };

@@ -59,13 +59,17 @@ export const cutoutSection: BenchSection = {
       }
 
       const results = await measureInterleaved(contenders, options);
-      const [f, p, pkg] = results as [typeof results[0], typeof results[0], (typeof results)[0] | undefined];
-      lines.push(`  image: ${what}; ${settings.inferenceThreads} intra-op threads; median of ${options.runs ?? 5} (after ${options.warmup ?? 1} warm-up), runs interleaved`);
+      const [f, p, pkg] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0] | undefined];
+      lines.push(
+        `  image: ${what}; ${settings.inferenceThreads} intra-op threads; median of ${options.runs ?? 5} (after ${options.warmup ?? 1} warm-up), runs interleaved`,
+      );
       lines.push(row(f.label, f, '1.00× floor'));
       lines.push(row(p.label, p, `${versus(p, f)}, overhead ${(p.medianMs - f.medianMs).toFixed(0)} ms`));
       if (pkg) {
         lines.push(row(pkg.label, pkg, versus(pkg, f)));
-        lines.push(`  ours / theirs: ${versus(p, pkg, '')}; with zero overhead it could not go below ${formatRatio(f.medianMs / pkg.medianMs)} (floor / theirs)`);
+        lines.push(
+          `  ours / theirs: ${versus(p, pkg, '')}; with zero overhead it could not go below ${formatRatio(f.medianMs / pkg.medianMs)} (floor / theirs)`,
+        );
       }
       if (packageNote) lines.push(`  ${packageNote}`);
       const goals: Goal[] = [

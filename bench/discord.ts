@@ -52,7 +52,12 @@ export class NoopQueueBot extends DiscordFakeBot {
     conversation.turns.push(userTurn);
     const job: JobView = { id: randomUUID(), state: 'queued', tasks: ['noop'], queuePosition: 0, createdAt: new Date().toISOString() };
     this.jobs.set(job.id, { job, conversationId: request.conversationId });
-    const { position } = await this.queue.enqueue({ id: job.id, userId: request.user.externalId, conversationId: request.conversationId, payload: request.text });
+    const { position } = await this.queue.enqueue({
+      id: job.id,
+      userId: request.user.externalId,
+      conversationId: request.conversationId,
+      payload: request.text,
+    });
     return { userTurn, job: { ...job, queuePosition: position } };
   }
 

@@ -29,7 +29,13 @@ const photo = await sharp({ create: { width: 1024, height: 1024, channels: 3, ba
   .composite([{ input: Buffer.from('<svg width="1024" height="1024"><circle cx="512" cy="512" r="300" fill="#c33"/></svg>') }])
   .png()
   .toBuffer();
-const text = await sharp(Buffer.from('<svg width="800" height="200"><rect width="800" height="200" fill="white"/><text x="40" y="120" font-size="72" font-family="sans-serif">HELLO WORLD</text></svg>')).png().toBuffer();
+const text = await sharp(
+  Buffer.from(
+    '<svg width="800" height="200"><rect width="800" height="200" fill="white"/><text x="40" y="120" font-size="72" font-family="sans-serif">HELLO WORLD</text></svg>',
+  ),
+)
+  .png()
+  .toBuffer();
 const small = await sharp(photo).resize(256, 256).png().toBuffer();
 await run('cut out the subject', photo);
 await run('read the text', text);

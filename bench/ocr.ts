@@ -51,7 +51,7 @@ export const ocrSection: BenchSection = {
         packageNote = `@gutenye/ocr-node could not run offline here: ${reason(error)}`;
       }
       const results = await measureInterleaved(contenders, options);
-      const [f, p, pkg] = results as [typeof results[0], typeof results[0], (typeof results)[0] | undefined];
+      const [f, p, pkg] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0] | undefined];
       lines.push(`  image: ${LINES.length} rendered lines, ${width}×${height}; median of ${options.runs ?? 5}, runs interleaved`);
       lines.push(`  ours read:   ${read.text!.split('\n').join(' | ')}`);
       if (theirs) lines.push(`  theirs read: ${theirs}`);
@@ -59,7 +59,9 @@ export const ocrSection: BenchSection = {
       lines.push(row(p.label, p, `${versus(p, f)}, overhead ${(p.medianMs - f.medianMs).toFixed(0)} ms`));
       if (pkg) {
         lines.push(row(pkg.label, pkg, versus(pkg, f)));
-        lines.push(`  ours / theirs: ${versus(p, pkg, '')}; with zero overhead it could not go below ${formatRatio(f.medianMs / pkg.medianMs)} (floor / theirs)`);
+        lines.push(
+          `  ours / theirs: ${versus(p, pkg, '')}; with zero overhead it could not go below ${formatRatio(f.medianMs / pkg.medianMs)} (floor / theirs)`,
+        );
       }
       if (packageNote) lines.push(`  ${packageNote}`);
       const goals: Goal[] = [{ text: 'pipeline / @gutenye/ocr-node', limit: 0.4, actual: pkg ? p.medianMs / pkg.medianMs : undefined }];

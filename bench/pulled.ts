@@ -108,7 +108,10 @@ const CASES: readonly PulledCase[] = [
     model: 'florence-2-base',
     async build(context, photos) {
       return {
-        subject: { label: 'caption (Florence-2, astronaut 512²)', fn: run('caption', photos.astronaut, {}, { ...context, settings: { ...context.settings, VISION_LLM_URL: undefined } }) },
+        subject: {
+          label: 'caption (Florence-2, astronaut 512²)',
+          fn: run('caption', photos.astronaut, {}, { ...context, settings: { ...context.settings, VISION_LLM_URL: undefined } }),
+        },
         reference: { label: 'reference: detect everything (CenterNet)', fn: run('detect', photos.astronaut, {}, context) },
         referenceName: 'CenterNet detect',
       };
@@ -183,7 +186,9 @@ export const pulledSection: BenchSection = {
         }
         const bytes = await installedBytes(c.model, settings.MODELS_DIR);
         const fixture = bytes < entry.approxBytes * REAL_SIZE_FRACTION;
-        lines.push(`  ${c.model}: ${(bytes / 1e6).toFixed(bytes < 1e6 ? 3 : 0)} MB installed${fixture ? ` — far below the catalog's ${(entry.approxBytes / 1e6).toFixed(0)} MB: not the real weights, these times say nothing of them` : ''}`);
+        lines.push(
+          `  ${c.model}: ${(bytes / 1e6).toFixed(bytes < 1e6 ? 3 : 0)} MB installed${fixture ? ` — far below the catalog's ${(entry.approxBytes / 1e6).toFixed(0)} MB: not the real weights, these times say nothing of them` : ''}`,
+        );
         const { subject, reference, referenceName } = await c.build(context, photos);
         const [r, s] = await measureInterleaved([reference, subject], options);
         lines.push(row(r!.label, r!, '1.00× reference'));

@@ -26,9 +26,7 @@ export class RecordingRegistry {
         (session as { run: unknown }).run = (feeds: Record<string, ort.Tensor>, fetches?: readonly string[]) => {
           if (this.recording) {
             // Copies, because the pipeline disposes its input tensors after the run.
-            const copy = Object.fromEntries(
-              Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float32', (t.data as Float32Array).slice(), t.dims)]),
-            );
+            const copy = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float32', (t.data as Float32Array).slice(), t.dims)]));
             this.recorded.push({ session, feeds: copy, fetches: Array.isArray(fetches) ? [...fetches] : undefined });
           }
           return run(feeds, fetches);

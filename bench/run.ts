@@ -15,13 +15,28 @@ import { queueSection } from './queue.ts';
 import { slackSection } from './slack.ts';
 import { visionSection } from './vision.ts';
 
-export const SECTIONS: BenchSection[] = [cutoutSection, ocrSection, visionSection, pulledSection, queueSection, bullmqSection, memorySection, slackSection, discordSection];
+export const SECTIONS: BenchSection[] = [
+  cutoutSection,
+  ocrSection,
+  visionSection,
+  pulledSection,
+  queueSection,
+  bullmqSection,
+  memorySection,
+  slackSection,
+  discordSection,
+];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const warmup = Number(process.env.BENCH_WARMUP ?? 1);
 
-console.log(`vitron-chat bench: node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `vitron-chat bench: node ${process.version}, ${os.cpus().length} CPUs, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 let failed = false;
 for (const section of SECTIONS) {
   if (wanted.length > 0 && !wanted.includes(section.name)) continue;

@@ -121,7 +121,12 @@ export async function runSlackBench(o: SlackBenchOptions): Promise<SlackBenchRep
       // startConversation is inside the timing because the adapter calls it for every message too.
       const conversation = await bot.startConversation({ user, platform: 'bench', externalId: `direct-${++directRuns}`, title: 'bench' });
       const done = new Promise<void>((resolve) => finished.set(conversation.id, resolve));
-      const turn = await bot.handleTurn({ conversationId: conversation.id, user, text: 'make it black and white', files: [{ name: 'bench.png', bytes: image }] });
+      const turn = await bot.handleTurn({
+        conversationId: conversation.id,
+        user,
+        text: 'make it black and white',
+        files: [{ name: 'bench.png', bytes: image }],
+      });
       if (!turn.job) throw new Error(`the bench turn started no job; the bot said: ${turn.botTurn?.text}`);
       await done;
       finished.delete(conversation.id);
@@ -129,7 +134,10 @@ export async function runSlackBench(o: SlackBenchOptions): Promise<SlackBenchRep
     const viaSlack = async () => {
       const file = fake.addFile(image, 'bench.png');
       const ts = fake.nextTs();
-      await fake.sendEnvelope('events_api', fake.eventCallback({ type: 'app_mention', user: 'UJOB', text: '<@UBOT> make it black and white', ts, channel: 'CJOB', files: [file] }));
+      await fake.sendEnvelope(
+        'events_api',
+        fake.eventCallback({ type: 'app_mention', user: 'UJOB', text: '<@UBOT> make it black and white', ts, channel: 'CJOB', files: [file] }),
+      );
       // A job that made nothing ends with the bot's "Done." under the progress message.
       await fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && a.text === 'Done.');
     };

@@ -96,15 +96,40 @@ async function upscaleFloor(models: ModelRegistry, size: number): Promise<() => 
 async function faceClip(context: SpecialistContext): Promise<LoadedMedia> {
   const file = path.join(context.tmpDir, 'faces.mp4');
   await runFfmpeg(context.ffmpeg, [
-    '-loop', '1', '-framerate', '25', ...inputArgs(path.join(TESTDATA, 'astronaut.png')),
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-t', '4', '-vf', "scale=960:-2,zoompan=z='1+0.002*on':d=1:s=480x270:fps=25",
-    ...h264Args(), ...AAC_ARGS, '-shortest', file,
+    '-loop',
+    '1',
+    '-framerate',
+    '25',
+    ...inputArgs(path.join(TESTDATA, 'astronaut.png')),
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-t',
+    '4',
+    '-vf',
+    "scale=960:-2,zoompan=z='1+0.002*on':d=1:s=480x270:fps=25",
+    ...h264Args(),
+    ...AAC_ARGS,
+    '-shortest',
+    file,
   ]);
   const facts = await probe(context.ffmpeg, file);
   const bytes = await fs.readFile(file);
   return {
-    info: { id: 'bench-video', sha256: '', kind: 'video', mime: 'video/mp4', bytes: bytes.length, width: facts.width, height: facts.height, durationSec: facts.durationSec, fps: facts.fps, frameCount: facts.frameCount, hasAudio: facts.hasAudio },
+    info: {
+      id: 'bench-video',
+      sha256: '',
+      kind: 'video',
+      mime: 'video/mp4',
+      bytes: bytes.length,
+      width: facts.width,
+      height: facts.height,
+      durationSec: facts.durationSec,
+      fps: facts.fps,
+      frameCount: facts.frameCount,
+      hasAudio: facts.hasAudio,
+    },
     bytes,
     path: file,
   };
@@ -123,13 +148,51 @@ export const visionSection: BenchSection = {
       const small = await photo('astronaut.png', context.tmpDir, 256);
       const removeBox: [number, number, number, number] = [300, 40, 380, 120];
       const cases: Case[] = [
-        { title: 'detect everything (astronaut 512²)', task: 'detect', args: {}, media: astronaut, floorLabel: 'CenterNet execute 512²', floor: () => graphFloor(models, 'centernet-coco', [1, 512, 512, 3]) },
-        { title: 'segment "the cat" (chelsea 451×300)', task: 'segment', args: { phrase: 'the cat' }, media: cat, floorLabel: 'CenterNet 512² + ISNet 1024² run', floor: () => detectThenMaskFloor(models) },
-        { title: 'blur the faces (astronaut 512²)', task: 'adjust', args: { phrase: 'faces', blur: 12 }, media: astronaut, floorLabel: 'BlazeFace execute 256²', floor: () => graphFloor(models, 'blazeface', [1, 256, 256, 3]) },
-        { title: 'remove a box (astronaut 512², 80² hole)', task: 'remove', args: {}, region: { box: removeBox }, media: astronaut, floorLabel: 'cv.inpaint Telea on the whole image', floor: () => inpaintFloor(astronaut, removeBox, context) },
-        { title: 'upscale ×2 (astronaut 256² → 512²)', task: 'upscale', args: { factor: 2 }, media: small, floorLabel: 'ESRGAN-slim ×2 predict 256² in one piece', floor: () => upscaleFloor(models, 256) },
+        {
+          title: 'detect everything (astronaut 512²)',
+          task: 'detect',
+          args: {},
+          media: astronaut,
+          floorLabel: 'CenterNet execute 512²',
+          floor: () => graphFloor(models, 'centernet-coco', [1, 512, 512, 3]),
+        },
+        {
+          title: 'segment "the cat" (chelsea 451×300)',
+          task: 'segment',
+          args: { phrase: 'the cat' },
+          media: cat,
+          floorLabel: 'CenterNet 512² + ISNet 1024² run',
+          floor: () => detectThenMaskFloor(models),
+        },
+        {
+          title: 'blur the faces (astronaut 512²)',
+          task: 'adjust',
+          args: { phrase: 'faces', blur: 12 },
+          media: astronaut,
+          floorLabel: 'BlazeFace execute 256²',
+          floor: () => graphFloor(models, 'blazeface', [1, 256, 256, 3]),
+        },
+        {
+          title: 'remove a box (astronaut 512², 80² hole)',
+          task: 'remove',
+          args: {},
+          region: { box: removeBox },
+          media: astronaut,
+          floorLabel: 'cv.inpaint Telea on the whole image',
+          floor: () => inpaintFloor(astronaut, removeBox, context),
+        },
+        {
+          title: 'upscale ×2 (astronaut 256² → 512²)',
+          task: 'upscale',
+          args: { factor: 2 },
+          media: small,
+          floorLabel: 'ESRGAN-slim ×2 predict 256² in one piece',
+          floor: () => upscaleFloor(models, 256),
+        },
       ];
-      lines.push(`  ${settings.inferenceThreads} onnxruntime threads; tfjs WASM single-threaded; median of ${options.runs ?? 5} (after ${options.warmup ?? 1} warm-up), runs interleaved`);
+      lines.push(
+        `  ${settings.inferenceThreads} onnxruntime threads; tfjs WASM single-threaded; median of ${options.runs ?? 5} (after ${options.warmup ?? 1} warm-up), runs interleaved`,
+      );
       for (const c of cases) {
         const specialist = specialistFor(c.task)!;
         const pipeline = () => specialist.run({ task: c.task, media: [c.media], args: c.args, ...(c.region ? { region: c.region } : {}) }, context);
@@ -152,8 +215,14 @@ export const visionSection: BenchSection = {
       const videoRuns = { runs: Math.max(1, Math.min(3, options.runs ?? 3)), warmup: 0 };
       const [ff, blur] = await measureInterleaved(
         [
-          { label: 'floor: ffmpeg decode + encode (same codec settings)', fn: () => runFfmpeg(context.ffmpeg, [...inputArgs(clip.path), ...h264Args(), ...AAC_ARGS, out]) },
-          { label: 'adjust: blur the faces, per frame with tracking', fn: () => adjust.run({ task: 'adjust', media: [clip], args: { phrase: 'faces', blur: 12 } }, context) },
+          {
+            label: 'floor: ffmpeg decode + encode (same codec settings)',
+            fn: () => runFfmpeg(context.ffmpeg, [...inputArgs(clip.path), ...h264Args(), ...AAC_ARGS, out]),
+          },
+          {
+            label: 'adjust: blur the faces, per frame with tracking',
+            fn: () => adjust.run({ task: 'adjust', media: [clip], args: { phrase: 'faces', blur: 12 } }, context),
+          },
         ],
         videoRuns,
       );

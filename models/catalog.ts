@@ -177,7 +177,8 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'MIT',
     approxBytes: 930 * MB,
     gpu: false,
-    notes: 'fp32 graphs (the runner reads fp32 only). caption when no VISION_LLM_URL is set; boxes for phrases CenterNet does not know when owlvit-base is not pulled; reads text when PP-OCR finds none. Fixture-tested; never run on the real weights here.',
+    notes:
+      'fp32 graphs (the runner reads fp32 only). caption when no VISION_LLM_URL is set; boxes for phrases CenterNet does not know when owlvit-base is not pulled; reads text when PP-OCR finds none. Fixture-tested; never run on the real weights here.',
   },
   {
     name: 'smolvlm-256m',
@@ -392,7 +393,7 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'Apache-2.0',
     approxBytes: 600 * MB,
     gpu: false,
-    notes: 'Coarse 352×352 masks; refine with SlimSAM from the mask\'s box for sharp edges.',
+    notes: "Coarse 352×352 masks; refine with SlimSAM from the mask's box for sharp edges.",
   },
   {
     name: 'migan',
@@ -483,7 +484,7 @@ export const CATALOG: readonly ModelEntry[] = [
       { role: 'tokenizer', name: 'tokenizer/merges.txt', sourcePath: 'tokenizer/merges.txt' },
     ],
     licence: 'Stability AI Community License',
-    licenceNote: 'Not open source: commercial use above the licence\'s revenue threshold needs an agreement with Stability AI.',
+    licenceNote: "Not open source: commercial use above the licence's revenue threshold needs an agreement with Stability AI.",
     approxBytes: 2_600 * MB,
     gpu: true,
     notes: '512×512 in 1 step; ~10 s on CPU, well under a second on a GPU.',

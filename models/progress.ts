@@ -71,7 +71,8 @@ export function progressBar(stream: ProgressStream, now: () => number = Date.now
         const reached = step(event.received, event.total);
         if (reached <= lastStep) return;
         lastStep = reached;
-        const where = pct === undefined ? decimal(event.received) : `${pct}% (${decimal(event.received)}${event.total === undefined ? '' : ` of ${decimal(event.total)}`})`;
+        const where =
+          pct === undefined ? decimal(event.received) : `${pct}% (${decimal(event.received)}${event.total === undefined ? '' : ` of ${decimal(event.total)}`})`;
         stream.write(`${event.file}: ${where}  ${speed(event.received)}\n`);
         return;
       }

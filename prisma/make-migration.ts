@@ -17,7 +17,13 @@ const migrationsDir = path.join(prismaDir, 'migrations');
 const schemaPath = path.join(prismaDir, 'schema.prisma');
 
 function main(): void {
-  const name = process.argv.slice(2).join(" ").trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+  const name = process.argv
+    .slice(2)
+    .join(' ')
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
   if (name === '') {
     console.error('usage: npm run db:migration -- <name>   (e.g. add_job_priority)');
     process.exit(2);
@@ -28,17 +34,13 @@ function main(): void {
     .sort();
   const last = existing.at(-1);
   const from = last === undefined ? ['--from-empty'] : ['--from-schema-datamodel', snapshotOf(last)];
-  const sql = execFileSync(
-    'npx',
-    ['prisma', 'migrate', 'diff', ...from, '--to-schema-datamodel', schemaPath, '--script'],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      // An exported DATABASE_URL (any value) keeps the CLI from downloading engines; PGLITE_DIR makes
-      // prisma.config.ts hand it an in-memory PGlite, so no server is needed (adapter-pg would connect).
-      env: { ...process.env, DATABASE_URL: 'postgresql://localhost/unused', PGLITE_DIR: 'memory://' },
-    },
-  );
+  const sql = execFileSync('npx', ['prisma', 'migrate', 'diff', ...from, '--to-schema-datamodel', schemaPath, '--script'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // An exported DATABASE_URL (any value) keeps the CLI from downloading engines; PGLITE_DIR makes
+    // prisma.config.ts hand it an in-memory PGlite, so no server is needed (adapter-pg would connect).
+    env: { ...process.env, DATABASE_URL: 'postgresql://localhost/unused', PGLITE_DIR: 'memory://' },
+  });
   if (isEmpty(sql)) {
     console.log('prisma/schema.prisma has no changes since the last migration; nothing written.');
     return;

@@ -61,7 +61,11 @@ export class VitronError extends Error {
 
 /** A setting is wrong: the message is one line naming the setting, what was expected and what arrived. */
 export class SettingsError extends VitronError {
-  constructor(readonly setting: string, expected: string, received: string) {
+  constructor(
+    readonly setting: string,
+    expected: string,
+    received: string,
+  ) {
     super('SETTINGS_INVALID', `Setting ${setting}: expected ${expected}, received ${received}`, { details: { setting } });
   }
 }
@@ -145,7 +149,11 @@ export class UnsupportedMediaForTaskError extends BadInputError {
 
 /** The task exists but its weights are not on this machine; the message says exactly what to pull. */
 export class ModelNotInstalledError extends BadInputError {
-  constructor(readonly task: string, readonly modelName: string, howToGet: string) {
+  constructor(
+    readonly task: string,
+    readonly modelName: string,
+    howToGet: string,
+  ) {
     super('MODEL_NOT_INSTALLED', `${task} needs the model "${modelName}", which is not installed. ${howToGet}`, { task, model: modelName });
   }
 }
@@ -153,7 +161,11 @@ export class ModelNotInstalledError extends BadInputError {
 /** A task no code in this build can run yet, whatever is installed: pulling weights would not help. */
 export class TaskNotAvailableError extends BadInputError {
   /** `what` names the missing ability when it is narrower than the task ("replace with generated content"). */
-  constructor(readonly task: string, explanation: string, what = task.replace('_', ' ')) {
+  constructor(
+    readonly task: string,
+    explanation: string,
+    what = task.replace('_', ' '),
+  ) {
     super('TASK_NOT_AVAILABLE', `This build cannot do ${what} yet. ${explanation}`.trim(), { task });
   }
 }
@@ -204,7 +216,11 @@ export class DownloadFailedError extends VitronError {
 /** The vision chat endpoint (VISION_LLM_URL) is down, overloaded, failing (5xx) or too slow: worth another try. */
 export class VisionLlmUnavailableError extends VitronError {
   constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
-    super('VISION_LLM_UNAVAILABLE', message, { retryable: true, details: options.status === undefined ? {} : { status: options.status }, cause: options.cause });
+    super('VISION_LLM_UNAVAILABLE', message, {
+      retryable: true,
+      details: options.status === undefined ? {} : { status: options.status },
+      cause: options.cause,
+    });
   }
 }
 

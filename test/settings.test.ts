@@ -42,8 +42,14 @@ describe('settings', () => {
     expect(settings.DISCORD_ALLOWED_GUILDS).toEqual(['123456789012', '987654321098']);
     expect(settings.SLACK_ALLOWED_CHANNELS).toEqual(['C0123ABC']);
     expect(settings.SLACK_PORT).toBe(3001);
-    expect(() => loadSettings({ DISCORD_ALLOWED_GUILDS: 'general' })).toThrow('Setting DISCORD_ALLOWED_GUILDS: expected a comma-separated list of Discord server ids, received "general"');
-    for (const [name, value] of [['SLACK_BOT_TOKEN', 'xoxp-user-token-1234'], ['ADMIN_TOKEN', 'short-secret'], ['SLACK_SIGNING_SECRET', 'not-a-secret!!']] as const) {
+    expect(() => loadSettings({ DISCORD_ALLOWED_GUILDS: 'general' })).toThrow(
+      'Setting DISCORD_ALLOWED_GUILDS: expected a comma-separated list of Discord server ids, received "general"',
+    );
+    for (const [name, value] of [
+      ['SLACK_BOT_TOKEN', 'xoxp-user-token-1234'],
+      ['ADMIN_TOKEN', 'short-secret'],
+      ['SLACK_SIGNING_SECRET', 'not-a-secret!!'],
+    ] as const) {
       let message = '';
       try {
         loadSettings({ [name]: value });

@@ -118,7 +118,9 @@ class DiscordBridge implements DiscordAdapter {
     this.client.on(Events.ShardResume, (shard) => logger.info({ shard }, 'gateway resumed'));
     this.client.on(Events.ShardDisconnect, (event, shard) => logger.warn({ shard, code: event.code }, 'gateway disconnected'));
     this.client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
-    this.unsubscribe = bot.subscribeAll((event) => this.inFlight(deliveries.onBotEvent(event).catch((error: unknown) => logger.error({ err: error, event: event.type }, 'delivery failed'))));
+    this.unsubscribe = bot.subscribeAll((event) =>
+      this.inFlight(deliveries.onBotEvent(event).catch((error: unknown) => logger.error({ err: error, event: event.type }, 'delivery failed'))),
+    );
     const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
     try {
       await this.client.login(settings.DISCORD_TOKEN);

@@ -30,7 +30,13 @@ export const COMMANDS: RESTPutAPIApplicationCommandsJSONBody = [
         name: 'edit',
         description: 'Ask for an edit or a question about an image or video',
         options: [
-          { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to do, e.g. "remove the background"', required: true, max_length: 1500 },
+          {
+            type: ApplicationCommandOptionType.String,
+            name: 'prompt',
+            description: 'What to do, e.g. "remove the background"',
+            required: true,
+            max_length: 1500,
+          },
           { type: ApplicationCommandOptionType.Attachment, name: 'attachment', description: 'An image or a video', required: false },
         ],
       },

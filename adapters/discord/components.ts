@@ -13,7 +13,11 @@ const TURN_WORDS = { upscale: 'upscale it', cutout: 'cut it out', animate: 'anim
  * A button or menu under a bot message. Only the author of the job or result, or a member with Manage
  * Messages, may use it; buttons that run a turn are admitted by the core's limits like a new request.
  */
-export async function onComponent(context: DiscordContext, interaction: ButtonInteraction | StringSelectMenuInteraction, target: ComponentTarget): Promise<void> {
+export async function onComponent(
+  context: DiscordContext,
+  interaction: ButtonInteraction | StringSelectMenuInteraction,
+  target: ComponentTarget,
+): Promise<void> {
   const { bot } = context;
   const denied = refusal(context.settings, originOf(interaction));
   if (denied) return refuse(interaction, denied);
@@ -52,7 +56,8 @@ export async function onComponent(context: DiscordContext, interaction: ButtonIn
       });
       return;
     }
-    const step = target.action === 'retry' ? await retryOf(context, conversationId, target.mediaId) : { from: target.mediaId, words: TURN_WORDS[target.action] };
+    const step =
+      target.action === 'retry' ? await retryOf(context, conversationId, target.mediaId) : { from: target.mediaId, words: TURN_WORDS[target.action] };
     if (!step) return refuse(interaction, 'I cannot find the request that made this result any more.');
     const { from, words } = step;
     await context.deliveries.duringTurn(conversationId, async () => {
@@ -73,7 +78,10 @@ async function retryOf(context: DiscordContext, conversationId: string, mediaId:
   const { turns } = await context.bot.history(conversationId);
   const at = turns.findIndex((t) => t.role === 'bot' && t.media.some((m) => m.id === mediaId));
   const parentId = turns[at]?.media.find((m) => m.id === mediaId)?.parentId;
-  const request = turns.slice(0, Math.max(at, 0)).reverse().find((t) => t.role === 'user');
+  const request = turns
+    .slice(0, Math.max(at, 0))
+    .reverse()
+    .find((t) => t.role === 'user');
   return at >= 0 && parentId && request?.text ? { from: parentId, words: request.text } : undefined;
 }
 
@@ -87,6 +95,8 @@ async function sendOriginal(context: DiscordContext, interaction: ButtonInteract
   }
   const link = context.settings.PUBLIC_URL ? new URL(view.url, context.settings.PUBLIC_URL).href : undefined;
   await interaction.editReply({
-    content: link ? `The original (${formatBytes(view.bytes)}) is over Discord's upload limit: ${link}` : `The original is ${formatBytes(view.bytes)}, over Discord's ${formatBytes(limit)} upload limit.`,
+    content: link
+      ? `The original (${formatBytes(view.bytes)}) is over Discord's upload limit: ${link}`
+      : `The original is ${formatBytes(view.bytes)}, over Discord's ${formatBytes(limit)} upload limit.`,
   });
 }

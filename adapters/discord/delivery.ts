@@ -208,7 +208,13 @@ export class Deliveries {
   }
 
   /** A result nobody waits on any more (token expired, or the bot restarted): a new message in the conversation's channel. */
-  private async postToChannel(conversation: ConversationView, rendered: RenderedMessage, ownerId: string | undefined, replyToId: string | undefined, savedChannelId: string | undefined): Promise<void> {
+  private async postToChannel(
+    conversation: ConversationView,
+    rendered: RenderedMessage,
+    ownerId: string | undefined,
+    replyToId: string | undefined,
+    savedChannelId: string | undefined,
+  ): Promise<void> {
     const channelId = parseScope(conversation.externalId)?.channelId ?? savedChannelId;
     if (!channelId) {
       this.o.logger.warn({ conversation: conversation.id }, 'result without a Discord channel');

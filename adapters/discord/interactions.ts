@@ -25,7 +25,8 @@ export const MODAL_PREFIX = 'vt1m:';
 /** A user who got "thinking…" must not be left with it: the reason replaces it when Discord still lets us. */
 export function interactionFailed(context: DiscordContext, interaction: Interaction, error: unknown): void {
   const text = `⚠️ ${explain(context, error)}`;
-  if (interaction.isRepliable()) void refuse(interaction, text).catch((failure: unknown) => context.logger.warn({ err: failure }, 'could not report a failed interaction'));
+  if (interaction.isRepliable())
+    void refuse(interaction, text).catch((failure: unknown) => context.logger.warn({ err: failure }, 'could not report a failed interaction'));
 }
 
 /** An answer only the user sees: ephemeral, or the deferred reply edited once it was acknowledged. */
@@ -117,7 +118,13 @@ export async function answerInteraction(
 ): Promise<void> {
   if (result.job) return context.deliveries.followInteraction(interaction, result.job, ownerId, uploadLimit, conversationChannelId);
   if (result.botTurn) {
-    const rendered = await renderTurn(context.bot, result.botTurn, { conversationId, ownerId, uploadLimit, publicUrl: context.settings.PUBLIC_URL, video: context.video });
+    const rendered = await renderTurn(context.bot, result.botTurn, {
+      conversationId,
+      ownerId,
+      uploadLimit,
+      publicUrl: context.settings.PUBLIC_URL,
+      video: context.video,
+    });
     await interaction.editReply(rendered);
   } else {
     await interaction.editReply({ content: 'OK.' });

@@ -60,7 +60,15 @@ export interface FittedMedia {
   note?: string;
 }
 
-const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif', 'video/mp4': 'mp4', 'video/webm': 'webm', 'image/avif': 'avif' };
+const EXTENSIONS: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+  'video/mp4': 'mp4',
+  'video/webm': 'webm',
+  'image/avif': 'avif',
+};
 
 export function fileName(view: MediaView, suffix = ''): string {
   const base = `vitron-${view.role}${view.ordinal ? `-${view.ordinal}` : ''}${suffix}`;
@@ -72,20 +80,17 @@ export function fileName(view: MediaView, suffix = ''): string {
  * and scaled down until they fit; a video that is too large is linked on the playground when PUBLIC_URL
  * is set. The original stays in the media store ("Download original").
  */
-export async function fitForUpload(
-  view: MediaView,
-  path: string,
-  limit: number,
-  publicUrl: string | undefined,
-  video?: VideoShrinker,
-): Promise<FittedMedia> {
+export async function fitForUpload(view: MediaView, path: string, limit: number, publicUrl: string | undefined, video?: VideoShrinker): Promise<FittedMedia> {
   const bytes = await readFile(path);
   if (bytes.length <= limit) return { file: { name: fileName(view), bytes } };
   const link = publicUrl ? new URL(view.url, publicUrl).href : undefined;
   const shrunk = view.kind === 'image' ? await shrinkImage(bytes, limit) : video ? await shrinkVideo(path, limit, video) : undefined;
   if (shrunk) {
     const name = fileName({ ...view, mime: shrunk.mime }, '-preview');
-    return { file: { name, bytes: shrunk.bytes }, note: `(re-encoded smaller to fit Discord's ${formatBytes(limit)} limit${link ? `; original: ${link}` : ''})` };
+    return {
+      file: { name, bytes: shrunk.bytes },
+      note: `(re-encoded smaller to fit Discord's ${formatBytes(limit)} limit${link ? `; original: ${link}` : ''})`,
+    };
   }
   return {
     note: link

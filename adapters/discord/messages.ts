@@ -47,13 +47,20 @@ export async function onMessage(context: DiscordContext, message: Message): Prom
       : ownThread
         ? { kind: 'thread', channelId: message.channelId }
         : { kind: 'chain', channelId: message.channelId, rootMessageId: replyToBot?.reference?.messageId ?? replyToBot?.id ?? message.id };
-    const conversation = await bot.startConversation({ user, platform: 'discord', externalId: scopeKey(scope), title: clip(text || 'Discord conversation', 80) });
+    const conversation = await bot.startConversation({
+      user,
+      platform: 'discord',
+      externalId: scopeKey(scope),
+      title: clip(text || 'Discord conversation', 80),
+    });
     conversationId = conversation.id;
   }
 
   let files: IncomingFile[];
   try {
-    files = await Promise.all([...message.attachments.values()].map((a) => fetchAttachment({ url: a.url, name: a.name, size: a.size, contentType: a.contentType }, context.intake)));
+    files = await Promise.all(
+      [...message.attachments.values()].map((a) => fetchAttachment({ url: a.url, name: a.name, size: a.size, contentType: a.contentType }, context.intake)),
+    );
   } catch (error) {
     await replyTo(message, `⚠️ ${explain(context, error)}`);
     return;
@@ -64,12 +71,22 @@ export async function onMessage(context: DiscordContext, message: Message): Prom
     // The gateway replays events after a resume; a message handled before says nothing again.
     if (result.duplicate) return;
     if (result.job) {
-      const status = await message.reply({ content: progressText(result.job), components: isDone(result.job) ? [] : [cancelRow(result.job.id, user.externalId)], allowedMentions: { repliedUser: false } });
+      const status = await message.reply({
+        content: progressText(result.job),
+        components: isDone(result.job) ? [] : [cancelRow(result.job.id, user.externalId)],
+        allowedMentions: { repliedUser: false },
+      });
       await context.deliveries.followMessage(status, result.job, user.externalId);
       return;
     }
     if (result.botTurn) {
-      const rendered = await renderTurn(bot, result.botTurn, { conversationId, ownerId: user.externalId, uploadLimit: DEFAULT_UPLOAD_LIMIT, publicUrl: context.settings.PUBLIC_URL, video: context.video });
+      const rendered = await renderTurn(bot, result.botTurn, {
+        conversationId,
+        ownerId: user.externalId,
+        uploadLimit: DEFAULT_UPLOAD_LIMIT,
+        publicUrl: context.settings.PUBLIC_URL,
+        video: context.video,
+      });
       await message.reply({ ...rendered, allowedMentions: { repliedUser: false } });
     }
   });

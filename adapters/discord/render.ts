@@ -1,11 +1,4 @@
-import {
-  ActionRowBuilder,
-  AttachmentBuilder,
-  ButtonBuilder,
-  ButtonStyle,
-  StringSelectMenuBuilder,
-  type MessageActionRowComponentBuilder,
-} from 'discord.js';
+import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, StringSelectMenuBuilder, type MessageActionRowComponentBuilder } from 'discord.js';
 import type { BotApi, JobView, MediaView, TurnView } from '../../src/app/bot-api.ts';
 import { encodeCustomId } from './custom-id.ts';
 import { fitForUpload, type VideoShrinker } from './media.ts';
@@ -77,7 +70,11 @@ function choiceRows(turn: TurnView, context: { conversationId: string; ownerId: 
   return rows;
 }
 
-function componentsFor(turn: TurnView, media: MediaView[], context: { conversationId: string; ownerId: string }): ActionRowBuilder<MessageActionRowComponentBuilder>[] {
+function componentsFor(
+  turn: TurnView,
+  media: MediaView[],
+  context: { conversationId: string; ownerId: string },
+): ActionRowBuilder<MessageActionRowComponentBuilder>[] {
   // A question is answered before anything else is done with the picture that asks it.
   if (turn.choice) return choiceRows(turn, context);
   const result = media.find((m) => m.role === 'result') ?? media[0];
@@ -110,6 +107,9 @@ function componentsFor(turn: TurnView, media: MediaView[], context: { conversati
 
 export function cancelRow(jobId: string, ownerId: string): ActionRowBuilder<MessageActionRowComponentBuilder> {
   return new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(
-    new ButtonBuilder().setCustomId(encodeCustomId({ action: 'cancel', subject: jobId, mediaId: '-', ownerId })).setLabel('Cancel').setStyle(ButtonStyle.Danger),
+    new ButtonBuilder()
+      .setCustomId(encodeCustomId({ action: 'cancel', subject: jobId, mediaId: '-', ownerId }))
+      .setLabel('Cancel')
+      .setStyle(ButtonStyle.Danger),
   );
 }

@@ -8,7 +8,11 @@ import { clip } from './render.ts';
 import { parseScope } from './scope.ts';
 
 /** The user's newest conversation here: this channel or thread, or a thread the bot opened from this channel. */
-export async function findConversation(context: DiscordContext, interaction: ChatInputCommandInteraction, user: UserRef): Promise<ConversationView | undefined> {
+export async function findConversation(
+  context: DiscordContext,
+  interaction: ChatInputCommandInteraction,
+  user: UserRef,
+): Promise<ConversationView | undefined> {
   const channel = interaction.channel;
   const here = new Set([interaction.channelId]);
   const all = (await context.bot.listConversations(user)).filter((c) => c.platform === 'discord');

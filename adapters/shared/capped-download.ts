@@ -50,7 +50,8 @@ export async function downloadCapped(url: string, options: CappedDownloadOptions
     }
     if (!response.ok) {
       await response.body?.cancel();
-      if (response.status >= 500 || response.status === 429) throw new DownloadFailedError(`The file host answered ${response.status}.`, { status: response.status });
+      if (response.status >= 500 || response.status === 429)
+        throw new DownloadFailedError(`The file host answered ${response.status}.`, { status: response.status });
       throw new DownloadRefusedError(`The file could not be fetched (the host answered ${response.status}).`, { status: response.status });
     }
     return readCapped(response, options.maxBytes);

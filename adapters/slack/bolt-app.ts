@@ -27,11 +27,7 @@ export interface BoltApp {
 export function slackMode(settings: Settings): SlackMode {
   if (settings.SLACK_APP_TOKEN) return 'socket';
   if (settings.SLACK_SIGNING_SECRET) return 'http';
-  throw new SettingsError(
-    'SLACK_APP_TOKEN',
-    'SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP events) next to SLACK_BOT_TOKEN',
-    'neither',
-  );
+  throw new SettingsError('SLACK_APP_TOKEN', 'SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP events) next to SLACK_BOT_TOKEN', 'neither');
 }
 
 export function createBoltApp(settings: Settings, logger: Logger, options: BoltAppOptions = {}): BoltApp {

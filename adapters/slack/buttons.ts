@@ -29,7 +29,8 @@ export async function onButton(context: SlackContext, payload: ReturnType<typeof
   // Values come from our own messages, but a conversation of another workspace is never acted on.
   if (!thread || thread.teamId !== teamId) return;
   // Refusals (not your job, over a limit) go to the person who clicked, not to the whole thread.
-  const tell = (text: string) => context.client.chat.postEphemeral({ channel: thread.channel, user: payload.user.id, text, ...(thread.threadTs ? { thread_ts: thread.threadTs } : {}) });
+  const tell = (text: string) =>
+    context.client.chat.postEphemeral({ channel: thread.channel, user: payload.user.id, text, ...(thread.threadTs ? { thread_ts: thread.threadTs } : {}) });
   const refused = STARTS_WORK.includes(name) ? await overLimit(context.bot, user, teamId) : undefined;
   if (refused) {
     await tell(refused);
@@ -67,7 +68,8 @@ async function runButton(context: SlackContext, name: ButtonAction, value: Butto
   }
   if (name === 'retry') {
     const text = value.j ? await requestOf(context, conversationId, value.j) : undefined;
-    if (!text || !value.p) throw new BadInputError('INVALID_ARGUMENT', 'I cannot tell what made this result, so there is nothing to retry; say it again in the thread.');
+    if (!text || !value.p)
+      throw new BadInputError('INVALID_ARGUMENT', 'I cannot tell what made this result, so there is nothing to retry; say it again in the thread.');
     await bot.act({ conversationId, user, action: 'use', mediaId: value.p });
     await bot.handleTurn({ conversationId, user, text, files: [] });
     return;

@@ -65,9 +65,11 @@ export class DeliveryDedupe {
     if (this.seen.size > this.maxEntries) this.prune(now);
     const file = this.options.journalPath;
     if (file && !/[\t\n]/.test(key)) {
-      this.writes = this.writes.then(() => fs.appendFile(file, `${now}\t${key}\n`)).catch((error: unknown) => {
-        this.writeError = error;
-      });
+      this.writes = this.writes
+        .then(() => fs.appendFile(file, `${now}\t${key}\n`))
+        .catch((error: unknown) => {
+          this.writeError = error;
+        });
     }
     return true;
   }

@@ -154,7 +154,10 @@ export class ThreadDelivery {
         }
       }
       if (lastError !== undefined) {
-        await this.say(thread, `The result is ready, but I could not upload it to Slack after ${attempts} tries (${asVitronError(lastError).message}). Ask again in a moment.`);
+        await this.say(
+          thread,
+          `The result is ready, but I could not upload it to Slack after ${attempts} tries (${asVitronError(lastError).message}). Ask again in a moment.`,
+        );
         return false;
       }
     }

@@ -32,7 +32,12 @@ export function registerListeners(app: App, context: SlackContext): void {
         const { channel_id, thread_ts } = parsed.data.assistant_thread;
         if (!allowed(settings, teamId, channel_id)) return;
         work.run(async () => {
-          await client.assistant.threads.setSuggestedPrompts({ channel_id, thread_ts, title: 'Try one of these, or attach an image:', prompts: SUGGESTED_PROMPTS });
+          await client.assistant.threads.setSuggestedPrompts({
+            channel_id,
+            thread_ts,
+            title: 'Try one of these, or attach an image:',
+            prompts: SUGGESTED_PROMPTS,
+          });
         });
       },
       userMessage: async ({ payload, body }) => onMessageEvent(context, payload, body, true),
@@ -58,7 +63,10 @@ export function registerListeners(app: App, context: SlackContext): void {
         context.logger.warn({ err: error, channel: channel_id }, 'slack command: could not post in the channel');
       }
       if (!rootTs) {
-        await respond({ response_type: 'ephemeral', text: 'I cannot post in this channel. Invite me first (/invite @vitron), or mention me in a channel I am in.' });
+        await respond({
+          response_type: 'ephemeral',
+          text: 'I cannot post in this channel. Invite me first (/invite @vitron), or mention me in a channel I am in.',
+        });
         return;
       }
       await handleIncoming(context, { thread: { teamId: team_id, channel: channel_id, threadTs: rootTs }, userId: user_id, text, files: [] });

@@ -33,10 +33,19 @@ export class SlackAdapter implements ChatAdapter {
   private readonly unsubscribe: () => void;
   private port: number | undefined;
 
-  constructor(bot: BotApi, settings: Settings, logger: Logger, private readonly bolt: BoltApp, options: SlackAdapterOptions = {}) {
+  constructor(
+    bot: BotApi,
+    settings: Settings,
+    logger: Logger,
+    private readonly bolt: BoltApp,
+    options: SlackAdapterOptions = {},
+  ) {
     const client = bolt.app.client;
     const threads = new SlackThreads(bot);
-    const delivery = new ThreadDelivery(bot, client, threads, logger, { uploadAttempts: options.uploadAttempts ?? 3, uploadRetryDelayMs: options.uploadRetryDelayMs ?? 2000 });
+    const delivery = new ThreadDelivery(bot, client, threads, logger, {
+      uploadAttempts: options.uploadAttempts ?? 3,
+      uploadRetryDelayMs: options.uploadRetryDelayMs ?? 2000,
+    });
     const apiHost = settings.SLACK_API_URL ? new URL(settings.SLACK_API_URL).hostname : undefined;
     this.context = {
       bot,

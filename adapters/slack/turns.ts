@@ -41,7 +41,16 @@ export async function onMessageEvent(context: SlackContext, raw: unknown, body: 
     context.logger.debug({ deliveryKey }, 'slack message already handled (retry or duplicate event)');
     return;
   }
-  context.work.run(() => handleIncoming(context, { thread, userId: event.user!, text: stripMentions(event.text), files: event.files ?? [], assistant, eventKey: `slack:${deliveryKey}` }));
+  context.work.run(() =>
+    handleIncoming(context, {
+      thread,
+      userId: event.user!,
+      text: stripMentions(event.text),
+      files: event.files ?? [],
+      assistant,
+      eventKey: `slack:${deliveryKey}`,
+    }),
+  );
 }
 
 function isUserMessage(event: MessageEvent): boolean {
@@ -83,7 +92,13 @@ export async function handleIncoming(context: SlackContext, incoming: Incoming):
   await nextLoopTurn();
   let job = false;
   try {
-    const result = await bot.handleTurn({ conversationId: conversation.id, user, text: incoming.text, files, ...(incoming.eventKey ? { eventKey: incoming.eventKey } : {}) });
+    const result = await bot.handleTurn({
+      conversationId: conversation.id,
+      user,
+      text: incoming.text,
+      files,
+      ...(incoming.eventKey ? { eventKey: incoming.eventKey } : {}),
+    });
     // Delivered before (another process, or before a restart that lost the journal): the first delivery answers.
     if (result.duplicate) {
       // The status set above for this delivery must not outlive the job it would have shown; a job still
@@ -102,5 +117,8 @@ export async function handleIncoming(context: SlackContext, incoming: Incoming):
 }
 
 function stripMentions(text: string): string {
-  return text.replace(/<@[A-Z0-9]+(\|[^>]*)?>/g, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/<@[A-Z0-9]+(\|[^>]*)?>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -6,9 +6,7 @@ export const MAX_TEXT_CHARS = 4000;
 
 export const idParams = z.object({ id: z.string().min(1).max(200) });
 
-export const newConversationBody = z
-  .object({ title: z.string().trim().min(1).max(200).optional() })
-  .strict();
+export const newConversationBody = z.object({ title: z.string().trim().min(1).max(200).optional() }).strict();
 
 export const jsonTurnBody = z.object({ text: z.string().max(MAX_TEXT_CHARS) }).strict();
 

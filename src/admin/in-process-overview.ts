@@ -33,7 +33,8 @@ export class OwnerTrackingQueue<P extends WithSteps, R> extends ForwardingJobQue
 
   override async enqueue(spec: JobSpec<P>): Promise<{ position: number }> {
     // Before delegating: the in-process queue emits `started` from inside enqueue when a slot is free.
-    if (!this.jobs.has(spec.id)) this.jobs.set(spec.id, { userId: spec.userId, name: spec.payload.steps.map((s) => s.invocation.task).join('+'), state: 'waiting' });
+    if (!this.jobs.has(spec.id))
+      this.jobs.set(spec.id, { userId: spec.userId, name: spec.payload.steps.map((s) => s.invocation.task).join('+'), state: 'waiting' });
     try {
       return await this.inner.enqueue(spec);
     } catch (error) {

@@ -206,7 +206,15 @@ export class Bot implements BotApi {
     const text = request.text.trim();
     const { prepared, problems } = await this.prepareUploads(request.files);
     const allFilesFailed = problems.length > 0 && prepared.length === 0;
-    const plan = allFilesFailed ? undefined : await this.deps.planner.plan(text, await conversations.planContext(request.conversationId, prepared.map((m) => m.kind)));
+    const plan = allFilesFailed
+      ? undefined
+      : await this.deps.planner.plan(
+          text,
+          await conversations.planContext(
+            request.conversationId,
+            prepared.map((m) => m.kind),
+          ),
+        );
 
     let recorded: { turn: Turn; uploaded: StoredMedia[] };
     try {
@@ -246,7 +254,8 @@ export class Bot implements BotApi {
       messages.push({ text: 'I did not understand that. Type "help" to see what I can do.', tone: 'question' });
     }
 
-    const botTurn = messages.length > 0 ? await this.notifier.reply(request.conversationId, messages.map((m) => m.text).join('\n'), toneOf(messages)) : undefined;
+    const botTurn =
+      messages.length > 0 ? await this.notifier.reply(request.conversationId, messages.map((m) => m.text).join('\n'), toneOf(messages)) : undefined;
     return { userTurn: job ? { ...userView, job } : userView, ...(botTurn ? { botTurn } : {}), ...(job ? { job } : {}) };
   }
 
@@ -422,4 +431,3 @@ function boxesOf(job: JobRecord | undefined): import('../core/types.ts').Box[] |
   const boxes = result?.steps?.flatMap((s) => s.boxes ?? []) ?? [];
   return boxes.length > 0 ? boxes : undefined;
 }
-

@@ -99,7 +99,15 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
       // Every step runs even when an earlier one fails; the failures are reported together.
       const failures: unknown[] = [];
       // Workers first: their running jobs finish or go back to Redis while the bot still records events.
-      const steps = [() => admin?.close(), () => workers?.close(), () => queue.close(), () => bot.close(), () => admission.close(), () => pool?.close(), () => db.close()];
+      const steps = [
+        () => admin?.close(),
+        () => workers?.close(),
+        () => queue.close(),
+        () => bot.close(),
+        () => admission.close(),
+        () => pool?.close(),
+        () => db.close(),
+      ];
       for (const step of steps) {
         try {
           await step();
@@ -168,7 +176,10 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
   if (!settings.RUN_WORKER) return { queue };
   try {
     // The bot's own worker hands its running jobs back at once on stop: the next start (or another worker) resumes them.
-    const workers = await startInferenceWorkers({ ...settings, REDIS_URL: redisUrl }, { logger, shutdownGraceMs: 0, ...(options.threadEntry ? { threadEntry: options.threadEntry } : {}) });
+    const workers = await startInferenceWorkers(
+      { ...settings, REDIS_URL: redisUrl },
+      { logger, shutdownGraceMs: 0, ...(options.threadEntry ? { threadEntry: options.threadEntry } : {}) },
+    );
     return { queue, workers };
   } catch (error) {
     await queue.close();

@@ -82,7 +82,10 @@ export class JobEventHandler {
         const retry = matters && error instanceof StoreUnavailableError && attempt < STORE_RETRY_LIMIT && !this.closing.signal.aborted;
         if (!retry) throw error;
         const delayMs = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_FIRST_MS * 2 ** (attempt - 1));
-        this.deps.logger.warn({ jobId: event.jobId, event: event.type, attempt, delayMs }, 'the database is unavailable; handling this job event again shortly');
+        this.deps.logger.warn(
+          { jobId: event.jobId, event: event.type, attempt, delayMs },
+          'the database is unavailable; handling this job event again shortly',
+        );
         await abortableDelay(delayMs, this.closing.signal);
       }
     }
@@ -186,7 +189,12 @@ export class JobEventHandler {
             jobId,
             parentId: parentId ?? null,
             invocation: planned.invocation,
-            sha256, kind, mime, bytes, width, height,
+            sha256,
+            kind,
+            mime,
+            bytes,
+            width,
+            height,
             ...(durationSec === undefined ? {} : { durationSec }),
             ...(fps === undefined ? {} : { fps }),
             ...(frameCount === undefined ? {} : { frameCount }),
@@ -203,9 +211,16 @@ export class JobEventHandler {
       }
       const text = describeOutcome(outcome, shown, mediaName);
       await tx.turns.setText(botTurn.id, text);
-      const succeeded = (await tx.jobs.succeed(jobId, {
-        steps: outcome.steps.map((s, i) => ({ task: s.task, text: s.text, boxes: s.boxes, ...(s.choice ? { choice: s.choice } : {}), resultId: resultIds[i] })),
-      })) ?? (await tx.jobs.get(jobId));
+      const succeeded =
+        (await tx.jobs.succeed(jobId, {
+          steps: outcome.steps.map((s, i) => ({
+            task: s.task,
+            text: s.text,
+            boxes: s.boxes,
+            ...(s.choice ? { choice: s.choice } : {}),
+            resultId: resultIds[i],
+          })),
+        })) ?? (await tx.jobs.get(jobId));
       return { botTurn, text, shown, succeeded };
     });
     // Recorded already (a duplicate 'completed', another bot) or cancelled meanwhile.

@@ -30,14 +30,23 @@ export async function recoverUnfinishedJobs(deps: RecoveryDeps): Promise<{ resum
   for (const job of [...interrupted, ...queued]) {
     try {
       if (job.attempts >= settings.JOB_MAX_ATTEMPTS) {
-        const failed = (await repos.jobs.requeue(job.id)) && (await repos.jobs.fail(job.id, { code: 'JOB_INTERRUPTED', message: 'The job was interrupted too many times.' }));
+        const failed =
+          (await repos.jobs.requeue(job.id)) &&
+          (await repos.jobs.fail(job.id, { code: 'JOB_INTERRUPTED', message: 'The job was interrupted too many times.' }));
         await notifier.reportEnd(failed || job, 'I was restarted while working on this, too many times; it could not be finished. Please ask again.');
         reported++;
         continue;
       }
       if (job.state === 'interrupted') await repos.jobs.requeue(job.id, { code: 'JOB_INTERRUPTED', message: 'interrupted by a restart' });
       const payload = await payloadOf(job, repos);
-      await deps.queue.enqueue({ id: job.id, userId: job.userId ?? 'unknown', conversationId: job.conversationId, payload, attemptsMade: job.attempts, resumed: true });
+      await deps.queue.enqueue({
+        id: job.id,
+        userId: job.userId ?? 'unknown',
+        conversationId: job.conversationId,
+        payload,
+        attemptsMade: job.attempts,
+        resumed: true,
+      });
       if (job.state === 'interrupted') await notifier.reply(job.conversationId, 'I was restarted while working on this; picking it up again.');
       resumed++;
     } catch (error) {
@@ -63,7 +72,14 @@ async function adoptSharedJobs(deps: RecoveryDeps): Promise<{ resumed: number; r
   for (const job of await repos.jobs.findUnfinished()) {
     try {
       const payload = await payloadOf(job, repos);
-      await deps.queue.enqueue({ id: job.id, userId: job.userId ?? 'unknown', conversationId: job.conversationId, payload, attemptsMade: job.attempts, resumed: true });
+      await deps.queue.enqueue({
+        id: job.id,
+        userId: job.userId ?? 'unknown',
+        conversationId: job.conversationId,
+        payload,
+        attemptsMade: job.attempts,
+        resumed: true,
+      });
       resumed++;
     } catch (error) {
       logger.error({ err: error, jobId: job.id }, 'could not resume job');

@@ -49,7 +49,7 @@ const url = (protocols: readonly string[]): SettingSpec<string | undefined> => (
   schema: z
     .string()
     .optional()
-    .refine((v) => v === undefined || protocols.some((p) => v.startsWith(`${p}://`)) && URL.canParse(v)),
+    .refine((v) => v === undefined || (protocols.some((p) => v.startsWith(`${p}://`)) && URL.canParse(v))),
   expected: `a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
 });
 
@@ -64,7 +64,12 @@ const idList = (pattern: RegExp, what: string): SettingSpec<string[] | undefined
   schema: z
     .string()
     .optional()
-    .transform((v) => v?.split(',').map((id) => id.trim()).filter((id) => id !== ''))
+    .transform((v) =>
+      v
+        ?.split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    )
     .refine((ids) => ids === undefined || (ids.length > 0 && ids.every((id) => pattern.test(id)))) as unknown as z.ZodType<string[] | undefined>,
   expected: `a comma-separated list of ${what}`,
 });
@@ -108,7 +113,10 @@ const SPECS = {
   MODELS_ALLOW_DOWNLOAD: bool(true),
   MODELS_HUB_URL: urlOr(['http', 'https'], 'https://huggingface.co'),
   HF_TOKEN: secret({
-    schema: z.string().regex(/^[\x21-\x7e]+$/).optional(),
+    schema: z
+      .string()
+      .regex(/^[\x21-\x7e]+$/)
+      .optional(),
     expected: 'a Hugging Face access token (usually hf_...): printable characters, no spaces',
   }),
   ORT_PROVIDER: oneOf(['cpu', 'cuda'] as const, 'cpu'),
@@ -123,7 +131,13 @@ const SPECS = {
   USER_MAX_QUEUED_JOBS: int(1, 1000, 10),
 
   REDIS_URL: url(['redis', 'rediss']),
-  QUEUE_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/).default('vitron'), expected: 'letters, digits, _ or -' },
+  QUEUE_PREFIX: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('vitron'),
+    expected: 'letters, digits, _ or -',
+  },
   RUN_WORKER: bool(true),
   WORKER_CONCURRENCY: int(0, 64, 0),
   WORKER_TASKS: text(),
@@ -137,7 +151,10 @@ const SPECS = {
   S3_SECRET_ACCESS_KEY: secret(text()),
   S3_FORCE_PATH_STYLE: maybeBool(),
   S3_PREFIX: {
-    schema: z.string().regex(/^(?!\/)[A-Za-z0-9._/-]+$/).default('media/'),
+    schema: z
+      .string()
+      .regex(/^(?!\/)[A-Za-z0-9._/-]+$/)
+      .default('media/'),
     expected: "an object key prefix of letters, digits, '.', '_', '-' and '/', not starting with '/'",
   },
   S3_CACHE_DIR: text(),
@@ -227,7 +244,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     const { given, from } = settingValue(env, name);
     const value = given === undefined || given.trim() === '' ? undefined : given.trim();
     const parsed = spec.schema.safeParse(value);
-    if (!parsed.success) throw new SettingsError(from, spec.expected, spec.secret && value !== undefined ? `a value of ${value.length} characters (not shown)` : describe(value));
+    if (!parsed.success)
+      throw new SettingsError(from, spec.expected, spec.secret && value !== undefined ? `a value of ${value.length} characters (not shown)` : describe(value));
     raw[name] = parsed.data;
   }
   const r = raw as RawSettings;
@@ -253,7 +271,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
 /** WORKER_TASKS: a comma list of task names; a name that is no task (or a session command) stops start-up. */
 function parseTaskList(value: string | undefined, show: (v: unknown) => string): Task[] | undefined {
   if (value === undefined) return undefined;
-  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   const wrong = names.find((n) => !isTask(n) || isSessionTask(n));
   if (wrong !== undefined || names.length === 0) {
     throw new SettingsError('WORKER_TASKS', 'a comma-separated list of task names such as cutout,style', show(wrong ?? value));

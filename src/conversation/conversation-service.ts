@@ -184,7 +184,8 @@ export class ConversationService {
   use(conversationId: string, mediaId: string): Promise<CursorMove> {
     return this.withLock(conversationId, async (repos) => {
       const target = await this.mediaOf(repos, conversationId, mediaId);
-      if (!isUserFacing(target.role)) throw new InvalidArgumentError(`${mediaName(target)} is a ${target.role}; pick an image or video to continue from.`, { mediaId });
+      if (!isUserFacing(target.role))
+        throw new InvalidArgumentError(`${mediaName(target)} is a ${target.role}; pick an image or video to continue from.`, { mediaId });
       return this.moveLocked(repos, conversationId, (state) => jumpTo(state, mediaId));
     });
   }
@@ -199,7 +200,12 @@ export class ConversationService {
     const conversation = await this.repos.conversations.get(conversationId);
     const media = await this.repos.media.listForConversation(conversationId);
     const turnUploadIds = options.turnId === undefined ? undefined : media.filter((m) => m.turnId === options.turnId && m.role === 'upload').map((m) => m.id);
-    return resolveReferences(targets, { media, currentId: conversation.currentMediaId, stepOutputs, ...(turnUploadIds === undefined ? {} : { turnUploadIds }) });
+    return resolveReferences(targets, {
+      media,
+      currentId: conversation.currentMediaId,
+      stepOutputs,
+      ...(turnUploadIds === undefined ? {} : { turnUploadIds }),
+    });
   }
 
   async current(conversationId: string): Promise<StoredMedia | null> {

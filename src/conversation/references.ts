@@ -122,8 +122,11 @@ function stepOutput(ref: TargetRef, k: number, steps: readonly StepOutput[]): Me
   const result = list.find((m) => !('role' in m) || isUserFacing(m.role)) ?? list[0];
   if (result !== undefined) return result;
   // Only a planner writes step refs, so this is a plan that refers forward or to a step without media.
-  throw new UnresolvedReferenceError(`Step ${k + 1} of this request has no image or video for the next step to work on — could you ask for it in two messages?`, {
-    ref,
-    steps: steps.length,
-  });
+  throw new UnresolvedReferenceError(
+    `Step ${k + 1} of this request has no image or video for the next step to work on — could you ask for it in two messages?`,
+    {
+      ref,
+      steps: steps.length,
+    },
+  );
 }

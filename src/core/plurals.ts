@@ -5,10 +5,28 @@
  */
 
 const IRREGULAR_SINGULAR: Readonly<Record<string, string>> = {
-  people: 'person', men: 'man', women: 'woman', children: 'child', mice: 'mouse', knives: 'knife',
-  geese: 'goose', teeth: 'tooth', feet: 'foot', sheep: 'sheep', skis: 'skis', scissors: 'scissors',
-  buses: 'bus', glasses: 'glass', couches: 'couch', benches: 'bench', sandwiches: 'sandwich',
-  toothbrushes: 'toothbrush', boxes: 'box', wolves: 'wolf', calves: 'calf', leaves: 'leaf',
+  people: 'person',
+  men: 'man',
+  women: 'woman',
+  children: 'child',
+  mice: 'mouse',
+  knives: 'knife',
+  geese: 'goose',
+  teeth: 'tooth',
+  feet: 'foot',
+  sheep: 'sheep',
+  skis: 'skis',
+  scissors: 'scissors',
+  buses: 'bus',
+  glasses: 'glass',
+  couches: 'couch',
+  benches: 'bench',
+  sandwiches: 'sandwich',
+  toothbrushes: 'toothbrush',
+  boxes: 'box',
+  wolves: 'wolf',
+  calves: 'calf',
+  leaves: 'leaf',
 };
 
 /** Singular forms to try for one word, most likely first ("dogs" → dogs, dog; "buses" → buses, bus, buse). */

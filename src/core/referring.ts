@@ -25,7 +25,17 @@ export interface Referring {
 }
 
 const ORDINALS: Readonly<Record<string, number>> = {
-  first: 1, second: 2, third: 3, fourth: 4, fifth: 5, sixth: 6, seventh: 7, eighth: 8, ninth: 9, tenth: 10, last: -1,
+  first: 1,
+  second: 2,
+  third: 3,
+  fourth: 4,
+  fifth: 5,
+  sixth: 6,
+  seventh: 7,
+  eighth: 8,
+  ninth: 9,
+  tenth: 10,
+  last: -1,
 };
 const ORDINAL_WORD = /\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|(\d+)(?:st|nd|rd|th))\b/;
 const NUMBERED = /(?:\bnumber\s+|#\s*|\bno\.?\s+)(\d+)\b/;
@@ -45,7 +55,10 @@ const FILLER = /\b(?:the|a|an|this|that|these|those|one|ones|of|side|hand|its|hi
 
 /** "the dog on the right" → { noun: "dog", selector: side right }; "all the dogs" → { noun: "dogs", all }. */
 export function parseReferring(phrase: string): Referring {
-  let text = ` ${phrase.toLowerCase().replace(/[^a-z0-9#.\s-]/g, ' ').replace(/-/g, ' ')} `.replace(/\s+/g, ' ');
+  let text = ` ${phrase
+    .toLowerCase()
+    .replace(/[^a-z0-9#.\s-]/g, ' ')
+    .replace(/-/g, ' ')} `.replace(/\s+/g, ' ');
   let selector: Selector | undefined;
   const numbered = NUMBERED.exec(text);
   const ordinal = ORDINAL_WORD.exec(text);
@@ -75,7 +88,10 @@ export function parseReferring(phrase: string): Referring {
   const all = ALL.test(text.trim());
   text = text.trim().replace(ALL, ' ').replace(FILLER, ' ').replace(/\s+/g, ' ').trim();
   // A trailing "in the picture" or "there" says nothing about which one.
-  text = text.replace(/\s+(?:in|on)\s+(?:the\s+)?(?:picture|photo|image|frame|video)$/, '').replace(/\s+(?:there|here)$/, '').trim();
+  text = text
+    .replace(/\s+(?:in|on)\s+(?:the\s+)?(?:picture|photo|image|frame|video)$/, '')
+    .replace(/\s+(?:there|here)$/, '')
+    .trim();
   const noun = text === '' || text === 'it' ? undefined : text;
   if (selector === undefined) {
     const lastWord = noun?.split(' ').at(-1);
@@ -83,4 +99,3 @@ export function parseReferring(phrase: string): Referring {
   }
   return noun === undefined ? { selector } : { noun, selector };
 }
-

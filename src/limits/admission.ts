@@ -31,7 +31,10 @@ export class UnfinishedJobsLimitError extends LimitReachedError {
   }
 }
 
-export type AdmissionSettings = Pick<Settings, 'USER_RATE_LIMIT_PER_MINUTE' | 'workspaceRateLimitPerMinute' | 'USER_MAX_QUEUED_JOBS' | 'REDIS_URL' | 'QUEUE_PREFIX'>;
+export type AdmissionSettings = Pick<
+  Settings,
+  'USER_RATE_LIMIT_PER_MINUTE' | 'workspaceRateLimitPerMinute' | 'USER_MAX_QUEUED_JOBS' | 'REDIS_URL' | 'QUEUE_PREFIX'
+>;
 
 /**
  * Whether a request that may start work is let in, the same for every platform: the user's jobs waiting

@@ -22,7 +22,8 @@ export class RequestRates {
   ) {}
 
   static inMemory(limits: RequestRateLimits): RequestRates {
-    const limiter = (points: number, purpose: string) => (points > 0 ? new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix: purpose }) : undefined);
+    const limiter = (points: number, purpose: string) =>
+      points > 0 ? new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix: purpose }) : undefined;
     return new RequestRates(limiter(limits.perUser, 'user'), limiter(limits.perWorkspace, 'workspace'));
   }
 

@@ -86,7 +86,10 @@ function sniffRiff(bytes: Uint8Array): Sniffed | undefined {
 
 /** MPEG transport streams: 188-byte packets (192 in M2TS) each starting with the sync byte 0x47. */
 function sniffTransportStream(bytes: Uint8Array): Sniffed | undefined {
-  for (const [first, stride] of [[0, 188], [4, 192]] as const) {
+  for (const [first, stride] of [
+    [0, 188],
+    [4, 192],
+  ] as const) {
     if (bytes.length >= first + stride * 2 + 1 && [0, 1, 2].every((i) => bytes[first + i * stride] === 0x47)) {
       return video('an MPEG transport stream', 'video/mp2t', 'ts');
     }
@@ -96,7 +99,9 @@ function sniffTransportStream(bytes: Uint8Array): Sniffed | undefined {
 
 /** Text-based formats: decide on the first kilobyte, skipping a BOM, whitespace, XML prolog and comments. */
 function sniffText(bytes: Uint8Array): Sniffed | undefined {
-  const head = Buffer.from(bytes.subarray(0, 1024)).toString('utf8').replace(/^\uFEFF/, '');
+  const head = Buffer.from(bytes.subarray(0, 1024))
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
   const printable = [...head].filter((c) => c >= ' ' || c === '\n' || c === '\r' || c === '\t').length;
   if (head.length === 0 || printable / head.length < 0.95) return undefined;
   const body = head.replace(/^\s*(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*|<!DOCTYPE svg[^>]*>\s*)*/i, '').toLowerCase();

@@ -81,7 +81,9 @@ export async function encodePreview(image: { data: Buffer; width: number; height
 
 /** Encodes RGBA pixels (from a model or toRgba) as PNG. */
 export async function fromRgba(image: RgbaImage, png: PngOptions = PNG_KEEP): Promise<Buffer> {
-  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } }).png(png).toBuffer();
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } })
+    .png(png)
+    .toBuffer();
 }
 
 export interface Rgb {
@@ -110,7 +112,9 @@ export async function parseColor(value: unknown, argName = 'color'): Promise<Rgb
       return { r: parseInt(full.slice(0, 2), 16), g: parseInt(full.slice(2, 4), 16), b: parseInt(full.slice(4, 6), 16) };
     }
     try {
-      const px = await sharp({ create: { width: 1, height: 1, channels: 3, background: text } }).raw().toBuffer();
+      const px = await sharp({ create: { width: 1, height: 1, channels: 3, background: text } })
+        .raw()
+        .toBuffer();
       return { r: px[0]!, g: px[1]!, b: px[2]! };
     } catch {
       // Unparseable: the error below says what would have been accepted.
@@ -246,9 +250,7 @@ export function overlayPixels(image: RgbaImage, mask: GrayMask, color: Rgb, opac
       let alpha = src[s + 3]!;
       if (v !== 0) {
         // Edge pixels get the full colour: a tint alone disappears on a background of a similar hue.
-        const edge =
-          v >= 128 &&
-          (m[row + Math.max(0, x - t)]! < 128 || m[row + Math.min(width - 1, x + t)]! < 128 || m[up + x]! < 128 || m[down + x]! < 128);
+        const edge = v >= 128 && (m[row + Math.max(0, x - t)]! < 128 || m[row + Math.min(width - 1, x + t)]! < 128 || m[up + x]! < 128 || m[down + x]! < 128);
         const a = edge ? 65536 : k * v + k;
         const ia = 65536 - a;
         r = (r * ia + tr * a + 32768) >>> 16;
@@ -271,7 +273,12 @@ export interface OverlayOptions {
   limits?: ImageLimits;
 }
 
-async function overlayOf(image: Uint8Array | RgbaImage, mask: Uint8Array | GrayMask, color: string | readonly [number, number, number], options: OverlayOptions): Promise<OverlayPixels> {
+async function overlayOf(
+  image: Uint8Array | RgbaImage,
+  mask: Uint8Array | GrayMask,
+  color: string | readonly [number, number, number],
+  options: OverlayOptions,
+): Promise<OverlayPixels> {
   const tint = await parseColor(color, 'color');
   const limits = options.limits ?? { maxImagePixels: 268_402_689 };
   const pixels = image instanceof Uint8Array ? await toRgba(image, limits) : image;
@@ -292,7 +299,9 @@ export async function overlayMask(
   options: OverlayOptions = {},
 ): Promise<Buffer> {
   const out = await overlayOf(image, mask, color, options);
-  return sharp(out.data, { raw: { width: out.width, height: out.height, channels: out.channels } }).png(PNG_PREVIEW).toBuffer();
+  return sharp(out.data, { raw: { width: out.width, height: out.height, channels: out.channels } })
+    .png(PNG_PREVIEW)
+    .toBuffer();
 }
 
 /** overlayMask for the chat: JPEG when the image is opaque (see encodePreview), so say which with `mime`. */

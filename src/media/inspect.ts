@@ -78,7 +78,11 @@ function checkVideoLimits(info: VideoProbe, limits: MediaLimits): void {
   const [long, short] = [Math.max(info.width, info.height), Math.min(info.width, info.height)];
   const [maxLong, maxShort] = [Math.max(limits.maxVideoWidth, limits.maxVideoHeight), Math.min(limits.maxVideoWidth, limits.maxVideoHeight)];
   if (long > maxLong || short > maxShort) {
-    throw new MediaLimitError('The video resolution', `${formatSize(limits.maxVideoWidth, limits.maxVideoHeight)} pixels`, `${formatSize(info.width, info.height)} pixels`);
+    throw new MediaLimitError(
+      'The video resolution',
+      `${formatSize(limits.maxVideoWidth, limits.maxVideoHeight)} pixels`,
+      `${formatSize(info.width, info.height)} pixels`,
+    );
   }
   if (info.frameCount !== undefined && info.frameCount > limits.maxVideoFrames) {
     throw new MediaLimitError('The number of video frames', `${limits.maxVideoFrames}`, `${info.frameCount}`);
@@ -99,8 +103,26 @@ async function decodeAll(tools: FfmpegTools, file: string, limits: MediaLimits, 
   const result: DecodeResult = { frames: 0, seconds: 0, errors: '' };
   const proc = startTool(
     tools.ffmpeg,
-    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-xerror', ...inputArgs(file), '-map', '0:v:0', '-map', '0:a?',
-      '-t', String(limits.maxVideoSeconds + 1), '-f', 'null', '-progress', 'pipe:3', '-nostats', '-'],
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-xerror',
+      ...inputArgs(file),
+      '-map',
+      '0:v:0',
+      '-map',
+      '0:a?',
+      '-t',
+      String(limits.maxVideoSeconds + 1),
+      '-f',
+      'null',
+      '-progress',
+      'pipe:3',
+      '-nostats',
+      '-',
+    ],
     {
       signal,
       onExtraLine: (line) => {
@@ -138,10 +160,9 @@ async function inspectVideo(bytes: Uint8Array, type: DetectedMedia, deps: Inspec
     }
     // ffmpeg conceals small glitches and goes on; a file that also lost a good part of its frames is cut short.
     if (decoded.errors && info.frameCountExact && info.frameCount && decoded.frames < info.frameCount * 0.95) {
-      throw new CorruptMediaError(
-        `The video is incomplete: its header promises ${info.frameCount} frames, but only ${decoded.frames} could be decoded.`,
-        { stderr: decoded.errors },
-      );
+      throw new CorruptMediaError(`The video is incomplete: its header promises ${info.frameCount} frames, but only ${decoded.frames} could be decoded.`, {
+        stderr: decoded.errors,
+      });
     }
     const frameCount = info.frameCount ?? (decoded.frames || undefined);
     if (frameCount !== undefined && frameCount > limits.maxVideoFrames) {

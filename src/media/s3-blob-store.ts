@@ -3,14 +3,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { Settings } from '../config/settings.ts';
 import { InternalError, MediaNotFoundError, SettingsError, VitronError } from '../errors.ts';
 import { assertSha256, sha256Hex } from './blob-store.ts';
@@ -27,15 +20,7 @@ export interface S3BlobStoreOptions {
 
 export type S3Settings = Pick<
   Settings,
-  | 'DATA_DIR'
-  | 'S3_BUCKET'
-  | 'S3_ENDPOINT'
-  | 'S3_REGION'
-  | 'S3_ACCESS_KEY_ID'
-  | 'S3_SECRET_ACCESS_KEY'
-  | 'S3_FORCE_PATH_STYLE'
-  | 'S3_PREFIX'
-  | 'S3_CACHE_DIR'
+  'DATA_DIR' | 'S3_BUCKET' | 'S3_ENDPOINT' | 'S3_REGION' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'S3_FORCE_PATH_STYLE' | 'S3_PREFIX' | 'S3_CACHE_DIR'
 >;
 
 const MISSING_OBJECT = new Set(['NoSuchKey', 'NotFound']);

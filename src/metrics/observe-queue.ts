@@ -43,13 +43,16 @@ class ObservedJobQueue<P extends Pick<JobPayload, 'steps'>, R> extends Forwardin
   ) {
     super(inner);
     this.unsubscribe = inner.subscribe((event) => this.record(event));
-    this.removeDepthSource = metrics.addQueueDepthSource(depth ?? (() => {
-      const { queued, running } = inner.stats();
-      return [
-        { lane, state: 'queued', count: queued },
-        { lane, state: 'running', count: running },
-      ];
-    }));
+    this.removeDepthSource = metrics.addQueueDepthSource(
+      depth ??
+        (() => {
+          const { queued, running } = inner.stats();
+          return [
+            { lane, state: 'queued', count: queued },
+            { lane, state: 'running', count: running },
+          ];
+        }),
+    );
   }
 
   override async enqueue(spec: JobSpec<P>): Promise<{ position: number }> {

@@ -49,9 +49,16 @@ export function normalizeTypography(text: string): string {
 /** Nothing left but pleasantries ("thanks!", "ok", "hi"): not an instruction, not a failure either. */
 export function isFiller(raw: string): boolean {
   const { text } = cleanClause(raw);
-  return text === '' || /^(?:lol|haha+|wow|nice|great|cool|ok(?:ay)?|thanks?|thank\s+you|thx|ty|hi|hello|hey|please|yes|yeah|sure|perfect|awesome|good|so|now|and|then|also)$/i.test(text);
+  return (
+    text === '' ||
+    /^(?:lol|haha+|wow|nice|great|cool|ok(?:ay)?|thanks?|thank\s+you|thx|ty|hi|hello|hey|please|yes|yeah|sure|perfect|awesome|good|so|now|and|then|also)$/i.test(
+      text,
+    )
+  );
 }
 
 export function isGreeting(raw: string): boolean {
-  return /^\s*(?:hi|hello|hey|yo|good\s+(?:morning|afternoon|evening)|greetings|howdy)(?:\s+(?:there|bot|vitron))?\s*[!.,]*\s*$/i.test(normalizeTypography(raw));
+  return /^\s*(?:hi|hello|hey|yo|good\s+(?:morning|afternoon|evening)|greetings|howdy)(?:\s+(?:there|bot|vitron))?\s*[!.,]*\s*$/i.test(
+    normalizeTypography(raw),
+  );
 }

@@ -24,7 +24,9 @@ interface Options {
 function parseKind(value: string | undefined, flag: string, allowNone: boolean): MediaKind | undefined {
   if (value === 'image' || value === 'video') return value;
   if (allowNone && value === 'none') return undefined;
-  throw new UsageError(`${flag} expects ${allowNone ? 'image, video or none' : 'image or video'} but received ${value === undefined ? 'nothing' : `"${value}"`}`);
+  throw new UsageError(
+    `${flag} expects ${allowNone ? 'image, video or none' : 'image or video'} but received ${value === undefined ? 'nothing' : `"${value}"`}`,
+  );
 }
 
 function parseArguments(argv: string[]): Options {

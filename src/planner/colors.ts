@@ -20,9 +20,18 @@ const CSS_COLOURS = new Set(
 
 /** Everyday names that are not CSS names, mapped to the nearest one. */
 const ALIASES: Record<string, string> = {
-  navyblue: 'navy', babyblue: 'lightblue', lightpurple: 'plum', darkpurple: 'indigo',
-  lightred: 'salmon', darkyellow: 'goldenrod', lightorange: 'sandybrown', cream: 'ivory',
-  offwhite: 'whitesmoke', pastelblue: 'lightblue', pastelpink: 'pink', pastelgreen: 'palegreen',
+  navyblue: 'navy',
+  babyblue: 'lightblue',
+  lightpurple: 'plum',
+  darkpurple: 'indigo',
+  lightred: 'salmon',
+  darkyellow: 'goldenrod',
+  lightorange: 'sandybrown',
+  cream: 'ivory',
+  offwhite: 'whitesmoke',
+  pastelblue: 'lightblue',
+  pastelpink: 'pink',
+  pastelgreen: 'palegreen',
 };
 
 /** Words that qualify a colour without changing it: "a plain white background". */
@@ -36,7 +45,10 @@ export function parseColor(text: string): string | undefined {
   const t = text.trim().toLowerCase();
   const hex = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/.exec(t);
   if (hex && (t.startsWith('#') || /\d/.test(hex[1]!))) return `#${hex[1]}`;
-  const squeezed = t.replace(/^(?:an?|the)\s+/, '').replace(QUALIFIERS, '').replace(/[\s-]+/g, '');
+  const squeezed = t
+    .replace(/^(?:an?|the)\s+/, '')
+    .replace(QUALIFIERS, '')
+    .replace(/[\s-]+/g, '');
   if (squeezed === '') return undefined;
   if (CSS_COLOURS.has(squeezed)) return squeezed;
   return ALIASES[squeezed];

@@ -44,6 +44,8 @@ export function helpText(): string {
     lines.push('');
   }
   lines.push('Refer to media as "it", "the original", "the previous one", "the second image" or "the video".');
-  lines.push('Point at one of several things with "the left dog", "the biggest car" or "the second person" (counted left to right); when I ask "which one?", answer with its number.');
+  lines.push(
+    'Point at one of several things with "the left dog", "the biggest car" or "the second person" (counted left to right); when I ask "which one?", answer with its number.',
+  );
   return lines.join('\n');
 }

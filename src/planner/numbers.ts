@@ -7,23 +7,59 @@
  */
 
 const UNITS: Record<string, number> = {
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17,
-  eighteen: 18, nineteen: 19,
+  zero: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
 };
 const TENS: Record<string, number> = {
-  twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
 };
 const FRACTIONS: Record<string, number> = { half: 0.5, 'a half': 0.5, quarter: 0.25, 'a quarter': 0.25, 'a third': 1 / 3 };
 /** Multiplier words: "twice as fast", "double the size". */
 const MULTIPLIERS: Record<string, number> = {
-  twice: 2, double: 2, doubled: 2, triple: 3, tripled: 3, thrice: 3, quadruple: 4, quadrupled: 4,
-  half: 0.5, halve: 0.5, halved: 0.5,
+  twice: 2,
+  double: 2,
+  doubled: 2,
+  triple: 3,
+  tripled: 3,
+  thrice: 3,
+  quadruple: 4,
+  quadrupled: 4,
+  half: 0.5,
+  halve: 0.5,
+  halved: 0.5,
 };
 
 /** Longest first, so that "seventeen" is not read as "seven" followed by junk. */
 function alternation(words: readonly string[]): string {
-  return [...words].sort((a, b) => b.length - a.length).map((w) => w.replace(/ /g, '\\s+')).join('|');
+  return [...words]
+    .sort((a, b) => b.length - a.length)
+    .map((w) => w.replace(/ /g, '\\s+'))
+    .join('|');
 }
 
 const DIGITS = String.raw`\d+(?:\.\d+)?|\.\d+`;
@@ -31,12 +67,14 @@ const DIGIT_WORDS = alternation(Object.keys(UNITS).filter((w) => UNITS[w]! > 0 &
 const NUMBER_WORDS = `(?:${alternation(Object.keys(TENS))})(?:[-\\s](?:${DIGIT_WORDS}))?|${alternation(Object.keys(UNITS))}`;
 
 /** A plain number: "5", "2.5", "five", "twenty-five", "one and a half", "half", "a quarter". */
-export const NUMBER_SOURCE =
-  `(?:(?<![\\w.])(?:${DIGITS})(?![\\w])|\\b(?:(?:${NUMBER_WORDS})(?:\\s+and\\s+an?\\s+(?:half|quarter))?|${alternation(Object.keys(FRACTIONS))})\\b)`;
+export const NUMBER_SOURCE = `(?:(?<![\\w.])(?:${DIGITS})(?![\\w])|\\b(?:(?:${NUMBER_WORDS})(?:\\s+and\\s+an?\\s+(?:half|quarter))?|${alternation(Object.keys(FRACTIONS))})\\b)`;
 
 /** Parses a whole string as a number (see NUMBER_SOURCE); undefined when it is not one. */
 export function parseNumber(text: string): number | undefined {
-  const t = text.trim().toLowerCase().replace(/[\s-]+/g, ' ');
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, ' ');
   if (t === '') return undefined;
   if (/^-?(?:\d+(?:\.\d+)?|\.\d+)$/.test(t)) return Number(t);
   if (t in FRACTIONS) return FRACTIONS[t];
@@ -58,8 +96,7 @@ export function parseNumber(text: string): number | undefined {
 }
 
 /** "2x", "x2", "2 times", "twice", "double", "half", "1.5x": a multiplier. */
-export const FACTOR_SOURCE =
-  `(?:(?<![\\w.])(?:${DIGITS})\\s*[x×](?![a-z])|\\b[x×]\\s*(?:${DIGITS})(?![\\w])|${NUMBER_SOURCE}\\s+times\\b|\\b(?:${alternation(Object.keys(MULTIPLIERS))})\\b)`;
+export const FACTOR_SOURCE = `(?:(?<![\\w.])(?:${DIGITS})\\s*[x×](?![a-z])|\\b[x×]\\s*(?:${DIGITS})(?![\\w])|${NUMBER_SOURCE}\\s+times\\b|\\b(?:${alternation(Object.keys(MULTIPLIERS))})\\b)`;
 
 export function parseFactor(text: string): number | undefined {
   const t = text.trim().toLowerCase().replace(/\s+/g, ' ');
@@ -103,7 +140,13 @@ export const DURATION_SOURCE = `(?:${CLOCK}|${HALF_UNIT}|${PIECE}(?:${PIECE_SEPA
 /** Seconds in a duration matched by DURATION_SOURCE; undefined when the text is not one. */
 export function parseDuration(text: string): number | undefined {
   const t = text.trim().toLowerCase().replace(/\s+/g, ' ');
-  if (new RegExp(`^${CLOCK}$`).test(t)) return round(t.split(':').map(Number).reduce((total, part) => total * 60 + part, 0));
+  if (new RegExp(`^${CLOCK}$`).test(t))
+    return round(
+      t
+        .split(':')
+        .map(Number)
+        .reduce((total, part) => total * 60 + part, 0),
+    );
   const half = /^half an? (hour|minute|second)$/.exec(t);
   if (half) return 0.5 * unitSeconds(half[1]!)!;
   let rest = t;

@@ -14,7 +14,10 @@ import { InvalidArgumentError } from '../errors.ts';
 
 export const TargetRefSchema = z
   .string()
-  .regex(/^(?:current|upload|original|previous|(?:image|video|media):(?:[1-9]\d*|last)|step:\d+)$/, 'a target reference such as "current", "image:2", "video:last" or "step:0"');
+  .regex(
+    /^(?:current|upload|original|previous|(?:image|video|media):(?:[1-9]\d*|last)|step:\d+)$/,
+    'a target reference such as "current", "image:2", "video:last" or "step:0"',
+  );
 
 const box = z.tuple([z.number(), z.number(), z.number(), z.number()]);
 const anyDefined = (value: Record<string, unknown>): boolean => Object.values(value).some((v) => v !== undefined);
@@ -45,11 +48,20 @@ function argSchema(spec: ArgSpec): z.ZodType {
     case 'crop':
       return z.union([
         z.strictObject({ aspect: z.string().regex(/^[1-9]\d*:[1-9]\d*$/) }),
-        z.strictObject({ left: z.number().int().nonnegative(), top: z.number().int().nonnegative(), width: z.number().int().positive(), height: z.number().int().positive() }),
+        z.strictObject({
+          left: z.number().int().nonnegative(),
+          top: z.number().int().nonnegative(),
+          width: z.number().int().positive(),
+          height: z.number().int().positive(),
+        }),
       ]);
     case 'resize':
       return z
-        .strictObject({ width: z.number().int().positive().optional(), height: z.number().int().positive().optional(), scale: z.number().positive().optional() })
+        .strictObject({
+          width: z.number().int().positive().optional(),
+          height: z.number().int().positive().optional(),
+          scale: z.number().positive().optional(),
+        })
         .refine(anyDefined, 'resize needs width, height or scale');
   }
 }

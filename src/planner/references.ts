@@ -27,11 +27,36 @@ const NEUTRAL_ADJECTIVE = String.raw`(?:(?:old|new|same|current|uploaded|edited|
 const PREPOSITION = String.raw`(?:\b(?:in|on|from|of|to|for|into|onto|at|with|inside|within|using|off|over|onto|across)\s+)?`;
 
 const ORDINALS: Record<string, number | 'last'> = {
-  first: 1, '1st': 1, second: 2, '2nd': 2, third: 3, '3rd': 3, fourth: 4, '4th': 4, fifth: 5, '5th': 5,
-  sixth: 6, '6th': 6, seventh: 7, '7th': 7, eighth: 8, '8th': 8, ninth: 9, '9th': 9, tenth: 10, '10th': 10,
-  last: 'last', latest: 'last', 'most recent': 'last', newest: 'last', final: 'last',
+  first: 1,
+  '1st': 1,
+  second: 2,
+  '2nd': 2,
+  third: 3,
+  '3rd': 3,
+  fourth: 4,
+  '4th': 4,
+  fifth: 5,
+  '5th': 5,
+  sixth: 6,
+  '6th': 6,
+  seventh: 7,
+  '7th': 7,
+  eighth: 8,
+  '8th': 8,
+  ninth: 9,
+  '9th': 9,
+  tenth: 10,
+  '10th': 10,
+  last: 'last',
+  latest: 'last',
+  'most recent': 'last',
+  newest: 'last',
+  final: 'last',
 };
-const ORDINAL = Object.keys(ORDINALS).sort((a, b) => b.length - a.length).map((o) => o.replace(' ', '\\s+')).join('|');
+const ORDINAL = Object.keys(ORDINALS)
+  .sort((a, b) => b.length - a.length)
+  .map((o) => o.replace(' ', '\\s+'))
+  .join('|');
 
 /**
  * Words after a bare "this"/"that" which show it is a pronoun ("make this brighter") rather than a

@@ -127,7 +127,13 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     const priority = 1 + active.length;
     // Tracked before the add: the job's first events can arrive before add() resolves.
     this.track(spec.id, { userId: spec.userId, lane, seq: this.seq++, priority, state: 'waiting', attemptOffset, failures: 0 });
-    const data: BullJobData<P> = { userId: spec.userId, conversationId: spec.conversationId, payload: spec.payload, timeoutMs: this.options.timeoutMs, attemptOffset };
+    const data: BullJobData<P> = {
+      userId: spec.userId,
+      conversationId: spec.conversationId,
+      payload: spec.payload,
+      timeoutMs: this.options.timeoutMs,
+      attemptOffset,
+    };
     if (this.options.maxRunningPerUser !== undefined) data.maxRunningPerUser = this.options.maxRunningPerUser;
     const keep = this.options.keepFinishedSeconds ?? 24 * 3600;
     try {
@@ -258,7 +264,12 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
   /** Stops listening; the jobs stay in Redis and keep running on the workers. */
   async close(): Promise<void> {
     const failures: unknown[] = [];
-    const steps = [...this.events.map((e) => () => e.close()), ...[...this.queues.values()].map((q) => () => q.close()), () => this.chain, () => this.redis.quit()];
+    const steps = [
+      ...this.events.map((e) => () => e.close()),
+      ...[...this.queues.values()].map((q) => () => q.close()),
+      () => this.chain,
+      () => this.redis.quit(),
+    ];
     for (const step of steps) {
       try {
         await step();
@@ -344,7 +355,14 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     this.untrack(jobId);
     void this.redis.del(cancelKey(this.options.prefix, jobId)).catch(() => {});
     // BullMQ's stalled-limit reason does not say how many workers the job took down; the job does.
-    const stalls = failedReason === BULLMQ_STALLED_LIMIT_REASON ? (await this.queueOf(t.lane).getJob(jobId).catch(() => undefined))?.stalledCounter : undefined;
+    const stalls =
+      failedReason === BULLMQ_STALLED_LIMIT_REASON
+        ? (
+            await this.queueOf(t.lane)
+              .getJob(jobId)
+              .catch(() => undefined)
+          )?.stalledCounter
+        : undefined;
     this.emitFailure(jobId, failedReason, t.attemptOffset + t.failures + 1, stalls);
   }
 

@@ -1,10 +1,4 @@
-import {
-  JobCancelledError,
-  JobInterruptedError,
-  JobTimeoutError,
-  LimitReachedError,
-  asVitronError,
-} from '../errors.ts';
+import { JobCancelledError, JobInterruptedError, JobTimeoutError, LimitReachedError, asVitronError } from '../errors.ts';
 import type { JobProcessor, JobQueue, JobSpec, QueueEvent, QueueStats } from './job-queue.ts';
 
 export interface Timers {
@@ -87,7 +81,13 @@ export class InProcessQueue<P, R> implements JobQueue<P, R> {
         { active: active.length, limit: this.options.maxActivePerUser },
       );
     }
-    const entry: Entry<P> = { spec, seq: this.seq++, attempt: spec.attemptsMade ?? 0, cancelled: false, offThread: this.options.offThread?.is(spec.payload) ?? false };
+    const entry: Entry<P> = {
+      spec,
+      seq: this.seq++,
+      attempt: spec.attemptsMade ?? 0,
+      cancelled: false,
+      offThread: this.options.offThread?.is(spec.payload) ?? false,
+    };
     this.addWaiting(entry);
     const position = this.position(spec.id) ?? 0;
     this.emit({ type: 'queued', jobId: spec.id, position });

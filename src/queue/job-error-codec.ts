@@ -1,4 +1,12 @@
-import { InternalError, JobKeepsCrashingWorkersError, type VitronError, asVitronError, deserializeError, serializeError, type SerializedError } from '../errors.ts';
+import {
+  InternalError,
+  JobKeepsCrashingWorkersError,
+  type VitronError,
+  asVitronError,
+  deserializeError,
+  serializeError,
+  type SerializedError,
+} from '../errors.ts';
 
 /**
  * BullMQ keeps only an error's message (`failedReason`), and the bot lives in another process than the

@@ -18,7 +18,11 @@ export function redisClient(url: string, logger?: Logger, purpose = 'redis'): Re
 }
 
 /** Logs a connection's outages (first error, then recovery); also keeps its errors from being unhandled. */
-export function watchConnection(client: { on(event: 'error', listener: (error: Error) => void): unknown; on(event: 'ready', listener: () => void): unknown }, logger: Logger | undefined, purpose: string): void {
+export function watchConnection(
+  client: { on(event: 'error', listener: (error: Error) => void): unknown; on(event: 'ready', listener: () => void): unknown },
+  logger: Logger | undefined,
+  purpose: string,
+): void {
   let down = false;
   client.on('error', (error) => {
     if (down) return;
@@ -51,7 +55,10 @@ export async function warnUnlessNoEviction(client: Redis, logger: Logger): Promi
     // RESP2 answers [name, value]; RESP3 a map.
     const policy = Array.isArray(reply) ? (reply[1] as string | undefined) : (reply as Record<string, string> | null)?.['maxmemory-policy'];
     if (policy !== undefined && policy !== 'noeviction') {
-      logger.warn({ policy }, `Redis maxmemory-policy is "${policy}": set it to noeviction, or Redis may evict queued jobs under memory pressure (see docs/deploy.md)`);
+      logger.warn(
+        { policy },
+        `Redis maxmemory-policy is "${policy}": set it to noeviction, or Redis may evict queued jobs under memory pressure (see docs/deploy.md)`,
+      );
     }
   } catch (error) {
     logger.warn({ err: error }, 'could not read Redis maxmemory-policy (CONFIG GET refused); make sure it is noeviction');

@@ -53,10 +53,13 @@ export class UserRunningSlots {
   /** The handle of a claimed slot: renews the claim while the job runs and releases it at the end. */
   held(userId: string, jobId: string): RunningSlot {
     const key = this.keyOf(userId);
-    const renew = setInterval(() => {
-      // A renewal that fails (Redis restarting) is tried again at the next tick; the claim outlives a few misses.
-      (this.redis as unknown as WithClaim).vitronClaimSlot(key, jobId, Number.MAX_SAFE_INTEGER, this.options.claimTtlMs).catch(() => {});
-    }, Math.max(100, Math.floor(this.options.claimTtlMs / 3)));
+    const renew = setInterval(
+      () => {
+        // A renewal that fails (Redis restarting) is tried again at the next tick; the claim outlives a few misses.
+        (this.redis as unknown as WithClaim).vitronClaimSlot(key, jobId, Number.MAX_SAFE_INTEGER, this.options.claimTtlMs).catch(() => {});
+      },
+      Math.max(100, Math.floor(this.options.claimTtlMs / 3)),
+    );
     renew.unref();
     let released: Promise<void> | undefined;
     return {

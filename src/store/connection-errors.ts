@@ -26,7 +26,8 @@ const PRISMA_CODES = new Set(['P1001', 'P1008', 'P1017', 'P2024', 'P2037']);
  * unexpectedly"), a query on a pooled client whose connection already failed, and the pool's connect
  * timeout. The text is pg's fixed wording; there is nothing else to go by.
  */
-const PG_UNCODED = /^(Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect)$/;
+const PG_UNCODED =
+  /^(Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect)$/;
 
 function isConnectionCode(code: unknown): boolean {
   return typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATES.has(code));

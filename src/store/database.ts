@@ -42,13 +42,8 @@ const NOTHING_MIGRATED: MigrationReport = { applied: [], alreadyApplied: [], unk
  * PostgreSQL when DATABASE_URL is set, otherwise embedded PGlite under PGLITE_DIR (`memory://` keeps it
  * in memory). Either way the schema is brought up to date before the first query.
  */
-export async function openDatabase(
-  settings: Pick<Settings, 'DATABASE_URL' | 'PGLITE_DIR'>,
-  opts: OpenDatabaseOptions = {},
-): Promise<Database> {
-  return settings.DATABASE_URL === undefined
-    ? openPGlite(settings.PGLITE_DIR, opts)
-    : openPostgres(settings.DATABASE_URL, opts);
+export async function openDatabase(settings: Pick<Settings, 'DATABASE_URL' | 'PGLITE_DIR'>, opts: OpenDatabaseOptions = {}): Promise<Database> {
+  return settings.DATABASE_URL === undefined ? openPGlite(settings.PGLITE_DIR, opts) : openPostgres(settings.DATABASE_URL, opts);
 }
 
 async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Database> {
@@ -109,12 +104,7 @@ async function migrate(target: MigrationTarget, opts: OpenDatabaseOptions): Prom
   }
 }
 
-function assemble(
-  prisma: PrismaClient,
-  kind: Database['kind'],
-  migrations: MigrationReport,
-  closers: (() => Promise<unknown>)[],
-): Database {
+function assemble(prisma: PrismaClient, kind: Database['kind'], migrations: MigrationReport, closers: (() => Promise<unknown>)[]): Database {
   let closed: Promise<void> | undefined;
   return {
     prisma,

@@ -86,7 +86,12 @@ export class JobRepository {
   }
 
   cancel(id: string): Promise<JobRecord | null> {
-    return this.transition(id, ['queued', 'running'], { state: 'cancelled', errorCode: 'JOB_CANCELLED', errorMessage: 'The job was cancelled.', finishedAt: this.now() });
+    return this.transition(id, ['queued', 'running'], {
+      state: 'cancelled',
+      errorCode: 'JOB_CANCELLED',
+      errorMessage: 'The job was cancelled.',
+      finishedAt: this.now(),
+    });
   }
 
   markInterrupted(id: string): Promise<JobRecord | null> {

@@ -23,7 +23,16 @@ export function toConversation(row: ConversationRow): Conversation {
 }
 
 export function toTurn(row: TurnRow): Turn {
-  return { id: row.id, conversationId: row.conversationId, author: row.author, userId: row.userId, text: row.text, seq: row.seq, eventKey: row.eventKey, createdAt: row.createdAt };
+  return {
+    id: row.id,
+    conversationId: row.conversationId,
+    author: row.author,
+    userId: row.userId,
+    text: row.text,
+    seq: row.seq,
+    eventKey: row.eventKey,
+    createdAt: row.createdAt,
+  };
 }
 
 export function toMedia(row: MediaRow): StoredMedia {

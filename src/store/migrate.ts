@@ -64,9 +64,7 @@ export async function applyMigrations(target: MigrationTarget, migrations: reado
     // Taken before anything else, so that a second process starting at the same moment waits here
     // and then finds everything applied. Released by the commit.
     await session.query(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})`);
-    await session.exec(
-      `CREATE TABLE IF NOT EXISTS "${TABLE}" (name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
+    await session.exec(`CREATE TABLE IF NOT EXISTS "${TABLE}" (name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const rows = await session.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM "${TABLE}" ORDER BY name`);
     const recorded = new Map(rows.map((row) => [row.name, row.checksum]));
     const report: MigrationReport = { applied: [], alreadyApplied: [], unknown: [] };

@@ -19,7 +19,14 @@ export class TurnRepository {
     return inTransaction(this.db, async (tx) => {
       const seq = await new ConversationRepository(tx).nextTurnSeq(input.conversationId);
       const row = await tx.turn.create({
-        data: { conversationId: input.conversationId, author: input.author, userId: input.userId ?? null, text: input.text, seq, eventKey: input.eventKey ?? null },
+        data: {
+          conversationId: input.conversationId,
+          author: input.author,
+          userId: input.userId ?? null,
+          text: input.text,
+          seq,
+          eventKey: input.eventKey ?? null,
+        },
       });
       return toTurn(row);
     });

@@ -84,7 +84,9 @@ export function taskServing(task: Task, settings: Partial<Settings>, isInstalled
   const chosen = bestInstalledModel(task, (entry) => isInstalled(entry.name));
   if (chosen !== undefined) return { way: 'model', model: chosen };
   const toInstall = modelToInstall(task);
-  const waiting = modelsForTask(task).filter((e) => e.notRunYet !== undefined).map((e) => e.name);
+  const waiting = modelsForTask(task)
+    .filter((e) => e.notRunYet !== undefined)
+    .map((e) => e.name);
   return { way: 'none', ...(toInstall ? { toInstall } : {}), endpoints, waiting };
 }
 
@@ -182,7 +184,13 @@ export function readiness(models: ModelRegistry, settings: Partial<Settings> = {
     if (hasWorkingSpecialist(task, settings) && isServedNow(task, settings, isInstalled)) {
       const needed = [...(specialistFor(task)?.models ?? [])];
       const missing = needed.filter((m) => !installed.has(m));
-      tasks.push({ task, ready: missing.length === 0, models: needed, missing, ...(missing.length ? { reason: `model not installed: ${missing.join(', ')}` } : {}) });
+      tasks.push({
+        task,
+        ready: missing.length === 0,
+        models: needed,
+        missing,
+        ...(missing.length ? { reason: `model not installed: ${missing.join(', ')}` } : {}),
+      });
     } else {
       const preferred = (modelToInstall(task) ?? modelsForTask(task)[0])?.name;
       // A working specialist that is only missing a setting or a model of its own says which.

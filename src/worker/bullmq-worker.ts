@@ -178,7 +178,11 @@ export class LaneWorkers<P, R> {
     if (this.options.canRun && !this.options.canRun(data.payload)) return { refusal: { reason: 'cannot run this task here', delayMs: handBackDelayMs } };
     const budget = this.options.memoryBudget?.check(this.running.size);
     if (budget && !budget.admit) return { refusal: { reason: `over the memory budget (${budget.rssMb} MiB in use)`, delayMs: handBackDelayMs } };
-    if (budget?.overWhileIdle) this.options.logger?.warn({ rssMb: budget.rssMb }, 'over WORKER_MEMORY_BUDGET_MB with no job running: the loaded models alone exceed it; running the job anyway');
+    if (budget?.overWhileIdle)
+      this.options.logger?.warn(
+        { rssMb: budget.rssMb },
+        'over WORKER_MEMORY_BUDGET_MB with no job running: the loaded models alone exceed it; running the job anyway',
+      );
     const limit = data.maxRunningPerUser;
     const checkKey = (job.attemptsStarted ?? 0) > 1;
     if (limit === undefined && !checkKey) return { cancelled: false };

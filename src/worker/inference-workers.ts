@@ -31,7 +31,14 @@ export async function startInferenceWorkers(
   const canRun = (payload: JobPayload) => payload.steps.every(({ invocation: { task } }) => allowed.has(task) && readiness.canRun(task));
   const pools = new Map<string, InferencePool>();
   for (const lane of LANES) {
-    pools.set(lane, new InferencePool({ settings: { ...settings, WORKER_THREADS: settings.workerConcurrency }, logger: options.logger, ...(options.threadEntry ? { entry: options.threadEntry } : {}) }));
+    pools.set(
+      lane,
+      new InferencePool({
+        settings: { ...settings, WORKER_THREADS: settings.workerConcurrency },
+        logger: options.logger,
+        ...(options.threadEntry ? { entry: options.threadEntry } : {}),
+      }),
+    );
   }
   const closePools = () => Promise.allSettled([...pools.values()].map((p) => p.close()));
   let workers: LaneWorkers<JobPayload, JobOutcome>;

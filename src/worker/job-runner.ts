@@ -100,7 +100,7 @@ async function storeOutput(produced: ProducedMedia, deps: JobRunnerDeps): Promis
   const base = { sha256, bytes, kind: produced.kind, mime: produced.mime, role: produced.role, label: produced.label };
   if (produced.kind === 'image') {
     const meta = await sharp(produced.bytes).metadata();
-    return { ...base, width: meta.width ?? 0, height: (meta.pageHeight ?? meta.height) ?? 0 };
+    return { ...base, width: meta.width ?? 0, height: meta.pageHeight ?? meta.height ?? 0 };
   }
   const facts = await probe(deps.ffmpeg, await deps.blobs.localPath(sha256));
   return {

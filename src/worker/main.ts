@@ -61,7 +61,8 @@ async function main(): Promise<void> {
       concurrency: settings.workerConcurrency,
       memoryBudgetMb: settings.WORKER_MEMORY_BUDGET_MB,
     });
-    for (const lane of LANES) depthQueues.set(lane, new Queue(queueNameOf(lane), { connection: bullConnection(settings.REDIS_URL), prefix: settings.QUEUE_PREFIX }));
+    for (const lane of LANES)
+      depthQueues.set(lane, new Queue(queueNameOf(lane), { connection: bullConnection(settings.REDIS_URL), prefix: settings.QUEUE_PREFIX }));
     metrics.addQueueDepthSource(() => laneCounts(depthQueues));
     metricsServer = await startMetricsServer({ metrics, host: settings.HOST, port: settings.METRICS_PORT });
     logger.info({ url: metricsServer.url }, 'worker metrics listening');

@@ -28,7 +28,10 @@ async function conversation(title: string): Promise<{ id: string; user: UserRef;
   return { id: view.id, user, events };
 }
 
-const bluePng = () => sharp({ create: { width: 200, height: 120, channels: 3, background: '#3366cc' } }).png().toBuffer();
+const bluePng = () =>
+  sharp({ create: { width: 200, height: 120, channels: 3, background: '#3366cc' } })
+    .png()
+    .toBuffer();
 
 async function pixel(bytes: Buffer, x: number, y: number): Promise<number[]> {
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
@@ -43,7 +46,12 @@ async function mediaBytes(id: string): Promise<Buffer> {
 describe('a turn through the whole path', () => {
   it('runs a chain on an uploaded image, records lineage, and undoes step by step', async () => {
     const c = await conversation('chain');
-    const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'crop it to a square and make it black and white', files: [{ name: 'blue.png', bytes: await bluePng() }] });
+    const turn = await bot.handleTurn({
+      conversationId: c.id,
+      user: c.user,
+      text: 'crop it to a square and make it black and white',
+      files: [{ name: 'blue.png', bytes: await bluePng() }],
+    });
     expect(turn.userTurn.media).toHaveLength(1);
     expect(turn.userTurn.media[0]).toMatchObject({ kind: 'image', role: 'upload', ordinal: 1, width: 200, height: 120 });
     expect(turn.job?.tasks).toEqual(['transform', 'adjust']);
@@ -126,7 +134,12 @@ describe('a turn through the whole path', () => {
   it('answers a corrupt file with a message naming the problem, and starts nothing', async () => {
     const c = await conversation('corrupt');
     const png = await bluePng();
-    const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'make it brighter', files: [{ name: 'half.png', bytes: png.subarray(0, Math.floor(png.length / 2)) }] });
+    const turn = await bot.handleTurn({
+      conversationId: c.id,
+      user: c.user,
+      text: 'make it brighter',
+      files: [{ name: 'half.png', bytes: png.subarray(0, Math.floor(png.length / 2)) }],
+    });
     expect(turn.job).toBeUndefined();
     expect(turn.botTurn?.text).toMatch(/"half\.png"/);
     expect(turn.botTurn?.text).toMatch(/corrupt|truncated|damaged|cannot be read/i);
@@ -142,7 +155,12 @@ describe('a turn through the whole path', () => {
 
   it('refuses a file that is not an image or video by its content, whatever its name', async () => {
     const c = await conversation('pdf');
-    const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'cut out the person', files: [{ name: 'photo.png', bytes: Buffer.from('%PDF-1.7\n%%EOF\n') }] });
+    const turn = await bot.handleTurn({
+      conversationId: c.id,
+      user: c.user,
+      text: 'cut out the person',
+      files: [{ name: 'photo.png', bytes: Buffer.from('%PDF-1.7\n%%EOF\n') }],
+    });
     expect(turn.job).toBeUndefined();
     expect(turn.botTurn?.text).toMatch(/PDF/);
   });
@@ -179,7 +197,12 @@ describe('a turn through the whole path', () => {
 
   it('says plainly when a task has no local runner yet, and how answers can still be had', async () => {
     const c = await conversation('no runner');
-    const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'what colour is the sky in this picture?', files: [{ bytes: await bluePng() }] });
+    const turn = await bot.handleTurn({
+      conversationId: c.id,
+      user: c.user,
+      text: 'what colour is the sky in this picture?',
+      files: [{ bytes: await bluePng() }],
+    });
     expect(turn.job).toBeUndefined();
     expect(turn.botTurn?.text).toMatch(/This build cannot do answer yet/);
     expect(turn.botTurn?.text).toMatch(/VISION_LLM_URL/);

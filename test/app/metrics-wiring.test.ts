@@ -19,7 +19,9 @@ describe('metrics of the running bot', () => {
     const conversation = await bot.startConversation({ user });
     const events = new EventRecorder();
     bot.subscribe(conversation.id, events.listener);
-    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#468' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#468' } })
+      .png()
+      .toBuffer();
     const turn = await bot.handleTurn({ conversationId: conversation.id, user, text: 'flip it horizontally', files: [{ bytes: png }] });
     await events.finished(turn);
 

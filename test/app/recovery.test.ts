@@ -59,7 +59,12 @@ describe('nothing is lost when the bot stops mid-job', () => {
     const events = new EventRecorder();
     first.running.bot.subscribe(conversation.id, events.listener);
     const clip = await makeClip(dir, 'graceful', { seconds: 12, fps: 25, width: 320, height: 240 });
-    const turn = await first.running.bot.handleTurn({ conversationId: conversation.id, user, text: 'make it black and white', files: [{ bytes: await fs.readFile(clip) }] });
+    const turn = await first.running.bot.handleTurn({
+      conversationId: conversation.id,
+      user,
+      text: 'make it black and white',
+      files: [{ bytes: await fs.readFile(clip) }],
+    });
     await events.next('job.progress', 0, (e) => e.job.id === turn.job?.id && (e.job.progress?.fraction ?? 0) > 0);
     await first.running.close();
 
@@ -82,7 +87,12 @@ describe('nothing is lost when the bot stops mid-job', () => {
     const events = new EventRecorder();
     first.running.bot.subscribe(conversation.id, events.listener);
     const clip = await makeClip(dir, 'attempts', { seconds: 12, fps: 25, width: 320, height: 240 });
-    const turn = await first.running.bot.handleTurn({ conversationId: conversation.id, user, text: 'make it black and white', files: [{ bytes: await fs.readFile(clip) }] });
+    const turn = await first.running.bot.handleTurn({
+      conversationId: conversation.id,
+      user,
+      text: 'make it black and white',
+      files: [{ bytes: await fs.readFile(clip) }],
+    });
     await events.next('job.progress', 0, (e) => e.job.id === turn.job?.id && (e.job.progress?.fraction ?? 0) > 0);
     await first.running.close();
 

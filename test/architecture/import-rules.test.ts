@@ -57,25 +57,33 @@ describe('dependency rules', () => {
     const problems = sourceFiles('src')
       .filter((file) => file !== 'src/main.ts')
       .flatMap((file) =>
-      importsOf(file)
-        .filter((edge) => {
-          if (edge.to?.startsWith('adapters/')) return true;
-          if (edge.to === undefined && platform.test(edge.specifier)) return true;
-          return file.startsWith('src/core/') && edge.to !== undefined && !edge.to.startsWith('src/core/');
-        })
-        .map(describeEdge),
-    );
+        importsOf(file)
+          .filter((edge) => {
+            if (edge.to?.startsWith('adapters/')) return true;
+            if (edge.to === undefined && platform.test(edge.specifier)) return true;
+            return file.startsWith('src/core/') && edge.to !== undefined && !edge.to.startsWith('src/core/');
+          })
+          .map(describeEdge),
+      );
     expect(problems).toEqual([]);
   });
 
   it('the model catalog is data: models/catalog.ts imports nothing from src/', () => {
-    const problems = importsOf('models/catalog.ts').filter((edge) => edge.to?.startsWith('src/')).map(describeEdge);
+    const problems = importsOf('models/catalog.ts')
+      .filter((edge) => edge.to?.startsWith('src/'))
+      .map(describeEdge);
     expect(problems).toEqual([]);
   });
 
   it('the checker sees an import that runs up (it can fail)', () => {
-    expect(visionProblem({ from: `${VISION}/ops/masks.ts`, specifier: '../models/opencv.ts', to: `${VISION}/models/opencv.ts`, typeOnly: false })).toMatch(/runs up/);
-    expect(visionProblem({ from: `${VISION}/tasks/edit/remove.ts`, specifier: '../segment/segment.ts', to: `${VISION}/tasks/segment/segment.ts`, typeOnly: false })).toMatch(/sideways/);
-    expect(visionProblem({ from: `${VISION}/tasks/edit/remove.ts`, specifier: '../../find/detector.ts', to: `${VISION}/find/detector.ts`, typeOnly: false })).toBeUndefined();
+    expect(visionProblem({ from: `${VISION}/ops/masks.ts`, specifier: '../models/opencv.ts', to: `${VISION}/models/opencv.ts`, typeOnly: false })).toMatch(
+      /runs up/,
+    );
+    expect(
+      visionProblem({ from: `${VISION}/tasks/edit/remove.ts`, specifier: '../segment/segment.ts', to: `${VISION}/tasks/segment/segment.ts`, typeOnly: false }),
+    ).toMatch(/sideways/);
+    expect(
+      visionProblem({ from: `${VISION}/tasks/edit/remove.ts`, specifier: '../../find/detector.ts', to: `${VISION}/find/detector.ts`, typeOnly: false }),
+    ).toBeUndefined();
   });
 });

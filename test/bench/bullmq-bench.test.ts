@@ -20,7 +20,6 @@ function tiny(prefixBase: string, redisUrl = TEST_REDIS_URL): BullmqBenchOptions
   };
 }
 
-
 async function keysUnder(pattern: string): Promise<string[]> {
   const client = new Redis(TEST_REDIS_URL);
   try {

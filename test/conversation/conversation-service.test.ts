@@ -75,7 +75,13 @@ describe.each(backends)('ConversationService on $name', (backend) => {
     const { conversationId, user } = await start();
     const { media: original } = await upload(conversationId, user.id);
     const { result, mask, job } = await edit(conversationId, user.id, original.id);
-    expect(result).toMatchObject({ role: 'result', ordinal: 2, parentId: original.id, jobId: job.id, invocation: { task: 'remove', args: { phrase: 'the dog' } } });
+    expect(result).toMatchObject({
+      role: 'result',
+      ordinal: 2,
+      parentId: original.id,
+      jobId: job.id,
+      invocation: { task: 'remove', args: { phrase: 'the dog' } },
+    });
     expect(mask).toMatchObject({ role: 'mask', ordinal: null, parentId: original.id });
     expect((await service.current(conversationId))?.id).toBe(result.id);
   });
@@ -116,7 +122,11 @@ describe.each(backends)('ConversationService on $name', (backend) => {
     const { media: a } = await upload(conversationId, user.id);
     const { result: b, mask } = await edit(conversationId, user.id, a.id);
     const { result: c } = await edit(conversationId, user.id, b.id);
-    expect(await service.use(conversationId, a.id)).toMatchObject({ current: { id: a.id }, message: 'Continuing from image #1.', conversation: { redoStack: [c.id] } });
+    expect(await service.use(conversationId, a.id)).toMatchObject({
+      current: { id: a.id },
+      message: 'Continuing from image #1.',
+      conversation: { redoStack: [c.id] },
+    });
     expect((await service.redo(conversationId)).current.id).toBe(c.id);
     await expect(service.use(conversationId, mask.id)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(service.use(conversationId, 'missing')).rejects.toBeInstanceOf(NotFoundError);
@@ -155,7 +165,9 @@ describe.each(backends)('ConversationService on $name', (backend) => {
     const wrongVideo = service.resolveTargets(conversationId, ['video:2']);
     await expect(wrongVideo).rejects.toBeInstanceOf(UnresolvedReferenceError);
     await expect(wrongVideo).rejects.toThrow('I only have 1 video in this conversation — which one do you mean?');
-    await expect(service.resolveTargets(conversationId, ['upload'], [], { turnId: (await service.recordUserTurn(conversationId, user.id, 'no file')).id })).rejects.toBeInstanceOf(UnresolvedReferenceError);
+    await expect(
+      service.resolveTargets(conversationId, ['upload'], [], { turnId: (await service.recordUserTurn(conversationId, user.id, 'no file')).id }),
+    ).rejects.toBeInstanceOf(UnresolvedReferenceError);
     expect(videoTurn.seq).toBeGreaterThan(firstTurn.seq);
   });
 
@@ -187,7 +199,10 @@ describe.each(backends)('ConversationService on $name', (backend) => {
     const { media: a } = await upload(conversationId, user.id);
     await edit(conversationId, user.id, a.id, 'the first thing');
     const { result } = await edit(conversationId, user.id, a.id, 'the second thing');
-    const failing = await service.repositories.jobs.create({ conversationId, steps: [{ invocation: invocation('style', { prompt: 'x' }), targetIds: [result.id] }] });
+    const failing = await service.repositories.jobs.create({
+      conversationId,
+      steps: [{ invocation: invocation('style', { prompt: 'x' }), targetIds: [result.id] }],
+    });
     await service.repositories.jobs.fail(failing.id, { code: 'INTERNAL', message: 'boom' });
     const expected = [invocation('remove', { phrase: 'the second thing' })];
     expect(await service.lastInvocations(conversationId)).toEqual(expected);

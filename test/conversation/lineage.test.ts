@@ -4,7 +4,15 @@ import { NothingToRedoError, NothingToUndoError } from '../../src/errors.ts';
 
 let clock = 0;
 function node(id: string, parentId: string | null, extra: Partial<LineageNode> = {}): LineageNode {
-  return { id, parentId, createdAt: new Date(Date.UTC(2025, 0, 1) + ++clock * 1000), kind: 'image', ordinal: Number(id.replace(/\D/g, '')) || null, role: parentId === null ? 'upload' : 'result', ...extra };
+  return {
+    id,
+    parentId,
+    createdAt: new Date(Date.UTC(2025, 0, 1) + ++clock * 1000),
+    kind: 'image',
+    ordinal: Number(id.replace(/\D/g, '')) || null,
+    role: parentId === null ? 'upload' : 'result',
+    ...extra,
+  };
 }
 
 /** upload a1 → edit a2 → edit a3, current a3 */

@@ -4,11 +4,31 @@ import { UnresolvedReferenceError } from '../../src/errors.ts';
 import type { MediaInfo, MediaKind } from '../../src/core/types.ts';
 import type { MediaRole, StoredMedia } from '../../src/store/types.ts';
 
-function media(id: string, kind: MediaKind, role: MediaRole, ordinal: number | null, parentId: string | null = null, turnId: string | null = null): StoredMedia {
+function media(
+  id: string,
+  kind: MediaKind,
+  role: MediaRole,
+  ordinal: number | null,
+  parentId: string | null = null,
+  turnId: string | null = null,
+): StoredMedia {
   return {
-    id, kind, role, ordinal, parentId, turnId,
-    sha256: id.padEnd(64, '0'), mime: kind === 'image' ? 'image/png' : 'video/mp4', bytes: 1, width: 1, height: 1,
-    conversationId: 'c', label: null, jobId: null, invocation: null, createdAt: new Date(0),
+    id,
+    kind,
+    role,
+    ordinal,
+    parentId,
+    turnId,
+    sha256: id.padEnd(64, '0'),
+    mime: kind === 'image' ? 'image/png' : 'video/mp4',
+    bytes: 1,
+    width: 1,
+    height: 1,
+    conversationId: 'c',
+    label: null,
+    jobId: null,
+    invocation: null,
+    createdAt: new Date(0),
   };
 }
 

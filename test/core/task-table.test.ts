@@ -98,7 +98,10 @@ describe('task lists outside the table', () => {
 
   it('the scan finds a list when there is one (it can fail)', () => {
     const probe = path.join('test', 'core', `.probe-${process.pid}.ts`);
-    fs.writeFileSync(path.join(ROOT, probe), "export const VIDEO_TASKS = new Set(['trim', 'speed']);\nexport const VERBS = { trim: 'Trimming', speed: 'Changing the speed' };\n");
+    fs.writeFileSync(
+      path.join(ROOT, probe),
+      "export const VIDEO_TASKS = new Set(['trim', 'speed']);\nexport const VERBS = { trim: 'Trimming', speed: 'Changing the speed' };\n",
+    );
     try {
       expect(hardCodedTaskLists(probe)).toHaveLength(2);
     } finally {

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { discordSection, runDiscordBench } from '../../bench/discord.ts';
 import { lineWith, numbersIn } from '../helpers/report-lines.ts';
 
-
 const positive = (n: number | undefined) => Number.isFinite(n) && n! > 0;
 
 describe('bench/discord section (fake Discord, no-op queue)', () => {

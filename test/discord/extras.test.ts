@@ -20,7 +20,7 @@ describe('Discord adapter: threads, context menu, uploads (fake Discord, fake bo
     stack = undefined;
   });
 
-  it('treats every message in a thread it opened as a turn of that thread\'s conversation', async () => {
+  it("treats every message in a thread it opened as a turn of that thread's conversation", async () => {
     stack = await startFakeStack();
     const { fake, bot } = stack;
     const user = fake.user();
@@ -65,7 +65,9 @@ describe('Discord adapter: threads, context menu, uploads (fake Discord, fake bo
   it('reports a result whose upload keeps failing instead of losing it', async () => {
     stack = await startFakeStack();
     const { fake, bot } = stack;
-    const interaction = fake.interact(fake.slashCommand('edit', fake.user(), { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }));
+    const interaction = fake.interact(
+      fake.slashCommand('edit', fake.user(), { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }),
+    );
     await fake.waitFor(isOriginalEdit(interaction, (c) => /Queued/.test(c.body?.content ?? '')));
     for (let i = 0; i < 4; i++) fake.failOnce('PATCH', /messages\/@original$/, 500);
     bot.finish([...bot.jobs.keys()][0]!, 'Done.', [bot.addMedia(await solidImage(8, 8), 'image/png', 'result')]);
@@ -78,7 +80,9 @@ describe('Discord adapter: threads, context menu, uploads (fake Discord, fake bo
     stack = await startFakeStack();
     const { fake, bot } = stack;
     const user = fake.user();
-    const interaction = fake.interact(fake.slashCommand('edit', user, { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }));
+    const interaction = fake.interact(
+      fake.slashCommand('edit', user, { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }),
+    );
     await fake.waitFor(isOriginalEdit(interaction, (c) => /Queued/.test(c.body?.content ?? '')));
     const a = bot.addMedia(await solidImage(8, 8, '#ff0000'), 'image/png', 'result', { ordinal: 2 });
     const b = bot.addMedia(await solidImage(8, 8, '#0000ff'), 'image/png', 'result', { ordinal: 3 });
@@ -104,7 +108,9 @@ describe('Discord adapter start-up and next-step buttons (fake Discord, fake bot
   it('starts only with DISCORD_TOKEN, and registers its commands on the configured server', async () => {
     const bot = new DiscordFakeBot();
     try {
-      expect(await startDiscordAdapter({ bot, settings: loadSettings({ DATA_DIR: os.tmpdir(), LOG_LEVEL: 'silent' }), logger: pino({ level: 'silent' }) })).toBeUndefined();
+      expect(
+        await startDiscordAdapter({ bot, settings: loadSettings({ DATA_DIR: os.tmpdir(), LOG_LEVEL: 'silent' }), logger: pino({ level: 'silent' }) }),
+      ).toBeUndefined();
     } finally {
       bot.close();
     }
@@ -118,7 +124,9 @@ describe('Discord adapter start-up and next-step buttons (fake Discord, fake bot
   it('coalesces progress into one edit per interval and never lets a late one overwrite the result', async () => {
     stack = await startFakeStack({}, { progressIntervalMs: 600_000 });
     const { fake, bot } = stack;
-    const interaction = fake.interact(fake.slashCommand('edit', fake.user(), { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }));
+    const interaction = fake.interact(
+      fake.slashCommand('edit', fake.user(), { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }),
+    );
     await fake.waitFor(isOriginalEdit(interaction, (c) => /Queued/.test(c.body?.content ?? '')));
     const jobId = [...bot.jobs.keys()][0]!;
     for (const fraction of [0.2, 0.5, 0.8]) bot.progress(jobId, fraction, 'working');
@@ -153,7 +161,9 @@ describe('Discord adapter start-up and next-step buttons (fake Discord, fake bot
     stack = await startFakeStack();
     const { fake, bot } = stack;
     const user = fake.user();
-    const interaction = fake.interact(fake.slashCommand('edit', user, { prompt: 'sepia please', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }));
+    const interaction = fake.interact(
+      fake.slashCommand('edit', user, { prompt: 'sepia please', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }),
+    );
     await fake.waitFor(isOriginalEdit(interaction, (c) => /Queued/.test(c.body?.content ?? '')));
     const upload = [...bot.mediaStore.values()][0]!.view;
     const result = bot.addMedia(await solidImage(8, 8, '#704214'), 'image/png', 'result', { parentId: upload.id });
@@ -170,7 +180,9 @@ describe('Discord adapter start-up and next-step buttons (fake Discord, fake bot
     stack = await startFakeStack();
     const { fake, bot } = stack;
     const user = fake.user();
-    const interaction = fake.interact(fake.slashCommand('edit', user, { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }));
+    const interaction = fake.interact(
+      fake.slashCommand('edit', user, { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }),
+    );
     await fake.waitFor(isOriginalEdit(interaction, (c) => /Queued/.test(c.body?.content ?? '')));
     const result = bot.addMedia(await solidImage(8, 8, '#ff0000'), 'image/png', 'result');
     bot.finish([...bot.jobs.keys()][0]!, 'Done.', [result]);
@@ -218,7 +230,7 @@ describe('Discord result fitting and custom ids', () => {
     }
   });
 
-  it('round-trips button ids within Discord\'s 100 characters and ignores foreign ones', () => {
+  it("round-trips button ids within Discord's 100 characters and ignores foreign ones", () => {
     const target = { action: 'upscale' as const, subject: 'cm3x9z0q10000abcdefghijkl', mediaId: 'cm3x9z0q10001abcdefghijkl', ownerId: '12345678901234567890' };
     const id = encodeCustomId(target);
     expect(id.length).toBeLessThanOrEqual(100);

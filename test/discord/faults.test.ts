@@ -30,9 +30,13 @@ describe('Discord redeliveries and rate limits (fake Discord, fake bot)', () => 
     stack = await startFakeStack();
     const { fake, bot, adapter } = stack;
     const user = fake.user();
-    const interaction = fake.interact(fake.slashCommand('edit', user, { prompt: 'sepia', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }));
+    const interaction = fake.interact(
+      fake.slashCommand('edit', user, { prompt: 'sepia', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }),
+    );
     await fake.waitFor(isOriginalEdit(interaction, (c) => /Queued/.test(c.body?.content ?? '')));
-    const message = fake.send(fake.userMessage(user, 'cut it out', { mention: true, attachments: [fake.attachment(await solidImage(8, 8), 'b.png', 'image/png')] }));
+    const message = fake.send(
+      fake.userMessage(user, 'cut it out', { mention: true, attachments: [fake.attachment(await solidImage(8, 8), 'b.png', 'image/png')] }),
+    );
     await fake.waitFor(isChannelPost(fake.channelId, (c) => c.body?.message_reference?.message_id === message.id));
 
     // discord.js itself drops a replayed message still in its cache; a busy channel evicts it.
@@ -56,7 +60,9 @@ describe('Discord redeliveries and rate limits (fake Discord, fake bot)', () => 
   it('says nothing when a message it handled is delivered again to a new process (the core answers duplicate)', async () => {
     stack = await startFakeStack();
     const { fake, bot, settings } = stack;
-    const message = fake.send(fake.userMessage(fake.user(), 'cut it out', { mention: true, attachments: [fake.attachment(await solidImage(8, 8), 'a.png', 'image/png')] }));
+    const message = fake.send(
+      fake.userMessage(fake.user(), 'cut it out', { mention: true, attachments: [fake.attachment(await solidImage(8, 8), 'a.png', 'image/png')] }),
+    );
     await fake.waitFor(isChannelPost(fake.channelId, (c) => c.body?.message_reference?.message_id === message.id));
     await stack.adapter.close();
     stack.adapter = await startAdapter(bot, settings);
@@ -106,9 +112,14 @@ describe('Discord redeliveries and rate limits (fake Discord, fake bot)', () => 
     const here = fake.interact(fake.slashCommand('edit', fake.user(), { prompt: 'hi' }));
     expect((await fake.waitFor(isCallback(here))).body).toMatchObject({ type: 4, data: { flags: 64, content: 'This bot is not enabled on this server.' } });
     const dm = fake.interact(fake.slashCommand('edit', fake.user(), { prompt: 'hi' }, { dm: true, channelId: DM_CHANNEL }));
-    expect((await fake.waitFor(isCallback(dm))).body.data.content).toBe('This bot only works in the servers and channels it was set up for, not in direct messages.');
+    expect((await fake.waitFor(isCallback(dm))).body.data.content).toBe(
+      'This bot only works in the servers and channels it was set up for, not in direct messages.',
+    );
     const message = fake.send(fake.userMessage(fake.user(), 'hi', { dm: true, channelId: DM_CHANNEL }));
-    expect((await fake.waitFor(isChannelPost(DM_CHANNEL))).body).toMatchObject({ content: 'This bot only works in the servers and channels it was set up for, not in direct messages.', message_reference: { message_id: message.id } });
+    expect((await fake.waitFor(isChannelPost(DM_CHANNEL))).body).toMatchObject({
+      content: 'This bot only works in the servers and channels it was set up for, not in direct messages.',
+      message_reference: { message_id: message.id },
+    });
     expect(bot.calls.filter((c) => c.method === 'handleTurn' || c.method === 'startConversation')).toHaveLength(0);
   });
 
@@ -116,13 +127,18 @@ describe('Discord redeliveries and rate limits (fake Discord, fake bot)', () => 
     stack = await startFakeStack();
     const { fake, bot } = stack;
     const user = fake.user();
-    const interaction = fake.interact(fake.slashCommand('edit', user, { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }));
+    const interaction = fake.interact(
+      fake.slashCommand('edit', user, { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }),
+    );
     await fake.waitFor(isOriginalEdit(interaction, (c) => /Queued/.test(c.body?.content ?? '')));
     const status = fake.originalOf(interaction.token)!;
     const cancel = customIds(status).find((id) => decodeCustomId(id)?.action === 'cancel')!;
 
     const stranger = fake.interact(fake.buttonPress(cancel, status.id, fake.user(undefined, 'mallory')));
-    expect((await fake.waitFor(isCallback(stranger))).body.data).toMatchObject({ flags: 64, content: `Only <@${user.id}> (or a member with Manage Messages) can use these buttons.` });
+    expect((await fake.waitFor(isCallback(stranger))).body.data).toMatchObject({
+      flags: 64,
+      content: `Only <@${user.id}> (or a member with Manage Messages) can use these buttons.`,
+    });
     expect(bot.calls.filter((c) => c.method === 'cancelJob')).toHaveLength(0);
 
     const author = fake.interact(fake.buttonPress(cancel, status.id, user));

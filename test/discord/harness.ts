@@ -30,7 +30,9 @@ export class DiscordFakeBot extends FakeBot {
   }
 
   override async startConversation(input: { user: UserRef; platform?: string; externalId?: string; title?: string }): Promise<ConversationView> {
-    const existing = [...this.conversations.values()].find((c) => input.externalId && c.view.platform === input.platform && c.view.externalId === input.externalId);
+    const existing = [...this.conversations.values()].find(
+      (c) => input.externalId && c.view.platform === input.platform && c.view.externalId === input.externalId,
+    );
     if (existing) return existing.view;
     return super.startConversation(input);
   }
@@ -78,11 +80,15 @@ export async function startFakeStack(env: Record<string, string> | ((fake: FakeD
 export const isCallback = (interaction: { id: string }, type?: number) => (c: RecordedCall) =>
   c.method === 'POST' && c.path.startsWith(`/interactions/${interaction.id}/`) && (type === undefined || c.body?.type === type);
 
-export const isOriginalEdit = (interaction: { token: string }, match: (c: RecordedCall) => boolean = () => true) => (c: RecordedCall) =>
-  c.method === 'PATCH' && c.path.endsWith(`/${interaction.token}/messages/@original`) && match(c);
+export const isOriginalEdit =
+  (interaction: { token: string }, match: (c: RecordedCall) => boolean = () => true) =>
+  (c: RecordedCall) =>
+    c.method === 'PATCH' && c.path.endsWith(`/${interaction.token}/messages/@original`) && match(c);
 
-export const isChannelPost = (channelId: string, match: (c: RecordedCall) => boolean = () => true) => (c: RecordedCall) =>
-  c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.status === 200 && match(c);
+export const isChannelPost =
+  (channelId: string, match: (c: RecordedCall) => boolean = () => true) =>
+  (c: RecordedCall) =>
+    c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.status === 200 && match(c);
 
 /** The custom_ids of a message payload's components. */
 export function customIds(body: any): string[] {

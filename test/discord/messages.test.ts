@@ -19,9 +19,15 @@ describe('Discord messages and attachments (fake Discord, fake bot)', () => {
     const cases: [any, string][] = [
       [fake.attachment(Buffer.alloc(100), 'huge.png', 'image/png', 50_000), '⚠️ "huge.png" is too large: 48.8 KiB, the limit is 2.0 KiB.'],
       [fake.attachment(Buffer.alloc(5000, 1), 'liar.png', 'image/png', 100), '⚠️ The file is too large: 4.9 KiB, the limit is 2.0 KiB.'],
-      [fake.attachment(Buffer.alloc(50_000, 1), 'stream.png', 'image/png', 100, { chunked: true }), '⚠️ The file is too large: more than 2.0 KiB, the limit is 2.0 KiB.'],
+      [
+        fake.attachment(Buffer.alloc(50_000, 1), 'stream.png', 'image/png', 100, { chunked: true }),
+        '⚠️ The file is too large: more than 2.0 KiB, the limit is 2.0 KiB.',
+      ],
       [fake.attachment(PDF_BYTES, 'doc.pdf', 'application/pdf'), '⚠️ "doc.pdf" is of type application/pdf; send an image or a video.'],
-      [{ ...fake.attachment(Buffer.alloc(10), 'x.png', 'image/png'), url: 'https://evil.example.com/x.png' }, "⚠️ Files are fetched only from the platform's own file hosts, not evil.example.com."],
+      [
+        { ...fake.attachment(Buffer.alloc(10), 'x.png', 'image/png'), url: 'https://evil.example.com/x.png' },
+        "⚠️ Files are fetched only from the platform's own file hosts, not evil.example.com.",
+      ],
     ];
     for (const [attachment, expected] of cases) {
       const interaction = fake.interact(fake.slashCommand('edit', user, { prompt: 'brighter', attachment }));
@@ -40,7 +46,9 @@ describe('Discord messages and attachments (fake Discord, fake bot)', () => {
     const { fake, bot } = stack;
     const user = fake.user();
     fake.send(fake.userMessage(user, 'just chatting'));
-    const message = fake.send(fake.userMessage(user, 'cut it out', { mention: true, attachments: [fake.attachment(await solidImage(8, 8), 'a.png', 'image/png')] }));
+    const message = fake.send(
+      fake.userMessage(user, 'cut it out', { mention: true, attachments: [fake.attachment(await solidImage(8, 8), 'a.png', 'image/png')] }),
+    );
     const status = await fake.waitFor(isChannelPost(fake.channelId, (c) => c.body?.message_reference?.message_id === message.id));
     expect(status.body.content).toMatch(/Queued/);
     const turn = bot.calls.find((c) => c.method === 'handleTurn')!.args[0] as any;
@@ -70,7 +78,9 @@ describe('Discord messages and attachments (fake Discord, fake bot)', () => {
     stack = await startFakeStack();
     const { fake, bot, settings } = stack;
     const user = fake.user();
-    const message = fake.send(fake.userMessage(user, 'cut it out', { mention: true, attachments: [fake.attachment(await solidImage(8, 8), 'a.png', 'image/png')] }));
+    const message = fake.send(
+      fake.userMessage(user, 'cut it out', { mention: true, attachments: [fake.attachment(await solidImage(8, 8), 'a.png', 'image/png')] }),
+    );
     await fake.waitFor(isChannelPost(fake.channelId, (c) => c.body?.message_reference?.message_id === message.id));
     const statusId = [...fake.messages.values()].find((m) => m.message_reference?.message_id === message.id)!.id;
     await stack.adapter.close();
@@ -98,7 +108,9 @@ describe('Discord messages and attachments (fake Discord, fake bot)', () => {
     const none = fake.interact(fake.slashCommand('cancel', user));
     expect((await fake.waitFor(isCallback(none))).body.data.content).toBe('You have no running jobs.');
 
-    const started = fake.interact(fake.slashCommand('edit', user, { prompt: 'cut it out', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }));
+    const started = fake.interact(
+      fake.slashCommand('edit', user, { prompt: 'cut it out', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }),
+    );
     await fake.waitFor(isOriginalEdit(started));
     const cancel = fake.interact(fake.slashCommand('cancel', user));
     expect((await fake.waitFor(isCallback(cancel))).body.data.content).toBe('Cancelled 1 of 1 job.');

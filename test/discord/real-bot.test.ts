@@ -22,7 +22,14 @@ describe('Discord adapter with the real bot', () => {
   async function setUp(dir: string, fake: FakeDiscord) {
     const test = await startTestBot(discordEnv(fake, dir, { PGLITE_DIR: path.join(dir, 'db') }), { dir });
     const adapter = await startAdapter(test.running.bot, test.settings);
-    return { test, adapter, async stop() { await adapter.close(); await test.running.close(); } };
+    return {
+      test,
+      adapter,
+      async stop() {
+        await adapter.close();
+        await test.running.close();
+      },
+    };
   }
 
   /** Waits until the bot's status reply to `message` has been edited into a result with files; returns it. */
@@ -47,7 +54,12 @@ describe('Discord adapter with the real bot', () => {
     });
     const user = fake.user();
 
-    const mention = fake.send(fake.userMessage(user, 'make it brighter', { mention: true, attachments: [fake.attachment(await solidImage(64, 48, '#404040'), 'grey.png', 'image/png')] }));
+    const mention = fake.send(
+      fake.userMessage(user, 'make it brighter', {
+        mention: true,
+        attachments: [fake.attachment(await solidImage(64, 48, '#404040'), 'grey.png', 'image/png')],
+      }),
+    );
     const result = await resultFor(fake, mention);
     expect(result.attachments[0].filename).toMatch(/^vitron-result/);
     const target = decodeCustomId(customIds(result).find((id) => decodeCustomId(id)?.action === 'download')!)!;
@@ -92,7 +104,9 @@ describe('Discord adapter with the real bot', () => {
     });
     const user = fake.user();
     const clip = await fs.readFile(await makeClip(dir, 'slow', { seconds: 12, fps: 25, width: 320, height: 240 }));
-    const mention = fake.send(fake.userMessage(user, 'make it black and white', { mention: true, attachments: [fake.attachment(clip, 'slow.mp4', 'video/mp4')] }));
+    const mention = fake.send(
+      fake.userMessage(user, 'make it black and white', { mention: true, attachments: [fake.attachment(clip, 'slow.mp4', 'video/mp4')] }),
+    );
     const status = await fake.waitFor(isChannelPost(fake.channelId, (c) => c.body?.message_reference?.message_id === mention.id));
     const statusId = [...fake.messages.values()].find((m) => m.nonce === String(status.body.nonce))!.id;
     await fake.waitFor((c) => c.method === 'PATCH' && c.path === `/channels/${fake.channelId}/messages/${statusId}` && /[1-9]\d*%/.test(c.body?.content ?? ''));
@@ -127,7 +141,12 @@ describe('Discord adapter with the real bot', () => {
       await fs.rm(dir, { recursive: true, force: true });
     });
     const user = fake.user();
-    const interaction = fake.interact(fake.slashCommand('edit', user, { prompt: 'make it brighter', attachment: fake.attachment(await solidImage(64, 48, '#404040'), 'grey.png', 'image/png') }));
+    const interaction = fake.interact(
+      fake.slashCommand('edit', user, {
+        prompt: 'make it brighter',
+        attachment: fake.attachment(await solidImage(64, 48, '#404040'), 'grey.png', 'image/png'),
+      }),
+    );
     expect((await fake.waitFor(isCallback(interaction))).body.type).toBe(5);
     await fake.waitFor((c) => c.method === 'POST' && /\/threads$/.test(c.path));
     const threadId = fake.originalOf(interaction.token)!.id;
@@ -175,7 +194,9 @@ describe('Discord adapter with the real bot', () => {
     });
     const png = await solidImage(64, 64);
     const corrupt = Buffer.concat([png.subarray(0, 60), Buffer.alloc(200, 7)]);
-    const interaction = fake.interact(fake.slashCommand('edit', fake.user(), { prompt: 'make it brighter', attachment: fake.attachment(corrupt, 'broken.png', 'image/png') }));
+    const interaction = fake.interact(
+      fake.slashCommand('edit', fake.user(), { prompt: 'make it brighter', attachment: fake.attachment(corrupt, 'broken.png', 'image/png') }),
+    );
     const answer = await fake.waitFor(isOriginalEdit(interaction, (c) => !/Queued|Working/.test(c.body?.content ?? '')));
     expect(answer.body.content).toContain('"broken.png": The image could not be read; it looks damaged');
     expect(answer.files).toHaveLength(0);

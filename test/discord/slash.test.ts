@@ -103,7 +103,9 @@ describe('Discord /vitron edit (fake Discord, fake bot)', () => {
     stack = await startFakeStack({ USER_MAX_QUEUED_JOBS: '1' });
     const { fake } = stack;
     const { user } = await startJob(stack);
-    const second = fake.interact(fake.slashCommand('edit', user, { prompt: 'again', attachment: fake.attachment(await solidImage(8, 8), 'b.png', 'image/png') }));
+    const second = fake.interact(
+      fake.slashCommand('edit', user, { prompt: 'again', attachment: fake.attachment(await solidImage(8, 8), 'b.png', 'image/png') }),
+    );
     const answer = await fake.waitFor(isCallback(second));
     expect(answer.body.type).toBe(4);
     expect(answer.body.data.flags).toBe(64);
@@ -135,9 +137,14 @@ describe('Discord /vitron edit (fake Discord, fake bot)', () => {
     const download = customIds(message).find((id) => decodeCustomId(id)?.action === 'download')!;
 
     const stranger = fake.interact(fake.buttonPress(download, message.id, fake.user(undefined, 'mallory')));
-    expect((await fake.waitFor(isCallback(stranger))).body.data).toMatchObject({ flags: 64, content: `Only <@${user.id}> (or a member with Manage Messages) can use these buttons.` });
+    expect((await fake.waitFor(isCallback(stranger))).body.data).toMatchObject({
+      flags: 64,
+      content: `Only <@${user.id}> (or a member with Manage Messages) can use these buttons.`,
+    });
 
-    const moderator = fake.interact(fake.buttonPress(download, message.id, fake.user(undefined, 'mod'), { permissions: PERMISSIONS.DEFAULT | PERMISSIONS.MANAGE_MESSAGES }));
+    const moderator = fake.interact(
+      fake.buttonPress(download, message.id, fake.user(undefined, 'mod'), { permissions: PERMISSIONS.DEFAULT | PERMISSIONS.MANAGE_MESSAGES }),
+    );
     expect((await fake.waitFor(isCallback(moderator))).body.data.flags).toBe(64);
     const file = await fake.waitFor(isOriginalEdit(moderator, (c) => c.files.length > 0));
     expect(file.files[0]!.bytes.length).toBe(result.bytes);

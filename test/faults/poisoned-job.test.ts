@@ -53,7 +53,15 @@ async function deployment() {
     const queue = new Queue(queueNameOf('image'), { connection: { url: TEST_REDIS_URL }, prefix });
     try {
       const job = await queue.getJob(jobId);
-      return job && { state: await job.getState(), attemptsMade: job.attemptsMade, attemptsStarted: job.attemptsStarted, stalledCounter: job.stalledCounter, failedReason: job.failedReason };
+      return (
+        job && {
+          state: await job.getState(),
+          attemptsMade: job.attemptsMade,
+          attemptsStarted: job.attemptsStarted,
+          stalledCounter: job.stalledCounter,
+          failedReason: job.failedReason,
+        }
+      );
     } finally {
       await queue.close();
     }
@@ -71,7 +79,10 @@ describe('the reason a poisoned job failed, as the bot reads it', () => {
   });
 
   it('still decodes our own errors and leaves other reasons internal', () => {
-    expect(decodeJobError(encodeJobError(new WorkerCrashedError('inference thread exited with code 70')))).toMatchObject({ code: 'WORKER_CRASHED', retryable: true });
+    expect(decodeJobError(encodeJobError(new WorkerCrashedError('inference thread exited with code 70')))).toMatchObject({
+      code: 'WORKER_CRASHED',
+      retryable: true,
+    });
     expect(decodeJobError('job started more than allowable limit')).toMatchObject({ code: 'INTERNAL' });
   });
 });
@@ -102,7 +113,9 @@ describeWithRedis('a poisoned job (real Redis, real worker processes)', () => {
     expect(done.turn.media.find((m) => m.role === 'result')?.kind).toBe('image');
   });
 
-  it('kills its whole worker process every time: restarted workers take it over until the stall limit, it is reported, and others still get their results', { timeout: TIMEOUT }, async () => {
+  it('kills its whole worker process every time: restarted workers take it over until the stall limit, it is reported, and others still get their results', {
+    timeout: TIMEOUT,
+  }, async () => {
     const d = await deployment();
     await d.workers.start(2);
     const alice = await d.conversation('poison: process');

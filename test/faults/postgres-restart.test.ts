@@ -252,7 +252,12 @@ describeWithPostgresBinaries('PostgreSQL restarted under a running bot (a privat
     );
 
     cutNextTurn = true;
-    const turn = running.bot.handleTurn({ conversationId: conversation.id, user, text: 'make it brighter', files: [{ bytes: await solidImage(64, 48, '#118844') }] });
+    const turn = running.bot.handleTurn({
+      conversationId: conversation.id,
+      user,
+      text: 'make it brighter',
+      files: [{ bytes: await solidImage(64, 48, '#118844') }],
+    });
     await expect(turn).rejects.toBeInstanceOf(StoreUnavailableError);
     cutNextTurn = false;
     await server.start();

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/errors.ts';
 import { isConnectionError, storeError } from '../../src/store/connection-errors.ts';
 
-const known = (code: string, meta?: Record<string, unknown>) => new Prisma.PrismaClientKnownRequestError(`prisma ${code}`, { code, clientVersion: Prisma.prismaVersion.client, ...(meta ? { meta } : {}) });
+const known = (code: string, meta?: Record<string, unknown>) =>
+  new Prisma.PrismaClientKnownRequestError(`prisma ${code}`, { code, clientVersion: Prisma.prismaVersion.client, ...(meta ? { meta } : {}) });
 
 function adapterError(cause: Record<string, unknown>): Error {
   const error = new Error('driver adapter error');

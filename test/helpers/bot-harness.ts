@@ -45,7 +45,11 @@ export class EventRecorder {
   };
 
   /** Resolves with the first matching event at or after `from` (an index into `events`). */
-  next<T extends BotEvent['type']>(type: T, from = 0, match: (e: Extract<BotEvent, { type: T }>) => boolean = () => true): Promise<Extract<BotEvent, { type: T }>> {
+  next<T extends BotEvent['type']>(
+    type: T,
+    from = 0,
+    match: (e: Extract<BotEvent, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<BotEvent, { type: T }>> {
     const test = (e: BotEvent) => e.type === type && match(e as Extract<BotEvent, { type: T }>);
     const seen = this.events.slice(from).find(test);
     if (seen) return Promise.resolve(seen as Extract<BotEvent, { type: T }>);

@@ -29,7 +29,12 @@ export async function makeTempDir(prefix = 'vitron-media-'): Promise<{ dir: stri
 
 export const SYSTEM_FFMPEG: FfmpegTools = { ffmpeg: '/usr/bin/ffmpeg', ffprobe: '/usr/bin/ffprobe' };
 
-export async function solidImage(width: number, height: number, color = '#3366cc', format: 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'avif' = 'png'): Promise<Buffer> {
+export async function solidImage(
+  width: number,
+  height: number,
+  color = '#3366cc',
+  format: 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'avif' = 'png',
+): Promise<Buffer> {
   const image = sharp({ create: { width, height, channels: 3, background: color } });
   return (format === 'jpeg' ? image.jpeg() : format === 'png' ? image.png() : image.toFormat(format)).toBuffer();
 }
@@ -42,12 +47,17 @@ export async function noiseImage(width: number, height: number, format: 'png' | 
 
 /** A JPEG stored landscape with an EXIF tag saying "rotate 90° to display" (as phones write them). */
 export async function rotatedJpeg(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#888888' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#888888' } })
+    .jpeg()
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
 }
 
 export async function animatedImage(format: 'gif' | 'webp', colors: readonly string[] = ['#ff0000', '#00ff00', '#0000ff']): Promise<Buffer> {
   const frames = await Promise.all(colors.map((c) => solidImage(48, 32, c)));
-  return sharp(frames, { join: { animated: true } }).toFormat(format, { loop: 0, delay: 100 }).toBuffer();
+  return sharp(frames, { join: { animated: true } })
+    .toFormat(format, { loop: 0, delay: 100 })
+    .toBuffer();
 }
 
 function pngChunk(type: string, data: Buffer): Buffer {
@@ -130,7 +140,10 @@ export async function makeClip(dir: string, name: string, options: ClipOptions =
     if (audio) args.push('-c:a', 'mp3');
   }
   if (streamed) {
-    const { stdout } = await exec(SYSTEM_FFMPEG.ffmpeg, [...args, '-f', ext === 'mkv' ? 'matroska' : ext, 'pipe:1'], { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
+    const { stdout } = await exec(SYSTEM_FFMPEG.ffmpeg, [...args, '-f', ext === 'mkv' ? 'matroska' : ext, 'pipe:1'], {
+      encoding: 'buffer',
+      maxBuffer: 256 * 1024 * 1024,
+    });
     await fs.writeFile(file, stdout);
     return file;
   }

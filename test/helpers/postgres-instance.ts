@@ -51,7 +51,6 @@ export interface PostgresInstance {
   destroy(): Promise<void>;
 }
 
-
 /** PostgreSQL refuses to run as root; as root the binaries run as the postgres user, as anyone else directly. */
 function asServerUser(bin: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];

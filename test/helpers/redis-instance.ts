@@ -19,7 +19,6 @@ export interface RedisInstance {
   destroy(): Promise<void>;
 }
 
-
 async function waitForPing(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -47,7 +46,22 @@ export async function startRedisInstance(): Promise<RedisInstance> {
   const start = async () => {
     child = spawn(
       'redis-server',
-      ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'],
+      [
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
       { stdio: 'ignore' },
     );
     const current = child;

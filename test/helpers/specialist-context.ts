@@ -66,8 +66,13 @@ export async function imageMedia(context: SpecialistContext, bytes: Buffer, name
   const file = path.join(context.tmpDir, name);
   await fs.writeFile(file, bytes);
   const info: MediaInfo = {
-    id: name, sha256: '', kind: 'image', mime: `image/${meta.format ?? 'png'}`, bytes: bytes.length,
-    width: meta.width ?? 0, height: meta.height ?? 0,
+    id: name,
+    sha256: '',
+    kind: 'image',
+    mime: `image/${meta.format ?? 'png'}`,
+    bytes: bytes.length,
+    width: meta.width ?? 0,
+    height: meta.height ?? 0,
   };
   return { info, bytes, path: file };
 }
@@ -77,8 +82,17 @@ export async function videoMedia(context: SpecialistContext, file: string): Prom
   const bytes = await fs.readFile(file);
   const facts = await probe(context.ffmpeg, file);
   const info: MediaInfo = {
-    id: path.basename(file), sha256: '', kind: 'video' satisfies MediaKind, mime: 'video/mp4', bytes: bytes.length,
-    width: facts.width, height: facts.height, durationSec: facts.durationSec, fps: facts.fps, frameCount: facts.frameCount, hasAudio: facts.hasAudio,
+    id: path.basename(file),
+    sha256: '',
+    kind: 'video' satisfies MediaKind,
+    mime: 'video/mp4',
+    bytes: bytes.length,
+    width: facts.width,
+    height: facts.height,
+    durationSec: facts.durationSec,
+    fps: facts.fps,
+    frameCount: facts.frameCount,
+    hasAudio: facts.hasAudio,
   };
   return { info, bytes, path: file };
 }

@@ -61,7 +61,10 @@ describe('Admission in memory', () => {
 
   it('shares one allowance per workspace, which a request refused for its user does not spend', async () => {
     const admission = inMemory(1, 3);
-    const from = (name: string, workspace?: string): AdmissionRequest => ({ user: { platform: 'discord', externalId: name }, ...(workspace ? { workspace } : {}) });
+    const from = (name: string, workspace?: string): AdmissionRequest => ({
+      user: { platform: 'discord', externalId: name },
+      ...(workspace ? { workspace } : {}),
+    });
     await admission.admit(from('alice', 'guild-1'), noJobs);
     expect(await refusal(admission, from('alice', 'guild-1'))).toBeInstanceOf(RateLimitedError);
     await admission.admit(from('bob', 'guild-1'), noJobs);
@@ -144,7 +147,13 @@ describeWithRedis('Admission on Redis', () => {
     expect(await refusal(second, alice)).toBeInstanceOf(RateLimitedError);
     expect(await refusal(first, alice)).toBeInstanceOf(RateLimitedError);
     const inGuild = (name: string): AdmissionRequest => ({ user: { platform: 'slack', externalId: name }, workspace: 'T1' });
-    for (const [admission, name] of [[first, 'u1'], [second, 'u2'], [first, 'u3'], [second, 'u4']] as const) await admission.admit(inGuild(name), noJobs);
+    for (const [admission, name] of [
+      [first, 'u1'],
+      [second, 'u2'],
+      [first, 'u3'],
+      [second, 'u4'],
+    ] as const)
+      await admission.admit(inGuild(name), noJobs);
     expect(await refusal(first, inGuild('u5'))).toBeInstanceOf(RateLimitedError);
     expect(await refusal(await onRedis(elsewhere), alice)).toBeUndefined();
   });

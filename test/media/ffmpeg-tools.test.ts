@@ -35,7 +35,9 @@ describe('locateFfmpeg', () => {
   });
 
   it('gives the install hint when nothing is found', async () => {
-    const error = await locateFfmpeg({ FFMPEG_PATH: undefined, FFPROBE_PATH: undefined }, { searchPath: '/nonexistent', useNpmBinaries: false }).catch((e: unknown) => e);
+    const error = await locateFfmpeg({ FFMPEG_PATH: undefined, FFPROBE_PATH: undefined }, { searchPath: '/nonexistent', useNpmBinaries: false }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ToolMissingError);
     expect((error as Error).message).toMatch(/apt-get install -y ffmpeg/);
   });
@@ -75,7 +77,18 @@ describe('running ffmpeg', () => {
 
   it('probes a clip with audio', async () => {
     const info = await probe(SYSTEM_FFMPEG, await makeClip(dir, 'clip', { width: 160, height: 120, fps: 10, seconds: 2, audio: true }));
-    expect(info).toMatchObject({ width: 160, height: 120, fps: 10, durationSec: 2, frameCount: 20, frameCountExact: true, codec: 'h264', hasAudio: true, audioCodec: 'aac', rotation: 0 });
+    expect(info).toMatchObject({
+      width: 160,
+      height: 120,
+      fps: 10,
+      durationSec: 2,
+      frameCount: 20,
+      frameCountExact: true,
+      codec: 'h264',
+      hasAudio: true,
+      audioCodec: 'aac',
+      rotation: 0,
+    });
   });
 
   it('reports an unreadable file as corrupt media', async () => {
@@ -100,12 +113,16 @@ describe('running ffmpeg', () => {
   it('kills ffmpeg when the signal aborts, and rejects with JobCancelledError', async () => {
     const controller = new AbortController();
     // An endless source: only the abort can end this run.
-    const proc = startTool(SYSTEM_FFMPEG.ffmpeg, ['-hide_banner', '-nostdin', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-progress', 'pipe:3', '-f', 'null', '-'], {
-      signal: controller.signal,
-      onExtraLine: (line) => {
-        if (line.startsWith('frame=')) controller.abort();
+    const proc = startTool(
+      SYSTEM_FFMPEG.ffmpeg,
+      ['-hide_banner', '-nostdin', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-progress', 'pipe:3', '-f', 'null', '-'],
+      {
+        signal: controller.signal,
+        onExtraLine: (line) => {
+          if (line.startsWith('frame=')) controller.abort();
+        },
       },
-    });
+    );
     proc.stdout.resume();
     await expect(proc.done).rejects.toBeInstanceOf(JobCancelledError);
     expect(isRunning(proc.pid!)).toBe(false);

@@ -89,7 +89,11 @@ describe('raw frames through pipes', () => {
   it('keeps the audio of the source when asked to', async () => {
     const source = await makeClip(dir, 'source', { width: 64, height: 48, fps: 10, seconds: 2, audio: true });
     const mp4 = await writeVideo(SYSTEM_FFMPEG, readFrames(SYSTEM_FFMPEG, source, { width: 64, height: 48 }), {
-      width: 64, height: 48, fps: 10, audioFrom: source, tmpDir: dir,
+      width: 64,
+      height: 48,
+      fps: 10,
+      audioFrom: source,
+      tmpDir: dir,
     });
     const file = path.join(dir, 'out.mp4');
     await fs.writeFile(file, mp4);
@@ -117,7 +121,9 @@ describe('raw frames through pipes', () => {
         yield syntheticFrame(64, 48, i);
       }
     }
-    await expect(writeVideo(SYSTEM_FFMPEG, endless(), { width: 64, height: 48, fps: 10, tmpDir: dir, signal: controller.signal })).rejects.toBeInstanceOf(JobCancelledError);
+    await expect(writeVideo(SYSTEM_FFMPEG, endless(), { width: 64, height: 48, fps: 10, tmpDir: dir, signal: controller.signal })).rejects.toBeInstanceOf(
+      JobCancelledError,
+    );
     expect(await fs.readdir(dir)).toEqual([]);
   });
 });

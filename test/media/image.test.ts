@@ -13,7 +13,9 @@ function pixel(image: { data: Buffer; width: number }, x: number, y: number): nu
 
 describe('image helpers', () => {
   it('opens images upright, as the EXIF orientation says', async () => {
-    const { info } = await openImage(await rotatedJpeg(40, 20), LIMITS).raw().toBuffer({ resolveWithObject: true });
+    const { info } = await openImage(await rotatedJpeg(40, 20), LIMITS)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([20, 40]);
   });
 
@@ -93,7 +95,9 @@ describe('image helpers', () => {
 
   it('accepts an encoded mask of another size and stretches it over the image', async () => {
     const image = await solidImage(80, 40, '#808080');
-    const maskPng = await sharp({ create: { width: 8, height: 4, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const maskPng = await sharp({ create: { width: 8, height: 4, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
     const out = await toRgba(await overlayMask(image, maskPng, [255, 0, 0], { opacity: 0.5 }), LIMITS);
     expect([out.width, out.height]).toEqual([80, 40]);
     const center = pixel(out, 40, 20);

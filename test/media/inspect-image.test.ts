@@ -5,12 +5,27 @@ import { inspectMedia } from '../../src/media/inspect.ts';
 import type { InspectDeps } from '../../src/media/inspect.ts';
 import type { MediaLimits } from '../../src/media/limits.ts';
 import {
-  HAS_TESTDATA, PDF_BYTES, SVG_BYTES, SYSTEM_FFMPEG, animatedImage, decompressionBombPng, makeTempDir, noiseImage, randomBytes,
-  rotatedJpeg, solidImage, testdata,
+  HAS_TESTDATA,
+  PDF_BYTES,
+  SVG_BYTES,
+  SYSTEM_FFMPEG,
+  animatedImage,
+  decompressionBombPng,
+  makeTempDir,
+  noiseImage,
+  randomBytes,
+  rotatedJpeg,
+  solidImage,
+  testdata,
 } from '../helpers/media-fixtures.ts';
 
 const LIMITS: MediaLimits = {
-  maxBytes: 50 * 1024 * 1024, maxImagePixels: 40_000_000, maxVideoSeconds: 120, maxVideoWidth: 3840, maxVideoHeight: 2160, maxVideoFrames: 7200,
+  maxBytes: 50 * 1024 * 1024,
+  maxImagePixels: 40_000_000,
+  maxVideoSeconds: 120,
+  maxVideoWidth: 3840,
+  maxVideoHeight: 2160,
+  maxVideoFrames: 7200,
 };
 
 describe('inspectMedia on images', () => {
@@ -53,9 +68,7 @@ describe('inspectMedia on images', () => {
     expect(bomb.length).toBeLessThan(200_000);
     const error = await inspectMedia(bomb, deps).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MediaLimitError);
-    expect((error as Error).message).toBe(
-      'The image is over the limit: 30000 × 30000 pixels (900.0 megapixels), the limit is 40.0 megapixels.',
-    );
+    expect((error as Error).message).toBe('The image is over the limit: 30000 × 30000 pixels (900.0 megapixels), the limit is 40.0 megapixels.');
   });
 
   it('refuses an image just over a small pixel limit', async () => {

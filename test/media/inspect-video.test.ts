@@ -8,7 +8,12 @@ import type { MediaLimits } from '../../src/media/limits.ts';
 import { SYSTEM_FFMPEG, animatedImage, damagedCopy, makeClip, makeTempDir, truncatedCopy } from '../helpers/media-fixtures.ts';
 
 const LIMITS: MediaLimits = {
-  maxBytes: 50 * 1024 * 1024, maxImagePixels: 40_000_000, maxVideoSeconds: 120, maxVideoWidth: 3840, maxVideoHeight: 2160, maxVideoFrames: 7200,
+  maxBytes: 50 * 1024 * 1024,
+  maxImagePixels: 40_000_000,
+  maxVideoSeconds: 120,
+  maxVideoWidth: 3840,
+  maxVideoHeight: 2160,
+  maxVideoFrames: 7200,
 };
 
 describe('inspectMedia on videos', () => {
@@ -28,7 +33,15 @@ describe('inspectMedia on videos', () => {
     await fs.mkdir(path.join(dir, 'scratch'));
     const info = await inspectMedia(bytes, { ...deps, tmpDir: path.join(dir, 'scratch') });
     expect(info).toEqual({
-      kind: 'video', mime: 'video/mp4', bytes: bytes.length, width: 160, height: 120, durationSec: 2, frameCount: 20, fps: 10, hasAudio: false,
+      kind: 'video',
+      mime: 'video/mp4',
+      bytes: bytes.length,
+      width: 160,
+      height: 120,
+      durationSec: 2,
+      frameCount: 20,
+      fps: 10,
+      hasAudio: false,
     });
     expect(await fs.readdir(path.join(dir, 'scratch'))).toEqual([]);
   });

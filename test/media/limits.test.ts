@@ -4,9 +4,21 @@ import { formatBytes, formatDuration, formatPixels, limitsFromSettings } from '.
 
 describe('media limits', () => {
   it('reads every limit from settings', () => {
-    const settings = loadSettings({ MAX_UPLOAD_BYTES: '1000', MAX_IMAGE_PIXELS: '2000', MAX_VIDEO_SECONDS: '30', MAX_VIDEO_WIDTH: '640', MAX_VIDEO_HEIGHT: '480', MAX_VIDEO_FRAMES: '900' });
+    const settings = loadSettings({
+      MAX_UPLOAD_BYTES: '1000',
+      MAX_IMAGE_PIXELS: '2000',
+      MAX_VIDEO_SECONDS: '30',
+      MAX_VIDEO_WIDTH: '640',
+      MAX_VIDEO_HEIGHT: '480',
+      MAX_VIDEO_FRAMES: '900',
+    });
     expect(limitsFromSettings(settings)).toEqual({
-      maxBytes: 1000, maxImagePixels: 2000, maxVideoSeconds: 30, maxVideoWidth: 640, maxVideoHeight: 480, maxVideoFrames: 900,
+      maxBytes: 1000,
+      maxImagePixels: 2000,
+      maxVideoSeconds: 30,
+      maxVideoWidth: 640,
+      maxVideoHeight: 480,
+      maxVideoFrames: 900,
     });
   });
 

@@ -273,9 +273,17 @@ describe('S3BlobStore', () => {
     const port = await closedPort();
     const store = new S3BlobStore({ client: s3Client({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 }), bucket: BUCKET, cacheDir: s.cacheDir });
     try {
-      const calls = [() => store.has('b'.repeat(64)), () => store.get('b'.repeat(64)), () => store.localPath('b'.repeat(64)), () => store.put(Buffer.from('x'))];
+      const calls = [
+        () => store.has('b'.repeat(64)),
+        () => store.get('b'.repeat(64)),
+        () => store.localPath('b'.repeat(64)),
+        () => store.put(Buffer.from('x')),
+      ];
       for (const call of calls) {
-        const error = await call().then(() => undefined, (e: unknown) => e);
+        const error = await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error).toBeInstanceOf(VitronError);
         expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
       }
@@ -288,7 +296,10 @@ describe('S3BlobStore', () => {
     s = await makeS3Store();
     const store = new S3BlobStore({ client: s3Client(), bucket: 'no-such-bucket', cacheDir: s.cacheDir });
     try {
-      const error = await store.get('c'.repeat(64)).then(() => undefined, (e: unknown) => e);
+      const error = await store.get('c'.repeat(64)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).not.toBeInstanceOf(MediaNotFoundError);
       expect(error).toMatchObject({ code: 'INTERNAL', retryable: false });
       expect((error as Error).message).toMatch(/NoSuchBucket/);
@@ -306,7 +317,9 @@ describe('createBlobStore', () => {
   });
 
   it('uses the bucket when S3_BUCKET is set, with path-style URLs for a custom endpoint by default', async () => {
-    const store = createBlobStore(loadSettings({ S3_BUCKET: 'b', S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' }, '/srv/vitron'));
+    const store = createBlobStore(
+      loadSettings({ S3_BUCKET: 'b', S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' }, '/srv/vitron'),
+    );
     expect(store).toBeInstanceOf(S3BlobStore);
     const s3 = store as S3BlobStore;
     expect(s3.prefix).toBe('media/');
@@ -346,7 +359,14 @@ describe('createBlobStore', () => {
     const temp = await makeTempDir('vitron-s3-settings-');
     const store = createBlobStore(
       loadSettings(
-        { S3_BUCKET: BUCKET, S3_ENDPOINT: endpoint, S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', S3_PREFIX: `settings-${randomUUID()}/`, DATA_DIR: temp.dir },
+        {
+          S3_BUCKET: BUCKET,
+          S3_ENDPOINT: endpoint,
+          S3_ACCESS_KEY_ID: 'S3RVER',
+          S3_SECRET_ACCESS_KEY: 'S3RVER',
+          S3_PREFIX: `settings-${randomUUID()}/`,
+          DATA_DIR: temp.dir,
+        },
         temp.dir,
       ),
     ) as S3BlobStore;

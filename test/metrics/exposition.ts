@@ -26,9 +26,7 @@ export function samples(text: string): Sample[] {
 /** The value of the sample with exactly these labels; undefined when there is none. */
 export function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const wanted = Object.entries(labels);
-  const found = samples(text).find(
-    (s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v),
-  );
+  const found = samples(text).find((s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v));
   return found?.value;
 }
 
@@ -36,7 +34,9 @@ export function sampleValue(text: string, name: string, labels: Record<string, s
 export function family(text: string, name: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of samples(text).filter((x) => x.name === name)) {
-    const key = Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',');
+    const key = Object.entries(s.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
     out[key] = s.value;
   }
   return out;

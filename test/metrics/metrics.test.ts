@@ -19,7 +19,9 @@ describe('Metrics', () => {
   it('names a worker that runs every task "all"', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     metrics.setWorkerInfo({ executionProvider: 'cpu', concurrency: 1, memoryBudgetMb: 0 });
-    expect(sampleValue((await metrics.scrape()).body, 'vitron_worker_info', { tasks: 'all', execution_provider: 'cpu', concurrency: '1', memory_budget_mb: '0' })).toBe(1);
+    expect(
+      sampleValue((await metrics.scrape()).body, 'vitron_worker_info', { tasks: 'all', execution_provider: 'cpu', concurrency: '1', memory_budget_mb: '0' }),
+    ).toBe(1);
   });
 
   it('reads queue depth from every source at scrape time, and survives a source that fails', async () => {

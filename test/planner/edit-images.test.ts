@@ -25,7 +25,9 @@ describe('edits with a second image', () => {
   });
 
   it('"replace the cat with this": two images attached, or one attached to the image being edited', () => {
-    expect(plan('replace the cat with this', undefined, ['image', 'image'])).toEqual([{ task: 'replace', targets: ['upload', 'image:last'], args: { phrase: 'the cat' } }]);
+    expect(plan('replace the cat with this', undefined, ['image', 'image'])).toEqual([
+      { task: 'replace', targets: ['upload', 'image:last'], args: { phrase: 'the cat' } },
+    ]);
     expect(plan('replace the cat with this', 'image', ['image'])).toEqual([{ task: 'replace', targets: ['current', 'upload'], args: { phrase: 'the cat' } }]);
     expect(plan('swap the dog for this one', 'image', ['image'])).toEqual([{ task: 'replace', targets: ['current', 'upload'], args: { phrase: 'the dog' } }]);
   });

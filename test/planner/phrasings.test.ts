@@ -32,12 +32,12 @@ const ROWS: Row[] = [
   // understand
   ['image', 'what does the sign say?', one('ocr', { question: 'what does the sign say?' })],
   ['image', 'read the text', one('ocr', {})],
-  ["image", "what's written on the sign?", one('ocr', { question: "what's written on the sign?" })],
+  ['image', "what's written on the sign?", one('ocr', { question: "what's written on the sign?" })],
   ['image', 'transcribe the text please', one('ocr', {})],
   ['image', 'extract all the text', one('ocr', {})],
   ['image', 'what is in this picture?', one('caption', {})],
   ['image', 'describe it', one('caption', {})],
-  ["image", "what's this?", one('caption', {})],
+  ['image', "what's this?", one('caption', {})],
   ['image', 'describe the image in detail', one('caption', { detail: 'detailed' })],
   ['image', 'give me a short caption', one('caption', { detail: 'short' })],
   ['image', 'what do you see?', one('caption', {})],
@@ -55,7 +55,7 @@ const ROWS: Row[] = [
   ['image', 'detect all the cars', one('detect', { phrase: 'cars' })],
   ['image', 'detect objects', one('detect', {})],
   ['image', 'where is the dog?', one('ground', { phrase: 'the dog' })],
-  ["image", "where's the red ball", one('ground', { phrase: 'the red ball' })],
+  ['image', "where's the red ball", one('ground', { phrase: 'the red ball' })],
   ['image', 'show me where the cat is', one('ground', { phrase: 'the cat' })],
   ['image', 'locate the red car', one('ground', { phrase: 'the red car' })],
 
@@ -71,7 +71,16 @@ const ROWS: Row[] = [
   ['image', 'segment at 120,80', one('segment_at', { points: [[120, 80]] })],
   ['image', 'select the object at (50, 60)', one('segment_at', { points: [[50, 60]] })],
   ['image', 'segment the box 10,20,200,300', one('segment_at', { box: [10, 20, 200, 300] })],
-  ['image', 'segment at 120, 80 and 200,100', one('segment_at', { points: [[120, 80], [200, 100]] })],
+  [
+    'image',
+    'segment at 120, 80 and 200,100',
+    one('segment_at', {
+      points: [
+        [120, 80],
+        [200, 100],
+      ],
+    }),
+  ],
   ['image', 'what is in the box 10,20,200,180?', one('caption', { box: [10, 20, 200, 180] })],
   ['image', "what's in the area (5, 5, 50, 60)", one('caption', { box: [5, 5, 50, 60] })],
   ['image', 'describe the region 100,100 to 0,0 in detail', one('caption', { detail: 'detailed', box: [0, 0, 100, 100] })],
@@ -141,7 +150,7 @@ const ROWS: Row[] = [
   ['image', 'much brighter', one('adjust', { brightness: 1.5 })],
   ['image', '20% brighter', one('adjust', { brightness: 1.2 })],
   ['image', 'increase the brightness by 50%', one('adjust', { brightness: 1.5 })],
-  ["image", "it's way too dark", one('adjust', { brightness: expect.any(Number) })],
+  ['image', "it's way too dark", one('adjust', { brightness: expect.any(Number) })],
   ['image', 'lighten it up a little', one('adjust', { brightness: 1.2 })],
   ['image', 'more contrast', one('adjust', { contrast: 1.3 })],
   ['image', 'reduce the contrast', one('adjust', { contrast: 0.7 })],
@@ -251,47 +260,87 @@ const ROWS: Row[] = [
   ['none', 'undo', one('undo', {}, [])],
 
   // chains
-  ['image', 'crop it to a square and make it black and white', [
-    { task: 'transform', args: { crop: { aspect: '1:1' } }, targets: ['current'] },
-    { task: 'adjust', args: { grayscale: true }, targets: ['step:0'] },
-  ]],
-  ['image', 'make it brighter, then rotate it 90 degrees and also flip it', [
-    { task: 'adjust', args: { brightness: 1.3 }, targets: ['current'] },
-    { task: 'transform', args: { rotate: 90 }, targets: ['step:0'] },
-    { task: 'transform', args: { flip: 'horizontal' }, targets: ['step:1'] },
-  ]],
-  ['image', 'crop it to a square, black and white', [
-    { task: 'transform', args: { crop: { aspect: '1:1' } }, targets: ['current'] },
-    { task: 'adjust', args: { grayscale: true }, targets: ['step:0'] },
-  ]],
-  ['image', 'remove the dog, then make it a watercolor painting', [
-    { task: 'remove', args: { phrase: 'the dog' }, targets: ['current'] },
-    { task: 'style', args: { prompt: 'watercolor painting' }, targets: ['step:0'] },
-  ]],
-  ['none', 'draw a cat and make it black and white', [
-    { task: 'generate_image', args: { prompt: 'a cat' }, targets: [] },
-    { task: 'adjust', args: { grayscale: true }, targets: ['step:0'] },
-  ]],
-  ['none', 'draw a dog and put a hat on it', [
-    { task: 'generate_image', args: { prompt: 'a dog' }, targets: [] },
-    { task: 'edit', args: { prompt: 'put a hat on it' }, targets: ['step:0'] },
-  ]],
-  ['video', 'reverse it and make it a gif', [
-    { task: 'reverse', args: {}, targets: ['current'] },
-    { task: 'to_gif', args: { format: 'gif' }, targets: ['step:0'] },
-  ]],
-  ['video', 'first 5 seconds only, then make it a gif', [
-    { task: 'trim', args: { start: 0, end: 5 }, targets: ['current'] },
-    { task: 'to_gif', args: { format: 'gif' }, targets: ['step:0'] },
-  ]],
-  ['image', 'describe it and then make it brighter', [
-    { task: 'caption', args: {}, targets: ['current'] },
-    { task: 'adjust', args: { brightness: 1.3 }, targets: ['current'] },
-  ]],
-  ['image', 'undo and make it brighter', [
-    { task: 'undo', args: {}, targets: [] },
-    { task: 'adjust', args: { brightness: 1.3 }, targets: ['current'] },
-  ]],
+  [
+    'image',
+    'crop it to a square and make it black and white',
+    [
+      { task: 'transform', args: { crop: { aspect: '1:1' } }, targets: ['current'] },
+      { task: 'adjust', args: { grayscale: true }, targets: ['step:0'] },
+    ],
+  ],
+  [
+    'image',
+    'make it brighter, then rotate it 90 degrees and also flip it',
+    [
+      { task: 'adjust', args: { brightness: 1.3 }, targets: ['current'] },
+      { task: 'transform', args: { rotate: 90 }, targets: ['step:0'] },
+      { task: 'transform', args: { flip: 'horizontal' }, targets: ['step:1'] },
+    ],
+  ],
+  [
+    'image',
+    'crop it to a square, black and white',
+    [
+      { task: 'transform', args: { crop: { aspect: '1:1' } }, targets: ['current'] },
+      { task: 'adjust', args: { grayscale: true }, targets: ['step:0'] },
+    ],
+  ],
+  [
+    'image',
+    'remove the dog, then make it a watercolor painting',
+    [
+      { task: 'remove', args: { phrase: 'the dog' }, targets: ['current'] },
+      { task: 'style', args: { prompt: 'watercolor painting' }, targets: ['step:0'] },
+    ],
+  ],
+  [
+    'none',
+    'draw a cat and make it black and white',
+    [
+      { task: 'generate_image', args: { prompt: 'a cat' }, targets: [] },
+      { task: 'adjust', args: { grayscale: true }, targets: ['step:0'] },
+    ],
+  ],
+  [
+    'none',
+    'draw a dog and put a hat on it',
+    [
+      { task: 'generate_image', args: { prompt: 'a dog' }, targets: [] },
+      { task: 'edit', args: { prompt: 'put a hat on it' }, targets: ['step:0'] },
+    ],
+  ],
+  [
+    'video',
+    'reverse it and make it a gif',
+    [
+      { task: 'reverse', args: {}, targets: ['current'] },
+      { task: 'to_gif', args: { format: 'gif' }, targets: ['step:0'] },
+    ],
+  ],
+  [
+    'video',
+    'first 5 seconds only, then make it a gif',
+    [
+      { task: 'trim', args: { start: 0, end: 5 }, targets: ['current'] },
+      { task: 'to_gif', args: { format: 'gif' }, targets: ['step:0'] },
+    ],
+  ],
+  [
+    'image',
+    'describe it and then make it brighter',
+    [
+      { task: 'caption', args: {}, targets: ['current'] },
+      { task: 'adjust', args: { brightness: 1.3 }, targets: ['current'] },
+    ],
+  ],
+  [
+    'image',
+    'undo and make it brighter',
+    [
+      { task: 'undo', args: {}, targets: [] },
+      { task: 'adjust', args: { brightness: 1.3 }, targets: ['current'] },
+    ],
+  ],
   ['image', 'make it brighter. Then make it a gif', VIDEO_ONLY],
   ['none', 'draw a cat and a dog', one('generate_image', { prompt: 'a cat and a dog' }, [])],
   ['image', 'replace the salt and pepper shaker with a vase', one('replace', { phrase: 'the salt and pepper shaker', prompt: 'a vase' })],
@@ -429,7 +478,7 @@ describe('repeating the last turn', () => {
     expect(plan.reply).toMatch(/nothing to repeat/i);
   });
 
-  it('does not copy the caller\'s invocations by reference', () => {
+  it("does not copy the caller's invocations by reference", () => {
     const plan = planTurn('again', context);
     (plan.invocations[0]!.args.crop as { aspect: string }).aspect = '4:3';
     expect(last[0]!.args).toEqual({ crop: { aspect: '1:1' } });

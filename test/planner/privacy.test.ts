@@ -19,7 +19,7 @@ function argsOf(text: string, kind: MediaKind = 'image'): Record<string, unknown
 describe('privacy phrasings', () => {
   it.each([
     ['blur the faces', { phrase: 'faces', blur: 8 }],
-    ['please blur out everyone\'s faces', { phrase: 'faces', blur: 8 }],
+    ["please blur out everyone's faces", { phrase: 'faces', blur: 8 }],
     ["blur the kids' faces", { phrase: 'faces', blur: 8 }],
     ['blur all the faces', { phrase: 'faces', blur: 8 }],
     ['blur my face', { phrase: 'faces', blur: 8 }],

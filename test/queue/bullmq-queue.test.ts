@@ -264,7 +264,9 @@ describeWithRedis('BullMQ job queue (real Redis)', () => {
 
   it('hands running jobs back on a graceful stop that outlasts its grace period; another worker finishes them', async () => {
     const { prefix, queue, events } = await setup();
-    const stopping = await startWorkers(prefix, (job) => new Promise((_, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason))), { shutdownGraceMs: 50 });
+    const stopping = await startWorkers(prefix, (job) => new Promise((_, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason))), {
+      shutdownGraceMs: 50,
+    });
     await queue.enqueue(spec('long-running'));
     await eventually(events, (e) => e.jobId === 'long-running' && e.type === 'started');
     await stopping.close();
@@ -334,7 +336,12 @@ describeWithRedis('BullMQ job queue (real Redis)', () => {
       await eventually(events, ended(id));
     }
     expect(mostAtOnce).toBe(1);
-    expect(events.filter((e) => e.type === 'completed').map((e) => e.jobId).sort()).toEqual(['h1', 'h2', 'h3', 'light']);
+    expect(
+      events
+        .filter((e) => e.type === 'completed')
+        .map((e) => e.jobId)
+        .sort(),
+    ).toEqual(['h1', 'h2', 'h3', 'light']);
   });
 
   it('takes no second job while over its memory budget, and runs it once the first ends', async () => {
@@ -393,7 +400,8 @@ describeWithRedis('BullMQ job queue (real Redis)', () => {
     await queue.enqueue(spec('b', 'u2'));
     await queue.enqueue(spec('slow-c', 'u3'));
     const rows = await queue.laneCounts();
-    const waitingIn = (lane: string) => rows.filter((r) => r.lane === lane && (r.state === 'waiting' || r.state === 'prioritized')).reduce((n, r) => n + r.count, 0);
+    const waitingIn = (lane: string) =>
+      rows.filter((r) => r.lane === lane && (r.state === 'waiting' || r.state === 'prioritized')).reduce((n, r) => n + r.count, 0);
     expect(waitingIn('quick')).toBe(2);
     expect(waitingIn('slow')).toBe(1);
     expect(rows.find((r) => r.lane === 'quick' && r.state === 'active')?.count).toBe(0);

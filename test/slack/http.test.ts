@@ -19,7 +19,7 @@ afterAll(async () => {
 const signed = { signingSecret: SIGNING_SECRET };
 
 describe('Slack over signed HTTP', () => {
-  it('answers Slack\'s URL verification challenge', async () => {
+  it("answers Slack's URL verification challenge", async () => {
     const answer = await FakeSlack.deliver(r.eventsUrl, { type: 'url_verification', token: 't', challenge: 'abc123' }, signed);
     expect(answer.status).toBe(200);
     expect(answer.text).toContain('abc123');
@@ -62,10 +62,17 @@ describe('Slack over signed HTTP', () => {
 
     const file = r.fake.addFile(await solidImage(16, 16, '#00ff00'), 'g.png');
     const ts = r.fake.nextTs();
-    await FakeSlack.deliver(r.eventsUrl, r.fake.eventCallback({ type: 'app_mention', user: 'U1', text: '<@UBOT> make it black and white', ts, channel: 'C3', files: [file] }), signed);
+    await FakeSlack.deliver(
+      r.eventsUrl,
+      r.fake.eventCallback({ type: 'app_mention', user: 'U1', text: '<@UBOT> make it black and white', ts, channel: 'C3', files: [file] }),
+      signed,
+    );
     const result = await r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && isResultMessage(a));
     const redo = buttonsOf(result.args).find((b) => b.action_id === 'vitron:redo')!;
-    const resultTs = r.fake.thread('C3', ts).filter((m) => m.blocks).at(-1)!.ts;
+    const resultTs = r.fake
+      .thread('C3', ts)
+      .filter((m) => m.blocks)
+      .at(-1)!.ts;
     const click = buttonClick(r.fake, redo, { channel: 'C3', messageTs: resultTs, threadTs: ts });
     const inThread = r.fake.callsOf('chat.postMessage').filter((c) => c.args.thread_ts === ts).length;
     const clicked = await FakeSlack.deliver(r.eventsUrl, new URLSearchParams({ payload: JSON.stringify(click) }), signed);

@@ -15,7 +15,11 @@ afterAll(async () => {
   await r?.close();
 });
 
-function mention(channel: string, text: string, options: { user?: string; teamId?: string; files?: unknown[] } = {}): { ts: string; body: Record<string, unknown> } {
+function mention(
+  channel: string,
+  text: string,
+  options: { user?: string; teamId?: string; files?: unknown[] } = {},
+): { ts: string; body: Record<string, unknown> } {
   const ts = r.fake.nextTs();
   const event = { type: 'app_mention', user: options.user ?? 'U1', text: `<@UBOT> ${text}`, ts, channel, ...(options.files ? { files: options.files } : {}) };
   return { ts, body: r.fake.eventCallback(event, options.teamId ? { teamId: options.teamId } : {}) };
@@ -34,7 +38,12 @@ describe('Slack limits and allowlists', () => {
   });
 
   it('answers a user over USER_RATE_LIMIT_PER_MINUTE with when to try again; others are unaffected', async () => {
-    const sent = [mention('C2', 'help', { user: 'U2' }), mention('C2', 'help', { user: 'U2' }), mention('C2', 'help', { user: 'U2' }), mention('C2', 'help', { user: 'U2' })];
+    const sent = [
+      mention('C2', 'help', { user: 'U2' }),
+      mention('C2', 'help', { user: 'U2' }),
+      mention('C2', 'help', { user: 'U2' }),
+      mention('C2', 'help', { user: 'U2' }),
+    ];
     for (const m of sent) await r.fake.sendEnvelope('events_api', m.body);
     const answers = await Promise.all(sent.map((m) => r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === m.ts)));
     const limited = answers.filter((a) => /faster than this bot allows; try again in \d+ s/.test(String(a.args.text)));
@@ -56,7 +65,10 @@ describe('Slack limits and allowlists', () => {
     const image = r.fake.addFile(await solidImage(16, 16), 'i.png');
     const second = mention('C3', 'make it black and white', { user: 'U4', files: [image] });
     await r.fake.sendEnvelope('events_api', second.body);
-    const refusal = await r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === second.ts && /already have 1 jobs? waiting or running/.test(String(a.text)));
+    const refusal = await r.fake.waitForCall(
+      'chat.postMessage',
+      (a) => a.thread_ts === second.ts && /already have 1 jobs? waiting or running/.test(String(a.text)),
+    );
     expect(refusal.args.channel).toBe('C3');
 
     const progress = await r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === slow.ts && buttonsOf(a).some((b) => b.action_id === 'vitron:cancel'));

@@ -1,7 +1,11 @@
 import type { FakeSlack } from '../fakes/slack/fake-slack.ts';
 
 /** A block_actions payload as Slack sends it when a user clicks one of the app's buttons. */
-export function buttonClick(fake: FakeSlack, button: { action_id: string; value: string }, where: { channel: string; messageTs: string; threadTs?: string; user?: string }): Record<string, unknown> {
+export function buttonClick(
+  fake: FakeSlack,
+  button: { action_id: string; value: string },
+  where: { channel: string; messageTs: string; threadTs?: string; user?: string },
+): Record<string, unknown> {
   return {
     type: 'block_actions',
     token: 'verification-token-unused',
@@ -10,7 +14,13 @@ export function buttonClick(fake: FakeSlack, button: { action_id: string; value:
     user: { id: where.user ?? 'U1', username: 'user', name: 'user', team_id: fake.teamId },
     team: { id: fake.teamId, domain: 'fake' },
     channel: { id: where.channel, name: 'general' },
-    container: { type: 'message', message_ts: where.messageTs, channel_id: where.channel, is_ephemeral: false, ...(where.threadTs ? { thread_ts: where.threadTs } : {}) },
+    container: {
+      type: 'message',
+      message_ts: where.messageTs,
+      channel_id: where.channel,
+      is_ephemeral: false,
+      ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
+    },
     message: { type: 'message', ts: where.messageTs, ...(where.threadTs ? { thread_ts: where.threadTs } : {}), text: '' },
     actions: [{ type: 'button', action_id: button.action_id, block_id: 'b', value: button.value, action_ts: fake.nextTs() }],
   };
@@ -33,7 +43,11 @@ export function slashCommand(fake: FakeSlack, text: string, where: { channel: st
   };
 }
 
-export function messageShortcut(fake: FakeSlack, message: { ts: string; thread_ts?: string; files?: unknown[]; text?: string }, where: { channel: string; user?: string }): Record<string, unknown> {
+export function messageShortcut(
+  fake: FakeSlack,
+  message: { ts: string; thread_ts?: string; files?: unknown[]; text?: string },
+  where: { channel: string; user?: string },
+): Record<string, unknown> {
   return {
     type: 'message_action',
     token: 'verification-token-unused',

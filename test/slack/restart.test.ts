@@ -43,10 +43,16 @@ describe('Slack across a restart', () => {
     const first = await start();
     const file = fake.addFile(await solidImage(40, 20, '#cc3333'), 'red.png');
     const ts = fake.nextTs();
-    await fake.sendEnvelope('events_api', fake.eventCallback({ type: 'app_mention', user: 'U1', text: '<@UBOT> make it black and white', ts, channel: 'C1', files: [file] }));
+    await fake.sendEnvelope(
+      'events_api',
+      fake.eventCallback({ type: 'app_mention', user: 'U1', text: '<@UBOT> make it black and white', ts, channel: 'C1', files: [file] }),
+    );
     const result = await fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && isResultMessage(a));
     const buttons = buttonsOf(result.args);
-    const resultTs = fake.thread('C1', ts).filter((m) => m.blocks).at(-1)!.ts;
+    const resultTs = fake
+      .thread('C1', ts)
+      .filter((m) => m.blocks)
+      .at(-1)!.ts;
     await first.stopApp();
 
     const second = await start();
@@ -75,7 +81,7 @@ describe('Slack across a restart', () => {
     expect(second.events.events.filter((e) => e.type === 'job.queued')).toHaveLength(1);
   }, 240_000);
 
-  it('a redelivery the adapter\'s journal no longer knows (deleted between two instances on one store) still runs one job: the core answers it as a duplicate', async () => {
+  it("a redelivery the adapter's journal no longer knows (deleted between two instances on one store) still runs one job: the core answers it as a duplicate", async () => {
     const { fake, dir, start } = await setup();
     const first = await start();
     const file = fake.addFile(await solidImage(24, 24, '#3366cc'), 'blue.png');
@@ -144,7 +150,10 @@ describe('Slack across a restart', () => {
     const clip = await makeClip(dir, 'slow', { seconds: 12, fps: 25, width: 320, height: 240 });
     const file = fake.addFile(await fs.readFile(clip), 'clip.mp4', 'video/mp4');
     const ts = fake.nextTs();
-    await fake.sendEnvelope('events_api', fake.eventCallback({ type: 'app_mention', user: 'U1', text: '<@UBOT> make it black and white', ts, channel: 'C1', files: [file] }));
+    await fake.sendEnvelope(
+      'events_api',
+      fake.eventCallback({ type: 'app_mention', user: 'U1', text: '<@UBOT> make it black and white', ts, channel: 'C1', files: [file] }),
+    );
     const running = await first.events.next('job.progress', 0, (e) => (e.job.progress?.fraction ?? 0) > 0);
     await first.stopApp();
 

@@ -18,7 +18,10 @@ afterAll(async () => {
 });
 
 async function sharedImage(channel: string, threadTs: string, index = -1): Promise<{ width: number; height: number; gray: boolean }> {
-  const shared = r.fake.thread(channel, threadTs).filter((m) => m.files?.length).at(index)!;
+  const shared = r.fake
+    .thread(channel, threadTs)
+    .filter((m) => m.files?.length)
+    .at(index)!;
   const file = r.fake.files.get(shared.files![0]!.id)!;
   const { data, info } = await sharp(file.bytes).raw().toBuffer({ resolveWithObject: true });
   let gray = true;
@@ -70,7 +73,15 @@ describe('Slack in Socket Mode', () => {
     const before = r.events.events.length;
     await r.fake.sendEnvelope(
       'events_api',
-      r.fake.eventCallback({ type: 'message', channel_type: 'channel', user: 'U1', text: 'now crop it to a square', ts: r.fake.nextTs(), thread_ts: ts, channel: 'C1' }),
+      r.fake.eventCallback({
+        type: 'message',
+        channel_type: 'channel',
+        user: 'U1',
+        text: 'now crop it to a square',
+        ts: r.fake.nextTs(),
+        thread_ts: ts,
+        channel: 'C1',
+      }),
     );
     const second = await r.events.next('job.finished', before);
     expect(second.conversationId).toBe(finished.conversationId);
@@ -81,10 +92,16 @@ describe('Slack in Socket Mode', () => {
 
   it('answers a direct message in the DM itself, and keeps one conversation for the DM', async () => {
     const from = r.events.events.length;
-    await r.fake.sendEnvelope('events_api', r.fake.eventCallback({ type: 'message', channel_type: 'im', channel: 'D2', user: 'U1', text: 'help', ts: r.fake.nextTs() }));
+    await r.fake.sendEnvelope(
+      'events_api',
+      r.fake.eventCallback({ type: 'message', channel_type: 'im', channel: 'D2', user: 'U1', text: 'help', ts: r.fake.nextTs() }),
+    );
     const answer = await r.fake.waitForCall('chat.postMessage', (a) => a.channel === 'D2');
     expect(answer.args.thread_ts).toBeUndefined();
-    await r.fake.sendEnvelope('events_api', r.fake.eventCallback({ type: 'message', channel_type: 'im', channel: 'D2', user: 'U1', text: 'help', ts: r.fake.nextTs() }));
+    await r.fake.sendEnvelope(
+      'events_api',
+      r.fake.eventCallback({ type: 'message', channel_type: 'im', channel: 'D2', user: 'U1', text: 'help', ts: r.fake.nextTs() }),
+    );
     await r.fake.waitForCalls('chat.postMessage', 2, (a) => a.channel === 'D2');
     const userTurns = r.events.events.slice(from).filter((e) => e.type === 'turn' && e.turn.role === 'user');
     expect(userTurns).toHaveLength(2);
@@ -93,7 +110,10 @@ describe('Slack in Socket Mode', () => {
 
   it('ignores thread replies in threads that are not its conversations', async () => {
     const root = r.fake.nextTs();
-    await r.fake.sendEnvelope('events_api', r.fake.eventCallback({ type: 'message', channel_type: 'channel', user: 'U1', text: 'crop it', ts: r.fake.nextTs(), thread_ts: root, channel: 'C2' }));
+    await r.fake.sendEnvelope(
+      'events_api',
+      r.fake.eventCallback({ type: 'message', channel_type: 'channel', user: 'U1', text: 'crop it', ts: r.fake.nextTs(), thread_ts: root, channel: 'C2' }),
+    );
     const { body } = mention('C3', 'help');
     await r.fake.sendEnvelope('events_api', body);
     await r.fake.waitForCall('chat.postMessage', (a) => a.channel === 'C3');
@@ -184,7 +204,16 @@ describe('Slack in Socket Mode', () => {
     const from = r.events.events.length;
     await r.fake.sendEnvelope(
       'events_api',
-      r.fake.eventCallback({ type: 'message', channel_type: 'im', channel: 'D1', user: 'U1', text: 'make it black and white', ts: r.fake.nextTs(), thread_ts: threadTs, files: [file] }),
+      r.fake.eventCallback({
+        type: 'message',
+        channel_type: 'im',
+        channel: 'D1',
+        user: 'U1',
+        text: 'make it black and white',
+        ts: r.fake.nextTs(),
+        thread_ts: threadTs,
+        files: [file],
+      }),
     );
     await r.events.next('job.finished', from);
     const cleared = await r.fake.waitForCall('assistant.threads.setStatus', (a) => a.thread_ts === threadTs && a.status === '');
@@ -224,7 +253,15 @@ describe('Slack in Socket Mode', () => {
     const from = r.events.events.length;
     await r.fake.sendEnvelope(
       'events_api',
-      r.fake.eventCallback({ type: 'message', channel_type: 'channel', user: 'U1', text: 'make it black and white', ts: r.fake.nextTs(), thread_ts: messageTs, channel: 'C10' }),
+      r.fake.eventCallback({
+        type: 'message',
+        channel_type: 'channel',
+        user: 'U1',
+        text: 'make it black and white',
+        ts: r.fake.nextTs(),
+        thread_ts: messageTs,
+        channel: 'C10',
+      }),
     );
     expect((await r.events.next('job.finished', from)).job.state).toBe('succeeded');
     await r.fake.waitForCall('files.completeUploadExternal', (a) => a.thread_ts === messageTs);
@@ -236,7 +273,10 @@ describe('Slack in Socket Mode', () => {
     const { ts, body } = mention('C13', 'make it black and white', { files: [file] });
     await r.fake.sendEnvelope('events_api', body);
     const result = await r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && isResultMessage(a));
-    const resultTs = r.fake.thread('C13', ts).filter((m) => m.blocks).at(-1)!.ts;
+    const resultTs = r.fake
+      .thread('C13', ts)
+      .filter((m) => m.blocks)
+      .at(-1)!.ts;
     const from = r.events.events.length;
     const animate = buttonsOf(result.args).find((b) => b.action_id === 'vitron:animate')!;
     expect(await r.fake.sendEnvelope('interactive', buttonClick(r.fake, animate, { channel: 'C13', messageTs: resultTs, threadTs: ts }))).toEqual({});

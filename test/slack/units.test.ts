@@ -104,7 +104,9 @@ describe('Slack adapter pieces', () => {
 
   it('writes the step and percentage of a running job', () => {
     const base = { id: 'j', tasks: ['adjust'], createdAt: '' };
-    expect(progressLine({ ...base, state: 'running', progress: { fraction: 0.42, step: 2, steps: 3, note: 'grayscale' } })).toBe(':gear: Working on it… step 2/3 · grayscale · 42%');
+    expect(progressLine({ ...base, state: 'running', progress: { fraction: 0.42, step: 2, steps: 3, note: 'grayscale' } })).toBe(
+      ':gear: Working on it… step 2/3 · grayscale · 42%',
+    );
     expect(progressLine({ ...base, state: 'queued', queuePosition: 3 })).toMatch(/position 3/);
     expect(progressLine({ ...base, state: 'failed', error: { code: 'INTERNAL', message: 'boom' } })).toBe(':x: Failed: boom');
   });

@@ -63,7 +63,10 @@ describe('applyMigrations', () => {
     expect((await applyMigrations(pgliteTarget(db), readMigrations(dir))).applied).toEqual(shippedNames);
 
     await mkdir(path.join(dir, '9999_add_note'));
-    await writeFile(path.join(dir, '9999_add_note', 'migration.sql'), 'ALTER TABLE "users" ADD COLUMN "note" TEXT;\nCREATE INDEX "users_note_idx" ON "users"("note");\n');
+    await writeFile(
+      path.join(dir, '9999_add_note', 'migration.sql'),
+      'ALTER TABLE "users" ADD COLUMN "note" TEXT;\nCREATE INDEX "users_note_idx" ON "users"("note");\n',
+    );
     expect(await applyMigrations(pgliteTarget(db), readMigrations(dir))).toEqual({ applied: ['9999_add_note'], alreadyApplied: shippedNames, unknown: [] });
 
     const init = path.join(dir, '0001_init', 'migration.sql');
@@ -122,6 +125,8 @@ describe.skipIf(skipPostgres)('PostgreSQL', () => {
     const url = new URL(TEST_DATABASE_URL);
     url.port = '1';
     url.pathname = `/${uniqueName('absent')}`;
-    await expect(openDatabase({ DATABASE_URL: url.toString(), PGLITE_DIR: 'memory://' }, { connectTimeoutMs: 2_000 })).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(openDatabase({ DATABASE_URL: url.toString(), PGLITE_DIR: 'memory://' }, { connectTimeoutMs: 2_000 })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
   });
 });

@@ -107,7 +107,8 @@ describe.each(backends)('repositories on $name', (backend) => {
   describe('media', () => {
     it('numbers user-facing media per kind and leaves masks unnumbered', async () => {
       const { conversation } = await newConversation();
-      const add = (kind: 'image' | 'video', role: 'upload' | 'result' | 'mask' | 'frame') => repos.media.add({ ...facts(kind), conversationId: conversation.id, role });
+      const add = (kind: 'image' | 'video', role: 'upload' | 'result' | 'mask' | 'frame') =>
+        repos.media.add({ ...facts(kind), conversationId: conversation.id, role });
       const image1 = await add('image', 'upload');
       const video1 = await add('video', 'upload');
       const mask = await add('image', 'mask');
@@ -127,8 +128,26 @@ describe.each(backends)('repositories on $name', (backend) => {
       const { conversation } = await newConversation();
       const job = await repos.jobs.create({ conversationId: conversation.id, steps: [] });
       const upload = await repos.media.add({ ...facts('video', { bytes: 5_000_000_000 }), conversationId: conversation.id, role: 'upload', label: 'clip.mp4' });
-      const result = await repos.media.add({ ...facts('image'), conversationId: conversation.id, role: 'result', parentId: upload.id, jobId: job.id, invocation: invocation('extract_frame', { at: 1.5 }) });
-      expect(await repos.media.get(upload.id)).toMatchObject({ kind: 'video', bytes: 5_000_000_000, durationSec: 2.5, fps: 24, frameCount: 60, hasAudio: false, label: 'clip.mp4', parentId: null, jobId: null, invocation: null });
+      const result = await repos.media.add({
+        ...facts('image'),
+        conversationId: conversation.id,
+        role: 'result',
+        parentId: upload.id,
+        jobId: job.id,
+        invocation: invocation('extract_frame', { at: 1.5 }),
+      });
+      expect(await repos.media.get(upload.id)).toMatchObject({
+        kind: 'video',
+        bytes: 5_000_000_000,
+        durationSec: 2.5,
+        fps: 24,
+        frameCount: 60,
+        hasAudio: false,
+        label: 'clip.mp4',
+        parentId: null,
+        jobId: null,
+        invocation: null,
+      });
       const stored = await repos.media.get(result.id);
       expect(stored).toMatchObject({ parentId: upload.id, jobId: job.id, invocation: { task: 'extract_frame', targets: ['current'], args: { at: 1.5 } } });
       expect('durationSec' in stored || 'fps' in stored || 'hasAudio' in stored).toBe(false);
@@ -173,7 +192,10 @@ describe.each(backends)('repositories on $name', (backend) => {
       const { conversation } = await newJob();
       const a = await repos.jobs.create({ conversationId: conversation.id, steps: [] });
       const b = await repos.jobs.create({ conversationId: conversation.id, steps: [] });
-      expect(await repos.jobs.fail(a.id, { code: 'MEDIA_CORRUPT', message: 'broken file' })).toMatchObject({ state: 'failed', error: { code: 'MEDIA_CORRUPT', message: 'broken file' } });
+      expect(await repos.jobs.fail(a.id, { code: 'MEDIA_CORRUPT', message: 'broken file' })).toMatchObject({
+        state: 'failed',
+        error: { code: 'MEDIA_CORRUPT', message: 'broken file' },
+      });
       expect(await repos.jobs.cancel(b.id)).toMatchObject({ state: 'cancelled', error: { code: 'JOB_CANCELLED' } });
       expect(await repos.jobs.markRunning(b.id)).toBeNull();
       expect(await repos.jobs.cancel(a.id)).toBeNull();

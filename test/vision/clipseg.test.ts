@@ -261,16 +261,20 @@ describe('CLIPSeg installs that are missing or broken', () => {
   it.each([
     ['cut short', '{"version": "1.0", "model": {"type": "BPE", "vocab": {'],
     ['not a tokenizer', '{"hello": "world"}'],
-  ])('with a tokenizer.json that is %s fails with a typed error naming the file and what to do, every time', async (_, broken) => {
-    const models = await registryWith({ override: { 'tokenizer.json': broken } });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const error = await clipsegMask(models, small, 'the sky').catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(InternalError);
-      expect((error as Error).message).toContain('tokenizer.json');
-      expect((error as Error).message).toContain('npm run models -- check');
-      expect((error as Error).message).toContain('npm run models -- remove clipseg-rd64');
-    }
-  }, 60_000);
+  ])(
+    'with a tokenizer.json that is %s fails with a typed error naming the file and what to do, every time',
+    async (_, broken) => {
+      const models = await registryWith({ override: { 'tokenizer.json': broken } });
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const error = await clipsegMask(models, small, 'the sky').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InternalError);
+        expect((error as Error).message).toContain('tokenizer.json');
+        expect((error as Error).message).toContain('npm run models -- check');
+        expect((error as Error).message).toContain('npm run models -- remove clipseg-rd64');
+      }
+    },
+    60_000,
+  );
 
   it('with a preprocessor_config.json that is not JSON fails with a typed error naming the file', async () => {
     const models = await registryWith({ override: { 'preprocessor_config.json': '{"size": ' } });
@@ -299,18 +303,22 @@ describe('CLIPSeg with real weights (MODELS_DIR)', () => {
 
   afterAll(() => real.dispose());
 
-  it.skipIf(!has)(`masks the horse in horse.png, and not the whole picture${why}`, async () => {
-    const image = await photo('horse.png');
-    const horse = await clipsegMask(real, image, 'a horse');
-    expect(horse.coverage).toBeGreaterThan(0.05);
-    expect(horse.coverage).toBeLessThan(0.8);
-    const [x0, y0, x1, y1] = inclusiveBounds(horse.mask);
-    // The horse stands in the middle of the photo: the mask's box centre is in the middle half.
-    expect((x0 + x1) / 2).toBeGreaterThan(100);
-    expect((x0 + x1) / 2).toBeLessThan(300);
-    expect((y0 + y1) / 2).toBeGreaterThan(82);
-    expect((y0 + y1) / 2).toBeLessThan(246);
-    const again = await clipsegMask(real, image, 'a horse');
-    expect(Buffer.from(again.mask.data).equals(Buffer.from(horse.mask.data))).toBe(true);
-  }, 300_000);
+  it.skipIf(!has)(
+    `masks the horse in horse.png, and not the whole picture${why}`,
+    async () => {
+      const image = await photo('horse.png');
+      const horse = await clipsegMask(real, image, 'a horse');
+      expect(horse.coverage).toBeGreaterThan(0.05);
+      expect(horse.coverage).toBeLessThan(0.8);
+      const [x0, y0, x1, y1] = inclusiveBounds(horse.mask);
+      // The horse stands in the middle of the photo: the mask's box centre is in the middle half.
+      expect((x0 + x1) / 2).toBeGreaterThan(100);
+      expect((x0 + x1) / 2).toBeLessThan(300);
+      expect((y0 + y1) / 2).toBeGreaterThan(82);
+      expect((y0 + y1) / 2).toBeLessThan(246);
+      const again = await clipsegMask(real, image, 'a horse');
+      expect(Buffer.from(again.mask.data).equals(Buffer.from(horse.mask.data))).toBe(true);
+    },
+    300_000,
+  );
 });

@@ -55,7 +55,11 @@ describe('CenterNet decoding (no model)', () => {
   });
 
   it('keeps two overlapping objects of different classes (a rider on a horse)', () => {
-    const rows = Float32Array.from([...row(100, 50, 200, 300, 0.6, 'person'), ...row(50, 150, 400, 400, 0.7, 'horse'), ...row(105, 55, 205, 305, 0.4, 'person')]);
+    const rows = Float32Array.from([
+      ...row(100, 50, 200, 300, 0.6, 'person'),
+      ...row(50, 150, 400, 400, 0.7, 'horse'),
+      ...row(105, 55, 205, 305, 0.4, 'person'),
+    ]);
     expect(decodeRows(rows, { width: 512, height: 512 }, 1).map((d) => d.label)).toEqual(['horse', 'person']);
   });
 
@@ -155,20 +159,28 @@ describe('detect and ground (real CenterNet weights)', () => {
   it.skipIf(!HAS_TESTDATA)(`locates "the horse" in words and pixels${NO_PHOTOS}`, HEAVY, async () => {
     // The horse on the right half of a wider canvas: "on the right".
     const horse = await fs.readFile(testdata('horse.png'));
-    const wide = await sharp({ create: { width: 1200, height: 328, channels: 3, background: '#ffffff' } }).composite([{ input: horse, left: 800, top: 0 }]).png().toBuffer();
+    const wide = await sharp({ create: { width: 1200, height: 328, channels: 3, background: '#ffffff' } })
+      .composite([{ input: horse, left: 800, top: 0 }])
+      .png()
+      .toBuffer();
     const media = await imageMedia(context, wide, 'wide-horse.png');
     const result = await groundSpecialist.run(invocation('ground', media, { phrase: 'the horse' }), context);
     expect(result.choice).toBeUndefined();
     expect(result.boxes).toHaveLength(1);
     const box = result.boxes![0] as Detection;
-    expect(intersectionOverUnion(box, { x1: 800 + HORSE_HORSE.x1, y1: HORSE_HORSE.y1, x2: 800 + HORSE_HORSE.x2, y2: HORSE_HORSE.y2 })).toBeGreaterThanOrEqual(0.7);
+    expect(intersectionOverUnion(box, { x1: 800 + HORSE_HORSE.x1, y1: HORSE_HORSE.y1, x2: 800 + HORSE_HORSE.x2, y2: HORSE_HORSE.y2 })).toBeGreaterThanOrEqual(
+      0.7,
+    );
     expect(result.text).toMatch(/^The horse is on the right \(x \d+–\d+, y \d+–\d+ px, score 0\.\d\d\)\.$/);
   });
 
   it.skipIf(!HAS_TESTDATA)(`asks "which one?" about two people and answers a pick by the same numbering${NO_PHOTOS}`, HEAVY, async () => {
     const astronaut = await fs.readFile(testdata('astronaut.png'));
     const pair = await sharp({ create: { width: 1024, height: 512, channels: 3, background: '#000000' } })
-      .composite([{ input: astronaut, left: 0, top: 0 }, { input: await sharp(astronaut).flop().png().toBuffer(), left: 512, top: 0 }])
+      .composite([
+        { input: astronaut, left: 0, top: 0 },
+        { input: await sharp(astronaut).flop().png().toBuffer(), left: 512, top: 0 },
+      ])
       .png()
       .toBuffer();
     const media = await imageMedia(context, pair, 'pair.png');
@@ -185,7 +197,10 @@ describe('detect and ground (real CenterNet weights)', () => {
   });
 
   it.skipIf(!HAS_TESTDATA)(`tracks a horse walking across a clip: one horse, boxed on every frame${NO_PHOTOS}`, HEAVY, async () => {
-    const horse = await sharp(await fs.readFile(testdata('horse.png'))).resize({ height: 240 }).png().toBuffer();
+    const horse = await sharp(await fs.readFile(testdata('horse.png')))
+      .resize({ height: 240 })
+      .png()
+      .toBuffer();
     const frameDir = await fs.mkdtemp(path.join(context.tmpDir, 'horse-frames-'));
     const frames = 6;
     for (let i = 0; i < frames; i++) {
@@ -195,8 +210,25 @@ describe('detect and ground (real CenterNet weights)', () => {
         .toFile(path.join(frameDir, `f${i}.png`));
     }
     const clip = path.join(context.tmpDir, 'horse.mp4');
-    await promisify(execFile)('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-framerate', '5', '-i', path.join(frameDir, 'f%d.png'),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', 'yuv420p', clip]);
+    await promisify(execFile)('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-framerate',
+      '5',
+      '-i',
+      path.join(frameDir, 'f%d.png'),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '12',
+      '-pix_fmt',
+      'yuv420p',
+      clip,
+    ]);
     const media = await videoMedia(context, clip);
     const result = await detectSpecialist.run(invocation('detect', media, { phrase: 'horses', count: true }), context);
     expect(result.text).toBe('1 horse across 6 frames, each boxed and numbered on every frame.');

@@ -59,7 +59,12 @@ describe('adjust and transform (sharp)', () => {
 
   it('grayscale makes the channels equal; sepia warms; invert flips', async () => {
     const gray = await pixels(result(await run('adjust', { grayscale: true })));
-    for (const [x, y] of [[10, 10], [100, 10], [5, 5], [60, 70]] as const) {
+    for (const [x, y] of [
+      [10, 10],
+      [100, 10],
+      [5, 5],
+      [60, 70],
+    ] as const) {
       const [r, g, b] = gray.at(x, y);
       expect(r).toBe(g);
       expect(g).toBe(b);

@@ -57,7 +57,14 @@ describe('where BlazeFace looks', () => {
   });
 
   it('looks around small tracked faces only, with a window three times the face, inside the image', () => {
-    const views = viewsAround([{ x1: 1200, y1: 20, x2: 1240, y2: 60 }, { x1: 100, y1: 100, x2: 400, y2: 400 }], 1280, 720);
+    const views = viewsAround(
+      [
+        { x1: 1200, y1: 20, x2: 1240, y2: 60 },
+        { x1: 100, y1: 100, x2: 400, y2: 400 },
+      ],
+      1280,
+      720,
+    );
     expect(views).toEqual([{ left: 1024, top: 0, width: 256, height: 256, tile: true }]);
     expect(viewsAround([{ x1: 500, y1: 300, x2: 600, y2: 400 }], 1280, 720)).toEqual([{ left: 400, top: 200, width: 300, height: 300, tile: true }]);
   });
@@ -81,7 +88,13 @@ describe('where BlazeFace looks', () => {
     ]);
     expect(merged).toHaveLength(1);
     expect(merged[0]!.score).toBe(0.95);
-    for (const [key, value] of [['x1', 374], ['y1', 325], ['x2', 408], ['y2', 359]] as const) expect(merged[0]![key]).toBeCloseTo(value, 6);
+    for (const [key, value] of [
+      ['x1', 374],
+      ['y1', 325],
+      ['x2', 408],
+      ['y2', 359],
+    ] as const)
+      expect(merged[0]![key]).toBeCloseTo(value, 6);
   });
 });
 
@@ -97,7 +110,7 @@ describe.skipIf(!HAS_TESTDATA)('BlazeFace on real photos (tfjs WASM)', () => {
     await models.dispose();
   });
 
-  it('finds the astronaut\'s face', { timeout: 180_000 }, async () => {
+  it("finds the astronaut's face", { timeout: 180_000 }, async () => {
     const faces = await detectFaces(models, astronaut);
     expect(faces).toHaveLength(1);
     expect(faces[0]!.label).toBe('face');

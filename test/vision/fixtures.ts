@@ -28,7 +28,9 @@ export function discSvg(width: number, height: number, disc: Disc, background = 
 
 /** A red, shaded disc on a plain light background, as PNG. */
 export function discImage(width: number, height: number, disc: Disc): Promise<Buffer> {
-  return sharp(Buffer.from(discSvg(width, height, disc))).png().toBuffer();
+  return sharp(Buffer.from(discSvg(width, height, disc)))
+    .png()
+    .toBuffer();
 }
 
 export function insideDisc(x: number, y: number, d: Disc): boolean {
@@ -55,7 +57,9 @@ export function textImage(lines: readonly string[], width = 640, lineHeight = 10
   const body = lines
     .map((line, i) => `<text x="40" y="${90 + i * lineHeight}" font-family="DejaVu Sans, sans-serif" font-size="${fontSize}" fill="#111">${line}</text>`)
     .join('');
-  return sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${body}</svg>`))
+  return sharp(
+    Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${body}</svg>`),
+  )
     .png()
     .toBuffer();
 }
@@ -69,21 +73,44 @@ export function movingDiscAt(i: number, width: number, height: number): Disc {
 export async function movingDiscClip(dir: string, frames: number, width: number, height: number, fps = 5): Promise<string> {
   const frameDir = await fs.mkdtemp(path.join(dir, 'frames-'));
   for (let i = 0; i < frames; i++) {
-    await sharp(Buffer.from(discSvg(width, height, movingDiscAt(i, width, height)))).png().toFile(path.join(frameDir, `f${String(i).padStart(3, '0')}.png`));
+    await sharp(Buffer.from(discSvg(width, height, movingDiscAt(i, width, height))))
+      .png()
+      .toFile(path.join(frameDir, `f${String(i).padStart(3, '0')}.png`));
   }
   const file = path.join(dir, 'moving-disc.mp4');
-  await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-framerate', String(fps), '-i', path.join(frameDir, 'f%03d.png'),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '10', '-pix_fmt', 'yuv420p', file]);
+  await exec('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-framerate',
+    String(fps),
+    '-i',
+    path.join(frameDir, 'f%03d.png'),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '10',
+    '-pix_fmt',
+    'yuv420p',
+    file,
+  ]);
   await fs.rm(frameDir, { recursive: true, force: true });
   return file;
 }
 
 /** Decoded RGBA frames of a video, with ffmpeg (independent of the code under test). */
 export async function decodeFrames(file: string, width: number, height: number): Promise<Buffer[]> {
-  const { stdout } = await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${width}x${height}`, 'pipe:1'], {
-    encoding: 'buffer',
-    maxBuffer: 512 * 1024 * 1024,
-  });
+  const { stdout } = await exec(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${width}x${height}`, 'pipe:1'],
+    {
+      encoding: 'buffer',
+      maxBuffer: 512 * 1024 * 1024,
+    },
+  );
   const size = width * height * 4;
   const frames: Buffer[] = [];
   for (let o = 0; o + size <= stdout.length; o += size) frames.push(stdout.subarray(o, o + size));

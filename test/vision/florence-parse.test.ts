@@ -61,8 +61,24 @@ describe('Florence-2 output parsing', () => {
     expect(parseFlorence(text, '<OCR_WITH_REGION>', SIZE)).toEqual({
       kind: 'ocr',
       regions: [
-        { text: 'HELLO', quad: [[x(100), y(200)], [x(300), y(200)], [x(300), y(250)], [x(100), y(250)]] },
-        { text: 'World 2', quad: [[x(100), y(300)], [x(400), y(300)], [x(400), y(350)], [x(100), y(350)]] },
+        {
+          text: 'HELLO',
+          quad: [
+            [x(100), y(200)],
+            [x(300), y(200)],
+            [x(300), y(250)],
+            [x(100), y(250)],
+          ],
+        },
+        {
+          text: 'World 2',
+          quad: [
+            [x(100), y(300)],
+            [x(400), y(300)],
+            [x(400), y(350)],
+            [x(100), y(350)],
+          ],
+        },
       ],
     });
   });
@@ -71,7 +87,19 @@ describe('Florence-2 output parsing', () => {
     const one = parseFlorence(`<s>${locs(100, 100, 200, 100, 200, 200, 100, 200)}</s>`, '<REFERRING_EXPRESSION_SEGMENTATION>', SIZE);
     expect(one).toEqual({
       kind: 'polygons',
-      instances: [{ label: '', polygons: [[[x(100), y(100)], [x(200), y(100)], [x(200), y(200)], [x(100), y(200)]]] }],
+      instances: [
+        {
+          label: '',
+          polygons: [
+            [
+              [x(100), y(100)],
+              [x(200), y(100)],
+              [x(200), y(200)],
+              [x(100), y(200)],
+            ],
+          ],
+        },
+      ],
     });
     const parts = parseFlorence(`<s>${locs(1, 2, 3, 4, 5, 6)}<sep>${locs(10, 20, 30, 40, 50, 60, 70)}</s>`, '<REFERRING_EXPRESSION_SEGMENTATION>', SIZE);
     expect(parts).toEqual({
@@ -80,8 +108,16 @@ describe('Florence-2 output parsing', () => {
         {
           label: '',
           polygons: [
-            [[x(1), y(2)], [x(3), y(4)], [x(5), y(6)]],
-            [[x(10), y(20)], [x(30), y(40)], [x(50), y(60)]],
+            [
+              [x(1), y(2)],
+              [x(3), y(4)],
+              [x(5), y(6)],
+            ],
+            [
+              [x(10), y(20)],
+              [x(30), y(40)],
+              [x(50), y(60)],
+            ],
           ],
         },
       ],
@@ -98,7 +134,21 @@ describe('Florence-2 output parsing', () => {
     const boxes = parseFlorence(`<s>a red apple${locs(10, 20, 30, 40)}</s>`, '<OPEN_VOCABULARY_DETECTION>', SIZE);
     expect(boxes).toEqual({ kind: 'boxes', boxes: [{ label: 'a red apple', x1: x(10), y1: y(20), x2: x(30), y2: y(40) }] });
     const polygons = parseFlorence(`<s>apple<poly>${locs(10, 20, 30, 20, 30, 40)}</poly></s>`, '<OPEN_VOCABULARY_DETECTION>', SIZE);
-    expect(polygons).toEqual({ kind: 'polygons', instances: [{ label: 'apple', polygons: [[[x(10), y(20)], [x(30), y(20)], [x(30), y(40)]]] }] });
+    expect(polygons).toEqual({
+      kind: 'polygons',
+      instances: [
+        {
+          label: 'apple',
+          polygons: [
+            [
+              [x(10), y(20)],
+              [x(30), y(20)],
+              [x(30), y(40)],
+            ],
+          ],
+        },
+      ],
+    });
   });
 
   it('reads captions and region descriptions as plain text without sequence markers', () => {

@@ -37,7 +37,10 @@ const dirs: string[] = [];
 const contexts: TestContext[] = [];
 
 /** A context whose MODELS_DIR holds the Florence-2 fixture; `prompts` records each prompt's token ids. */
-async function florenceContext(options: FlorenceFixtureOptions = {}, env: NodeJS.ProcessEnv = {}): Promise<{ c: TestContext; prompts: number[][]; images: number[] }> {
+async function florenceContext(
+  options: FlorenceFixtureOptions = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ c: TestContext; prompts: number[][]; images: number[] }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-florence-tasks-'));
   dirs.push(dir);
   await installFlorenceFixture(dir, options);
@@ -65,10 +68,12 @@ async function photo(c: TestContext, name: string) {
 }
 
 afterEach(async () => {
-  await Promise.all(contexts.splice(0).map(async (c) => {
-    await c.models.dispose();
-    await c.cleanup();
-  }));
+  await Promise.all(
+    contexts.splice(0).map(async (c) => {
+      await c.models.dispose();
+      await c.cleanup();
+    }),
+  );
 });
 afterAll(async () => {
   await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
@@ -100,7 +105,10 @@ describe('caption with Florence-2, when no vision endpoint is set', () => {
 
   it('numbers the captions of several pictures', HEAVY, async () => {
     const { c } = await florenceContext({ script: CAPTION_SCRIPT });
-    const result = await captionSpecialist.run({ ...invocation('caption', await photo(c, 'chelsea.png')), media: [await photo(c, 'chelsea.png'), await photo(c, 'horse.png')] }, c);
+    const result = await captionSpecialist.run(
+      { ...invocation('caption', await photo(c, 'chelsea.png')), media: [await photo(c, 'chelsea.png'), await photo(c, 'horse.png')] },
+      c,
+    );
     expect(result.text).toBe('1. A cat.\n2. A cat.');
   });
 
@@ -176,7 +184,21 @@ describe('boxes for phrases CenterNet does not know, through Florence-2', () => 
   });
 
   it('takes the bounds of a polygon answer as the box', HEAVY, async () => {
-    const polygon = ['<s>', 'cat', '<poly>', '<loc_100>', '<loc_200>', '<loc_300>', '<loc_200>', '<loc_300>', '<loc_400>', '<loc_100>', '<loc_400>', '</poly>', '</s>'];
+    const polygon = [
+      '<s>',
+      'cat',
+      '<poly>',
+      '<loc_100>',
+      '<loc_200>',
+      '<loc_300>',
+      '<loc_200>',
+      '<loc_300>',
+      '<loc_400>',
+      '<loc_100>',
+      '<loc_400>',
+      '</poly>',
+      '</s>',
+    ];
     const { c } = await florenceContext({ script: polygon });
     const result = await groundSpecialist.run(invocation('ground', await photo(c, 'chelsea.png'), { phrase: 'flag' }), c);
     expect(result.boxes).toHaveLength(1);
@@ -242,9 +264,11 @@ describe('boxes for phrases CenterNet does not know, through Florence-2', () => 
 describe('text PP-OCR cannot find, read again by Florence-2', () => {
   const OCR_SCRIPT = ['<s>', 'cat', '<loc_100>', '<loc_200>', '<loc_300>', '<loc_200>', '<loc_300>', '<loc_400>', '<loc_100>', '<loc_400>', '</s>'];
 
-  it('answers with Florence-2\'s lines and their boxes when PP-OCR reads nothing', HEAVY, async () => {
+  it("answers with Florence-2's lines and their boxes when PP-OCR reads nothing", HEAVY, async () => {
     const { c, prompts } = await florenceContext({ script: OCR_SCRIPT });
-    const blank = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#d8d8d8' } }).png().toBuffer();
+    const blank = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#d8d8d8' } })
+      .png()
+      .toBuffer();
     const result = await ocrSpecialist.run(invocation('ocr', await imageMedia(c, blank)), c);
     expect(prompts).toEqual([await promptIds(c, florencePrompt('<OCR_WITH_REGION>'))]);
     expect(result.text).toBe('cat');
@@ -264,4 +288,3 @@ describe('text PP-OCR cannot find, read again by Florence-2', () => {
     expect(result.text).toMatch(/HELLO/);
   });
 });
-

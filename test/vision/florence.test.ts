@@ -112,7 +112,15 @@ describe('Florence-2 on the fixture model', () => {
     expect(recorded.encoderInput).toEqual([[1, FLORENCE_IMAGE_TOKENS + expected.length, FLORENCE_HIDDEN]]);
     // Decoding starts from decoder_start_token_id (</s> = 2), then feeds back each token it chose.
     const vocab = florenceFixtureTokenizer().vocab;
-    expect(recorded.embedded.slice(1)).toEqual([[2], [vocab['<s>']!], [vocab['cat']!], [vocab['<loc_100>']!], [vocab['<loc_200>']!], [vocab['<loc_300>']!], [vocab['<loc_400>']!]]);
+    expect(recorded.embedded.slice(1)).toEqual([
+      [2],
+      [vocab['<s>']!],
+      [vocab['cat']!],
+      [vocab['<loc_100>']!],
+      [vocab['<loc_200>']!],
+      [vocab['<loc_300>']!],
+      [vocab['<loc_400>']!],
+    ]);
   });
 
   it('runs the decoder without the cache first, then with it, the self-attention past growing by one per step', HEAVY, async () => {

@@ -57,7 +57,9 @@ describe('ocr (real PP-OCRv4 weights)', () => {
   });
 
   it('says so when there is no text', async () => {
-    const blank = await sharp({ create: { width: 200, height: 120, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const blank = await sharp({ create: { width: 200, height: 120, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
     const result = await ocrSpecialist.run(invocation('ocr', await imageMedia(context, blank)), context);
     expect(result.text).toMatch(/could not find any readable text/);
     expect(result.boxes).toEqual([]);

@@ -36,7 +36,9 @@ interface Rect {
  */
 async function picture(rects: readonly Rect[]): Promise<Buffer> {
   return sharp({ create: { width: WIDTH, height: HEIGHT, channels: 3, background: '#0000ff' } })
-    .composite(rects.map((r) => ({ input: { create: { width: r.width, height: r.height, channels: 3 as const, background: r.colour } }, left: r.left, top: r.top })))
+    .composite(
+      rects.map((r) => ({ input: { create: { width: r.width, height: r.height, channels: 3 as const, background: r.colour } }, left: r.left, top: r.top })),
+    )
     .png()
     .toBuffer();
 }
@@ -53,8 +55,13 @@ async function rawOf(png: Buffer): Promise<RawImage> {
   return toRaw(sharp(png));
 }
 
-function expectBoxNear(actual: { x1: number; y1: number; x2: number; y2: number }, expected: { x1: number; y1: number; x2: number; y2: number }, tolerance = 2): void {
-  for (const key of ['x1', 'y1', 'x2', 'y2'] as const) expect(Math.abs(actual[key] - expected[key]), `${key}: ${actual[key]} vs ${expected[key]}`).toBeLessThanOrEqual(tolerance);
+function expectBoxNear(
+  actual: { x1: number; y1: number; x2: number; y2: number },
+  expected: { x1: number; y1: number; x2: number; y2: number },
+  tolerance = 2,
+): void {
+  for (const key of ['x1', 'y1', 'x2', 'y2'] as const)
+    expect(Math.abs(actual[key] - expected[key]), `${key}: ${actual[key]} vs ${expected[key]}`).toBeLessThanOrEqual(tolerance);
 }
 
 describe('OWL-ViT post-processing on hand-made logits and boxes', () => {
@@ -77,7 +84,14 @@ describe('OWL-ViT post-processing on hand-made logits and boxes', () => {
     const found = phraseDetections(logits, boxes, ['red umbrella'], WIDTH, HEIGHT);
     // cx 0.25 ± 0.1 of 640 px, cy 0.5 ± 0.2 of 480 px: the fractions scale by each side of the picture.
     expect(found).toEqual([
-      { x1: expect.closeTo(96, 3), y1: expect.closeTo(144, 3), x2: expect.closeTo(224, 3), y2: expect.closeTo(336, 3), label: 'red umbrella', score: expect.closeTo(1 / (1 + Math.exp(-5)), 6) },
+      {
+        x1: expect.closeTo(96, 3),
+        y1: expect.closeTo(144, 3),
+        x2: expect.closeTo(224, 3),
+        y2: expect.closeTo(336, 3),
+        label: 'red umbrella',
+        score: expect.closeTo(1 / (1 + Math.exp(-5)), 6),
+      },
     ]);
   });
 
@@ -97,7 +111,11 @@ describe('OWL-ViT post-processing on hand-made logits and boxes', () => {
 
   it('folds the near-identical boxes of neighbouring patches into the best one, and keeps a separate object', () => {
     const { logits, boxes } = output(1, (l, b) => {
-      for (const [p, logit, shift] of [[40, 2, 0], [41, 3, 0.01], [42, 1, 0.02]] as const) {
+      for (const [p, logit, shift] of [
+        [40, 2, 0],
+        [41, 3, 0.01],
+        [42, 1, 0.02],
+      ] as const) {
         l[p] = logit;
         b.set([0.3 + shift, 0.3, 0.2, 0.2], p * 4);
       }

@@ -111,7 +111,8 @@ describe.skipIf(!HAS_TESTDATA)('privacy edits with real models', () => {
       for (let x = 0; x < before.width; x++) {
         const o = (y * before.width + x) * 4;
         const inside = x >= g.x1 && x < g.x2 && y >= g.y1 && y < g.y2;
-        const diff = Math.abs(before.data[o]! - after.data[o]!) + Math.abs(before.data[o + 1]! - after.data[o + 1]!) + Math.abs(before.data[o + 2]! - after.data[o + 2]!);
+        const diff =
+          Math.abs(before.data[o]! - after.data[o]!) + Math.abs(before.data[o + 1]! - after.data[o + 1]!) + Math.abs(before.data[o + 2]! - after.data[o + 2]!);
         if (!inside && diff > 0) outsideChanged++;
         if (inside) insideDiff += diff;
       }
@@ -145,8 +146,12 @@ describe.skipIf(!HAS_TESTDATA)('privacy edits with real models', () => {
 
   it('refuses what it cannot do on part of a picture, saying what to do instead', async () => {
     await expect(adjustSpecialist.run(invocation('adjust', astronaut, { phrase: 'faces', blur: 8, pixelate: 8 }), context)).rejects.toThrow(/blur or pixelate/);
-    await expect(adjustSpecialist.run(invocation('adjust', astronaut, { phrase: 'faces', grayscale: true }), context)).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(adjustSpecialist.run(invocation('adjust', astronaut, { phrase: 'the unicorn', blur: 8 }), context)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(adjustSpecialist.run(invocation('adjust', astronaut, { phrase: 'faces', grayscale: true }), context)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await expect(adjustSpecialist.run(invocation('adjust', astronaut, { phrase: 'the unicorn', blur: 8 }), context)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
   });
 
   it('still pixelates a whole picture without a phrase', { timeout: 180_000 }, async () => {
@@ -161,10 +166,40 @@ describe.skipIf(!HAS_TESTDATA)('privacy edits with real models', () => {
   it('blurs the face in every frame of a moving, zooming clip, keeping frames, duration and sound', { timeout: 300_000 }, async () => {
     const file = path.join(context.tmpDir, 'astronaut-zoom.mp4');
     // 2 s at 10 fps, 256²: the camera pans right and down and zooms in, so the face moves and grows.
-    await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', '10', '-t', '2', '-i', testdata('astronaut.png'),
-      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100:duration=2',
-      '-filter_complex', "[0:v]zoompan=z='1+0.02*on':x='on*6':y='on*3':d=1:s=256x256:fps=10,format=yuv420p[v]",
-      '-map', '[v]', '-map', '1:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', '-c:a', 'aac', '-shortest', file]);
+    await exec('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-framerate',
+      '10',
+      '-t',
+      '2',
+      '-i',
+      testdata('astronaut.png'),
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=44100:duration=2',
+      '-filter_complex',
+      "[0:v]zoompan=z='1+0.02*on':x='on*6':y='on*3':d=1:s=256x256:fps=10,format=yuv420p[v]",
+      '-map',
+      '[v]',
+      '-map',
+      '1:a',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '18',
+      '-c:a',
+      'aac',
+      '-shortest',
+      file,
+    ]);
     const clip = await videoMedia(context, file);
     const result = await adjustSpecialist.run(invocation('adjust', clip, { phrase: 'faces', blur: 8 }), context);
     expect(result.text).toMatch(/^Blurred 1 face across \d+ frames\.$/);
@@ -188,9 +223,29 @@ describe.skipIf(!HAS_TESTDATA)('privacy edits with real models', () => {
   it('keeps a small face in a 720p clip covered between tiled passes, by looking around where it was', { timeout: 300_000 }, async () => {
     const file = path.join(context.tmpDir, 'small-face-720p.mp4');
     // 1 s at 10 fps: the astronaut at 120 px (face ~23 px, 1/55 of the width) slides right 30 px a frame.
-    await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=0x889988:s=1280x720:r=10:d=1', '-i', testdata('astronaut.png'),
-      '-filter_complex', "[1:v]scale=120:120[a];[0:v][a]overlay=x='200+t*300':y=300,format=yuv420p[v]",
-      '-map', '[v]', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '16', file]);
+    await exec('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=0x889988:s=1280x720:r=10:d=1',
+      '-i',
+      testdata('astronaut.png'),
+      '-filter_complex',
+      "[1:v]scale=120:120[a];[0:v][a]overlay=x='200+t*300':y=300,format=yuv420p[v]",
+      '-map',
+      '[v]',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '16',
+      file,
+    ]);
     const clip = await videoMedia(context, file);
     const result = await adjustSpecialist.run(invocation('adjust', clip, { phrase: 'faces', blur: 8 }), context);
     expect(result.text).toBe('Blurred 1 face across 10 frames.');
@@ -204,7 +259,10 @@ describe.skipIf(!HAS_TESTDATA)('privacy edits with real models', () => {
       expect(faces, `input frame ${i} shows a face`).toHaveLength(1);
       // Frames 1–9 get no tiled pass, and the whole-frame pass alone does not place this face.
       const whole = await detectFaces(models, frame(inputFrames[i]!), { tiles: false });
-      expect(whole.filter((w) => intersectionOverUnion(w, faces[0]!) >= 0.5), `frame ${i} whole-frame pass`).toEqual([]);
+      expect(
+        whole.filter((w) => intersectionOverUnion(w, faces[0]!) >= 0.5),
+        `frame ${i} whole-frame pass`,
+      ).toEqual([]);
       expect(facesOver(await detectFaces(models, frame(outputFrames[i]!)), faces), `output frame ${i}`).toEqual([]);
     }
   });
@@ -222,7 +280,10 @@ describe.skipIf(!HAS_TESTDATA)('privacy edits on one of several (referring words
   async function twoAstronauts(): Promise<Buffer> {
     const small = await sharp(testdata('astronaut.png')).resize(384).png().toBuffer();
     return sharp({ create: { width: 896, height: 512, channels: 3, background: '#808080' } })
-      .composite([{ input: small, left: 0, top: 64 }, { input: testdata('astronaut.png'), left: 384, top: 0 }])
+      .composite([
+        { input: small, left: 0, top: 64 },
+        { input: testdata('astronaut.png'), left: 384, top: 0 },
+      ])
       .png()
       .toBuffer();
   }
@@ -274,16 +335,38 @@ describe.skipIf(!HAS_TESTDATA)('privacy edits on one of several (referring words
   });
 
   it('says there is no third face rather than covering a wrong one', { timeout: 180_000 }, async () => {
-    await expect(adjustSpecialist.run(invocation('adjust', twoFaces, { phrase: 'the third face', blur: 8 }), context)).rejects.toThrow(/only 2 faces, so there is no number 3/);
+    await expect(adjustSpecialist.run(invocation('adjust', twoFaces, { phrase: 'the third face', blur: 8 }), context)).rejects.toThrow(
+      /only 2 faces, so there is no number 3/,
+    );
   });
 
   it('on a video, chooses "the face on the left" once and follows it after it has walked past the other', { timeout: 300_000 }, async () => {
     const file = path.join(context.tmpDir, 'two-faces-crossing.mp4');
     // 8 frames at 8 fps, 384×352: astronaut A (160 px) walks along the top row from x 0 to 224 (32 px a
     // frame); B sits still in the bottom row at x 112. A starts left of B and ends right of it.
-    await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=0x889988:s=384x352:r=8:d=1', '-i', testdata('astronaut.png'),
-      '-filter_complex', "[1:v]scale=160:160,split[a][b];[0:v][b]overlay=x=112:y=180[bg];[bg][a]overlay=x='n*32':y=4,format=yuv420p[v]",
-      '-map', '[v]', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '16', file]);
+    await exec('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=0x889988:s=384x352:r=8:d=1',
+      '-i',
+      testdata('astronaut.png'),
+      '-filter_complex',
+      "[1:v]scale=160:160,split[a][b];[0:v][b]overlay=x=112:y=180[bg];[bg][a]overlay=x='n*32':y=4,format=yuv420p[v]",
+      '-map',
+      '[v]',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '16',
+      file,
+    ]);
     const clip = await videoMedia(context, file);
     const result = await adjustSpecialist.run(invocation('adjust', clip, { phrase: 'the face on the left', blur: 8 }), context);
     expect(result.text).toBe('Blurred the face on the left (followed from frame to frame; 2 faces tracked in all) across 8 frames.');
@@ -345,13 +428,29 @@ describe('mapVideoWithTracking', () => {
     expect(seen.map((s) => s.tracks.map((t) => t.trackId))).toEqual([[1], [1], [1], [1], [1], [1]]);
 
     detectorFrames.length = 0;
-    const sparse = await mapVideoWithTracking(clip, async (_f, index) => {
-      detectorFrames.push(index);
-      return [];
-    }, async (f) => f, context, 'tracking', { detectEvery: 3 });
+    const sparse = await mapVideoWithTracking(
+      clip,
+      async (_f, index) => {
+        detectorFrames.push(index);
+        return [];
+      },
+      async (f) => f,
+      context,
+      'tracking',
+      { detectEvery: 3 },
+    );
     expect(detectorFrames).toEqual([0, 3]);
     expect(sparse.trackCount).toBe(0);
-    await expect(mapVideoWithTracking(clip, async () => [], async (f) => f, context, 'tracking', { detectEvery: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(
+      mapVideoWithTracking(
+        clip,
+        async () => [],
+        async (f) => f,
+        context,
+        'tracking',
+        { detectEvery: 0 },
+      ),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
 

@@ -69,7 +69,8 @@ function compareAroundHole(before: RawImage, after: RawImage, mask: Mask): { cha
   let alphaChanged = 0;
   for (let i = 0; i < mask.data.length; i++) {
     const o = i * 4;
-    const change = Math.abs(before.data[o]! - after.data[o]!) + Math.abs(before.data[o + 1]! - after.data[o + 1]!) + Math.abs(before.data[o + 2]! - after.data[o + 2]!);
+    const change =
+      Math.abs(before.data[o]! - after.data[o]!) + Math.abs(before.data[o + 1]! - after.data[o + 1]!) + Math.abs(before.data[o + 2]! - after.data[o + 2]!);
     if (before.data[o + 3] !== after.data[o + 3]) alphaChanged++;
     if (mask.data[i] === 0) {
       if (change > 0 || before.data[o + 3] !== after.data[o + 3]) changedOutside++;
@@ -102,7 +103,10 @@ describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything
     const H = 200;
     const mask = discMask(W, H, 180, 90, 30);
 
-    it.each([['MI-GAN', miganInpainter], ['LaMa', lamaInpainter]] as const)(
+    it.each([
+      ['MI-GAN', miganInpainter],
+      ['LaMa', lamaInpainter],
+    ] as const)(
       '%s fills the hole and leaves every byte outside it as it was',
       async (_name, inpainter) => {
         const image = gradientImage(W, H);
@@ -163,22 +167,22 @@ describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything
       expect(holeBounds({ data: new Uint8Array(4), width: 2, height: 2 })).toBeUndefined();
     });
 
-    it.each([[900, 700, 'a 512² crop inside a larger image'], [300, 200, 'the whole image, stretched to 512²']] as const)(
-      'puts the fill back where it was taken from (%i×%i: %s)',
-      async (width: number, height: number, _crop: string) => {
-        // A fill that hands the model's input back: what comes out in the hole must be the image again,
-        // up to resampling to 512² and back, or the crop and the paste do not line up.
-        const image = gradientImage(width, height);
-        const hole = discMask(width, height, width * 0.6, height * 0.45, 25);
-        const out = await inpaintInCrop(image, hole, 512, async (rgb) => rgb);
-        let maxDiff = 0;
-        for (let i = 0; i < hole.data.length; i++) {
-          if (hole.data[i] === 0) continue;
-          for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(out.data[i * 4 + c]! - image.data[i * 4 + c]!));
-        }
-        expect(maxDiff).toBeLessThanOrEqual(2);
-      },
-    );
+    it.each([
+      [900, 700, 'a 512² crop inside a larger image'],
+      [300, 200, 'the whole image, stretched to 512²'],
+    ] as const)('puts the fill back where it was taken from (%i×%i: %s)', async (width: number, height: number, _crop: string) => {
+      // A fill that hands the model's input back: what comes out in the hole must be the image again,
+      // up to resampling to 512² and back, or the crop and the paste do not line up.
+      const image = gradientImage(width, height);
+      const hole = discMask(width, height, width * 0.6, height * 0.45, 25);
+      const out = await inpaintInCrop(image, hole, 512, async (rgb) => rgb);
+      let maxDiff = 0;
+      for (let i = 0; i < hole.data.length; i++) {
+        if (hole.data[i] === 0) continue;
+        for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(out.data[i * 4 + c]! - image.data[i * 4 + c]!));
+      }
+      expect(maxDiff).toBeLessThanOrEqual(2);
+    });
 
     it('returns the image untouched for an empty mask', async () => {
       const image = await texturedImage(40, 30);
@@ -260,7 +264,8 @@ describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything
       let maxDiff = 0;
       // Only the image border differs in kind (each tile pads where it meets the image edge); ±2 px margin.
       for (let y = 2; y < image.height * 2 - 2; y++) {
-        for (let x = 2; x < W - 2; x++) for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(out.data[(y * W + x) * 4 + c]! - reference[(y * W + x) * 3 + c]!));
+        for (let x = 2; x < W - 2; x++)
+          for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(out.data[(y * W + x) * 4 + c]! - reference[(y * W + x) * 3 + c]!));
       }
       expect(maxDiff).toBeLessThanOrEqual(1);
     }, 180_000);
@@ -330,7 +335,7 @@ describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything
       expect(result.text).toMatch(/red is near/);
     }, 180_000);
 
-    it('is the depth task\'s specialist, ready with the model in MODELS_DIR and not on a fresh clone', () => {
+    it("is the depth task's specialist, ready with the model in MODELS_DIR and not on a fresh clone", () => {
       expect(specialistFor('depth')).toBe(depthSpecialist);
       expect(readiness(context.models).tasks.find((t) => t.task === 'depth')).toMatchObject({ ready: true, missing: [] });
       const fresh = new ModelRegistry({ settings: loadSettings({ MODELS_DIR: path.join(os.tmpdir(), 'vitron-test-no-models') }) });
@@ -353,7 +358,10 @@ describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything
         }
       }
       const disc = Buffer.from(`<svg width="${width}" height="${height}"><circle cx="120" cy="80" r="34" fill="#fadc28"/></svg>`);
-      return sharp(data, { raw: { width, height, channels: 3 } }).composite([{ input: disc }]).png().toBuffer();
+      return sharp(data, { raw: { width, height, channels: 3 } })
+        .composite([{ input: disc }])
+        .png()
+        .toBuffer();
     }
 
     /** Mean step between horizontal neighbours in a band of the background, after / before: how much texture survived. */
@@ -363,13 +371,17 @@ describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything
       const step = (img: Buffer) => {
         let sum = 0;
         let n = 0;
-        for (let y = 10; y < 150; y++) for (let x = x0; x < x1 - 1; x++) { sum += Math.abs(img[y * 240 + x]! - img[y * 240 + x + 1]!); n++; }
+        for (let y = 10; y < 150; y++)
+          for (let x = x0; x < x1 - 1; x++) {
+            sum += Math.abs(img[y * 240 + x]! - img[y * 240 + x + 1]!);
+            n++;
+          }
         return sum / n;
       };
       return step(b) / step(a);
     }
 
-    it('blurs the background by depth when Depth Anything is there: near the subject\'s depth stays sharper than far from it', async () => {
+    it("blurs the background by depth when Depth Anything is there: near the subject's depth stays sharper than far from it", async () => {
       const png = await depthScene();
       const result = await specialistFor('background')!.run(invocation('background', await imageMedia(context, png), { blur: 6 }), context);
       expect(result.text).toMatch(/blurred more the farther it is from the subject/);
@@ -398,7 +410,9 @@ describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything
     it('without the model, answers with the exact pull command', async () => {
       const bare = await makeSpecialistContext();
       try {
-        const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();
+        const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } })
+          .png()
+          .toBuffer();
         const error = await depthSpecialist.run(invocation('depth', await imageMedia(bare, png)), bare).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(ModelNotInstalledError);
         expect((error as Error).message).toContain('npm run models -- pull depth-anything-v2-small');
@@ -423,40 +437,52 @@ describe('pulled models with real weights (MODELS_DIR)', () => {
   afterAll(() => real.dispose());
 
   for (const name of ['migan', 'lama'] as const) {
-    it.skipIf(!has(name))(`${name} fills a hole and leaves the rest as it was${why(name)}`, async () => {
+    it.skipIf(!has(name))(
+      `${name} fills a hole and leaves the rest as it was${why(name)}`,
+      async () => {
+        const context = await makeSpecialistContext({ models: real, env: { MODELS_DIR: settings.MODELS_DIR } });
+        try {
+          const image = await texturedImage(320, 240);
+          const mask = discMask(320, 240, 160, 120, 40);
+          const out = await (name === 'migan' ? miganInpainter : lamaInpainter).inpaint(image, mask, context);
+          const diff = compareAroundHole(image, out, mask);
+          expect(diff.changedOutside).toBe(0);
+          expect(diff.meanChangeInside).toBeGreaterThan(2);
+        } finally {
+          await context.cleanup();
+        }
+      },
+      180_000,
+    );
+  }
+
+  it.skipIf(!has('swin2sr-x2'))(
+    `swin2sr-x2 doubles an image${why('swin2sr-x2')}`,
+    async () => {
       const context = await makeSpecialistContext({ models: real, env: { MODELS_DIR: settings.MODELS_DIR } });
       try {
-        const image = await texturedImage(320, 240);
-        const mask = discMask(320, 240, 160, 120, 40);
-        const out = await (name === 'migan' ? miganInpainter : lamaInpainter).inpaint(image, mask, context);
-        const diff = compareAroundHole(image, out, mask);
-        expect(diff.changedOutside).toBe(0);
-        expect(diff.meanChangeInside).toBeGreaterThan(2);
+        const out = await swin2srUpscaler.upscale(await texturedImage(64, 48), 2, context);
+        expect([out.width, out.height]).toEqual([128, 96]);
       } finally {
         await context.cleanup();
       }
-    }, 180_000);
-  }
+    },
+    180_000,
+  );
 
-  it.skipIf(!has('swin2sr-x2'))(`swin2sr-x2 doubles an image${why('swin2sr-x2')}`, async () => {
-    const context = await makeSpecialistContext({ models: real, env: { MODELS_DIR: settings.MODELS_DIR } });
-    try {
-      const out = await swin2srUpscaler.upscale(await texturedImage(64, 48), 2, context);
-      expect([out.width, out.height]).toEqual([128, 96]);
-    } finally {
-      await context.cleanup();
-    }
-  }, 180_000);
-
-  it.skipIf(!has('depth-anything-v2-small'))(`depth-anything-v2-small answers a colour map of the image size${why('depth-anything-v2-small')}`, async () => {
-    const context = await makeSpecialistContext({ models: real, env: { MODELS_DIR: settings.MODELS_DIR } });
-    try {
-      const png = await noiseImage(120, 90);
-      const result = await depthSpecialist.run(invocation('depth', await imageMedia(context, png)), context);
-      const meta = await sharp(result.media[0]!.bytes).metadata();
-      expect([meta.width, meta.height]).toEqual([120, 90]);
-    } finally {
-      await context.cleanup();
-    }
-  }, 180_000);
+  it.skipIf(!has('depth-anything-v2-small'))(
+    `depth-anything-v2-small answers a colour map of the image size${why('depth-anything-v2-small')}`,
+    async () => {
+      const context = await makeSpecialistContext({ models: real, env: { MODELS_DIR: settings.MODELS_DIR } });
+      try {
+        const png = await noiseImage(120, 90);
+        const result = await depthSpecialist.run(invocation('depth', await imageMedia(context, png)), context);
+        const meta = await sharp(result.media[0]!.bytes).metadata();
+        expect([meta.width, meta.height]).toEqual([120, 90]);
+      } finally {
+        await context.cleanup();
+      }
+    },
+    180_000,
+  );
 });

@@ -13,10 +13,30 @@ const dogs = [right, left, middle];
 
 describe('phrase → label', () => {
   it.each([
-    ['people', 'person'], ['persons', 'person'], ['the man', 'person'], ['a woman', 'person'], ['the kids', 'person'], ['that guy', 'person'],
-    ['puppy', 'dog'], ['the dogs', 'dog'], ['kitty', 'cat'], ['kittens', 'cat'], ['all the cats', 'cat'], ['cars', 'car'], ['an automobile', 'car'],
-    ['faces', 'face'], ['the face', 'face'], ['heads', 'face'], ['the big brown dog', 'dog'], ['the man with the hat', 'person'],
-    ['two wine glasses', 'wine glass'], ['hot dogs', 'hot dog'], ['the sofa', 'couch'], ['buses', 'bus'], ['knives', 'knife'], ['animals', 'animal'],
+    ['people', 'person'],
+    ['persons', 'person'],
+    ['the man', 'person'],
+    ['a woman', 'person'],
+    ['the kids', 'person'],
+    ['that guy', 'person'],
+    ['puppy', 'dog'],
+    ['the dogs', 'dog'],
+    ['kitty', 'cat'],
+    ['kittens', 'cat'],
+    ['all the cats', 'cat'],
+    ['cars', 'car'],
+    ['an automobile', 'car'],
+    ['faces', 'face'],
+    ['the face', 'face'],
+    ['heads', 'face'],
+    ['the big brown dog', 'dog'],
+    ['the man with the hat', 'person'],
+    ['two wine glasses', 'wine glass'],
+    ['hot dogs', 'hot dog'],
+    ['the sofa', 'couch'],
+    ['buses', 'bus'],
+    ['knives', 'knife'],
+    ['animals', 'animal'],
   ])('"%s" → %s', (phrase, label) => {
     expect(labelForPhrase(phrase)).toBe(label);
   });

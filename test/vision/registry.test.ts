@@ -47,9 +47,13 @@ describe('specialist registry', () => {
   it.each(['segment_at', 'segment_all', 'depth', 'caption'] as const)(
     '%s without weights throws ModelNotInstalledError naming the model, never a fake result',
     async (task) => {
-      const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();
+      const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } })
+        .png()
+        .toBuffer();
       const media = await imageMedia(context, png);
-      const error = await specialistFor(task)!.run(invocation(task, media), context).catch((e: unknown) => e);
+      const error = await specialistFor(task)!
+        .run(invocation(task, media), context)
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ModelNotInstalledError);
       const e = error as ModelNotInstalledError;
       expect(e.modelName).toBe(PREFERRED_MODEL[task]);
@@ -63,9 +67,13 @@ describe('specialist registry', () => {
   it.each(['answer', 'colorize', 'style', 'generate_image'] as const)(
     '%s, which no code here runs yet, says so instead of sending the operator to pull weights',
     async (task) => {
-      const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();
+      const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } })
+        .png()
+        .toBuffer();
       const media = await imageMedia(context, png);
-      const error = await specialistFor(task)!.run(invocation(task, media, task === 'answer' ? { question: 'what is it?' } : {}), context).catch((e: unknown) => e);
+      const error = await specialistFor(task)!
+        .run(invocation(task, media, task === 'answer' ? { question: 'what is it?' } : {}), context)
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TaskNotAvailableError);
       const e = error as TaskNotAvailableError;
       expect(e.code).toBe('TASK_NOT_AVAILABLE');

@@ -34,10 +34,17 @@ function grassPng(width: number, height: number): Promise<Buffer> {
 
 /** horse.png, 150 px wide: the drawing's darkness becomes the alpha of a dark-brown horse, no white card around it. */
 async function horseSilhouettePng(): Promise<Buffer> {
-  const { data, info } = await sharp(testdata('horse.png')).resize(150).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(testdata('horse.png'))
+    .resize(150)
+    .flatten({ background: '#ffffff' })
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const rgba = Buffer.alloc(info.width * info.height * 4);
   for (let i = 0; i < info.width * info.height; i++) rgba.set([60, 38, 20, 255 - data[i]!], i * 4);
-  return sharp(rgba, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer();
+  return sharp(rgba, { raw: { width: info.width, height: info.height, channels: 4 } })
+    .png()
+    .toBuffer();
 }
 
 /**
@@ -52,10 +59,42 @@ async function walkingHorseClip(dir: string): Promise<string> {
   await fs.writeFile(horse, await horseSilhouettePng());
   const file = path.join(dir, 'walking-horse.mp4');
   const seconds = String(FRAMES / FPS);
-  await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', String(FPS), '-t', seconds, '-i', grass, '-i', horse,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`,
-    '-filter_complex', `[0:v][1:v]overlay=x='30+n*${STEP}':y=40,format=yuv420p[v]`,
-    '-map', '[v]', '-map', '2:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-c:a', 'aac', '-shortest', file]);
+  await exec('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-framerate',
+    String(FPS),
+    '-t',
+    seconds,
+    '-i',
+    grass,
+    '-i',
+    horse,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=44100:duration=${seconds}`,
+    '-filter_complex',
+    `[0:v][1:v]overlay=x='30+n*${STEP}':y=40,format=yuv420p[v]`,
+    '-map',
+    '[v]',
+    '-map',
+    '2:a',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '12',
+    '-c:a',
+    'aac',
+    '-shortest',
+    file,
+  ]);
   return file;
 }
 
@@ -67,10 +106,37 @@ async function twoHorsesClip(dir: string): Promise<{ file: string; width: number
   const height = 192;
   const [grass, horse] = await Promise.all([grassPng(width, height), horseSilhouettePng()]);
   const still = path.join(dir, 'two-horses.png');
-  await sharp(grass).composite([{ input: horse, left: 20, top: 40 }, { input: horse, left: 214, top: 40 }]).png().toFile(still);
+  await sharp(grass)
+    .composite([
+      { input: horse, left: 20, top: 40 },
+      { input: horse, left: 214, top: 40 },
+    ])
+    .png()
+    .toFile(still);
   const file = path.join(dir, 'two-horses.mp4');
-  await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', String(FPS), '-t', '1', '-i', still,
-    '-vf', 'format=yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', file]);
+  await exec('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-framerate',
+    String(FPS),
+    '-t',
+    '1',
+    '-i',
+    still,
+    '-vf',
+    'format=yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '12',
+    file,
+  ]);
   return { file, width, height };
 }
 
@@ -104,7 +170,9 @@ describe.skipIf(!HAS_TESTDATA)('remove on a video with a real object (CenterNet 
     expect(clip.info.frameCount).toBe(FRAMES);
 
     const result = await removeSpecialist.run(invocation('remove', clip, { phrase: 'the horse' }), context);
-    expect(result.text).toMatch(new RegExp(`^Removed the horse in ${FRAMES} of ${FRAMES} frames \\(1 tracked object\\) and filled the holes with OpenCV \\(Telea\\)\\.`));
+    expect(result.text).toMatch(
+      new RegExp(`^Removed the horse in ${FRAMES} of ${FRAMES} frames \\(1 tracked object\\) and filled the holes with OpenCV \\(Telea\\)\\.`),
+    );
     expect(result.media.map((m) => [m.kind, m.role])).toEqual([['video', 'result']]);
     const out = path.join(context.tmpDir, 'without-horse.mp4');
     await fs.writeFile(out, result.media[0]!.bytes);
@@ -137,7 +205,11 @@ describe.skipIf(!HAS_TESTDATA)('remove on a video with a real object (CenterNet 
         for (let x = 0; x < W; x++) {
           if (x >= horse.x1 - gx && x < horse.x2 + gx && y >= horse.y1 - gy && y < horse.y2 + gy) continue;
           const o = (y * W + x) * 4;
-          const d = Math.max(Math.abs(before[i]![o]! - after[i]![o]!), Math.abs(before[i]![o + 1]! - after[i]![o + 1]!), Math.abs(before[i]![o + 2]! - after[i]![o + 2]!));
+          const d = Math.max(
+            Math.abs(before[i]![o]! - after[i]![o]!),
+            Math.abs(before[i]![o + 1]! - after[i]![o + 1]!),
+            Math.abs(before[i]![o + 2]! - after[i]![o + 2]!),
+          );
           far++;
           diffSum += d;
           if (d > 24) bigDiffs++;

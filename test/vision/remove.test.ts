@@ -22,7 +22,10 @@ async function photoWithDisc(): Promise<{ png: Buffer; background: Buffer }> {
   const crop = sharp(testdata('chelsea.png')).extract({ left: 120, top: 20, width: SIZE, height: SIZE });
   const background = await crop.clone().ensureAlpha().raw().toBuffer();
   const disc = `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}"><circle cx="${DISC.cx}" cy="${DISC.cy}" r="${DISC.r}" fill="#ff0000"/></svg>`;
-  const png = await crop.composite([{ input: Buffer.from(disc) }]).png().toBuffer();
+  const png = await crop
+    .composite([{ input: Buffer.from(disc) }])
+    .png()
+    .toBuffer();
   return { png, background };
 }
 
@@ -94,21 +97,30 @@ describe('remove / inpaint (OpenCV Telea)', () => {
   });
 
   it('removes the disc from a box given by the planner', async () => {
-    const input = { ...invocation('remove', await imageMedia(context, photo.png), {}), region: { box: [DISC.cx - DISC.r - 2, DISC.cy - DISC.r - 2, DISC.cx + DISC.r + 2, DISC.cy + DISC.r + 2] as [number, number, number, number] } };
+    const input = {
+      ...invocation('remove', await imageMedia(context, photo.png), {}),
+      region: { box: [DISC.cx - DISC.r - 2, DISC.cy - DISC.r - 2, DISC.cx + DISC.r + 2, DISC.cy + DISC.r + 2] as [number, number, number, number] },
+    };
     const result = await removeSpecialist.run(input, context);
     await expectDiscGone(result);
     expect(result.text).toMatch(/^Filled the boxed area/);
   });
 
   it('stretches a mask image of another size to the photo', async () => {
-    const small = await sharp(await maskImage()).resize(128, 128).png().toBuffer();
+    const small = await sharp(await maskImage())
+      .resize(128, 128)
+      .png()
+      .toBuffer();
     const input = invocation('inpaint', await imageMedia(context, photo.png), {});
     input.media.push(await imageMedia(context, small, 'small-mask.png'));
     await expectDiscGone(await removeSpecialist.run(input, context));
   });
 
   it('refuses an all-black or all-white mask, and an inpaint with no mask at all, saying what to send', async () => {
-    for (const [fill, background, message] of [['#000000', '#000000', /all black/], ['#ffffff', '#ffffff', /all white/]] as const) {
+    for (const [fill, background, message] of [
+      ['#000000', '#000000', /all black/],
+      ['#ffffff', '#ffffff', /all white/],
+    ] as const) {
       const input = invocation('inpaint', await imageMedia(context, photo.png), {});
       input.media.push(await imageMedia(context, await maskImage(DISC.r, fill, background), `bad-${background.slice(1)}.png`));
       const error = await removeSpecialist.run(input, context).catch((e: unknown) => e);
@@ -124,7 +136,9 @@ describe('remove / inpaint (OpenCV Telea)', () => {
     const { data, info } = await sharp(photo.png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     const holed = Buffer.from(data);
     for (let y = 100; y < 110; y++) for (let x = 100; x < 110; x++) holed[(y * SIZE + x) * 4 + 3] = 0;
-    const png = await sharp(holed, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer();
+    const png = await sharp(holed, { raw: { width: info.width, height: info.height, channels: 4 } })
+      .png()
+      .toBuffer();
     const result = await removeSpecialist.run(invocation('inpaint', await imageMedia(context, png), {}), context);
     expect(result.text).toMatch(/^Filled the transparent area/);
     expect(result.text).not.toMatch(/smoothing/);

@@ -85,7 +85,9 @@ describe('replace (remove + paste the second image into the hole)', () => {
       .run(invocation('replace', await imageMedia(context, photo), { phrase: 'the cat', prompt: 'a tiger' }), context)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TaskNotAvailableError);
-    expect((error as Error).message).toMatch(/^This build cannot do replace with generated content yet\. Filling the hole with "a tiger" needs image generation/);
+    expect((error as Error).message).toMatch(
+      /^This build cannot do replace with generated content yet\. Filling the hole with "a tiger" needs image generation/,
+    );
     expect((error as Error).message).toMatch(/replace the cat with this/);
   });
 

@@ -10,15 +10,7 @@ import { returnFloats } from '../../src/vision/models/float-pool.ts';
 import { ModelRegistry } from '../../src/vision/models/model-registry.ts';
 import { readiness } from '../../src/vision/readiness.ts';
 import { specialistFor } from '../../src/vision/registry.ts';
-import {
-  bestCandidate,
-  decoderFeeds,
-  logitsToMask,
-  SAM_MASK_SIZE,
-  samEncoderInput,
-  samFrame,
-  toSamFrame,
-} from '../../src/vision/models/sam.ts';
+import { bestCandidate, decoderFeeds, logitsToMask, SAM_MASK_SIZE, samEncoderInput, samFrame, toSamFrame } from '../../src/vision/models/sam.ts';
 import type { ImageEmbedding } from '../../src/vision/models/sam.ts';
 import { gridSegment, keepDistinct, segmentAllSpecialist, segmentAtSpecialist } from '../../src/vision/tasks/segment/segment-at.ts';
 import type { GridSegment } from '../../src/vision/tasks/segment/segment-at.ts';
@@ -107,7 +99,9 @@ describe('SlimSAM post-processing on hand-made decoder outputs', () => {
   });
 
   it('uses input_boxes when the decoder takes them, with the box centre as the required point', () => {
-    const feeds = decoderFeeds(['image_embeddings', 'image_positional_embeddings', 'input_points', 'input_labels', 'input_boxes'], embedding, { box: [10, 20, 110, 120] });
+    const feeds = decoderFeeds(['image_embeddings', 'image_positional_embeddings', 'input_points', 'input_labels', 'input_boxes'], embedding, {
+      box: [10, 20, 110, 120],
+    });
     expect(feeds['input_boxes']!.dims).toEqual([1, 1, 4]);
     expect(Array.from(feeds['input_labels']!.data as BigInt64Array)).toEqual([1n]);
     expect(Array.from(feeds['input_points']!.data as Float32Array)).toEqual([153.6, 179.2].map((v) => Math.fround(v)));
@@ -122,7 +116,10 @@ describe('SlimSAM post-processing on hand-made decoder outputs', () => {
     keepDistinct(kept, seg(40, 0.9), extent.width); // elsewhere: kept
     expect(kept.map((k) => k.bounds[0])).toEqual([0, 40]);
     keepDistinct(kept, seg(41, 0.95), extent.width); // overlaps the second and is better: replaces it
-    expect(kept.map((k) => [k.bounds[0], k.score])).toEqual([[0, 0.9], [41, 0.95]]);
+    expect(kept.map((k) => [k.bounds[0], k.score])).toEqual([
+      [0, 0.9],
+      [41, 0.95],
+    ]);
   });
 });
 
@@ -226,21 +223,23 @@ describe('segment_at and segment_all on the SlimSAM fixture', () => {
     }
   });
 
-  it.each([['segment_at', segmentAtSpecialist, { points: [[5, 5]] }], ['segment_all', segmentAllSpecialist, {}]] as const)(
-    '%s without the model answers with the exact pull command',
-    async (task, specialist, args) => {
-      const bare = await makeSpecialistContext();
-      try {
-        const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).png().toBuffer();
-        const error = await specialist.run(invocation(task, await imageMedia(bare, png), { ...args }), bare).catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(ModelNotInstalledError);
-        expect((error as Error).message).toContain('npm run models -- pull slimsam-77');
-      } finally {
-        await bare.models.dispose();
-        await bare.cleanup();
-      }
-    },
-  );
+  it.each([
+    ['segment_at', segmentAtSpecialist, { points: [[5, 5]] }],
+    ['segment_all', segmentAllSpecialist, {}],
+  ] as const)('%s without the model answers with the exact pull command', async (task, specialist, args) => {
+    const bare = await makeSpecialistContext();
+    try {
+      const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } })
+        .png()
+        .toBuffer();
+      const error = await specialist.run(invocation(task, await imageMedia(bare, png), { ...args }), bare).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ModelNotInstalledError);
+      expect((error as Error).message).toContain('npm run models -- pull slimsam-77');
+    } finally {
+      await bare.models.dispose();
+      await bare.cleanup();
+    }
+  });
 });
 
 /** The real SlimSAM, when an operator has pulled it into MODELS_DIR; skipped with the reason otherwise. */
@@ -252,18 +251,22 @@ describe('SlimSAM with real weights (MODELS_DIR)', () => {
 
   afterAll(() => real.dispose());
 
-  it.skipIf(!has)(`selects the astronaut's face from a click on it${why}`, async () => {
-    const context = await makeSpecialistContext({ models: real, env: { MODELS_DIR: settings.MODELS_DIR } });
-    try {
-      const media = await imageMedia(context, await fs.readFile(testdata('astronaut.png')));
-      const result = await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[250, 130]] }), context);
-      const mask = await grey(result.media[0]!.bytes);
-      expect(mask.data[130 * 512 + 250]).toBe(255);
-      const coverage = mask.data.filter((v) => v >= 128).length / mask.data.length;
-      expect(coverage).toBeGreaterThan(0.01);
-      expect(coverage).toBeLessThan(0.6);
-    } finally {
-      await context.cleanup();
-    }
-  }, 300_000);
+  it.skipIf(!has)(
+    `selects the astronaut's face from a click on it${why}`,
+    async () => {
+      const context = await makeSpecialistContext({ models: real, env: { MODELS_DIR: settings.MODELS_DIR } });
+      try {
+        const media = await imageMedia(context, await fs.readFile(testdata('astronaut.png')));
+        const result = await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[250, 130]] }), context);
+        const mask = await grey(result.media[0]!.bytes);
+        expect(mask.data[130 * 512 + 250]).toBe(255);
+        const coverage = mask.data.filter((v) => v >= 128).length / mask.data.length;
+        expect(coverage).toBeGreaterThan(0.01);
+        expect(coverage).toBeLessThan(0.6);
+      } finally {
+        await context.cleanup();
+      }
+    },
+    300_000,
+  );
 });

@@ -38,12 +38,19 @@ async function maskOf(result: SpecialistResult): Promise<Gray> {
 
 /** Bounding box and coverage of the mask's "on" pixels (≥ 128). */
 function extent(mask: Gray): { box: { x1: number; y1: number; x2: number; y2: number }; coverage: number } {
-  let x1 = Infinity, y1 = Infinity, x2 = -1, y2 = -1, on = 0;
+  let x1 = Infinity,
+    y1 = Infinity,
+    x2 = -1,
+    y2 = -1,
+    on = 0;
   for (let y = 0; y < mask.height; y++) {
     for (let x = 0; x < mask.width; x++) {
       if (mask.data[y * mask.width + x]! < 128) continue;
       on++;
-      x1 = Math.min(x1, x); y1 = Math.min(y1, y); x2 = Math.max(x2, x + 1); y2 = Math.max(y2, y + 1);
+      x1 = Math.min(x1, x);
+      y1 = Math.min(y1, y);
+      x2 = Math.max(x2, x + 1);
+      y2 = Math.max(y2, y + 1);
     }
   }
   return { box: { x1, y1, x2, y2 }, coverage: on / mask.data.length };
@@ -69,7 +76,10 @@ describe.skipIf(!HAS_TESTDATA)(`segment by phrase (real CenterNet + ISNet weight
     const astronaut = await fs.readFile(testdata('astronaut.png'));
     const mirrored = await sharp(astronaut).flop().png().toBuffer();
     twoPeople = await sharp({ create: { width: 1024, height: 512, channels: 3, background: '#000000' } })
-      .composite([{ input: astronaut, left: 0, top: 0 }, { input: mirrored, left: 512, top: 0 }])
+      .composite([
+        { input: astronaut, left: 0, top: 0 },
+        { input: mirrored, left: 512, top: 0 },
+      ])
       .png()
       .toBuffer();
     await Promise.all([models.graphModel('centernet-coco'), models.session('isnet')]);
@@ -129,7 +139,9 @@ describe.skipIf(!HAS_TESTDATA)(`segment by phrase (real CenterNet + ISNet weight
   });
 
   it('keeps the mask inside the detected box (the helmet beside the astronaut stays out)', HEAVY, async () => {
-    const { data, info } = await sharp(await fs.readFile(testdata('astronaut.png'))).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(await fs.readFile(testdata('astronaut.png')))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const image = { data, width: info.width, height: info.height, channels: info.channels as 3 | 4 };
     const person = { x1: 8, y1: 9, x2: 369, y2: 512, label: 'person', score: 0.6 };
     const mask = await phraseMask(models, image, person);
@@ -151,7 +163,10 @@ describe.skipIf(!HAS_TESTDATA)(`segment by phrase (real CenterNet + ISNet weight
 
   it('cuts "the horse" out of a clip onto a green screen, frame by frame', HEAVY, async () => {
     // A black horse walking right on white: after the cut-out the white is green and the horse stays black.
-    const horse = await sharp(await fs.readFile(testdata('horse.png'))).resize({ height: 240 }).png().toBuffer();
+    const horse = await sharp(await fs.readFile(testdata('horse.png')))
+      .resize({ height: 240 })
+      .png()
+      .toBuffer();
     const frameDir = await fs.mkdtemp(path.join(context.tmpDir, 'horse-frames-'));
     const frames = 3;
     for (let i = 0; i < frames; i++) {
@@ -161,8 +176,25 @@ describe.skipIf(!HAS_TESTDATA)(`segment by phrase (real CenterNet + ISNet weight
         .toFile(path.join(frameDir, `f${i}.png`));
     }
     const clip = path.join(context.tmpDir, 'horse.mp4');
-    await promisify(execFile)('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-framerate', '5', '-i', path.join(frameDir, 'f%d.png'),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', 'yuv420p', clip]);
+    await promisify(execFile)('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-framerate',
+      '5',
+      '-i',
+      path.join(frameDir, 'f%d.png'),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '12',
+      '-pix_fmt',
+      'yuv420p',
+      clip,
+    ]);
     const result = await cutoutSpecialist.run(invocation('cutout', await videoMedia(context, clip), { phrase: 'the horse' }), context);
     expect(result.text).toMatch(/^Cut out the horse in 3 of 3 frames, on a green screen/);
     const out = path.join(context.tmpDir, 'cut.mp4');
@@ -199,8 +231,8 @@ describe('segment a phrase no detector knows, with CLIPSeg installed (fixture mo
       const mask = await maskOf(result);
       expect([mask.width, mask.height]).toEqual([320, 240]);
       // Inside the red block: not sky; far from it: sky.
-      expect(mask.data[(70) * 320 + 90]!).toBeLessThan(128);
-      expect(mask.data[(200) * 320 + 280]!).toBeGreaterThanOrEqual(128);
+      expect(mask.data[70 * 320 + 90]!).toBeLessThan(128);
+      expect(mask.data[200 * 320 + 280]!).toBeGreaterThanOrEqual(128);
       expect(result.media.some((m) => m.role === 'overlay')).toBe(true);
     } finally {
       await context.models.dispose();

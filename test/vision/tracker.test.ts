@@ -73,7 +73,10 @@ describe('BoxTracker', () => {
     for (let i = 0; i < 10; i++) {
       // 40 px wide, 50 px a frame: consecutive boxes never overlap.
       const tracks = tracker.update([face(100 + i * 50, 100)]);
-      expect(tracks.filter((t) => t.trackId === 1), `frame ${i}`).toHaveLength(1);
+      expect(
+        tracks.filter((t) => t.trackId === 1),
+        `frame ${i}`,
+      ).toHaveLength(1);
     }
     expect(tracker.created).toBe(1);
   });

@@ -61,7 +61,11 @@ describe('upscale (ESRGAN-slim, tiled)', () => {
   });
 
   it('tiles leave no seams: a tiled ×2 equals one pass over the whole image, away from the border', { timeout: 180_000 }, async () => {
-    const { data, info } = await sharp(ASTRONAUT).removeAlpha().extract({ left: 100, top: 100, width: 300, height: 200 }).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(ASTRONAUT)
+      .removeAlpha()
+      .extract({ left: 100, top: 100, width: 300, height: 200 })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const image: RawImage = { data, width: info.width, height: info.height, channels: 3 };
     const model = await context.models.layersModel('esrgan-slim-x2');
     const tiled = await esrganRgb(model, image, 2, { tile: 128, overlap: 16 });

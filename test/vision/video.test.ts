@@ -82,7 +82,9 @@ describe('video specialists', () => {
   });
 
   it('refuses images for video-only tasks', async () => {
-    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
     await expect(reverseSpecialist.run(invocation('reverse', await imageMedia(context, png)), context)).rejects.toBeInstanceOf(UnsupportedMediaForTaskError);
   });
 

@@ -115,8 +115,12 @@ describe('caption and answer through an OpenAI-compatible vision endpoint', () =
 
   it('sends what the photo shows: a red picture arrives red, a transparent one on white', async () => {
     const c = await context();
-    const red = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#e01010' } }).png().toBuffer();
-    const clear = await sharp({ create: { width: 100, height: 100, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const red = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#e01010' } })
+      .png()
+      .toBuffer();
+    const clear = await sharp({ create: { width: 100, height: 100, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+      .png()
+      .toBuffer();
     await captionSpecialist.run(invocation('caption', await imageMedia(c, red, 'red.png')), c);
     await captionSpecialist.run(invocation('caption', await imageMedia(c, clear, 'clear.png')), c);
 
@@ -166,7 +170,7 @@ describe('caption and answer through an OpenAI-compatible vision endpoint', () =
     expect(textOf(body)).toMatch(/Describe this image in detail/);
   });
 
-  it('answer passes the question and returns the model\'s words as the text', async () => {
+  it("answer passes the question and returns the model's words as the text", async () => {
     const c = await context();
     server.answer = (body) => (textOf(body).includes('Question: what animal is this?') ? 'A cat.' : 'no question arrived');
     const result = await answerSpecialist.run(invocation('answer', await photo(c, 'chelsea.png'), { question: '  what animal is this? ' }), c);
@@ -397,7 +401,12 @@ describe('a caption through the whole bot', () => {
       const events = new EventRecorder();
       bot.subscribe(view.id, events.listener);
       server.answer = (_body, images) => `A photo of a cat (${images[0]!.width}x${images[0]!.height}).`;
-      const turn = await bot.handleTurn({ conversationId: view.id, user, text: 'what is in this picture?', files: [{ name: 'cat.png', bytes: await fs.readFile(testdata('chelsea.png')) }] });
+      const turn = await bot.handleTurn({
+        conversationId: view.id,
+        user,
+        text: 'what is in this picture?',
+        files: [{ name: 'cat.png', bytes: await fs.readFile(testdata('chelsea.png')) }],
+      });
       const finished = await events.finished(turn);
       expect(finished.job.state).toBe('succeeded');
       // Default VISION_LLM_MAX_IMAGE_SIDE (1024) leaves the 451 × 300 photo as it is.
@@ -414,7 +423,13 @@ describe('endpoint jobs beside the inference thread', () => {
   it('keeps edits moving while a slow endpoint thinks: the question never holds the only inference thread', { timeout: 180_000 }, async () => {
     // The server would answer only after ten minutes: had the question taken the one inference thread, the
     // edit could not finish before it, and this test would run out of time.
-    const harness = await startTestBot({ VISION_LLM_URL: server.url, VISION_LLM_MODEL: MODEL, WORKER_THREADS: '1', VISION_LLM_TIMEOUT_MS: '600000', JOB_TIMEOUT_SECONDS: '900' });
+    const harness = await startTestBot({
+      VISION_LLM_URL: server.url,
+      VISION_LLM_MODEL: MODEL,
+      WORKER_THREADS: '1',
+      VISION_LLM_TIMEOUT_MS: '600000',
+      JOB_TIMEOUT_SECONDS: '900',
+    });
     const slowMs = server.slowMs;
     try {
       const { bot } = harness.running;
@@ -424,7 +439,12 @@ describe('endpoint jobs beside the inference thread', () => {
       const asking = await bot.startConversation({ user: asker, title: 'slow question' });
       const askerEvents = new EventRecorder();
       bot.subscribe(asking.id, askerEvents.listener);
-      const question = await bot.handleTurn({ conversationId: asking.id, user: asker, text: 'what is in this picture?', files: [{ name: 'cat.png', bytes: await fs.readFile(testdata('chelsea.png')) }] });
+      const question = await bot.handleTurn({
+        conversationId: asking.id,
+        user: asker,
+        text: 'what is in this picture?',
+        files: [{ name: 'cat.png', bytes: await fs.readFile(testdata('chelsea.png')) }],
+      });
       expect(question.job).toBeDefined();
       await expect.poll(() => chatRequests().length, { timeout: 60_000 }).toBe(1);
 
@@ -432,7 +452,12 @@ describe('endpoint jobs beside the inference thread', () => {
       const editing = await bot.startConversation({ user: editor, title: 'edit meanwhile' });
       const editorEvents = new EventRecorder();
       bot.subscribe(editing.id, editorEvents.listener);
-      const edit = await bot.handleTurn({ conversationId: editing.id, user: editor, text: 'make it black and white', files: [{ name: 'horse.png', bytes: await fs.readFile(testdata('horse.png')) }] });
+      const edit = await bot.handleTurn({
+        conversationId: editing.id,
+        user: editor,
+        text: 'make it black and white',
+        files: [{ name: 'horse.png', bytes: await fs.readFile(testdata('horse.png')) }],
+      });
       const edited = await editorEvents.finished(edit);
       expect(edited.job.state).toBe('succeeded');
       // The question is still waiting on the server: it ran beside the edit, not in front of it.
@@ -449,12 +474,24 @@ describe('endpoint jobs beside the inference thread', () => {
 
 describe('vision endpoint settings', () => {
   it.each([
-    [{ VISION_LLM_URL: 'localhost:11434/v1' }, 'Setting VISION_LLM_URL: expected a URL starting with http:// or https://, without user:password@, received "localhost:11434/v1"'],
-    [{ VISION_LLM_URL: 'http://localhost:11434/v1' }, 'Setting VISION_LLM_MODEL: expected the model to ask at VISION_LLM_URL (qwen2.5vl:3b, llava) when VISION_LLM_URL is set, received nothing'],
-    [{ VISION_LLM_URL: 'http://localhost/v1', VISION_LLM_MODEL: 'qwen 2.5' }, 'Setting VISION_LLM_MODEL: expected a model name without spaces, as the server lists it (qwen2.5vl:3b, llava), received "qwen 2.5"'],
+    [
+      { VISION_LLM_URL: 'localhost:11434/v1' },
+      'Setting VISION_LLM_URL: expected a URL starting with http:// or https://, without user:password@, received "localhost:11434/v1"',
+    ],
+    [
+      { VISION_LLM_URL: 'http://localhost:11434/v1' },
+      'Setting VISION_LLM_MODEL: expected the model to ask at VISION_LLM_URL (qwen2.5vl:3b, llava) when VISION_LLM_URL is set, received nothing',
+    ],
+    [
+      { VISION_LLM_URL: 'http://localhost/v1', VISION_LLM_MODEL: 'qwen 2.5' },
+      'Setting VISION_LLM_MODEL: expected a model name without spaces, as the server lists it (qwen2.5vl:3b, llava), received "qwen 2.5"',
+    ],
     [{ VISION_LLM_TIMEOUT_MS: 'soon' }, 'Setting VISION_LLM_TIMEOUT_MS: expected an integer from 1000 to 3600000, received "soon"'],
     [{ VISION_LLM_MAX_IMAGE_SIDE: '16' }, 'Setting VISION_LLM_MAX_IMAGE_SIDE: expected an integer from 64 to 8192, received "16"'],
-    [{ VISION_LLM_API_KEY: 'sk-has a space' }, 'Setting VISION_LLM_API_KEY: expected an API key: printable characters, no spaces, received a value of 14 characters (not shown)'],
+    [
+      { VISION_LLM_API_KEY: 'sk-has a space' },
+      'Setting VISION_LLM_API_KEY: expected an API key: printable characters, no spaces, received a value of 14 characters (not shown)',
+    ],
   ])('stops start-up with one line naming the setting: %o', (env, message) => {
     const error = (() => {
       try {

@@ -50,7 +50,10 @@ function stubAdmin(): QueueAdmin & { calls: number } {
 async function webApp(admin?: { token: string; queues: QueueAdmin }): Promise<FastifyInstance> {
   const bot = new FakeBot();
   const { app } = await buildWebApp({ bot, settings: SETTINGS, ...(admin ? { admin } : {}) });
-  cleanups.push(() => bot.close(), () => app.close());
+  cleanups.push(
+    () => bot.close(),
+    () => app.close(),
+  );
   return app;
 }
 
@@ -143,10 +146,14 @@ describe('in-process overview', () => {
   it('counts jobs per state and per user from what the bot enqueued', async () => {
     type Payload = { steps: { invocation: { task: string } }[] };
     const gates = new Map<string, () => void>();
-    const inner = new InProcessQueue<Payload, string>(
-      (job) => new Promise((resolve) => gates.set(job.id, () => resolve(`done ${job.id}`))),
-      { concurrency: 1, maxRunningPerUser: 1, maxActivePerUser: 10, maxAttempts: 1, backoffMs: 10, timeoutMs: 60_000 },
-    );
+    const inner = new InProcessQueue<Payload, string>((job) => new Promise((resolve) => gates.set(job.id, () => resolve(`done ${job.id}`))), {
+      concurrency: 1,
+      maxRunningPerUser: 1,
+      maxActivePerUser: 10,
+      maxAttempts: 1,
+      backoffMs: 10,
+      timeoutMs: 60_000,
+    });
     const queue = new OwnerTrackingQueue(inner);
     cleanups.push(() => queue.close());
     const admin = new InProcessQueueAdmin(queue, { concurrency: 1 });
@@ -234,7 +241,11 @@ describeWithRedis('BullMQ overview and Bull Board (real Redis)', () => {
     await queue.enqueue({ id: 'a3', userId: 'alice', conversationId: 'c1', payload: payload('video', 'trim') });
     await queue.enqueue({ id: 'b1', userId: 'bob', conversationId: 'c2', payload: payload('image', 'cutout') });
     // A job backing off after a failure sits in "delayed".
-    await admin.bullQueues[0]!.add('cutout', { userId: 'bob', conversationId: 'c2', payload: payload('image', 'cutout'), timeoutMs: 1000, attemptOffset: 0 }, { jobId: 'b2', delay: 60_000 });
+    await admin.bullQueues[0]!.add(
+      'cutout',
+      { userId: 'bob', conversationId: 'c2', payload: payload('image', 'cutout'), timeoutMs: 1000, attemptOffset: 0 },
+      { jobId: 'b2', delay: 60_000 },
+    );
 
     const overview = await admin.overview();
     expect(overview.kind).toBe('bullmq');
@@ -252,7 +263,7 @@ describeWithRedis('BullMQ overview and Bull Board (real Redis)', () => {
     expect(overview.truncated).toBe(false);
 
     // The sample bound is honoured and said.
-    const small = new BullmqQueueAdmin({ redisUrl: TEST_REDIS_URL, prefix: (admin.bullQueues[0]!.opts.prefix)!, lanes: LANES, sampleLimit: 1 });
+    const small = new BullmqQueueAdmin({ redisUrl: TEST_REDIS_URL, prefix: admin.bullQueues[0]!.opts.prefix!, lanes: LANES, sampleLimit: 1 });
     cleanups.push(() => small.close());
     const sampled = await small.overview();
     expect(sampled.truncated).toBe(true);
@@ -305,10 +316,14 @@ describeWithRedis('BullMQ overview and Bull Board (real Redis)', () => {
     expect(overview.running[0]).toMatchObject({ worker: `${os.hostname()}:${process.pid}:image` });
 
     // A worker with a name is matched to its jobs (BullMQ records it as the job's processedBy).
-    const named = new Worker(queueNameOf('video'), async () => {
-      await held;
-      return 'done';
-    }, { connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null }, prefix, name: 'gpu-box-1' });
+    const named = new Worker(
+      queueNameOf('video'),
+      async () => {
+        await held;
+        return 'done';
+      },
+      { connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null }, prefix, name: 'gpu-box-1' },
+    );
     cleanups.push(() => named.close());
     // Closing a worker waits for its job: the hold must end first, even when the test fails early.
     cleanups.push(() => release());
@@ -367,7 +382,10 @@ describeWithRedis('BullMQ overview and Bull Board (real Redis)', () => {
 
     // The browser's session cookie authorises the board's own page, scripts and API calls.
     const login = await app.inject({ url: `/admin?token=${TOKEN}` });
-    const cookie = [login.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('vitron_admin='))!.split(';')[0]!;
+    const cookie = [login.headers['set-cookie'] ?? []]
+      .flat()
+      .find((c) => c.startsWith('vitron_admin='))!
+      .split(';')[0]!;
     const script = /src="(static\/js\/[^"]+\.js)"/.exec(board.body)?.[1];
     expect(script).toBeDefined();
     expect((await app.inject({ url: `/admin/queues/${script}` })).statusCode).toBe(401);

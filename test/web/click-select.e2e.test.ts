@@ -37,19 +37,35 @@ describe.skipIf(skip)('playground: Alt+click on an image selects the object ther
     context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       viewport: { width: 1280, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (error) => pageErrors.push(error.message));
     // 640×480: the upload is shown at most 240 px wide, so the click must be scaled to image pixels.
-    writeFileSync(path.join(dir, 'wide.png'), await sharp({ create: { width: 640, height: 480, channels: 3, background: '#9ad1f5' } }).png().toBuffer());
+    writeFileSync(
+      path.join(dir, 'wide.png'),
+      await sharp({ create: { width: 640, height: 480, channels: 3, background: '#9ad1f5' } })
+        .png()
+        .toBuffer(),
+    );
   });
 
   afterAll(async () => {
     const steps = [() => context?.close(), () => server?.close(), () => core?.close()];
-    for (const step of steps) await Promise.resolve().then(step).catch((error: unknown) => console.error('cleanup failed', error));
+    for (const step of steps)
+      await Promise.resolve()
+        .then(step)
+        .catch((error: unknown) => console.error('cleanup failed', error));
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -95,7 +95,14 @@ export class FakeBot implements BotApi {
   async startConversation(input: { user: UserRef; platform?: string; externalId?: string; title?: string }): Promise<ConversationView> {
     this.record('startConversation', input);
     const now = new Date().toISOString();
-    const view: ConversationView = { id: this.id('c'), title: input.title ?? 'New conversation', platform: input.platform ?? 'web', externalId: input.externalId ?? null, createdAt: now, updatedAt: now };
+    const view: ConversationView = {
+      id: this.id('c'),
+      title: input.title ?? 'New conversation',
+      platform: input.platform ?? 'web',
+      externalId: input.externalId ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
     this.conversations.set(view.id, { view, owner: input.user.externalId, turns: [] });
     return view;
   }
@@ -132,7 +139,9 @@ export class FakeBot implements BotApi {
   /** Not recorded in `calls`, and `failNext` is left for the call the test aims it at. */
   async admit(request: AdmissionRequest): Promise<void> {
     await this.admission?.admit(request, async () => {
-      const mine = [...this.jobs].filter(([id, { job }]) => this.jobOwners.get(id) === request.user.externalId && (job.state === 'queued' || job.state === 'running'));
+      const mine = [...this.jobs].filter(
+        ([id, { job }]) => this.jobOwners.get(id) === request.user.externalId && (job.state === 'queued' || job.state === 'running'),
+      );
       return mine.length;
     });
   }

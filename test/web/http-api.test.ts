@@ -101,9 +101,14 @@ describe('conversations and turns', () => {
     expect(await response.json()).toMatchObject({ userTurn: { text: 'hello' }, botTurn: { text: 'You said: hello' } });
   });
 
-  it('passes an Idempotency-Key on as the turn\'s event key, and refuses a malformed one', async () => {
+  it("passes an Idempotency-Key on as the turn's event key, and refuses a malformed one", async () => {
     const id = await newConversation();
-    const send = (key: string) => api(`/api/conversations/${id}/turns`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ text: 'hello' }) });
+    const send = (key: string) =>
+      api(`/api/conversations/${id}/turns`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ text: 'hello' }),
+      });
     expect((await send('retry-7f3a')).status).toBe(200);
     expect(bot.calls.filter((c) => c.method === 'handleTurn').at(-1)?.args[0]).toMatchObject({ eventKey: 'web:retry-7f3a' });
     const bad = await send('x'.repeat(201));
@@ -124,7 +129,10 @@ describe('conversations and turns', () => {
     expect(result.userTurn.media).toHaveLength(2);
     const call = bot.calls.find((c) => c.method === 'handleTurn')!.args[0] as { text: string; files: { name?: string; bytes: Uint8Array }[] };
     expect(call.text).toBe('cut out the subject');
-    expect(call.files.map((f) => [f.name, [...f.bytes]])).toEqual([['a.png', [1, 2, 3]], ['b.png', [4, 5]]]);
+    expect(call.files.map((f) => [f.name, [...f.bytes]])).toEqual([
+      ['a.png', [1, 2, 3]],
+      ['b.png', [4, 5]],
+    ]);
   });
 
   it('refuses an over-limit upload with 413 naming the limit, and stays usable', async () => {

@@ -29,7 +29,11 @@ function browser(server: WebServer) {
       return ((await response.json()) as { id: string }).id;
     },
     say(conversationId: string, text: string): Promise<Response> {
-      return call(`/api/conversations/${conversationId}/turns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+      return call(`/api/conversations/${conversationId}/turns`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text }),
+      });
     },
     send(conversationId: string, text: string, file: Uint8Array<ArrayBuffer>): Promise<Response> {
       const form = new FormData();
@@ -43,7 +47,9 @@ function browser(server: WebServer) {
 type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
 
 describe('playground limits', () => {
-  it('answers a cookie user over USER_RATE_LIMIT_PER_MINUTE with 429 and Retry-After, records nothing, and lets other users on', { timeout: 120_000 }, async () => {
+  it('answers a cookie user over USER_RATE_LIMIT_PER_MINUTE with 429 and Retry-After, records nothing, and lets other users on', {
+    timeout: 120_000,
+  }, async () => {
     const test = await startTestBot({ USER_RATE_LIMIT_PER_MINUTE: '2' }, { recover: false });
     cleanups.push(() => test.cleanup());
     const server = await startWebServer({ bot: test.running.bot, settings: { HOST: '127.0.0.1', PORT: 0, MAX_UPLOAD_BYTES: 1024 * 1024 } });

@@ -49,8 +49,16 @@ describe.skipIf(skip)('web playground in Chromium', () => {
     context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       viewport: { width: 1280, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());
@@ -61,7 +69,10 @@ describe.skipIf(skip)('web playground in Chromium', () => {
   afterAll(async () => {
     // Every step runs even if an earlier one throws, so a failed test leaves no browser or server behind.
     const steps = [() => context?.close(), () => server?.close(), () => core?.close()];
-    for (const step of steps) await Promise.resolve().then(step).catch((error: unknown) => console.error('cleanup failed', error));
+    for (const step of steps)
+      await Promise.resolve()
+        .then(step)
+        .catch((error: unknown) => console.error('cleanup failed', error));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -84,9 +95,7 @@ describe.skipIf(skip)('web playground in Chromium', () => {
     const result = page.locator('[data-testid="turn"][data-role="bot"] [data-testid="result-image"]').last();
     await result.waitFor({ timeout: 240_000 });
     await expect.poll(() => page.getByTestId('job-progress').count(), { timeout: 10_000 }).toBe(0);
-    await expect
-      .poll(() => result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 10_000 })
-      .toBe(true);
+    await expect.poll(() => result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 10_000 }).toBe(true);
     const resultTurn = page.locator('[data-testid="turn"][data-role="bot"]').last();
     expect(await resultTurn.getAttribute('data-tone')).not.toBe('error');
 

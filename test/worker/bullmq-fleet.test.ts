@@ -51,11 +51,18 @@ async function deployment(botEnv: Record<string, string> = {}) {
 }
 
 describeWithRedis('bot and worker processes on BullMQ (real Redis, real processes)', () => {
-  it('survives a worker killed (SIGKILL) mid-job: another worker finishes it and the user gets exactly one result', { timeout: PROCESS_TEST_TIMEOUT }, async () => {
+  it('survives a worker killed (SIGKILL) mid-job: another worker finishes it and the user gets exactly one result', {
+    timeout: PROCESS_TEST_TIMEOUT,
+  }, async () => {
     const d = await deployment();
     const first = await d.startWorker();
     const clip = await makeClip(d.dir, 'slow', { seconds: 12, fps: 25, width: 320, height: 240 });
-    const turn = await d.bot.handleTurn({ conversationId: d.conversationId, user: d.user, text: 'make it black and white', files: [{ name: 'clip.mp4', bytes: await fs.readFile(clip) }] });
+    const turn = await d.bot.handleTurn({
+      conversationId: d.conversationId,
+      user: d.user,
+      text: 'make it black and white',
+      files: [{ name: 'clip.mp4', bytes: await fs.readFile(clip) }],
+    });
     const jobId = turn.job!.id;
     await d.events.next('job.progress', 0, (e) => e.job.id === jobId && (e.job.progress?.fraction ?? 0) > 0);
     await first.kill('SIGKILL');
@@ -76,7 +83,12 @@ describeWithRedis('bot and worker processes on BullMQ (real Redis, real processe
     const d = await deployment();
     const worker = await d.startWorker();
     const clip = await makeClip(d.dir, 'long', { seconds: 12, fps: 25, width: 320, height: 240 });
-    const turn = await d.bot.handleTurn({ conversationId: d.conversationId, user: d.user, text: 'make it black and white', files: [{ name: 'clip.mp4', bytes: await fs.readFile(clip) }] });
+    const turn = await d.bot.handleTurn({
+      conversationId: d.conversationId,
+      user: d.user,
+      text: 'make it black and white',
+      files: [{ name: 'clip.mp4', bytes: await fs.readFile(clip) }],
+    });
     const jobId = turn.job!.id;
     await d.events.next('job.progress', 0, (e) => e.job.id === jobId && (e.job.progress?.fraction ?? 0) > 0);
 
@@ -92,7 +104,12 @@ describeWithRedis('bot and worker processes on BullMQ (real Redis, real processe
     const d = await deployment();
     const first = await d.startWorker();
     const clip = await makeClip(d.dir, 'term', { seconds: 12, fps: 25, width: 320, height: 240 });
-    const turn = await d.bot.handleTurn({ conversationId: d.conversationId, user: d.user, text: 'make it black and white', files: [{ name: 'clip.mp4', bytes: await fs.readFile(clip) }] });
+    const turn = await d.bot.handleTurn({
+      conversationId: d.conversationId,
+      user: d.user,
+      text: 'make it black and white',
+      files: [{ name: 'clip.mp4', bytes: await fs.readFile(clip) }],
+    });
     await d.events.next('job.progress', 0, (e) => e.job.id === turn.job!.id && (e.job.progress?.fraction ?? 0) > 0);
     const second = d.startWorker();
     expect(await first.kill('SIGTERM')).toBe(0);
@@ -105,7 +122,12 @@ describeWithRedis('bot and worker processes on BullMQ (real Redis, real processe
 
   it('runs jobs in the bot process too when RUN_WORKER is on (one-machine setup)', { timeout: PROCESS_TEST_TIMEOUT }, async () => {
     const d = await deployment({ RUN_WORKER: 'true' });
-    const turn = await d.bot.handleTurn({ conversationId: d.conversationId, user: d.user, text: 'make it black and white', files: [{ name: 'red.png', bytes: await solidImage(64, 48, '#cc2222') }] });
+    const turn = await d.bot.handleTurn({
+      conversationId: d.conversationId,
+      user: d.user,
+      text: 'make it black and white',
+      files: [{ name: 'red.png', bytes: await solidImage(64, 48, '#cc2222') }],
+    });
     const finished = await d.events.finished(turn);
     expect(finished.job.state).toBe('succeeded');
     expect(finished.turn.media.find((m) => m.role === 'result')?.kind).toBe('image');
@@ -126,7 +148,12 @@ describeWithRedis('bot and worker processes on BullMQ (real Redis, real processe
     const before = new EventRecorder();
     first.running.bot.subscribe(conversation.id, before.listener);
     const clip = await makeClip(dir, 'restart', { seconds: 12, fps: 25, width: 320, height: 240 });
-    const turn = await first.running.bot.handleTurn({ conversationId: conversation.id, user, text: 'make it black and white', files: [{ bytes: await fs.readFile(clip) }] });
+    const turn = await first.running.bot.handleTurn({
+      conversationId: conversation.id,
+      user,
+      text: 'make it black and white',
+      files: [{ bytes: await fs.readFile(clip) }],
+    });
     await before.next('job.progress', 0, (e) => e.job.id === turn.job?.id && (e.job.progress?.fraction ?? 0) > 0);
     await first.running.close();
 

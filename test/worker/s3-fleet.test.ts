@@ -47,7 +47,12 @@ describeWithRedis('a bot and a worker on different "machines" sharing media thro
     const events = new EventRecorder();
     bot.subscribe(conversation.id, events.listener);
 
-    const image = await bot.handleTurn({ conversationId: conversation.id, user, text: 'make it black and white', files: [{ name: 'red.png', bytes: await solidImage(64, 48, '#cc2222') }] });
+    const image = await bot.handleTurn({
+      conversationId: conversation.id,
+      user,
+      text: 'make it black and white',
+      files: [{ name: 'red.png', bytes: await solidImage(64, 48, '#cc2222') }],
+    });
     const imageDone = await events.finished(image);
     expect(imageDone.job.state).toBe('succeeded');
     const imageResult = imageDone.turn.media.find((m) => m.role === 'result')!;
@@ -58,7 +63,12 @@ describeWithRedis('a bot and a worker on different "machines" sharing media thro
     expect(info.width).toBe(64);
 
     const clip = await makeClip(botDir, 's3clip', { seconds: 2, fps: 10, width: 160, height: 120 });
-    const video = await bot.handleTurn({ conversationId: conversation.id, user, text: 'reverse it', files: [{ name: 'clip.mp4', bytes: await fs.readFile(clip) }] });
+    const video = await bot.handleTurn({
+      conversationId: conversation.id,
+      user,
+      text: 'reverse it',
+      files: [{ name: 'clip.mp4', bytes: await fs.readFile(clip) }],
+    });
     const videoDone = await events.finished(video);
     expect(videoDone.job.state).toBe('succeeded');
     expect(videoDone.turn.media.find((m) => m.role === 'result')?.kind).toBe('video');

@@ -5,7 +5,10 @@ import pino from 'pino';
 import { warnUnlessNoEviction } from '../../src/queue/redis-setup.ts';
 
 function runWorker(env: Record<string, string | undefined>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], { env: { ...process.env, REDIS_URL: undefined, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+    env: { ...process.env, REDIS_URL: undefined, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));

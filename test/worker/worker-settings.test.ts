@@ -13,7 +13,12 @@ describe('worker and queue settings', () => {
   });
 
   it('reads a worker that takes only some tasks', () => {
-    const settings = loadSettings({ REDIS_URL: 'rediss://queue.internal:6380', WORKER_TASKS: 'cutout, colorize', WORKER_CONCURRENCY: '2', RUN_WORKER: 'false' });
+    const settings = loadSettings({
+      REDIS_URL: 'rediss://queue.internal:6380',
+      WORKER_TASKS: 'cutout, colorize',
+      WORKER_CONCURRENCY: '2',
+      RUN_WORKER: 'false',
+    });
     expect(settings.workerTasks).toEqual(['cutout', 'colorize']);
     expect(settings.workerConcurrency).toBe(2);
     expect(settings.RUN_WORKER).toBe(false);

@@ -25,7 +25,7 @@ async function request(method, path, body) {
   const type = response.headers.get('content-type') ?? '';
   const data = type.includes('json') ? await response.json() : await response.text();
   if (!response.ok) {
-    const err = data && typeof data === 'object' && data.error ? data.error : { code: 'HTTP_' + response.status, message: String(data) };
+    const err = data && typeof data === 'object' && data.error ? data.error : { code: `HTTP_${response.status}`, message: String(data) };
     throw new ApiError(response.status, err.code, err.message);
   }
   return data;

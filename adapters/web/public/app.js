@@ -6,10 +6,23 @@ const SUGGESTIONS = ['cut out the subject', 'make it black and white', 'read the
 
 const $ = (id) => document.getElementById(id);
 const els = {
-  list: $('conversation-list'), newConversation: $('new-conversation'), title: $('conversation-title'), connection: $('connection'),
-  messages: $('messages'), composer: $('composer'), input: $('message-input'), send: $('send-button'), attach: $('attach-button'),
-  fileInput: $('file-input'), attachments: $('attachments'), suggestions: $('suggestions'), chat: $('chat'), drop: $('drop-overlay'),
-  helpButton: $('help-button'), helpDialog: $('help-dialog'), helpText: $('help-text'),
+  list: $('conversation-list'),
+  newConversation: $('new-conversation'),
+  title: $('conversation-title'),
+  connection: $('connection'),
+  messages: $('messages'),
+  composer: $('composer'),
+  input: $('message-input'),
+  send: $('send-button'),
+  attach: $('attach-button'),
+  fileInput: $('file-input'),
+  attachments: $('attachments'),
+  suggestions: $('suggestions'),
+  chat: $('chat'),
+  drop: $('drop-overlay'),
+  helpButton: $('help-button'),
+  helpDialog: $('help-dialog'),
+  helpText: $('help-text'),
 };
 
 const state = {
@@ -35,12 +48,27 @@ const handlers = {
 async function loadConversations() {
   state.conversations = await api.conversations();
   state.conversations.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-  els.list.replaceChildren(...state.conversations.map((c) =>
-    h('li', {}, h('button', {
-      type: 'button', class: 'conversation', 'data-testid': 'conversation-item', 'data-conversation-id': c.id,
-      'aria-current': c.id === state.conversationId ? 'page' : undefined, onclick: () => openConversation(c.id),
-    }, h('span', { class: 'conversation-title' }, c.title || 'Untitled'),
-    h('span', { class: 'conversation-date' }, new Date(c.updatedAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }))))));
+  els.list.replaceChildren(
+    ...state.conversations.map((c) =>
+      h(
+        'li',
+        {},
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'conversation',
+            'data-testid': 'conversation-item',
+            'data-conversation-id': c.id,
+            'aria-current': c.id === state.conversationId ? 'page' : undefined,
+            onclick: () => openConversation(c.id),
+          },
+          h('span', { class: 'conversation-title' }, c.title || 'Untitled'),
+          h('span', { class: 'conversation-date' }, new Date(c.updatedAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })),
+        ),
+      ),
+    ),
+  );
   // The bot names a conversation after its first message: keep the header in step with the list.
   const current = state.conversations.find((c) => c.id === state.conversationId);
   if (current?.title) {
@@ -86,13 +114,21 @@ async function reloadHistory() {
 
 function showEmptyState() {
   const existing = els.messages.querySelector('[data-testid="empty-help"]');
-  if (state.turns.size > 0) { existing?.remove(); return; }
+  if (state.turns.size > 0) {
+    existing?.remove();
+    return;
+  }
   if (existing) return;
-  els.messages.append(h('div', { class: 'empty', 'data-testid': 'empty-help' },
-    h('h2', {}, 'Start with an image or a video'),
-    h('p', { class: 'hint' }, 'Attach one with the paper-clip button, drop it here, or paste it — then say what to do.'),
-    h('p', { class: 'hint' }, 'On a picture, Alt+click selects the object there; Alt+drag asks about the boxed region.'),
-    h('div', { class: 'help-text' }, state.helpText)));
+  els.messages.append(
+    h(
+      'div',
+      { class: 'empty', 'data-testid': 'empty-help' },
+      h('h2', {}, 'Start with an image or a video'),
+      h('p', { class: 'hint' }, 'Attach one with the paper-clip button, drop it here, or paste it — then say what to do.'),
+      h('p', { class: 'hint' }, 'On a picture, Alt+click selects the object there; Alt+drag asks about the boxed region.'),
+      h('div', { class: 'help-text' }, state.helpText),
+    ),
+  );
 }
 
 function addTurn(turn, { scroll = true } = {}) {
@@ -123,9 +159,14 @@ function finishJob(job) {
 }
 
 function notice(message) {
-  els.messages.append(h('div', { class: 'turn turn-bot tone-error notice', 'data-testid': 'client-error', role: 'alert' },
-    h('div', { class: 'avatar', 'aria-hidden': 'true' }, '!'),
-    h('div', { class: 'turn-body' }, h('div', { class: 'bubble' }, h('p', { class: 'text' }, message)))));
+  els.messages.append(
+    h(
+      'div',
+      { class: 'turn turn-bot tone-error notice', 'data-testid': 'client-error', role: 'alert' },
+      h('div', { class: 'avatar', 'aria-hidden': 'true' }, '!'),
+      h('div', { class: 'turn-body' }, h('div', { class: 'bubble' }, h('p', { class: 'text' }, message))),
+    ),
+  );
   scrollToEnd();
 }
 
@@ -139,8 +180,20 @@ function pinToBottomWhileLoading() {
   els.messages.addEventListener('scroll', () => {
     pinned = els.messages.scrollHeight - els.messages.scrollTop - els.messages.clientHeight < 80;
   });
-  els.messages.addEventListener('load', () => { if (pinned) scrollToEnd(); }, true);
-  els.messages.addEventListener('loadedmetadata', () => { if (pinned) scrollToEnd(); }, true);
+  els.messages.addEventListener(
+    'load',
+    () => {
+      if (pinned) scrollToEnd();
+    },
+    true,
+  );
+  els.messages.addEventListener(
+    'loadedmetadata',
+    () => {
+      if (pinned) scrollToEnd();
+    },
+    true,
+  );
 }
 
 function applyResult(result) {
@@ -167,13 +220,18 @@ function connectEvents(id) {
     els.connection.dataset.state = 'down';
     els.connection.title = 'Live updates disconnected; reconnecting…';
   });
-  const on = (type, fn) => source.addEventListener(type, (message) => {
-    if (state.events !== source) return;
-    fn(JSON.parse(message.data));
-  });
+  const on = (type, fn) =>
+    source.addEventListener(type, (message) => {
+      if (state.events !== source) return;
+      fn(JSON.parse(message.data));
+    });
   on('turn', (event) => addTurn(event.turn));
-  on('job.queued', (event) => { if (!state.jobs.has(event.job.id)) showJob(event.job); });
-  on('job.progress', (event) => { if (isActive(event.job)) showJob(event.job); });
+  on('job.queued', (event) => {
+    if (!state.jobs.has(event.job.id)) showJob(event.job);
+  });
+  on('job.progress', (event) => {
+    if (isActive(event.job)) showJob(event.job);
+  });
   on('job.finished', (event) => {
     finishJob(event.job);
     addTurn(event.turn);
@@ -234,24 +292,51 @@ function addFiles(fileList) {
 }
 
 function renderAttachments() {
-  els.attachments.replaceChildren(...state.pending.map((file, index) => {
-    const url = URL.createObjectURL(file);
-    const preview = file.type.startsWith('video/')
-      ? h('video', { src: url, muted: true })
-      : h('img', { src: url, alt: '', onload: () => URL.revokeObjectURL(url) });
-    return h('li', { class: 'attachment', 'data-testid': 'attachment' }, preview,
-      h('span', { class: 'attachment-name' }, file.name || 'pasted image'),
-      h('button', { type: 'button', class: 'icon small', 'aria-label': `Remove ${file.name || 'attachment'}`,
-        onclick: () => { state.pending.splice(index, 1); renderAttachments(); } }, '×'));
-  }));
+  els.attachments.replaceChildren(
+    ...state.pending.map((file, index) => {
+      const url = URL.createObjectURL(file);
+      const preview = file.type.startsWith('video/')
+        ? h('video', { src: url, muted: true })
+        : h('img', { src: url, alt: '', onload: () => URL.revokeObjectURL(url) });
+      return h(
+        'li',
+        { class: 'attachment', 'data-testid': 'attachment' },
+        preview,
+        h('span', { class: 'attachment-name' }, file.name || 'pasted image'),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'icon small',
+            'aria-label': `Remove ${file.name || 'attachment'}`,
+            onclick: () => {
+              state.pending.splice(index, 1);
+              renderAttachments();
+            },
+          },
+          '×',
+        ),
+      );
+    }),
+  );
 }
 
 function setupDropAndPaste() {
   let depth = 0;
   const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes('Files');
-  els.chat.addEventListener('dragenter', (e) => { if (!hasFiles(e)) return; e.preventDefault(); depth += 1; els.drop.hidden = false; });
-  els.chat.addEventListener('dragover', (e) => { if (hasFiles(e)) e.preventDefault(); });
-  els.chat.addEventListener('dragleave', () => { depth = Math.max(0, depth - 1); if (depth === 0) els.drop.hidden = true; });
+  els.chat.addEventListener('dragenter', (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    depth += 1;
+    els.drop.hidden = false;
+  });
+  els.chat.addEventListener('dragover', (e) => {
+    if (hasFiles(e)) e.preventDefault();
+  });
+  els.chat.addEventListener('dragleave', () => {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) els.drop.hidden = true;
+  });
   els.chat.addEventListener('drop', (e) => {
     if (!hasFiles(e)) return;
     e.preventDefault();
@@ -272,7 +357,7 @@ function setupDropAndPaste() {
 /** The selectable image under an event, if any (a result's box layer lies on top of it and takes the event). */
 function selectableImage(target) {
   const img = target instanceof Element ? target.closest('.media-frame')?.querySelector('img[data-click-select]') : null;
-  return img && img.naturalWidth && img.naturalHeight ? img : null;
+  return img?.naturalWidth && img.naturalHeight ? img : null;
 }
 
 /** A pointer position in the image's own pixels, scaled from the size it is displayed at. */
@@ -331,7 +416,9 @@ function setupClickToSelect() {
     if (!moved) return;
     // The click that follows this mouseup is the end of the drag, not a point prompt.
     suppressClick = true;
-    setTimeout(() => { suppressClick = false; }, 0);
+    setTimeout(() => {
+      suppressClick = false;
+    }, 0);
     const [x1, y1] = imagePoint(img, Math.min(x, e.clientX), Math.min(y, e.clientY));
     const [x2, y2] = imagePoint(img, Math.max(x, e.clientX), Math.max(y, e.clientY));
     els.input.value = `what is in the box ${x1},${y1},${x2},${y2}${imageSuffix(img)}`;
@@ -356,15 +443,25 @@ function autosize() {
 }
 
 function setupComposer() {
-  els.composer.addEventListener('submit', (e) => { e.preventDefault(); send(els.input.value); });
+  els.composer.addEventListener('submit', (e) => {
+    e.preventDefault();
+    send(els.input.value);
+  });
   els.input.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(els.input.value); }
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      send(els.input.value);
+    }
   });
   els.input.addEventListener('input', autosize);
   els.attach.addEventListener('click', () => els.fileInput.click());
-  els.fileInput.addEventListener('change', () => { addFiles(els.fileInput.files); els.fileInput.value = ''; });
-  els.suggestions.replaceChildren(...SUGGESTIONS.map((text) =>
-    h('button', { type: 'button', class: 'chip', 'data-testid': 'suggestion', onclick: () => send(text) }, text)));
+  els.fileInput.addEventListener('change', () => {
+    addFiles(els.fileInput.files);
+    els.fileInput.value = '';
+  });
+  els.suggestions.replaceChildren(
+    ...SUGGESTIONS.map((text) => h('button', { type: 'button', class: 'chip', 'data-testid': 'suggestion', onclick: () => send(text) }, text)),
+  );
   els.newConversation.addEventListener('click', () => newConversation().catch((e) => notice(e.message)));
   els.helpButton.addEventListener('click', () => els.helpDialog.showModal());
 }

@@ -59,14 +59,18 @@ function beforeAfter(parentUrl, result) {
   // The result sits on its own checkered layer so that a cut-out's transparency does not show the 'before'.
   const after = h('div', { class: 'after-layer checker' }, h('img', { src: result.url, alt: 'After' }));
   const range = h('input', { type: 'range', min: 0, max: 100, value: 50, 'aria-label': 'Before / after position', 'data-testid': 'before-after-range' });
-  const frame = h('div', { class: 'compare checker', 'data-testid': 'before-after' },
+  const frame = h(
+    'div',
+    { class: 'compare checker', 'data-testid': 'before-after' },
     h('img', { src: parentUrl, alt: 'Before', class: 'before' }),
     after,
     h('span', { class: 'compare-label left' }, 'Before'),
     h('span', { class: 'compare-label right' }, 'After'),
     range,
   );
-  const update = () => { frame.style.setProperty('--split', `${range.value}%`); };
+  const update = () => {
+    frame.style.setProperty('--split', `${range.value}%`);
+  };
   range.addEventListener('input', update);
   update();
   return frame;
@@ -74,7 +78,9 @@ function beforeAfter(parentUrl, result) {
 
 /** A mask drawn in colour over the image it was made from (CSS luminance mask: white = selected). */
 function maskOverlay(baseUrl, mask) {
-  return h('div', { class: 'mask-view', 'data-testid': 'mask-overlay' },
+  return h(
+    'div',
+    { class: 'mask-view', 'data-testid': 'mask-overlay' },
     h('img', { src: baseUrl, alt: 'Image with the mask drawn over it' }),
     h('div', { class: 'mask-layer', style: { maskImage: `url("${mask.url}")`, webkitMaskImage: `url("${mask.url}")` } }),
   );
@@ -87,10 +93,12 @@ function resultFigure(result, related, boxes) {
   if (boxes && result.kind === 'image' && result.width && result.height) main.append(boxesLayer(boxes, result.width, result.height));
   views.push(['Result', main]);
   const parentUrl = result.parentId ? api.mediaUrl(result.parentId) : undefined;
-  if (related.comparison) views.push(['Before / after', h('div', { class: 'media-frame', 'data-testid': 'comparison' }, mediaElement(related.comparison, 'comparison'))]);
+  if (related.comparison)
+    views.push(['Before / after', h('div', { class: 'media-frame', 'data-testid': 'comparison' }, mediaElement(related.comparison, 'comparison'))]);
   else if (parentUrl && result.kind === 'image') views.push(['Before / after', beforeAfter(parentUrl, result)]);
   if (related.overlay) views.push(['Overlay', h('div', { class: 'media-frame' }, mediaElement(related.overlay, 'overlay'))]);
-  if (related.mask) views.push(['Mask', parentUrl ? maskOverlay(parentUrl, related.mask) : h('div', { class: 'media-frame' }, mediaElement(related.mask, 'mask'))]);
+  if (related.mask)
+    views.push(['Mask', parentUrl ? maskOverlay(parentUrl, related.mask) : h('div', { class: 'media-frame' }, mediaElement(related.mask, 'mask'))]);
   return tabbed(views, result);
 }
 
@@ -99,10 +107,22 @@ function tabbed(views, media) {
   if (views.length > 1) {
     const tabs = h('div', { class: 'tabs', role: 'tablist' });
     views.forEach(([label, view], index) => {
-      const tab = h('button', { type: 'button', role: 'tab', class: 'tab', 'aria-selected': String(index === 0), 'data-testid': `view-${label.toLowerCase().replace(/[^a-z]+/g, '-')}` }, label);
+      const tab = h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          class: 'tab',
+          'aria-selected': String(index === 0),
+          'data-testid': `view-${label.toLowerCase().replace(/[^a-z]+/g, '-')}`,
+        },
+        label,
+      );
       tab.addEventListener('click', () => {
         for (const t of tabs.children) t.setAttribute('aria-selected', String(t === tab));
-        views.forEach(([, v], i) => { v.hidden = i !== index; });
+        views.forEach(([, v], i) => {
+          v.hidden = i !== index;
+        });
       });
       tabs.append(tab);
       view.hidden = index !== 0;
@@ -110,8 +130,14 @@ function tabbed(views, media) {
     figure.append(tabs);
   }
   for (const [, view] of views) figure.append(view);
-  const caption = [media.label, media.ordinal ? `${media.kind} #${media.ordinal}` : undefined, media.width ? `${media.width}×${media.height}` : undefined,
-    media.durationSec ? `${media.durationSec.toFixed(1)} s` : undefined].filter(Boolean).join(' · ');
+  const caption = [
+    media.label,
+    media.ordinal ? `${media.kind} #${media.ordinal}` : undefined,
+    media.width ? `${media.width}×${media.height}` : undefined,
+    media.durationSec ? `${media.durationSec.toFixed(1)} s` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   if (caption) figure.append(h('figcaption', {}, caption));
   return figure;
 }
@@ -141,9 +167,22 @@ export function renderTurn(turn, context, handlers) {
       if (only) gallery.append(tabbed([[only.role, h('div', { class: 'media-frame' }, mediaElement(only, only.role))]], only));
       else if (turn.boxes?.length && context.boxTarget) {
         const target = context.boxTarget;
-        gallery.append(tabbed([['Boxes', h('div', { class: 'media-frame' },
-          h('img', { src: target.url, alt: 'The image with the found boxes', 'data-testid': 'boxes-image' }),
-          boxesLayer(turn.boxes, target.width, target.height))]], target));
+        gallery.append(
+          tabbed(
+            [
+              [
+                'Boxes',
+                h(
+                  'div',
+                  { class: 'media-frame' },
+                  h('img', { src: target.url, alt: 'The image with the found boxes', 'data-testid': 'boxes-image' }),
+                  boxesLayer(turn.boxes, target.width, target.height),
+                ),
+              ],
+            ],
+            target,
+          ),
+        );
       }
     }
   }
@@ -152,33 +191,57 @@ export function renderTurn(turn, context, handlers) {
   // "Which one?": each numbered option answers with its number, exactly as if typed.
   if (turn.role === 'bot' && turn.choice?.options?.length) {
     const picks = h('div', { class: 'actions choices', 'data-testid': 'turn-choices', role: 'group', 'aria-label': turn.choice.question });
-    turn.choice.options.forEach((option, i) => picks.append(
-      h('button', { type: 'button', class: 'button', 'data-testid': 'choice', title: option, onclick: () => handlers.onChoose(i + 1) }, `${i + 1} · ${option}`)));
+    turn.choice.options.forEach((option, i) =>
+      picks.append(
+        h(
+          'button',
+          { type: 'button', class: 'button', 'data-testid': 'choice', title: option, onclick: () => handlers.onChoose(i + 1) },
+          `${i + 1} · ${option}`,
+        ),
+      ),
+    );
     body.append(picks);
   }
 
-  const firstResult = turn.role === 'bot' ? results[0] ?? related.overlay ?? related.mask : undefined;
+  const firstResult = turn.role === 'bot' ? (results[0] ?? related.overlay ?? related.mask) : undefined;
   const actions = turn.actions ?? [];
   if (turn.role === 'bot' && actions.length > 0) {
     const bar = h('div', { class: 'actions', 'data-testid': 'turn-actions' });
     for (const action of actions) {
       if (action === 'download') {
-        if (firstResult) bar.append(h('a', { class: 'button', href: `${firstResult.url}?download=1`, download: '', 'data-testid': 'action-download' }, 'Download'));
+        if (firstResult)
+          bar.append(h('a', { class: 'button', href: `${firstResult.url}?download=1`, download: '', 'data-testid': 'action-download' }, 'Download'));
       } else if (ACTION_LABELS[action]) {
         const mediaId = action === 'use' ? firstResult?.id : undefined;
         if (action === 'use' && !mediaId) continue;
-        bar.append(h('button', { type: 'button', class: 'button', 'data-testid': `action-${action}`, onclick: () => handlers.onAction(action, mediaId) }, ACTION_LABELS[action]));
+        bar.append(
+          h(
+            'button',
+            { type: 'button', class: 'button', 'data-testid': `action-${action}`, onclick: () => handlers.onAction(action, mediaId) },
+            ACTION_LABELS[action],
+          ),
+        );
       }
     }
     if (bar.childElementCount > 0) body.append(bar);
   }
 
-  return h('article', { class: `turn turn-${turn.role} tone-${tone}`, 'data-testid': 'turn', 'data-role': turn.role, 'data-tone': tone, 'data-turn-id': turn.id },
+  return h(
+    'article',
+    { class: `turn turn-${turn.role} tone-${tone}`, 'data-testid': 'turn', 'data-role': turn.role, 'data-tone': tone, 'data-turn-id': turn.id },
     h('div', { class: 'avatar', 'aria-hidden': 'true' }, turn.role === 'user' ? 'You' : 'V'),
-    h('div', { class: 'turn-body' },
-      h('div', { class: 'meta' }, turn.role === 'user' ? 'You' : tone === 'error' ? 'Vitron · problem' : tone === 'question' ? 'Vitron · question' : 'Vitron',
-        h('time', { datetime: turn.createdAt }, new Date(turn.createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }))),
-      body));
+    h(
+      'div',
+      { class: 'turn-body' },
+      h(
+        'div',
+        { class: 'meta' },
+        turn.role === 'user' ? 'You' : tone === 'error' ? 'Vitron · problem' : tone === 'question' ? 'Vitron · question' : 'Vitron',
+        h('time', { datetime: turn.createdAt }, new Date(turn.createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })),
+      ),
+      body,
+    ),
+  );
 }
 
 /** The live card of a queued or running job: bar, step note, queue position, Cancel. */
@@ -190,15 +253,32 @@ export function renderJob(job, handlers) {
   if (job.state === 'queued') {
     status = job.queuePosition ? `Waiting in the queue: ${job.queuePosition} ${job.queuePosition === 1 ? 'job' : 'jobs'} ahead of you` : 'Waiting to start…';
   } else if (job.state === 'running') {
-    status = progress ? `${progress.note || 'Working'}${progress.steps > 1 ? ` (step ${progress.step} of ${progress.steps})` : ''} · ${Math.round(progress.fraction * 100)}%` : 'Working…';
+    status = progress
+      ? `${progress.note || 'Working'}${progress.steps > 1 ? ` (step ${progress.step} of ${progress.steps})` : ''} · ${Math.round(progress.fraction * 100)}%`
+      : 'Working…';
   } else {
-    status = job.state === 'succeeded' ? 'Done' : job.error?.message ?? `Job ${job.state}`;
+    status = job.state === 'succeeded' ? 'Done' : (job.error?.message ?? `Job ${job.state}`);
   }
   const cancel = isActive(job)
-    ? h('button', { type: 'button', class: 'button danger', 'data-testid': 'cancel-job', onclick: (e) => { e.currentTarget.disabled = true; handlers.onCancel(job.id); } }, 'Cancel')
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'button danger',
+          'data-testid': 'cancel-job',
+          onclick: (e) => {
+            e.currentTarget.disabled = true;
+            handlers.onCancel(job.id);
+          },
+        },
+        'Cancel',
+      )
     : null;
-  return h('div', { class: `job job-${job.state}`, 'data-testid': 'job-progress', 'data-job-id': job.id, 'data-state': job.state, role: 'status' },
+  return h(
+    'div',
+    { class: `job job-${job.state}`, 'data-testid': 'job-progress', 'data-job-id': job.id, 'data-state': job.state, role: 'status' },
     h('div', { class: 'job-title' }, `${job.tasks.length ? job.tasks.join(' → ') : 'job'}`),
     bar,
-    h('div', { class: 'job-row' }, h('span', { class: 'job-note', 'data-testid': 'job-note' }, status), cancel));
+    h('div', { class: 'job-row' }, h('span', { class: 'job-note', 'data-testid': 'job-note' }, status), cancel),
+  );
 }

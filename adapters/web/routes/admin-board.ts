@@ -8,7 +8,11 @@ import type { FastifyInstance } from 'fastify';
  * Bull Board on the lane queues, inside the admin scope so its page, static files and API all pass the
  * admin check. Retries and cleaning stay allowed: acting on stuck or failed jobs is what an admin is for.
  */
-export async function registerBullBoard(admin: FastifyInstance, queues: readonly Queue[], options: { prefix: string; basePath: string; overviewUrl: string }): Promise<void> {
+export async function registerBullBoard(
+  admin: FastifyInstance,
+  queues: readonly Queue[],
+  options: { prefix: string; basePath: string; overviewUrl: string },
+): Promise<void> {
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(options.basePath);
   createBullBoard({

@@ -47,9 +47,7 @@ function sendTurnResult(request: FastifyRequest, reply: FastifyReply, result: Tu
 export function turnRoutes(app: FastifyInstance, { bot }: RouteContext): void {
   app.post('/api/conversations/:id/turns', async (request, reply) => {
     const { id } = parseInput(idParams, request.params, 'conversation id');
-    const input = request.isMultipart()
-      ? await readMultipartTurn(request)
-      : { ...parseInput(jsonTurnBody, request.body, 'turn'), files: [] };
+    const input = request.isMultipart() ? await readMultipartTurn(request) : { ...parseInput(jsonTurnBody, request.body, 'turn'), files: [] };
     if (input.text.trim() === '' && input.files.length === 0) {
       throw new HttpInputError(400, 'INVALID_ARGUMENT', 'Invalid turn: send some text, a file, or both.');
     }
@@ -61,7 +59,13 @@ export function turnRoutes(app: FastifyInstance, { bot }: RouteContext): void {
     }
     // The same limits as every chat platform, per cookie user; a refusal is a 429 (errors-to-http.ts).
     await bot.admit({ user: request.user });
-    const result = await bot.handleTurn({ conversationId: id, user: request.user, text: input.text, files: input.files, ...(key ? { eventKey: `web:${key}` } : {}) });
+    const result = await bot.handleTurn({
+      conversationId: id,
+      user: request.user,
+      text: input.text,
+      files: input.files,
+      ...(key ? { eventKey: `web:${key}` } : {}),
+    });
     return sendTurnResult(request, reply, result);
   });
 

@@ -35,8 +35,24 @@ export async function* readFrames(tools: FfmpegTools, file: string, options: Rea
   const filters = [...(fps ? [`fps=${fps}`] : []), `scale=${width}:${height}:flags=bicubic`, 'format=rgba'];
   const proc = startTool(
     tools.ffmpeg,
-    ['-hide_banner', '-nostdin', '-loglevel', 'error', ...inputArgs(file), '-map', '0:v:0', '-vf', filters.join(','),
-      '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      ...inputArgs(file),
+      '-map',
+      '0:v:0',
+      '-vf',
+      filters.join(','),
+      '-vsync',
+      'passthrough',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgba',
+      'pipe:1',
+    ],
     { signal },
   );
   let frame = Buffer.allocUnsafe(frameBytes);
@@ -114,8 +130,23 @@ export async function writeVideo(tools: FfmpegTools, frames: AsyncIterable<Uint8
   if (!(fps > 0) || !Number.isFinite(fps)) throw new InvalidArgumentError(`A frame rate must be a positive number; received ${fps}.`);
   const frameBytes = width * height * 4;
   const output = path.join(tmpDir, `video-${randomUUID()}.mp4`);
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-    '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${width}x${height}`, '-framerate', String(fps), '-i', 'pipe:0'];
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgba',
+    '-s',
+    `${width}x${height}`,
+    '-framerate',
+    String(fps),
+    '-i',
+    'pipe:0',
+  ];
   if (audioFrom) args.push(...inputArgs(audioFrom), '-map', '0:v:0', '-map', '1:a:0?', ...AAC_ARGS, '-shortest');
   args.push('-vf', EVEN_DIMENSIONS, ...h264Args(options.crf), fileUrl(output));
 
@@ -139,7 +170,10 @@ export async function writeVideo(tools: FfmpegTools, frames: AsyncIterable<Uint8
   } catch (error) {
     proc.kill();
     // When ffmpeg itself failed or was cancelled, its own error says why; a broken pipe is only the symptom.
-    const exit = await proc.done.then(() => undefined, (e: unknown) => e);
+    const exit = await proc.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     throw error instanceof PipeClosed ? (exit ?? new InternalError(error.message)) : error;
   } finally {
     await fs.rm(output, { force: true });

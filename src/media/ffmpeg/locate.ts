@@ -59,12 +59,7 @@ async function versionOf(ffmpeg: string): Promise<string | undefined> {
   }
 }
 
-async function locateOne(
-  tool: 'ffmpeg' | 'ffprobe',
-  configured: string | undefined,
-  setting: string,
-  options: Required<LocateOptions>,
-): Promise<string> {
+async function locateOne(tool: 'ffmpeg' | 'ffprobe', configured: string | undefined, setting: string, options: Required<LocateOptions>): Promise<string> {
   if (configured) {
     // A configured path that does not work is a configuration mistake: say so instead of silently falling back.
     if (await isExecutable(configured)) return configured;
@@ -78,10 +73,7 @@ async function locateOne(
 }
 
 /** FFMPEG_PATH/FFPROBE_PATH when set, else the binaries on PATH, else the npm-shipped ones if installed. */
-export async function locateFfmpeg(
-  settings: Pick<Settings, 'FFMPEG_PATH' | 'FFPROBE_PATH'>,
-  options: LocateOptions = {},
-): Promise<FfmpegTools> {
+export async function locateFfmpeg(settings: Pick<Settings, 'FFMPEG_PATH' | 'FFPROBE_PATH'>, options: LocateOptions = {}): Promise<FfmpegTools> {
   const resolved: Required<LocateOptions> = { searchPath: options.searchPath ?? process.env.PATH ?? '', useNpmBinaries: options.useNpmBinaries ?? true };
   const ffmpeg = await locateOne('ffmpeg', settings.FFMPEG_PATH, 'FFMPEG_PATH', resolved);
   const ffprobe = await locateOne('ffprobe', settings.FFPROBE_PATH, 'FFPROBE_PATH', resolved);

@@ -29,13 +29,7 @@ function sec(value: number): string {
   return value.toFixed(6);
 }
 
-async function runToFile(
-  tools: FfmpegTools,
-  args: readonly string[],
-  ext: string,
-  options: OperationOptions,
-  expectedSeconds?: number,
-): Promise<Buffer> {
+async function runToFile(tools: FfmpegTools, args: readonly string[], ext: string, options: OperationOptions, expectedSeconds?: number): Promise<Buffer> {
   const output = path.join(options.tmpDir, `${ext}-${randomUUID()}.${ext}`);
   const { onProgress } = options;
   try {
@@ -95,7 +89,9 @@ export async function changeSpeed(tools: FfmpegTools, file: string, factor: numb
   // Speeding up keeps the source frame rate (dropping frames) instead of producing 300 fps files;
   // slowing down keeps every frame at a lower rate, since no frames are invented.
   const video = [`setpts=(PTS-STARTPTS)/${factor}`, ...(factor > 1 && info.fps ? [`fps=${info.fps}`] : []), EVEN_DIMENSIONS];
-  const audio = atempoChain(factor).map((f) => `atempo=${f}`).join(',');
+  const audio = atempoChain(factor)
+    .map((f) => `atempo=${f}`)
+    .join(',');
   // vfr: without it the muxer keeps the source rate and repeats each slowed-down frame to fill it.
   const args = [...inputArgs(file), '-map', '0:v:0', '-vf', video.join(','), '-vsync', 'vfr', ...audioArgs(info, audio), ...h264Args()];
   return runToFile(tools, args, 'mp4', options, info.durationSec ? info.durationSec / factor : undefined);
@@ -136,17 +132,41 @@ async function reverseInSegments(tools: FfmpegTools, file: string, info: VideoPr
     for (let i = count - 1; i >= 0; i -= 1) {
       const start = bounds[i]!;
       const part = path.join(dir, `part-${parts.length}.mp4`);
-      const args = ['-ss', sec(start), '-t', sec(bounds[i + 1]! - start), ...inputArgs(file), '-map', '0:v:0',
+      const args = [
+        '-ss',
+        sec(start),
+        '-t',
+        sec(bounds[i + 1]! - start),
+        ...inputArgs(file),
+        '-map',
+        '0:v:0',
         // A segment starts half a frame after its cut: restart its clock at 0, or the muxer pads that gap with a repeated frame.
-        '-vf', `reverse,setpts=PTS-STARTPTS,${EVEN_DIMENSIONS}`, ...audioArgs(info, 'areverse,asetpts=PTS-STARTPTS'), ...h264Args(), fileUrl(part)];
+        '-vf',
+        `reverse,setpts=PTS-STARTPTS,${EVEN_DIMENSIONS}`,
+        ...audioArgs(info, 'areverse,asetpts=PTS-STARTPTS'),
+        ...h264Args(),
+        fileUrl(part),
+      ];
       await runFfmpeg(tools, args, { signal: options.signal });
       parts.push(part);
       options.onProgress?.((parts.length / count) * 0.95);
     }
     const list = path.join(dir, 'parts.txt');
     await fs.writeFile(list, parts.map((p) => `file '${p.replaceAll("'", "'\\''")}'\n`).join(''));
-    const join = ['-f', 'concat', '-safe', '0', ...inputArgs(list), '-map', '0:v:0', ...(info.hasAudio ? ['-map', '0:a:0'] : []),
-      '-c', 'copy', '-movflags', '+faststart'];
+    const join = [
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      ...inputArgs(list),
+      '-map',
+      '0:v:0',
+      ...(info.hasAudio ? ['-map', '0:a:0'] : []),
+      '-c',
+      'copy',
+      '-movflags',
+      '+faststart',
+    ];
     return await runToFile(tools, join, 'mp4', { ...options, onProgress: undefined });
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
@@ -172,12 +192,35 @@ export async function toAnimated(tools: FfmpegTools, file: string, format: 'gif'
   const scale = `scale=w='min(iw,${maxWidth})':h=-2:flags=lanczos`;
   const args =
     format === 'gif'
-      ? [...inputArgs(file), '-filter_complex',
+      ? [
+          ...inputArgs(file),
+          '-filter_complex',
           // One palette per clip beats the fixed web palette; diff stats favour what moves, bayer dithering keeps files small.
           `[0:v:0]fps=${fps},${scale},split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=5:diff_mode=rectangle`,
-          '-loop', '0', '-an', '-f', 'gif']
-      : [...inputArgs(file), '-map', '0:v:0', '-vf', `fps=${fps},${scale}`, '-c:v', 'libwebp_anim', '-lossless', '0', '-q:v', '75',
-          '-loop', '0', '-an', '-f', 'webp'];
+          '-loop',
+          '0',
+          '-an',
+          '-f',
+          'gif',
+        ]
+      : [
+          ...inputArgs(file),
+          '-map',
+          '0:v:0',
+          '-vf',
+          `fps=${fps},${scale}`,
+          '-c:v',
+          'libwebp_anim',
+          '-lossless',
+          '0',
+          '-q:v',
+          '75',
+          '-loop',
+          '0',
+          '-an',
+          '-f',
+          'webp',
+        ];
   return runToFile(tools, args, format, options, info.durationSec);
 }
 
@@ -212,9 +255,12 @@ export interface EncodeOptions extends OperationOptions {
 /** Re-encodes any video (or animated GIF) to chat-friendly H.264/AAC MP4. */
 export async function encodeMp4(tools: FfmpegTools, file: string, options: EncodeOptions): Promise<Buffer> {
   const info = await probe(tools, file, options);
-  const box = options.maxWidth || options.maxHeight
-    ? [`scale=w='min(iw,${Math.round(options.maxWidth ?? 16384)})':h='min(ih,${Math.round(options.maxHeight ?? 16384)})':force_original_aspect_ratio=decrease`]
-    : [];
+  const box =
+    options.maxWidth || options.maxHeight
+      ? [
+          `scale=w='min(iw,${Math.round(options.maxWidth ?? 16384)})':h='min(ih,${Math.round(options.maxHeight ?? 16384)})':force_original_aspect_ratio=decrease`,
+        ]
+      : [];
   const args = [...inputArgs(file), '-map', '0:v:0', '-vf', [...box, EVEN_DIMENSIONS].join(','), ...audioArgs(info), ...h264Args(options.crf)];
   return runToFile(tools, args, 'mp4', options, info.durationSec);
 }

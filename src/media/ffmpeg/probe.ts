@@ -56,7 +56,7 @@ function rotationOf(stream: FfprobeStream): number {
   // The display matrix angle is counter-clockwise; the legacy `rotate` tag is clockwise.
   const matrix = stream.side_data_list?.find((s) => typeof s.rotation === 'number')?.rotation;
   const degrees = matrix !== undefined ? -matrix : Number(stream.tags?.rotate ?? 0);
-  const normalised = ((Math.round(degrees / 90) * 90) % 360 + 360) % 360;
+  const normalised = (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
   return Number.isFinite(normalised) ? normalised : 0;
 }
 

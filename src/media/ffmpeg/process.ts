@@ -82,7 +82,12 @@ export function startTool(command: string, args: readonly string[], options: Sta
     };
     child.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'EACCES') {
-        settle(new ToolMissingError(name, `Could not start ${command} (${error.code}). Install it with "apt-get install -y ffmpeg" or set FFMPEG_PATH/FFPROBE_PATH.`));
+        settle(
+          new ToolMissingError(
+            name,
+            `Could not start ${command} (${error.code}). Install it with "apt-get install -y ffmpeg" or set FFMPEG_PATH/FFPROBE_PATH.`,
+          ),
+        );
       } else {
         settle(error);
       }

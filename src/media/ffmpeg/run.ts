@@ -48,5 +48,8 @@ export function fileUrl(file: string): string {
 /** The last line of ffmpeg's stderr without its "[demuxer @ 0x…]" and "file:/tmp/…:" prefixes: the reason, in its words. */
 export function lastErrorLine(stderr: string): string {
   const line = stderr.trim().split('\n').pop() ?? '';
-  return line.replace(/^\[[^\]]*\]\s*/, '').replace(/^file:.*?: /, '').trim();
+  return line
+    .replace(/^\[[^\]]*\]\s*/, '')
+    .replace(/^file:.*?: /, '')
+    .trim();
 }

@@ -34,22 +34,25 @@ const MULTIPLIERS: { key: Multiplier; up: RegExp; down: RegExp; noun: RegExp }[]
   },
 ];
 
-const GRAYSCALE = /\b(?:black\s*(?:and|&|n|'n'|-)\s*white|b\s*&\s*w|b\/w|gr[ae]y[\s-]?scale|monochrome|mono(?:chromatic)?|no\s+colou?rs?|colou?rless|remove\s+(?:the\s+|all\s+(?:the\s+)?)?colou?rs?|drain\s+(?:the\s+|all\s+(?:the\s+)?)?colou?rs?|without\s+(?:any\s+)?colou?rs?|(?:make|turn|convert|change)\s+(?:to\s+|into\s+)?gr[ae]y)\b/gi;
+const GRAYSCALE =
+  /\b(?:black\s*(?:and|&|n|'n'|-)\s*white|b\s*&\s*w|b\/w|gr[ae]y[\s-]?scale|monochrome|mono(?:chromatic)?|no\s+colou?rs?|colou?rless|remove\s+(?:the\s+|all\s+(?:the\s+)?)?colou?rs?|drain\s+(?:the\s+|all\s+(?:the\s+)?)?colou?rs?|without\s+(?:any\s+)?colou?rs?|(?:make|turn|convert|change)\s+(?:to\s+|into\s+)?gr[ae]y)\b/gi;
 const SEPIA = /\b(?:sepia(?:[\s-]tone[ds]?)?|old[\s-]timey|brownish\s+vintage)\b/gi;
 const INVERT = /\b(?:invert(?:ed)?|inverse|negative|(?:reverse|flip|swap)\s+(?:the\s+|all\s+(?:the\s+)?)?colou?rs?)\b/gi;
 const HUE = /\bhue(?:[\s-]shift)?\b/gi;
 const BLUR = /\b(?:blur(?:red|ry)?|gaussian(?:\s+blur)?|defocus(?:ed)?|out\s+of\s+focus|fuzzy|soft[\s-]focus)\b/gi;
 const PIXELATE = /\b(?:pixel+(?:ate|[ai][sz]e)d?|mosaic)\b/gi;
-const SHARPEN = /\b(?:sharpen(?:ed)?|sharper|crisper|crisp\s+up|unblur|deblur|de-blur|less\s+blurry|remove\s+(?:the\s+)?blur|more\s+(?:detailed|defined|crisp)|in\s+focus|clearer|sharpness\s+up|(?:increase|boost|add)\s+(?:the\s+|some\s+)?sharpness)\b/gi;
+const SHARPEN =
+  /\b(?:sharpen(?:ed)?|sharper|crisper|crisp\s+up|unblur|deblur|de-blur|less\s+blurry|remove\s+(?:the\s+)?blur|more\s+(?:detailed|defined|crisp)|in\s+focus|clearer|sharpness\s+up|(?:increase|boost|add)\s+(?:the\s+|some\s+)?sharpness)\b/gi;
 
 const STRONG = /\b(?:much|a\s+lot|lots|way|very|really|significantly|considerably|drastically|heavily|extremely|super|far|strongly|massively|hugely)\b/i;
-const SLIGHT = /\b(?:a\s+(?:little\s+)?bit|bit|slightly|a\s+little|little|a\s+touch|touch|somewhat|a\s+tad|tad|subtly|a\s+smidge|marginally|gently|lightly|mildly)\b/i;
+const SLIGHT =
+  /\b(?:a\s+(?:little\s+)?bit|bit|slightly|a\s+little|little|a\s+touch|touch|somewhat|a\s+tad|tad|subtly|a\s+smidge|marginally|gently|lightly|mildly)\b/i;
 
 /** Words that may sit around adjustments without naming an object ("make it a bit brighter, please"). */
 const NEUTRAL = new Set(
   (
     'make turn set get give apply add increase decrease reduce raise lower boost bump up down crank pump tone adjust change shift rotate ' +
-    'a an the bit little lot lots slightly much more less way very too it it\'s its and with by to of some also please image photo picture ' +
+    "a an the bit little lot lots slightly much more less way very too it it's its and with by to of some also please image photo picture " +
     'pic video overall whole entire just tad touch smidge somewhat really super quite percent pct degrees degree deg x times as so is ' +
     'look looks looking effect filter color colors colour colours tone tones tint version level levels significantly considerably ' +
     'drastically heavily extremely amount radius sigma strength gaussian then again do can you i want need kind sort plus well one all ' +
@@ -69,7 +72,11 @@ function allMatches(regex: RegExp, text: string): Found[] {
 
 /** The words around a match, up to the neighbouring clause part, where its amount is written. */
 function around(text: string, found: Found): { before: string; after: string } {
-  const before = text.slice(Math.max(0, found.start - 30), found.start).split(/\band\b|,|\bwith\b/i).pop() ?? '';
+  const before =
+    text
+      .slice(Math.max(0, found.start - 30), found.start)
+      .split(/\band\b|,|\bwith\b/i)
+      .pop() ?? '';
   const after = text.slice(found.end, found.end + 30).split(/\band\b|,|\bwith\b/i)[0] ?? '';
   return { before, after };
 }
@@ -206,7 +213,9 @@ function referringPrivacy(bare: string): RuleOutcome | undefined {
   const phrase = ['the', m[1]?.toLowerCase(), noun, m[3]?.toLowerCase().replace(/\s+/g, ' ')].filter((w) => w !== undefined).join(' ');
   const explicit = m[4] !== undefined ? Number(m[4]) : undefined;
   const strength = STRONG.test(bare) ? 2 : SLIGHT.test(bare) ? 0.5 : 1;
-  return /pixel|mosaic/i.test(bare) ? task('adjust', { phrase, pixelate: explicit ?? 12 * strength }) : task('adjust', { phrase, blur: explicit ?? 8 * strength });
+  return /pixel|mosaic/i.test(bare)
+    ? task('adjust', { phrase, pixelate: explicit ?? 12 * strength })
+    : task('adjust', { phrase, blur: explicit ?? 8 * strength });
 }
 
 function privacy(bare: string): RuleOutcome | undefined {

@@ -20,10 +20,19 @@ function backgroundFrom(words: string): RuleOutcome | undefined {
 const BG_BLUR = [
   new RegExp(String.raw`^(?:blur|soften|defocus|bokeh|fade)\s+(?:out\s+)?(?:the\s+)?${BACKGROUND}\b(.*)$`, 'i'),
   new RegExp(String.raw`^(?:make|get|have)\s+(?:the\s+)?${BACKGROUND}\s+(?:blurry|blurred|out\s+of\s+focus|soft|fuzzy|bokeh)\b(.*)$`, 'i'),
-  new RegExp(String.raw`^(?:add|apply|give|use|with)?\s*(?:an?\s+|some\s+)?(?:${BACKGROUND}\s+blur|bokeh(?:\s+effect)?|portrait\s+(?:mode|effect)|(?:blurry|blurred)\s+${BACKGROUND}|(?:shallow\s+)?depth\s+of\s+field)\b(.*)$`, 'i'),
+  new RegExp(
+    String.raw`^(?:add|apply|give|use|with)?\s*(?:an?\s+|some\s+)?(?:${BACKGROUND}\s+blur|bokeh(?:\s+effect)?|portrait\s+(?:mode|effect)|(?:blurry|blurred)\s+${BACKGROUND}|(?:shallow\s+)?depth\s+of\s+field)\b(.*)$`,
+    'i',
+  ),
 ];
-const BG_PUT = new RegExp(String.raw`^(?:put|place|set|paste|show|move|stick)\s+(?:.+?\s+)?(?:on|onto|against|in\s+front\s+of|over)\s+(?:an?\s+|the\s+)?(.+?)\s+${BACKGROUND}$`, 'i');
-const BG_CHANGE = new RegExp(String.raw`^(?:change|make|turn|set|switch|replace|swap|paint|colou?r)\s+(?:the\s+|its\s+)?${BACKGROUND}(?:\s+colou?r)?\s+(?:to\s+|into\s+|with\s+|for\s+|as\s+|by\s+)?(?:an?\s+)?(.+)$`, 'i');
+const BG_PUT = new RegExp(
+  String.raw`^(?:put|place|set|paste|show|move|stick)\s+(?:.+?\s+)?(?:on|onto|against|in\s+front\s+of|over)\s+(?:an?\s+|the\s+)?(.+?)\s+${BACKGROUND}$`,
+  'i',
+);
+const BG_CHANGE = new RegExp(
+  String.raw`^(?:change|make|turn|set|switch|replace|swap|paint|colou?r)\s+(?:the\s+|its\s+)?${BACKGROUND}(?:\s+colou?r)?\s+(?:to\s+|into\s+|with\s+|for\s+|as\s+|by\s+)?(?:an?\s+)?(.+)$`,
+  'i',
+);
 const BG_NOUN = new RegExp(String.raw`^(?:(?:give|add|use|want|with|new)\s+)?(?:an?\s+|the\s+)?(.+?)\s+${BACKGROUND}(?:\s+(?:instead|behind|please))?$`, 'i');
 /** "put it on a beach": the object was a pronoun, so what follows is where it goes. */
 const BG_PLACE = /^(?:put|place|move|send|teleport|transport|drop)\s+(?:on|in|at|into|onto|to)\s+(.+)$/i;
@@ -34,7 +43,13 @@ function background({ bare }: RuleInput): RuleOutcome | undefined {
     if (!m) continue;
     const rest = m[1] ?? '';
     const number = /(\d+(?:\.\d+)?)/.exec(rest);
-    const blur = number ? Number(number[1]) : /\b(?:a\s+lot|much|heavily|strongly|very|really)\b/i.test(rest) ? 20 : /\b(?:slightly|a\s+(?:little\s+)?bit|a\s+little|subtly)\b/i.test(rest) ? 5 : 10;
+    const blur = number
+      ? Number(number[1])
+      : /\b(?:a\s+lot|much|heavily|strongly|very|really)\b/i.test(rest)
+        ? 20
+        : /\b(?:slightly|a\s+(?:little\s+)?bit|a\s+little|subtly)\b/i.test(rest)
+          ? 5
+          : 10;
     return blur > 0 ? task('background', { blur }) : invalid('background', 'The background blur has to be more than 0.');
   }
   const put = BG_PUT.exec(bare);
@@ -53,10 +68,12 @@ const STYLE_WORDS =
   /\b(?:watercolou?r|oil[\s-]painting|painting|painted|sketch(?:ed|y)?|pencil|drawing|charcoal|cartoon(?:ish|y)?|anime|manga|comic(?:\s+book)?|pixel[\s-]?art|pop[\s-]art|impressionis[tm]|expressionis[tm]|cubis[tm]|surreal(?:ist|ism)?|van\s+gogh|monet|picasso|rembrandt|dali|warhol|hokusai|ukiyo[\s-]?e|ghibli|pixar|disney|lego|claymation|low[\s-]?poly|vaporwave|synthwave|cyberpunk|steampunk|art\s+deco|art\s+nouveau|stained[\s-]glass|mosaic|line[\s-]art|ink|woodcut|engraving|pastel|crayon|graffiti|3d\s+render|noir|renaissance|baroque|origami|embroidery|neon|retro|vintage|8[\s-]?bit|16[\s-]?bit|cinematic|illustration|caricature|acrylic|gouache|mural|fresco|chalk|storybook|cel[\s-]?shaded|isometric|minimalist|abstract|art|artwork|style|portrait\s+painting|poster|photorealistic|realistic|pointillism|fauvism|gothic|tattoo|blueprint|sculpture|marble\s+statue|clay)\b/i;
 
 const STYLE_OF = /\b(?:in\s+(?:the\s+)?style\s+of|(?:as\s+if\s+)?(?:painted|drawn|done|made)\s+by|like\s+a\s+painting\s+by|inspired\s+by)\s+(.+)$/i;
-const STYLE_SUFFIX = /^(?:(?:make|render|redo|redraw|turn|convert|change|transform|restyle|do|apply|give|add|use)\s+)?(?:into\s+|in\s+|to\s+|as\s+)?(?:an?\s+)?(.+?)[\s-]+(?:style|filter|effect|look|aesthetic|vibe)(?:\s+(?:to|on))?$/i;
+const STYLE_SUFFIX =
+  /^(?:(?:make|render|redo|redraw|turn|convert|change|transform|restyle|do|apply|give|add|use)\s+)?(?:into\s+|in\s+|to\s+|as\s+)?(?:an?\s+)?(.+?)[\s-]+(?:style|filter|effect|look|aesthetic|vibe)(?:\s+(?:to|on))?$/i;
 const STYLE_INTO =
   /^(?:make|render|redo|redraw|repaint|draw|paint|sketch|turn|convert|transform|change|restyle|stylize|stylise|style|recreate|reimagine|show)\s+(?:(?:look|looking)\s+like|like|into|as|to|in)?\s*(?:an?\s+|the\s+)?(.+)$/i;
-const STYLE_VERB = /^(?:stylize|stylise|restyle|cartoonify|cartoonize|cartoonise|animefy|anime-?ify|sketchify|pixelate\s+into\s+art)(?:\s+(?:as|like|in|into|with))?\s*(?:an?\s+)?(.*)$/i;
+const STYLE_VERB =
+  /^(?:stylize|stylise|restyle|cartoonify|cartoonize|cartoonise|animefy|anime-?ify|sketchify|pixelate\s+into\s+art)(?:\s+(?:as|like|in|into|with))?\s*(?:an?\s+)?(.*)$/i;
 const STYLE_ALONE = /^(?:as\s+|in\s+|into\s+)?(?:an?\s+)?(.+?)(?:\s+version)?$/i;
 
 /** A style description is short and names a medium or artist; "the dog a cartoon" has an object in it. */
@@ -73,16 +90,23 @@ function style({ bare }: RuleInput): RuleOutcome | undefined {
     const named = cleanPhrase(verb[1] ?? '');
     const implied = /^cartoon/i.test(bare) ? 'cartoon' : /^anime/i.test(bare) ? 'anime' : /^sketch/i.test(bare) ? 'sketch' : '';
     const prompt = named || implied;
-    return prompt ? task('style', { prompt: withoutArticle(prompt) }) : invalid('style', 'Which style? For example "make it look like a watercolor painting" or "in the style of van gogh".');
+    return prompt
+      ? task('style', { prompt: withoutArticle(prompt) })
+      : invalid('style', 'Which style? For example "make it look like a watercolor painting" or "in the style of van gogh".');
   }
   const suffix = STYLE_SUFFIX.exec(bare);
-  if (suffix && (isStyle(suffix[1]!) || /^(?:make|render|redo|turn|convert|apply|give|add|use|do)\b/i.test(bare)) && !/\b(?:sepia|black|gr[ae]y|blur|bokeh|background)\b/i.test(suffix[1]!)) {
+  if (
+    suffix &&
+    (isStyle(suffix[1]!) || /^(?:make|render|redo|turn|convert|apply|give|add|use|do)\b/i.test(bare)) &&
+    !/\b(?:sepia|black|gr[ae]y|blur|bokeh|background)\b/i.test(suffix[1]!)
+  ) {
     return task('style', { prompt: withoutArticle(cleanPhrase(suffix[1]!)) });
   }
   const into = STYLE_INTO.exec(bare);
   if (into && isStyle(into[1]!)) return task('style', { prompt: withoutArticle(cleanPhrase(into[1]!)) });
   const alone = STYLE_ALONE.exec(bare);
-  if (alone && isStyle(alone[1]!) && bare.split(/\s+/).length <= 4 && !/^(?:draw|paint|sketch|illustrate)\b/i.test(bare)) return task('style', { prompt: withoutArticle(cleanPhrase(alone[1]!)) });
+  if (alone && isStyle(alone[1]!) && bare.split(/\s+/).length <= 4 && !/^(?:draw|paint|sketch|illustrate)\b/i.test(bare))
+    return task('style', { prompt: withoutArticle(cleanPhrase(alone[1]!)) });
   return undefined;
 }
 
@@ -117,7 +141,10 @@ function upscale(bare: string): RuleOutcome | undefined {
   if (enlarge !== undefined) return task('upscale', { factor: enlarge });
   if (!UPSCALE.test(bare) && !/^enhance$/i.test(bare)) return undefined;
   let factor = 2;
-  const m = new RegExp(FACTOR_SOURCE, 'i').exec(bare) ?? new RegExp(String.raw`\b(?:by|to)\s+(?:a\s+factor\s+of\s+)?(${NUMBER_SOURCE})(?:\s*(?:times|fold|x))?\b`, 'i').exec(bare) ?? new RegExp(String.raw`(${NUMBER_SOURCE})[\s-]?fold\b`, 'i').exec(bare);
+  const m =
+    new RegExp(FACTOR_SOURCE, 'i').exec(bare) ??
+    new RegExp(String.raw`\b(?:by|to)\s+(?:a\s+factor\s+of\s+)?(${NUMBER_SOURCE})(?:\s*(?:times|fold|x))?\b`, 'i').exec(bare) ??
+    new RegExp(String.raw`(${NUMBER_SOURCE})[\s-]?fold\b`, 'i').exec(bare);
   if (m) {
     const f = parseFactor(m[1] ?? m[0]);
     if (f !== undefined) factor = f;
@@ -130,7 +157,8 @@ function upscale(bare: string): RuleOutcome | undefined {
 
 const COLORIZE =
   /\b(?:colou?ri[sz]e[ds]?|colou?ri[sz]ation|recolou?r\s+(?:this\s+|the\s+)?(?:old|black)|add\s+(?:some\s+|the\s+)?colou?rs?(?:\s+(?:to|back))?|bring\s+(?:back\s+)?(?:the\s+)?colou?rs?(?:\s+back)?|make\s+(?:in\s+)?(?:full\s+)?colou?r(?:ed)?|restore\s+(?:the\s+)?colou?rs?|in\s+(?:full\s+)?colou?r|put\s+colou?rs?\s+(?:back\s+)?in)\b/i;
-const DEPTH = /\b(?:depth(?:\s+(?:map|estimation|estimate|image|view|information|buffer))?|disparity(?:\s+map)?|z[\s-]?buffer|how\s+far\s+(?:away\s+)?(?:are|is)\s+(?:things|objects|everything|the\s+objects)|distance\s+map)\b/i;
+const DEPTH =
+  /\b(?:depth(?:\s+(?:map|estimation|estimate|image|view|information|buffer))?|disparity(?:\s+map)?|z[\s-]?buffer|how\s+far\s+(?:away\s+)?(?:are|is)\s+(?:things|objects|everything|the\s+objects)|distance\s+map)\b/i;
 
 const REMOVE_VERB = String.raw`(?:remove|delete|erase|get\s+rid\s+of|take\s+out|take\s+away|eliminate|wipe\s+out|wipe\s+away|wipe|clear\s+(?:out|away)|lose|ditch|edit\s+out|paint\s+out|photoshop\s+out|clone\s+out|rub\s+out|scrub\s+out|kill|drop)`;
 const REMOVE = [
@@ -140,10 +168,12 @@ const REMOVE = [
   /^(?:show\s+|same\s+)?(?:(?:it|this)\s+)?without\s+(.+)$/i,
 ];
 /** Not objects: these are tone or quality fixes that the free-form editor handles better than erasing. */
-const NOT_AN_OBJECT = /^(?:the\s+|all\s+(?:the\s+)?|any\s+)?(?:.*\s)?(?:noise|grain|graininess|blur|blurriness|red[\s-]?eyes?|glare|haze|fog|artifacts|compression|jpeg\s+artifacts|colou?rs?|saturation|contrast)$/i;
+const NOT_AN_OBJECT =
+  /^(?:the\s+|all\s+(?:the\s+)?|any\s+)?(?:.*\s)?(?:noise|grain|graininess|blur|blurriness|red[\s-]?eyes?|glare|haze|fog|artifacts|compression|jpeg\s+artifacts|colou?rs?|saturation|contrast)$/i;
 
 /** "remove the white area": the area painted white on a mask image sent with the photo. */
-const MASKED_AREA = /^(?:the\s+)?(?:white|masked|marked|painted|highlighted)\s+(?:area|areas|region|regions|part|parts|bits?|spots?|pixels)(?:\s+(?:of|in|on)\s+(?:the\s+)?mask)?$/i;
+const MASKED_AREA =
+  /^(?:the\s+)?(?:white|masked|marked|painted|highlighted)\s+(?:area|areas|region|regions|part|parts|bits?|spots?|pixels)(?:\s+(?:of|in|on)\s+(?:the\s+)?mask)?$/i;
 
 function remove({ bare, text }: RuleInput): RuleOutcome | undefined {
   for (const pattern of REMOVE) {
@@ -155,7 +185,8 @@ function remove({ bare, text }: RuleInput): RuleOutcome | undefined {
     if (MASKED_AREA.test(phrase)) return task('inpaint');
     return task('remove', { phrase });
   }
-  if (new RegExp(String.raw`^${REMOVE_VERB}$`, 'i').test(bare)) return invalid('remove', 'What should I remove? For example "remove the dog" or "get rid of the text".');
+  if (new RegExp(String.raw`^${REMOVE_VERB}$`, 'i').test(bare))
+    return invalid('remove', 'What should I remove? For example "remove the dog" or "get rid of the text".');
   return undefined;
 }
 

@@ -21,7 +21,8 @@ const IMAGE = new RegExp(String.raw`^${ASKING}\s+(?:me\s+)?(?:an?\s+|some\s+|the
 const IMAGE_DIRECT = /^(?:draw|paint|sketch|illustrate|imagine|visuali[sz]e|dream\s+up|generate|create|render|design|picture)\s+(?:me\s+)?(.+)$/i;
 /** "show me a cat" asks for a new picture; "show me the cat" is a location (understand rules). */
 const SHOW_ME = /^(?:show|give|send)\s+me\s+((?:an?|some)\s+.+)$/i;
-const IMAGE_THING = /^(?:make|create|design|generate|produce|give\s+me)\s+(?:me\s+)?(an?\s+(?:\w+\s+){0,3}?(?:logo|icon|poster|wallpaper|banner|avatar|meme|sticker|illustration|drawing|painting|picture|image|portrait|card|flyer|cover)\b.*)$/i;
+const IMAGE_THING =
+  /^(?:make|create|design|generate|produce|give\s+me)\s+(?:me\s+)?(an?\s+(?:\w+\s+){0,3}?(?:logo|icon|poster|wallpaper|banner|avatar|meme|sticker|illustration|drawing|painting|picture|image|portrait|card|flyer|cover)\b.*)$/i;
 
 /** Words that show the clause is about media we already have, so it is an edit, not a new picture. */
 const ABOUT_EXISTING =
@@ -87,7 +88,8 @@ function generateImage({ text }: RuleInput): RuleOutcome | undefined {
 const ANIMATE = [
   /^(?:animate|bring\s+(?:to\s+life|alive)|make\s+(?:move|come\s+alive|come\s+to\s+life|alive|moving|animated|dynamic|a\s+(?:live|living)\s+photo)|turn\s+into\s+(?:an?\s+)?(?:video|animation|clip|movie|cinemagraph|live\s+photo|moving\s+(?:image|picture))|(?:make|create|generate|give\s+me)\s+(?:an?\s+)?(?:short\s+)?(?:video|animation|clip|cinemagraph|moving\s+(?:image|picture))|add\s+(?:some\s+)?(?:motion|movement|animation)|cinemagraph)\b\s*(.*)$/i,
 ];
-const MAKE_MOVE = /^make\s+(.+?)\s+(?:move|moving|flow|flowing|dance|dancing|walk|walking|run|running|wave|waving|fly|flying|swim|swimming|sway|swaying|spin|spinning|jump|jumping|talk|talking|ripple|rippling|drift|drifting|blink|blinking)\b.*$/i;
+const MAKE_MOVE =
+  /^make\s+(.+?)\s+(?:move|moving|flow|flowing|dance|dancing|walk|walking|run|running|wave|waving|fly|flying|swim|swimming|sway|swaying|spin|spinning|jump|jumping|talk|talking|ripple|rippling|drift|drifting|blink|blinking)\b.*$/i;
 
 function animate({ bare, text }: RuleInput): RuleOutcome | undefined {
   const moving = MAKE_MOVE.exec(bare);

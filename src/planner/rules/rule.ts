@@ -47,7 +47,8 @@ export function phrases(name: string, taskName: Task, patterns: RegExp[], args: 
   return { name, match: ({ bare }) => (patterns.some((p) => p.test(bare)) ? task(taskName, args) : undefined) };
 }
 
-const DANGLING = /\s+(?:in|on|from|of|to|for|into|onto|at|with|inside|within|off|over|please|now|too|as\s+well|also|here|there|away|completely|entirely|please)$/i;
+const DANGLING =
+  /\s+(?:in|on|from|of|to|for|into|onto|at|with|inside|within|off|over|please|now|too|as\s+well|also|here|there|away|completely|entirely|please)$/i;
 const LEADING_JUNK = /^(?:of|off|out|out\s+of|away|all\s+of)\s+/i;
 
 /**
@@ -55,7 +56,11 @@ const LEADING_JUNK = /^(?:of|off|out|out\s+of|away|all\s+of)\s+/i;
  * and punctuation. Articles stay: "the dog" is what grounding models are trained on.
  */
 export function cleanPhrase(phrase: string): string {
-  let p = phrase.trim().replace(/^["']|["']$/g, '').replace(/[.,;:!?]+$/, '').trim();
+  let p = phrase
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .replace(/[.,;:!?]+$/, '')
+    .trim();
   for (let previous = ''; previous !== p; ) {
     previous = p;
     p = p.replace(DANGLING, '').replace(LEADING_JUNK, '').trim();
@@ -69,7 +74,10 @@ export function withoutArticle(text: string): string {
 }
 
 const NUMBER = String.raw`(\d+(?:\.\d+)?)`;
-const BOX = new RegExp(String.raw`\b(?:box|rectangle|region|area|rect)\s*(?:from\s+)?\[?\(?\s*${NUMBER}\s*[,\s]\s*${NUMBER}\s*[,\s]\s*(?:to\s+)?${NUMBER}\s*[,\s]\s*${NUMBER}\s*\)?\]?`, 'i');
+const BOX = new RegExp(
+  String.raw`\b(?:box|rectangle|region|area|rect)\s*(?:from\s+)?\[?\(?\s*${NUMBER}\s*[,\s]\s*${NUMBER}\s*[,\s]\s*(?:to\s+)?${NUMBER}\s*[,\s]\s*${NUMBER}\s*\)?\]?`,
+  'i',
+);
 
 /** "the box 10,20 to 200,180" anywhere in a clause → [x1, y1, x2, y2] with the corners in order. */
 export function boxIn(text: string): [number, number, number, number] | undefined {

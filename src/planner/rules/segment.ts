@@ -4,7 +4,10 @@ import { boxIn, cleanPhrase, task } from './rule.ts';
 const SEGMENT_VERB = String.raw`(?:segment|mask|select|outline|highlight|trace|circle|(?:make|get|create|give\s+me|generate|find|draw)\s+(?:me\s+)?(?:an?\s+|the\s+)?(?:segmentation\s+)?masks?\s+(?:of|for))`;
 
 const SEGMENT_ALL = [
-  new RegExp(String.raw`^${SEGMENT_VERB}\s+(?:everything|all|all\s+(?:the\s+)?(?:objects|things|items|stuff)|every\s+(?:object|thing)|each\s+object|the\s+(?:whole\s+|entire\s+)?scene)$`, 'i'),
+  new RegExp(
+    String.raw`^${SEGMENT_VERB}\s+(?:everything|all|all\s+(?:the\s+)?(?:objects|things|items|stuff)|every\s+(?:object|thing)|each\s+object|the\s+(?:whole\s+|entire\s+)?scene)$`,
+    'i',
+  ),
   /^(?:segment(?:ation)?|segment\s+(?:all|everything)|panoptic(?:\s+segmentation)?|instance\s+segmentation|semantic\s+segmentation|auto[\s-]?segment|mask\s+everything|masks?\s+for\s+everything)$/i,
 ];
 
@@ -21,12 +24,18 @@ const CUTOUT_SUBJECT = new RegExp(String.raw`^${CUTOUT_VERB}\s+(.+?)(?:\s+(?:fro
 const CUTOUT_PLAIN = new RegExp(String.raw`^(?:${CUTOUT_VERB}|cut\s+out|cutout)(?:\s+(?:the\s+)?(?:main\s+)?(?:subject|foreground|object))?$`, 'i');
 const BACKGROUND = String.raw`(?:background|backdrop|bg)`;
 const REMOVE_BACKGROUND = [
-  new RegExp(String.raw`^(?:remove|delete|erase|get\s+rid\s+of|drop|strip|take\s+(?:out|away|off)|lose|ditch|kill|nuke|clear|cut|knock\s+out|cut\s+out|white\s+out)\s+(?:the\s+|its\s+)?${BACKGROUND}(?:\s+(?:completely|entirely|fully))?$`, 'i'),
+  new RegExp(
+    String.raw`^(?:remove|delete|erase|get\s+rid\s+of|drop|strip|take\s+(?:out|away|off)|lose|ditch|kill|nuke|clear|cut|knock\s+out|cut\s+out|white\s+out)\s+(?:the\s+|its\s+)?${BACKGROUND}(?:\s+(?:completely|entirely|fully))?$`,
+    'i',
+  ),
   new RegExp(String.raw`^(?:make|set|turn)\s+(?:the\s+)?${BACKGROUND}\s+(?:transparent|clear|invisible|see[\s-]?through|empty|alpha)$`, 'i'),
   new RegExp(String.raw`^(?:(?:give|put|place|with)\s+(?:on\s+)?(?:an?\s+)?)?(?:transparent|no|clear)\s+${BACKGROUND}$`, 'i'),
   new RegExp(String.raw`^(?:${BACKGROUND}\s+(?:removal|remover)|remove\s*bg|removebg|png\s+with\s+transparency|transparent\s+png)$`, 'i'),
 ];
-const REMOVE_BACKGROUND_BEHIND = new RegExp(String.raw`^(?:remove|delete|erase|get\s+rid\s+of)\s+(?:the\s+)?${BACKGROUND}\s+(?:behind|around|from)\s+(.+)$`, 'i');
+const REMOVE_BACKGROUND_BEHIND = new RegExp(
+  String.raw`^(?:remove|delete|erase|get\s+rid\s+of)\s+(?:the\s+)?${BACKGROUND}\s+(?:behind|around|from)\s+(.+)$`,
+  'i',
+);
 
 function pairs(text: string): [number, number][] {
   return [...text.matchAll(/(\d+(?:\.\d+)?)\s*[,\s]\s*(\d+(?:\.\d+)?)/g)].map((m) => [Number(m[1]), Number(m[2])]);

@@ -10,7 +10,10 @@ import { task } from './rule.ts';
 const ORIGINAL = String.raw`(?:the\s+)?(?:original|beginning|start|first\s+version|upload)(?:\s+(?:one|image|photo|picture|video|version))?`;
 
 const REVERT = [
-  new RegExp(String.raw`^(?:revert|reset|restore|go\s+back|get\s+back|return|switch\s+back|take\s+me\s+back|jump\s+back|back|change\s+(?:it\s+)?back)(?:\s+(?:everything|it|all|all\s+(?:the\s+)?(?:changes|edits)))?\s+to\s+${ORIGINAL}$`, 'i'),
+  new RegExp(
+    String.raw`^(?:revert|reset|restore|go\s+back|get\s+back|return|switch\s+back|take\s+me\s+back|jump\s+back|back|change\s+(?:it\s+)?back)(?:\s+(?:everything|it|all|all\s+(?:the\s+)?(?:changes|edits)))?\s+to\s+${ORIGINAL}$`,
+    'i',
+  ),
   /^(?:start\s+(?:over|again|from\s+scratch|fresh)|reset(?:\s+(?:it|this|everything|all))?|revert(?:\s+(?:everything|all|all\s+(?:the\s+)?(?:changes|edits)))?|undo\s+(?:everything|all(?:\s+(?:the\s+)?(?:changes|edits))?)|restore\s+the\s+original|show\s+(?:me\s+)?the\s+original(?:\s+again)?|use\s+the\s+original(?:\s+again)?|discard\s+(?:all\s+)?(?:the\s+)?(?:changes|edits)|throw\s+away\s+(?:all\s+)?(?:the\s+)?(?:changes|edits))$/i,
 ];
 

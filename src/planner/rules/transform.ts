@@ -33,7 +33,7 @@ function rotate(bare: string): RuleOutcome | undefined {
   if (turnOnly && angle === undefined && !direction) return undefined;
   if (!/^(?:rotate|rotation|spin|tilt|turn)\b/i.test(bare) && angle === undefined) return undefined;
   const clockwise = (angle ?? 90) * (counter ? -1 : 1);
-  return task('transform', { rotate: round((((clockwise % 360) + 360) % 360)) });
+  return task('transform', { rotate: round(((clockwise % 360) + 360) % 360) });
 }
 
 const FLIP = /^(?:flip|mirror|reflect)\b|\b(?:flip|mirror)(?:ped)?\s+(?:horizontally|vertically)\b/i;
@@ -57,7 +57,8 @@ const PIXEL_CROP = [
 const NAMED_CROP = /\b(?:left|x)\s*[=:]?\s*(\d+)\b.*?\b(?:top|y)\s*[=:]?\s*(\d+)\b.*?\b(?:width|w)\s*[=:]?\s*(\d+)\b.*?\b(?:height|h)\s*[=:]?\s*(\d+)\b/i;
 
 function crop(bare: string): RuleOutcome | undefined {
-  const cropVerb = /^(?:crop|cut|trim|make|turn|reframe|square)\b/i.test(bare) && /\bcrop|square|aspect|ratio|reframe|widescreen|portrait|landscape\b/i.test(bare);
+  const cropVerb =
+    /^(?:crop|cut|trim|make|turn|reframe|square)\b/i.test(bare) && /\bcrop|square|aspect|ratio|reframe|widescreen|portrait|landscape\b/i.test(bare);
   if (!cropVerb) return undefined;
   if (/^(?:make|turn)\b/i.test(bare) && !/\b(?:square|crop|aspect|ratio)\b/i.test(bare)) return undefined;
   const named = NAMED_CROP.exec(bare);
@@ -84,7 +85,10 @@ function crop(bare: string): RuleOutcome | undefined {
     return invalid('transform', 'How should I crop it? For example "crop it to a square", "crop to 16:9" or "crop 400x300 at 10,20".');
   }
   if (/^crop\b/i.test(bare)) {
-    return invalid('transform', 'I can crop to an aspect ratio ("crop to a square", "crop to 16:9") or to pixels ("crop 400x300 at 10,20"); cropping to an object is not supported yet — try "cut out the dog".');
+    return invalid(
+      'transform',
+      'I can crop to an aspect ratio ("crop to a square", "crop to 16:9") or to pixels ("crop 400x300 at 10,20"); cropping to an object is not supported yet — try "cut out the dog".',
+    );
   }
   return undefined;
 }
@@ -136,9 +140,11 @@ function resize(bare: string): RuleOutcome | undefined {
   const slight = /\b(?:a\s+(?:little\s+)?bit|slightly|a\s+little|a\s+touch|somewhat|a\s+tad)\b/i.test(bare);
   // Only the whole picture: "make the dog bigger" is an edit of one object, not a resize.
   const amount = String.raw`(?:a\s+(?:little\s+)?bit\s+|slightly\s+|a\s+little\s+|much\s+|a\s+lot\s+|somewhat\s+|a\s+tad\s+)?`;
-  if (new RegExp(String.raw`^(?:shrink|downscale|downsize|scale\s+down|make\s+${amount}smaller)$`, 'i').test(bare)) return resizeOutcome({ scale: slight ? 0.75 : 0.5 });
+  if (new RegExp(String.raw`^(?:shrink|downscale|downsize|scale\s+down|make\s+${amount}smaller)$`, 'i').test(bare))
+    return resizeOutcome({ scale: slight ? 0.75 : 0.5 });
   if (new RegExp(String.raw`^(?:enlarge|scale\s+up|make\s+${amount}(?:bigger|larger))$`, 'i').test(bare)) return resizeOutcome({ scale: slight ? 1.25 : 2 });
-  if (/^(?:resize|rescale)$/i.test(bare)) return invalid('transform', 'What size should it be? For example "resize to 800 wide", "resize to 800x600" or "make it half the size".');
+  if (/^(?:resize|rescale)$/i.test(bare))
+    return invalid('transform', 'What size should it be? For example "resize to 800 wide", "resize to 800x600" or "make it half the size".');
   return undefined;
 }
 

@@ -10,10 +10,13 @@ export function asQuestion(asked: string): string {
 
 /** Detection phrases name a kind of thing ("faces"), not one of them: "find all the faces" → "faces". */
 function detectPhrase(phrase: string): string {
-  return cleanPhrase(phrase).replace(/^(?:all\s+(?:of\s+)?(?:the\s+)?|the\s+|any\s+|every\s+|each\s+|some\s+)/i, '').trim();
+  return cleanPhrase(phrase)
+    .replace(/^(?:all\s+(?:of\s+)?(?:the\s+)?|the\s+|any\s+|every\s+|each\s+|some\s+)/i, '')
+    .trim();
 }
 
-const EVERYTHING = /^(?:everything|all|objects|things|items|stuff|anything|all\s+(?:the\s+)?(?:objects|things|items|stuff)|every\s+(?:object|thing)|what(?:'s|\s+is)\s+there)$/i;
+const EVERYTHING =
+  /^(?:everything|all|objects|things|items|stuff|anything|all\s+(?:the\s+)?(?:objects|things|items|stuff)|every\s+(?:object|thing)|what(?:'s|\s+is)\s+there)$/i;
 
 const OCR = [
   /^what\s+(?:does|do)\b.*\bsay$/i,
@@ -30,8 +33,10 @@ const COUNT = [
   /^(?:what(?:'s|\s+is)\s+)?the\s+number\s+of\s+(.+)$/i,
 ];
 
-const DETECT = /^(?:find|detect|spot|identify|box|mark|tag|locate\s+(?:all|every|each)|point\s+out\s+(?:all|every|each)|draw\s+(?:bounding\s+)?box(?:es)?\s+(?:around|on)|put\s+(?:bounding\s+)?box(?:es)?\s+(?:around|on)|list)\s+(.+)$/i;
-const DETECT_EVERYTHING = /^(?:what\s+objects\s+(?:are|do\s+you\s+see)|(?:detect|find|list|identify)\s+(?:all\s+)?(?:the\s+)?objects|object\s+detection|detect)\b/i;
+const DETECT =
+  /^(?:find|detect|spot|identify|box|mark|tag|locate\s+(?:all|every|each)|point\s+out\s+(?:all|every|each)|draw\s+(?:bounding\s+)?box(?:es)?\s+(?:around|on)|put\s+(?:bounding\s+)?box(?:es)?\s+(?:around|on)|list)\s+(.+)$/i;
+const DETECT_EVERYTHING =
+  /^(?:what\s+objects\s+(?:are|do\s+you\s+see)|(?:detect|find|list|identify)\s+(?:all\s+)?(?:the\s+)?objects|object\s+detection|detect)\b/i;
 
 const GROUND = [
   /^where(?:'s|\s+is|\s+are|\s+was|\s+were|\s+exactly\s+is|\s+do\s+you\s+see|\s+can\s+i\s+find)\s+(.+?)(?:\s+(?:located|situated|standing|sitting|hiding|placed))?$/i,

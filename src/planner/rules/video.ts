@@ -1,4 +1,15 @@
-import { DURATION_SOURCE, FACTOR_SOURCE, NUMBER_SOURCE, PERCENT_SOURCE, TIME_SOURCE, parseDuration, parseFactor, parsePercent, parseTime, round } from '../numbers.ts';
+import {
+  DURATION_SOURCE,
+  FACTOR_SOURCE,
+  NUMBER_SOURCE,
+  PERCENT_SOURCE,
+  TIME_SOURCE,
+  parseDuration,
+  parseFactor,
+  parsePercent,
+  parseTime,
+  round,
+} from '../numbers.ts';
 import type { Rule, RuleOutcome } from './rule.ts';
 import { invalid, task } from './rule.ts';
 
@@ -23,9 +34,18 @@ const FIRST = new RegExp(String.raw`(?:^|\b${KEEP_VERB}\s+)(?:the\s+)?(?:first|o
 const LAST_ONLY = new RegExp(String.raw`(?:^|\b${KEEP_VERB}\s+)(?:the\s+)?(?:last|final|closing|ending)\s+(${SPAN})(?:\s+(?:only|of\s+it))?$`, 'i');
 const CUT_LAST = new RegExp(String.raw`^${REMOVE_VERB}\s+(?:the\s+)?(?:last|final|closing|ending)\s+(${SPAN})(?:\s+(?:off|from\s+the\s+end))?$`, 'i');
 const CUT_FIRST = new RegExp(String.raw`^${REMOVE_VERB}\s+(?:the\s+)?(?:first|opening|initial|beginning)\s+(${SPAN})(?:\s+off)?$`, 'i');
-const TO_LENGTH = new RegExp(String.raw`^(?:trim|cut|shorten|clip|crop|reduce|make|keep|limit)\s+(?:down\s+)?(?:to\s+|into\s+)?(?:(?:the\s+)?first\s+|only\s+|just\s+)?(${D})(?:\s+(?:long|max|maximum|in\s+length|only))?$`, 'i');
-const FROM = new RegExp(String.raw`^(?:(?:trim|cut|keep|start|begin|play)\s+)?(?:(?:it|the\s+video)\s+)?(?:from|starting\s+(?:at|from)|start(?:ing)?\s+at|begin(?:ning)?\s+at|after)\s+(${T})(?:\s+(?:on|onwards?|to\s+the\s+end|till\s+the\s+end))?$`, 'i');
-const UNTIL = new RegExp(String.raw`^(?:(?:trim|cut|keep|stop|end|only)\s+)?(?:(?:it|the\s+video)\s+)?(?:until|till|up\s+to|upto|to|ending\s+at|end\s+at|stop\s+at)\s+(${T})$`, 'i');
+const TO_LENGTH = new RegExp(
+  String.raw`^(?:trim|cut|shorten|clip|crop|reduce|make|keep|limit)\s+(?:down\s+)?(?:to\s+|into\s+)?(?:(?:the\s+)?first\s+|only\s+|just\s+)?(${D})(?:\s+(?:long|max|maximum|in\s+length|only))?$`,
+  'i',
+);
+const FROM = new RegExp(
+  String.raw`^(?:(?:trim|cut|keep|start|begin|play)\s+)?(?:(?:it|the\s+video)\s+)?(?:from|starting\s+(?:at|from)|start(?:ing)?\s+at|begin(?:ning)?\s+at|after)\s+(${T})(?:\s+(?:on|onwards?|to\s+the\s+end|till\s+the\s+end))?$`,
+  'i',
+);
+const UNTIL = new RegExp(
+  String.raw`^(?:(?:trim|cut|keep|stop|end|only)\s+)?(?:(?:it|the\s+video)\s+)?(?:until|till|up\s+to|upto|to|ending\s+at|end\s+at|stop\s+at)\s+(${T})$`,
+  'i',
+);
 const START_END = new RegExp(String.raw`\b(?:start|begin)\s+(?:at|from)\s+(${T})\s*(?:,|and)?\s*(?:end|stop|finish)\s+(?:at|by)\s+(${T})`, 'i');
 const TRIM_ALONE = /^(?:trim|cut|shorten|clip)(?:\s+(?:down|it|the\s+video))?$/i;
 
@@ -77,11 +97,13 @@ function trim(bare: string): RuleOutcome | undefined {
   if (m) return trimOutcome(parseTime(m[1]!)!, undefined);
   m = UNTIL.exec(bare);
   if (m && /^(?:trim|cut|keep|stop|end|only|until|till|up)/i.test(bare)) return trimOutcome(0, parseTime(m[1]!)!);
-  if (TRIM_ALONE.test(bare)) return invalid('trim', 'How should I trim it? For example "first 5 seconds only", "from 0:05 to 0:12" or "cut the last 3 seconds".');
+  if (TRIM_ALONE.test(bare))
+    return invalid('trim', 'How should I trim it? For example "first 5 seconds only", "from 0:05 to 0:12" or "cut the last 3 seconds".');
   return undefined;
 }
 
-const FASTER = /\b(?:as\s+fast|as\s+quick(?:ly)?|speed(?:\s+(?:it|this))?\s+up|faster|fast[\s-]?forward|quicker|accelerate|sped\s+up|hyper[\s-]?lapse|time[\s-]?lapse|double[\s-]?time|fast[\s-]?motion)\b/i;
+const FASTER =
+  /\b(?:as\s+fast|as\s+quick(?:ly)?|speed(?:\s+(?:it|this))?\s+up|faster|fast[\s-]?forward|quicker|accelerate|sped\s+up|hyper[\s-]?lapse|time[\s-]?lapse|double[\s-]?time|fast[\s-]?motion)\b/i;
 const SLOWER = /\b(?:slow(?:\s+(?:it|this))?\s+down|slower|slow[\s-]?mo(?:tion)?|slo[\s-]?mo|decelerate|slowed(?:\s+down)?)\b/i;
 const SPEED_WORD = /\b(?:speed|playback|play\s+(?:it\s+)?at|tempo|pace)\b/i;
 const SLIGHT = /\b(?:a\s+(?:little\s+)?bit|slightly|a\s+little|a\s+touch|somewhat|a\s+tad|just\s+a\s+bit|a\s+smidge)\b/i;
@@ -98,7 +120,8 @@ function speed(bare: string): RuleOutcome | undefined {
     const p = parsePercent(percent[0])! / 100;
     return speedOutcome(faster ? 1 + p : 1 - p);
   }
-  const factorMatch = new RegExp(FACTOR_SOURCE, 'i').exec(bare) ?? new RegExp(String.raw`\b(?:by|to|at|of)\s+(${NUMBER_SOURCE})(?!\s*(?:%|seconds?|s\b))`, 'i').exec(bare);
+  const factorMatch =
+    new RegExp(FACTOR_SOURCE, 'i').exec(bare) ?? new RegExp(String.raw`\b(?:by|to|at|of)\s+(${NUMBER_SOURCE})(?!\s*(?:%|seconds?|s\b))`, 'i').exec(bare);
   if (factorMatch) {
     const f = parseFactor(factorMatch[1] ?? factorMatch[0]);
     if (f !== undefined) {
@@ -122,7 +145,8 @@ const REVERSE =
   /^(?:reverse|rewind|reversed|backwards?|in\s+reverse|play\s+(?:backwards?|in\s+reverse|reversed|back\s+to\s+front)|(?:make|run|put|turn)\s+(?:play\s+|run\s+)?(?:backwards?|in\s+reverse|reversed)|(?:make|have)\s+(?:play|run|go)\s+(?:backwards?|in\s+reverse)|reverse\s+(?:the\s+)?(?:playback|order|direction|video|clip|time)|(?:play|run)\s+in\s+reverse)$/i;
 
 const GIF = /\b(gif|webp)s?\b/i;
-const GIF_VERB = /^(?:make|turn|convert|export|save|render|output|give\s+me|send|share|create|change|transform|encode|as|to|into|an?|animated|gif|webp|loop)\b/i;
+const GIF_VERB =
+  /^(?:make|turn|convert|export|save|render|output|give\s+me|send|share|create|change|transform|encode|as|to|into|an?|animated|gif|webp|loop)\b/i;
 
 function toGif(bare: string, text: string): RuleOutcome | undefined {
   const m = GIF.exec(bare);
@@ -134,7 +158,8 @@ function toGif(bare: string, text: string): RuleOutcome | undefined {
 
 const FRAME_NOUN = /\b(?:frame|still|screenshot|snapshot|screen\s*grab|screen\s*cap|screencap|thumbnail|poster\s+frame)s?\b/i;
 const PICTURE_NOUN = /\b(?:image|picture|photo|pic)\b/i;
-const FRAME_VERB = /^(?:grab|get|take|extract|give\s+me|show\s+me|save|pull|capture|export|make|create|i\s+want|send\s+me|what(?:'s|\s+is)|(?:the\s+)?(?:first|last|final|middle|opening|closing)|frame|still|screenshot|snapshot|thumbnail)\b/i;
+const FRAME_VERB =
+  /^(?:grab|get|take|extract|give\s+me|show\s+me|save|pull|capture|export|make|create|i\s+want|send\s+me|what(?:'s|\s+is)|(?:the\s+)?(?:first|last|final|middle|opening|closing)|frame|still|screenshot|snapshot|thumbnail)\b/i;
 const AT_TIME = new RegExp(String.raw`\b(?:at|from|@|around)\s+(?:the\s+)?(${T})(?:\s+mark)?\b|(${D})\s+(?:in|mark)\b`, 'i');
 
 function extractFrame(bare: string): RuleOutcome | undefined {
@@ -143,7 +168,8 @@ function extractFrame(bare: string): RuleOutcome | undefined {
   const at = AT_TIME.exec(bare);
   if (at) {
     const seconds = parseTime(at[1] ?? at[2]!);
-    if (seconds !== undefined) return seconds < 0 ? invalid('extract_frame', 'The frame time has to be 0 or more seconds.') : task('extract_frame', { at: seconds });
+    if (seconds !== undefined)
+      return seconds < 0 ? invalid('extract_frame', 'The frame time has to be 0 or more seconds.') : task('extract_frame', { at: seconds });
   }
   if (/\b(?:first|opening|initial|start|beginning)\b/i.test(bare)) return task('extract_frame', { which: 'first' });
   if (/\b(?:last|final|closing|ending|end)\b/i.test(bare)) return task('extract_frame', { which: 'last' });

@@ -37,7 +37,10 @@ export async function detectInVideo(video: LoadedMedia, phrase: string | undefin
         seen.set(t.trackId, entry);
       }
       if (tracks.length === 0) return frame;
-      const png = await drawBoxes(frame, tracks.map((t) => ({ ...t, label: `${t.label} ${t.trackId ?? ''}`.trim() })));
+      const png = await drawBoxes(
+        frame,
+        tracks.map((t) => ({ ...t, label: `${t.label} ${t.trackId ?? ''}`.trim() })),
+      );
       return toRaw(sharp(png).ensureAlpha());
     },
     context,

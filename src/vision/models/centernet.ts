@@ -63,7 +63,12 @@ const SUPPRESSION_FLOOR = 0.05;
  * every plausible row before the label and score filters, so that a low "dog" box on the cat is
  * recognised as the cat's, not reported when the user asks for dogs with a lower threshold.
  */
-export function decodeRows(rows: Float32Array | Int32Array | Uint8Array, image: { width: number; height: number }, scale: number, options: CenternetOptions = {}): Detection[] {
+export function decodeRows(
+  rows: Float32Array | Int32Array | Uint8Array,
+  image: { width: number; height: number },
+  scale: number,
+  options: CenternetOptions = {},
+): Detection[] {
   const minScore = options.minScore ?? DEFAULT_MIN_SCORE;
   const wanted = options.labels === undefined ? undefined : new Set(options.labels);
   const clip = (v: number, max: number) => Math.min(max, Math.max(0, v / scale));
@@ -73,7 +78,12 @@ export function decodeRows(rows: Float32Array | Int32Array | Uint8Array, image: 
     if (!(score >= Math.min(minScore, SUPPRESSION_FLOOR))) continue;
     const label = COCO_LABELS[Math.round(rows[o + 5]!)];
     if (label === undefined) continue;
-    const box = { x1: clip(rows[o]!, image.width), y1: clip(rows[o + 1]!, image.height), x2: clip(rows[o + 2]!, image.width), y2: clip(rows[o + 3]!, image.height) };
+    const box = {
+      x1: clip(rows[o]!, image.width),
+      y1: clip(rows[o + 1]!, image.height),
+      x2: clip(rows[o + 2]!, image.width),
+      y2: clip(rows[o + 3]!, image.height),
+    };
     // Boxes wholly in the padding clip to nothing.
     if (box.x2 - box.x1 < 1 || box.y2 - box.y1 < 1) continue;
     candidates.push({ ...box, label, score });

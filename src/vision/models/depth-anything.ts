@@ -126,6 +126,10 @@ export async function depthMap(models: ModelRegistry, image: RawImage, task = 'd
   const { depth, width, height } = await estimateDepth(models, image, task);
   const grey = normaliseDepth(depth);
   if (width === image.width && height === image.height) return grey;
-  const resized = await sharp(grey, { raw: { width, height, channels: 1 } }).resize(image.width, image.height, { fit: 'fill', kernel: 'linear' }).toColourspace('b-w').raw().toBuffer();
+  const resized = await sharp(grey, { raw: { width, height, channels: 1 } })
+    .resize(image.width, image.height, { fit: 'fill', kernel: 'linear' })
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer();
   return new Uint8Array(resized.buffer, resized.byteOffset, resized.length);
 }

@@ -81,7 +81,9 @@ export async function esrganRgb(model: LayersModel, image: RawImage, factor: num
       output = model.predict(input) as import('@tensorflow/tfjs-core').Tensor;
       const [, h, w, c] = output.shape;
       if (h !== height * factor || w !== width * factor || c !== 3) {
-        throw new InternalError(`ESRGAN returned [${output.shape.join(',')}] for a [1,${height},${width},3] tile, expected [1,${height * factor},${width * factor},3].`);
+        throw new InternalError(
+          `ESRGAN returned [${output.shape.join(',')}] for a [1,${height},${width},3] tile, expected [1,${height * factor},${width * factor},3].`,
+        );
       }
       placeCore(out, outWidth, (await output.data()) as Float32Array, tile, factor);
     } finally {
@@ -100,8 +102,16 @@ export async function esrganRgb(model: LayersModel, image: RawImage, factor: num
 export async function withUpscaledAlpha(source: RawImage, rgb: RawImage): Promise<RawImage> {
   if (source.channels !== 4 && source.channels !== 2) return rgb;
   const { width, height } = rgb;
-  const alpha = await sharpOf(source).extractChannel(source.channels === 4 ? 3 : 1).resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).toColourspace('b-w').raw().toBuffer();
-  const data = await sharp(rgb.data, { raw: { width, height, channels: 3 } }).joinChannel(alpha, { raw: { width, height, channels: 1 } }).raw().toBuffer();
+  const alpha = await sharpOf(source)
+    .extractChannel(source.channels === 4 ? 3 : 1)
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer();
+  const data = await sharp(rgb.data, { raw: { width, height, channels: 3 } })
+    .joinChannel(alpha, { raw: { width, height, channels: 1 } })
+    .raw()
+    .toBuffer();
   return { data, width, height, channels: 4 };
 }
 

@@ -141,7 +141,11 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 async function embed(session: ort.InferenceSession, ids: readonly number[]): Promise<ort.Tensor> {
-  const inputIds = new ort.Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]);
+  const inputIds = new ort.Tensor(
+    'int64',
+    BigInt64Array.from(ids, (id) => BigInt(id)),
+    [1, ids.length],
+  );
   try {
     return output(await session.run({ input_ids: inputIds }), 'inputs_embeds', 'embed_tokens');
   } finally {
@@ -154,7 +158,9 @@ function concatTokens(first: ort.Tensor, second: ort.Tensor): ort.Tensor {
   const [, a, d] = first.dims;
   const [, b, d2] = second.dims;
   if (first.dims.length !== 3 || second.dims.length !== 3 || d !== d2) {
-    throw new InternalError(`Florence-2's image features [${first.dims.join(',')}] and prompt embeddings [${second.dims.join(',')}] do not share a hidden size.`);
+    throw new InternalError(
+      `Florence-2's image features [${first.dims.join(',')}] and prompt embeddings [${second.dims.join(',')}] do not share a hidden size.`,
+    );
   }
   const data = new Float32Array(first.size + second.size);
   data.set(floats(first, 'image_features'));
@@ -165,7 +171,14 @@ function concatTokens(first: ort.Tensor, second: ort.Tensor): ort.Tensor {
 const ones = (length: number): ort.Tensor => new ort.Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]);
 
 /** The encoder's view of the picture and the prompt: `last_hidden_state` [1,S,D] and its mask. */
-async function encode(models: ModelRegistry, image: RawImage, promptIds: readonly number[], pre: StretchedPreprocessing, embedTokens: ort.InferenceSession, task: Task | undefined): Promise<{ hidden: ort.Tensor; mask: ort.Tensor }> {
+async function encode(
+  models: ModelRegistry,
+  image: RawImage,
+  promptIds: readonly number[],
+  pre: StretchedPreprocessing,
+  embedTokens: ort.InferenceSession,
+  task: Task | undefined,
+): Promise<{ hidden: ort.Tensor; mask: ort.Tensor }> {
   const [vision, encoder] = await Promise.all([
     models.session(FLORENCE_MODEL, { file: FLORENCE_FILES.vision, task }),
     models.session(FLORENCE_MODEL, { file: FLORENCE_FILES.encoder, task }),
@@ -203,7 +216,8 @@ function emptyPast(decoder: ort.InferenceSession): Record<string, ort.Tensor> {
   const past: Record<string, ort.Tensor> = {};
   for (const meta of decoder.inputMetadata) {
     if (!meta.name.startsWith('past_key_values.')) continue;
-    if (!meta.isTensor || meta.type !== 'float32') throw new InternalError(`Florence-2's decoder input ${meta.name} is not a float32 tensor; this runner reads the fp32 export only.`);
+    if (!meta.isTensor || meta.type !== 'float32')
+      throw new InternalError(`Florence-2's decoder input ${meta.name} is not a float32 tensor; this runner reads the fp32 export only.`);
     const dims = meta.shape.map((d) => (typeof d === 'number' ? d : d === 'batch_size' ? 1 : 0));
     past[meta.name] = new ort.Tensor('float32', new Float32Array(0), dims);
   }

@@ -40,7 +40,14 @@ export async function isnetInput(image: RawImage): Promise<Float32Array> {
       image.channels < 3 || needsPrefilter(image, ISNET_SIZE, ISNET_SIZE)
         ? await toRaw(sharpOf(image).removeAlpha().resize(ISNET_SIZE, ISNET_SIZE, { fit: 'fill' }))
         : image;
-    resampleToPlanes(source, { left: 0, top: 0, width: source.width, height: source.height }, ISNET_SIZE, ISNET_SIZE, { data: chw, offset: 0, rowStride: ISNET_SIZE, planeStride: PLANE }, PLANES);
+    resampleToPlanes(
+      source,
+      { left: 0, top: 0, width: source.width, height: source.height },
+      ISNET_SIZE,
+      ISNET_SIZE,
+      { data: chw, offset: 0, rowStride: ISNET_SIZE, planeStride: PLANE },
+      PLANES,
+    );
   }
   return chw;
 }

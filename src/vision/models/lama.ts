@@ -60,7 +60,9 @@ export const lamaInpainter: Inpainter = {
         const outputs = await session.run(feeds);
         const output = outputs['output'] ?? outputs[session.outputNames[0]!];
         if (output === undefined || output.type !== 'float32' || output.data.length !== 3 * LAMA_SIZE * LAMA_SIZE) {
-          throw new InternalError(`LaMa returned ${output ? `${output.type} [${output.dims.join(',')}]` : 'nothing'}, expected float32 [1,3,${LAMA_SIZE},${LAMA_SIZE}] "output"`);
+          throw new InternalError(
+            `LaMa returned ${output ? `${output.type} [${output.dims.join(',')}]` : 'nothing'}, expected float32 [1,3,${LAMA_SIZE},${LAMA_SIZE}] "output"`,
+          );
         }
         const rgbOut = lamaOutputToRgb(output.data as Float32Array, LAMA_SIZE);
         for (const t of Object.values(outputs)) t.dispose();

@@ -51,7 +51,9 @@ export const miganInpainter: Inpainter = {
         const outputs = await session.run(feeds);
         const result = outputs['result'] ?? outputs[session.outputNames[0]!];
         if (result === undefined || result.type !== 'uint8' || result.data.length !== 3 * MIGAN_SIZE * MIGAN_SIZE) {
-          throw new InternalError(`MI-GAN returned ${result ? `${result.type} [${result.dims.join(',')}]` : 'nothing'}, expected uint8 [1,3,${MIGAN_SIZE},${MIGAN_SIZE}] "result"`);
+          throw new InternalError(
+            `MI-GAN returned ${result ? `${result.type} [${result.dims.join(',')}]` : 'nothing'}, expected uint8 [1,3,${MIGAN_SIZE},${MIGAN_SIZE}] "result"`,
+          );
         }
         const rgbOut = miganResultToRgb(result.data as Uint8Array, MIGAN_SIZE);
         for (const t of Object.values(outputs)) t.dispose();

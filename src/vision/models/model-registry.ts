@@ -250,9 +250,23 @@ export class ModelRegistry {
     this.jsons.clear();
     const tfjsPending = [...this.tfjsModels.values()];
     this.tfjsModels.clear();
-    await Promise.allSettled(tfjsPending.map((p) => p.then((m) => m.dispose(), () => undefined)));
+    await Promise.allSettled(
+      tfjsPending.map((p) =>
+        p.then(
+          (m) => m.dispose(),
+          () => undefined,
+        ),
+      ),
+    );
     // A session that failed to load has nothing to release: only release failures are reported.
-    const results = await Promise.allSettled(pending.map((p) => p.then((s) => s.release(), () => undefined)));
+    const results = await Promise.allSettled(
+      pending.map((p) =>
+        p.then(
+          (s) => s.release(),
+          () => undefined,
+        ),
+      ),
+    );
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failures.length > 0) this.log.warn(`Releasing ${failures.length} model session(s) failed: ${String(failures[0]!.reason)}`);
   }

@@ -50,7 +50,14 @@ export async function detectText(models: ModelRegistry, image: RawImage, options
   const source = needsPrefilter(image, w, h) ? await toRaw(sharpOf(image).removeAlpha().resize(w, h, { fit: 'fill' })) : image;
   const plane = w * h;
   const chw = borrowFloats(3 * plane);
-  resampleToPlanes(source, { left: 0, top: 0, width: source.width, height: source.height }, w, h, { data: chw, offset: 0, rowStride: w, planeStride: plane }, PLANES);
+  resampleToPlanes(
+    source,
+    { left: 0, top: 0, width: source.width, height: source.height },
+    w,
+    h,
+    { data: chw, offset: 0, rowStride: w, planeStride: plane },
+    PLANES,
+  );
   const result = await runPooled(session, 'x', chw, [1, 3, h, w]);
   const output = result[session.outputNames[0]!]!;
   const prob = output.data as Float32Array;

@@ -69,7 +69,8 @@ export interface PhraseQuery {
  */
 export function queryOf(phrase: string): PhraseQuery {
   const noun = parseReferring(phrase).noun;
-  if (noun === undefined) throw new InvalidArgumentError(`Say what to look for, for example "where is the red umbrella?" ("${phrase.trim()}" names no thing).`, { phrase });
+  if (noun === undefined)
+    throw new InvalidArgumentError(`Say what to look for, for example "where is the red umbrella?" ("${phrase.trim()}" names no thing).`, { phrase });
   const words = noun.split(' ');
   const head = words.at(-1)!;
   // The second form is the first real singular ("umbrellas" → umbrella, "berries" → berry, "boxes" → box).
@@ -131,7 +132,9 @@ export function phraseDetections(
   const queries = labels.length;
   const patches = boxes.length / 4;
   if (!Number.isInteger(patches) || logits.length !== patches * queries) {
-    throw new InternalError(`OWL-ViT answered ${logits.length} logits and ${boxes.length / 4} boxes for ${queries} queries: expected one logit per box and query.`);
+    throw new InternalError(
+      `OWL-ViT answered ${logits.length} logits and ${boxes.length / 4} boxes for ${queries} queries: expected one logit per box and query.`,
+    );
   }
   const found: Detection[] = [];
   for (let p = 0; p < patches; p++) {
@@ -182,7 +185,10 @@ export async function detectByPhrase(
   // The session first: a missing model is reported with its pull command before anything else is read.
   const session = await models.session(OWLVIT_MODEL, { file: OWLVIT_FILE, task });
   const [tokenizer, pre] = await Promise.all([clipTokenizer(models, OWLVIT_MODEL, task), preprocessing(models, task)]);
-  const tokens = tokenizeQueries(tokenizer, queries.map((q) => q.text));
+  const tokens = tokenizeQueries(
+    tokenizer,
+    queries.map((q) => q.text),
+  );
   const chw = await stretchedPixels(image, pre);
   const feeds: Record<string, ort.Tensor> = {
     input_ids: new ort.Tensor('int64', tokens.inputIds, [queries.length, tokens.length]),
@@ -196,7 +202,14 @@ export async function detectByPhrase(
     if (logits === undefined || boxes === undefined) throw new InternalError('OWL-ViT returned no "logits" or "pred_boxes" tensor.');
     try {
       checkOutputs(logits.dims, boxes.dims, queries.length);
-      return phraseDetections(logits.data as Float32Array, boxes.data as Float32Array, queries.map((q) => q.label), image.width, image.height, threshold);
+      return phraseDetections(
+        logits.data as Float32Array,
+        boxes.data as Float32Array,
+        queries.map((q) => q.label),
+        image.width,
+        image.height,
+        threshold,
+      );
     } finally {
       logits.dispose();
       boxes.dispose();

@@ -99,7 +99,8 @@ async function encode(encoder: ort.InferenceSession, image: RawImage): Promise<I
     const out = await encoder.run({ pixel_values: input }, ['image_embeddings', 'image_positional_embeddings']);
     const embeddings = out['image_embeddings'];
     const positional = out['image_positional_embeddings'];
-    if (embeddings === undefined || positional === undefined) throw new InternalError('The SlimSAM encoder returned no image_embeddings / image_positional_embeddings.');
+    if (embeddings === undefined || positional === undefined)
+      throw new InternalError('The SlimSAM encoder returned no image_embeddings / image_positional_embeddings.');
     return { embeddings, positional, frame };
   } finally {
     input.dispose();

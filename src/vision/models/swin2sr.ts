@@ -118,7 +118,20 @@ export const swin2srUpscaler: Upscaler = {
     const rgb = await upscaleRgb(session, rgbSource, context);
     if (image.channels !== 4 && image.channels !== 2) return { data: rgb, width, height, channels: 3 };
     // Alpha is not the model's business: a plain Lanczos resize keeps edges where they were.
-    const alpha = await sharpOf(image).extractChannel(image.channels === 4 ? 3 : 1).resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).toColourspace('b-w').raw().toBuffer();
-    return { data: await sharp(rgb, { raw: { width, height, channels: 3 } }).joinChannel(alpha, { raw: { width, height, channels: 1 } }).raw().toBuffer(), width, height, channels: 4 };
+    const alpha = await sharpOf(image)
+      .extractChannel(image.channels === 4 ? 3 : 1)
+      .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer();
+    return {
+      data: await sharp(rgb, { raw: { width, height, channels: 3 } })
+        .joinChannel(alpha, { raw: { width, height, channels: 1 } })
+        .raw()
+        .toBuffer(),
+      width,
+      height,
+      channels: 4,
+    };
   },
 };

@@ -1,13 +1,6 @@
 import { z } from 'zod';
 import type { Settings } from '../../config/settings.ts';
-import {
-  InternalError,
-  JobCancelledError,
-  VisionLlmBadResponseError,
-  VisionLlmRejectedError,
-  VisionLlmUnavailableError,
-  VitronError,
-} from '../../errors.ts';
+import { InternalError, JobCancelledError, VisionLlmBadResponseError, VisionLlmRejectedError, VisionLlmUnavailableError, VitronError } from '../../errors.ts';
 import { explainImageError, openImage, type ImageLimits } from '../../media/image.ts';
 
 /**
@@ -57,11 +50,7 @@ const MODEL_LIST_TIMEOUT_MS = 5000;
 const MODELS_NAMED = 10;
 
 /** OpenAI, Ollama and llama.cpp put the reason in error.message; vLLM in message; some send a bare string. */
-const errorBodySchema = z.union([
-  z.object({ error: z.object({ message: z.string() }) }),
-  z.object({ error: z.string() }),
-  z.object({ message: z.string() }),
-]);
+const errorBodySchema = z.union([z.object({ error: z.object({ message: z.string() }) }), z.object({ error: z.string() }), z.object({ message: z.string() })]);
 
 /**
  * An image as the endpoint receives it: upright, longest side at most `maxSide` (never enlarged),
@@ -186,16 +175,20 @@ function httpError(status: number, reason: string, model: string, served?: reado
     return new VisionLlmRejectedError(`The vision model server refused the credentials (${said}). An operator should check VISION_LLM_API_KEY.`, status);
   }
   if (status === 404) {
-    const listed = served === undefined || served.length === 0
-      ? 'a model it lists at /v1/models'
-      : `one it serves (${served.slice(0, MODELS_NAMED).join(', ')}${served.length > MODELS_NAMED ? ', …' : ''})`;
+    const listed =
+      served === undefined || served.length === 0
+        ? 'a model it lists at /v1/models'
+        : `one it serves (${served.slice(0, MODELS_NAMED).join(', ')}${served.length > MODELS_NAMED ? ', …' : ''})`;
     return new VisionLlmRejectedError(
       `The vision model server does not serve the model "${model}" (${said}). An operator should set VISION_LLM_MODEL to ${listed} or pull it there (e.g. \`ollama pull ${model}\`), and check that VISION_LLM_URL ends in /v1.`,
       status,
     );
   }
   if (status === 413) {
-    return new VisionLlmRejectedError(`The vision model server found the request too large (${said}). An operator should lower VISION_LLM_MAX_IMAGE_SIDE.`, status);
+    return new VisionLlmRejectedError(
+      `The vision model server found the request too large (${said}). An operator should lower VISION_LLM_MAX_IMAGE_SIDE.`,
+      status,
+    );
   }
   return new VisionLlmRejectedError(
     `The vision model server refused the request (${said}). An operator should check that VISION_LLM_MODEL ("${model}") is a vision model that accepts images.`,

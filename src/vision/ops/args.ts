@@ -49,7 +49,9 @@ export function optionalBox(value: unknown, example: string): BoxArg | undefined
   if (value === undefined || value === null) return undefined;
   const box = Array.isArray(value) && value.length === 4 ? value.map(numberOf) : [];
   if (box.length !== 4 || box.some((v) => v === undefined)) {
-    throw new InvalidArgumentError(`Expected a box as [x1, y1, x2, y2] in pixels but received ${describeValue(value)}; for example "${example}".`, { arg: 'box' });
+    throw new InvalidArgumentError(`Expected a box as [x1, y1, x2, y2] in pixels but received ${describeValue(value)}; for example "${example}".`, {
+      arg: 'box',
+    });
   }
   const [x1, y1, x2, y2] = box as BoxArg;
   return [Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2)];

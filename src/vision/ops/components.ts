@@ -34,7 +34,12 @@ export function connectedComponents(score: Float32Array, threshold: number, widt
     let top = 0;
     stack[top++] = start;
     seen[start] = 1;
-    let x1 = width, y1 = height, x2 = -1, y2 = -1, area = 0, scoreSum = 0;
+    let x1 = width,
+      y1 = height,
+      x2 = -1,
+      y2 = -1,
+      area = 0,
+      scoreSum = 0;
     while (top > 0) {
       const p = stack[--top]!;
       const y = (p / width) | 0;
@@ -45,10 +50,22 @@ export function connectedComponents(score: Float32Array, threshold: number, widt
       if (y > y2) y2 = y;
       area += 1;
       scoreSum += score[p]!;
-      if (x > 0 && seen[p - 1] === 0 && score[p - 1]! > threshold) { seen[p - 1] = 1; stack[top++] = p - 1; }
-      if (x < width - 1 && seen[p + 1] === 0 && score[p + 1]! > threshold) { seen[p + 1] = 1; stack[top++] = p + 1; }
-      if (y > 0 && seen[p - width] === 0 && score[p - width]! > threshold) { seen[p - width] = 1; stack[top++] = p - width; }
-      if (y < height - 1 && seen[p + width] === 0 && score[p + width]! > threshold) { seen[p + width] = 1; stack[top++] = p + width; }
+      if (x > 0 && seen[p - 1] === 0 && score[p - 1]! > threshold) {
+        seen[p - 1] = 1;
+        stack[top++] = p - 1;
+      }
+      if (x < width - 1 && seen[p + 1] === 0 && score[p + 1]! > threshold) {
+        seen[p + 1] = 1;
+        stack[top++] = p + 1;
+      }
+      if (y > 0 && seen[p - width] === 0 && score[p - width]! > threshold) {
+        seen[p - width] = 1;
+        stack[top++] = p - width;
+      }
+      if (y < height - 1 && seen[p + width] === 0 && score[p + width]! > threshold) {
+        seen[p + width] = 1;
+        stack[top++] = p + width;
+      }
     }
     out.push({ x1, y1, x2, y2, area, scoreSum });
     if (out.length >= maxComponents) break;

@@ -42,7 +42,11 @@ export function blurAmounts(depth: Uint8Array, subject: number, gap = FULL_BLUR_
 }
 
 async function smoothed(depth: Uint8Array, width: number, height: number): Promise<Uint8Array> {
-  const out = await sharp(depth, { raw: { width, height, channels: 1 } }).blur(DEPTH_SMOOTHING_SIGMA).toColourspace('b-w').raw().toBuffer();
+  const out = await sharp(depth, { raw: { width, height, channels: 1 } })
+    .blur(DEPTH_SMOOTHING_SIGMA)
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 

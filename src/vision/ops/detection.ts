@@ -14,7 +14,11 @@ export interface Detection extends Box {
 export function resultBoxes(detections: readonly Detection[]): Box[] {
   const r = (v: number) => Math.round(v * 10) / 10;
   return detections.map((d) => ({
-    x1: r(d.x1), y1: r(d.y1), x2: r(d.x2), y2: r(d.y2), label: d.label,
+    x1: r(d.x1),
+    y1: r(d.y1),
+    x2: r(d.x2),
+    y2: r(d.y2),
+    label: d.label,
     ...(d.unscored ? {} : { score: Math.round(d.score * 1000) / 1000 }),
   }));
 }

@@ -25,5 +25,9 @@ export async function drawBoxes(image: RawImage, boxes: readonly Box[], color = 
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}">${shapes.join('')}</svg>`;
   // A preview, not an edit: flattened to RGB, which encodes faster and smaller than RGBA.
-  return sharpOf(image).flatten({ background: '#ffffff' }).composite([{ input: Buffer.from(svg), left: 0, top: 0 }]).png(PNG_PREVIEW).toBuffer();
+  return sharpOf(image)
+    .flatten({ background: '#ffffff' })
+    .composite([{ input: Buffer.from(svg), left: 0, top: 0 }])
+    .png(PNG_PREVIEW)
+    .toBuffer();
 }

@@ -63,7 +63,10 @@ const FEATHER_SIGMA = 1.5;
  * fades in over ~2 px inside the hole and nothing outside the hole changes. Alpha stays as it was.
  */
 export async function pasteFill(image: RawImage, mask: Mask, region: CropBox, fill: Buffer, size: number): Promise<RawImage> {
-  const back = await sharp(fill, { raw: { width: size, height: size, channels: 3 } }).resize(region.width, region.height, { fit: 'fill' }).raw().toBuffer();
+  const back = await sharp(fill, { raw: { width: size, height: size, channels: 3 } })
+    .resize(region.width, region.height, { fit: 'fill' })
+    .raw()
+    .toBuffer();
   const maskCrop = sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).extract(region);
   const blurred = await maskCrop.blur(FEATHER_SIGMA).toColourspace('b-w').raw().toBuffer();
   const out = Buffer.from(image.data);
@@ -85,12 +88,7 @@ export async function pasteFill(image: RawImage, mask: Mask, region: CropBox, fi
  * Crop around the hole, let `fill` paint it at the model's size (RGB HWC in, RGB HWC out; hole 255 =
  * fill here), paste back. An empty mask returns the image unchanged; grey images become RGB first.
  */
-export async function inpaintInCrop(
-  image: RawImage,
-  mask: Mask,
-  size: number,
-  fill: (rgb: Buffer, hole: Uint8Array) => Promise<Buffer>,
-): Promise<RawImage> {
+export async function inpaintInCrop(image: RawImage, mask: Mask, size: number, fill: (rgb: Buffer, hole: Uint8Array) => Promise<Buffer>): Promise<RawImage> {
   if (mask.width !== image.width || mask.height !== image.height) {
     throw new RangeError(`mask ${mask.width}×${mask.height} does not match image ${image.width}×${image.height}`);
   }

@@ -12,16 +12,21 @@ import { dilateMask } from './opencv.ts';
 
 /** A box [x1, y1, x2, y2] in image pixels as a mask; the box is clipped to the image, an empty one refused. */
 export function maskFromBox(width: number, height: number, box: readonly [number, number, number, number]): Mask {
-  if (box.some((v) => !Number.isFinite(v))) throw new InvalidArgumentError(`The box must be four numbers [x1, y1, x2, y2] in pixels, not ${JSON.stringify(box)}.`, { arg: 'box' });
+  if (box.some((v) => !Number.isFinite(v)))
+    throw new InvalidArgumentError(`The box must be four numbers [x1, y1, x2, y2] in pixels, not ${JSON.stringify(box)}.`, { arg: 'box' });
   const x1 = Math.max(0, Math.floor(Math.min(box[0], box[2])));
   const y1 = Math.max(0, Math.floor(Math.min(box[1], box[3])));
   const x2 = Math.min(width, Math.ceil(Math.max(box[0], box[2])));
   const y2 = Math.min(height, Math.ceil(Math.max(box[1], box[3])));
   if (x2 <= x1 || y2 <= y1) {
-    throw new InvalidArgumentError(`The box [${box.join(', ')}] does not cover any of the ${width} × ${height} image: give [x1, y1, x2, y2] in its pixels.`, { arg: 'box' });
+    throw new InvalidArgumentError(`The box [${box.join(', ')}] does not cover any of the ${width} × ${height} image: give [x1, y1, x2, y2] in its pixels.`, {
+      arg: 'box',
+    });
   }
   if (x1 === 0 && y1 === 0 && x2 === width && y2 === height) {
-    throw new InvalidArgumentError('The box covers the whole image, so nothing would be left to fill it from: draw a box around just the thing to remove.', { arg: 'box' });
+    throw new InvalidArgumentError('The box covers the whole image, so nothing would be left to fill it from: draw a box around just the thing to remove.', {
+      arg: 'box',
+    });
   }
   const data = new Uint8Array(width * height);
   for (let y = y1; y < y2; y++) data.fill(255, y * width + x1, y * width + x2);
@@ -49,10 +54,16 @@ export async function maskFromImage(bytes: Uint8Array, width: number, height: nu
     }
   }
   if (on === 0) {
-    throw new InvalidArgumentError('The mask image is all black, so there is nothing to fill: paint the area to remove in white on black and send it with the photo.', { arg: 'mask' });
+    throw new InvalidArgumentError(
+      'The mask image is all black, so there is nothing to fill: paint the area to remove in white on black and send it with the photo.',
+      { arg: 'mask' },
+    );
   }
   if (on === data.length) {
-    throw new InvalidArgumentError('The mask image is all white, so nothing of the photo would be left to fill from: paint only the area to remove in white, the rest black.', { arg: 'mask' });
+    throw new InvalidArgumentError(
+      'The mask image is all white, so nothing of the photo would be left to fill from: paint only the area to remove in white, the rest black.',
+      { arg: 'mask' },
+    );
   }
   return { data, width, height };
 }

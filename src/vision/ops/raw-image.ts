@@ -37,7 +37,10 @@ export function encodePng(image: RawImage, png: PngOptions = PNG_KEEP): Promise<
 }
 
 export function maskToPng(mask: Mask): Promise<Buffer> {
-  return sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w').png(PNG_PREVIEW).toBuffer();
+  return sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } })
+    .toColourspace('b-w')
+    .png(PNG_PREVIEW)
+    .toBuffer();
 }
 
 /** Fraction of pixels above half, for texts like "the subject covers 23 % of the image". */

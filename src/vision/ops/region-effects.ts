@@ -128,7 +128,11 @@ export async function coverRegions(image: RawImage, boxes: readonly Box[], effec
 
 /** The whole image in blocks of `block` pixels ("pixelate it"). */
 export async function pixelateImage(image: RawImage, block: number): Promise<RawImage> {
-  const data = await affected(image, { left: 0, top: 0, width: image.width, height: image.height }, { kind: 'pixelate', block: Math.max(1, Math.round(block)) });
+  const data = await affected(
+    image,
+    { left: 0, top: 0, width: image.width, height: image.height },
+    { kind: 'pixelate', block: Math.max(1, Math.round(block)) },
+  );
   return { ...image, data };
 }
 

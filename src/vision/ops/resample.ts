@@ -78,9 +78,15 @@ export function resampleToPlanes(image: RawImage, region: Region, outWidth: numb
   }
   const wx = xs.w;
   const [p0, p1, p2] = planes;
-  const c0 = p0.channel, c1 = p1.channel, c2 = p2.channel;
-  const s0 = p0.scale, s1 = p1.scale, s2 = p2.scale;
-  const b0 = p0.bias, b1 = p1.bias, b2 = p2.bias;
+  const c0 = p0.channel,
+    c1 = p1.channel,
+    c2 = p2.channel;
+  const s0 = p0.scale,
+    s1 = p1.scale,
+    s2 = p2.scale;
+  const b0 = p0.bias,
+    b1 = p1.bias,
+    b2 = p2.bias;
   const stride = target.planeStride;
   for (let y = 0; y < outHeight; y++) {
     const r0 = ys.lo[y]! * srcWidth * c;
@@ -90,7 +96,10 @@ export function resampleToPlanes(image: RawImage, region: Region, outWidth: numb
     // All three channels per column: the four neighbours' offsets are computed once, not per plane.
     for (let x = 0; x < outWidth; x++, o++) {
       const fx = wx[x]!;
-      const a0 = r0 + x0[x]!, a1 = r0 + x1[x]!, b0o = r1 + x0[x]!, b1o = r1 + x1[x]!;
+      const a0 = r0 + x0[x]!,
+        a1 = r0 + x1[x]!,
+        b0o = r1 + x0[x]!,
+        b1o = r1 + x1[x]!;
       let top = src[a0 + c0]! + (src[a1 + c0]! - src[a0 + c0]!) * fx;
       let bottom = src[b0o + c0]! + (src[b1o + c0]! - src[b0o + c0]!) * fx;
       out[o] = (top + (bottom - top) * wy) * s0 + b0;

@@ -87,7 +87,16 @@ export class FakeDiscord {
   port = 0;
 
   constructor() {
-    const base = { guild_id: this.guildId, position: 0, permission_overwrites: [], nsfw: false, parent_id: null, topic: null, last_message_id: null, rate_limit_per_user: 0 };
+    const base = {
+      guild_id: this.guildId,
+      position: 0,
+      permission_overwrites: [],
+      nsfw: false,
+      parent_id: null,
+      topic: null,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+    };
     this.channels.set(this.channelId, { ...base, id: this.channelId, type: 0, name: 'general' });
     this.channels.set(this.otherChannelId, { ...base, id: this.otherChannelId, type: 0, name: 'random' });
   }
@@ -163,11 +172,19 @@ export class FakeDiscord {
     return { id, filename, size: declaredSize, url, proxy_url: url, content_type: contentType, width: null, height: null };
   }
 
-  private interactionBase(type: number, user: any, options: { channelId?: string; dm?: boolean; roles?: string[]; permissions?: bigint; attachmentSizeLimit?: number }) {
+  private interactionBase(
+    type: number,
+    user: any,
+    options: { channelId?: string; dm?: boolean; roles?: string[]; permissions?: bigint; attachmentSizeLimit?: number },
+  ) {
     const channelId = options.channelId ?? this.channelId;
     const guild = options.dm
       ? { user }
-      : { guild_id: this.guildId, member: this.member(user, { roles: options.roles ?? [], permissions: options.permissions ?? PERMISSIONS.DEFAULT }), guild_locale: 'en-US' };
+      : {
+          guild_id: this.guildId,
+          member: this.member(user, { roles: options.roles ?? [], permissions: options.permissions ?? PERMISSIONS.DEFAULT }),
+          guild_locale: 'en-US',
+        };
     return {
       id: snowflake(),
       application_id: this.applicationId,
@@ -175,7 +192,7 @@ export class FakeDiscord {
       token: `itoken-${snowflake()}`,
       version: 1,
       channel_id: channelId,
-      channel: options.dm ? { id: channelId, type: 1 } : this.channels.get(channelId) ?? { id: channelId, type: 0, guild_id: this.guildId },
+      channel: options.dm ? { id: channelId, type: 1 } : (this.channels.get(channelId) ?? { id: channelId, type: 0, guild_id: this.guildId }),
       locale: 'en-US',
       app_permissions: '2248473465835073',
       entitlements: [],
@@ -219,7 +236,11 @@ export class FakeDiscord {
   }
 
   /** A user's message; `mention` prefixes the bot mention, `replyTo` makes it a reply. */
-  userMessage(user: any, content: string, options: { channelId?: string; dm?: boolean; mention?: boolean; replyTo?: string; attachments?: any[]; roles?: string[] } = {}): FakeMessage {
+  userMessage(
+    user: any,
+    content: string,
+    options: { channelId?: string; dm?: boolean; mention?: boolean; replyTo?: string; attachments?: any[]; roles?: string[] } = {},
+  ): FakeMessage {
     const channelId = options.channelId ?? this.channelId;
     const replied = options.replyTo ? this.messages.get(options.replyTo) : undefined;
     const message: any = {
@@ -240,7 +261,12 @@ export class FakeDiscord {
       mention_everyone: false,
       pinned: false,
       tts: false,
-      ...(options.replyTo ? { message_reference: { type: 0, message_id: options.replyTo, channel_id: channelId, guild_id: options.dm ? undefined : this.guildId }, referenced_message: replied ?? null } : {}),
+      ...(options.replyTo
+        ? {
+            message_reference: { type: 0, message_id: options.replyTo, channel_id: channelId, guild_id: options.dm ? undefined : this.guildId },
+            referenced_message: replied ?? null,
+          }
+        : {}),
     };
     this.messages.set(message.id, message);
     return message;
@@ -325,8 +351,28 @@ export class FakeDiscord {
       icon: null,
       owner_id: snowflake(),
       roles: [
-        { id: this.guildId, name: '@everyone', permissions: PERMISSIONS.DEFAULT.toString(), position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 },
-        { id: this.roleId, name: 'artists', permissions: PERMISSIONS.DEFAULT.toString(), position: 1, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 },
+        {
+          id: this.guildId,
+          name: '@everyone',
+          permissions: PERMISSIONS.DEFAULT.toString(),
+          position: 0,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
+        {
+          id: this.roleId,
+          name: 'artists',
+          permissions: PERMISSIONS.DEFAULT.toString(),
+          position: 1,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
       ],
       channels: [...this.channels.values()].filter((c) => c.guild_id === this.guildId && c.type !== 11),
       threads: [],
@@ -398,25 +444,34 @@ export class FakeDiscord {
     const limit = this.rateLimits.findIndex((r) => r.method === call.method && r.path.test(path));
     if (limit >= 0) {
       const { retryAfter } = this.rateLimits.splice(limit, 1)[0]!;
-      return json(429, { message: 'You are being rate limited.', retry_after: retryAfter, global: false }, {
-        'retry-after': String(Math.ceil(retryAfter)),
-        'x-ratelimit-limit': '5',
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset-after': String(retryAfter),
-        'x-ratelimit-bucket': 'fake-bucket',
-        'x-ratelimit-scope': 'user',
-      });
+      return json(
+        429,
+        { message: 'You are being rate limited.', retry_after: retryAfter, global: false },
+        {
+          'retry-after': String(Math.ceil(retryAfter)),
+          'x-ratelimit-limit': '5',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset-after': String(retryAfter),
+          'x-ratelimit-bucket': 'fake-bucket',
+          'x-ratelimit-scope': 'user',
+        },
+      );
     }
     const failure = this.failures.findIndex((r) => r.method === call.method && r.path.test(path));
     if (failure >= 0) {
       const { status } = this.failures.splice(failure, 1)[0]!;
       return json(status, { message: 'Fake failure', code: 0 });
     }
-    const ok = (payload: unknown) => json(200, payload, { 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4', 'x-ratelimit-reset-after': '1', 'x-ratelimit-bucket': 'b' });
+    const ok = (payload: unknown) =>
+      json(200, payload, { 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4', 'x-ratelimit-reset-after': '1', 'x-ratelimit-bucket': 'b' });
 
     let m: RegExpMatchArray | null;
     if (call.method === 'GET' && path === '/gateway/bot') {
-      return ok({ url: `ws://127.0.0.1:${this.port}/gateway`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } });
+      return ok({
+        url: `ws://127.0.0.1:${this.port}/gateway`,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
+      });
     }
     if (call.method === 'GET' && path === '/users/@me') return ok(this.botUser);
     if (call.method === 'PUT' && (m = path.match(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/))) {
@@ -437,7 +492,17 @@ export class FakeDiscord {
         if (original && type === 7) this.updateMessage(original, body.data ?? {}, files);
       }
       if (url.searchParams.get('with_response') === 'true') {
-        return ok({ interaction: { id: interactionId, type: 2, activity_instance_id: null, response_message_id: message?.id ?? null, response_message_loading: type === 5, response_message_ephemeral: false }, resource: message ? { type, message } : { type } });
+        return ok({
+          interaction: {
+            id: interactionId,
+            type: 2,
+            activity_instance_id: null,
+            response_message_id: message?.id ?? null,
+            response_message_loading: type === 5,
+            response_message_ephemeral: false,
+          },
+          resource: message ? { type, message } : { type },
+        });
       }
       return json(204, null);
     }
@@ -463,7 +528,9 @@ export class FakeDiscord {
       const channelId = m[1]!;
       if (body?.enforce_nonce && body.nonce) {
         // Discord answers a repeated nonce with the message it already created, so a retried POST is harmless.
-        const existing = [...this.messages.values()].find((msg) => msg.channel_id === channelId && msg.nonce === body.nonce && msg.author.id === this.botUser.id);
+        const existing = [...this.messages.values()].find(
+          (msg) => msg.channel_id === channelId && msg.nonce === body.nonce && msg.author.id === this.botUser.id,
+        );
         if (existing) return ok(existing);
       }
       return ok(this.storeMessage(channelId, body ?? {}, files, {}));
@@ -489,7 +556,12 @@ export class FakeDiscord {
         owner_id: this.botUser.id,
         member_count: 1,
         message_count: 0,
-        thread_metadata: { archived: false, auto_archive_duration: body?.auto_archive_duration ?? 1440, archive_timestamp: new Date().toISOString(), locked: false },
+        thread_metadata: {
+          archived: false,
+          auto_archive_duration: body?.auto_archive_duration ?? 1440,
+          archive_timestamp: new Date().toISOString(),
+          locked: false,
+        },
         rate_limit_per_user: 0,
         flags: 0,
       };
@@ -544,7 +616,12 @@ export class FakeDiscord {
     return this.tokenChannels.get(token) ?? this.channelId;
   }
 
-  private storeMessage(channelId: string, data: any, files: RecordedCall['files'], options: { interactionToken?: string; interactionId?: string }): FakeMessage {
+  private storeMessage(
+    channelId: string,
+    data: any,
+    files: RecordedCall['files'],
+    options: { interactionToken?: string; interactionId?: string },
+  ): FakeMessage {
     const channel = this.channels.get(channelId);
     const message: FakeMessage = {
       id: snowflake(),
@@ -596,7 +673,7 @@ async function parseBody(req: IncomingMessage, raw: Buffer): Promise<{ body: any
     const form = await new Request('http://x', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(raw) }).formData();
     const files: RecordedCall['files'] = [];
     let body: any;
-    for (const [key, value] of (form as unknown as Iterable<[string, string | File]>)) {
+    for (const [key, value] of form as unknown as Iterable<[string, string | File]>) {
       if (key === 'payload_json') body = JSON.parse(String(value));
       else if (typeof value !== 'string') files.push({ name: value.name, contentType: value.type, bytes: Buffer.from(await value.arrayBuffer()) });
     }

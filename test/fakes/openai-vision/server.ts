@@ -80,7 +80,10 @@ export async function imagesOf(body: any): Promise<SeenImage[]> {
 
 export function textOf(body: any): string {
   const content = body?.messages?.flatMap((m: any) => (Array.isArray(m.content) ? m.content : [{ type: 'text', text: m.content }])) ?? [];
-  return content.filter((p: any) => p?.type === 'text').map((p: any) => String(p.text)).join('\n');
+  return content
+    .filter((p: any) => p?.type === 'text')
+    .map((p: any) => String(p.text))
+    .join('\n');
 }
 
 function describe(images: SeenImage[]): string {

@@ -291,7 +291,9 @@ export class FakeSlack {
     if (limit && limit.times > 0) {
       limit.times -= 1;
       this.record({ method, args, token, at: Date.now(), status: 429 });
-      res.writeHead(429, { 'retry-after': String(limit.retryAfter), 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+      res
+        .writeHead(429, { 'retry-after': String(limit.retryAfter), 'content-type': 'application/json' })
+        .end(JSON.stringify({ ok: false, error: 'ratelimited' }));
       return;
     }
     const failure = this.methodErrors.get(method);
@@ -308,7 +310,16 @@ export class FakeSlack {
     if (token !== this.botToken) return { ok: false, error: 'invalid_auth' };
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'vitron', team_id: this.teamId, user_id: this.botUserId, bot_id: 'B0BOT', is_enterprise_install: false };
+        return {
+          ok: true,
+          url: 'https://fake.slack.test/',
+          team: 'Fake',
+          user: 'vitron',
+          team_id: this.teamId,
+          user_id: this.botUserId,
+          bot_id: 'B0BOT',
+          is_enterprise_install: false,
+        };
       case 'chat.postMessage': {
         const message: FakeMessage = { channel: String(args.channel), ts: this.nextTs(), user: this.botUserId, ...textAndBlocks(args) };
         if (args.thread_ts) message.thread_ts = String(args.thread_ts);

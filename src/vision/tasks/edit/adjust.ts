@@ -168,7 +168,9 @@ export function parseRegionRequest(args: Record<string, unknown>): RegionRequest
   const blur = args.blur === true ? 0.3 : numberArg('adjust', args, 'blur');
   const pixelate = args.pixelate === true ? 2 : numberArg('adjust', args, 'pixelate');
   if (blur !== undefined && pixelate !== undefined) {
-    throw new InvalidArgumentError(`Choose blur or pixelate for "${phrase}", not both (received blur ${describeValue(args.blur)} and pixelate ${describeValue(args.pixelate)}).`);
+    throw new InvalidArgumentError(
+      `Choose blur or pixelate for "${phrase}", not both (received blur ${describeValue(args.blur)} and pixelate ${describeValue(args.pixelate)}).`,
+    );
   }
   // The strength floor in region-effects makes the default strong enough to hide what it covers.
   const effect: RegionEffect = pixelate !== undefined ? { kind: 'pixelate', block: pixelate } : { kind: 'blur', sigma: blur ?? 0.3 };
@@ -191,7 +193,9 @@ interface RegionTarget {
 function regionTarget(phrase: string, context: SpecialistContext, task: SpecialistInput['task']): RegionTarget {
   const label = phraseLabel(context.models, phrase, task);
   if (label === undefined) {
-    throw new InvalidArgumentError(`Say what to cover, like "blur the faces" or "pixelate the people"; "${phrase}" does not name a thing I can find.`, { phrase });
+    throw new InvalidArgumentError(`Say what to cover, like "blur the faces" or "pixelate the people"; "${phrase}" does not name a thing I can find.`, {
+      phrase,
+    });
   }
   if (label === FACE_LABEL) return { label, shape: 'ellipse', find: (image, hints) => detectFaces(context.models, image, hints) };
   return { label, shape: 'rectangle', find: async (image) => (await detect(context.models, image, phrase, task)).detections };
@@ -206,7 +210,10 @@ const count = (n: number, label: string): string => `${n} ${n === 1 ? label : pl
  */
 function regionsToCover(found: readonly Detection[], selector: Selector): { cover: Detection[]; note: string } {
   if (selector.kind === 'any' && found.length > 1) {
-    return { cover: [...found], note: ' There was more than one, so I covered all of them; say which one ("the one on the left", "the second one") to cover only that.' };
+    return {
+      cover: [...found],
+      note: ' There was more than one, so I covered all of them; say which one ("the one on the left", "the second one") to cover only that.',
+    };
   }
   const selection = select(found, selector);
   return { cover: selection.kind === 'one' ? [selection.detection] : selection.detections, note: '' };
@@ -268,9 +275,13 @@ async function coverVideo(input: SpecialistInput, context: SpecialistContext, re
       return { text: `I tracked ${count(out.trackCount, target.label)} but none was ever "${request.phrase}" — nothing changed.`, media: [] };
     }
     const media = [{ bytes: out.bytes, kind: 'video' as const, mime: 'video/mp4', role: 'result' as const, label: verb.toLowerCase() }];
-    return { text: `${verb} ${request.phrase} (followed from frame to frame; ${count(out.trackCount, target.label)} tracked in all) across ${out.frames} frames.`, media };
+    return {
+      text: `${verb} ${request.phrase} (followed from frame to frame; ${count(out.trackCount, target.label)} tracked in all) across ${out.frames} frames.`,
+      media,
+    };
   }
-  const allOfSeveral = request.selector.kind === 'any' && out.trackCount > 1 ? ` You named one, but there were ${out.trackCount}, so I covered all of them.` : '';
+  const allOfSeveral =
+    request.selector.kind === 'any' && out.trackCount > 1 ? ` You named one, but there were ${out.trackCount}, so I covered all of them.` : '';
   return {
     text: `${verb} ${count(out.trackCount, target.label)} across ${out.frames} frames.${allOfSeveral}`,
     media: [{ bytes: out.bytes, kind: 'video', mime: 'video/mp4', role: 'result', label: effectVerb(request.effect).toLowerCase() }],

@@ -41,7 +41,14 @@ async function parseBackground(input: SpecialistInput, context: SpecialistContex
  * The frame with its background replaced. `byDepth`: the blur grows with distance from the subject (Depth
  * Anything); images only — per video frame it would cost a depth pass each and flicker with the estimate.
  */
-async function replaceBackground(frame: RawImage, spec: BackgroundSpec, context: SpecialistContext, task: string, channels: 3 | 4, byDepth = false): Promise<RawImage> {
+async function replaceBackground(
+  frame: RawImage,
+  spec: BackgroundSpec,
+  context: SpecialistContext,
+  task: string,
+  channels: 3 | 4,
+  byDepth = false,
+): Promise<RawImage> {
   const mask = await salientMask(context.models, frame, task);
   if (spec.kind === 'color') return compositeOnColor(frame, mask, spec.color, channels);
   const blurred = byDepth

@@ -19,7 +19,10 @@ export const depthSpecialist: Specialist = {
     context.progress(0.1, 'estimating depth');
     const grey = await depthMap(context.models, image, input.task);
     context.progress(0.8, 'colouring');
-    const [colour, greyPng] = await Promise.all([encodePng(colourMap(grey, image.width, image.height)), maskToPng({ data: grey, width: image.width, height: image.height })]);
+    const [colour, greyPng] = await Promise.all([
+      encodePng(colourMap(grey, image.width, image.height)),
+      maskToPng({ data: grey, width: image.width, height: image.height }),
+    ]);
     const comparison = await composeSideBySide(media.bytes, colour, { labels: ['photo', 'depth'], limits: context.limits });
     return {
       text: 'Estimated the depth with Depth Anything V2 (small): red is near, dark blue is far (relative, not in metres).',

@@ -37,8 +37,12 @@ const HOW_TO_MASK =
 export async function findHole(input: SpecialistInput, image: RawImage, context: SpecialistContext, maskIndex: number | undefined): Promise<HoleOutcome> {
   const maskMedia = maskIndex === undefined ? undefined : input.media[maskIndex];
   if (maskMedia !== undefined) {
-    if (maskMedia.info.kind !== 'image') throw new InvalidArgumentError('The mask has to be an image (white where to fill, black elsewhere), not a video.', { arg: 'mask' });
-    return { kind: 'hole', hole: { mask: await maskFromImage(maskMedia.bytes, image.width, image.height, context.limits), what: 'the masked area', object: false } };
+    if (maskMedia.info.kind !== 'image')
+      throw new InvalidArgumentError('The mask has to be an image (white where to fill, black elsewhere), not a video.', { arg: 'mask' });
+    return {
+      kind: 'hole',
+      hole: { mask: await maskFromImage(maskMedia.bytes, image.width, image.height, context.limits), what: 'the masked area', object: false },
+    };
   }
   const box = input.region?.box;
   if (box !== undefined) return { kind: 'hole', hole: { mask: maskFromBox(image.width, image.height, box), what: 'the boxed area', object: false } };
@@ -50,7 +54,14 @@ export async function findHole(input: SpecialistInput, image: RawImage, context:
     if (found.kind === 'many') return { kind: 'reply', result: await choiceReply(image, found) };
     if (found.kind === 'none') return { kind: 'reply', result: { text: `${noneFoundText(found, phrase)} Nothing was removed.`, media: [] } };
     // ISNet can come back empty on a crop with no clear subject: the detector's boxes are then the hole.
-    const mask = maskBounds(found.mask) === undefined ? unionOf(found.detections.map((d) => maskFromBox(image.width, image.height, [d.x1, d.y1, d.x2, d.y2])), image.width, image.height) : found.mask;
+    const mask =
+      maskBounds(found.mask) === undefined
+        ? unionOf(
+            found.detections.map((d) => maskFromBox(image.width, image.height, [d.x1, d.y1, d.x2, d.y2])),
+            image.width,
+            image.height,
+          )
+        : found.mask;
     return { kind: 'hole', hole: { mask, what: found.detections.length === 1 ? `the ${found.label}` : maskedWhat(found), object: true } };
   }
   if (input.task === 'inpaint') {
@@ -100,7 +111,9 @@ function percentOf(mask: Mask): string {
 function promptNote(input: SpecialistInput): string {
   const prompt = typeof input.args.prompt === 'string' ? input.args.prompt.trim() : '';
   // Filling with something described needs a generator; say so rather than silently ignore it.
-  return prompt === '' ? '' : ` The fill continues the surroundings; filling with "${prompt}" needs the generation model sd-turbo (\`npm run models -- pull sd-turbo\`).`;
+  return prompt === ''
+    ? ''
+    : ` The fill continues the surroundings; filling with "${prompt}" needs the generation model sd-turbo (\`npm run models -- pull sd-turbo\`).`;
 }
 
 async function removeFromImage(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult> {
@@ -158,7 +171,8 @@ class TrackOutlines {
     if (maskBounds(mask) === undefined) mask = maskFromBox(frame.width, frame.height, [track.x1, track.y1, track.x2, track.y2]);
     const rect = grownRect(track, OUTLINE_BOX_MARGIN, frame.width, frame.height);
     const data = new Uint8Array(rect.width * rect.height);
-    for (let y = 0; y < rect.height; y++) data.set(mask.data.subarray((rect.top + y) * frame.width + rect.left, (rect.top + y) * frame.width + rect.left + rect.width), y * rect.width);
+    for (let y = 0; y < rect.height; y++)
+      data.set(mask.data.subarray((rect.top + y) * frame.width + rect.left, (rect.top + y) * frame.width + rect.left + rect.width), y * rect.width);
     this.outlines.set(id, { data, rect, age: 0 });
     return mask;
   }
@@ -180,7 +194,10 @@ class TrackOutlines {
 async function removeFromVideo(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult> {
   const phrase = typeof input.args.phrase === 'string' ? input.args.phrase.trim() : '';
   if (phrase === '' || input.region?.box !== undefined || input.media.length > 1) {
-    throw new InvalidArgumentError('In a video I can remove a named object ("remove the dog"), tracked from frame to frame; boxes and mask images work on images only.', { arg: 'phrase' });
+    throw new InvalidArgumentError(
+      'In a video I can remove a named object ("remove the dog"), tracked from frame to frame; boxes and mask images work on images only.',
+      { arg: 'phrase' },
+    );
   }
   const task: Task = input.task;
   const detectFrame = async (frame: RawImage) => (await detect(context.models, frame, phrase, task)).detections;

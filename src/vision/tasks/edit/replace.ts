@@ -33,7 +33,11 @@ async function subjectAlpha(replacement: RawImage, context: SpecialistContext): 
 /** The subject's bounding box in its own image (pixels with alpha ≥ 128), so the fit is of the subject, not its canvas. */
 function subjectBounds(alpha: Mask): { left: number; top: number; width: number; height: number } {
   const box = holeBox(alpha);
-  if (box === undefined) throw new InvalidArgumentError('I could not find a subject in the replacement image to paste in: send a picture of one thing, ideally on a plain or transparent background.', { arg: 'replacement' });
+  if (box === undefined)
+    throw new InvalidArgumentError(
+      'I could not find a subject in the replacement image to paste in: send a picture of one thing, ideally on a plain or transparent background.',
+      { arg: 'replacement' },
+    );
   return { left: box[0], top: box[1], width: box[2] - box[0], height: box[3] - box[1] };
 }
 
@@ -79,7 +83,10 @@ async function replaceInImage(input: SpecialistInput, context: SpecialistContext
   if (replacementMedia === undefined) {
     const prompt = typeof input.args.prompt === 'string' ? input.args.prompt.trim() : '';
     if (prompt === '') {
-      throw new InvalidArgumentError('Replace it with what? Send the picture to put in its place with your message ("replace the cat with this"), or describe it.', { arg: 'prompt' });
+      throw new InvalidArgumentError(
+        'Replace it with what? Send the picture to put in its place with your message ("replace the cat with this"), or describe it.',
+        { arg: 'prompt' },
+      );
     }
     // Drawing "a tiger" into the hole is generation: never fake it with a stock picture or a colour.
     throw new TaskNotAvailableError(

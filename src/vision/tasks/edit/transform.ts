@@ -28,7 +28,8 @@ function parseAspect(value: string): Crop {
   const m = /^\s*(\d+(?:\.\d+)?)\s*[:x/]\s*(\d+(?:\.\d+)?)\s*$/i.exec(value);
   const w = m ? Number(m[1]) : NaN;
   const h = m ? Number(m[2]) : NaN;
-  if (!(w > 0 && h > 0)) throw new InvalidArgumentError(`Expected an aspect ratio like "1:1" or "16:9" for crop.aspect but received ${describeValue(value)}.`, { arg: 'crop' });
+  if (!(w > 0 && h > 0))
+    throw new InvalidArgumentError(`Expected an aspect ratio like "1:1" or "16:9" for crop.aspect but received ${describeValue(value)}.`, { arg: 'crop' });
   return { kind: 'aspect', w, h, label: `${m![1]}:${m![2]}` };
 }
 
@@ -44,10 +45,9 @@ function parseCrop(value: unknown): Crop | undefined {
       if (b.width >= 1 && b.height >= 1 && b.left >= 0 && b.top >= 0) return { kind: 'box', ...b };
     }
   }
-  throw new InvalidArgumentError(
-    `Expected { aspect: "1:1" } or { left, top, width, height } in pixels for crop but received ${describeValue(value)}.`,
-    { arg: 'crop' },
-  );
+  throw new InvalidArgumentError(`Expected { aspect: "1:1" } or { left, top, width, height } in pixels for crop but received ${describeValue(value)}.`, {
+    arg: 'crop',
+  });
 }
 
 function parseResize(value: unknown): Resize | undefined {

@@ -43,7 +43,9 @@ async function upscaleImage(input: SpecialistInput, context: SpecialistContext, 
   const result = await upscaler.upscale(image, factor, { ...context, progress: (f, note) => context.progress(0.05 + 0.85 * f, note) });
   context.progress(0.92, 'encoding');
   const png = await encodePng(result);
-  const comparison = await composeSideBySide(media.bytes, png, { limits: { maxImagePixels: Math.max(context.limits.maxImagePixels, result.width * result.height) } });
+  const comparison = await composeSideBySide(media.bytes, png, {
+    limits: { maxImagePixels: Math.max(context.limits.maxImagePixels, result.width * result.height) },
+  });
   return {
     text: `Upscaled ${formatSize(image.width, image.height)} → ${formatSize(result.width, result.height)} (${factor}×) with ${upscalerTitle(upscaler)}.`,
     media: [

@@ -23,7 +23,11 @@ const TASK: Task = 'upscale';
  * model comes first in the catalog's order for `upscale` (the preferred model first) and is installed.
  * None installed → ModelNotInstalledError naming the first candidate's model and how to get it.
  */
-export function chooseUpscaler(models: Pick<ModelRegistry, 'isInstalled' | 'settings'>, factor: number, candidates: readonly Upscaler[] = DEFAULT_UPSCALERS): Upscaler {
+export function chooseUpscaler(
+  models: Pick<ModelRegistry, 'isInstalled' | 'settings'>,
+  factor: number,
+  candidates: readonly Upscaler[] = DEFAULT_UPSCALERS,
+): Upscaler {
   const offering = candidates.filter((c) => c.factors.includes(factor));
   if (offering.length === 0) {
     const factors = [...new Set(candidates.flatMap((c) => c.factors))].sort((a, b) => a - b);

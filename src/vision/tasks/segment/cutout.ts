@@ -54,11 +54,7 @@ async function cutoutImage(input: SpecialistInput, context: SpecialistContext): 
   context.progress(0.8, 'composing');
   // sharp encodes on libuv's thread pool: the largest PNG starts first, and the overlay's pixel pass runs
   // on this thread while the other two are being encoded.
-  const [cut, maskPng, overlay] = await Promise.all([
-    encodePng(applyMaskAsAlpha(image, mask)),
-    maskToPng(mask),
-    overlayPreview(image, mask, OVERLAY_COLOR),
-  ]);
+  const [cut, maskPng, overlay] = await Promise.all([encodePng(applyMaskAsAlpha(image, mask)), maskToPng(mask), overlayPreview(image, mask, OVERLAY_COLOR)]);
   return {
     text,
     media: [

@@ -7,17 +7,7 @@ import type { BoxArg } from '../../ops/args.ts';
 import { decodeImage, maskCoverage, maskToPng } from '../../ops/raw-image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
-import {
-  bestCandidate,
-  decodePrompt,
-  gridExtent,
-  imageEmbedding,
-  logitsToMask,
-  mediaKey,
-  SAM_MASK_SIZE,
-  SAM_MODEL,
-  stabilityScore,
-} from '../../models/sam.ts';
+import { bestCandidate, decodePrompt, gridExtent, imageEmbedding, logitsToMask, mediaKey, SAM_MASK_SIZE, SAM_MODEL, stabilityScore } from '../../models/sam.ts';
 import type { SamPrompt } from '../../models/sam.ts';
 
 const SELECTION_COLOR = '#ff2d55';
@@ -34,7 +24,9 @@ function pointsArg(value: unknown): Point[] | undefined {
   const list = Array.isArray(value) && value.length === 2 && !Array.isArray(value[0]) ? [value] : value;
   const points = Array.isArray(list) ? list.map((p) => (Array.isArray(p) && p.length === 2 ? [numberOf(p[0]), numberOf(p[1])] : [])) : [];
   if (points.length === 0 || points.some((p) => p[0] === undefined || p[1] === undefined)) {
-    throw new InvalidArgumentError(`Expected points as [[x, y], …] in pixels but received ${describeValue(value)}; for example "segment at 120,80".`, { arg: 'points' });
+    throw new InvalidArgumentError(`Expected points as [[x, y], …] in pixels but received ${describeValue(value)}; for example "segment at 120,80".`, {
+      arg: 'points',
+    });
   }
   return points as Point[];
 }
@@ -45,11 +37,17 @@ export function promptOf(args: Record<string, unknown>, region: Region | undefin
   const example = 'segment the box 10,10,200,200';
   const box = optionalBox(args.box, example) ?? (region?.box ? optionalBox(region.box, example) : undefined);
   if (points.length === 0 && box === undefined) {
-    throw new InvalidArgumentError('Tell me where the object is: a point like "segment at 120,80", or a box like "segment the box 10,10,200,200" (pixels of the picture).', { arg: 'points' });
+    throw new InvalidArgumentError(
+      'Tell me where the object is: a point like "segment at 120,80", or a box like "segment the box 10,10,200,200" (pixels of the picture).',
+      { arg: 'points' },
+    );
   }
   for (const [x, y] of points) {
     if (x < 0 || y < 0 || x > width || y > height) {
-      throw new InvalidArgumentError(`The point (${x}, ${y}) is outside the picture, which is ${width}×${height} pixels: give a point with x from 0 to ${width} and y from 0 to ${height}.`, { arg: 'points' });
+      throw new InvalidArgumentError(
+        `The point (${x}, ${y}) is outside the picture, which is ${width}×${height} pixels: give a point with x from 0 to ${width} and y from 0 to ${height}.`,
+        { arg: 'points' },
+      );
     }
   }
   return box === undefined ? { points } : { points, box: boxInPicture(box, width, height) };
@@ -101,7 +99,8 @@ export const segmentAtSpecialist: Specialist = {
     const where = describePrompt(prompt);
     const [maskPng, overlay] = await Promise.all([maskToPng(mask), promptOverlay(image, mask, prompt)]);
     const overlayMedia = { bytes: overlay.bytes, kind: 'image' as const, mime: overlay.mime, role: 'overlay' as const, label: `selection ${where}` };
-    if (coverage === 0) return { text: `I could not find an object ${where}: the mask is empty. Try a point nearer the middle of the object.`, media: [overlayMedia] };
+    if (coverage === 0)
+      return { text: `I could not find an object ${where}: the mask is empty. Try a point nearer the middle of the object.`, media: [overlayMedia] };
     return {
       text: `Segmented the object ${where}: it covers ${Math.max(1, Math.round(coverage * 100))} % of the picture (SlimSAM's own quality estimate ${best.score.toFixed(2)}).`,
       media: [{ bytes: maskPng, kind: 'image', mime: 'image/png', role: 'mask', label: `mask ${where}` }, overlayMedia],

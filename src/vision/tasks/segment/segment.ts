@@ -16,7 +16,10 @@ import type { Specialist, SpecialistResult } from '../../specialist.ts';
 export function requiredPhrase(args: Record<string, unknown>, task: string): string {
   const phrase = args.phrase;
   if (typeof phrase !== 'string' || phrase.trim() === '') {
-    throw new InvalidArgumentError(`Tell me what to ${task === 'cutout' ? 'cut out' : 'segment'}, for example "${task === 'cutout' ? 'cut out' : 'segment'} the dog".`, { arg: 'phrase' });
+    throw new InvalidArgumentError(
+      `Tell me what to ${task === 'cutout' ? 'cut out' : 'segment'}, for example "${task === 'cutout' ? 'cut out' : 'segment'} the dog".`,
+      { arg: 'phrase' },
+    );
   }
   return phrase.trim();
 }
@@ -25,7 +28,17 @@ const OVERLAY_COLOR = '#ff2d55';
 
 /** The tinted mask with a legend in the top-left corner: a swatch of the tint and what it is. */
 export async function overlayWithLegend(image: RawImage, mask: Mask, legend: string): Promise<EncodedImage> {
-  const rgba = image.channels === 4 ? image : { ...image, data: await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).ensureAlpha().raw().toBuffer(), channels: 4 as const };
+  const rgba =
+    image.channels === 4
+      ? image
+      : {
+          ...image,
+          data: await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+            .ensureAlpha()
+            .raw()
+            .toBuffer(),
+          channels: 4 as const,
+        };
   const pixels = overlayPixels(rgba, mask, await parseColor(OVERLAY_COLOR));
   const font = Math.max(12, Math.round(Math.min(image.width, image.height) / 22));
   const pad = Math.round(font / 2);

@@ -28,7 +28,6 @@ const SECONDS_PER_FRAME = 2;
 // A detailed caption must still fit one Discord message (2000 characters, about 4 per token).
 const MAX_TOKENS = { short: 120, detailed: 400, answer: 300 } as const;
 
-
 /** How many frames a video of this length gets: more for longer clips, never more than it has. */
 export function videoFrameCount(durationSec: number, frameCount?: number): number {
   const wanted = Math.min(MAX_VIDEO_FRAMES, Math.max(MIN_VIDEO_FRAMES, Math.round(durationSec / SECONDS_PER_FRAME)));
@@ -74,7 +73,9 @@ function introduce(targets: readonly Pictures[]): string {
     const first = next;
     next += t.jpegs.length;
     const range = t.jpegs.length === 1 ? `picture ${first}` : `pictures ${first}–${next - 1}`;
-    return t.kind === 'image' ? `item ${i + 1} is an image (${range})` : `item ${i + 1} is a video, shown as frames in time order taken at ${at(t.times)} (${range})`;
+    return t.kind === 'image'
+      ? `item ${i + 1} is an image (${range})`
+      : `item ${i + 1} is a video, shown as frames in time order taken at ${at(t.times)} (${range})`;
   });
   return `There are ${targets.length} items: ${parts.join('; ')}.\n`;
 }
@@ -106,12 +107,18 @@ function questionOf(input: SpecialistInput): string {
 /** Checks what both tasks share: something to look at, not too much of it, only the arguments the task takes. */
 function checkTargets(input: SpecialistInput, task: 'caption' | 'answer'): void {
   if (input.media.length === 0) throw new UnsupportedMediaForTaskError(task, 'nothing', ['image', 'video']);
-  if (input.media.length > MAX_TARGETS) throw new InvalidArgumentError(`${task} looks at up to ${MAX_TARGETS} images or videos at once; ${input.media.length} were given.`);
+  if (input.media.length > MAX_TARGETS)
+    throw new InvalidArgumentError(`${task} looks at up to ${MAX_TARGETS} images or videos at once; ${input.media.length} were given.`);
   checkArgs(task, input.args);
 }
 
 /** Asks the endpoint about the targets: pictures take the first half of the progress (frame extraction is the slow part). */
-async function askAbout(input: SpecialistInput, context: SpecialistContext, prompt: (targets: readonly Pictures[]) => string, maxTokens: number): Promise<string> {
+async function askAbout(
+  input: SpecialistInput,
+  context: SpecialistContext,
+  prompt: (targets: readonly Pictures[]) => string,
+  maxTokens: number,
+): Promise<string> {
   const targets: Pictures[] = [];
   for (const [i, media] of input.media.entries()) {
     const report = (f: number) => context.progress((0.5 * (i + f)) / input.media.length, media.info.kind === 'video' ? 'taking frames' : 'preparing the image');

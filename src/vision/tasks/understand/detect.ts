@@ -82,7 +82,17 @@ export const detectSpecialist: Specialist = {
     // "How many things?" over several kinds leads with the total; otherwise the list itself starts with a number.
     const mixed = new Set(ordered.map((d) => d.label)).size > 1;
     const text = label === undefined && counting && mixed ? `${ordered.length} things: ${list}.` : `${list.charAt(0).toUpperCase()}${list.slice(1)}.`;
-    return { text, boxes, media: [await overlay(image, ordered.map((d) => ({ ...d, label: scoreLabel(d) })), 'detections')] };
+    return {
+      text,
+      boxes,
+      media: [
+        await overlay(
+          image,
+          ordered.map((d) => ({ ...d, label: scoreLabel(d) })),
+          'detections',
+        ),
+      ],
+    };
   },
 };
 
@@ -119,12 +129,19 @@ export const groundSpecialist: Specialist = {
         };
       }
       case 'all': {
-        if (selection.detections.length === 0) return { text: `I could not find ${label === undefined ? 'anything I can name' : `any ${pluralOf(label)}`} in this picture.`, boxes: [], media: [] };
+        if (selection.detections.length === 0)
+          return { text: `I could not find ${label === undefined ? 'anything I can name' : `any ${pluralOf(label)}`} in this picture.`, boxes: [], media: [] };
         const places = selection.detections.map((d) => `${d.label} ${positionWords(d, image.width, image.height)}`);
         return {
           text: `${tally(selection.detections).replace(/^./, (c) => c.toUpperCase())}: ${places.join('; ')}.`,
           boxes: resultBoxes(selection.detections),
-          media: [await overlay(image, selection.detections.map((d) => ({ ...d, label: scoreLabel(d) })), pluralOf(what))],
+          media: [
+            await overlay(
+              image,
+              selection.detections.map((d) => ({ ...d, label: scoreLabel(d) })),
+              pluralOf(what),
+            ),
+          ],
         };
       }
     }

@@ -50,7 +50,13 @@ export async function readTextWithFlorence(models: ModelRegistry, image: RawImag
     .map((r) => {
       const xs = r.quad.map((p) => p[0]);
       const ys = r.quad.map((p) => p[1]);
-      return { x1: Math.max(0, Math.min(...xs)), y1: Math.max(0, Math.min(...ys)), x2: Math.min(image.width, Math.max(...xs)), y2: Math.min(image.height, Math.max(...ys)), text: r.text };
+      return {
+        x1: Math.max(0, Math.min(...xs)),
+        y1: Math.max(0, Math.min(...ys)),
+        x2: Math.min(image.width, Math.max(...xs)),
+        y2: Math.min(image.height, Math.max(...ys)),
+        text: r.text,
+      };
     });
   const lines = readingOrder(boxes).map((items) => ({ text: items.map((b) => b.text).join(' '), boxes: items }));
   return { lines, boxes: lines.flatMap((l) => l.boxes) };
@@ -75,7 +81,10 @@ export const ocrSpecialist: Specialist = {
       ({ lines, boxes } = await readTextWithFlorence(context.models, image, context.signal));
     }
     context.progress(0.9, 'drawing boxes');
-    const overlay = await drawBoxes(image, boxes.map((b, i) => ({ ...b, label: String(i + 1) })));
+    const overlay = await drawBoxes(
+      image,
+      boxes.map((b, i) => ({ ...b, label: String(i + 1) })),
+    );
     const body = lines.map((l) => l.text).join('\n');
     const question = typeof input.args.question === 'string' ? input.args.question.trim() : '';
     let text: string;

@@ -39,14 +39,18 @@ function regionPrompt(detail: CaptionDetail): string {
 
 /** Caption of the boxed region of the one image in `input`, with the box drawn as the picture to look at. */
 export async function captionRegionOf(input: SpecialistInput, box: BoxArg, detail: CaptionDetail, context: SpecialistContext): Promise<SpecialistResult> {
-  if (input.media.length !== 1) throw new InvalidArgumentError(`A region is described on one picture at a time; ${input.media.length} were given.`, { arg: 'box' });
+  if (input.media.length !== 1)
+    throw new InvalidArgumentError(`A region is described on one picture at a time; ${input.media.length} were given.`, { arg: 'box' });
   const media = input.media[0]!;
   if (media.info.kind !== 'image') {
     // Captions work on videos; a box does not: it would have to hold still through the clip.
-    throw new InvalidArgumentError('A box is described on a still picture. Take a frame first ("grab the frame at 3 seconds"), then ask what is in the box.', { arg: 'box' });
+    throw new InvalidArgumentError('A box is described on a still picture. Take a frame first ("grab the frame at 3 seconds"), then ask what is in the box.', {
+      arg: 'box',
+    });
   }
   const useEndpoint = context.settings.VISION_LLM_URL !== undefined;
-  if (!useEndpoint && !context.models.isInstalled(FLORENCE_MODEL)) throw missingModelError('caption', CAPTION_WAYS, context.models, context.settings.MODELS_DIR);
+  if (!useEndpoint && !context.models.isInstalled(FLORENCE_MODEL))
+    throw missingModelError('caption', CAPTION_WAYS, context.models, context.settings.MODELS_DIR);
   const image = await decodeImage(media.bytes, context.limits);
   const [x1, y1, x2, y2] = boxInPicture(box, image.width, image.height);
   const boxed = await drawBoxes(image, [{ x1, y1, x2, y2, label: 'region' }], REGION_COLOR);
@@ -63,7 +67,10 @@ export async function captionRegionOf(input: SpecialistInput, box: BoxArg, detai
     text = answer.truncated ? `${answer.text} …` : answer.text;
   } else {
     const region = locTokens({ x1, y1, x2, y2 }, image);
-    const result = await runFlorence(context.models, image, '<REGION_TO_DESCRIPTION>', region, context.signal, { task: 'caption', maxNewTokens: MAX_TOKENS[detail] });
+    const result = await runFlorence(context.models, image, '<REGION_TO_DESCRIPTION>', region, context.signal, {
+      task: 'caption',
+      maxNewTokens: MAX_TOKENS[detail],
+    });
     const said = sentence(result.parsed.kind === 'text' ? result.parsed.text : result.text);
     text = result.truncated ? `${said.replace(/\.$/, '')} …` : said;
   }

@@ -109,11 +109,13 @@ export const extractFrameSpecialist: Specialist = {
     checkArgs('extract_frame', input.args);
     const which = choiceArg('extract_frame', input.args, 'which');
     let at = parseSeconds('extract_frame', input.args, 'at');
-    if (at !== undefined && which !== undefined) throw new InvalidArgumentError('Give either at (seconds) or which (first, last, middle) for extract_frame, not both.');
+    if (at !== undefined && which !== undefined)
+      throw new InvalidArgumentError('Give either at (seconds) or which (first, last, middle) for extract_frame, not both.');
     if (at === undefined) {
       if (which === 'last' || which === 'middle') {
         const duration = await durationOf(media, context);
-        if (duration === undefined) throw new InvalidArgumentError(`This video's length is unknown, so its ${which} frame cannot be found; give a time instead.`);
+        if (duration === undefined)
+          throw new InvalidArgumentError(`This video's length is unknown, so its ${which} frame cannot be found; give a time instead.`);
         // extractFrame clamps a time at the very end to the last frame's span.
         at = which === 'last' ? duration : duration / 2;
       } else {
