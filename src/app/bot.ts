@@ -1,20 +1,9 @@
 import os from 'node:os';
-import type { Logger } from 'pino';
-import type { Settings } from '../config/settings.ts';
-import { factsOf, isSessionTask, type Task } from '../core/tasks.ts';
-import type { Invocation, Planner } from '../core/types.ts';
+import { factsOf, isSessionTask } from '../core/tasks.ts';
 import { BadInputError, DuplicateEventError, NotFoundError, asVitronError } from '../errors.ts';
-import type { BlobStore } from '../media/blob-store.ts';
-import type { FfmpegTools } from '../media/ffmpeg.ts';
 import { inspectMedia } from '../media/inspect.ts';
-import type { MediaLimits } from '../media/limits.ts';
-import type { ConversationService, UploadInput } from '../conversation/conversation-service.ts';
-import type { Database } from '../store/database.ts';
-import type { Repositories } from '../store/repositories.ts';
-import type { Conversation, JobRecord, ResolvedStep, StoredMedia, Turn, User } from '../store/types.ts';
-import type { JobQueue } from '../queue/job-queue.ts';
-import type { Admission } from '../limits/admission.ts';
-import type { JobOutcome, JobPayload, JobStep, StepTarget } from '../core/job.ts';
+import type { UploadInput } from '../conversation/conversation-service.ts';
+import type { Conversation, StoredMedia, Turn, User } from '../store/types.ts';
 import type {
   AdmissionRequest,
   BotApi,
@@ -33,27 +22,12 @@ import type {
 import { ConversationNotifier } from './notifier.ts';
 import { JobEventHandler } from './job-events.ts';
 import { recoverUnfinishedJobs } from './job-recovery.ts';
-import { kindOfStep, parseStepRef, toJobStep } from './job-steps.ts';
+import type { BotDeps } from './bot-deps.ts';
+import { historyOf } from './history.ts';
+import { submitJob } from './job-submission.ts';
+import { guard, runSessionTask } from './session-tasks.ts';
 import { toneOf, type Message } from './tone.ts';
-import { actionsFor, choiceOf, conversationView, jobView, mediaView, turnView } from './views.ts';
-import type { TaskReadiness } from '../vision/readiness.ts';
-
-export interface BotDeps {
-  settings: Settings;
-  logger: Logger;
-  db: Database;
-  repos: Repositories;
-  conversations: ConversationService;
-  planner: Planner;
-  blobs: BlobStore;
-  ffmpeg: FfmpegTools;
-  limits: MediaLimits;
-  queue: JobQueue<JobPayload, JobOutcome>;
-  readiness: TaskReadiness;
-  helpText: () => string;
-  loadedModels: () => string[];
-  admission: Admission;
-}
+import { conversationView, jobView, mediaView, turnView } from './views.ts';
 
 /**
  * The core behind every adapter: a turn comes in, media is checked and stored, the planner reads it,
@@ -95,35 +69,8 @@ export class Bot implements BotApi {
     return list.map(conversationView);
   }
 
-  async history(conversationId: string): Promise<HistoryView> {
-    const { repos } = this.deps;
-    const conversation = await repos.conversations.get(conversationId);
-    const [turns, media, jobs] = await Promise.all([
-      repos.turns.list(conversationId),
-      repos.media.listForConversation(conversationId),
-      repos.jobs.listForConversation(conversationId, 500),
-    ]);
-    const canRedo = conversation.redoStack.length > 0;
-    const views = turns.map((turn) => {
-      const own = media.filter((m) => m.turnId === turn.id);
-      const job = jobs.find((j) => j.turnId === turn.id);
-      const resultJob = own.find((m) => m.jobId)?.jobId;
-      const boxes = resultJob ? boxesOf(jobs.find((j) => j.id === resultJob)) : undefined;
-      return turnView(turn, own, {
-        ...(job ? { job: this.notifier.jobView(job) } : {}),
-        ...(boxes ? { boxes } : {}),
-        ...(resultJob ? choiceOfJob(jobs.find((j) => j.id === resultJob)) : {}),
-        actions: turn.author === 'bot' ? actionsFor(own, false) : [],
-      });
-    });
-    const current = conversation.currentMediaId ? media.find((m) => m.id === conversation.currentMediaId) : undefined;
-    return {
-      conversation: conversationView(conversation),
-      turns: views,
-      ...(conversation.currentMediaId ? { currentMediaId: conversation.currentMediaId } : {}),
-      canUndo: current !== undefined && current.parentId !== null,
-      canRedo,
-    };
+  history(conversationId: string): Promise<HistoryView> {
+    return historyOf(this.deps.repos, this.notifier, conversationId);
   }
 
   async findConversation(platform: string, externalId: string): Promise<ConversationView | null> {
@@ -243,9 +190,9 @@ export class Bot implements BotApi {
 
     const session = plan.invocations.filter((i) => isSessionTask(i.task));
     const work = plan.invocations.filter((i) => !isSessionTask(i.task));
-    for (const invocation of session) messages.push(await this.runSessionTask(request.conversationId, user, invocation.task));
+    for (const invocation of session) messages.push(await runSessionTask(this.deps, request.conversationId, user, invocation.task));
     if (work.length > 0) {
-      const started = await this.submitJob(request.conversationId, user, userTurn, work);
+      const started = await submitJob(this.deps, request.conversationId, user, userTurn, work);
       if ('error' in started) messages.push({ text: started.error, tone: 'error' });
       else job = started.job;
     }
@@ -269,9 +216,9 @@ export class Bot implements BotApi {
     let message: Message;
     if (input.action === 'use') {
       if (!input.mediaId) throw new BadInputError('INVALID_ARGUMENT', 'Which image or video should I continue from? (mediaId is missing)');
-      message = await this.guard(async () => (await this.deps.conversations.use(input.conversationId, input.mediaId!)).message);
+      message = await guard(async () => (await this.deps.conversations.use(input.conversationId, input.mediaId!)).message);
     } else {
-      message = await this.runSessionTask(input.conversationId, user, input.action);
+      message = await runSessionTask(this.deps, input.conversationId, user, input.action);
     }
     return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, message.text, message.tone) };
   }
@@ -324,90 +271,6 @@ export class Bot implements BotApi {
     return { prepared, problems };
   }
 
-  private async runSessionTask(conversationId: string, user: User, task: Task): Promise<Message> {
-    switch (task) {
-      case 'undo':
-        return this.guard(async () => (await this.deps.conversations.undo(conversationId)).message);
-      case 'redo':
-        return this.guard(async () => (await this.deps.conversations.redo(conversationId)).message);
-      case 'revert':
-        return this.guard(async () => (await this.deps.conversations.revert(conversationId)).message);
-      case 'help':
-        return { text: this.deps.helpText(), tone: 'normal' };
-      case 'cancel': {
-        const mine: string[] = [];
-        for (const id of this.deps.queue.activeJobsOf(user.id)) {
-          const job = await this.deps.repos.jobs.find(id);
-          if (job?.conversationId === conversationId) mine.push(id);
-        }
-        if (mine.length === 0) return { text: 'There is nothing running to cancel.', tone: 'question' };
-        for (const id of mine) await this.deps.queue.cancel(id);
-        return { text: mine.length === 1 ? 'Cancelling the running job.' : `Cancelling ${mine.length} jobs.`, tone: 'normal' };
-      }
-      default:
-        return { text: `${task} is not a session command.`, tone: 'error' };
-    }
-  }
-
-  /** Bad input from the session layer (nothing to undo…) is a message, anything else propagates. */
-  private async guard(action: () => Promise<string>): Promise<Message> {
-    try {
-      return { text: await action(), tone: 'normal' };
-    } catch (error) {
-      if (error instanceof BadInputError) return { text: error.message, tone: 'error' };
-      throw error;
-    }
-  }
-
-  private async submitJob(conversationId: string, user: User, userTurn: Turn, invocations: Invocation[]): Promise<{ job: JobView } | { error: string }> {
-    const steps: ResolvedStep[] = [];
-    const payloadSteps: JobStep[] = [];
-    try {
-      for (const [index, invocation] of invocations.entries()) {
-        const targets = await this.resolveTargets(conversationId, userTurn.id, invocation, index);
-        const kinds = targets.map((t) => ('media' in t ? t.media.kind : kindOfStep(payloadSteps, t.step)));
-        this.deps.readiness.check(invocation.task, kinds);
-        steps.push({ invocation, targetIds: targets.map((t) => ('media' in t ? t.media.id : `step:${t.step}`)) });
-        payloadSteps.push(toJobStep(invocation, targets));
-      }
-    } catch (error) {
-      if (error instanceof BadInputError) return { error: error.message };
-      throw error;
-    }
-
-    const record = await this.deps.repos.jobs.create({ conversationId, turnId: userTurn.id, userId: user.id, steps });
-    try {
-      const { position } = await this.deps.queue.enqueue({
-        id: record.id,
-        userId: user.id,
-        conversationId,
-        payload: { jobId: record.id, conversationId, steps: payloadSteps },
-      });
-      this.deps.logger.info({ jobId: record.id, conversationId, tasks: invocations.map((i) => i.task), position }, 'job queued');
-      return { job: jobView(record, { queuePosition: position }) };
-    } catch (error) {
-      const problem = asVitronError(error);
-      await this.deps.repos.jobs.fail(record.id, { code: problem.code, message: problem.message });
-      if (error instanceof BadInputError) return { error: problem.message };
-      throw error;
-    }
-  }
-
-  private async resolveTargets(conversationId: string, turnId: string, invocation: Invocation, index: number): Promise<StepTarget[]> {
-    const targets: StepTarget[] = [];
-    for (const ref of invocation.targets) {
-      const k = parseStepRef(ref);
-      if (k !== undefined) {
-        if (k >= index) throw new BadInputError('REFERENCE_UNRESOLVED', 'A step of the plan refers to a later step; please say it in order.');
-        targets.push({ step: k });
-      } else {
-        const [media] = await this.deps.conversations.resolveTargets(conversationId, [ref], [], { turnId });
-        targets.push({ media: media! });
-      }
-    }
-    return targets;
-  }
-
   // ---- recovery -----------------------------------------------------------------------------------------
 
   recoverUnfinishedJobs(): Promise<{ resumed: number; reported: number }> {
@@ -419,15 +282,4 @@ export class Bot implements BotApi {
 function titleFor(conversation: Conversation, text: string): string | undefined {
   if (text === '' || conversation.title) return undefined;
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function choiceOfJob(job: JobRecord | undefined): { choice?: import('../core/types.ts').Choice } {
-  const result = job?.result as { steps?: { choice?: import('../core/types.ts').Choice }[] } | null | undefined;
-  return choiceOf(result?.steps ?? []);
-}
-
-function boxesOf(job: JobRecord | undefined): import('../core/types.ts').Box[] | undefined {
-  const result = job?.result as { steps?: { boxes?: import('../core/types.ts').Box[] }[] } | null | undefined;
-  const boxes = result?.steps?.flatMap((s) => s.boxes ?? []) ?? [];
-  return boxes.length > 0 ? boxes : undefined;
 }

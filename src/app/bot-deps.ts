@@ -1,0 +1,31 @@
+import type { Logger } from 'pino';
+import type { Settings } from '../config/settings.ts';
+import type { ConversationService } from '../conversation/conversation-service.ts';
+import type { JobOutcome, JobPayload } from '../core/job.ts';
+import type { Planner } from '../core/types.ts';
+import type { Admission } from '../limits/admission.ts';
+import type { BlobStore } from '../media/blob-store.ts';
+import type { FfmpegTools } from '../media/ffmpeg.ts';
+import type { MediaLimits } from '../media/limits.ts';
+import type { JobQueue } from '../queue/job-queue.ts';
+import type { Database } from '../store/database.ts';
+import type { Repositories } from '../store/repositories.ts';
+import type { TaskReadiness } from '../vision/readiness.ts';
+
+/** What the bot core is built from; create-bot.ts wires the embedded defaults or the scaled-out parts. */
+export interface BotDeps {
+  settings: Settings;
+  logger: Logger;
+  db: Database;
+  repos: Repositories;
+  conversations: ConversationService;
+  planner: Planner;
+  blobs: BlobStore;
+  ffmpeg: FfmpegTools;
+  limits: MediaLimits;
+  queue: JobQueue<JobPayload, JobOutcome>;
+  readiness: TaskReadiness;
+  helpText: () => string;
+  loadedModels: () => string[];
+  admission: Admission;
+}

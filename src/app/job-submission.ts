@@ -1,0 +1,70 @@
+import type { JobStep, StepTarget } from '../core/job.ts';
+import type { Invocation } from '../core/types.ts';
+import { BadInputError, asVitronError } from '../errors.ts';
+import type { ResolvedStep, Turn, User } from '../store/types.ts';
+import type { JobView } from './bot-api.ts';
+import type { BotDeps } from './bot-deps.ts';
+import { kindOfStep, parseStepRef, toJobStep } from './job-steps.ts';
+import { jobView } from './views.ts';
+
+type SubmitDeps = Pick<BotDeps, 'conversations' | 'queue' | 'repos' | 'readiness' | 'logger'>;
+
+/**
+ * A turn's work as one job: each invocation's targets resolved (media ids, or `step:K` for an earlier step's
+ * result), checked against readiness before anything is queued, recorded, then enqueued. Bad input comes back
+ * as `{ error }` for the bot's reply; a job the queue refuses is recorded as failed.
+ */
+export async function submitJob(
+  deps: SubmitDeps,
+  conversationId: string,
+  user: User,
+  userTurn: Turn,
+  invocations: Invocation[],
+): Promise<{ job: JobView } | { error: string }> {
+  const steps: ResolvedStep[] = [];
+  const payloadSteps: JobStep[] = [];
+  try {
+    for (const [index, invocation] of invocations.entries()) {
+      const targets = await resolveTargets(deps, conversationId, userTurn.id, invocation, index);
+      const kinds = targets.map((t) => ('media' in t ? t.media.kind : kindOfStep(payloadSteps, t.step)));
+      deps.readiness.check(invocation.task, kinds);
+      steps.push({ invocation, targetIds: targets.map((t) => ('media' in t ? t.media.id : `step:${t.step}`)) });
+      payloadSteps.push(toJobStep(invocation, targets));
+    }
+  } catch (error) {
+    if (error instanceof BadInputError) return { error: error.message };
+    throw error;
+  }
+
+  const record = await deps.repos.jobs.create({ conversationId, turnId: userTurn.id, userId: user.id, steps });
+  try {
+    const { position } = await deps.queue.enqueue({
+      id: record.id,
+      userId: user.id,
+      conversationId,
+      payload: { jobId: record.id, conversationId, steps: payloadSteps },
+    });
+    deps.logger.info({ jobId: record.id, conversationId, tasks: invocations.map((i) => i.task), position }, 'job queued');
+    return { job: jobView(record, { queuePosition: position }) };
+  } catch (error) {
+    const problem = asVitronError(error);
+    await deps.repos.jobs.fail(record.id, { code: problem.code, message: problem.message });
+    if (error instanceof BadInputError) return { error: problem.message };
+    throw error;
+  }
+}
+
+async function resolveTargets(deps: SubmitDeps, conversationId: string, turnId: string, invocation: Invocation, index: number): Promise<StepTarget[]> {
+  const targets: StepTarget[] = [];
+  for (const ref of invocation.targets) {
+    const k = parseStepRef(ref);
+    if (k !== undefined) {
+      if (k >= index) throw new BadInputError('REFERENCE_UNRESOLVED', 'A step of the plan refers to a later step; please say it in order.');
+      targets.push({ step: k });
+    } else {
+      const [media] = await deps.conversations.resolveTargets(conversationId, [ref], [], { turnId });
+      targets.push({ media: media! });
+    }
+  }
+  return targets;
+}
