@@ -1,6 +1,8 @@
 import { api, ApiError } from './api.js';
 import { h } from './dom.js';
+import { createAttachments, setupDropAndPaste } from './attachments.js';
 import { isActive, renderJob, renderTurn } from './render.js';
+import { setupClickToSelect } from './select.js';
 
 const SUGGESTIONS = ['cut out the subject', 'make it black and white', 'read the text', 'what is in this picture?', 'crop it to a square', 'undo'];
 
@@ -30,12 +32,13 @@ const state = {
   conversations: [],
   turns: new Map(), // id → { turn, el }
   jobs: new Map(), // job id → element
-  pending: [], // File[] waiting to be sent
   events: undefined,
   helpText: '',
   lastImage: undefined,
   sending: false,
 };
+
+const attachments = createAttachments({ list: els.attachments, input: els.input, notice: (message) => notice(message) });
 
 const handlers = {
   onAction: (action, mediaId) => act(action, mediaId),
@@ -242,15 +245,14 @@ function connectEvents(id) {
 // ---- sending ------------------------------------------------------------------------------------
 
 async function send(text) {
-  const files = state.pending;
+  const files = attachments.files();
   if (state.sending || (!text.trim() && files.length === 0)) return;
   if (!state.conversationId) await newConversation();
   state.sending = true;
   els.send.disabled = true;
   try {
     const result = await api.sendTurn(state.conversationId, text, files);
-    state.pending = [];
-    renderAttachments();
+    attachments.clear();
     els.input.value = '';
     autosize();
     applyResult(result);
@@ -280,161 +282,6 @@ async function cancelJob(jobId) {
   }
 }
 
-// ---- attachments: button, drag and drop, paste --------------------------------------------------
-
-function addFiles(fileList) {
-  const files = [...fileList].filter((f) => f.type.startsWith('image/') || f.type.startsWith('video/') || f.type === '');
-  const skipped = fileList.length - files.length;
-  if (skipped > 0) notice(`Only images and videos can be attached (${skipped} file${skipped > 1 ? 's' : ''} skipped).`);
-  state.pending.push(...files);
-  renderAttachments();
-  els.input.focus();
-}
-
-function renderAttachments() {
-  els.attachments.replaceChildren(
-    ...state.pending.map((file, index) => {
-      const url = URL.createObjectURL(file);
-      const preview = file.type.startsWith('video/')
-        ? h('video', { src: url, muted: true })
-        : h('img', { src: url, alt: '', onload: () => URL.revokeObjectURL(url) });
-      return h(
-        'li',
-        { class: 'attachment', 'data-testid': 'attachment' },
-        preview,
-        h('span', { class: 'attachment-name' }, file.name || 'pasted image'),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'icon small',
-            'aria-label': `Remove ${file.name || 'attachment'}`,
-            onclick: () => {
-              state.pending.splice(index, 1);
-              renderAttachments();
-            },
-          },
-          '×',
-        ),
-      );
-    }),
-  );
-}
-
-function setupDropAndPaste() {
-  let depth = 0;
-  const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes('Files');
-  els.chat.addEventListener('dragenter', (e) => {
-    if (!hasFiles(e)) return;
-    e.preventDefault();
-    depth += 1;
-    els.drop.hidden = false;
-  });
-  els.chat.addEventListener('dragover', (e) => {
-    if (hasFiles(e)) e.preventDefault();
-  });
-  els.chat.addEventListener('dragleave', () => {
-    depth = Math.max(0, depth - 1);
-    if (depth === 0) els.drop.hidden = true;
-  });
-  els.chat.addEventListener('drop', (e) => {
-    if (!hasFiles(e)) return;
-    e.preventDefault();
-    depth = 0;
-    els.drop.hidden = true;
-    addFiles(e.dataTransfer.files);
-  });
-  document.addEventListener('paste', (e) => {
-    const files = [...(e.clipboardData?.files ?? [])];
-    if (files.length === 0) return;
-    e.preventDefault();
-    addFiles(files);
-  });
-}
-
-// ---- click to select: Alt+click on an image = "segment at X,Y"; Alt+drag = a box -------------------
-
-/** The selectable image under an event, if any (a result's box layer lies on top of it and takes the event). */
-function selectableImage(target) {
-  const img = target instanceof Element ? target.closest('.media-frame')?.querySelector('img[data-click-select]') : null;
-  return img?.naturalWidth && img.naturalHeight ? img : null;
-}
-
-/** A pointer position in the image's own pixels, scaled from the size it is displayed at. */
-function imagePoint(img, clientX, clientY) {
-  const rect = img.getBoundingClientRect();
-  return [
-    Math.min(img.naturalWidth - 1, Math.max(0, Math.round(((clientX - rect.left) / rect.width) * img.naturalWidth))),
-    Math.min(img.naturalHeight - 1, Math.max(0, Math.round(((clientY - rect.top) / rect.height) * img.naturalHeight))),
-  ];
-}
-
-/** " in image #2" when the image is not the one the conversation works on, so the prompt goes to it. */
-function imageSuffix(img) {
-  const other = img.dataset.mediaId !== state.lastImage?.id && img.dataset.ordinal;
-  return other ? ` in image #${img.dataset.ordinal}` : '';
-}
-
-/** Moves under this many screen pixels are a click, not a drag. */
-const DRAG_THRESHOLD = 6;
-
-/**
- * Alt+click on an uploaded or result image asks for the object under the pointer. Alt+drag draws a box and
- * puts "what is in the box x1,y1,x2,y2" in the message box, unsent: the user can send it as is or change
- * the words ("segment the box …"). A plain click keeps doing what it always did.
- */
-function setupClickToSelect() {
-  let drag = null;
-  let suppressClick = false;
-  els.messages.addEventListener('mousedown', (e) => {
-    if (!e.altKey || e.button !== 0) return;
-    const img = selectableImage(e.target);
-    if (!img) return;
-    // No native image drag (a ghost picture) while drawing a box.
-    e.preventDefault();
-    const frame = img.closest('.media-frame');
-    const band = h('div', { class: 'select-band', 'data-testid': 'select-band' });
-    frame.append(band);
-    drag = { img, frame, band, x: e.clientX, y: e.clientY, moved: false };
-  });
-  document.addEventListener('mousemove', (e) => {
-    if (!drag) return;
-    drag.moved ||= Math.abs(e.clientX - drag.x) >= DRAG_THRESHOLD || Math.abs(e.clientY - drag.y) >= DRAG_THRESHOLD;
-    const frameRect = drag.frame.getBoundingClientRect();
-    Object.assign(drag.band.style, {
-      left: `${Math.min(e.clientX, drag.x) - frameRect.left}px`,
-      top: `${Math.min(e.clientY, drag.y) - frameRect.top}px`,
-      width: `${Math.abs(e.clientX - drag.x)}px`,
-      height: `${Math.abs(e.clientY - drag.y)}px`,
-    });
-  });
-  document.addEventListener('mouseup', (e) => {
-    if (!drag) return;
-    const { img, band, x, y, moved } = drag;
-    drag = null;
-    band.remove();
-    if (!moved) return;
-    // The click that follows this mouseup is the end of the drag, not a point prompt.
-    suppressClick = true;
-    setTimeout(() => {
-      suppressClick = false;
-    }, 0);
-    const [x1, y1] = imagePoint(img, Math.min(x, e.clientX), Math.min(y, e.clientY));
-    const [x2, y2] = imagePoint(img, Math.max(x, e.clientX), Math.max(y, e.clientY));
-    els.input.value = `what is in the box ${x1},${y1},${x2},${y2}${imageSuffix(img)}`;
-    autosize();
-    els.input.focus();
-  });
-  els.messages.addEventListener('click', (e) => {
-    if (!e.altKey || suppressClick) return;
-    const img = selectableImage(e.target);
-    if (!img) return;
-    e.preventDefault();
-    const [x, y] = imagePoint(img, e.clientX, e.clientY);
-    send(`segment at ${x},${y}${imageSuffix(img)}`);
-  });
-}
-
 // ---- composer -----------------------------------------------------------------------------------
 
 function autosize() {
@@ -456,7 +303,7 @@ function setupComposer() {
   els.input.addEventListener('input', autosize);
   els.attach.addEventListener('click', () => els.fileInput.click());
   els.fileInput.addEventListener('change', () => {
-    addFiles(els.fileInput.files);
+    attachments.add(els.fileInput.files);
     els.fileInput.value = '';
   });
   els.suggestions.replaceChildren(
@@ -470,8 +317,16 @@ function setupComposer() {
 
 async function start() {
   setupComposer();
-  setupDropAndPaste();
-  setupClickToSelect();
+  setupDropAndPaste(els.chat, els.drop, attachments.add);
+  setupClickToSelect(els.messages, {
+    currentImageId: () => state.lastImage?.id,
+    onBox: (text) => {
+      els.input.value = text;
+      autosize();
+      els.input.focus();
+    },
+    onPoint: (text) => send(text),
+  });
   pinToBottomWhileLoading();
   try {
     state.helpText = (await api.help()).text;
