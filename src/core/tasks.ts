@@ -498,7 +498,7 @@ export function isTask(value: string): value is Task {
   return Object.hasOwn(TASK_TABLE, value);
 }
 
-export function familyOf(task: Task): TaskFamily {
+function familyOf(task: Task): TaskFamily {
   return TASK_TABLE[task].family;
 }
 

@@ -38,13 +38,13 @@ export function hasWorkingSpecialist(task: Task, settings?: Partial<Settings>): 
  * Whether one of the task's specialist's ways is complete right now (settings set, or a model on disk).
  * True for specialists without `servedBy`: their `models` are checked on their own.
  */
-export function isServedNow(task: Task, settings: Partial<Settings>, isInstalled: IsInstalled): boolean {
+function isServedNow(task: Task, settings: Partial<Settings>, isInstalled: IsInstalled): boolean {
   const servedBy = specialistFor(task)?.servedBy;
   return servedBy === undefined || servedBy.some((o) => isComplete(o, settings, isInstalled));
 }
 
 /** The settings and models that would let the task's specialist work, for "set X or pull Y" answers. */
-export function servingOptions(task: Task): readonly ServingOption[] {
+function servingOptions(task: Task): readonly ServingOption[] {
   return specialistFor(task)?.servedBy ?? [];
 }
 
@@ -58,7 +58,7 @@ export function servedByEndpoint(task: Task, settings: Partial<Settings>, isInst
 }
 
 /** The tasks a worker takes by default: every task whose specialist works with these settings. */
-export function tasksWithRunner(settings: Partial<Settings>): Task[] {
+function tasksWithRunner(settings: Partial<Settings>): Task[] {
   return TASKS.filter((task) => !isSessionTask(task) && hasWorkingSpecialist(task, settings));
 }
 

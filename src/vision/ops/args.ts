@@ -22,14 +22,14 @@ export function optionalNumber(args: Record<string, unknown>, name: string, min:
   return n;
 }
 
-export function optionalFlag(args: Record<string, unknown>, name: string): boolean {
+function optionalFlag(args: Record<string, unknown>, name: string): boolean {
   const value = args[name];
   if (value === undefined || value === null || value === false || value === 'false') return false;
   if (value === true || value === 'true') return true;
   throw new InvalidArgumentError(`Expected true or false for ${name} but received ${describeValue(value)}.`, { arg: name });
 }
 
-export function optionalChoice<T extends string>(args: Record<string, unknown>, name: string, choices: readonly T[]): T | undefined {
+function optionalChoice<T extends string>(args: Record<string, unknown>, name: string, choices: readonly T[]): T | undefined {
   const value = args[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string' && (choices as readonly string[]).includes(value.trim().toLowerCase())) return value.trim().toLowerCase() as T;
@@ -67,7 +67,7 @@ export function boxInPicture(box: BoxArg, width: number, height: number): BoxArg
 }
 
 /** The shared planner arguments (phrase, prompt, question) are always allowed; anything else must be known. */
-export function rejectUnknown(args: Record<string, unknown>, known: readonly string[], task: string): void {
+function rejectUnknown(args: Record<string, unknown>, known: readonly string[], task: string): void {
   const unknown = Object.keys(args).filter((k) => !known.includes(k) && !(k in SHARED_ARGUMENTS) && args[k] !== undefined);
   if (unknown.length > 0) {
     throw new InvalidArgumentError(`${task} does not take ${unknown.join(', ')}; it takes ${known.join(', ')}.`, { args: unknown });

@@ -8,7 +8,7 @@ import type { ModelRegistry } from '../../models/model-registry.ts';
 import { swin2srUpscaler } from '../../models/swin2sr.ts';
 
 /** Swin2SR (×2) when pulled — the catalog prefers it — and ESRGAN-slim from npm for every factor. */
-export const DEFAULT_UPSCALERS: readonly Upscaler[] = [swin2srUpscaler, ...ESRGAN_UPSCALERS];
+const DEFAULT_UPSCALERS: readonly Upscaler[] = [swin2srUpscaler, ...ESRGAN_UPSCALERS];
 
 const TITLES: Readonly<Record<string, string>> = { 'esrgan-slim': 'ESRGAN-slim', swin2sr: 'Swin2SR' };
 
