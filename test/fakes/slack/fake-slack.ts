@@ -3,47 +3,20 @@
  * flow and private file downloads), a Socket Mode WebSocket endpoint reached through
  * `apps.connections.open`, and signed HTTP delivery of events with Slack's retry headers. Every call is
  * recorded so tests can wait for it instead of sleeping.
+ *
+ * This class holds the state and is what tests use; the work is in its neighbours: http-routes.ts and
+ * web-api-methods.ts (the HTTP side), socket-mode.ts (the WebSocket side), signed-delivery.ts (events to the app).
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { routeHttp } from './http-routes.ts';
+import type { ApiCall, FakeFile, FakeMessage, FakeSlackOptions } from './shapes.ts';
+import { type DeliveryOptions, deliver } from './signed-delivery.ts';
+import { acceptSocket, type EnvelopeType, sendEnvelope } from './socket-mode.ts';
 
-export interface ApiCall {
-  method: string;
-  args: Record<string, unknown>;
-  token: string | undefined;
-  at: number;
-  /** HTTP status the fake answered with (429 when it was told to rate-limit this call). */
-  status: number;
-}
-
-export interface FakeMessage {
-  channel: string;
-  ts: string;
-  thread_ts?: string;
-  text?: string;
-  blocks?: unknown[];
-  files?: FakeFile[];
-  user?: string;
-}
-
-export interface FakeFile {
-  id: string;
-  name: string;
-  title: string;
-  mimetype: string;
-  size: number;
-  url_private: string;
-  url_private_download: string;
-}
-
-export interface FakeSlackOptions {
-  botToken?: string;
-  appToken?: string;
-  teamId?: string;
-  botUserId?: string;
-}
+export type { ApiCall, FakeFile, FakeMessage, FakeSlackOptions } from './shapes.ts';
 
 type Waiter = { match: (call: ApiCall) => boolean; resolve: (call: ApiCall) => void };
 
@@ -59,14 +32,17 @@ export class FakeSlack {
   /** Socket Mode connections opened by the app (the newest is used for delivery). */
   readonly sockets: WebSocket[] = [];
 
-  private readonly server = http.createServer((req, res) => void this.route(req, res));
+  // State shared with http-routes.ts and socket-mode.ts (not private for that reason); tests use the methods.
+  readonly socketWaiters: ((socket: WebSocket) => void)[] = [];
+  /** Envelope id → resolves with the app's ack payload. */
+  readonly acks = new Map<string, (payload: unknown) => void>();
+  readonly rateLimits = new Map<string, { times: number; retryAfter: number }>();
+  failingUploads = 0;
+  readonly methodErrors = new Map<string, { error: string; times: number }>();
+
+  private readonly server = http.createServer((req, res) => void routeHttp(this, req, res));
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly waiters: Waiter[] = [];
-  private readonly socketWaiters: ((socket: WebSocket) => void)[] = [];
-  private readonly acks = new Map<string, (payload: unknown) => void>();
-  private readonly rateLimits = new Map<string, { times: number; retryAfter: number }>();
-  private failingUploads = 0;
-  private readonly methodErrors = new Map<string, { error: string; times: number }>();
   private tsCounter = 0;
   private base = '';
 
@@ -80,7 +56,7 @@ export class FakeSlack {
         socket.destroy();
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+      this.wss.handleUpgrade(req, socket, head, (ws) => acceptSocket(this, ws));
     });
   }
 
@@ -169,7 +145,18 @@ export class FakeSlack {
     }
   }
 
-  // ---- Socket Mode ---------------------------------------------------------------------------------
+  /** Keeps an answered request and wakes whoever waits for one like it. */
+  record(call: ApiCall): void {
+    this.calls.push(call);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.match(call)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(call);
+      }
+    }
+  }
+
+  // ---- Socket Mode (socket-mode.ts) ----------------------------------------------------------------
 
   /** Resolves once the app has a Socket Mode connection open (after `hello`). */
   connected(): Promise<WebSocket> {
@@ -182,42 +169,8 @@ export class FakeSlack {
    * Sends one envelope as Slack does and resolves with the app's ack payload. `type` is events_api,
    * slash_commands or interactive.
    */
-  async sendEnvelope(
-    type: 'events_api' | 'slash_commands' | 'interactive',
-    payload: unknown,
-    options: { retryAttempt?: number; retryReason?: string; envelopeId?: string } = {},
-  ): Promise<unknown> {
-    const ws = await this.connected();
-    const envelopeId = options.envelopeId ?? randomUUID();
-    const acked = new Promise<unknown>((resolve) => this.acks.set(envelopeId, resolve));
-    ws.send(
-      JSON.stringify({
-        envelope_id: envelopeId,
-        type,
-        payload,
-        accepts_response_payload: type !== 'events_api',
-        ...(type === 'events_api' ? { retry_attempt: options.retryAttempt ?? 0, retry_reason: options.retryReason ?? '' } : {}),
-      }),
-    );
-    return acked;
-  }
-
-  private accept(ws: WebSocket): void {
-    this.sockets.push(ws);
-    ws.on('message', (data) => {
-      let message: { envelope_id?: string; payload?: unknown };
-      try {
-        message = JSON.parse(String(data)) as typeof message;
-      } catch {
-        return;
-      }
-      if (message.envelope_id) {
-        this.acks.get(message.envelope_id)?.(message.payload ?? {});
-        this.acks.delete(message.envelope_id);
-      }
-    });
-    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0TEST' }, debug_info: { host: 'fake-slack' } }));
-    for (const waiter of this.socketWaiters.splice(0)) waiter(ws);
+  sendEnvelope(type: EnvelopeType, payload: unknown, options: { retryAttempt?: number; retryReason?: string; envelopeId?: string } = {}): Promise<unknown> {
+    return sendEnvelope(this, type, payload, options);
   }
 
   // ---- payload builders ----------------------------------------------------------------------------
@@ -241,207 +194,13 @@ export class FakeSlack {
     };
   }
 
-  // ---- signed HTTP delivery ------------------------------------------------------------------------
+  // ---- signed HTTP delivery (signed-delivery.ts) ---------------------------------------------------
 
   /**
    * POSTs a body to the app's HTTP endpoint signed like Slack does (v0 HMAC-SHA256 over
    * `v0:timestamp:body`), optionally with a wrong secret, a stale timestamp, or Slack's retry headers.
    */
-  static async deliver(
-    url: string,
-    body: Record<string, unknown> | URLSearchParams,
-    options: { signingSecret: string; timestamp?: number; retryNum?: number; retryReason?: string },
-  ): Promise<{ status: number; text: string }> {
-    const raw = body instanceof URLSearchParams ? body.toString() : JSON.stringify(body);
-    const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-    const signature = `v0=${createHmac('sha256', options.signingSecret).update(`v0:${timestamp}:${raw}`).digest('hex')}`;
-    const headers: Record<string, string> = {
-      'content-type': body instanceof URLSearchParams ? 'application/x-www-form-urlencoded' : 'application/json',
-      'x-slack-signature': signature,
-      'x-slack-request-timestamp': String(timestamp),
-    };
-    if (options.retryNum !== undefined) {
-      headers['x-slack-retry-num'] = String(options.retryNum);
-      headers['x-slack-retry-reason'] = options.retryReason ?? 'http_timeout';
-    }
-    const response = await fetch(url, { method: 'POST', headers, body: raw });
-    return { status: response.status, text: await response.text() };
+  static deliver(url: string, body: Record<string, unknown> | URLSearchParams, options: DeliveryOptions): Promise<{ status: number; text: string }> {
+    return deliver(url, body, options);
   }
-
-  // ---- HTTP routing --------------------------------------------------------------------------------
-
-  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.base);
-    const body = await readBody(req);
-    if (url.pathname.startsWith('/api/')) return this.api(url.pathname.slice(5), req, body, res);
-    if (url.pathname.startsWith('/upload/') && req.method === 'POST') return this.upload(url.pathname.slice(8), req, body, res);
-    if (url.pathname.startsWith('/files-pri/') && req.method === 'GET') return this.download(url.pathname, req, res);
-    if (url.pathname === '/response-url' && req.method === 'POST') {
-      this.record({ method: 'response_url', args: parseArgs(req.headers['content-type'] ?? '', body), token: undefined, at: Date.now(), status: 200 });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      return;
-    }
-    res.writeHead(404).end();
-  }
-
-  private async api(method: string, req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<void> {
-    const args = parseArgs(req.headers['content-type'] ?? '', body);
-    const token = bearer(req.headers.authorization) ?? (typeof args.token === 'string' ? args.token : undefined);
-    const limit = this.rateLimits.get(method);
-    if (limit && limit.times > 0) {
-      limit.times -= 1;
-      this.record({ method, args, token, at: Date.now(), status: 429 });
-      res
-        .writeHead(429, { 'retry-after': String(limit.retryAfter), 'content-type': 'application/json' })
-        .end(JSON.stringify({ ok: false, error: 'ratelimited' }));
-      return;
-    }
-    const failure = this.methodErrors.get(method);
-    const answer = failure && failure.times-- > 0 ? { ok: false, error: failure.error } : this.answer(method, args, token);
-    this.record({ method, args, token, at: Date.now(), status: 200 });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-  }
-
-  private answer(method: string, args: Record<string, unknown>, token: string | undefined): Record<string, unknown> {
-    if (method === 'apps.connections.open') {
-      if (token !== this.appToken) return { ok: false, error: 'invalid_auth' };
-      return { ok: true, url: `${this.base.replace('http', 'ws')}/socket?ticket=${randomUUID()}` };
-    }
-    if (token !== this.botToken) return { ok: false, error: 'invalid_auth' };
-    switch (method) {
-      case 'auth.test':
-        return {
-          ok: true,
-          url: 'https://fake.slack.test/',
-          team: 'Fake',
-          user: 'vitron',
-          team_id: this.teamId,
-          user_id: this.botUserId,
-          bot_id: 'B0BOT',
-          is_enterprise_install: false,
-        };
-      case 'chat.postMessage': {
-        const message: FakeMessage = { channel: String(args.channel), ts: this.nextTs(), user: this.botUserId, ...textAndBlocks(args) };
-        if (args.thread_ts) message.thread_ts = String(args.thread_ts);
-        this.messages.push(message);
-        return { ok: true, channel: message.channel, ts: message.ts, message: { ...message, type: 'message' } };
-      }
-      case 'chat.update': {
-        const message = this.messages.find((m) => m.channel === String(args.channel) && m.ts === String(args.ts));
-        if (!message) return { ok: false, error: 'message_not_found' };
-        Object.assign(message, textAndBlocks(args));
-        return { ok: true, channel: message.channel, ts: message.ts };
-      }
-      case 'chat.postEphemeral':
-        return { ok: true, message_ts: this.nextTs() };
-      case 'files.getUploadURLExternal': {
-        const id = `F${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
-        this.uploads.set(id, { filename: String(args.filename), length: Number(args.length) });
-        return { ok: true, upload_url: `${this.base}/upload/${id}`, file_id: id };
-      }
-      case 'files.completeUploadExternal': {
-        const list = (typeof args.files === 'string' ? JSON.parse(args.files) : args.files) as { id: string; title?: string }[];
-        const shared: FakeFile[] = [];
-        for (const entry of list) {
-          const upload = this.uploads.get(entry.id);
-          if (!upload?.bytes) return { ok: false, error: 'file_not_found' };
-          const file = this.addFile(upload.bytes, upload.filename, mimeOf(upload.filename));
-          shared.push(file);
-        }
-        if (args.channel_id) {
-          const message: FakeMessage = { channel: String(args.channel_id), ts: this.nextTs(), user: this.botUserId, files: shared };
-          if (args.thread_ts) message.thread_ts = String(args.thread_ts);
-          if (args.initial_comment) message.text = String(args.initial_comment);
-          this.messages.push(message);
-        }
-        return { ok: true, files: shared.map((f) => ({ id: f.id, title: f.title })) };
-      }
-      case 'assistant.threads.setStatus':
-      case 'assistant.threads.setSuggestedPrompts':
-      case 'assistant.threads.setTitle':
-      case 'reactions.add':
-        return { ok: true };
-      default:
-        return { ok: false, error: 'unknown_method' };
-    }
-  }
-
-  private async upload(id: string, req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<void> {
-    const upload = this.uploads.get(id);
-    const failing = this.failingUploads > 0;
-    if (failing) this.failingUploads -= 1;
-    this.record({ method: 'upload', args: { id }, token: bearer(req.headers.authorization), at: Date.now(), status: failing ? 500 : 200 });
-    if (!upload || failing) {
-      res.writeHead(failing ? 500 : 404).end();
-      return;
-    }
-    const type = req.headers['content-type'] ?? 'application/octet-stream';
-    if (type.startsWith('multipart/form-data')) {
-      const form = await new Request('http://upload/', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(body) }).formData();
-      const part = form.get('body') ?? form.get('file');
-      upload.bytes = part === null ? Buffer.alloc(0) : typeof part === 'string' ? Buffer.from(part) : Buffer.from(await part.arrayBuffer());
-    } else {
-      upload.bytes = body;
-    }
-    res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${upload.bytes.byteLength}`);
-  }
-
-  private download(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): void {
-    const match = /^\/files-pri\/[A-Z0-9]+-([A-Z0-9]+)\//.exec(pathname);
-    const file = match ? this.files.get(match[1]!) : undefined;
-    this.record({ method: 'download', args: { path: pathname }, token: bearer(req.headers.authorization), at: Date.now(), status: 200 });
-    if (!file) {
-      res.writeHead(404).end();
-      return;
-    }
-    if (bearer(req.headers.authorization) !== this.botToken) {
-      // Slack answers an unauthenticated file request with its sign-in page, never the bytes.
-      res.writeHead(302, { location: 'https://fake.slack.test/?redir=signin' }).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.byteLength) }).end(file.bytes);
-  }
-
-  private record(call: ApiCall): void {
-    this.calls.push(call);
-    for (const waiter of [...this.waiters]) {
-      if (waiter.match(call)) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve(call);
-      }
-    }
-  }
-}
-
-function bearer(header: string | undefined): string | undefined {
-  return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-}
-
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function parseArgs(contentType: string, body: Buffer): Record<string, unknown> {
-  if (body.byteLength === 0) return {};
-  if (contentType.includes('application/json')) return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-  if (contentType.includes('application/x-www-form-urlencoded')) {
-    const args: Record<string, unknown> = {};
-    for (const [key, value] of new URLSearchParams(body.toString('utf8'))) args[key] = value;
-    return args;
-  }
-  return {};
-}
-
-function textAndBlocks(args: Record<string, unknown>): { text?: string; blocks?: unknown[] } {
-  const out: { text?: string; blocks?: unknown[] } = {};
-  if (args.text !== undefined) out.text = String(args.text);
-  if (args.blocks !== undefined) out.blocks = (typeof args.blocks === 'string' ? JSON.parse(args.blocks) : args.blocks) as unknown[];
-  return out;
-}
-
-function mimeOf(filename: string): string {
-  const ext = filename.split('.').pop()?.toLowerCase();
-  return ext === 'mp4' ? 'video/mp4' : ext === 'jpg' || ext === 'jpeg' ? 'image/jpeg' : ext === 'webp' ? 'image/webp' : 'image/png';
 }
