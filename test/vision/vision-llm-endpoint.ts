@@ -1,0 +1,45 @@
+/**
+ * Shared by the vision-llm-*.test.ts files: the model the fake OpenAI-compatible endpoint serves,
+ * specialist contexts pointed at it, and readers of what it received. Each test file starts and closes
+ * its own fake (beforeAll / afterAll) and calls resetAfterTest after each test.
+ */
+import { promises as fs } from 'node:fs';
+import type { FakeVisionServer } from '../fakes/openai-vision/server.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
+import { imageMedia, makeSpecialistContext, type TestContext } from '../helpers/specialist-context.ts';
+
+export const MODEL = 'qwen2.5vl:3b';
+
+/** A specialist context asking `server`, images sent at most 256 px a side; `contexts` collects it for cleanup. */
+export async function endpointContext(server: FakeVisionServer, contexts: TestContext[], env: NodeJS.ProcessEnv = {}): Promise<TestContext> {
+  const c = await makeSpecialistContext({
+    env: { VISION_LLM_URL: server.url, VISION_LLM_MODEL: MODEL, VISION_LLM_MAX_IMAGE_SIDE: '256', ...env },
+  });
+  contexts.push(c);
+  return c;
+}
+
+/** Back to plain descriptions with nothing seen, and every context of the test cleaned up. */
+export async function resetAfterTest(server: FakeVisionServer, contexts: TestContext[]): Promise<void> {
+  server.mode = 'describe';
+  server.answer = undefined;
+  server.requests.length = 0;
+  await Promise.all(contexts.splice(0).map((c) => c.cleanup()));
+}
+
+export function chatRequestsOf(server: FakeVisionServer) {
+  return server.requests.filter((r) => r.path === '/v1/chat/completions');
+}
+
+export async function photo(c: TestContext, name: string) {
+  return imageMedia(c, await fs.readFile(testdata(name)), name);
+}
+
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  const outcome = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(outcome instanceof Error)) throw new Error('expected the call to fail');
+  return outcome;
+}
