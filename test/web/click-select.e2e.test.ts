@@ -117,7 +117,7 @@ describe.skipIf(skip)('playground: Alt+click on an image selects the object ther
     const asked = await page.getByTestId('message-input').inputValue();
     const corners = /^what is in the box (\d+),(\d+),(\d+),(\d+)$/.exec(asked);
     expect(corners, asked).not.toBeNull();
-    [160, 120, 480, 360].forEach((expected, i) => expect(Math.abs(Number(corners![i + 1]) - expected)).toBeLessThanOrEqual(3));
+    for (const [i, expected] of [160, 120, 480, 360].entries()) expect(Math.abs(Number(corners![i + 1]) - expected)).toBeLessThanOrEqual(3);
     expect(await page.getByTestId('select-band').count()).toBe(0);
     expect(await userTurns.count()).toBe(turnsBefore + 1);
     // Sent, it is a region caption: without Florence-2 or an endpoint the bot says how to get one.

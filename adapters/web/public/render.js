@@ -160,7 +160,7 @@ export function renderTurn(turn, context, handlers) {
   if (turn.role === 'user') {
     for (const m of media) gallery.append(h('figure', { class: 'upload' }, h('div', { class: 'media-frame checker' }, mediaElement(m, 'upload'))));
   } else {
-    results.forEach((result, i) => gallery.append(resultFigure(result, i === 0 ? related : {}, i === 0 ? turn.boxes : undefined)));
+    for (const [i, result] of results.entries()) gallery.append(resultFigure(result, i === 0 ? related : {}, i === 0 ? turn.boxes : undefined));
     // Outputs with no main result (a segmentation that only returns a mask) still get shown.
     if (results.length === 0) {
       const only = related.overlay ?? related.mask ?? related.comparison;
@@ -191,15 +191,15 @@ export function renderTurn(turn, context, handlers) {
   // "Which one?": each numbered option answers with its number, exactly as if typed.
   if (turn.role === 'bot' && turn.choice?.options?.length) {
     const picks = h('div', { class: 'actions choices', 'data-testid': 'turn-choices', role: 'group', 'aria-label': turn.choice.question });
-    turn.choice.options.forEach((option, i) =>
+    for (const [i, option] of turn.choice.options.entries()) {
       picks.append(
         h(
           'button',
           { type: 'button', class: 'button', 'data-testid': 'choice', title: option, onclick: () => handlers.onChoose(i + 1) },
           `${i + 1} · ${option}`,
         ),
-      ),
-    );
+      );
+    }
     body.append(picks);
   }
 
