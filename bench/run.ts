@@ -7,7 +7,6 @@ import os from 'node:os';
 import { bullmqSection } from './bullmq.ts';
 import { cutoutSection } from './cutout.ts';
 import { discordSection } from './discord.ts';
-import type { BenchSection } from './measure.ts';
 import { memorySection } from './memory.ts';
 import { ocrSection } from './ocr.ts';
 import { pulledSection } from './pulled.ts';
@@ -15,17 +14,7 @@ import { queueSection } from './queue.ts';
 import { slackSection } from './slack.ts';
 import { visionSection } from './vision.ts';
 
-export const SECTIONS: BenchSection[] = [
-  cutoutSection,
-  ocrSection,
-  visionSection,
-  pulledSection,
-  queueSection,
-  bullmqSection,
-  memorySection,
-  slackSection,
-  discordSection,
-];
+export const SECTIONS = [cutoutSection, ocrSection, visionSection, pulledSection, queueSection, bullmqSection, memorySection, slackSection, discordSection];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runs = Number(process.env.BENCH_RUNS ?? 5);
