@@ -1,7 +1,8 @@
 import { AttachmentBuilder, MessageFlags, PermissionFlagsBits, type ButtonInteraction, type StringSelectMenuInteraction } from 'discord.js';
 import { formatBytes } from '../../src/media/limits.ts';
 import { originOf, overLimit, refusal } from './access.ts';
-import { explain, userRef, type DiscordContext } from './context.ts';
+import { userRef, type DiscordContext } from './context.ts';
+import { explain } from './explain.ts';
 import type { ComponentTarget } from './custom-id.ts';
 import { answerInteraction, refuse } from './interactions.ts';
 import { DEFAULT_UPLOAD_LIMIT, fileName } from './media.ts';

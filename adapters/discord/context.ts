@@ -2,7 +2,6 @@ import type { Client } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotApi, UserRef } from '../../src/app/bot-api.ts';
 import type { Settings } from '../../src/config/settings.ts';
-import { VitronError } from '../../src/errors.ts';
 import type { Deliveries } from './delivery.ts';
 import type { IntakeOptions, VideoShrinker } from './media.ts';
 
@@ -20,11 +19,4 @@ export interface DiscordContext {
 
 export function userRef(user: { id: string; username: string }): UserRef {
   return { platform: 'discord', externalId: user.id, name: user.username };
-}
-
-/** The sentence a user sees for a failure: ours for a VitronError, a generic apology (and a log line) otherwise. */
-export function explain(context: Pick<DiscordContext, 'logger'>, error: unknown): string {
-  if (error instanceof VitronError) return error.message;
-  context.logger.error({ err: error }, 'unexpected error');
-  return 'Something went wrong on my side; please try again.';
 }

@@ -3,7 +3,7 @@ import type { Client, Message, RepliableInteraction } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotApi, BotEvent, ConversationView, JobView } from '../../src/app/bot-api.ts';
 import type { Settings } from '../../src/config/settings.ts';
-import { explain } from './context.ts';
+import { explain } from './explain.ts';
 import { DEFAULT_UPLOAD_LIMIT, type VideoShrinker } from './media.ts';
 import type { PendingStore } from './pending-store.ts';
 import { cancelRow, clip, progressText, renderTurn, type RenderedMessage } from './render.ts';

@@ -13,7 +13,8 @@ import {
 } from 'discord.js';
 import type { IncomingFile, TurnResult, UserRef } from '../../src/app/bot-api.ts';
 import { originOf, overLimit, refusal } from './access.ts';
-import { explain, userRef, type DiscordContext } from './context.ts';
+import { userRef, type DiscordContext } from './context.ts';
+import { explain } from './explain.ts';
 import { DEFAULT_UPLOAD_LIMIT, fetchAttachment } from './media.ts';
 import { clip, renderTurn } from './render.ts';
 import { scopeKey, type DiscordScope } from './scope.ts';

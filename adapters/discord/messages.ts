@@ -1,7 +1,8 @@
 import type { Message } from 'discord.js';
 import type { IncomingFile, JobView } from '../../src/app/bot-api.ts';
 import { originOf, overLimit, refusal } from './access.ts';
-import { explain, userRef, type DiscordContext } from './context.ts';
+import { userRef, type DiscordContext } from './context.ts';
+import { explain } from './explain.ts';
 import { decodeCustomId, type ComponentTarget } from './custom-id.ts';
 import { DEFAULT_UPLOAD_LIMIT, fetchAttachment } from './media.ts';
 import { cancelRow, clip, progressText, renderTurn } from './render.ts';
