@@ -38,6 +38,38 @@ function visionProblem(edge: ImportEdge): string | undefined {
   return undefined;
 }
 
+/** Every circle of imports (strongly connected files, Tarjan), each as its files in order. */
+function circles(next: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (file: string) => {
+    index.set(file, index.size);
+    low.set(file, index.get(file)!);
+    stack.push(file);
+    onStack.add(file);
+    for (const to of next.get(file) ?? []) {
+      if (!next.has(to)) continue;
+      if (!index.has(to)) {
+        visit(to);
+        low.set(file, Math.min(low.get(file)!, low.get(to)!));
+      } else if (onStack.has(to)) low.set(file, Math.min(low.get(file)!, index.get(to)!));
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const group: string[] = [];
+    for (let top = stack.pop()!; ; top = stack.pop()!) {
+      onStack.delete(top);
+      group.push(top);
+      if (top === file) break;
+    }
+    if (group.length > 1) found.push(group.sort());
+  };
+  for (const file of next.keys()) if (!index.has(file)) visit(file);
+  return found;
+}
+
 describe('dependency rules', () => {
   const visionFiles = sourceFiles(VISION);
 
@@ -68,11 +100,34 @@ describe('dependency rules', () => {
     expect(problems).toEqual([]);
   });
 
+  it('no files import each other in a circle (imports of types only aside: they are erased at run time)', () => {
+    const files = ['src', 'adapters', 'models', 'bench'].flatMap(sourceFiles);
+    const next = new Map(
+      files.map((file) => [
+        file,
+        importsOf(file)
+          .filter((e) => !e.typeOnly && e.to !== undefined)
+          .map((e) => e.to!),
+      ]),
+    );
+    expect(circles(next)).toEqual([]);
+  });
+
   it('the model catalog is data: models/catalog.ts imports nothing from src/', () => {
     const problems = importsOf('models/catalog.ts')
       .filter((edge) => edge.to?.startsWith('src/'))
       .map(describeEdge);
     expect(problems).toEqual([]);
+  });
+
+  it('the circle finder finds a circle (it can fail)', () => {
+    const next = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]);
+    expect(circles(next)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
   });
 
   it('the checker sees an import that runs up (it can fail)', () => {
