@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -11,26 +10,19 @@ import { specialistFor } from '../../src/vision/registry.ts';
 import { depthInputSize, normaliseDepth } from '../../src/vision/models/depth-anything.ts';
 import { colourMap, TURBO } from '../../src/vision/ops/colour-map.ts';
 import { depthSpecialist } from '../../src/vision/tasks/edit/depth.ts';
-import { installFixtureModel } from '../fixtures/onnx-models.ts';
 import { imageMedia, invocation, makeSpecialistContext } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
-import { FIXTURES } from './pulled-models-fixtures.ts';
+import { closeFixtureModels, openFixtureModels } from './pulled-models-fixtures.ts';
 
 describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything)', () => {
   let modelsDir: string;
   let context: TestContext;
 
   beforeAll(async () => {
-    modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-pulled-'));
-    for (const name of FIXTURES) await installFixtureModel(modelsDir, name);
-    context = await makeSpecialistContext({ env: { MODELS_DIR: modelsDir } });
+    ({ modelsDir, context } = await openFixtureModels());
   });
 
-  afterAll(async () => {
-    await context.models.dispose();
-    await context.cleanup();
-    await fs.rm(modelsDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeFixtureModels(modelsDir, context));
 
   describe('depth', () => {
     it('sizes the model input as DPT does: one side at 518, aspect kept, multiples of 14', () => {

@@ -2,12 +2,29 @@
  * Shared by the pulled-models-*.test.ts files: which fixture graphs stand in for the pulled models, and
  * the images, masks and comparisons their tests inpaint, upscale and check.
  */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import type { Mask, RawImage } from '../../src/vision/ops/raw-image.ts';
-import type { FixtureModel } from '../fixtures/onnx-models.ts';
+import { installFixtureModel, type FixtureModel } from '../fixtures/onnx-models.ts';
 import { noiseImage } from '../helpers/media-fixtures.ts';
+import { makeSpecialistContext, type TestContext } from '../helpers/specialist-context.ts';
 
 export const FIXTURES: readonly FixtureModel[] = ['migan', 'lama', 'swin2sr-x2', 'depth-anything-v2-small'];
+
+/** A fresh MODELS_DIR with every fixture graph installed, and a specialist context that runs on it. */
+export async function openFixtureModels(): Promise<{ modelsDir: string; context: TestContext }> {
+  const modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-pulled-'));
+  for (const name of FIXTURES) await installFixtureModel(modelsDir, name);
+  return { modelsDir, context: await makeSpecialistContext({ env: { MODELS_DIR: modelsDir } }) };
+}
+
+export async function closeFixtureModels(modelsDir: string, context: TestContext): Promise<void> {
+  await context.models.dispose();
+  await context.cleanup();
+  await fs.rm(modelsDir, { recursive: true, force: true });
+}
 
 async function rgbaOf(png: Buffer): Promise<RawImage> {
   const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -10,23 +10,17 @@ import { contextRegion, holeBounds, inpaintInCrop } from '../../src/vision/ops/h
 import { installFixtureModel, lamaFixture } from '../fixtures/onnx-models.ts';
 import { makeSpecialistContext } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
-import { compareAroundHole, discMask, FIXTURES, gradientImage, texturedImage } from './pulled-models-fixtures.ts';
+import { closeFixtureModels, compareAroundHole, discMask, gradientImage, openFixtureModels, texturedImage } from './pulled-models-fixtures.ts';
 
 describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything)', () => {
   let modelsDir: string;
   let context: TestContext;
 
   beforeAll(async () => {
-    modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-pulled-'));
-    for (const name of FIXTURES) await installFixtureModel(modelsDir, name);
-    context = await makeSpecialistContext({ env: { MODELS_DIR: modelsDir } });
+    ({ modelsDir, context } = await openFixtureModels());
   });
 
-  afterAll(async () => {
-    await context.models.dispose();
-    await context.cleanup();
-    await fs.rm(modelsDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeFixtureModels(modelsDir, context));
 
   describe('inpainters', () => {
     const W = 300;

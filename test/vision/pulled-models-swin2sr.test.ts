@@ -1,31 +1,20 @@
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, MediaLimitError } from '../../src/errors.ts';
 import { swin2srUpscaler, tileGrid, tileInput, SWIN2SR_TILE } from '../../src/vision/models/swin2sr.ts';
 import type { RawImage } from '../../src/vision/ops/raw-image.ts';
-import { installFixtureModel } from '../fixtures/onnx-models.ts';
-import { makeSpecialistContext } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
-import { FIXTURES, texturedImage } from './pulled-models-fixtures.ts';
+import { closeFixtureModels, openFixtureModels, texturedImage } from './pulled-models-fixtures.ts';
 
 describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything)', () => {
   let modelsDir: string;
   let context: TestContext;
 
   beforeAll(async () => {
-    modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-pulled-'));
-    for (const name of FIXTURES) await installFixtureModel(modelsDir, name);
-    context = await makeSpecialistContext({ env: { MODELS_DIR: modelsDir } });
+    ({ modelsDir, context } = await openFixtureModels());
   });
 
-  afterAll(async () => {
-    await context.models.dispose();
-    await context.cleanup();
-    await fs.rm(modelsDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeFixtureModels(modelsDir, context));
 
   describe('Swin2SR', () => {
     /** The fixture run once on the whole image, padded to the window: the untiled reference. */
