@@ -1,25 +1,18 @@
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { frameTimes } from '../../src/vision/ops/video-frames.ts';
 import { answerSpecialist, captionSpecialist, videoFrameCount } from '../../src/vision/tasks/understand/caption-answer.ts';
-import { type FakeVisionServer, imagesOf, startFakeVisionServer, textOf } from '../fakes/openai-vision/server.ts';
+import { type FakeVisionServer, imagesOf, textOf } from '../fakes/openai-vision/server.ts';
 import { imageMedia, invocation, type TestContext, videoMedia } from '../helpers/specialist-context.ts';
 import { movingDiscClip } from './fixtures.ts';
-import { chatRequestsOf, endpointContext, failure, MODEL, photo, resetAfterTest } from './vision-llm-endpoint.ts';
+import { useFakeEndpoint, chatRequestsOf, endpointContext, failure, MODEL, photo } from './vision-llm-endpoint.ts';
 
 let server: FakeVisionServer;
 const contexts: TestContext[] = [];
 
-// This file's own fake endpoint, reset after each test so that no mode, answer or request leaks into the next.
-beforeAll(async () => {
-  server = await startFakeVisionServer({ models: [MODEL] });
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(async () => {
-  await resetAfterTest(server, contexts);
+useFakeEndpoint(contexts, (started) => {
+  server = started;
 });
 
 const context = (env?: NodeJS.ProcessEnv) => endpointContext(server, contexts, env);

@@ -1,30 +1,23 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeOutcome } from '../../src/app/outcome-text.ts';
 import { actionsFor } from '../../src/app/views.ts';
 import { LocalBlobStore } from '../../src/media/blob-store.ts';
 import { specialistFor } from '../../src/vision/registry.ts';
 import { runJob } from '../../src/worker/job-runner.ts';
-import { type FakeVisionServer, startFakeVisionServer } from '../fakes/openai-vision/server.ts';
+import type { FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
-import { chatRequestsOf, endpointContext, MODEL, resetAfterTest } from './vision-llm-endpoint.ts';
+import { useFakeEndpoint, chatRequestsOf, endpointContext, MODEL } from './vision-llm-endpoint.ts';
 
 let server: FakeVisionServer;
 const contexts: TestContext[] = [];
 
-// This file's own fake endpoint, reset after each test so that no mode, answer or request leaks into the next.
-beforeAll(async () => {
-  server = await startFakeVisionServer({ models: [MODEL] });
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(async () => {
-  await resetAfterTest(server, contexts);
+useFakeEndpoint(contexts, (started) => {
+  server = started;
 });
 
 const context = (env?: NodeJS.ProcessEnv) => endpointContext(server, contexts, env);

@@ -1,14 +1,33 @@
 /**
  * Shared by the vision-llm-*.test.ts files: the model the fake OpenAI-compatible endpoint serves,
  * specialist contexts pointed at it, and readers of what it received. Each test file starts and closes
- * its own fake (beforeAll / afterAll) and calls resetAfterTest after each test.
+ * its own fake (useFakeEndpoint).
  */
 import { promises as fs } from 'node:fs';
-import type { FakeVisionServer } from '../fakes/openai-vision/server.ts';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { type FakeVisionServer, startFakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
 import { imageMedia, makeSpecialistContext, type TestContext } from '../helpers/specialist-context.ts';
 
 export const MODEL = 'qwen2.5vl:3b';
+
+/**
+ * The calling file's own fake endpoint, handed to `started` once it listens, reset after each test so that no
+ * mode, answer or request leaks into the next, and closed after the file.
+ */
+export function useFakeEndpoint(contexts: TestContext[], started: (server: FakeVisionServer) => void): void {
+  let server: FakeVisionServer | undefined;
+  beforeAll(async () => {
+    server = await startFakeVisionServer({ models: [MODEL] });
+    started(server);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  afterEach(async () => {
+    if (server) await resetAfterTest(server, contexts);
+  });
+}
 
 /** A specialist context asking `server`, images sent at most 256 px a side; `contexts` collects it for cleanup. */
 export async function endpointContext(server: FakeVisionServer, contexts: TestContext[], env: NodeJS.ProcessEnv = {}): Promise<TestContext> {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BadInputError,
   JobCancelledError,
@@ -12,20 +12,13 @@ import { captionSpecialist } from '../../src/vision/tasks/understand/caption-ans
 import { type FakeVisionServer, startFakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { invocation, type TestContext } from '../helpers/specialist-context.ts';
-import { endpointContext, failure, MODEL, photo, resetAfterTest } from './vision-llm-endpoint.ts';
+import { useFakeEndpoint, endpointContext, failure, MODEL, photo } from './vision-llm-endpoint.ts';
 
 let server: FakeVisionServer;
 const contexts: TestContext[] = [];
 
-// This file's own fake endpoint, reset after each test so that no mode, answer or request leaks into the next.
-beforeAll(async () => {
-  server = await startFakeVisionServer({ models: [MODEL] });
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(async () => {
-  await resetAfterTest(server, contexts);
+useFakeEndpoint(contexts, (started) => {
+  server = started;
 });
 
 const context = (env?: NodeJS.ProcessEnv) => endpointContext(server, contexts, env);

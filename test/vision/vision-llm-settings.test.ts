@@ -1,26 +1,19 @@
 import { promises as fs } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.ts';
 import { ModelNotInstalledError, SettingsError, TaskNotAvailableError } from '../../src/errors.ts';
 import { createTaskReadiness, readiness } from '../../src/vision/readiness.ts';
 import { answerSpecialist, captionSpecialist } from '../../src/vision/tasks/understand/caption-answer.ts';
-import { type FakeVisionServer, startFakeVisionServer } from '../fakes/openai-vision/server.ts';
+import type { FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, type TestContext, testRegistry, testSettings } from '../helpers/specialist-context.ts';
-import { failure, MODEL, resetAfterTest } from './vision-llm-endpoint.ts';
+import { useFakeEndpoint, failure, MODEL } from './vision-llm-endpoint.ts';
 
 let server: FakeVisionServer;
 const contexts: TestContext[] = [];
 
-// This file's own fake endpoint, reset after each test so that no mode, answer or request leaks into the next.
-beforeAll(async () => {
-  server = await startFakeVisionServer({ models: [MODEL] });
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(async () => {
-  await resetAfterTest(server, contexts);
+useFakeEndpoint(contexts, (started) => {
+  server = started;
 });
 
 describe('without an endpoint', () => {
