@@ -33,6 +33,10 @@ export type ErrorCode =
   | 'VISION_LLM_UNAVAILABLE'
   | 'VISION_LLM_REJECTED'
   | 'VISION_LLM_BAD_RESPONSE'
+  | 'ENGINE_UNAVAILABLE'
+  | 'ENGINE_REJECTED'
+  | 'CONTENT_BLOCKED'
+  | 'QUOTA_REACHED'
   | 'RATE_LIMITED'
   | 'DUPLICATE_EVENT'
   | 'INTERNAL';
@@ -238,6 +242,48 @@ export class VisionLlmRejectedError extends VitronError {
 export class VisionLlmBadResponseError extends VitronError {
   constructor(message: string, cause?: unknown) {
     super('VISION_LLM_BAD_RESPONSE', message, { retryable: false, cause });
+  }
+}
+
+/**
+ * A generation engine (ComfyUI, an Images API) is down, restarting, overloaded (429, 5xx), dropped its
+ * socket mid-job or is too slow: worth another try. `engine` names it for logs and the user's sentence.
+ */
+export class EngineUnavailableError extends VitronError {
+  constructor(engine: string, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super('ENGINE_UNAVAILABLE', message, {
+      retryable: true,
+      details: options.status === undefined ? { engine } : { engine, status: options.status },
+      cause: options.cause,
+    });
+  }
+}
+
+/**
+ * A generation engine refused the request in a way a retry cannot fix: a workflow the server does not
+ * accept (unknown node, missing model), a wrong key or model name, a node error while running. The message
+ * names the setting or file to change.
+ */
+export class EngineRejectedError extends VitronError {
+  constructor(engine: string, message: string, details: ErrorDetails = {}) {
+    super('ENGINE_REJECTED', message, { retryable: false, details: { engine, ...details } });
+  }
+}
+
+/**
+ * The prompt or the picture was refused on content grounds: the operator's block list, the NSFW filter, or
+ * an engine's own moderation. Bad input: never retried; the message says why in one sentence.
+ */
+export class ContentBlockedError extends BadInputError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('CONTENT_BLOCKED', message, details);
+  }
+}
+
+/** A user used up a daily quota (GENERATION_DAILY_QUOTA): says when it resets. */
+export class QuotaReachedError extends BadInputError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('QUOTA_REACHED', message, details);
   }
 }
 

@@ -171,6 +171,42 @@ const SPECS = {
   /** Endpoint jobs running at once beside the inference threads (in-process queue): they wait on the network. */
   VISION_LLM_CONCURRENCY: int(1, 64, 4),
 
+  /** Generation engines, tried in this order; an engine is used when it is configured (URL set, weights pulled). */
+  GENERATION_ENGINES: {
+    schema: z
+      .string()
+      .default('comfyui,images-api,sd-turbo')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((n) => n.trim())
+          .filter((n) => n !== ''),
+      )
+      .refine((names) => names.length > 0 && names.every((n) => ['comfyui', 'images-api', 'sd-turbo'].includes(n))) as unknown as z.ZodType<string[]>,
+    expected: 'a comma-separated list of comfyui, images-api, sd-turbo',
+  },
+  /** Images one user may generate or edit by words per day (UTC); 0 = no limit. */
+  GENERATION_DAILY_QUOTA: int(0, 1_000_000, 50),
+  COMFYUI_URL: baseUrl(['http', 'https']),
+  /** A folder of the operator's own API-format workflow files, named <task>.json, used instead of ours. */
+  COMFYUI_WORKFLOWS_DIR: text(),
+  COMFYUI_TIMEOUT_MS: int(1000, 24 * 3_600_000, 600_000),
+  IMAGES_API_URL: baseUrl(['http', 'https']),
+  IMAGES_API_KEY: secret(pattern(/^[\x21-\x7e]+$/, 'an API key: printable characters, no spaces')),
+  IMAGES_API_MODEL: { schema: z.string().regex(/^\S+$/).default('gpt-image-1'), expected: 'a model name without spaces (gpt-image-1, dall-e-3)' },
+  IMAGES_API_TIMEOUT_MS: int(1000, 3_600_000, 300_000),
+
+  /** off: nothing checked; flag: NSFW media is only posted where NSFW is allowed; block: NSFW media is never posted. */
+  SAFETY: oneOf(['off', 'flag', 'block'] as const, 'flag'),
+  /** The operator's own blocked prompt terms, comma-separated, on top of the built-in English list. */
+  SAFETY_BLOCKED_TERMS: text(),
+  /** Probability (Porn + Hentai + half of Sexy) above which a picture counts as NSFW. */
+  SAFETY_NSFW_THRESHOLD: { schema: z.coerce.number().min(0).max(1).default(0.7), expected: 'a number from 0 to 1' },
+  /** Slack channels where NSFW media may be posted (Discord reads its own channel flag). */
+  SLACK_NSFW_CHANNELS: idList(SLACK_ID, 'Slack channel ids'),
+  /** Whether the playground may show media the filter flags. */
+  PLAYGROUND_NSFW: bool(false),
+
   DISCORD_TOKEN: secret(text()),
   DISCORD_APPLICATION_ID: pattern(SNOWFLAKE, 'a Discord application id (digits)'),
   DISCORD_GUILD_ID: pattern(SNOWFLAKE, 'a Discord server (guild) id (digits)'),
@@ -200,6 +236,7 @@ type Specs = typeof SPECS;
 export type RawSettings = { [K in keyof Specs]: Specs[K] extends SettingSpec<infer T> ? T : never };
 
 export interface Settings extends RawSettings {
+  GENERATION_ENGINES: ('comfyui' | 'images-api' | 'sd-turbo')[];
   DATA_DIR: string;
   PGLITE_DIR: string;
   MEDIA_DIR: string;
@@ -256,6 +293,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
   return {
     ...r,
     HOST: r.HOST as string,
+    GENERATION_ENGINES: r.GENERATION_ENGINES as Settings['GENERATION_ENGINES'],
     DATA_DIR: dataDir,
     PGLITE_DIR: r.PGLITE_DIR?.startsWith('memory://') ? r.PGLITE_DIR : path.resolve(cwd, r.PGLITE_DIR ?? path.join(dataDir, 'db')),
     MEDIA_DIR: path.resolve(cwd, r.MEDIA_DIR ?? path.join(dataDir, 'media')),

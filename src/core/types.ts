@@ -71,6 +71,29 @@ export interface MediaInfo {
   frameCount?: number;
   fps?: number;
   hasAudio?: boolean;
+  /** How a generated picture was made, so that "again" and "same seed" reproduce it. */
+  generation?: GenerationFacts;
+  /** The NSFW classifier's verdict, when SAFETY is not off. */
+  safety?: SafetyVerdict;
+}
+
+/** What made a generated or word-edited picture: enough to make the same bytes again. */
+export interface GenerationFacts {
+  prompt: string;
+  negativePrompt?: string;
+  seed: number;
+  steps?: number;
+  strength?: number;
+  width: number;
+  height: number;
+  engine: string;
+  model: string;
+}
+
+/** The NSFW classifier's score 0..1 and whether it crossed SAFETY_NSFW_THRESHOLD. */
+export interface SafetyVerdict {
+  nsfw: number;
+  flagged: boolean;
 }
 
 export interface Box {
@@ -94,7 +117,7 @@ export interface Choice {
 }
 
 /** Role of a media item that a job produced, so that adapters know how to show it. */
-export type OutputRole = 'result' | 'mask' | 'overlay' | 'comparison' | 'frame';
+export type OutputRole = 'result' | 'mask' | 'overlay' | 'comparison' | 'frame' | 'grid';
 
 export interface JobProgress {
   /** 0..1 over the whole job */

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings.ts';
 import type { Task } from '../core/tasks.ts';
-import type { Box, Choice, Invocation, MediaInfo, MediaKind, OutputRole } from '../core/types.ts';
+import type { Box, Choice, GenerationFacts, Invocation, MediaInfo, MediaKind, OutputRole } from '../core/types.ts';
 import type { FfmpegTools } from '../media/ffmpeg.ts';
 import type { MediaLimits } from '../media/limits.ts';
 import type { ModelRegistry } from './models/model-registry.ts';
@@ -44,6 +44,8 @@ export interface ProducedMedia {
   role: OutputRole;
   /** Short human label ("cut-out", "mask", "before / after"). */
   label: string;
+  /** For generated pictures: what made them (prompt, seed, engine…), recorded with the media. */
+  generation?: GenerationFacts;
 }
 
 export interface SpecialistResult {

@@ -9,7 +9,7 @@ import { importsOf, sourceFiles, type ImportEdge } from './imports.ts';
 
 const VISION = 'src/vision';
 /** Layers of src/vision from the top; a file may import only from layers below its own. */
-const LAYERS = ['tasks', 'find', 'models', 'ops'] as const;
+const LAYERS = ['tasks', 'find', 'engines', 'models', 'ops'] as const;
 /** The contract every layer speaks (types only): Specialist, SpecialistInput/Context/Result. */
 const CONTRACT = `${VISION}/specialist.ts`;
 
