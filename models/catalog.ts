@@ -472,7 +472,7 @@ export const CATALOG: readonly ModelEntry[] = [
   {
     name: 'sd-turbo',
     title: 'SD-Turbo (1–4 step text-to-image and image-to-image)',
-    tasks: ['generate_image', 'style', 'replace'],
+    tasks: ['generate_image', 'edit', 'style', 'colorize', 'vary', 'outpaint', 'replace', 'inpaint', 'background'],
     runtime: 'onnxruntime',
     source: { kind: 'huggingface', repo: 'onnxruntime/sd-turbo', revision: 'main' },
     files: [

@@ -110,6 +110,14 @@ const pick: ArgSpec = { kind: 'number', about: 'which of several matches, 1-base
 const clipSeconds: ArgSpec = { kind: 'number', about: 'length in seconds', min: 0.1, max: 600 };
 const DAY = 24 * 3600;
 
+/** The generation arguments every engine takes; a result records them so "again" makes the same picture. */
+const seed: ArgSpec = { kind: 'number', about: 'random seed: the same seed, prompt and settings give the same picture', min: 0, max: 4_294_967_295 };
+const negative: ArgSpec = { kind: 'text', about: 'what the picture must not show ("text, watermark")' };
+const steps: ArgSpec = { kind: 'number', about: 'denoising steps (more: slower, sometimes finer)', min: 1, max: 50 };
+const count: ArgSpec = { kind: 'number', about: 'how many pictures to make (shown as one grid)', min: 1, max: 4 };
+const strength: ArgSpec = { kind: 'number', about: 'how far to move away from the picture, 0.05 (a touch) to 1 (only the layout is kept)', min: 0.05, max: 1 };
+const generating = { seed, negative, steps } as const;
+
 const none = { target: 'none', output: 'none', lane: 'image' } as const;
 
 export const TASK_TABLE = {
@@ -228,7 +236,9 @@ export const TASK_TABLE = {
     family: 'generate',
     summary: 'make a new image from a prompt',
     example: 'draw a red fox in the snow',
-    args: { prompt: prompt(), aspect: { kind: 'aspect', about: 'width:height, e.g. "16:9"' } },
+    doing: 'Drawing',
+    done: 'Here it is',
+    args: { prompt: prompt(), aspect: { kind: 'aspect', about: 'width:height, e.g. "16:9"' }, count, ...generating },
     ...none,
     output: 'image',
     preferredModel: 'sd-turbo',
@@ -254,6 +264,36 @@ export const TASK_TABLE = {
     preferredModel: 'svd-img2vid',
   },
 
+  vary: {
+    family: 'generate',
+    summary: 'new variations of an image (new seeds, same picture as the start)',
+    example: 'give me some variations',
+    doing: 'Making variations',
+    done: 'Here are the variations',
+    args: { prompt: prompt('what to keep or change in the variations', false), count, strength, ...generating },
+    target: 'image',
+    output: 'image',
+    lane: 'image',
+    preferredModel: 'sd-turbo',
+  },
+  outpaint: {
+    family: 'generate',
+    summary: 'extend the picture beyond its edges (zoom out)',
+    example: 'zoom out',
+    doing: 'Extending the picture',
+    done: 'Here is the wider picture',
+    args: {
+      prompt: prompt('what to paint in the new area', false),
+      direction: { kind: 'choice', about: 'which side to extend', choices: ['all', 'left', 'right', 'up', 'down'] },
+      amount: { kind: 'number', about: 'how much to add, as a share of the side (0.5 = half as much again)', min: 0.1, max: 2 },
+      ...generating,
+    },
+    target: 'image',
+    output: 'image',
+    lane: 'image',
+    preferredModel: 'sd-turbo',
+  },
+
   // ---- edit: a new version of the picture
   remove: {
     family: 'edit',
@@ -270,7 +310,7 @@ export const TASK_TABLE = {
     family: 'edit',
     summary: 'replace an object with something else',
     example: 'replace the dog with a cat',
-    args: { phrase: phraseFinding('outline', true), prompt: prompt(), pick },
+    args: { phrase: phraseFinding('outline', true), prompt: prompt('what to put in its place (or send a picture of it)', false), pick, ...generating },
     target: 'image',
     output: 'same',
     lane: 'image',
@@ -280,7 +320,12 @@ export const TASK_TABLE = {
     family: 'edit',
     summary: 'fill a masked region',
     example: 'fill the hole',
-    args: { prompt: prompt('what to fill with', false), phrase: phraseFinding('outline') },
+    args: {
+      prompt: prompt('what to fill with (generated); without it the hole continues its surroundings', false),
+      phrase: phraseFinding('outline'),
+      box: { kind: 'box', about: 'the area to fill, [x1, y1, x2, y2] in pixels' },
+      ...generating,
+    },
     target: 'media',
     output: 'same',
     lane: 'image',
@@ -290,11 +335,13 @@ export const TASK_TABLE = {
     family: 'edit',
     summary: 'free-form instruction edit',
     example: 'make it look like winter',
-    args: { prompt: prompt() },
-    target: 'media',
+    doing: 'Editing',
+    done: 'Edited',
+    args: { prompt: prompt('the instruction ("make it winter")'), strength, ...generating },
+    target: 'image',
     output: 'same',
     lane: 'image',
-    preferredModel: 'instruct-pix2pix',
+    preferredModel: 'sd-turbo',
   },
   background: {
     family: 'edit',
@@ -305,6 +352,7 @@ export const TASK_TABLE = {
       color: { kind: 'color', about: 'the new background colour' },
       blur: { kind: 'number', about: 'blur radius (sigma) of the background', min: 0.3, max: 100 },
       prompt: prompt('a described background (generated)', false),
+      ...generating,
     },
     rules: [{ kind: 'exactly-one', of: ['color', 'blur', 'prompt'], message: 'background needs exactly one of color, blur or prompt' }],
     target: 'media',
@@ -316,8 +364,10 @@ export const TASK_TABLE = {
     family: 'edit',
     summary: 'restyle the whole image',
     example: 'make it look like a watercolor',
-    args: { prompt: prompt('the style ("watercolor")') },
-    target: 'media',
+    doing: 'Restyling',
+    done: 'Restyled',
+    args: { prompt: prompt('the style ("watercolor")'), strength, ...generating },
+    target: 'image',
     output: 'same',
     lane: 'image',
     preferredModel: 'sd-turbo',
@@ -337,11 +387,13 @@ export const TASK_TABLE = {
     family: 'edit',
     summary: 'colour a black-and-white image',
     example: 'colorize this old photo',
-    args: {},
-    target: 'media',
+    doing: 'Colourising',
+    done: 'Colourised',
+    args: { prompt: prompt('hints about the colours ("the dress is red")', false), strength, ...generating },
+    target: 'image',
     output: 'same',
     lane: 'image',
-    preferredModel: 'ddcolor-tiny',
+    preferredModel: 'sd-turbo',
   },
   depth: {
     family: 'edit',

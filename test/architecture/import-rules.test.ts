@@ -73,7 +73,7 @@ function circles(next: ReadonlyMap<string, readonly string[]>): string[][] {
 describe('dependency rules', () => {
   const visionFiles = sourceFiles(VISION);
 
-  it('src/vision imports run tasks → find → models → ops, never up or sideways; specialist.ts is types only', () => {
+  it('src/vision imports run tasks → find → engines → models → ops, never up or sideways; specialist.ts is types only', () => {
     const problems = visionFiles.flatMap((file) => importsOf(file).map(visionProblem)).filter((p) => p !== undefined);
     expect(problems).toEqual([]);
   });
