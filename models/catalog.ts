@@ -471,8 +471,8 @@ export const CATALOG: readonly ModelEntry[] = [
   },
   {
     name: 'sd-turbo',
-    title: 'SD-Turbo (1–4 step text-to-image and image-to-image)',
-    tasks: ['generate_image', 'edit', 'style', 'colorize', 'vary', 'outpaint', 'replace', 'inpaint', 'background'],
+    title: 'SD-Turbo (1–4 step text-to-image, image-to-image and inpainting), fp16 ONNX export for CUDA',
+    tasks: ['generate_image', 'style', 'replace'],
     runtime: 'onnxruntime',
     source: { kind: 'huggingface', repo: 'onnxruntime/sd-turbo', revision: 'main' },
     files: [
@@ -482,13 +482,43 @@ export const CATALOG: readonly ModelEntry[] = [
       { role: 'onnx', name: 'vae_encoder/model.onnx', sourcePath: 'vae_encoder/model.onnx' },
       { role: 'tokenizer', name: 'tokenizer/vocab.json', sourcePath: 'tokenizer/vocab.json' },
       { role: 'tokenizer', name: 'tokenizer/merges.txt', sourcePath: 'tokenizer/merges.txt' },
+      { role: 'tokenizer', name: 'tokenizer/tokenizer_config.json', sourcePath: 'tokenizer/tokenizer_config.json' },
     ],
-    licence: 'Stability AI Community License',
-    licenceNote: "Not open source: commercial use above the licence's revenue threshold needs an agreement with Stability AI.",
+    licence: 'sai-nc-community (Stability AI Non-Commercial Research Community License)',
+    licenceNote:
+      'The licence the onnxruntime/sd-turbo model card declares. Not open source: Stability AI has since offered SD-Turbo under its Community License (commercial use below a revenue threshold); check the current terms of stabilityai/sd-turbo before shipping it.',
     approxBytes: 2_600 * MB,
     gpu: true,
-    notes: '512×512 in 1 step; ~10 s on CPU, well under a second on a GPU.',
-    notRunYet: 'The generation specialists are not built yet.',
+    notes:
+      "The ONNX Runtime team's Olive export, optimised in fp16 for the CUDA execution provider (ORT_PROVIDER=cuda); its fused graphs may not load on CPU, where sd-turbo-cpu is the export to use. " +
+      "Graphs: text_encoder input_ids [1,77] → last_hidden_state [1,77,1024]; unet sample [1,4,h,w] + timestep + encoder_hidden_states → out_sample; vae_decoder latent_sample → sample [1,3,8h,8w] in [-1,1]; vae_encoder sample → latent_sample. The engine reads each input's declared type (int64/int32/float/fp16). " +
+      'Sizes and sha256 are not pinned: the hub was unreachable where this entry was written, so pull checks each file against the sha256 the hub advertises. 512×512 in 1 step, well under a second on a GPU.',
+  },
+  {
+    name: 'sd-turbo-cpu',
+    title: 'SD-Turbo, fp32 ONNX export for CPU (or int8, same file names)',
+    tasks: ['generate_image', 'style', 'replace'],
+    runtime: 'onnxruntime',
+    source: { kind: 'huggingface', repo: 'stabilityai/sd-turbo', revision: 'main' },
+    files: [
+      { role: 'onnx', name: 'text_encoder/model.onnx', sourcePath: 'text_encoder (export to ONNX)' },
+      { role: 'onnx', name: 'unet/model.onnx', sourcePath: 'unet (export to ONNX)' },
+      { role: 'weights', name: 'unet/model.onnx_data', sourcePath: "unet (export to ONNX: its fp32 weights exceed protobuf's 2 GB)" },
+      { role: 'onnx', name: 'vae_decoder/model.onnx', sourcePath: 'vae (export to ONNX)' },
+      { role: 'onnx', name: 'vae_encoder/model.onnx', sourcePath: 'vae (export to ONNX)' },
+      { role: 'tokenizer', name: 'tokenizer/vocab.json', sourcePath: 'tokenizer/vocab.json' },
+      { role: 'tokenizer', name: 'tokenizer/merges.txt', sourcePath: 'tokenizer/merges.txt' },
+      { role: 'tokenizer', name: 'tokenizer/tokenizer_config.json', sourcePath: 'tokenizer/tokenizer_config.json' },
+    ],
+    licence: 'Stability AI Community License',
+    licenceNote:
+      "Not open source: commercial use above the licence's revenue threshold needs an agreement with Stability AI; the repository is gated (accept the licence on the hub first).",
+    preparation:
+      "Upstream ships diffusers weights: export them with `optimum-cli export onnx --model stabilityai/sd-turbo --task text-to-image <MODELS_DIR>/sd-turbo-cpu` (fp32; onnxruntime's quantize_dynamic on unet/model.onnx gives an int8 UNet under the same name).",
+    approxBytes: 5_200 * MB,
+    gpu: false,
+    notes:
+      "The CPU export: fp32 graphs with Optimum's names (vae_encoder returns latent_parameters, mean‖logvar, of which the engine takes the mean). Preferred over sd-turbo when ORT_PROVIDER=cpu. 512×512 in 1 step takes several seconds per image on a few CPU cores. Sizes and sha256 depend on the export run and are not pinned.",
   },
   {
     name: 'instruct-pix2pix',
