@@ -8,6 +8,7 @@ import type { BlobStore } from '../media/blob-store.ts';
 import type { FfmpegTools } from '../media/ffmpeg.ts';
 import type { MediaLimits } from '../media/limits.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
+import type { MediaClassifier } from '../safety/nsfw-classifier.ts';
 import type { Database } from '../store/database.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { TaskReadiness } from '../vision/readiness.ts';
@@ -28,4 +29,6 @@ export interface BotDeps {
   helpText: () => string;
   loadedModels: () => string[];
   admission: Admission;
+  /** Safety: the NSFW classifier for uploads; absent when SAFETY=off. */
+  classify?: MediaClassifier;
 }

@@ -2,6 +2,8 @@ import os from 'node:os';
 import { factsOf, isSessionTask } from '../core/tasks.ts';
 import { BadInputError, DuplicateEventError, NotFoundError, asVitronError } from '../errors.ts';
 import { inspectMedia } from '../media/inspect.ts';
+import type { ClassifiableMedia } from '../safety/nsfw-classifier.ts';
+import type { SafetyVerdict } from '../core/types.ts';
 import type { UploadInput } from '../conversation/conversation-service.ts';
 import type { Conversation, StoredMedia, Turn, User } from '../store/types.ts';
 import type {
@@ -262,13 +264,29 @@ export class Bot implements BotApi {
       try {
         const facts = await inspectMedia(file.bytes, { limits: this.deps.limits, ffmpeg: this.deps.ffmpeg, tmpDir: os.tmpdir() });
         const { sha256 } = await this.deps.blobs.put(file.bytes);
-        prepared.push({ ...facts, sha256 });
+        prepared.push({ ...facts, sha256, ...(await this.classifyUpload(facts, file.bytes, sha256)) });
       } catch (error) {
         if (!(error instanceof BadInputError)) throw error;
         problems.push(`${name}: ${error.message}`);
       }
     }
     return { prepared, problems };
+  }
+
+  /**
+   * Safety: every upload gets a verdict like every output does, so an upload never reaches a place through
+   * a later step (a variation, a frame of it) unclassified. The model loads on the first upload, not at start.
+   */
+  private async classifyUpload(
+    facts: { kind: 'image' | 'video'; durationSec?: number },
+    bytes: Uint8Array,
+    sha256: string,
+  ): Promise<{ safety?: SafetyVerdict }> {
+    const { classify, blobs } = this.deps;
+    if (!classify) return {};
+    const media: ClassifiableMedia =
+      facts.kind === 'image' ? { kind: 'image', bytes } : { kind: 'video', file: await blobs.localPath(sha256), durationSec: facts.durationSec };
+    return { safety: await classify(media) };
   }
 
   // ---- recovery -----------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import { createRunnerDeps } from '../worker/runner-deps.ts';
 import type { JobOutcome, JobPayload } from '../core/job.ts';
 import { createLogger } from '../log.ts';
 import { createAdmission } from '../limits/admission.ts';
+import { createNsfwClassifier, type MediaClassifier } from '../safety/nsfw-classifier.ts';
 import { Bot } from './bot.ts';
 import { createTaskReadiness, type TaskReadiness } from '../vision/readiness.ts';
 
@@ -37,6 +38,8 @@ export interface CreateBotOptions {
   threadEntry?: string;
   /** Resume or report jobs left unfinished by the last stop (default true); tests call it themselves. */
   recover?: boolean;
+  /** Safety: the upload classifier (tests inject a verdict); default nsfwjs, none when SAFETY=off. */
+  classify?: MediaClassifier;
 }
 
 export interface RunningBot {
@@ -85,6 +88,8 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     helpText,
     loadedModels: () => pool?.loadedModels() ?? workers?.loadedModels() ?? [],
     admission,
+    // Safety: uploads are classified on this thread (a picture is ~0.1–0.3 s of WASM); outputs in the runner.
+    ...(settings.SAFETY === 'off' ? {} : { classify: options.classify ?? createNsfwClassifier(settings, ffmpeg) }),
   });
   if (options.recover !== false) await bot.recoverUnfinishedJobs();
   const admin = settings.ADMIN_TOKEN ? await openQueueAdmin(settings, owners && { queue: owners, concurrency: pool?.size ?? 0 }) : undefined;

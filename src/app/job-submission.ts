@@ -1,13 +1,14 @@
 import type { JobStep, StepTarget } from '../core/job.ts';
 import type { Invocation } from '../core/types.ts';
-import { BadInputError, asVitronError } from '../errors.ts';
+import { BadInputError, ContentBlockedError, asVitronError } from '../errors.ts';
+import { checkPrompt } from '../safety/prompt-filter.ts';
 import type { ResolvedStep, Turn, User } from '../store/types.ts';
 import type { JobView } from './bot-api.ts';
 import type { BotDeps } from './bot-deps.ts';
 import { kindOfStep, parseStepRef, toJobStep } from './job-steps.ts';
 import { jobView } from './views.ts';
 
-type SubmitDeps = Pick<BotDeps, 'conversations' | 'queue' | 'repos' | 'readiness' | 'logger'>;
+type SubmitDeps = Pick<BotDeps, 'conversations' | 'queue' | 'repos' | 'readiness' | 'logger' | 'settings'>;
 
 /**
  * A turn's work as one job: each invocation's targets resolved (media ids, or `step:K` for an earlier step's
@@ -25,6 +26,9 @@ export async function submitJob(
   const payloadSteps: JobStep[] = [];
   try {
     for (const [index, invocation] of invocations.entries()) {
+      // Safety: a prompt with a blocked term stops the whole turn here, before a job is recorded or queued.
+      const prompt = invocation.args.prompt;
+      if (typeof prompt === 'string' && prompt.trim() !== '') checkPrompt(prompt, deps.settings);
       const targets = await resolveTargets(deps, conversationId, userTurn.id, invocation, index);
       const kinds = targets.map((t) => ('media' in t ? t.media.kind : kindOfStep(payloadSteps, t.step)));
       deps.readiness.check(invocation.task, kinds);
@@ -32,6 +36,9 @@ export async function submitJob(
       payloadSteps.push(toJobStep(invocation, targets));
     }
   } catch (error) {
+    if (error instanceof ContentBlockedError) {
+      deps.logger.warn({ conversationId, userId: user.id, ...error.details }, 'safety: prompt blocked');
+    }
     if (error instanceof BadInputError) return { error: error.message };
     throw error;
   }

@@ -25,7 +25,7 @@ export const VIDEO_FRAMES = 3;
 
 /** What the classifier looks at: an image's bytes (any format sharp reads) or a video file on disk. */
 export type ClassifiableMedia =
-  | { kind: Extract<MediaKind, 'image'>; bytes: Buffer }
+  | { kind: Extract<MediaKind, 'image'>; bytes: Uint8Array }
   | { kind: Extract<MediaKind, 'video'>; file: string; durationSec?: number };
 
 /** Classifies one picture or video; the job runner and the upload path take it as an injectable dependency. */
@@ -110,7 +110,7 @@ export async function scoreRgb(rgb: Uint8Array): Promise<NsfwScores> {
  * A picture squeezed to the model's square input without keeping its aspect, as nsfwjs itself does; the
  * first frame of an animation; transparency over white, which is how chat apps show it; EXIF-rotated as seen.
  */
-export async function imageToModelInput(bytes: Buffer): Promise<Buffer> {
+export async function imageToModelInput(bytes: Uint8Array): Promise<Buffer> {
   return sharp(bytes, { autoOrient: true })
     .flatten({ background: '#ffffff' })
     .resize(NSFW_INPUT_SIZE, NSFW_INPUT_SIZE, { fit: 'fill' })

@@ -7,6 +7,7 @@ import { InvalidArgumentError, JobCancelledError, UnsupportedMediaForTaskError }
 import type { BlobStore } from '../media/blob-store.ts';
 import { probe, type FfmpegTools } from '../media/ffmpeg.ts';
 import type { MediaLimits } from '../media/limits.ts';
+import type { ClassifiableMedia, MediaClassifier } from '../safety/nsfw-classifier.ts';
 import type { ModelRegistry } from '../vision/models/model-registry.ts';
 import type { LoadedMedia, ProducedMedia, Specialist } from '../vision/specialist.ts';
 import { acceptedKinds, type Task } from '../core/tasks.ts';
@@ -21,6 +22,8 @@ export interface JobRunnerDeps {
   specialistFor(task: Task): Specialist;
   /** Parent of the per-job scratch directories. */
   tmpRoot: string;
+  /** Safety: the NSFW classifier every produced picture and video goes through; absent when SAFETY=off. */
+  classify?: MediaClassifier;
 }
 
 export interface RunControls {
@@ -66,7 +69,7 @@ export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls:
       );
       throwIfAborted(controls.signal);
       const records: ProducedMediaRecord[] = [];
-      for (const produced of result.media) records.push(await storeOutput(produced, deps));
+      for (const produced of result.media) records.push(await storeOutput(produced, deps, controls.signal));
       outcomes.push({ task, media: records, text: result.text, boxes: result.boxes, ...(result.choice ? { choice: result.choice } : {}) });
     } finally {
       await fs.rm(tmpDir, { recursive: true, force: true });
@@ -95,14 +98,17 @@ function resultOfStep(step: number, earlier: StepOutcome[]): MediaInfo {
   return { id: `step:${step}`, ...result };
 }
 
-async function storeOutput(produced: ProducedMedia, deps: JobRunnerDeps): Promise<ProducedMediaRecord> {
+async function storeOutput(produced: ProducedMedia, deps: JobRunnerDeps, signal: AbortSignal): Promise<ProducedMediaRecord> {
   const { sha256, bytes } = await deps.blobs.put(produced.bytes);
   const base = { sha256, bytes, kind: produced.kind, mime: produced.mime, role: produced.role, label: produced.label };
   if (produced.kind === 'image') {
     const meta = await sharp(produced.bytes).metadata();
-    return { ...base, width: meta.width ?? 0, height: meta.pageHeight ?? meta.height ?? 0 };
+    const safety = await classifyOutput(produced, deps, () => ({ kind: 'image', bytes: produced.bytes }), signal);
+    return { ...base, width: meta.width ?? 0, height: meta.pageHeight ?? meta.height ?? 0, ...safety };
   }
-  const facts = await probe(deps.ffmpeg, await deps.blobs.localPath(sha256));
+  const file = await deps.blobs.localPath(sha256);
+  const facts = await probe(deps.ffmpeg, file);
+  const safety = await classifyOutput(produced, deps, () => ({ kind: 'video', file, durationSec: facts.durationSec }), signal);
   return {
     ...base,
     width: facts.width,
@@ -111,5 +117,20 @@ async function storeOutput(produced: ProducedMedia, deps: JobRunnerDeps): Promis
     fps: facts.fps,
     frameCount: facts.frameCount,
     hasAudio: facts.hasAudio,
+    ...safety,
   };
+}
+
+/**
+ * Safety: the verdict the adapters decide posting by. Masks are skipped: black-and-white shapes are never
+ * posted as pictures of their own and would only cost classifier time.
+ */
+async function classifyOutput(
+  produced: ProducedMedia,
+  deps: JobRunnerDeps,
+  media: () => ClassifiableMedia,
+  signal: AbortSignal,
+): Promise<Pick<ProducedMediaRecord, 'safety'>> {
+  if (!deps.classify || produced.role === 'mask') return {};
+  return { safety: await deps.classify(media(), { signal }) };
 }

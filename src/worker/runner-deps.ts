@@ -5,6 +5,7 @@ import { InternalError } from '../errors.ts';
 import { createBlobStore } from '../media/blob-store-from-settings.ts';
 import { locateFfmpeg } from '../media/ffmpeg.ts';
 import { limitsFromSettings } from '../media/limits.ts';
+import { createNsfwClassifier } from '../safety/nsfw-classifier.ts';
 import { ModelRegistry } from '../vision/models/model-registry.ts';
 import { specialistFor } from '../vision/registry.ts';
 import type { JobRunnerDeps } from './job-runner.ts';
@@ -12,11 +13,12 @@ import type { JobRunnerDeps } from './job-runner.ts';
 /** What `runJob` needs, built the same way in an inference thread and on the bot's own thread. */
 export async function createRunnerDeps(settings: Settings, logger: Pick<Logger, 'warn'>): Promise<JobRunnerDeps & { models: ModelRegistry }> {
   const models = new ModelRegistry({ settings, log: { warn: (message) => logger.warn(message) } });
+  const ffmpeg = await locateFfmpeg(settings);
   return {
     settings,
     blobs: createBlobStore(settings),
     models,
-    ffmpeg: await locateFfmpeg(settings),
+    ffmpeg,
     limits: limitsFromSettings(settings),
     specialistFor(task) {
       const specialist = specialistFor(task);
@@ -24,5 +26,7 @@ export async function createRunnerDeps(settings: Settings, logger: Pick<Logger, 
       return specialist;
     },
     tmpRoot: os.tmpdir(),
+    // Safety: outputs are classified where they are made; the model loads on the first output, not here.
+    ...(settings.SAFETY === 'off' ? {} : { classify: createNsfwClassifier(settings, ffmpeg) }),
   };
 }
