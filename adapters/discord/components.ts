@@ -6,6 +6,7 @@ import { explain } from './explain.ts';
 import type { ComponentTarget } from './custom-id.ts';
 import { answerInteraction, refuse } from './interactions.ts';
 import { DEFAULT_UPLOAD_LIMIT, fileName } from './media.ts';
+import { discordGate } from './nsfw.ts';
 import { parseScope } from './scope.ts';
 
 const TURN_WORDS = { upscale: 'upscale it', cutout: 'cut it out', animate: 'animate it' } as const;
@@ -32,7 +33,7 @@ export async function onComponent(
     }
     const conversationId = target.subject;
     await bot.getConversation(conversationId);
-    if (target.action === 'download') return sendOriginal(context, interaction, target.mediaId);
+    if (target.action === 'download') return sendOriginal(context, interaction, target.mediaId, conversationId);
     if (target.action === 'pick') {
       const picked = interaction.isStringSelectMenu() ? interaction.values[0] : undefined;
       if (!picked) return refuse(interaction, 'Pick one of the images.');
@@ -86,9 +87,20 @@ async function retryOf(context: DiscordContext, conversationId: string, mediaId:
   return at >= 0 && parentId && request?.text ? { from: parentId, words: request.text } : undefined;
 }
 
-async function sendOriginal(context: DiscordContext, interaction: ButtonInteraction | StringSelectMenuInteraction, mediaId: string): Promise<void> {
+async function sendOriginal(
+  context: DiscordContext,
+  interaction: ButtonInteraction | StringSelectMenuInteraction,
+  mediaId: string,
+  conversationId: string,
+): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const { view, path: file } = await context.bot.media(mediaId);
+  // Safety: "Download original" is posting too; a withheld picture stays withheld through its button.
+  const withheld = (await discordGate(context, interaction.channelId ?? '', conversationId))(view);
+  if (withheld) {
+    await interaction.editReply({ content: withheld });
+    return;
+  }
   const limit = interaction.attachmentSizeLimit ?? DEFAULT_UPLOAD_LIMIT;
   if (view.bytes <= limit) {
     await interaction.editReply({ files: [new AttachmentBuilder(file, { name: fileName(view) })] });

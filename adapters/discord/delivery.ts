@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BotApi, BotEvent, ConversationView, JobView } from '../../src/app/bot-api.ts';
 import type { Settings } from '../../src/config/settings.ts';
 import { explain } from './explain.ts';
+import { discordGate } from './nsfw.ts';
 import { DEFAULT_UPLOAD_LIMIT, type VideoShrinker } from './media.ts';
 import type { PendingStore } from './pending-store.ts';
 import { cancelRow, clip, progressText, renderTurn, type RenderedMessage } from './render.ts';
@@ -174,7 +175,15 @@ export class Deliveries {
     }
     const ownerId = delivery?.ownerId ?? saved?.ownerId;
     const uploadLimit = delivery?.uploadLimit ?? saved?.uploadLimit ?? DEFAULT_UPLOAD_LIMIT;
-    const context = { conversationId: conversation.id, ownerId: ownerId ?? '0', uploadLimit, publicUrl: settings.PUBLIC_URL, video: this.o.video };
+    // Safety: the channel the result lands in decides what may be shown (an NSFW channel, or a thread of one).
+    const postedIn =
+      delivery?.target.kind === 'interaction'
+        ? (delivery.target.interaction.channelId ?? '')
+        : delivery?.target.kind === 'message'
+          ? delivery.target.message.channelId
+          : (parseScope(conversation.externalId)?.channelId ?? saved?.channelId ?? '');
+    const gate = await discordGate(this.o, postedIn, conversation.id);
+    const context = { conversationId: conversation.id, ownerId: ownerId ?? '0', uploadLimit, publicUrl: settings.PUBLIC_URL, video: this.o.video, gate };
     let rendered: RenderedMessage;
     try {
       rendered = await renderTurn(bot, event.turn, context);

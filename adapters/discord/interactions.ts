@@ -17,6 +17,7 @@ import { userRef, type DiscordContext } from './context.ts';
 import { explain } from './explain.ts';
 import { DEFAULT_UPLOAD_LIMIT, fetchAttachment } from './media.ts';
 import { clip, renderTurn } from './render.ts';
+import { discordGate } from './nsfw.ts';
 import { scopeKey, type DiscordScope } from './scope.ts';
 import { cancelAll, findConversation, historyText, settingsText } from './subcommands.ts';
 
@@ -125,6 +126,7 @@ export async function answerInteraction(
       uploadLimit,
       publicUrl: context.settings.PUBLIC_URL,
       video: context.video,
+      gate: await discordGate(context, interaction.channelId ?? '', conversationId),
     });
     await interaction.editReply(rendered);
   } else {

@@ -6,6 +6,7 @@ import { explain } from './explain.ts';
 import { decodeCustomId, type ComponentTarget } from './custom-id.ts';
 import { DEFAULT_UPLOAD_LIMIT, fetchAttachment } from './media.ts';
 import { cancelRow, clip, progressText, renderTurn } from './render.ts';
+import { discordGate } from './nsfw.ts';
 import { scopeKey, type DiscordScope } from './scope.ts';
 
 /**
@@ -87,6 +88,7 @@ export async function onMessage(context: DiscordContext, message: Message): Prom
         uploadLimit: DEFAULT_UPLOAD_LIMIT,
         publicUrl: context.settings.PUBLIC_URL,
         video: context.video,
+        gate: await discordGate(context, message.channelId, conversationId),
       });
       await message.reply({ ...rendered, allowedMentions: { repliedUser: false } });
     }

@@ -2,6 +2,7 @@ import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, String
 import type { BotApi, JobView, MediaView, TurnView } from '../../src/app/bot-api.ts';
 import { encodeCustomId } from './custom-id.ts';
 import { fitForUpload, type VideoShrinker } from './media.ts';
+import type { MediaGate } from '../shared/safety-gate.ts';
 
 export const MAX_CONTENT = 2000;
 
@@ -37,11 +38,28 @@ function shown(turn: TurnView): MediaView[] {
 export async function renderTurn(
   bot: BotApi,
   turn: TurnView,
-  context: { conversationId: string; ownerId: string; uploadLimit: number; publicUrl: string | undefined; mention?: string; video?: VideoShrinker },
+  context: {
+    conversationId: string;
+    ownerId: string;
+    uploadLimit: number;
+    publicUrl: string | undefined;
+    mention?: string;
+    video?: VideoShrinker;
+    /** Safety: decides per item whether this channel may see it (nsfw.ts discordGate). */
+    gate: MediaGate;
+  },
 ): Promise<RenderedMessage> {
-  const media = shown(turn);
-  const files: AttachmentBuilder[] = [];
+  // Safety: withheld media is neither attached, linked nor given buttons; its sentence stands in its place.
+  const withheld = new Set<string>();
   const notes: string[] = [];
+  for (const view of shown(turn)) {
+    const sentence = context.gate(view);
+    if (sentence === undefined) continue;
+    withheld.add(view.id);
+    if (!notes.includes(sentence)) notes.push(sentence);
+  }
+  const media = shown(turn).filter((m) => !withheld.has(m.id));
+  const files: AttachmentBuilder[] = [];
   for (const view of media.slice(0, 10)) {
     const stored = await bot.media(view.id);
     const fitted = await fitForUpload(stored.view, stored.path, context.uploadLimit, context.publicUrl, context.video);

@@ -2,7 +2,7 @@
  * What adapters (web playground, Discord, Slack) see of the core: platform-free turns in, views and
  * events out. Nothing here knows about HTTP, discord.js or Bolt.
  */
-import type { Box, Choice, JobProgress, JobState, MediaKind, OutputRole } from '../core/types.ts';
+import type { Box, Choice, JobProgress, JobState, MediaKind, OutputRole, SafetyVerdict } from '../core/types.ts';
 import type { ErrorCode } from '../errors.ts';
 
 export interface UserRef {
@@ -55,6 +55,8 @@ export interface MediaView {
   parentId?: string;
   /** Relative URL of the bytes in the playground API; adapters may map it to their own. */
   url: string;
+  /** Safety: the NSFW classifier's verdict; adapters decide posting by it (src/safety/safety-policy.ts). */
+  safety?: SafetyVerdict;
 }
 
 export interface JobView {

@@ -18,6 +18,7 @@ export function mediaView(media: StoredMedia): MediaView {
     ...(media.ordinal === null ? {} : { ordinal: media.ordinal }),
     ...(media.parentId ? { parentId: media.parentId } : {}),
     url: `/api/media/${media.id}`,
+    ...(media.safety ? { safety: media.safety } : {}),
   };
 }
 

@@ -98,6 +98,35 @@ export class FakeDiscord {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Marks a channel age-restricted (NSFW) or not, as a moderator would: the stored channel, then CHANNEL_UPDATE. */
+  setNsfw(channelId: string, nsfw: boolean): void {
+    const channel = this.channels.get(channelId);
+    if (!channel) throw new Error(`The fake has no channel ${channelId}.`);
+    channel.nsfw = nsfw;
+    this.dispatch('CHANNEL_UPDATE', channel);
+  }
+
+  /** A public thread under `parentId` that a user opened, announced with THREAD_CREATE; it has no NSFW flag of its own. */
+  openThread(parentId: string, name = 'thread'): string {
+    const id = snowflake();
+    const thread = {
+      id,
+      type: 11,
+      guild_id: this.guildId,
+      parent_id: parentId,
+      name,
+      owner_id: snowflake(),
+      member_count: 1,
+      message_count: 0,
+      thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false },
+      rate_limit_per_user: 0,
+      flags: 0,
+    };
+    this.channels.set(id, thread);
+    this.dispatch('THREAD_CREATE', { ...thread, newly_created: true });
+    return id;
+  }
+
   rateLimitOnce(method: string, path: RegExp, retryAfterSeconds: number): void {
     this.rateLimits.push({ method, path, retryAfter: retryAfterSeconds });
   }
