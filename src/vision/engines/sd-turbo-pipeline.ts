@@ -1,5 +1,5 @@
 import type * as ort from 'onnxruntime-node';
-import { InternalError, JobCancelledError } from '../../errors.ts';
+import { InternalError, JobCancelledError, VitronError } from '../../errors.ts';
 import { eulerStep, modelInputScale } from './sd-turbo-scheduler.ts';
 import type { Schedule } from './sd-turbo-scheduler.ts';
 import { floatInput, floatOutput, inputNamed, numberInput, oneValueDims, outputNamed } from './sd-turbo-tensors.ts';
@@ -123,9 +123,10 @@ export function blendKnown(x: Float32Array, imageLatent: Float32Array, noise: Fl
   }
 }
 
+/** The job runner aborts with a typed reason (cancelled, timed out); a bare abort() becomes JobCancelledError. */
 function throwIfAborted(signal: AbortSignal): void {
   if (!signal.aborted) return;
-  throw signal.reason instanceof Error ? signal.reason : new JobCancelledError();
+  throw signal.reason instanceof VitronError ? signal.reason : new JobCancelledError();
 }
 
 /** Runs the schedule and returns the final (clean) scaled latent. */
