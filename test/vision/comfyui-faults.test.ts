@@ -70,4 +70,17 @@ describe('ComfyUI engine when the server misbehaves', () => {
     expect(last.interrupted).toBeDefined();
     expect(last.body).toEqual({ prompt_id: last.interrupted });
   });
+
+  it('someone else interrupting our running prompt is an EngineUnavailableError (the job can run again)', async () => {
+    fake.stepDelayMs = 20;
+    const callbacks = recordingCallbacks();
+    const job = createComfyUiEngine({ COMFYUI_URL: fake.url, COMFYUI_WORKFLOWS_DIR: undefined, COMFYUI_TIMEOUT_MS: 20_000 })
+      .generate(draw, callbacks)
+      .catch((e: unknown) => e);
+    while (callbacks.steps.length < 2) await new Promise((r) => setTimeout(r, 10));
+    await fetch(`${fake.url}/interrupt`, { method: 'POST' });
+    const error = await job;
+    expect(error).toBeInstanceOf(EngineUnavailableError);
+    expect((error as Error).message).toMatch(/interrupted our prompt/);
+  });
 });

@@ -30,6 +30,8 @@ const POLL_UP_MS = 2000;
 const POLL_DOWN_MS = 400;
 /** execution_success is sent before ComfyUI writes the history: re-ask this often until it is there. */
 const POLL_DONE_MS = 20;
+/** How long a prompt ComfyUI called finished may lack its history before it counts as lost. */
+const DONE_GRACE_MS = 5000;
 /** How long ComfyUI may stay unreachable mid-job (a restart) before the job gives up on it. */
 const OUTAGE_GRACE_MS = 10_000;
 
@@ -62,6 +64,7 @@ export async function runPrompt(o: RunPromptOptions): Promise<HistoryEntry> {
   let id: string | undefined;
   let started = false;
   let doneSeen = false;
+  let doneAt = 0;
   let failure: Error | undefined;
   let checkQueue = false;
   let due = 0;
@@ -76,8 +79,10 @@ export async function runPrompt(o: RunPromptOptions): Promise<HistoryEntry> {
     if (m.data.prompt_id !== id) return;
     if (m.type === 'execution_start' || m.type === 'executing' || m.type === 'execution_cached') started = true;
     if (m.type === 'progress') o.progress(Number(m.data.value), Number(m.data.max));
-    else if (m.type === 'execution_success' || (m.type === 'executing' && m.data.node === null)) doneSeen = true;
-    else if (m.type === 'execution_error')
+    else if (m.type === 'execution_success' || (m.type === 'executing' && m.data.node === null)) {
+      doneAt ||= Date.now();
+      doneSeen = true;
+    } else if (m.type === 'execution_error')
       failure = new EngineRejectedError('comfyui', describeExecutionError(m.data, o.file), { file: o.file, node: m.data.node_id });
     else if (m.type === 'execution_interrupted' && !o.signal.aborted) failure = interruptedByOthers(o.http.baseUrl);
     poke();
@@ -116,7 +121,7 @@ export async function runPrompt(o: RunPromptOptions): Promise<HistoryEntry> {
       }
       if (doneSeen || checkQueue || Date.now() >= due) {
         try {
-          const entry = await check(o, id, doneSeen, checkQueue || Date.now() >= due);
+          const entry = await check(o, id, doneSeen && Date.now() - doneAt < DONE_GRACE_MS, checkQueue || Date.now() >= due);
           outageSince = undefined;
           if (entry !== undefined) return entry;
         } catch (error) {
@@ -143,6 +148,7 @@ export async function runPrompt(o: RunPromptOptions): Promise<HistoryEntry> {
   }
 
   /** The history entry once there; otherwise confirms the prompt is still queued (and reports its place). */
+  /** `done`: ComfyUI just said the prompt ended, so its absence from the queue is expected for a moment. */
   async function check(opts: RunPromptOptions, promptId: string, done: boolean, full: boolean): Promise<HistoryEntry | undefined> {
     const entry = await opts.http.history(promptId);
     if (entry !== undefined) return finished(opts, entry);
