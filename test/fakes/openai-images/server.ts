@@ -119,7 +119,9 @@ async function readBody(req: IncomingMessage, record: RecordedImagesRequest): Pr
   const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
   // forEach, not entries(): the project's lib has DOM but not DOM.Iterable; files are decoded after, in order.
   const entries: [string, FormDataEntryValue][] = [];
-  form.forEach((value, name) => entries.push([name, value]));
+  form.forEach((value, name) => {
+    entries.push([name, value]);
+  });
   for (const [name, value] of entries) {
     if (typeof value === 'string') {
       record.fields[name] = value;
