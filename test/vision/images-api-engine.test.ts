@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ContentBlockedError, EngineRejectedError, EngineUnavailableError, JobCancelledError, SettingsError } from '../../src/errors.ts';
+import { ContentBlockedError, CorruptMediaError, EngineRejectedError, EngineUnavailableError, JobCancelledError, SettingsError } from '../../src/errors.ts';
 import type { GenerationCallbacks, GenerationRequest } from '../../src/vision/engines/engine.ts';
 import { createImagesApiEngine, type ImagesApiSettings } from '../../src/vision/engines/images-api-engine.ts';
 import { MODERATION_SENTENCE } from '../../src/vision/engines/images-api-errors.ts';
@@ -184,6 +184,16 @@ describe('images-api engine: edits', () => {
 });
 
 describe('images-api engine: failures', () => {
+  it('calls an unreadable picture bad input (never retried) and sends nothing', async () => {
+    const server = await start();
+    const error = await createImagesApiEngine(settings(server))
+      .generate(request({ operation: 'instruct', image: Buffer.from('not a picture at all') }), callbacks())
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptMediaError);
+    expect(error).toMatchObject({ retryable: false });
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('turns a moderation refusal into ContentBlockedError with a sentence for the user', async () => {
     const server = await start();
     const engine = createImagesApiEngine(settings(server));

@@ -2,7 +2,7 @@ import OpenAI, { toFile } from 'openai';
 import type { ImagesResponse } from 'openai/resources/images';
 import sharp from 'sharp';
 import type { Settings } from '../../config/settings.ts';
-import { EngineRejectedError, EngineUnavailableError, SettingsError } from '../../errors.ts';
+import { CorruptMediaError, EngineRejectedError, EngineUnavailableError, SettingsError, VitronError } from '../../errors.ts';
 import type { GeneratedImage, GenerationCallbacks, GenerationEngine, GenerationRequest, GenerationResult } from './engine.ts';
 import { toImagesApiError } from './images-api-errors.ts';
 import { closestSize, imagesApiModelFacts, sizeParameter } from './images-api-sizes.ts';
@@ -70,7 +70,14 @@ export function createImagesApiEngine(settings: ImagesApiSettings): GenerationEn
     if (request.image === undefined)
       throw new EngineRejectedError('images-api', `The ${request.operation} request for ${request.task} came without a picture.`);
     // One orientation for picture and mask: the API applies the mask to the picture as displayed.
-    const { data: png, info } = await sharp(request.image).rotate().png().toBuffer({ resolveWithObject: true });
+    const { data: png, info } = await sharp(request.image)
+      .rotate()
+      .png()
+      .toBuffer({ resolveWithObject: true })
+      .catch((error: unknown) => {
+        // A picture sharp cannot read is bad input, not an engine failure: no retry can fix it.
+        throw new CorruptMediaError(`The picture to edit could not be read: ${error instanceof Error ? error.message : String(error)}`);
+      });
     const image = await toFile(png, 'image.png', { type: 'image/png' });
     if (request.operation !== 'inpaint') return { image };
     if (request.mask === undefined) throw new EngineRejectedError('images-api', `The inpaint request for ${request.task} came without a mask.`);
@@ -115,7 +122,8 @@ export function createImagesApiEngine(settings: ImagesApiSettings): GenerationEn
         if (callbacks.signal.aborted) throw callbacks.signal.reason;
         return await run(request, callbacks);
       } catch (error) {
-        if (error instanceof EngineRejectedError || error instanceof EngineUnavailableError) throw error;
+        // Ours already (a missing picture, an unreadable mask, a result URL's status): only the package's errors need mapping.
+        if (error instanceof VitronError && !callbacks.signal.aborted) throw error;
         throw toImagesApiError(error, { model, url, timeoutMs: settings.IMAGES_API_TIMEOUT_MS, apiKey: settings.IMAGES_API_KEY, signal: callbacks.signal });
       }
     },
