@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import sharp from 'sharp';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type Prompt, executionOrder, validatePrompt } from './nodes.ts';
+import { type Prompt, executionOrder } from './nodes.ts';
 import { planRender, previewFrame, solidPng } from './render.ts';
+import { route } from './routes.ts';
 
 /**
  * A fake ComfyUI speaking the real routes and socket messages of server.py / execution.py / main.py:
@@ -24,7 +24,7 @@ export const FAKE_MODELS = [
   'ae.safetensors',
 ];
 
-interface Item {
+export interface Item {
   number: number;
   id: string;
   prompt: Prompt;
@@ -32,7 +32,7 @@ interface Item {
   outputs: string[];
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 const EXECUTION_EVENTS = new Set(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -54,17 +54,18 @@ export class FakeComfyUi {
   readonly accepted = new Map<string, { prompt: Prompt; clientId: string | undefined }>();
   restarts = 0;
 
-  private queue: Item[] = [];
-  private running: Item | undefined;
+  // Internal state, read and changed by routes.ts as ComfyUI's route handlers do.
+  queue: Item[] = [];
+  running: Item | undefined;
   private lastNode: string | undefined;
-  private readonly history = new Map<string, Json>();
-  private readonly files = new Map<string, Buffer>();
+  readonly history = new Map<string, Json>();
+  readonly files = new Map<string, Buffer>();
   private counter = 0;
   private number = 0;
-  private interruptFlag = false;
+  interruptFlag = false;
   private epoch = 0;
   private readonly sockets = new Map<string, WebSocket>();
-  private readonly server = http.createServer((req, res) => void this.route(req, res).catch((error: Error) => res.writeHead(500).end(error.message)));
+  private readonly server = http.createServer((req, res) => void route(this, req, res).catch((error: Error) => res.writeHead(500).end(error.message)));
   private readonly wss = new WebSocketServer({ noServer: true });
 
   private constructor(public port: number) {
@@ -141,21 +142,21 @@ export class FakeComfyUi {
     if (this.running?.extra.client_id === sid && this.lastNode !== undefined) this.send('executing', { node: this.lastNode }, sid);
   }
 
-  private send(type: string, data: Json, sid?: string): void {
+  send(type: string, data: Json, sid?: string): void {
     const text = JSON.stringify({ type, data });
     if (sid === undefined) for (const ws of this.sockets.values()) ws.send(text);
     else this.sockets.get(sid)?.send(text);
   }
 
-  private queueInfo(): Json {
+  queueInfo(): Json {
     return { exec_info: { queue_remaining: this.queue.length + (this.running ? 1 : 0) } };
   }
 
-  private sortedQueue(): Item[] {
+  sortedQueue(): Item[] {
     return [...this.queue].sort((a, b) => a.number - b.number);
   }
 
-  private enqueue(prompt: Prompt, extra: Item['extra'], outputs: string[]): Item {
+  enqueue(prompt: Prompt, extra: Item['extra'], outputs: string[]): Item {
     const item = { number: this.number++, id: randomUUID(), prompt, extra, outputs };
     this.queue.push(item);
     this.accepted.set(item.id, { prompt, clientId: extra.client_id });
@@ -263,77 +264,5 @@ export class FakeComfyUi {
       return { filename, subfolder, type: 'output' };
     });
     return { images };
-  }
-
-  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
-    const isJson = raw.length > 0 && !String(req.headers['content-type'] ?? '').startsWith('multipart/');
-    let body: Json = {};
-    if (isJson) {
-      try {
-        body = JSON.parse(raw.toString('utf8')) as Json;
-      } catch {
-        body = {};
-      }
-    }
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, ...(isJson ? { body } : {}) });
-    const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-    const key = `${req.method} ${url.pathname}`;
-    if (key === 'POST /prompt') {
-      const prompt = body.prompt as Prompt | undefined;
-      if (prompt === undefined)
-        return json(400, { error: { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} }, node_errors: {} });
-      const valid = validatePrompt(prompt, { models: this.models, inputs: new Set(this.uploads.keys()) });
-      if (!valid.ok) return json(400, { error: valid.error, node_errors: valid.node_errors });
-      const item = this.enqueue(prompt, { client_id: body.client_id as string | undefined }, valid.outputs);
-      return json(200, { prompt_id: item.id, number: item.number, node_errors: {} });
-    }
-    if (key === 'POST /upload/image') {
-      const form = await new Response(raw, { headers: { 'content-type': String(req.headers['content-type']) } }).formData();
-      const file = form.get('image');
-      if (!(file instanceof File) || !file.name) return res.writeHead(400).end();
-      const bytes = Buffer.from(await file.arrayBuffer());
-      const meta = await sharp(bytes).metadata();
-      this.uploads.set(file.name, { bytes, width: meta.width ?? 0, height: meta.height ?? 0 });
-      return json(200, { name: file.name, subfolder: '', type: 'input' });
-    }
-    if (key === 'GET /queue') {
-      const row = (i: Item) => [i.number, i.id, i.prompt, i.extra, i.outputs];
-      return json(200, { queue_running: this.running ? [row(this.running)] : [], queue_pending: this.sortedQueue().map(row) });
-    }
-    if (key === 'POST /queue') {
-      for (const id of (body.delete as string[] | undefined) ?? []) {
-        if (!this.queue.some((i) => i.id === id)) continue;
-        this.queue = this.queue.filter((i) => i.id !== id);
-        this.deleted.push(id);
-      }
-      if (body.clear === true) this.queue = [];
-      this.send('status', { status: this.queueInfo() });
-      return res.writeHead(200).end();
-    }
-    if (key === 'POST /interrupt') {
-      const target = typeof body.prompt_id === 'string' && !this.legacyInterrupt ? body.prompt_id : undefined;
-      const hit = this.running !== undefined && (target === undefined || this.running.id === target) ? this.running.id : undefined;
-      if (hit !== undefined) this.interruptFlag = true;
-      this.interrupts.push({ body, interrupted: hit });
-      return res.writeHead(200).end();
-    }
-    if (req.method === 'GET' && url.pathname.startsWith('/history/')) {
-      const id = decodeURIComponent(url.pathname.slice('/history/'.length));
-      const entry = this.history.get(id);
-      return json(200, entry === undefined ? {} : { [id]: entry });
-    }
-    if (key === 'GET /view') {
-      const q = url.searchParams;
-      const type = q.get('type') ?? 'output';
-      const bytes =
-        type === 'input' ? this.uploads.get(q.get('filename') ?? '')?.bytes : this.files.get(`${type}/${q.get('subfolder') ?? ''}/${q.get('filename')}`);
-      if (bytes === undefined) return res.writeHead(404).end();
-      return res.writeHead(200, { 'content-type': 'image/png' }).end(bytes);
-    }
-    res.writeHead(404).end();
   }
 }
