@@ -2,7 +2,10 @@ import fs from 'node:fs/promises';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { BotApi, BotEvent, JobView, MediaView, TurnView } from '../../src/app/bot-api.ts';
+import type { Settings } from '../../src/config/settings.ts';
 import { asVitronError } from '../../src/errors.ts';
+import { slackChannelAllowsNsfw } from '../../src/safety/safety-policy.ts';
+import { mediaGate } from '../shared/safety-gate.ts';
 import { downloadFileName } from '../web/media-filename.ts';
 import { choiceBlocks, progressBlocks, resultBlocks } from './blocks.ts';
 import { threadArgs, type SlackThread } from './thread-key.ts';
@@ -12,6 +15,8 @@ export interface ThreadDeliveryOptions {
   /** Attempts per result upload before the failure is reported in the thread. */
   uploadAttempts: number;
   uploadRetryDelayMs: number;
+  /** Safety: the mode, and the channels where flagged media may be posted. */
+  safety: Pick<Settings, 'SAFETY' | 'SLACK_NSFW_CHANNELS'>;
 }
 
 /**
@@ -112,13 +117,22 @@ export class ThreadDelivery {
       this.logger.warn({ err: error, jobId: job.id }, 'slack progress message not updated');
     }
     this.progress.delete(job.id);
-    const outputs = turn.media.filter((m) => m.role !== 'upload');
+    const { posted: outputs, withheld } = this.screen(
+      thread,
+      conversationId,
+      turn.media.filter((m) => m.role !== 'upload'),
+    );
     const result = outputs.find((m) => m.role === 'result') ?? outputs[0];
     if (job.state === 'succeeded' && turn.choice) {
       // The numbered picture first, then the question with a button per number.
       if (outputs.length > 0) await this.uploadAll(thread, outputs);
+      if (withheld.length > 0) await this.say(thread, withheld.join('\n'));
       const message = choiceBlocks(turn.text, turn.choice, conversationId);
       await this.client.chat.postMessage({ ...threadArgs(thread), text: message.text, blocks: message.blocks });
+    } else if (job.state === 'succeeded' && withheld.length > 0 && result?.role !== 'result') {
+      // Safety: the result itself was withheld: the words and the reason, without buttons that act on it.
+      if (outputs.length > 0) await this.uploadAll(thread, outputs);
+      await this.say(thread, [turn.text.trim(), ...withheld].filter((line) => line !== '').join('\n'));
     } else if (job.state === 'succeeded' && result) {
       // The result alone when there is one (its comparison or mask would crowd the thread), else every output.
       const uploaded = await this.uploadAll(thread, result.role === 'result' ? [result] : outputs);
@@ -130,6 +144,30 @@ export class ThreadDelivery {
       await this.postTurn(thread, turn);
     }
     if (this.assistantThreads.has(conversationId)) await this.clearStatus(conversationId, thread);
+  }
+
+  /**
+   * Safety: the outputs this channel may see, and one sentence per kind of withheld item for the rest
+   * (flagged media goes only to SLACK_NSFW_CHANNELS under SAFETY=flag, nowhere under block).
+   */
+  private screen(thread: SlackThread, conversationId: string, media: MediaView[]): { posted: MediaView[]; withheld: string[] } {
+    const { safety } = this.options;
+    const gate = mediaGate({
+      settings: safety,
+      logger: this.logger,
+      platform: 'slack',
+      conversationId,
+      place: thread.channel,
+      nsfwAllowed: slackChannelAllowsNsfw(safety, thread.channel),
+    });
+    const posted: MediaView[] = [];
+    const withheld: string[] = [];
+    for (const item of media) {
+      const sentence = gate(item);
+      if (sentence === undefined) posted.push(item);
+      else if (!withheld.includes(sentence)) withheld.push(sentence);
+    }
+    return { posted, withheld };
   }
 
   /** files.uploadV2 (getUploadURLExternal, POST, completeUploadExternal), retried, then reported. */

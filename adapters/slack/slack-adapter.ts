@@ -45,6 +45,7 @@ export class SlackAdapter implements ChatAdapter {
     const delivery = new ThreadDelivery(bot, client, threads, logger, {
       uploadAttempts: options.uploadAttempts ?? 3,
       uploadRetryDelayMs: options.uploadRetryDelayMs ?? 2000,
+      safety: settings,
     });
     const apiHost = settings.SLACK_API_URL ? new URL(settings.SLACK_API_URL).hostname : undefined;
     this.context = {
