@@ -36,6 +36,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   RATE_LIMITED: 429,
   STORE_UNAVAILABLE: 503,
   MEDIA_TOO_LARGE: 413,
+  // Safety: media the playground may not show (flagged as NSFW); the body says why.
+  CONTENT_BLOCKED: 403,
 };
 
 function statusOfVitronError(error: VitronError): number {

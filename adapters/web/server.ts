@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { turnRoutes } from './routes/turns.ts';
+import { screenedBot } from './safety-screen.ts';
 import { SseRegistry } from './sse.ts';
 import { registerUserCookie } from './user-cookie.ts';
 
@@ -26,7 +27,8 @@ export const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url))
 
 export interface WebServerOptions {
   bot: BotApi;
-  settings: Pick<Settings, 'HOST' | 'PORT' | 'MAX_UPLOAD_BYTES'>;
+  /** SAFETY and PLAYGROUND_NSFW default to the settings' defaults (flag; NSFW not shown) when not given. */
+  settings: Pick<Settings, 'HOST' | 'PORT' | 'MAX_UPLOAD_BYTES'> & Partial<Pick<Settings, 'SAFETY' | 'PLAYGROUND_NSFW'>>;
   logger?: Logger;
   /** Interval of SSE heartbeat comments; tests shorten it instead of waiting 15 s. */
   heartbeatMs?: number;
@@ -49,7 +51,10 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
   const maxUploadBytes = options.settings.MAX_UPLOAD_BYTES;
   const streams = new SseRegistry();
   const maxFilesPerTurn = options.maxFilesPerTurn ?? 10;
-  const context: RouteContext = { bot: options.bot, heartbeatMs: options.heartbeatMs ?? 15_000, streams };
+  // Safety: every route sees the core through the playground's NSFW policy (safety-screen.ts).
+  const safety = { SAFETY: options.settings.SAFETY ?? 'flag', PLAYGROUND_NSFW: options.settings.PLAYGROUND_NSFW ?? false };
+  const bot = screenedBot(options.bot, safety, options.logger ?? { warn: () => undefined });
+  const context: RouteContext = { bot, heartbeatMs: options.heartbeatMs ?? 15_000, streams };
 
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as unknown as FastifyBaseLogger } : { logger: false }),

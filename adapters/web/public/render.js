@@ -19,6 +19,8 @@ export function toneOf(turn) {
 }
 
 function mediaElement(media, testid) {
+  // Safety: the server withheld this item (flagged as NSFW, PLAYGROUND_NSFW off) and says why instead.
+  if (media.withheld) return h('p', { class: 'withheld', role: 'note', 'data-testid': 'withheld', 'data-media-id': media.id }, media.withheld);
   if (media.kind === 'video') {
     return h('video', { src: media.url, controls: true, preload: 'metadata', playsinline: true, 'data-testid': `${testid}-video`, 'data-media-id': media.id });
   }
