@@ -103,7 +103,9 @@ export async function runPrompt(o: RunPromptOptions): Promise<HistoryEntry> {
   o.signal.addEventListener('abort', poke);
   let outageSince: number | undefined;
   try {
-    id = await o.http.queuePrompt(o.prompt, o.socket.clientId, o.file, o.signal);
+    // Not aborted by the signal: a prompt ComfyUI accepted while we stopped listening would run unseen;
+    // once queued, a cancel withdraws it below.
+    id = await o.http.queuePrompt(o.prompt, o.socket.clientId, o.file);
     for (const m of early.splice(0)) handle(m);
     checkQueue = !started;
     for (;;) {
