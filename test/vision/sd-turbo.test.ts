@@ -114,6 +114,16 @@ describe('SD-Turbo engine on the oracle fixture: text-to-image', () => {
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 16, 16]);
   });
 
+  it('previews the clean-latent estimate x0, not the noisy latent: with the oracle every step previews the same picture', async () => {
+    const cb = callbacks();
+    await createSdTurboEngine(s.models).generate(request({ steps: 4 }), cb);
+    const pixels = await Promise.all(cb.previews.map(async (p) => (await decode(p)).data));
+    for (const p of pixels.slice(1)) expect(psnr(p, pixels[0]!)).toBeGreaterThanOrEqual(40);
+    // …and it is a picture of the target, not a flat field: the target's bright square shows.
+    const grey = (i: number) => pixels[0]![i * 3]! + pixels[0]![i * 3 + 1]! + pixels[0]![i * 3 + 2]!;
+    expect(new Set(Array.from({ length: 256 }, (_, i) => grey(i))).size).toBeGreaterThan(8);
+  });
+
   it('stops between steps when the signal aborts, with JobCancelledError', async () => {
     s.timesteps.length = 0;
     const controller = new AbortController();
@@ -242,5 +252,20 @@ describe.each(['latent_sample', 'latent_parameters'] as const)('SD-Turbo engine 
     expect(psnr(blended.left, halves(target).left)).toBeGreaterThanOrEqual(40);
     const worst = blended.right.reduce((m, v, i) => Math.max(m, Math.abs(v - halves(original).right[i]!)), 0);
     expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it('inpaints below full strength from the noised picture (t 599 for 0.6), still landing on the target in the mask', async () => {
+    const maskBytes = Buffer.alloc(64 * 64);
+    for (let i = 0; i < maskBytes.length; i++) maskBytes[i] = Math.floor(i / 64) >= 40 ? 255 : 0;
+    const mask = await sharp(maskBytes, { raw: { width: 64, height: 64, channels: 1 } })
+      .png()
+      .toBuffer();
+    s.timesteps.length = 0;
+    const { pixels } = await generate(s.models, request({ operation: 'inpaint', task: 'outpaint', image: input, mask, strength: 0.6, steps: 2 }));
+    expect(s.timesteps).toEqual([599, 299]);
+    const rows = (rgb: Uint8Array, from: number, to: number) => rgb.subarray(from * 64 * 3, to * 64 * 3);
+    // Rows 40..63 are masked and latent rows 5..7 cover them exactly (40 = 5·8).
+    expect(psnr(rows(pixels[0]!, 40, 64), rows(targetRgb(0), 40, 64))).toBeGreaterThanOrEqual(40);
+    expect(Buffer.from(rows(pixels[0]!, 0, 40)).equals(Buffer.from(rows(pictureRgb(INPUT_COLOURS), 0, 40)))).toBe(true);
   });
 });
