@@ -23,6 +23,7 @@ const REQUEST: GenerationRequest = {
   steps: 4,
 };
 const GOAL_MS = 20;
+const signed = (ms: number) => `${ms < 0 ? '−' : '+'}${formatMs(Math.abs(ms))}`;
 
 /** The floor: a bare client on one socket, as short as the protocol allows. */
 async function bareClient(url: string): Promise<{ run(): Promise<Buffer>; close(): void }> {
@@ -81,8 +82,8 @@ export async function comfyUiGenerationRows(options: MeasureOptions): Promise<Se
       title: 'generation: ComfyUI engine against the bare protocol (fake ComfyUI, 4 steps, 256²)',
       lines: [
         row(floor!.label, floor, '1.00× floor'),
-        row(ours!.label, ours, `overhead +${formatMs(overhead)} (min +${formatMs(overheadMin)})`),
-        `  goal: ComfyUI engine overhead ≤ +${GOAL_MS} ms per job: +${formatMs(overhead)} ${met ? 'MET' : 'NOT MET'}`,
+        row(ours!.label, ours, `overhead ${signed(overhead)} (min ${signed(overheadMin)})`),
+        `  goal: ComfyUI engine overhead ≤ +${GOAL_MS} ms per job: ${signed(overhead)} ${met ? 'MET' : 'NOT MET'}`,
       ],
       goals,
     };
