@@ -90,6 +90,8 @@ export interface DenoisePlan {
   imageLatent?: Float32Array;
   /** Inpainting: 1 where the latent cell is repainted, 0 where the picture is kept; one value per cell. */
   latentMask?: Float32Array;
+  /** Start from the noised picture (image-to-image, inpainting below strength 1) rather than from pure noise. */
+  startFromImage: boolean;
 }
 
 export interface DenoiseHooks {
@@ -130,7 +132,7 @@ function throwIfAborted(signal: AbortSignal): void {
 }
 
 /** Runs the schedule and returns the final (clean) scaled latent. */
-export async function denoise(sessions: SdTurboSessions, plan: DenoisePlan, hooks: DenoiseHooks, fromImage: boolean): Promise<Float32Array> {
+export async function denoise(sessions: SdTurboSessions, plan: DenoisePlan, hooks: DenoiseHooks): Promise<Float32Array> {
   const { unet } = sessions;
   const { timesteps, sigmas } = plan.schedule;
   const sampleName = inputNamed(unet, 'UNet', /^sample$|latent/, [/timestep/, /hidden/]);
@@ -140,7 +142,7 @@ export async function denoise(sessions: SdTurboSessions, plan: DenoisePlan, hook
   const dims = [1, LATENT_CHANNELS, plan.latentHeight, plan.latentWidth];
   const timestepDims = oneValueDims(unet, timestepName, 'UNet');
   const hidden = floatInput(unet, hiddenName, 'UNet', plan.hidden.data, plan.hidden.dims);
-  const x = startLatent(plan.noise, sigmas[0]!, plan.imageLatent, fromImage);
+  const x = startLatent(plan.noise, sigmas[0]!, plan.imageLatent, plan.startFromImage);
   const x0 = new Float32Array(x.length);
   const scaled = new Float32Array(x.length);
   for (let i = 0; i < timesteps.length; i++) {

@@ -1,4 +1,4 @@
-import type * as ort from 'onnxruntime-node';
+import { InternalError } from '../../errors.ts';
 import type { ModelRegistry } from '../models/model-registry.ts';
 import type { GeneratedImage, GenerationCallbacks, GenerationEngine, GenerationOperation, GenerationRequest, GenerationResult } from './engine.ts';
 import { latentMask, pasteKept, pixelsToRgb, previewPng, readMask, readPicture, rgbPng } from './sd-turbo-images.ts';
@@ -70,8 +70,9 @@ interface Inputs {
 
 async function prepareInputs(request: GenerationRequest, plan: SdTurboPlan, sessions: SdTurboSessions): Promise<Inputs> {
   if (plan.operation === 'text-to-image') return {};
+  if (sessions.vaeEncoder === undefined) throw new InternalError(`${plan.operation} needs the VAE encoder, which was not loaded.`);
   const picture = await readPicture(request.image!, plan.width, plan.height);
-  const imageLatent = await encodeImage(sessions.vaeEncoder as ort.InferenceSession, picture.pixels, plan.width, plan.height);
+  const imageLatent = await encodeImage(sessions.vaeEncoder, picture.pixels, plan.width, plan.height);
   if (plan.operation !== 'inpaint') return { picture, imageLatent };
   const pixelMask = await readMask(request.mask!, plan.width, plan.height);
   return { picture, imageLatent, pixelMask, latentMask: latentMask(pixelMask, plan.width, plan.height) };
@@ -108,6 +109,8 @@ export function createSdTurboEngine(models: ModelRegistry, options: SdTurboEngin
             hidden,
             imageLatent: inputs.imageLatent,
             latentMask: inputs.latentMask,
+            // Inpainting at full strength starts from pure noise, as diffusers does; lower strengths from the picture.
+            startFromImage: plan.operation === 'image-to-image' || (plan.operation === 'inpaint' && plan.strength < 1),
           },
           {
             signal: callbacks.signal,
@@ -118,8 +121,6 @@ export function createSdTurboEngine(models: ModelRegistry, options: SdTurboEngin
               if (callbacks.preview) callbacks.preview(await previewPng(x0, latentWidth, latentHeight));
             },
           },
-          // Inpainting at full strength starts from pure noise, as diffusers does; lower strengths from the picture.
-          plan.operation === 'image-to-image' || (plan.operation === 'inpaint' && plan.strength < 1),
         );
         const rgb = pixelsToRgb(await decodeLatent(sessions.vaeDecoder, latent, latentWidth, latentHeight), plan.width, plan.height);
         if (keepPixels && inputs.pixelMask && inputs.picture) pasteKept(rgb, inputs.picture.rgb, inputs.pixelMask);
