@@ -141,6 +141,12 @@ export interface BotApi {
   handleTurn(request: TurnRequest): Promise<TurnResult>;
   /** Button actions on an exact media item: undo/redo/revert, or "use" to continue from an older result. */
   act(input: { conversationId: string; user: UserRef; action: 'undo' | 'redo' | 'revert' | 'use'; mediaId?: string }): Promise<TurnResult>;
+  /**
+   * The Retry button: the request that made this media, run again on the same input with the same seed,
+   * so a generated picture comes back byte for byte on the same engine (a picture of a batch alone, as
+   * itself). Bad input (an upload, media of another conversation) comes back as a bot turn.
+   */
+  repeat(input: { conversationId: string; user: UserRef; mediaId: string }): Promise<TurnResult>;
   cancelJob(jobId: string, user: UserRef): Promise<JobView>;
   job(jobId: string): Promise<JobView>;
   media(mediaId: string): Promise<{ view: MediaView; path: string }>;

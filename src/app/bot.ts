@@ -225,6 +225,26 @@ export class Bot implements BotApi {
     return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, message.text, message.tone) };
   }
 
+  async repeat(input: { conversationId: string; user: UserRef; mediaId: string }): Promise<TurnResult> {
+    const user = await this.user(input.user);
+    const userTurn = await this.deps.conversations.recordUserTurn(input.conversationId, user.id, 'again');
+    const userView = turnView(userTurn, []);
+    this.notifier.publish({ type: 'turn', conversationId: input.conversationId, turn: userView });
+    const media = await this.deps.repos.media.find(input.mediaId);
+    const made = media?.conversationId === input.conversationId ? media.invocation : null;
+    if (!media || !made) {
+      const text = media ? 'That one is an upload, not something I made, so there is nothing to repeat.' : 'I cannot find that picture any more.';
+      return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, text, 'error') };
+    }
+    if (media.parentId !== null) await this.deps.conversations.use(input.conversationId, media.parentId);
+    // One picture of a batch is repeated as itself: its own seed, alone.
+    const args = media.generation && media.role === 'result' ? { ...made.args, seed: media.generation.seed, count: 1 } : made.args;
+    const invocation = { ...made, args, targets: made.targets.length > 0 && media.parentId !== null ? ['current'] : [] };
+    const started = await submitJob(this.deps, input.conversationId, user, userTurn, [invocation]);
+    if ('error' in started) return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, started.error, 'error') };
+    return { userTurn: { ...userView, job: started.job }, job: started.job };
+  }
+
   async cancelJob(jobId: string, userRef: UserRef): Promise<JobView> {
     const user = await this.user(userRef);
     const job = await this.deps.repos.jobs.get(jobId);

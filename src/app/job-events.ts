@@ -183,7 +183,7 @@ export class JobEventHandler {
         const parentId = stepRef === undefined ? firstTarget : resultIds[stepRef];
         let resultId: string | undefined;
         for (const produced of step.media) {
-          const { sha256, kind, mime, bytes, width, height, durationSec, fps, frameCount, hasAudio, role, label } = produced;
+          const { sha256, kind, mime, bytes, width, height, durationSec, fps, frameCount, hasAudio, role, label, generation, safety } = produced;
           const stored = await addResult({
             turnId: botTurn.id,
             jobId,
@@ -199,8 +199,12 @@ export class JobEventHandler {
             ...(fps === undefined ? {} : { fps }),
             ...(frameCount === undefined ? {} : { frameCount }),
             ...(hasAudio === undefined ? {} : { hasAudio }),
+            ...(generation === undefined ? {} : { generation }),
+            ...(safety === undefined ? {} : { safety }),
             role,
             label,
+            // Of a batch ("draw four foxes") the first picture is the one "it" means; the others are picked by number.
+            current: role === 'result' && resultId === undefined,
           });
           if (role === 'result' && resultId === undefined) resultId = stored.id;
           // Intermediate results of a chain stay in the lineage (undo walks back through them) but

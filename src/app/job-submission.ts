@@ -1,4 +1,7 @@
+import { randomInt } from 'node:crypto';
 import type { JobStep, StepTarget } from '../core/job.ts';
+import { argSpec, factsOf, usesEngine } from '../core/tasks.ts';
+import { checkGenerationQuota, picturesAsked, startOfUtcDay } from '../limits/generation-quota.ts';
 import type { Invocation } from '../core/types.ts';
 import { BadInputError, ContentBlockedError, asVitronError } from '../errors.ts';
 import { checkPrompt } from '../safety/prompt-filter.ts';
@@ -25,13 +28,20 @@ export async function submitJob(
   const steps: ResolvedStep[] = [];
   const payloadSteps: JobStep[] = [];
   try {
-    for (const [index, invocation] of invocations.entries()) {
+    const asking = picturesAsked(invocations.map(withGenerationDefaults));
+    if (asking > 0) {
+      const now = new Date();
+      const earlier = await deps.repos.jobs.listCountedForUserSince(user.id, startOfUtcDay(now));
+      checkGenerationQuota(deps.settings.GENERATION_DAILY_QUOTA, earlier, asking, now);
+    }
+    for (const [index, planned] of invocations.entries()) {
+      const invocation = withGenerationDefaults(planned);
       // Safety: a prompt with a blocked term stops the whole turn here, before a job is recorded or queued.
       const prompt = invocation.args.prompt;
       if (typeof prompt === 'string' && prompt.trim() !== '') checkPrompt(prompt, deps.settings);
       const targets = await resolveTargets(deps, conversationId, userTurn.id, invocation, index);
       const kinds = targets.map((t) => ('media' in t ? t.media.kind : kindOfStep(payloadSteps, t.step)));
-      deps.readiness.check(invocation.task, kinds);
+      deps.readiness.check(invocation.task, kinds, invocation.args);
       steps.push({ invocation, targetIds: targets.map((t) => ('media' in t ? t.media.id : `step:${t.step}`)) });
       payloadSteps.push(toJobStep(invocation, targets));
     }
@@ -59,6 +69,20 @@ export async function submitJob(
     if (error instanceof BadInputError) return { error: problem.message };
     throw error;
   }
+}
+
+/**
+ * An engine step with its seed and argument fallbacks written in: the job records what really runs, so
+ * "again" and Retry make the same picture, and quotas count what was asked.
+ */
+function withGenerationDefaults(invocation: Invocation): Invocation {
+  if (!usesEngine(invocation.task, invocation.args)) return invocation;
+  const args = { ...invocation.args };
+  for (const [name, spec] of Object.entries(factsOf(invocation.task).args)) {
+    if (args[name] === undefined && spec.fallback !== undefined) args[name] = spec.fallback;
+  }
+  if (args.seed === undefined && argSpec(invocation.task, 'seed') !== undefined) args.seed = randomInt(0, 2 ** 32 - 1);
+  return { ...invocation, args };
 }
 
 async function resolveTargets(deps: SubmitDeps, conversationId: string, turnId: string, invocation: Invocation, index: number): Promise<StepTarget[]> {

@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../store/driver-errors.ts';
 import { createRepositories, type Repositories } from '../store/repositories.ts';
 import { isUserFacing, type JobRecord, type Conversation, type MediaFacts, type Platform, type StoredMedia, type Turn, type User } from '../store/types.ts';
 import { applyNewMedia, jumpTo, redo, revert, undo, type LineageMove, type LineageNode, type LineageState } from './lineage.ts';
+import { liveBatchSize } from './batch.ts';
 import { mediaName } from './naming.ts';
 import { resolveReferences, type StepOutput } from './references.ts';
 
@@ -31,6 +32,8 @@ export interface ResultInput extends MediaFacts {
   label?: string | null;
   /** The turn that asked for it; defaults to the job's turn. */
   turnId?: string | null;
+  /** A result becomes the conversation's current media unless this is false (the later pictures of a batch). */
+  current?: boolean;
 }
 
 /** What a job's outcome is written through: everything inside one transaction. */
@@ -150,7 +153,7 @@ export class ConversationService {
   }
 
   private async addResultIn(repos: Repositories, conversationId: string, input: ResultInput): Promise<StoredMedia> {
-    const { jobId, parentId, invocation, role, label, turnId, ...facts } = input;
+    const { jobId, parentId, invocation, role, label, turnId, current, ...facts } = input;
     const job = await repos.jobs.get(jobId);
     if (job.conversationId !== conversationId) throw new NotFoundError(`Job ${jobId} of conversation ${conversationId}`);
     if (parentId !== null) await this.mediaOf(repos, conversationId, parentId);
@@ -164,7 +167,7 @@ export class ConversationService {
       jobId,
       invocation,
     });
-    if (role === 'result') await this.makeCurrent(repos, conversationId, stored);
+    if (role === 'result' && current !== false) await this.makeCurrent(repos, conversationId, stored);
     return stored;
   }
 
@@ -240,16 +243,20 @@ export class ConversationService {
    */
   async planContext(conversationId: string, attachmentKinds: readonly MediaKind[]): Promise<PlanContext> {
     const conversation = await this.repos.conversations.get(conversationId);
-    const media = (await this.repos.media.listForConversation(conversationId)).filter((m) => isUserFacing(m.role));
+    const all = await this.repos.media.listForConversation(conversationId);
+    const media = all.filter((m) => isUserFacing(m.role));
     const current = media.find((m) => m.id === conversation.currentMediaId);
     const currentKind = attachmentKinds.at(-1) ?? current?.kind;
     const lastInvocations = await this.lastInvocations(conversationId);
+    // An attachment is new media the batch did not make: "the second one" is then no longer about the grid.
+    const lastBatch = attachmentKinds.length > 0 ? undefined : liveBatchSize(all);
     return {
       attachments: [...attachmentKinds],
       hasImage: attachmentKinds.includes('image') || media.some((m) => m.kind === 'image'),
       hasVideo: attachmentKinds.includes('video') || media.some((m) => m.kind === 'video'),
       ...(currentKind === undefined ? {} : { currentKind }),
       ...(lastInvocations === undefined ? {} : { lastInvocations }),
+      ...(lastBatch === undefined ? {} : { lastBatch }),
     };
   }
 

@@ -29,6 +29,11 @@ interface ArgBase {
   about: string;
   /** A planner must give it (the plan schema refuses the invocation without it). */
   required?: boolean;
+  /**
+   * The value used when a planner gives none; the bot writes it into the invocation before queueing, so the
+   * job records what really ran ("again" repeats it, quotas count it).
+   */
+  fallback?: number | string;
 }
 
 /**
@@ -86,6 +91,12 @@ export interface TaskFacts {
    * installed; the other catalog entries that list the task are alternatives.
    */
   preferredModel?: string;
+  /**
+   * Served by a generation engine (src/vision/engines): `always`, or only `with-prompt` (replace, inpaint and
+   * background paint the words when given, and work without an engine otherwise). Such steps get a seed
+   * before queueing, count against GENERATION_DAILY_QUOTA and have their prompt checked by the safety filter.
+   */
+  engine?: 'always' | 'with-prompt';
 }
 
 /**
@@ -114,7 +125,7 @@ const DAY = 24 * 3600;
 const seed: ArgSpec = { kind: 'number', about: 'random seed: the same seed, prompt and settings give the same picture', min: 0, max: 4_294_967_295 };
 const negative: ArgSpec = { kind: 'text', about: 'what the picture must not show ("text, watermark")' };
 const steps: ArgSpec = { kind: 'number', about: 'denoising steps (more: slower, sometimes finer)', min: 1, max: 50 };
-const count: ArgSpec = { kind: 'number', about: 'how many pictures to make (shown as one grid)', min: 1, max: 4 };
+const count = (fallback: number): ArgSpec => ({ kind: 'number', about: 'how many pictures to make (shown as one grid)', min: 1, max: 4, fallback });
 const strength: ArgSpec = { kind: 'number', about: 'how far to move away from the picture, 0.05 (a touch) to 1 (only the layout is kept)', min: 0.05, max: 1 };
 const generating = { seed, negative, steps } as const;
 
@@ -238,10 +249,11 @@ export const TASK_TABLE = {
     example: 'draw a red fox in the snow',
     doing: 'Drawing',
     done: 'Here it is',
-    args: { prompt: prompt(), aspect: { kind: 'aspect', about: 'width:height, e.g. "16:9"' }, count, ...generating },
+    args: { prompt: prompt(), aspect: { kind: 'aspect', about: 'width:height, e.g. "16:9"' }, count: count(1), ...generating },
     ...none,
     output: 'image',
     preferredModel: 'sd-turbo',
+    engine: 'always',
   },
   generate_video: {
     family: 'generate',
@@ -270,11 +282,12 @@ export const TASK_TABLE = {
     example: 'give me some variations',
     doing: 'Making variations',
     done: 'Here are the variations',
-    args: { prompt: prompt('what to keep or change in the variations', false), count, strength, ...generating },
+    args: { prompt: prompt('what to keep or change in the variations', false), count: count(4), strength, ...generating },
     target: 'image',
     output: 'image',
     lane: 'image',
     preferredModel: 'sd-turbo',
+    engine: 'always',
   },
   outpaint: {
     family: 'generate',
@@ -292,6 +305,7 @@ export const TASK_TABLE = {
     output: 'image',
     lane: 'image',
     preferredModel: 'sd-turbo',
+    engine: 'always',
   },
 
   // ---- edit: a new version of the picture
@@ -315,6 +329,7 @@ export const TASK_TABLE = {
     output: 'same',
     lane: 'image',
     preferredModel: 'sd-turbo',
+    engine: 'with-prompt',
   },
   inpaint: {
     family: 'edit',
@@ -323,13 +338,13 @@ export const TASK_TABLE = {
     args: {
       prompt: prompt('what to fill with (generated); without it the hole continues its surroundings', false),
       phrase: phraseFinding('outline'),
-      box: { kind: 'box', about: 'the area to fill, [x1, y1, x2, y2] in pixels' },
       ...generating,
     },
     target: 'media',
     output: 'same',
     lane: 'image',
     preferredModel: 'migan',
+    engine: 'with-prompt',
   },
   edit: {
     family: 'edit',
@@ -342,6 +357,7 @@ export const TASK_TABLE = {
     output: 'same',
     lane: 'image',
     preferredModel: 'sd-turbo',
+    engine: 'always',
   },
   background: {
     family: 'edit',
@@ -359,6 +375,7 @@ export const TASK_TABLE = {
     output: 'same',
     lane: 'image',
     preferredModel: 'isnet',
+    engine: 'with-prompt',
   },
   style: {
     family: 'edit',
@@ -371,6 +388,7 @@ export const TASK_TABLE = {
     output: 'same',
     lane: 'image',
     preferredModel: 'sd-turbo',
+    engine: 'always',
   },
   upscale: {
     family: 'edit',
@@ -394,6 +412,7 @@ export const TASK_TABLE = {
     output: 'same',
     lane: 'image',
     preferredModel: 'sd-turbo',
+    engine: 'always',
   },
   depth: {
     family: 'edit',
@@ -576,6 +595,12 @@ export function acceptedKinds(task: Task): readonly ('image' | 'video')[] {
 }
 
 /** Does the task leave new media that the next step of a chain should work on? */
+/** Whether this invocation's work is done by a generation engine (its row's `engine`, and a prompt where that is the condition). */
+export function usesEngine(task: Task, args: Readonly<Record<string, unknown>>): boolean {
+  const engine = (TASK_TABLE[task] as TaskFacts).engine;
+  return engine === 'always' || (engine === 'with-prompt' && typeof args.prompt === 'string' && args.prompt.trim() !== '');
+}
+
 export function producesMedia(task: Task): boolean {
   return TASK_TABLE[task].output !== 'none';
 }

@@ -11,6 +11,10 @@ export type MediaKind = 'image' | 'video';
  * - `image:N` / `video:N`: the N-th image/video of the conversation (1-based), `image:last`, `video:last`
  * - `media:N`: the N-th media of any kind
  * - `step:K`: the output of invocation K (0-based) of the same plan, for chains
+ * - `batch:N`: the N-th picture (1-based, in the order made) of the latest batch: the results of one step that
+ *   made several pictures ("draw four foxes", "give me 3 variations"). "the second one", "U2" and "vary the
+ *   first one" after a grid mean these, not image #N of the conversation; a planner writes it only when
+ *   PlanContext.lastBatch says the batch is still what the user is looking at.
  */
 export type TargetRef = string;
 
@@ -51,6 +55,12 @@ export interface PlanContext {
   currentKind?: MediaKind;
   /** The invocations of the last turn that ran, for "do the same to the video" / "again". */
   lastInvocations?: Invocation[];
+  /**
+   * How many pictures the latest batch holds (2–4), while the conversation has not moved on from it: only work
+   * on its pictures came after it (so "U2" then "U3" both mean the grid). Absent otherwise, and then "the
+   * second one" keeps its usual meanings (an answer to "which one?", or media #2).
+   */
+  lastBatch?: number;
 }
 
 export interface Planner {
@@ -125,6 +135,8 @@ export interface JobProgress {
   step: number;
   steps: number;
   note: string;
+  /** A picture of the work so far (generation previews), in the blob store. */
+  preview?: { sha256: string; mime: string };
 }
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';

@@ -153,6 +153,15 @@ export class JobRepository {
     return row === null ? null : toJob(row);
   }
 
+  /** The user's jobs created since `since` that did not fail or get cancelled: what a daily quota counts. */
+  async listCountedForUserSince(userId: string, since: Date): Promise<JobRecord[]> {
+    const rows = await this.db.job.findMany({
+      where: { userId, createdAt: { gte: since }, state: { notIn: ['failed', 'cancelled'] } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(toJob);
+  }
+
   /** For per-user limits (USER_MAX_RUNNING_JOBS, USER_MAX_QUEUED_JOBS). */
   async countUnfinishedForUser(userId: string): Promise<{ queued: number; running: number }> {
     const groups = await this.db.job.groupBy({ by: ['state'], where: { userId, state: { in: ['queued', 'running'] } }, _count: { _all: true } });

@@ -1,5 +1,5 @@
 import type { Conversation as ConversationRow, Job as JobRow, Media as MediaRow, Turn as TurnRow, User as UserRow } from '@prisma/client';
-import type { Invocation } from '../core/types.ts';
+import type { GenerationFacts, Invocation, SafetyVerdict } from '../core/types.ts';
 import type { Conversation, JobRecord, ResolvedStep, StoredMedia, Turn, User } from './types.ts';
 
 /** Prisma rows → the plain domain types of ./types.ts. Optional columns become absent, not null. */
@@ -58,6 +58,8 @@ export function toMedia(row: MediaRow): StoredMedia {
   if (row.frameCount !== null) media.frameCount = row.frameCount;
   if (row.fps !== null) media.fps = row.fps;
   if (row.hasAudio !== null) media.hasAudio = row.hasAudio;
+  if (row.generation !== null) media.generation = row.generation as unknown as GenerationFacts;
+  if (row.safety !== null) media.safety = row.safety as unknown as SafetyVerdict;
   return media;
 }
 

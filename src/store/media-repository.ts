@@ -31,6 +31,8 @@ export class MediaRepository {
           parentId: input.parentId ?? null,
           jobId: input.jobId ?? null,
           invocation: (input.invocation ?? undefined) as Prisma.InputJsonValue | undefined,
+          generation: (input.generation ?? undefined) as Prisma.InputJsonValue | undefined,
+          safety: (input.safety ?? undefined) as Prisma.InputJsonValue | undefined,
           ordinal,
         },
       });

@@ -1,5 +1,7 @@
 import type { Settings } from '../config/settings.ts';
-import { TASKS, acceptedKinds, isSessionTask, type Task } from '../core/tasks.ts';
+import { TASKS, acceptedKinds, isSessionTask, usesEngine, type Task } from '../core/tasks.ts';
+import { ENGINE_NAMES } from './engines/engine.ts';
+import { isConfigured, noEngineError } from './engines/engine-choice.ts';
 import type { MediaKind } from '../core/types.ts';
 import { UnsupportedMediaForTaskError, VitronError } from '../errors.ts';
 import type { ModelEntry } from '../../models/catalog.ts';
@@ -95,8 +97,12 @@ export function taskServing(task: Task, settings: Partial<Settings>, isInstalled
  * worker whether to take a job.
  */
 export interface TaskReadiness {
-  /** Throws a BadInputError (UnsupportedMediaForTaskError, ModelNotInstalledError, TaskNotAvailableError) when it cannot run. */
-  check(task: Task, kinds: readonly MediaKind[]): void;
+  /**
+   * Throws a BadInputError (UnsupportedMediaForTaskError, ModelNotInstalledError, TaskNotAvailableError) when it
+   * cannot run. With `args`, a task that needs a generation engine only for some requests ("replace the dog
+   * with a cat", not "replace the dog with this") is checked for one.
+   */
+  check(task: Task, kinds: readonly MediaKind[], args?: Readonly<Record<string, unknown>>): void;
   /** Whether `check(task, [])` passes: the task can run here on some media. */
   canRun(task: Task): boolean;
   /** Whether the task's work goes to an endpoint rather than to an inference thread. */
@@ -107,12 +113,19 @@ export interface TaskReadiness {
 export function createTaskReadiness(settings: Settings): TaskReadiness {
   const registry = new ModelRegistry({ settings });
   const isInstalled = (model: string) => registry.isInstalled(model);
-  const check = (task: Task, kinds: readonly MediaKind[]) => {
+  const check = (task: Task, kinds: readonly MediaKind[], args?: Readonly<Record<string, unknown>>) => {
     const specialist = specialistFor(task);
     if (!specialist) return;
     const accepted = acceptedKinds(task);
     for (const kind of kinds) {
       if (!accepted.includes(kind)) throw new UnsupportedMediaForTaskError(task, kind, accepted);
+    }
+    if (
+      args !== undefined &&
+      usesEngine(task, args) &&
+      !ENGINE_NAMES.some((name) => settings.GENERATION_ENGINES.includes(name) && isConfigured(name, settings, registry))
+    ) {
+      throw noEngineError(task);
     }
     const served = hasWorkingSpecialist(task, settings) && isServedNow(task, settings, isInstalled);
     if (!served) throw missingModelError(task, servingOptions(task), registry, settings.MODELS_DIR);

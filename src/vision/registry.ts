@@ -8,6 +8,10 @@ import { replaceSpecialist } from './tasks/edit/replace.ts';
 import { transformSpecialist } from './tasks/edit/transform.ts';
 import { upscaleSpecialist } from './tasks/edit/upscale.ts';
 import { notInstalledSpecialist } from './tasks/not-installed.ts';
+import { colorizeSpecialist, instructionEditSpecialist, styleSpecialist } from './tasks/edit/generative-edit.ts';
+import { generateImageSpecialist } from './tasks/generate/generate-image.ts';
+import { outpaintSpecialist } from './tasks/generate/outpaint.ts';
+import { varySpecialist } from './tasks/generate/vary.ts';
 import { cutoutSpecialist } from './tasks/segment/cutout.ts';
 import { segmentAllSpecialist, segmentAtSpecialist } from './tasks/segment/segment-at.ts';
 import { segmentSpecialist } from './tasks/segment/segment.ts';
@@ -45,6 +49,12 @@ export const WORKING_SPECIALISTS: readonly Specialist[] = [
   reverseSpecialist,
   toGifSpecialist,
   extractFrameSpecialist,
+  generateImageSpecialist,
+  varySpecialist,
+  outpaintSpecialist,
+  instructionEditSpecialist,
+  styleSpecialist,
+  colorizeSpecialist,
 ];
 
 /** Every non-session task → its specialist; tasks without one get a specialist that names the model needed. */

@@ -4,6 +4,7 @@ import type { Box, Choice, GenerationFacts, Invocation, MediaInfo, MediaKind, Ou
 import type { FfmpegTools } from '../media/ffmpeg.ts';
 import type { MediaLimits } from '../media/limits.ts';
 import type { ModelRegistry } from './models/model-registry.ts';
+import type { EngineFactories } from './engines/engine-choice.ts';
 
 /**
  * The contract between the job runner and every specialist, and the types the layers of src/vision pass
@@ -35,6 +36,10 @@ export interface SpecialistContext {
   signal: AbortSignal;
   /** A private scratch directory, removed after the job. */
   tmpDir: string;
+  /** A picture of the work so far (generation previews); the job runner stores it and reports it with the progress. */
+  preview?(image: Buffer): void;
+  /** How generation engines are made; tests inject fakes, production uses engines/engines.ts. */
+  engines?: EngineFactories;
 }
 
 export interface ProducedMedia {

@@ -12,6 +12,7 @@ import type { ModelRegistry } from '../vision/models/model-registry.ts';
 import type { LoadedMedia, ProducedMedia, Specialist } from '../vision/specialist.ts';
 import { acceptedKinds, type Task } from '../core/tasks.ts';
 import type { JobOutcome, JobPayload, ProducedMediaRecord, StepOutcome, StepTarget } from '../core/job.ts';
+import type { EngineFactories } from '../vision/engines/engine-choice.ts';
 
 export interface JobRunnerDeps {
   settings: Settings;
@@ -22,6 +23,8 @@ export interface JobRunnerDeps {
   specialistFor(task: Task): Specialist;
   /** Parent of the per-job scratch directories. */
   tmpRoot: string;
+  /** How generation engines are made (engines/engines.ts in production). */
+  engines?: EngineFactories;
   /** Safety: the NSFW classifier every produced picture and video goes through; absent when SAFETY=off. */
   classify?: MediaClassifier;
 }
@@ -40,8 +43,21 @@ export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls:
   const steps = payload.steps.length;
   for (const [index, step] of payload.steps.entries()) {
     throwIfAborted(controls.signal);
-    const report = (fraction: number, note: string) =>
-      controls.progress({ fraction: Math.min(1, (index + Math.max(0, Math.min(1, fraction))) / steps), step: index + 1, steps, note });
+    let last: JobProgress = { fraction: index / steps, step: index + 1, steps, note: '' };
+    const report = (fraction: number, note: string) => {
+      last = { fraction: Math.min(1, (index + Math.max(0, Math.min(1, fraction))) / steps), step: index + 1, steps, note };
+      controls.progress(last);
+    };
+    // A preview rides on the latest progress report, by reference to the blob store, so it crosses threads,
+    // BullMQ and processes as a few bytes of JSON.
+    const preview = (image: Buffer) => {
+      void deps.blobs
+        .put(image)
+        .then(({ sha256 }) => {
+          if (!controls.signal.aborted) controls.progress({ ...last, preview: { sha256, mime: isPng(image) ? 'image/png' : 'image/jpeg' } });
+        })
+        .catch(() => undefined);
+    };
     const { targets: _, ...instruction } = step.invocation;
     const { task } = instruction;
     report(0, `starting ${task}`);
@@ -65,6 +81,8 @@ export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls:
           progress: report,
           signal: controls.signal,
           tmpDir,
+          preview,
+          ...(deps.engines ? { engines: deps.engines } : {}),
         },
       );
       throwIfAborted(controls.signal);
@@ -77,6 +95,10 @@ export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls:
     report(1, `${task} done`);
   }
   return { steps: outcomes };
+}
+
+function isPng(bytes: Buffer): boolean {
+  return bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
 }
 
 function throwIfAborted(signal: AbortSignal): void {

@@ -8,6 +8,7 @@ import { limitsFromSettings } from '../media/limits.ts';
 import { createNsfwClassifier } from '../safety/nsfw-classifier.ts';
 import { ModelRegistry } from '../vision/models/model-registry.ts';
 import { specialistFor } from '../vision/registry.ts';
+import { DEFAULT_ENGINE_FACTORIES } from '../vision/engines/engines.ts';
 import type { JobRunnerDeps } from './job-runner.ts';
 
 /** What `runJob` needs, built the same way in an inference thread and on the bot's own thread. */
@@ -26,6 +27,7 @@ export async function createRunnerDeps(settings: Settings, logger: Pick<Logger, 
       return specialist;
     },
     tmpRoot: os.tmpdir(),
+    engines: DEFAULT_ENGINE_FACTORIES,
     // Safety: outputs are classified where they are made; the model loads on the first output, not here.
     ...(settings.SAFETY === 'off' ? {} : { classify: createNsfwClassifier(settings, ffmpeg) }),
   };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASKS, factsOf, isSessionTask } from '../../src/core/tasks.ts';
 import type { Task } from '../../src/core/tasks.ts';
 import { ModelNotInstalledError, TaskNotAvailableError } from '../../src/errors.ts';
-import { readiness } from '../../src/vision/readiness.ts';
+import { createTaskReadiness, readiness } from '../../src/vision/readiness.ts';
 import { createSpecialists, specialistFor } from '../../src/vision/registry.ts';
 import { CATALOG } from '../../models/catalog.ts';
 import { modelsForTask } from '../../src/vision/models/model-choice.ts';
@@ -64,26 +64,41 @@ describe('specialist registry', () => {
     },
   );
 
-  it.each(['answer', 'colorize', 'style', 'generate_image'] as const)(
-    '%s, which no code here runs yet, says so instead of sending the operator to pull weights',
-    async (task) => {
-      const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } })
-        .png()
-        .toBuffer();
-      const media = await imageMedia(context, png);
-      const error = await specialistFor(task)!
-        .run(invocation(task, media, task === 'answer' ? { question: 'what is it?' } : {}), context)
-        .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(TaskNotAvailableError);
-      const e = error as TaskNotAvailableError;
-      expect(e.code).toBe('TASK_NOT_AVAILABLE');
-      expect(e.retryable).toBe(false);
-      expect(e.message).toMatch(/^This build cannot do /);
-      expect(e.message).not.toMatch(/npm run models -- pull/);
-      // answer can still be had without local weights, through an endpoint.
-      if (task === 'answer') expect(e.message).toMatch(/VISION_LLM_URL/);
+  it.each(['generate_image', 'style', 'colorize', 'vary', 'outpaint', 'edit'] as const)(
+    '%s with no image generator set up is refused before queueing, naming the settings to set and the model to pull',
+    (task) => {
+      const check = () => createTaskReadiness(context.settings).check(task, task === 'generate_image' ? [] : ['image'], { prompt: 'a red fox' });
+      expect(check).toThrow(/COMFYUI_URL/);
+      expect(check).toThrow(/IMAGES_API_URL/);
+      expect(check).toThrow(/npm run models -- pull sd-turbo/);
     },
   );
+
+  it('replace, inpaint and background need an image generator only when they paint words', () => {
+    const readiness = createTaskReadiness(context.settings);
+    expect(() => readiness.check('background', ['image'], { color: 'white' })).not.toThrow();
+    expect(() => readiness.check('background', ['image'], { prompt: 'a beach' })).toThrow(/COMFYUI_URL/);
+    expect(() => readiness.check('inpaint', ['image'], {})).not.toThrow();
+    expect(() => readiness.check('inpaint', ['image'], { prompt: 'flowers' })).toThrow(/IMAGES_API_URL/);
+  });
+
+  it.each(['answer'] as const)('%s, which no code here runs yet, says so instead of sending the operator to pull weights', async (task) => {
+    const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } })
+      .png()
+      .toBuffer();
+    const media = await imageMedia(context, png);
+    const error = await specialistFor(task)!
+      .run(invocation(task, media, task === 'answer' ? { question: 'what is it?' } : {}), context)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskNotAvailableError);
+    const e = error as TaskNotAvailableError;
+    expect(e.code).toBe('TASK_NOT_AVAILABLE');
+    expect(e.retryable).toBe(false);
+    expect(e.message).toMatch(/^This build cannot do /);
+    expect(e.message).not.toMatch(/npm run models -- pull/);
+    // answer can still be had without local weights, through an endpoint.
+    if (task === 'answer') expect(e.message).toMatch(/VISION_LLM_URL/);
+  });
 
   it('reports readiness per model and per task', () => {
     const r = readiness(context.models);

@@ -172,6 +172,16 @@ export class FakeBot implements BotApi {
     return { userTurn, botTurn };
   }
 
+  async repeat(input: Parameters<BotApi['repeat']>[0]): Promise<TurnResult> {
+    this.record('repeat', input);
+    const c = this.conversation(input.conversationId);
+    const now = new Date().toISOString();
+    const userTurn: TurnView = { id: this.id('t'), role: 'user', text: 'again', media: [], createdAt: now };
+    const botTurn: TurnView = { id: this.id('t'), role: 'bot', text: `Repeating ${input.mediaId}.`, media: [], createdAt: now };
+    c.turns.push(userTurn, botTurn);
+    return { userTurn, botTurn };
+  }
+
   async media(mediaId: string): Promise<{ view: MediaView; path: string }> {
     this.record('media', mediaId);
     const found = this.mediaStore.get(mediaId);

@@ -9,6 +9,8 @@ import type { ModelRegistry } from './model-registry.ts';
 const ENDPOINT_HINTS: Readonly<Record<string, string>> = {
   VISION_LLM_URL:
     ' Or, with no local weights at all: set VISION_LLM_URL and VISION_LLM_MODEL to an OpenAI-compatible vision chat server (e.g. Ollama at http://localhost:11434/v1 with qwen2.5vl:3b; see docs/models.md).',
+  COMFYUI_URL: ' Or set COMFYUI_URL to a ComfyUI server',
+  IMAGES_API_URL: ' or IMAGES_API_URL to an OpenAI-compatible Images API (see docs/generation.md).',
 };
 
 /**

@@ -1,5 +1,4 @@
-import { InvalidArgumentError, ModelNotInstalledError, UnsupportedMediaForTaskError } from '../../../errors.ts';
-import { howToGet, catalogEntry } from '../../../../models/catalog.ts';
+import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../../errors.ts';
 import { composeSideBySide, parseColor } from '../../../media/image.ts';
 import type { Rgb } from '../../../media/image.ts';
 import { decodeImage, encodePng, sharpOf, toRaw } from '../../ops/raw-image.ts';
@@ -11,8 +10,14 @@ import { DEPTH_MODEL, depthMap } from '../../models/depth-anything.ts';
 import { mapVideoFrames } from '../../ops/frame-map.ts';
 import { depthAwareBlur } from '../../ops/depth-blur.ts';
 import { checkArgs, numberArg } from '../../ops/args.ts';
+import sharp from 'sharp';
+import { factsOf as generationFacts, generate, madeWith, seedOf, workingSize, type Generated } from '../../engines/generation.ts';
 
-type BackgroundSpec = { kind: 'color'; color: Rgb; label: string } | { kind: 'blur'; sigma: number };
+type BackgroundSpec =
+  | { kind: 'color'; color: Rgb; label: string }
+  | { kind: 'blur'; sigma: number }
+  /** A described scene, generated once at the picture's size (a video's frames all stand in front of it). */
+  | { kind: 'scene'; prompt: string; picture: RawImage; generated: Generated };
 
 const DEFAULT_BLUR = 12;
 
@@ -29,12 +34,31 @@ async function parseBackground(input: SpecialistInput, context: SpecialistContex
     const label = String(args.color).trim();
     return { kind: 'color', color: await parseColor(args.color, 'color'), label };
   }
-  if (typeof args.prompt === 'string' && args.prompt.trim() !== '') {
-    // A described background ("a beach at sunset") must be generated: never fake it with a colour.
-    const entry = catalogEntry('sd-turbo')!;
-    throw new ModelNotInstalledError('background', entry.name, howToGet(entry, context.settings.MODELS_DIR));
-  }
+  if (typeof args.prompt === 'string' && args.prompt.trim() !== '') return generatedScene(input, args.prompt.trim(), context);
   return { kind: 'color', color: { r: 255, g: 255, b: 255 }, label: 'white' };
+}
+
+/** "put it on a beach": the scene painted by the generator at the picture's shape, before any subject is cut out. */
+async function generatedScene(input: SpecialistInput, prompt: string, context: SpecialistContext): Promise<BackgroundSpec> {
+  const { width, height } = input.media[0]!.info;
+  const negativePrompt = typeof input.args.negative === 'string' && input.args.negative.trim() !== '' ? input.args.negative.trim() : undefined;
+  const steps = numberArg('background', input.args, 'steps');
+  const generated = await generate(
+    'background',
+    ['text-to-image'],
+    {
+      prompt,
+      ...(negativePrompt ? { negativePrompt } : {}),
+      seed: seedOf(input),
+      ...(steps !== undefined ? { steps } : {}),
+      ...workingSize(width, height),
+      count: 1,
+    },
+    context,
+    { from: 0.02, to: 0.5 },
+  );
+  const picture = await toRaw(sharp(generated.result.images[0]!.png).removeAlpha().resize(width, height, { fit: 'cover' }));
+  return { kind: 'scene', prompt, picture, generated };
 }
 
 /**
@@ -51,6 +75,7 @@ async function replaceBackground(
 ): Promise<RawImage> {
   const mask = await salientMask(context.models, frame, task);
   if (spec.kind === 'color') return compositeOnColor(frame, mask, spec.color, channels);
+  if (spec.kind === 'scene') return compositeOver(frame, mask, spec.picture, channels);
   const blurred = byDepth
     ? await depthAwareBlur(frame, await depthMap(context.models, frame, task), mask, spec.sigma)
     : await toRaw(sharpOf(frame).removeAlpha().blur(spec.sigma));
@@ -59,6 +84,7 @@ async function replaceBackground(
 
 function describe(spec: BackgroundSpec, byDepth = false): string {
   if (spec.kind === 'color') return `on ${spec.label}`;
+  if (spec.kind === 'scene') return `in front of ${spec.prompt}, painted ${madeWith(spec.generated)}`;
   return byDepth
     ? `in focus, with the background blurred more the farther it is from the subject (depth from Depth Anything V2, up to blur ${spec.sigma})`
     : `on a blurred copy of the original (blur ${spec.sigma})`;
@@ -76,7 +102,14 @@ async function backgroundImage(input: SpecialistInput, context: SpecialistContex
   return {
     text: `Put the main subject ${describe(spec, byDepth)}.`,
     media: [
-      { bytes: png, kind: 'image', mime: 'image/png', role: 'result', label: 'new background' },
+      {
+        bytes: png,
+        kind: 'image',
+        mime: 'image/png',
+        role: 'result',
+        label: 'new background',
+        ...(spec.kind === 'scene' ? { generation: generationFacts(spec.generated, 0) } : {}),
+      },
       { bytes: comparison, kind: 'image', mime: 'image/png', role: 'comparison', label: 'before / after' },
     ],
   };

@@ -14,6 +14,8 @@ import { chooseOnVideo } from '../../find/which-one.ts';
 import { checkArgs, numberArg } from '../../ops/args.ts';
 import { chooseInpainter, fillCaveat, inpainterTitle, smearsHole, SMOOTH_FILL_CAVEAT } from './inpainter-choice.ts';
 import type { Inpainter } from '../../models/inpainter.ts';
+import { paintHole } from './generative-fill.ts';
+import { factsOf, madeWith } from '../../engines/generation.ts';
 import { holeMargin, maskFromAlpha, maskFromBox, maskFromImage, padHole } from '../../ops/masks.ts';
 
 /** The area to fill, and how the text names it ("the dog", "the boxed area"). */
@@ -108,19 +110,13 @@ function percentOf(mask: Mask): string {
   return p < 1 ? `${p < 0.1 ? '< 0.1' : p.toFixed(1)} %` : `${Math.round(p)} %`;
 }
 
-function promptNote(input: SpecialistInput): string {
-  const prompt = typeof input.args.prompt === 'string' ? input.args.prompt.trim() : '';
-  // Filling with something described needs a generator; say so rather than silently ignore it.
-  return prompt === ''
-    ? ''
-    : ` The fill continues the surroundings; filling with "${prompt}" needs the generation model sd-turbo (\`npm run models -- pull sd-turbo\`).`;
-}
-
 async function removeFromImage(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult> {
   const image = await decodeImage(input.media[0]!.bytes, context.limits);
   const found = await findHole(input, image, context, input.media.length > 1 ? 1 : undefined);
   if (found.kind === 'reply') return found.result;
   const { hole } = found;
+  const prompt = typeof input.args.prompt === 'string' ? input.args.prompt.trim() : '';
+  if (input.task === 'inpaint' && prompt !== '') return paintByWords(image, hole, prompt, input, context);
   context.progress(0.65, 'filling the hole');
   const filled = await fillHole(image, hole.mask, context);
   context.progress(0.9, 'composing');
@@ -130,7 +126,17 @@ async function removeFromImage(input: SpecialistInput, context: SpecialistContex
     ? `Removed ${hole.what} (${percentOf(filled.mask)} of the image) and filled the hole ${how}.`
     : `Filled ${hole.what} (${percentOf(filled.mask)} of the image) ${how}.`;
   const caveat = fillCaveat(filled.inpainter, filled.mask);
-  return { text: done + (caveat ? ` ${caveat}` : '') + promptNote(input), media };
+  return { text: done + (caveat ? ` ${caveat}` : ''), media };
+}
+
+/** "fill the box with flowers": the generator paints the words into the hole instead of continuing its surroundings. */
+async function paintByWords(image: RawImage, hole: Hole, prompt: string, input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult> {
+  context.progress(0.6, `painting ${prompt}`);
+  const painted = await paintHole('inpaint', image, hole.mask, prompt, input, context);
+  context.progress(0.92, 'composing');
+  const media = await editOutputs(image, painted.image, painted.mask, prompt);
+  media[0] = { ...media[0]!, generation: factsOf(painted.generated, 0) };
+  return { text: `Filled ${hole.what} (${percentOf(painted.mask)} of the image) with ${prompt}, painted ${madeWith(painted.generated)}.`, media };
 }
 
 /**

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { InvalidArgumentError, TaskNotAvailableError, UnsupportedMediaForTaskError } from '../../../errors.ts';
+import { InvalidArgumentError, UnsupportedMediaForTaskError } from '../../../errors.ts';
 import { decodeImage, sharpOf } from '../../ops/raw-image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
 import { salientMask } from '../../models/isnet.ts';
@@ -9,6 +9,8 @@ import { isOpaque } from '../../models/esrgan.ts';
 import { inpainterTitle } from './inpainter-choice.ts';
 import { holeBox } from '../../ops/masks.ts';
 import { editOutputs, fillHole, findHole } from './remove.ts';
+import { paintHole } from './generative-fill.ts';
+import { factsOf, madeWith } from '../../engines/generation.ts';
 
 /**
  * replace = remove + paste: the thing found is erased and filled (as remove does), then the user's
@@ -88,12 +90,7 @@ async function replaceInImage(input: SpecialistInput, context: SpecialistContext
         { arg: 'prompt' },
       );
     }
-    // Drawing "a tiger" into the hole is generation: never fake it with a stock picture or a colour.
-    throw new TaskNotAvailableError(
-      'replace',
-      `Filling the hole with "${prompt}" needs image generation (SD-Turbo), whose runner is not built yet. Send the picture to put in its place with your message ("replace the cat with this").`,
-      'replace with generated content',
-    );
+    return replaceByWords(input, prompt, context);
   }
   if (replacementMedia.info.kind !== 'image') throw new InvalidArgumentError('The replacement has to be an image, not a video.', { arg: 'replacement' });
   const image = await decodeImage(input.media[0]!.bytes, context.limits);
@@ -114,6 +111,20 @@ async function replaceInImage(input: SpecialistInput, context: SpecialistContext
     text: `Replaced ${hole.what} with your picture: the hole was filled with ${inpainterTitle(filled.inpainter)} and the new subject fitted into its box.`,
     media,
   };
+}
+
+/** "replace the dog with a cat": the dog's outline is found as remove finds it, and the generator paints the words into it. */
+async function replaceByWords(input: SpecialistInput, prompt: string, context: SpecialistContext): Promise<SpecialistResult> {
+  const image = await decodeImage(input.media[0]!.bytes, context.limits);
+  const found = await findHole(input, image, context, input.media.length > 1 ? 1 : undefined);
+  if (found.kind === 'reply') return found.result;
+  const { hole } = found;
+  context.progress(0.6, `painting ${prompt}`);
+  const painted = await paintHole('replace', image, hole.mask, prompt, input, context);
+  context.progress(0.92, 'composing');
+  const media = await editOutputs(image, painted.image, painted.mask, `${prompt} instead`);
+  media[0] = { ...media[0]!, generation: factsOf(painted.generated, 0) };
+  return { text: `Replaced ${hole.what} with ${prompt}, painted ${madeWith(painted.generated)}.`, media };
 }
 
 /** "replace the cat with this" (a second image): remove, then paste the new subject into the hole. */
