@@ -1,6 +1,7 @@
 import type { MediaInfo, MediaKind, TargetRef } from '../core/types.ts';
 import { UnresolvedReferenceError } from '../errors.ts';
 import { isUserFacing, type StoredMedia } from '../store/types.ts';
+import { latestBatch } from './batch.ts';
 import { countOf, mediaName } from './naming.ts';
 
 /**
@@ -33,6 +34,8 @@ export function resolveReference(ref: TargetRef, context: ReferenceContext): Med
   if (numbered !== null) return byNumber(ref, numbered[1] as MediaKind | 'media', numbered[2]!, visible);
   const step = /^step:(\d+)$/.exec(spec);
   if (step !== null) return stepOutput(ref, Number(step[1]), context.stepOutputs ?? []);
+  const picture = /^batch:(\d+)$/.exec(spec);
+  if (picture !== null) return batchPicture(ref, Number(picture[1]), context.media);
   switch (spec) {
     case 'current':
     case 'it':
@@ -129,4 +132,16 @@ function stepOutput(ref: TargetRef, k: number, steps: readonly StepOutput[]): Me
       steps: steps.length,
     },
   );
+}
+
+/** `batch:N`: the N-th picture of the latest batch (batch.ts), whether or not the conversation moved on since. */
+function batchPicture(ref: TargetRef, n: number, media: readonly StoredMedia[]): StoredMedia {
+  const batch = latestBatch(media);
+  if (batch === undefined) {
+    throw new UnresolvedReferenceError('There is no batch of pictures in this conversation to pick from — which image do you mean?', { ref, available: 0 });
+  }
+  const found = batch.members[n - 1];
+  if (n >= 1 && found !== undefined) return found;
+  const size = batch.members.length;
+  throw new UnresolvedReferenceError(`The last batch has only ${size} pictures — which one do you mean?`, { ref, available: size });
 }

@@ -18,7 +18,8 @@ import type { RuleMatch } from './rules/index.ts';
 import { CLAUSE_RULES, STANDALONE_RULES, matchRules } from './rules/index.ts';
 import { withSecondImage } from './rules/edit.ts';
 import { withPick } from './rules/pick.ts';
-import type { PickAnswer, RuleInput } from './rules/rule.ts';
+import type { PickAnswer, RuleInput, SeedChange } from './rules/rule.ts';
+import { batchPicture, batchPictureReply, withSeedChange } from './repeat.ts';
 import type { Recognition } from './split-chain.ts';
 import { splitChain } from './split-chain.ts';
 import { focusKind, formatSuggestions, suggestionsFor } from './suggestions.ts';
@@ -84,7 +85,16 @@ class ChainBuilder {
     const { outcome } = match;
     if (outcome.kind === 'invalid') return outcome.reply;
     // "the second one" reads as a media reference too; as an answer to "which one?" it picks on the same media.
-    if (outcome.kind === 'repeat') return this.repeat(outcome.pick === undefined ? explicit : [], outcome.pick);
+    if (outcome.kind === 'repeat') return this.repeat(outcome.pick === undefined ? explicit : [], outcome.pick, outcome.seed);
+    if (outcome.kind === 'chain') {
+      // Only the first step takes the clause's targets; each later one works on the step before it.
+      for (const [k, step] of outcome.steps.entries()) {
+        const targets = this.targetsFor(step.task, k === 0 ? explicit : [], step.args);
+        const problem = this.push({ task: step.task, targets, args: step.args }, k === 0 && explicit.length > 0);
+        if (problem !== undefined) return problem;
+      }
+      return undefined;
+    }
     return this.push({ task: outcome.task, targets: this.targetsFor(outcome.task, explicit, outcome.args), args: outcome.args }, explicit.length > 0);
   }
 
@@ -138,11 +148,16 @@ class ChainBuilder {
     return videoOnlyReply(task);
   }
 
-  /** "again", "do the same to the video": the last turn's invocations on new targets. */
-  private repeat(explicit: TargetRef[], pick?: PickAnswer): string | undefined {
+  /** "again", "do the same to the video", "same seed", "reroll": the last turn's invocations on new targets. */
+  private repeat(explicit: TargetRef[], pick?: PickAnswer, seed?: SeedChange): string | undefined {
     const lastTurn = this.context.lastInvocations ?? [];
+    const inBatch = pick === undefined ? undefined : batchPicture(pick, this.context.lastBatch);
+    // "the second one" after a grid names a picture of it, unless the last turn asked "which one?".
+    if (inBatch !== undefined && typeof withPick(lastTurn, pick!) === 'string') return batchPictureReply(inBatch);
     if (pick !== undefined && lastTurn.length === 0) return 'There is nothing to choose from yet: ask for something first, for example "remove the dog".';
-    const last = pick === undefined ? lastTurn : withPick(lastTurn, pick);
+    const picked = pick === undefined ? lastTurn : withPick(lastTurn, pick);
+    if (typeof picked === 'string') return picked;
+    const last = seed === undefined ? picked : withSeedChange(picked, seed);
     if (typeof last === 'string') return last;
     if (last.length === 0) return 'There is nothing to repeat yet: tell me what to do first, for example "make it brighter".';
     const offset = this.invocations.length;

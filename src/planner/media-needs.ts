@@ -38,6 +38,8 @@ export function kindOf(target: TargetRef, context: PlanContext, stepKinds: reado
   if (step) return stepKinds[Number(step[1])];
   if (target.startsWith('image:')) return 'image';
   if (target.startsWith('video:')) return 'video';
+  // A batch is pictures from a generator.
+  if (target.startsWith('batch:')) return 'image';
   if (target === 'upload') return context.attachments[0];
   if (target === 'current' || target === 'original' || target === 'previous') return context.currentKind ?? context.attachments[0];
   return undefined;

@@ -16,7 +16,7 @@ export interface References {
   bare: string;
 }
 
-type ReferenceContext = Pick<PlanContext, 'attachments' | 'currentKind' | 'hasImage' | 'hasVideo'>;
+type ReferenceContext = Pick<PlanContext, 'attachments' | 'currentKind' | 'hasImage' | 'hasVideo' | 'lastBatch'>;
 
 const IMAGE_NOUN = String.raw`(?:image|picture|photo|photograph|pic|img)s?`;
 const VIDEO_NOUN = String.raw`(?:video|clip|movie|film|vid|footage|recording)s?`;
@@ -155,11 +155,53 @@ export function tidy(text: string): string {
     .trim();
 }
 
-export function resolveReferences(clause: string, context: ReferenceContext): References {
-  // Both strings keep the clause's length, so indexes found in one are valid in the other.
+/**
+ * After a grid (PlanContext.lastBatch), "the second one", "number 3" and "the last one" are its pictures, as
+ * the grid numbers them; "image 2" and "the second image" keep meaning the conversation's image #2, the name
+ * the bot gives every picture. A number beyond the batch is not about it and is read as before.
+ */
+const BATCH_PATTERNS: { regex: RegExp; which(m: RegExpExecArray, size: number): number | undefined }[] = [
+  {
+    regex: new RegExp(String.raw`${PREPOSITION}\b(?:the\s+)?(${ORDINAL})\s+(?:one|pic|picture)\b`, 'gi'),
+    which: (m, size) => {
+      const ordinal = ORDINALS[m[1]!.toLowerCase().replace(/\s+/g, ' ')]!;
+      return ordinal === 'last' ? size : ordinal;
+    },
+  },
+  {
+    regex: new RegExp(String.raw`${PREPOSITION}(?<!\b(?:${IMAGE_NOUN}|${VIDEO_NOUN})\s*)(?:\bnumber\s*|\bno\.\s*|#\s*)(\d{1,2})\b`, 'gi'),
+    which: (m) => Number(m[1]),
+  },
+];
+
+/** Midjourney's buttons typed as text: "U2" upscales picture 2 of the grid, "V3" makes variations of picture 3. */
+const GRID_BUTTON = /^\s*([uv])\s*#?\s*(\d)\s*$/i;
+
+function batchReferences(clause: string, size: number): { text: string; found: { index: number; target: TargetRef }[] } {
+  const button = GRID_BUTTON.exec(clause);
+  if (button && Number(button[2]) >= 1 && Number(button[2]) <= size) {
+    return { text: button[1]!.toLowerCase() === 'u' ? 'upscale' : 'vary', found: [{ index: 0, target: `batch:${button[2]}` }] };
+  }
   let text = clause;
-  let bare = clause;
   const found: { index: number; target: TargetRef }[] = [];
+  for (const pattern of BATCH_PATTERNS) {
+    for (const match of [...text.matchAll(pattern.regex)]) {
+      const n = pattern.which(match, size);
+      if (n === undefined || n < 1 || n > size) continue;
+      found.push({ index: match.index, target: `batch:${n}` });
+      text = blank(text, match.index, match[0].length);
+    }
+  }
+  return { text, found };
+}
+
+export function resolveReferences(clause: string, context: ReferenceContext): References {
+  const size = context.lastBatch ?? 0;
+  const batch = size >= 2 ? batchReferences(clause, size) : { text: clause, found: [] };
+  // Both strings keep the clause's length, so indexes found in one are valid in the other.
+  let text = batch.text;
+  let bare = batch.text;
+  const found: { index: number; target: TargetRef }[] = [...batch.found];
   for (const pattern of PATTERNS) {
     const matches = [...bare.matchAll(pattern.regex)];
     for (const match of matches) {
@@ -179,5 +221,6 @@ export function resolveReferences(clause: string, context: ReferenceContext): Re
 export function kindNamedBy(target: TargetRef): MediaKind | undefined {
   if (target.startsWith('image:')) return 'image';
   if (target.startsWith('video:')) return 'video';
+  if (target.startsWith('batch:')) return 'image';
   return undefined;
 }

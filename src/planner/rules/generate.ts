@@ -1,4 +1,5 @@
 import { DURATION_SOURCE, parseDuration } from '../numbers.ts';
+import { COUNT_SOURCE, countArgs, isOutcome, parseCount } from './picture-count.ts';
 import type { Rule, RuleInput, RuleOutcome } from './rule.ts';
 import { cleanPhrase, task } from './rule.ts';
 
@@ -17,7 +18,19 @@ const VIDEO = new RegExp(
   String.raw`^${ASKING}\s+(?:me\s+)?(?:an?\s+|some\s+)?(?:new\s+)?(?:(${D})(?:\s+long)?\s+|short\s+|quick\s+|little\s+|brief\s+|looping\s+|cinematic\s+|slow[\s-]motion\s+)*${CLIP}\s+${ABOUT}\s+(.+)$`,
   'i',
 );
-const IMAGE = new RegExp(String.raw`^${ASKING}\s+(?:me\s+)?(?:an?\s+|some\s+|the\s+)?(?:new\s+)?(?:\w+\s+)?${PICTURE}\s+${ABOUT}\s+(.+)$`, 'i');
+const IMAGE = new RegExp(
+  String.raw`^${ASKING}\s+(?:me\s+)?(?:(${COUNT_SOURCE})\s+|an?\s+|some\s+|the\s+)?(?:new\s+)?(?:\w+\s+)?${PICTURE}\s+${ABOUT}\s+(.+)$`,
+  'i',
+);
+/** "four pictures of a fox": a count makes it a request even without a verb. */
+const COUNTED = new RegExp(String.raw`^(${COUNT_SOURCE})\s+(?:\w+\s+)?${PICTURE}\s+${ABOUT}\s+(.+)$`, 'i');
+/**
+ * "draw 4 foxes": a count before a plural asks for that many pictures (a grid), each of "foxes". Words that put
+ * them in one scene ("two cats playing together") keep one picture with the number in its prompt.
+ */
+const COUNT_OF_THINGS = new RegExp(String.raw`^(${COUNT_SOURCE})\s+((?:[\w-]+\s+){0,2}[\w-]+s\b.*)$`, 'i');
+const ONE_SCENE =
+  /\b(?:together|each\s+other|one\s+another|side\s+by\s+side|in\s+(?:a|one)\s+(?:picture|image|row|line|group)|group|pair|family|team|couple|both|and)\b/i;
 const IMAGE_DIRECT = /^(?:draw|paint|sketch|illustrate|imagine|visuali[sz]e|dream\s+up|generate|create|render|design|picture)\s+(?:me\s+)?(.+)$/i;
 /** "show me a cat" asks for a new picture; "show me the cat" is a location (understand rules). */
 const SHOW_ME = /^(?:show|give|send)\s+me\s+((?:an?|some)\s+.+)$/i;
@@ -63,18 +76,53 @@ function generateVideo(text: string): RuleOutcome | undefined {
   return task('generate_video', seconds === undefined ? { prompt } : { prompt, seconds });
 }
 
+/**
+ * What the picture must not show, said the way people say it: "a castle, no people", "a forest without any
+ * animals", "no text or watermark". A "no" needs a comma before it ("a man with no hair" describes him);
+ * "without" does not.
+ */
+const NEGATIVE = /(?:\s*,\s*(?:but\s+)?(?:(?:with\s+)?no|without(?:\s+any)?)|\s+(?:but\s+)?without(?:\s+any)?)\s+(.+)$/i;
+const NEGATIVE_SEPARATOR = /\s*,\s*(?:and\s+)?(?:(?:no|without)(?:\s+any)?\s+)?|\s+(?:and|or|nor)\s+(?:(?:no|without)(?:\s+any)?\s+)?/i;
+
+function withNegative(args: Record<string, unknown>): Record<string, unknown> {
+  const prompt = String(args.prompt);
+  const m = NEGATIVE.exec(prompt);
+  if (!m) return args;
+  const negative = m[1]!
+    .split(NEGATIVE_SEPARATOR)
+    .map((w) => cleanPhrase(w.replace(/^(?:any|some)\s+/i, '')))
+    .filter((w) => w !== '')
+    .join(', ');
+  const rest = cleanPhrase(prompt.slice(0, m.index));
+  if (negative === '' || rest === '') return args;
+  const again = args.aspect === undefined ? withAspect(rest) : { prompt: rest };
+  return { ...args, ...again, negative };
+}
+
+/** The arguments of a picture request: prompt, aspect, negative and count (or the reply when the count is too high). */
+function picture(prompt: string, count?: string): RuleOutcome | undefined {
+  const args = withNegative(withAspect(prompt));
+  if (args.prompt === '' || /^(?:it|this|that)$/i.test(String(args.prompt))) return undefined;
+  const n = count === undefined ? undefined : parseCount(count);
+  const counted = countArgs('generate_image', n);
+  return isOutcome(counted) ? counted : task('generate_image', { ...args, ...counted });
+}
+
 function generateImage({ text }: RuleInput): RuleOutcome | undefined {
-  const described = IMAGE.exec(text);
-  if (described) {
-    const args = withAspect(described[1]!);
-    if (args.prompt === '' || /^(?:it|this|that)$/i.test(String(args.prompt))) return undefined;
-    return task('generate_image', args);
-  }
+  const described = IMAGE.exec(text) ?? COUNTED.exec(text);
+  if (described) return picture(described[2]!, described[1]);
   const thing = IMAGE_THING.exec(text);
-  if (thing && !ABOUT_EXISTING.test(thing[1]!)) return task('generate_image', withAspect(thing[1]!));
+  if (thing && !ABOUT_EXISTING.test(thing[1]!)) return picture(thing[1]!);
   const shown = SHOW_ME.exec(text);
-  if (shown && !ABOUT_EXISTING.test(shown[1]!) && !/\b(?:frame|still|screenshot|caption|description|summary|mask|depth|gif|webp)\b/i.test(shown[1]!)) {
-    return task('generate_image', withAspect(shown[1]!));
+  // "give me a version with a hat" is a change to the picture we have, not a new picture of "a version".
+  const aVersion = /^(?:an?|another|some)\s+(?:\w+\s+)?(?:version|variation|variant)s?\b/i;
+  if (
+    shown &&
+    !ABOUT_EXISTING.test(shown[1]!) &&
+    !aVersion.test(shown[1]!) &&
+    !/\b(?:frame|still|screenshot|caption|description|summary|mask|depth|gif|webp)\b/i.test(shown[1]!)
+  ) {
+    return picture(shown[1]!);
   }
   const direct = IMAGE_DIRECT.exec(text);
   if (!direct) return undefined;
@@ -82,7 +130,11 @@ function generateImage({ text }: RuleInput): RuleOutcome | undefined {
   // "draw a hat on the dog", "paint it blue", "draw boxes around the cars" change what we have.
   if (ABOUT_EXISTING.test(what) || /^(?:(?:bounding\s+)?box(?:es)?|a\s+(?:box|circle|line|border|frame|outline)\s+around)\b/i.test(what)) return undefined;
   if (!/^(?:an?|some|two|three|four|five|several|many|me|my)\b|^\w+s\b/i.test(what) && what.split(/\s+/).length < 2) return undefined;
-  return task('generate_image', withAspect(what));
+  const counted = COUNT_OF_THINGS.exec(what);
+  // A number of pictures is small; "draw 100 steps up to a temple" describes one scene.
+  const n = counted === null ? 0 : (parseCount(counted[1]!) ?? 0);
+  if (counted && !ONE_SCENE.test(counted[2]!) && n >= 2 && n <= 10) return picture(counted[2]!, counted[1]);
+  return picture(what);
 }
 
 const ANIMATE = [

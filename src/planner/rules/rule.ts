@@ -18,8 +18,20 @@ export type RuleOutcome =
   | { kind: 'task'; task: Task; args: Record<string, unknown> }
   /** Understood, but the request cannot be run as asked ("upscale 10x"): the reply says why. */
   | { kind: 'invalid'; task: Task; reply: string }
+  /** Several steps for one request ("make it wider": extend left, then right), each working on the one before. */
+  | { kind: 'chain'; steps: { task: Task; args: Record<string, unknown> }[] }
   /** "again", "do the same to the video": repeat the previous turn's invocations; "2" / "the left one" also `pick`. */
-  | { kind: 'repeat'; pick?: PickAnswer };
+  | { kind: 'repeat'; pick?: PickAnswer; seed?: SeedChange };
+
+/**
+ * "same seed" keeps the recorded seed (what "again" does anyway) and may change the prompt: `append` adds the
+ * words as a new comma clause ("same seed but at night"), `replace` swaps the prompt ("… but a wolf instead").
+ * "new seed", "reroll" and "try again" drop the seed, so the bot draws a fresh one.
+ */
+export type SeedChange =
+  | { keep: true; prompt?: { words: string; mode: 'append' | 'replace' } }
+  /** `unlessSeedless`: "try again" repeats as it is when nothing of the last turn had a seed. */
+  | { keep: false; unlessSeedless?: true };
 
 /** An answer to "which one?": a number counted left to right, or a referring phrase ("the left one"). */
 export type PickAnswer = { number: number } | { phrase: string };
