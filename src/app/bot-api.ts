@@ -2,7 +2,7 @@
  * What adapters (web playground, Discord, Slack) see of the core: platform-free turns in, views and
  * events out. Nothing here knows about HTTP, discord.js or Bolt.
  */
-import type { Box, Choice, JobProgress, JobState, MediaKind, OutputRole, SafetyVerdict } from '../core/types.ts';
+import type { Box, Choice, GenerationFacts, JobProgress, JobState, MediaKind, OutputRole, SafetyVerdict } from '../core/types.ts';
 import type { ErrorCode } from '../errors.ts';
 
 export interface UserRef {
@@ -57,6 +57,8 @@ export interface MediaView {
   url: string;
   /** Safety: the NSFW classifier's verdict; adapters decide posting by it (src/safety/safety-policy.ts). */
   safety?: SafetyVerdict;
+  /** For generated pictures: prompt, seed, steps, size, engine and model ("seed 42" under the picture). */
+  generation?: GenerationFacts;
 }
 
 export interface JobView {
@@ -150,6 +152,8 @@ export interface BotApi {
   cancelJob(jobId: string, user: UserRef): Promise<JobView>;
   job(jobId: string): Promise<JobView>;
   media(mediaId: string): Promise<{ view: MediaView; path: string }>;
+  /** A generation preview a job.progress event named (`progress.preview.sha256`); NotFoundError for anything else. */
+  preview(sha256: string): Promise<{ path: string; mime: string }>;
   /** The conversation a platform knows by this key (a Slack thread, a Discord thread), or null; creates nothing. */
   findConversation(platform: string, externalId: string): Promise<ConversationView | null>;
   /** One conversation by id (NotFoundError when there is none). */

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import { factsOf, isSessionTask } from '../core/tasks.ts';
 import { BadInputError, DuplicateEventError, NotFoundError, asVitronError } from '../errors.ts';
@@ -104,6 +105,20 @@ export class Bot implements BotApi {
     const media = await this.deps.repos.media.find(mediaId);
     if (!media) throw new NotFoundError(`Media ${mediaId}`);
     return { view: mediaView(media), path: await this.deps.blobs.localPath(media.sha256) };
+  }
+
+  async preview(sha256: string): Promise<{ path: string; mime: string }> {
+    // Only a well-formed content address reaches the store: this is a URL path segment in the playground.
+    if (!/^[0-9a-f]{64}$/.test(sha256) || !(await this.deps.blobs.has(sha256))) throw new NotFoundError(`Preview ${sha256.slice(0, 64)}`);
+    const path = await this.deps.blobs.localPath(sha256);
+    const head = Buffer.alloc(4);
+    const file = await fs.open(path, 'r');
+    try {
+      await file.read(head, 0, 4, 0);
+    } finally {
+      await file.close();
+    }
+    return { path, mime: head[0] === 0x89 && head[1] === 0x50 ? 'image/png' : 'image/jpeg' };
   }
 
   async health(): Promise<HealthReport> {

@@ -19,6 +19,7 @@ export function mediaView(media: StoredMedia): MediaView {
     ...(media.parentId ? { parentId: media.parentId } : {}),
     url: `/api/media/${media.id}`,
     ...(media.safety ? { safety: media.safety } : {}),
+    ...(media.generation ? { generation: media.generation } : {}),
   };
 }
 

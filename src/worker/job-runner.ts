@@ -50,13 +50,14 @@ export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls:
     };
     // A preview rides on the latest progress report, by reference to the blob store, so it crosses threads,
     // BullMQ and processes as a few bytes of JSON.
+    // Safety: a preview is posted like a result, so it is classified like one; a flagged one is dropped.
     const preview = (image: Buffer) => {
-      void deps.blobs
-        .put(image)
-        .then(({ sha256 }) => {
-          if (!controls.signal.aborted) controls.progress({ ...last, preview: { sha256, mime: isPng(image) ? 'image/png' : 'image/jpeg' } });
-        })
-        .catch(() => undefined);
+      void (async () => {
+        const verdict = deps.classify ? await deps.classify({ kind: 'image', bytes: image }, { signal: controls.signal }) : undefined;
+        if (verdict?.flagged) return;
+        const { sha256 } = await deps.blobs.put(image);
+        if (!controls.signal.aborted) controls.progress({ ...last, preview: { sha256, mime: isPng(image) ? 'image/png' : 'image/jpeg' } });
+      })().catch(() => undefined);
     };
     const { targets: _, ...instruction } = step.invocation;
     const { task } = instruction;
@@ -122,7 +123,15 @@ function resultOfStep(step: number, earlier: StepOutcome[]): MediaInfo {
 
 async function storeOutput(produced: ProducedMedia, deps: JobRunnerDeps, signal: AbortSignal): Promise<ProducedMediaRecord> {
   const { sha256, bytes } = await deps.blobs.put(produced.bytes);
-  const base = { sha256, bytes, kind: produced.kind, mime: produced.mime, role: produced.role, label: produced.label };
+  const base = {
+    sha256,
+    bytes,
+    kind: produced.kind,
+    mime: produced.mime,
+    role: produced.role,
+    label: produced.label,
+    ...(produced.generation ? { generation: produced.generation } : {}),
+  };
   if (produced.kind === 'image') {
     const meta = await sharp(produced.bytes).metadata();
     const safety = await classifyOutput(produced, deps, () => ({ kind: 'image', bytes: produced.bytes }), signal);

@@ -172,6 +172,11 @@ export class FakeBot implements BotApi {
     return { userTurn, botTurn };
   }
 
+  async preview(sha256: string): Promise<{ path: string; mime: string }> {
+    this.record('preview', sha256);
+    throw new NotFoundError(`Preview ${sha256}`);
+  }
+
   async repeat(input: Parameters<BotApi['repeat']>[0]): Promise<TurnResult> {
     this.record('repeat', input);
     const c = this.conversation(input.conversationId);

@@ -1,0 +1,145 @@
+import fs from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UserRef } from '../../src/app/bot-api.ts';
+import type { Bot } from '../../src/app/bot.ts';
+import { closeComfyUiClients } from '../../src/vision/engines/comfyui-engine.ts';
+import { FakeComfyUi } from '../fakes/comfyui/server.ts';
+import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts';
+
+/**
+ * Generation through the whole path of a message, on the real bot (PGlite, in-process queue) with the
+ * fake ComfyUI as its engine: the fake paints a solid colour hashed from seed, prompt and inputs, so equal
+ * bytes mean "made from the same request and seed".
+ */
+
+let comfy: FakeComfyUi;
+let harness: Awaited<ReturnType<typeof startTestBot>>;
+let bot: Bot;
+
+beforeAll(async () => {
+  comfy = await FakeComfyUi.start();
+  harness = await startTestBot({ COMFYUI_URL: comfy.url, GENERATION_DAILY_QUOTA: '12' });
+  bot = harness.running.bot;
+});
+
+afterAll(async () => {
+  await harness?.cleanup();
+  closeComfyUiClients();
+  await comfy?.close();
+});
+
+async function conversation(title: string): Promise<{ id: string; user: UserRef; events: EventRecorder }> {
+  const user = testUser();
+  const view = await bot.startConversation({ user, title });
+  const events = new EventRecorder();
+  bot.subscribe(view.id, events.listener);
+  return { id: view.id, user, events };
+}
+
+async function say(c: { id: string; user: UserRef }, text: string) {
+  return bot.handleTurn({ conversationId: c.id, user: c.user, text, files: [] });
+}
+
+async function bytesOf(mediaId: string): Promise<Buffer> {
+  return fs.readFile((await bot.media(mediaId)).path);
+}
+
+describe('generating and editing pictures by words', () => {
+  it('draw → make it winter → variations → upscale the second one → undo, with lineage and what made each picture', async () => {
+    const c = await conversation('fox');
+    const drawn = await c.events.finished(await say(c, 'draw a red fox in the snow'));
+    expect(drawn.job.state).toBe('succeeded');
+    const fox = drawn.turn.media.find((m) => m.role === 'result')!;
+    expect(fox).toMatchObject({ kind: 'image', width: 512, height: 512 });
+    expect(drawn.turn.text).toMatch(/a red fox in the snow/);
+    expect(drawn.turn.text).toMatch(/comfyui/);
+    const made = fox.generation!;
+    expect(made).toMatchObject({ prompt: 'a red fox in the snow', engine: 'comfyui', width: 512, height: 512 });
+    expect(Number.isInteger(made.seed)).toBe(true);
+
+    const winter = await c.events.finished(await say(c, 'make it winter'));
+    expect(winter.job.state).toBe('succeeded');
+    const wintry = winter.turn.media.find((m) => m.role === 'result')!;
+    expect(wintry.parentId).toBe(fox.id);
+    expect(Buffer.compare(await bytesOf(wintry.id), await bytesOf(fox.id))).not.toBe(0);
+
+    const varied = await c.events.finished(await say(c, 'give me some variations'));
+    expect(varied.job.state).toBe('succeeded');
+    const takes = varied.turn.media.filter((m) => m.role === 'result');
+    expect(takes).toHaveLength(4);
+    expect(varied.turn.media.filter((m) => m.role === 'grid')).toHaveLength(1);
+    for (const take of takes) expect(take.parentId).toBe(wintry.id);
+    const seeds = takes.map((t) => t.generation!.seed);
+    expect(new Set(seeds).size).toBe(4);
+    // The first picture of a batch is "it"; the others are picked by number.
+    expect((await bot.history(c.id)).currentMediaId).toBe(takes[0]!.id);
+
+    const upscaled = await c.events.finished(await say(c, 'upscale the second one'));
+    expect(upscaled.job.state).toBe('succeeded');
+    const big = upscaled.turn.media.find((m) => m.role === 'result')!;
+    expect(big.parentId).toBe(takes[1]!.id);
+    expect(big.width).toBeGreaterThan(takes[1]!.width);
+
+    const undone = await say(c, 'undo');
+    expect(undone.botTurn?.text).toMatch(/image #/);
+    expect((await bot.history(c.id)).currentMediaId).toBe(takes[1]!.id);
+  });
+
+  it('"again" and the Retry button make the same picture from the same seed; a new seed makes another', async () => {
+    const c = await conversation('again');
+    const first = (await c.events.finished(await say(c, 'draw a lighthouse at dusk'))).turn.media.find((m) => m.role === 'result')!;
+    const again = (await c.events.finished(await say(c, 'again'))).turn.media.find((m) => m.role === 'result')!;
+    expect(again.id).not.toBe(first.id);
+    expect(Buffer.compare(await bytesOf(again.id), await bytesOf(first.id))).toBe(0);
+
+    const retried = await bot.repeat({ conversationId: c.id, user: c.user, mediaId: first.id });
+    const retry = (await c.events.finished(retried)).turn.media.find((m) => m.role === 'result')!;
+    expect(Buffer.compare(await bytesOf(retry.id), await bytesOf(first.id))).toBe(0);
+
+    const other = (await c.events.finished(await say(c, 'draw a lighthouse at dusk with seed 7'))).turn.media.find((m) => m.role === 'result')!;
+    expect(Buffer.compare(await bytesOf(other.id), await bytesOf(first.id))).not.toBe(0);
+  });
+
+  it('reports steps and previews while it works, and the previews can be fetched', async () => {
+    const c = await conversation('previews');
+    const turn = await say(c, 'draw a castle on a hill');
+    await c.events.finished(turn);
+    const previews = c.events.events.flatMap((e) => (e.type === 'job.progress' && e.job.progress?.preview ? [e.job.progress.preview] : []));
+    expect(previews.length).toBeGreaterThan(0);
+    const fetched = await bot.preview(previews[0]!.sha256);
+    expect(fetched.mime).toMatch(/^image\//);
+    expect((await fs.stat(fetched.path)).size).toBeGreaterThan(0);
+    await expect(bot.preview('../../etc/passwd')).rejects.toThrow(/Preview/);
+  });
+
+  it('stops at the daily quota with a sentence that says when it resets, and queues nothing', async () => {
+    const c = await conversation('quota');
+    // 12 a day in this bot, per user (each test has its own user): 1 + 4 + 4 pictures fit, 4 more do not.
+    await c.events.finished(await say(c, 'draw a boat'));
+    for (let i = 0; i < 2; i++) expect((await c.events.finished(await say(c, 'give me some variations'))).job.state).toBe('succeeded');
+    const refused = await say(c, 'give me some variations');
+    expect(refused.job).toBeUndefined();
+    expect(refused.botTurn?.text).toMatch(/only 3 of today's 12/);
+    expect(refused.botTurn?.text).toMatch(/midnight UTC/);
+  });
+});
+
+describe('without an image generator', () => {
+  let bare: Awaited<ReturnType<typeof startTestBot>>;
+  beforeAll(async () => {
+    bare = await startTestBot();
+  });
+  afterAll(async () => {
+    await bare?.cleanup();
+  });
+
+  it('answers a generative request at once with the engine to set or the model to pull, and queues nothing', async () => {
+    const user = testUser();
+    const view = await bare.running.bot.startConversation({ user, title: 'bare' });
+    const turn = await bare.running.bot.handleTurn({ conversationId: view.id, user, text: 'draw a red fox in the snow', files: [] });
+    expect(turn.job).toBeUndefined();
+    expect(turn.botTurn?.text).toMatch(/COMFYUI_URL/);
+    expect(turn.botTurn?.text).toMatch(/IMAGES_API_URL/);
+    expect(turn.botTurn?.text).toMatch(/npm run models -- pull sd-turbo/);
+  });
+});
