@@ -45,6 +45,10 @@ export function helpText(): string {
   }
   lines.push('Refer to media as "it", "the original", "the previous one", "the second image" or "the video".');
   lines.push(
+    'Pictures I draw keep their seed: "again" makes the same one, "same seed but at night" changes the scene and keeps the layout, "new seed" draws a fresh one. Add "seed 42", "in 4 steps" or "no people" to a request as you like.',
+  );
+  lines.push('After a grid of pictures, "the second one" is its second picture: "upscale the second one", "vary the first one", or U2 / V3.');
+  lines.push(
     'Point at one of several things with "the left dog", "the biggest car" or "the second person" (counted left to right); when I ask "which one?", answer with its number.',
   );
   return lines.join('\n');

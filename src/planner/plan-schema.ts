@@ -15,8 +15,8 @@ import { InvalidArgumentError } from '../errors.ts';
 export const TargetRefSchema = z
   .string()
   .regex(
-    /^(?:current|upload|original|previous|(?:image|video|media):(?:[1-9]\d*|last)|step:\d+)$/,
-    'a target reference such as "current", "image:2", "video:last" or "step:0"',
+    /^(?:current|upload|original|previous|(?:image|video|media):(?:[1-9]\d*|last)|step:\d+|batch:[1-9]\d*)$/,
+    'a target reference such as "current", "image:2", "video:last", "step:0" or "batch:2" (a picture of the last grid)',
   );
 
 const box = z.tuple([z.number(), z.number(), z.number(), z.number()]);

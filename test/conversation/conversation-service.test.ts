@@ -193,6 +193,33 @@ describe.each(backends)('ConversationService on $name', (backend) => {
     expect(history.map((h) => h.turn.text)).toEqual(['here you go', 'remove the dog', 'Done.']);
   });
 
+  it('tells the planner about the last batch while only its pictures are worked on, and resolves batch:N', async () => {
+    const { conversationId, user } = await start();
+    const turn = await service.recordUserTurn(conversationId, user.id, 'draw three foxes');
+    const draw = { task: 'generate_image' as const, targets: [], args: { prompt: 'foxes', count: 3, seed: 1 } };
+    const jobs = service.repositories.jobs;
+    const job = await jobs.create({ conversationId, turnId: turn.id, userId: user.id, steps: [{ invocation: draw, targetIds: [] }] });
+    await jobs.markRunning(job.id);
+    const pictures = [];
+    for (const k of [0, 1, 2]) {
+      pictures.push(
+        await service.addResult(conversationId, { ...facts('image'), jobId: job.id, parentId: null, invocation: draw, role: 'result', current: k === 0 }),
+      );
+    }
+    await service.addResult(conversationId, { ...facts('image'), jobId: job.id, parentId: null, invocation: draw, role: 'grid' });
+    await jobs.succeed(job.id, { media: pictures.map((p) => p.id) });
+    expect((await service.planContext(conversationId, [])).lastBatch).toBe(3);
+    // An attachment is new media: "the second one" is no longer about the grid.
+    expect((await service.planContext(conversationId, ['image'])).lastBatch).toBeUndefined();
+    const [second] = await service.resolveTargets(conversationId, ['batch:2']);
+    expect(second!.id).toBe(pictures[1]!.id);
+    // "U2": an upscale of picture 2 keeps the grid live; an edit of something else ends it.
+    const { result: upscaled } = await edit(conversationId, user.id, pictures[1]!.id);
+    expect((await service.planContext(conversationId, [])).lastBatch).toBe(3);
+    await edit(conversationId, user.id, upscaled.id);
+    expect((await service.planContext(conversationId, [])).lastBatch).toBeUndefined();
+  });
+
   it('remembers the invocations of the last successful job, for "do the same to the video"', async () => {
     const { conversationId, user } = await start();
     expect(await service.lastInvocations(conversationId)).toBeUndefined();

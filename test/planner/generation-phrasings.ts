@@ -14,13 +14,12 @@ import { contextFor } from '../../src/planner/context.ts';
 export type Situation = 'none' | 'image' | 'made' | 'batch';
 export interface GenExpected {
   task: Task;
-  /** Exact args, or an asymmetric matcher. */
-  args?: unknown;
+  args?: Record<string, unknown>;
   targets?: string[];
 }
 export type GenRow = [Situation, string, GenExpected[] | RegExp];
 
-const one = (task: Task, args?: unknown, targets?: string[]): GenExpected[] => [{ task, args, targets }];
+const one = (task: Task, args?: Record<string, unknown>, targets?: string[]): GenExpected[] => [{ task, args, targets }];
 
 export const LAST_DRAWING: Invocation = { task: 'generate_image', targets: [], args: { prompt: 'a red fox in the snow', seed: 42 } };
 const LAST_BATCH: Invocation = { task: 'generate_image', targets: [], args: { prompt: 'a red fox in the snow', count: 4, seed: 42 } };
