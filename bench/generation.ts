@@ -19,6 +19,7 @@ import { installSdTurboFixture } from '../test/fixtures/sd-turbo-fixture.ts';
 import { benchSettings, reason } from './context.ts';
 import { formatGoal, formatMs, measureInterleaved, median, row, versus } from './measure.ts';
 import type { BenchSection, Goal, MeasureOptions, SectionReport } from './measure.ts';
+import { comfyUiGenerationRows } from './generation-comfyui.ts';
 
 /** Rows another engine contributes to this section (ComfyUI's per-job overhead against the fake, …). */
 export interface GenerationRows {
@@ -30,7 +31,13 @@ export interface GenerationRows {
  * Extra rows, run after the SD-Turbo ones, each under its own heading. To add some, write them in their own
  * file (e.g. bench/generation-comfyui.ts exporting a GenerationRows) and append it here.
  */
-export const EXTRA_ROWS: GenerationRows[] = [];
+export const EXTRA_ROWS: GenerationRows[] = [
+  {
+    name: 'ComfyUI engine against posting the same workflow straight to the fake',
+    // Its goal is in milliseconds and its own lines say it; the ratio goals below are SD-Turbo's.
+    run: async (options) => ({ lines: (await comfyUiGenerationRows(options)).lines, goals: [] }),
+  },
+];
 
 /** An installed export whose UNet is under this size is a fixture or a broken download, not real weights. */
 const REAL_UNET_BYTES = 100_000_000;
