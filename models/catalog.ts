@@ -472,7 +472,7 @@ export const CATALOG: readonly ModelEntry[] = [
   {
     name: 'sd-turbo',
     title: 'SD-Turbo (1–4 step text-to-image, image-to-image and inpainting), fp16 ONNX export for CUDA',
-    tasks: ['generate_image', 'edit', 'style', 'colorize', 'vary', 'outpaint', 'replace'],
+    tasks: ['generate_image', 'edit', 'style', 'colorize', 'vary', 'outpaint', 'replace', 'inpaint', 'background'],
     runtime: 'onnxruntime',
     source: { kind: 'huggingface', repo: 'onnxruntime/sd-turbo', revision: 'main' },
     files: [
@@ -497,7 +497,7 @@ export const CATALOG: readonly ModelEntry[] = [
   {
     name: 'sd-turbo-cpu',
     title: 'SD-Turbo, fp32 ONNX export for CPU (or int8, same file names)',
-    tasks: ['generate_image', 'edit', 'style', 'colorize', 'vary', 'outpaint', 'replace'],
+    tasks: ['generate_image', 'edit', 'style', 'colorize', 'vary', 'outpaint', 'replace', 'inpaint', 'background'],
     runtime: 'onnxruntime',
     source: { kind: 'huggingface', repo: 'stabilityai/sd-turbo', revision: 'main' },
     files: [
