@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings.ts';
-import { TASKS, acceptedKinds, isSessionTask, usesEngine, type Task } from '../core/tasks.ts';
+import { TASKS, acceptedKinds, factsOf, isSessionTask, usesEngine, type Task } from '../core/tasks.ts';
 import { ENGINE_NAMES } from './engines/engine.ts';
-import { isConfigured, noEngineError } from './engines/engine-choice.ts';
+import { firstConfiguredEngine, isConfigured, noEngineError } from './engines/engine-choice.ts';
 import type { MediaKind } from '../core/types.ts';
 import { UnsupportedMediaForTaskError, VitronError } from '../errors.ts';
 import type { ModelEntry } from '../../models/catalog.ts';
@@ -55,6 +55,12 @@ function servingOptions(task: Task): readonly ServingOption[] {
  * one): such a job waits on the network, not on a CPU, and needs no inference thread.
  */
 export function servedByEndpoint(task: Task, settings: Partial<Settings>, isInstalled: IsInstalled): boolean {
+  // A generation engine is chosen by GENERATION_ENGINES' order, not by the specialist's list: SD-Turbo first
+  // means onnxruntime, which must never run on the bot's own thread.
+  if (factsOf(task).engine === 'always') {
+    const engine = firstConfiguredEngine(settings, { isInstalled });
+    return engine !== undefined && engine !== 'sd-turbo';
+  }
   const first = specialistFor(task)?.servedBy?.find((o) => isComplete(o, settings, isInstalled));
   return first !== undefined && 'settings' in first;
 }

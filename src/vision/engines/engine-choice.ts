@@ -3,7 +3,7 @@ import { factsOf, type Task } from '../../core/tasks.ts';
 import { TaskNotAvailableError } from '../../errors.ts';
 import type { ModelRegistry } from '../models/model-registry.ts';
 import type { ServingOption } from '../specialist.ts';
-import type { EngineName, GenerationEngine, GenerationOperation } from './engine.ts';
+import { ENGINE_NAMES, type EngineName, type GenerationEngine, type GenerationOperation } from './engine.ts';
 
 /**
  * Which engine serves a generation request: the first engine in GENERATION_ENGINES that is configured (its
@@ -51,6 +51,12 @@ export function isConfigured(name: EngineName, settings: Partial<EngineSettings>
   return ENGINE_REQUIREMENT[name].some((way) =>
     'settings' in way ? way.settings.every((key) => settings[key as keyof EngineSettings] !== undefined) : models.isInstalled(way.model),
   );
+}
+
+/** The engine a request would go to first (before asking what it supports), by GENERATION_ENGINES' order. */
+export function firstConfiguredEngine(settings: Partial<EngineSettings>, models: Pick<ModelRegistry, 'isInstalled'>): EngineName | undefined {
+  const order = (settings.GENERATION_ENGINES ?? ENGINE_NAMES) as readonly EngineName[];
+  return order.find((name) => isConfigured(name, settings, models));
 }
 
 /** The sentence a user gets when no engine is configured: which setting to set or which model to pull. */
