@@ -82,6 +82,8 @@ export const GENERATION_SEEN: GenRow[] = [
   ['image', 'colorise this old photo', one('colorize', {})],
   ['image', 'add colour to it', one('colorize', {})],
   ['image', 'colorize', one('colorize', {})],
+  ['image', 'colorize it, the dress is red', one('colorize', { prompt: 'the dress is red' })],
+  ['image', 'change summer to winter', one('edit', { prompt: 'change summer to winter' })],
   ['image', 'replace the dog with a cat', one('replace', { phrase: 'the dog', prompt: 'a cat' })],
   ['image', 'fill the hole with flowers', one('inpaint', { prompt: 'flowers' })],
   ['image', 'fill the masked area with grass', one('inpaint', { prompt: 'grass' })],

@@ -2,6 +2,7 @@ import { parseColor } from '../colors.ts';
 import { FACTOR_SOURCE, NUMBER_SOURCE, parseFactor } from '../numbers.ts';
 import type { Task } from '../../core/tasks.ts';
 import type { PlanContext, TargetRef } from '../../core/types.ts';
+import { COLORIZE_RULE } from './colorize.ts';
 import type { Rule, RuleInput, RuleOutcome } from './rule.ts';
 import { cleanPhrase, invalid, task, withoutArticle } from './rule.ts';
 
@@ -155,8 +156,6 @@ function upscale(bare: string): RuleOutcome | undefined {
   return task('upscale', { factor });
 }
 
-const COLORIZE =
-  /\b(?:colou?ri[sz]e[ds]?|colou?ri[sz]ation|recolou?r\s+(?:this\s+|the\s+)?(?:old|black)|add\s+(?:some\s+|the\s+)?colou?rs?(?:\s+(?:to|back))?|bring\s+(?:back\s+)?(?:the\s+)?colou?rs?(?:\s+back)?|make\s+(?:in\s+)?(?:full\s+)?colou?r(?:ed)?|restore\s+(?:the\s+)?colou?rs?|in\s+(?:full\s+)?colou?r|put\s+colou?rs?\s+(?:back\s+)?in)\b/i;
 const DEPTH =
   /\b(?:depth(?:\s+(?:map|estimation|estimate|image|view|information|buffer))?|disparity(?:\s+map)?|z[\s-]?buffer|how\s+far\s+(?:away\s+)?(?:are|is)\s+(?:things|objects|everything|the\s+objects)|distance\s+map)\b/i;
 
@@ -190,6 +189,10 @@ function remove({ bare, text }: RuleInput): RuleOutcome | undefined {
   return undefined;
 }
 
+/** Times of day, seasons and weather: states of the whole scene ("turn day into night", "change summer to winter"). */
+const SCENE_STATE =
+  /^(?:the\s+)?(?:day|daytime|daylight|night|nighttime|morning|evening|dusk|dawn|sunset|sunrise|summer|winter|spring|autumn|fall|season|weather|sunshine|sun|rain|snow|fog)$/i;
+
 const REPLACE = [
   /^(?:replace|swap(?:\s+out)?|switch(?:\s+out)?|exchange|substitute|trade)\s+(.+?)\s+(?:with|for|by|to|into)\s+(.+)$/i,
   /^(?:change|turn|transform|convert|make|morph)\s+(.+?)\s+(?:into|to)\s+(.+)$/i,
@@ -221,8 +224,10 @@ function replace({ bare, text }: RuleInput): RuleOutcome | undefined {
     const phrase = cleanPhrase(from);
     const prompt = cleanPhrase(to);
     if (phrase === '' || prompt === '') return undefined;
-    // "change the colour of the car to red" changes an attribute: a free-form edit says that better.
-    if (/^(?:the\s+)?(?:colou?r|size|shape|texture|lighting|look)\s+of\b/i.test(phrase)) return task('edit', { prompt: cleanPhrase(text) });
+    // "change the colour of the car to red" changes an attribute, and "turn day into night" the whole scene's
+    // time or weather, which is no object to mask: a free-form edit says both better.
+    if (/^(?:the\s+)?(?:colou?r|size|shape|texture|lighting|look)\s+of\b/i.test(phrase) || SCENE_STATE.test(phrase))
+      return task('edit', { prompt: cleanPhrase(text) });
     if (new RegExp(String.raw`^(?:the\s+)?${BACKGROUND}$`, 'i').test(phrase)) return backgroundFrom(prompt);
     return task('replace', { phrase, prompt });
   }
@@ -245,8 +250,10 @@ function inpaint(bare: string): RuleOutcome | undefined {
 
 /**
  * Free-form edits need a verb that changes the picture; anything else is not understood rather than
- * guessed at. The prompt is the instruction itself ("make it look like winter"), as instruction-tuned
- * editors expect, with chat and explicit references taken out.
+ * guessed at. The prompt is the instruction itself ("make it winter", not "winter"), with chat and explicit
+ * references taken out: instruction editors (FLUX Kontext, Qwen-Image-Edit, the Images API) want the whole
+ * instruction, while SD-Turbo image-to-image would rather have the target described; the planner cannot know
+ * which engine runs, so it sends the words as given and leaves any rewording to the engine that needs it.
  */
 const EDIT_VERB =
   /^(?:add|put|place|insert|give|draw|paint|change|turn|make|let|dress|convert|transform|fix|improve|retouch|touch\s+up|clean\s+up|age|de-?age|beautify|whiten|open|close|move|extend|expand|outpaint|zoom\s+(?:out|in)|reimagine|recolou?r|repaint|edit|modify|tweak|cover|hide|blur|pixelate|censor|apply|brighten\s+up|light\s+up|swap|remove|replace|set|colou?r|smooth|soften|straighten|rotate|warm|cool|fill|decorate|put)\b/i;
@@ -260,7 +267,7 @@ function edit({ bare, text }: RuleInput): RuleOutcome | undefined {
 }
 
 export const EDIT_RULES: Rule[] = [
-  { name: 'colorize', match: ({ bare }) => (COLORIZE.test(bare) ? task('colorize') : undefined) },
+  COLORIZE_RULE,
   { name: 'background', match: background },
   { name: 'depth', match: ({ bare }) => (DEPTH.test(bare) ? task('depth') : undefined) },
   { name: 'upscale', match: ({ bare }) => upscale(bare) },
