@@ -63,11 +63,11 @@ async function listOrCheck(settings: Settings, check: boolean): Promise<number> 
   for (const task of catalogTasks()) {
     const serving = taskServing(task, settings, (model) => installed.has(model));
     let answer: string;
-    if (serving.way === 'endpoint') answer = `the vision endpoint (${serving.settings.join(', ')})`;
+    if (serving.way === 'endpoint') answer = `the endpoint set by ${serving.settings.join(', ')}`;
     else if (serving.way === 'model') answer = serving.model.name;
     else {
-      // caption and answer can also be served by a vision chat endpoint; the first one is named.
-      const endpoint = serving.endpoints[0];
+      // caption and answer can also be served by a vision chat endpoint, generation by ComfyUI or an Images API.
+      const endpoint = serving.endpoints.length > 0 ? [serving.endpoints.map((names) => names.join(' + ')).join(' or ')] : undefined;
       if (serving.toInstall) answer = `none — ${getCommand(serving.toInstall)}${endpoint ? `, or set ${endpoint.join(', ')}` : ''}`;
       else if (serving.waiting.length > 0) {
         answer = `none — ${endpoint ? `set ${endpoint.join(', ')} (` : ''}no runner in this build yet for ${serving.waiting.join(', ')}${endpoint ? ')' : ''}`;
