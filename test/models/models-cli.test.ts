@@ -49,14 +49,22 @@ describe('models CLI', () => {
     expect(stdout).toMatch(/^✔ lama /m);
   });
 
-  it('list names the vision endpoint as what caption and answer use when VISION_LLM_URL is set', async () => {
+  it('list names the endpoint as what caption and answer use when VISION_LLM_URL is set', async () => {
     const modelsDir = await tmpDir();
     const { code, stdout } = await cli(['list'], { MODELS_DIR: modelsDir, VISION_LLM_URL: 'http://localhost:11434/v1', VISION_LLM_MODEL: 'qwen2.5vl:3b' });
     expect(code).toBe(0);
     const section = stdout.slice(stdout.indexOf('Task → model it will use:'));
-    expect(section).toMatch(/^ {2}caption +the vision endpoint \(VISION_LLM_URL\)$/m);
-    expect(section).toMatch(/^ {2}answer +the vision endpoint \(VISION_LLM_URL\)$/m);
+    expect(section).toMatch(/^ {2}caption +the endpoint set by VISION_LLM_URL$/m);
+    expect(section).toMatch(/^ {2}answer +the endpoint set by VISION_LLM_URL$/m);
     expect(section).toMatch(/^ {2}ocr +ppocr-v4-det$/m);
+  });
+
+  it('list names ComfyUI or the Images API for generation when set, and both beside the pull command when not', async () => {
+    const modelsDir = await tmpDir();
+    const bare = await cli(['list'], { MODELS_DIR: modelsDir });
+    expect(bare.stdout).toMatch(/^ {2}generate_image +none — npm run models -- pull sd-turbo, or set COMFYUI_URL or IMAGES_API_URL$/m);
+    const comfy = await cli(['list'], { MODELS_DIR: modelsDir, COMFYUI_URL: 'http://127.0.0.1:8188' });
+    expect(comfy.stdout).toMatch(/^ {2}generate_image +the endpoint set by COMFYUI_URL$/m);
   });
 
   it('pull fetches a catalog model from MODELS_HUB_URL, and refuses when downloads are off', async () => {
