@@ -16,6 +16,7 @@ import { Deliveries } from './delivery.ts';
 import { interactionFailed, MODAL_PREFIX, onContextMenu, onModal, onSlash } from './interactions.ts';
 import type { VideoShrinker } from './media.ts';
 import { onMessage } from './messages.ts';
+import { MIN_PREVIEW_INTERVAL_MS } from './preview.ts';
 import { PendingStore } from './pending-store.ts';
 
 export interface DiscordAdapterOptions {
@@ -23,6 +24,8 @@ export interface DiscordAdapterOptions {
   now?: () => number;
   /** Least time between two progress edits of one message; Discord allows about 5 edits per 5 s. */
   progressIntervalMs?: number;
+  /** Least time between two preview pictures on one status message; default the larger of 4 s and progressIntervalMs. */
+  previewIntervalMs?: number;
   /** Interaction tokens live 15 minutes; past this age a result goes out as a new channel message. */
   tokenLifetimeMs?: number;
 }
@@ -98,6 +101,7 @@ class DiscordBridge implements DiscordAdapter {
         video,
         now: options.now ?? Date.now,
         progressIntervalMs: options.progressIntervalMs ?? 1500,
+        previewIntervalMs: options.previewIntervalMs ?? Math.max(MIN_PREVIEW_INTERVAL_MS, options.progressIntervalMs ?? 1500),
         tokenLifetimeMs: options.tokenLifetimeMs ?? 14 * 60_000,
         inFlight: (work) => this.inFlight(work),
       }),

@@ -1,4 +1,5 @@
 import { AttachmentBuilder, MessageFlags, PermissionFlagsBits, type ButtonInteraction, type StringSelectMenuInteraction } from 'discord.js';
+import type { TurnResult } from '../../src/app/bot-api.ts';
 import { formatBytes } from '../../src/media/limits.ts';
 import { originOf, overLimit, refusal } from './access.ts';
 import { userRef, type DiscordContext } from './context.ts';
@@ -9,7 +10,8 @@ import { DEFAULT_UPLOAD_LIMIT, fileName } from './media.ts';
 import { discordGate } from './nsfw.ts';
 import { parseScope } from './scope.ts';
 
-const TURN_WORDS = { upscale: 'upscale it', cutout: 'cut it out', animate: 'animate it' } as const;
+/** The words a button says for the user on the picture it names; the planner plans them like typed ones. */
+const TURN_WORDS = { upscale: 'upscale it', cutout: 'cut it out', animate: 'animate it', vary: 'give me some variations' } as const;
 
 /**
  * A button or menu under a bot message. Only the author of the job or result, or a member with Manage
@@ -58,33 +60,21 @@ export async function onComponent(
       });
       return;
     }
-    const step =
-      target.action === 'retry' ? await retryOf(context, conversationId, target.mediaId) : { from: target.mediaId, words: TURN_WORDS[target.action] };
-    if (!step) return refuse(interaction, 'I cannot find the request that made this result any more.');
-    const { from, words } = step;
+    const { action, mediaId } = target;
     await context.deliveries.duringTurn(conversationId, async () => {
-      await bot.act({ conversationId, user, action: 'use', mediaId: from });
-      const result = await bot.handleTurn({ conversationId, user, text: words, files: [] });
+      // Retry is the core's repeat: what made this exact media, on the same input with the same seed (a
+      // grid's Retry the whole batch, one picture's alone). Replaying the words would draw a new seed.
+      let result: TurnResult;
+      if (action === 'retry') result = await bot.repeat({ conversationId, user, mediaId });
+      else {
+        await bot.act({ conversationId, user, action: 'use', mediaId });
+        result = await bot.handleTurn({ conversationId, user, text: TURN_WORDS[action], files: [] });
+      }
       await answerInteraction(context, interaction, result, conversationId, target.ownerId, undefined, channelId);
     });
   } catch (error) {
     return refuse(interaction, `⚠️ ${explain(context, error)}`);
   }
-}
-
-/**
- * Retry = the same words again on the same input: the request that produced the result is the user turn
- * before the bot turn that holds it, and its input is the result's parent.
- */
-async function retryOf(context: DiscordContext, conversationId: string, mediaId: string): Promise<{ from: string; words: string } | undefined> {
-  const { turns } = await context.bot.history(conversationId);
-  const at = turns.findIndex((t) => t.role === 'bot' && t.media.some((m) => m.id === mediaId));
-  const parentId = turns[at]?.media.find((m) => m.id === mediaId)?.parentId;
-  const request = turns
-    .slice(0, Math.max(at, 0))
-    .reverse()
-    .find((t) => t.role === 'user');
-  return at >= 0 && parentId && request?.text ? { from: parentId, words: request.text } : undefined;
 }
 
 async function sendOriginal(

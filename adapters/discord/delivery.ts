@@ -7,6 +7,7 @@ import { explain } from './explain.ts';
 import { discordGate } from './nsfw.ts';
 import { DEFAULT_UPLOAD_LIMIT, type VideoShrinker } from './media.ts';
 import type { PendingStore } from './pending-store.ts';
+import { previewAttachment, type PreviewRef } from './preview.ts';
 import { cancelRow, clip, progressText, renderTurn, type RenderedMessage } from './render.ts';
 import { parseScope } from './scope.ts';
 
@@ -22,6 +23,11 @@ interface Delivery {
   chain: Promise<void>;
   pendingProgress?: string;
   lastEditAt: number;
+  /** The newest preview not shown yet; it waits for the next progress edit allowed to carry one. */
+  pendingPreview?: PreviewRef;
+  /** The preview the status message shows now (its sha256), and when it was attached. */
+  shownPreview?: string;
+  lastPreviewAt: number;
   finished: boolean;
   /** Cuts short the pause before a progress edit once the result is there. */
   wake?: AbortController;
@@ -37,6 +43,8 @@ export interface DeliveriesOptions {
   /** The clock that decides whether an interaction token is still usable. */
   now: () => number;
   progressIntervalMs: number;
+  /** Least time between two preview uploads on one status message (each replaces the one before). */
+  previewIntervalMs: number;
   tokenLifetimeMs: number;
   /** Tracks work started here so that close() waits for it. */
   inFlight: (work: Promise<void>) => void;
@@ -75,7 +83,7 @@ export class Deliveries {
   onBotEvent(event: BotEvent): Promise<void> {
     if (event.type === 'job.queued' || event.type === 'job.progress') {
       const delivery = this.deliveries.get(event.job.id);
-      if (delivery) this.queueProgress(delivery, progressText(event.job));
+      if (delivery) this.queueProgress(delivery, progressText(event.job), event.job.progress?.preview);
       return Promise.resolve();
     }
     if (event.type === 'job.finished') return this.deliverResult(event);
@@ -109,7 +117,7 @@ export class Deliveries {
   }
 
   private track(jobId: string, ownerId: string, uploadLimit: number, target: Delivery['target']): Delivery {
-    const delivery: Delivery = { jobId, ownerId, uploadLimit, target, chain: Promise.resolve(), lastEditAt: 0, finished: false };
+    const delivery: Delivery = { jobId, ownerId, uploadLimit, target, chain: Promise.resolve(), lastEditAt: 0, lastPreviewAt: 0, finished: false };
     this.deliveries.set(jobId, delivery);
     const jobs = this.running.get(ownerId) ?? new Set<string>();
     jobs.add(jobId);
@@ -127,10 +135,12 @@ export class Deliveries {
 
   /**
    * Progress edits coalesce: at most one waits, holding the newest text, and edits are spaced by
-   * progressIntervalMs so a chatty job stays inside Discord's per-message edit limit.
+   * progressIntervalMs so a chatty job stays inside Discord's per-message edit limit. A preview rides on
+   * an edit at most every previewIntervalMs, the newest one, replacing the one shown; edits between keep it.
    */
-  private queueProgress(delivery: Delivery, text: string): void {
+  private queueProgress(delivery: Delivery, text: string, preview?: PreviewRef): void {
     if (delivery.finished) return;
+    if (preview && preview.sha256 !== delivery.shownPreview) delivery.pendingPreview = preview;
     const waiting = delivery.pendingProgress !== undefined;
     delivery.pendingProgress = text;
     if (waiting) return;
@@ -145,12 +155,34 @@ export class Deliveries {
         const next = delivery.pendingProgress;
         delivery.pendingProgress = undefined;
         if (delivery.finished || next === undefined) return;
-        const message = { content: next, components: [cancelRow(delivery.jobId, delivery.ownerId)] };
+        if (delivery.target.kind === 'interaction' && !this.tokenAlive(delivery)) return;
+        const preview = this.previewDue(delivery);
+        const file = preview ? await previewAttachment(this.o.bot, preview) : undefined;
+        // The result may have come while the preview was read: it goes last, and alone.
+        if (delivery.finished) return;
+        const message = {
+          content: next,
+          components: [cancelRow(delivery.jobId, delivery.ownerId)],
+          // `attachments: []` drops the preview shown before; without `files` an edit leaves it in place.
+          ...(file ? { files: [file], attachments: [] } : {}),
+        };
         if (delivery.target.kind === 'message') await delivery.target.message.edit(message);
-        else if (this.tokenAlive(delivery)) await delivery.target.interaction.editReply(message);
+        else await delivery.target.interaction.editReply(message);
         delivery.lastEditAt = Date.now();
+        if (preview && file) {
+          delivery.shownPreview = preview.sha256;
+          delivery.lastPreviewAt = delivery.lastEditAt;
+        }
       })
       .catch((error: unknown) => this.o.logger.warn({ err: error, job: delivery.jobId }, 'progress edit failed'));
+  }
+
+  /** The preview to attach to this edit, if one waits and the last was long enough ago; taken off the queue. */
+  private previewDue(delivery: Delivery): PreviewRef | undefined {
+    const preview = delivery.pendingPreview;
+    if (!preview || Date.now() - delivery.lastPreviewAt < this.o.previewIntervalMs) return undefined;
+    delivery.pendingPreview = undefined;
+    return preview;
   }
 
   private tokenAlive(delivery: Delivery): boolean {
@@ -192,7 +224,9 @@ export class Deliveries {
     }
     try {
       if (delivery?.target.kind === 'interaction' && this.tokenAlive(delivery)) {
-        await this.withUploadFallback(rendered, (m) => (delivery.target.kind === 'interaction' ? delivery.target.interaction.editReply(m) : Promise.resolve()));
+        // `attachments: []`: the result replaces the progress preview, also when it has no file of its own.
+        const { interaction } = delivery.target;
+        await this.withUploadFallback(rendered, (m) => interaction.editReply({ ...m, attachments: [] }));
       } else if (delivery?.target.kind === 'message') {
         const status = delivery.target.message;
         await this.withUploadFallback(rendered, (m) => status.edit({ ...m, attachments: [] }));

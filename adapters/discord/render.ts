@@ -1,7 +1,9 @@
-import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, StringSelectMenuBuilder, type MessageActionRowComponentBuilder } from 'discord.js';
+import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, type MessageActionRowComponentBuilder } from 'discord.js';
 import type { BotApi, JobView, MediaView, TurnView } from '../../src/app/bot-api.ts';
 import { encodeCustomId } from './custom-id.ts';
+import { batchPictures, gridRows, pickMenu } from './grid-render.ts';
 import { fitForUpload, type VideoShrinker } from './media.ts';
+import { describeMedia, seedLine } from './seed-line.ts';
 import type { MediaGate } from '../shared/safety-gate.ts';
 
 export const MAX_CONTENT = 2000;
@@ -58,17 +60,27 @@ export async function renderTurn(
     withheld.add(view.id);
     if (!notes.includes(sentence)) notes.push(sentence);
   }
+  // A batch is posted as its grid alone; its pictures stay in the conversation, each reachable by its U/V
+  // buttons. The grid shows every picture, so one withheld picture withholds the grid too; then the
+  // pictures the gate let through are posted each on its own, with the usual buttons.
+  const pictures = batchPictures(turn);
+  const gridView = shown(turn).find((m) => m.role === 'grid' && m.kind === 'image');
+  if (gridView && pictures.some((p) => withheld.has(p.view.id))) withheld.add(gridView.id);
   const media = shown(turn).filter((m) => !withheld.has(m.id));
+  const grid = media.find((m) => m === gridView);
+  const posted = grid ? [grid] : media;
   const files: AttachmentBuilder[] = [];
-  for (const view of media.slice(0, 10)) {
+  for (const view of posted.slice(0, 10)) {
     const stored = await bot.media(view.id);
     const fitted = await fitForUpload(stored.view, stored.path, context.uploadLimit, context.publicUrl, context.video);
-    if (fitted.file) files.push(new AttachmentBuilder(fitted.file.bytes, { name: fitted.file.name, description: view.label ?? `${view.role} ${view.kind}` }));
+    if (fitted.file) files.push(new AttachmentBuilder(fitted.file.bytes, { name: fitted.file.name, description: describeMedia(view) }));
     if (fitted.note) notes.push(fitted.note);
   }
   const head = context.mention ? `${context.mention} ` : '';
-  const content = clip([`${head}${turn.text}`.trim(), ...notes].filter((s) => s !== '').join('\n'));
-  return { content: content || '​', files, components: componentsFor(turn, media, context) };
+  const seeds = seedLine(grid ? pictures.map((p) => p.view) : posted);
+  const content = clip([`${head}${turn.text}`.trim(), ...(seeds ? [seeds] : []), ...notes].filter((s) => s !== '').join('\n'));
+  const components = grid && !turn.choice ? gridRows(turn, grid, pictures, context) : componentsFor(turn, media, context);
+  return { content: content || '​', files, components };
 }
 
 /** Discord shows 5 buttons per row; two rows of numbers is as many as anyone picks from by eye. */
@@ -110,16 +122,15 @@ function componentsFor(
   }
   const rows = [new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(...buttons.slice(0, 5))];
   const second = [new ButtonBuilder().setCustomId(id('download')).setLabel('Download original').setStyle(ButtonStyle.Secondary)];
-  if (result.parentId) second.unshift(new ButtonBuilder().setCustomId(id('retry')).setLabel('Retry').setStyle(ButtonStyle.Secondary));
+  // Retry repeats what made the result (bot.repeat): an edit of an input, or a generation with its seed.
+  if (result.parentId || result.generation) second.unshift(new ButtonBuilder().setCustomId(id('retry')).setLabel('Retry').setStyle(ButtonStyle.Secondary));
   rows.push(new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(...second));
   const images = media.filter((m) => m.kind === 'image' || m.kind === 'video');
-  if (images.length > 1) {
-    const menu = new StringSelectMenuBuilder()
-      .setCustomId(encodeCustomId({ action: 'pick', subject: context.conversationId, mediaId: '-', ownerId: context.ownerId }))
-      .setPlaceholder('Which one should I continue from?')
-      .addOptions(images.slice(0, 25).map((m) => ({ label: clip(m.label ?? `${m.role} ${m.kind}${m.ordinal ? ` #${m.ordinal}` : ''}`, 100), value: m.id })));
-    rows.push(new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(menu));
-  }
+  const menu = pickMenu(
+    images.map((m) => ({ view: m, label: m.label ?? `${m.role} ${m.kind}${m.ordinal ? ` #${m.ordinal}` : ''}` })),
+    context,
+  );
+  if (menu) rows.push(menu);
   return rows.filter((row) => row.components.length > 0);
 }
 

@@ -157,7 +157,7 @@ describe('Discord adapter start-up and next-step buttons (fake Discord, fake bot
     expect((await fake.waitFor(isCallback(elsewhere))).body.data.content).toBe('There is no conversation with you here yet; start one with `/vitron edit`.');
   });
 
-  it('retries a result with the same request on the same input', async () => {
+  it('retries a result by repeating what made that exact result, not by replaying the words', async () => {
     stack = await startFakeStack();
     const { fake, bot } = stack;
     const user = fake.user();
@@ -171,9 +171,10 @@ describe('Discord adapter start-up and next-step buttons (fake Discord, fake bot
     const final = await fake.waitFor(isOriginalEdit(interaction, (c) => c.files.length > 0));
     const retry = customIds(final.body).find((id) => decodeCustomId(id)?.action === 'retry')!;
     const press = fake.interact(fake.buttonPress(retry, fake.originalOf(interaction.token)!.id, user));
-    await fake.waitFor(isOriginalEdit(press));
-    expect(bot.calls.filter((c) => c.method === 'act').at(-1)!.args[0]).toMatchObject({ action: 'use', mediaId: upload.id });
-    expect((bot.calls.filter((c) => c.method === 'handleTurn').at(-1)!.args[0] as any).text).toBe('sepia please');
+    expect((await fake.waitFor(isOriginalEdit(press))).body.content).toBe(`Repeating ${result.id}.`);
+    const conversationId = (bot.calls.find((c) => c.method === 'handleTurn')!.args[0] as any).conversationId;
+    expect(bot.calls.find((c) => c.method === 'repeat')!.args[0]).toMatchObject({ conversationId, mediaId: result.id });
+    expect(bot.calls.filter((c) => c.method === 'handleTurn')).toHaveLength(1);
   });
 
   it('runs Upscale, Cut out and Animate on the exact result the button belongs to', async () => {

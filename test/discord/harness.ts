@@ -1,12 +1,15 @@
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import type { BotApi, ConversationView, TurnResult, UserRef } from '../../src/app/bot-api.ts';
+import type { BotApi, BotEvent, ConversationView, MediaView, TurnResult, TurnView, UserRef } from '../../src/app/bot-api.ts';
 import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import { createDiscordAdapter, type DiscordAdapter, type DiscordAdapterOptions } from '../../adapters/discord/adapter.ts';
 import { createAdmission } from '../../src/limits/admission.ts';
 import { FakeDiscord, type RecordedCall } from '../fakes/discord/fake-discord.ts';
+import { solidImage } from '../helpers/media-fixtures.ts';
 import { FakeBot } from '../web/fake-bot.ts';
 
 /**
@@ -16,6 +19,9 @@ import { FakeBot } from '../web/fake-bot.ts';
  */
 export class DiscordFakeBot extends FakeBot {
   private readonly handled = new Map<string, TurnResult>();
+  /** Previews this fake announced, by sha256, served by preview() like the core serves them from the blob store. */
+  private readonly ownPreviews = new Map<string, { path: string; mime: string }>();
+  private batches = 0;
 
   override async handleTurn(request: Parameters<BotApi['handleTurn']>[0]): Promise<TurnResult> {
     const key = request.eventKey === undefined ? undefined : `${request.conversationId} ${request.eventKey}`;
@@ -35,6 +41,66 @@ export class DiscordFakeBot extends FakeBot {
     );
     if (existing) return existing.view;
     return super.startConversation(input);
+  }
+
+  /** Moves a generation job to step `step` of `steps` with a preview picture of the work so far, as the core does. */
+  progressWithPreview(jobId: string, step: number, steps: number, png: Uint8Array): void {
+    const sha256 = createHash('sha256').update(png).digest('hex');
+    const file = path.join(this.dir, `preview-${sha256}`);
+    writeFileSync(file, png);
+    this.ownPreviews.set(sha256, { path: file, mime: 'image/png' });
+    const entry = this.jobs.get(jobId)!;
+    const preview = { sha256, mime: 'image/png' };
+    entry.job = { ...entry.job, state: 'running', progress: { fraction: step / steps, step, steps, note: 'drawing', preview } };
+    this.emitEvent({ type: 'job.progress', conversationId: entry.conversationId, job: entry.job });
+  }
+
+  override async preview(sha256: string): Promise<{ path: string; mime: string }> {
+    const found = this.ownPreviews.get(sha256);
+    if (!found) return super.preview(sha256);
+    this.calls.push({ method: 'preview', args: [sha256] });
+    return found;
+  }
+
+  /**
+   * Finishes a job with `n` generated pictures (seeds 101, 102, …) and their numbered grid, as the core does
+   * for "draw a fox, 4 pictures": each picture a 'result' with its generation facts, then one 'grid'.
+   */
+  async finishBatch(
+    jobId: string,
+    n: number,
+    extra: { picture?: (i: number) => Partial<MediaView>; grid?: Partial<MediaView> } = {},
+  ): Promise<{ pictures: MediaView[]; grid: MediaView; turn: TurnView }> {
+    const entry = this.jobs.get(jobId)!;
+    this.batches += 1;
+    const pictures: MediaView[] = [];
+    for (let i = 0; i < n; i++) {
+      const png = await solidImage(8, 8, `#${(this.batches * 16 + i).toString(16).padStart(2, '0')}4080`);
+      const generation = { prompt: 'a red fox in the snow', seed: 101 + i, steps: 4, width: 8, height: 8, engine: 'comfyui', model: 'sd-turbo' };
+      pictures.push(this.addMedia(png, 'image/png', 'result', { label: `variation ${i + 1} of ${n}`, generation, ...extra.picture?.(i) }));
+    }
+    const grid = this.addMedia(await solidImage(16, 16, `#${(this.batches % 256).toString(16).padStart(2, '0')}ff00`), 'image/png', 'grid', {
+      label: `variations: ${n} to choose from`,
+      ...extra.grid,
+    });
+    entry.job = { ...entry.job, state: 'succeeded', finishedAt: new Date().toISOString() };
+    const turn: TurnView = {
+      id: `batch-turn-${this.batches}`,
+      role: 'bot',
+      text: `Here are ${n} of them.`,
+      media: [...pictures, grid],
+      job: entry.job,
+      actions: ['undo', 'download'],
+      createdAt: new Date().toISOString(),
+    };
+    this.conversations.get(entry.conversationId)!.turns.push(turn);
+    this.emitEvent({ type: 'job.finished', conversationId: entry.conversationId, job: entry.job, turn });
+    return { pictures, grid, turn };
+  }
+
+  /** FakeBot's own emit is private; this one tells the same listeners. */
+  private emitEvent(event: BotEvent): void {
+    for (const listener of [...(this.listeners.get(event.conversationId) ?? []), ...this.everything]) listener(event);
   }
 }
 
