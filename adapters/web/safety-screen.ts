@@ -48,6 +48,9 @@ export function screenedBot(bot: BotApi, safety: PlaygroundSafety, logger: Pick<
     async act(input) {
       return screenResult(input.conversationId, await bot.act(input));
     },
+    async repeat(input) {
+      return screenResult(input.conversationId, await bot.repeat(input));
+    },
     subscribe(conversationId, listener) {
       return bot.subscribe(conversationId, (event) => listener(screenEvent(event)));
     },

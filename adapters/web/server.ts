@@ -18,6 +18,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { mediaRoutes } from './routes/media.ts';
+import { previewRoutes } from './routes/previews.ts';
 import { turnRoutes } from './routes/turns.ts';
 import { screenedBot } from './safety-screen.ts';
 import { SseRegistry } from './sse.ts';
@@ -123,6 +124,7 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
   eventRoutes(app, context);
   jobRoutes(app, context);
   mediaRoutes(app, context);
+  previewRoutes(app, context);
   if (options.admin) await app.register(adminPlugin(options.admin), { prefix: ADMIN_PATH });
 
   app.addHook('preClose', async () => streams.closeAll());

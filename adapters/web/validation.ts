@@ -21,6 +21,12 @@ export const actionBody = z
     path: ['mediaId'],
   });
 
+/** The Retry button: the picture whose request runs again with the same seed. */
+export const repeatBody = z.object({ mediaId: z.string().min(1).max(200) }).strict();
+
+/** Previews are named by their content address; anything else is refused before the store is asked. */
+export const previewParams = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits') });
+
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {

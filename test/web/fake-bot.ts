@@ -34,6 +34,10 @@ export class FakeBot implements BotApi {
   readonly everything = new Set<(event: BotEvent) => void>();
   /** Who started each job, for the unfinished-jobs limit. */
   private readonly jobOwners = new Map<string, string>();
+  /** Generation previews by content address, as a worker would have stored them (see addPreview). */
+  readonly previews = new Map<string, { path: string; mime: string }>();
+  /** Text turns that start a job (a generation: "draw a fox", "give me some variations"); none when unset. */
+  textJobs?: RegExp;
   healthy = true;
   failNext?: Error;
   private seq = 0;
@@ -124,12 +128,13 @@ export class FakeBot implements BotApi {
     const media = request.files.map((f) => this.addMedia(f.bytes, 'image/png', 'upload'));
     const userTurn: TurnView = { id: this.id('t'), role: 'user', text: request.text, media, createdAt: new Date().toISOString() };
     c.turns.push(userTurn);
-    if (media.length === 0) {
+    if (media.length === 0 && !this.textJobs?.test(request.text)) {
       const botTurn: TurnView = { id: this.id('t'), role: 'bot', text: `You said: ${request.text}`, media: [], createdAt: new Date().toISOString() };
       c.turns.push(botTurn);
       return { userTurn, botTurn };
     }
-    const job: JobView = { id: this.id('j'), state: 'queued', tasks: ['cutout'], queuePosition: 0, createdAt: new Date().toISOString() };
+    const tasks = media.length === 0 ? ['generate_image'] : ['cutout'];
+    const job: JobView = { id: this.id('j'), state: 'queued', tasks, queuePosition: 0, createdAt: new Date().toISOString() };
     this.jobs.set(job.id, { job, conversationId: c.view.id });
     this.jobOwners.set(job.id, request.user.externalId);
     this.emit({ type: 'job.queued', conversationId: c.view.id, job });
@@ -146,10 +151,10 @@ export class FakeBot implements BotApi {
     });
   }
 
-  /** Moves a job along, as a worker would, and tells subscribers. */
-  progress(jobId: string, fraction: number, note: string): void {
+  /** Moves a job along, as a worker would, and tells subscribers; `preview` is one from addPreview. */
+  progress(jobId: string, fraction: number, note: string, preview?: { sha256: string; mime: string }): void {
     const entry = this.jobs.get(jobId)!;
-    entry.job = { ...entry.job, state: 'running', progress: { fraction, step: 1, steps: 2, note } };
+    entry.job = { ...entry.job, state: 'running', progress: { fraction, step: 1, steps: 2, note, ...(preview ? { preview } : {}) } };
     this.emit({ type: 'job.progress', conversationId: entry.conversationId, job: entry.job });
   }
 
@@ -172,9 +177,35 @@ export class FakeBot implements BotApi {
     return { userTurn, botTurn };
   }
 
+  /** Stores a generation preview the way the worker does: by the sha256 of its bytes. */
+  addPreview(bytes: Uint8Array, mime = 'image/png'): { sha256: string; mime: string } {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const file = path.join(this.dir, `preview-${sha256}`);
+    writeFileSync(file, bytes);
+    this.previews.set(sha256, { path: file, mime });
+    return { sha256, mime };
+  }
+
+  /**
+   * The media of a finished batch as the core lists them: each picture a 'result' ("variation 2 of 4",
+   * its own seed), then one 'grid' of them side by side.
+   */
+  addBatch(pictures: Uint8Array[], grid: Uint8Array, prompt = 'a red fox in the snow', firstSeed = 1000): MediaView[] {
+    const n = pictures.length;
+    const results = pictures.map((bytes, i) =>
+      this.addMedia(bytes, 'image/png', 'result', {
+        label: `variation ${i + 1} of ${n}`,
+        generation: { prompt, seed: firstSeed + i, steps: 4, width: 4, height: 4, engine: 'fake', model: 'fake-model' },
+      }),
+    );
+    return [...results, this.addMedia(grid, 'image/png', 'grid', { label: `${n} variations` })];
+  }
+
   async preview(sha256: string): Promise<{ path: string; mime: string }> {
     this.record('preview', sha256);
-    throw new NotFoundError(`Preview ${sha256}`);
+    const found = this.previews.get(sha256);
+    if (!found) throw new NotFoundError(`Preview ${sha256}`);
+    return found;
   }
 
   async repeat(input: Parameters<BotApi['repeat']>[0]): Promise<TurnResult> {

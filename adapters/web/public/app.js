@@ -1,7 +1,8 @@
 import { api, ApiError } from './api.js';
 import { h } from './dom.js';
 import { createAttachments, setupDropAndPaste } from './attachments.js';
-import { isActive, renderJob, renderTurn } from './render.js';
+import { isActive, renderJob } from './job-card.js';
+import { renderTurn } from './render.js';
 import { setupClickToSelect } from './select.js';
 
 const SUGGESTIONS = ['cut out the subject', 'make it black and white', 'read the text', 'what is in this picture?', 'crop it to a square', 'undo'];
@@ -32,6 +33,8 @@ const state = {
   conversations: [],
   turns: new Map(), // id → { turn, el }
   jobs: new Map(), // job id → element
+  previews: new Map(), // job id → its newest generation preview { sha256, mime }
+  finished: new Set(), // ids of jobs whose job.finished arrived
   events: undefined,
   helpText: '',
   lastImage: undefined,
@@ -44,6 +47,8 @@ const handlers = {
   onAction: (action, mediaId) => act(action, mediaId),
   onChoose: (number) => send(String(number)),
   onCancel: (jobId) => cancelJob(jobId),
+  onPickThen: (mediaId, words) => pickThen(mediaId, words),
+  onRetry: (mediaId) => retry(mediaId),
 };
 
 // ---- conversations ------------------------------------------------------------------------------
@@ -106,6 +111,7 @@ async function reloadHistory() {
   document.title = `${els.title.textContent} · Vitron`;
   state.turns.clear();
   state.jobs.clear();
+  state.previews.clear();
   state.lastImage = undefined;
   els.messages.replaceChildren();
   for (const turn of view.turns) addTurn(turn, { scroll: false });
@@ -147,18 +153,32 @@ function addTurn(turn, { scroll = true } = {}) {
 }
 
 function showJob(job, after) {
+  // A late report (a preview classified after the last step, a POST answer slower than the stream) must
+  // not bring back the card of a job that has ended.
+  if (state.finished.has(job.id)) return;
   const existing = state.jobs.get(job.id);
-  const card = renderJob(job, handlers);
-  if (existing) existing.replaceWith(card);
-  else if (after) after.after(card);
+  // Previews come every few steps; the steps between keep showing the last one.
+  const preview = job.progress?.preview ?? state.previews.get(job.id);
+  if (preview) state.previews.set(job.id, preview);
+  const card = renderJob(job, handlers, preview);
+  // The same preview as before: keep the loaded image rather than flash a new element while it decodes.
+  const shown = existing?.querySelector('[data-testid="job-preview"]');
+  if (shown && shown.dataset.sha256 === preview?.sha256) card.querySelector('[data-testid="job-preview"]')?.replaceWith(shown);
+  // The job.queued event may beat the POST's answer: the card then moves under the user's turn it belongs to.
+  if (after) {
+    existing?.remove();
+    after.after(card);
+  } else if (existing) existing.replaceWith(card);
   else els.messages.append(card);
   state.jobs.set(job.id, card);
   scrollToEnd();
 }
 
 function finishJob(job) {
+  state.finished.add(job.id);
   state.jobs.get(job.id)?.remove();
   state.jobs.delete(job.id);
+  state.previews.delete(job.id);
 }
 
 function notice(message) {
@@ -244,17 +264,20 @@ function connectEvents(id) {
 
 // ---- sending ------------------------------------------------------------------------------------
 
-async function send(text) {
-  const files = attachments.files();
+// `composer: false` for words a button sends: the attachments and the half-typed message stay as they are.
+async function send(text, { composer = true } = {}) {
+  const files = composer ? attachments.files() : [];
   if (state.sending || (!text.trim() && files.length === 0)) return;
   if (!state.conversationId) await newConversation();
   state.sending = true;
   els.send.disabled = true;
   try {
     const result = await api.sendTurn(state.conversationId, text, files);
-    attachments.clear();
-    els.input.value = '';
-    autosize();
+    if (composer) {
+      attachments.clear();
+      els.input.value = '';
+      autosize();
+    }
     applyResult(result);
     loadConversations().catch(() => {});
   } catch (error) {
@@ -268,6 +291,26 @@ async function send(text) {
 async function act(action, mediaId) {
   try {
     applyResult(await api.act(state.conversationId, action, mediaId));
+  } catch (error) {
+    notice(error.message);
+  }
+}
+
+// Upscale / Vary under a picture of a batch: make that picture the current one, then say the words, exactly
+// as a user would ("use" it, then "upscale it").
+async function pickThen(mediaId, words) {
+  try {
+    applyResult(await api.act(state.conversationId, 'use', mediaId));
+  } catch (error) {
+    notice(error.message);
+    return;
+  }
+  await send(words, { composer: false });
+}
+
+async function retry(mediaId) {
+  try {
+    applyResult(await api.repeat(state.conversationId, mediaId));
   } catch (error) {
     notice(error.message);
   }

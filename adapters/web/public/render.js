@@ -1,13 +1,9 @@
 import { api } from './api.js';
 import { h, svg } from './dom.js';
+import { batchGrid, generationRow } from './generation.js';
 
-const ACTIVE = new Set(['queued', 'running']);
 const FAILED = new Set(['failed', 'cancelled', 'interrupted']);
 const ACTION_LABELS = { undo: 'Undo', redo: 'Redo', revert: 'Back to original', use: 'Use this', download: 'Download' };
-
-export function isActive(job) {
-  return job !== undefined && ACTIVE.has(job.state);
-}
 
 /** error | question | normal: from the core's `tone` when it sends one, else from the job and the text. */
 export function toneOf(turn) {
@@ -154,6 +150,9 @@ export function renderTurn(turn, context, handlers) {
   const byRole = (role) => media.filter((m) => m.role === role);
   const results = media.filter((m) => m.role === 'result' || m.role === 'frame' || m.role === 'upload');
   const related = { comparison: byRole('comparison')[0], mask: byRole('mask')[0], overlay: byRole('overlay')[0] };
+  // A batch (n pictures and the grid of them): each picture with its own buttons instead of one result.
+  const grid = turn.role === 'bot' ? byRole('grid')[0] : undefined;
+  const batch = grid ? byRole('result') : [];
 
   const body = h('div', { class: 'bubble' });
   if (turn.text) body.append(h('p', { class: 'text', 'data-testid': 'turn-text' }, turn.text));
@@ -161,8 +160,15 @@ export function renderTurn(turn, context, handlers) {
   const gallery = h('div', { class: 'gallery' });
   if (turn.role === 'user') {
     for (const m of media) gallery.append(h('figure', { class: 'upload' }, h('div', { class: 'media-frame checker' }, mediaElement(m, 'upload'))));
+  } else if (batch.length > 0) {
+    gallery.append(batchGrid(batch, handlers));
   } else {
-    for (const [i, result] of results.entries()) gallery.append(resultFigure(result, i === 0 ? related : {}, i === 0 ? turn.boxes : undefined));
+    for (const [i, result] of results.entries()) {
+      const figure = resultFigure(result, i === 0 ? related : {}, i === 0 ? turn.boxes : undefined);
+      const generation = generationRow(result, handlers);
+      if (generation) figure.append(generation);
+      gallery.append(figure);
+    }
     // Outputs with no main result (a segmentation that only returns a mask) still get shown.
     if (results.length === 0) {
       const only = related.overlay ?? related.mask ?? related.comparison;
@@ -211,8 +217,11 @@ export function renderTurn(turn, context, handlers) {
     const bar = h('div', { class: 'actions', 'data-testid': 'turn-actions' });
     for (const action of actions) {
       if (action === 'download') {
-        if (firstResult)
-          bar.append(h('a', { class: 'button', href: `${firstResult.url}?download=1`, download: '', 'data-testid': 'action-download' }, 'Download'));
+        // A batch downloads as its grid: all the pictures in one file.
+        const file = batch.length > 0 && !grid.withheld ? grid : firstResult;
+        if (file?.url) bar.append(h('a', { class: 'button', href: `${file.url}?download=1`, download: '', 'data-testid': 'action-download' }, 'Download'));
+      } else if (action === 'use' && batch.length > 0) {
+        // Which one? Each picture of the batch has its own Use button.
       } else if (ACTION_LABELS[action]) {
         const mediaId = action === 'use' ? firstResult?.id : undefined;
         if (action === 'use' && !mediaId) continue;
@@ -243,44 +252,5 @@ export function renderTurn(turn, context, handlers) {
       ),
       body,
     ),
-  );
-}
-
-/** The live card of a queued or running job: bar, step note, queue position, Cancel. */
-export function renderJob(job, handlers) {
-  const progress = job.progress;
-  const bar = h('progress', { max: 1, 'data-testid': 'job-bar', 'aria-label': 'Job progress' });
-  if (progress && job.state === 'running') bar.value = Math.max(0, Math.min(1, progress.fraction));
-  let status;
-  if (job.state === 'queued') {
-    status = job.queuePosition ? `Waiting in the queue: ${job.queuePosition} ${job.queuePosition === 1 ? 'job' : 'jobs'} ahead of you` : 'Waiting to start…';
-  } else if (job.state === 'running') {
-    status = progress
-      ? `${progress.note || 'Working'}${progress.steps > 1 ? ` (step ${progress.step} of ${progress.steps})` : ''} · ${Math.round(progress.fraction * 100)}%`
-      : 'Working…';
-  } else {
-    status = job.state === 'succeeded' ? 'Done' : (job.error?.message ?? `Job ${job.state}`);
-  }
-  const cancel = isActive(job)
-    ? h(
-        'button',
-        {
-          type: 'button',
-          class: 'button danger',
-          'data-testid': 'cancel-job',
-          onclick: (e) => {
-            e.currentTarget.disabled = true;
-            handlers.onCancel(job.id);
-          },
-        },
-        'Cancel',
-      )
-    : null;
-  return h(
-    'div',
-    { class: `job job-${job.state}`, 'data-testid': 'job-progress', 'data-job-id': job.id, 'data-state': job.state, role: 'status' },
-    h('div', { class: 'job-title' }, `${job.tasks.length ? job.tasks.join(' → ') : 'job'}`),
-    bar,
-    h('div', { class: 'job-row' }, h('span', { class: 'job-note', 'data-testid': 'job-note' }, status), cancel),
   );
 }

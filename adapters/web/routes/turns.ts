@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingFile, TurnResult } from '../../../src/app/bot-api.ts';
 import { HttpInputError } from '../errors-to-http.ts';
-import { actionBody, idParams, jsonTurnBody, MAX_TEXT_CHARS, parseInput } from '../validation.ts';
+import { actionBody, idParams, jsonTurnBody, MAX_TEXT_CHARS, parseInput, repeatBody } from '../validation.ts';
 import type { RouteContext } from './context.ts';
 
 interface TurnInput {
@@ -80,5 +80,15 @@ export function turnRoutes(app: FastifyInstance, { bot }: RouteContext): void {
       ...(body.mediaId !== undefined ? { mediaId: body.mediaId } : {}),
     });
     return sendTurnResult(request, reply, result);
+  });
+
+  // Retry: the request that made this picture, again with the same seed. It starts work, so it is admitted
+  // like a turn.
+  app.post('/api/conversations/:id/repeat', async (request, reply) => {
+    const { id } = parseInput(idParams, request.params, 'conversation id');
+    const { mediaId } = parseInput(repeatBody, request.body, 'repeat');
+    await bot.admit({ user: request.user });
+    request.log.info({ mediaId }, 'repeat');
+    return sendTurnResult(request, reply, await bot.repeat({ conversationId: id, user: request.user, mediaId }));
   });
 }
