@@ -13,10 +13,16 @@ export function withSeedChange(last: readonly Invocation[], change: SeedChange):
     if (!change.keep && change.unlessSeedless) return [...last];
     return 'The last request made no generated picture, so there is no seed to keep or change: ask for one first, for example "draw a red fox in the snow".';
   }
+  const spec = argSpec('generate_image', 'seed');
+  if (change.keep && change.value !== undefined && spec?.kind === 'number' && (change.value < spec.min || change.value > spec.max)) {
+    return `A seed has to be a whole number from ${spec.min} to ${spec.max}.`;
+  }
   return last.map((invocation) => {
     if (argSpec(invocation.task, 'seed') === undefined) return invocation;
     const { seed, ...rest } = invocation.args;
-    const args: Record<string, unknown> = change.keep && seed !== undefined ? { ...rest, seed } : rest;
+    const kept = change.keep ? (change.value ?? seed) : undefined;
+    const args: Record<string, unknown> = kept === undefined ? rest : { ...rest, seed: kept };
+    if (!change.keep && change.count !== undefined && argSpec(invocation.task, 'count') !== undefined) args.count = change.count;
     if (change.keep && change.prompt !== undefined && argSpec(invocation.task, 'prompt') !== undefined) {
       const before = typeof args.prompt === 'string' ? args.prompt.trim() : '';
       const { words, mode } = change.prompt;

@@ -59,6 +59,11 @@ describe('counts', () => {
 });
 
 describe('variations and outpainting', () => {
+  it('reads similar pictures as variations, and variations of a described thing as new pictures', () => {
+    expect(plan('similar images', contextFor('image')).invocations[0]!.task).toBe('vary');
+    expect(plan('create 3 variations of a castle', contextFor(undefined)).invocations[0]!.args).toEqual({ prompt: 'a castle', count: 3 });
+  });
+
   it('needs a picture for variations, rather than drawing "some variations"', () => {
     const reply = plan('give me some variations', contextFor(undefined)).reply;
     expect(reply).toMatch(/upload/i);
@@ -108,6 +113,19 @@ describe('same seed, new seed', () => {
 
   it('"try again" after work without a seed repeats it', () => {
     expect(plan('try again', afterTurn([brighter])).invocations).toEqual([brighter]);
+  });
+
+  it('sets a seed, asks for more pictures with new seeds, and takes other ways of saying it', () => {
+    const made = situation('made');
+    expect(plan('use seed 5', made).invocations[0]!.args).toEqual({ prompt: 'a red fox in the snow', seed: 5 });
+    expect(plan('again with seed 12', made).invocations[0]!.args).toEqual({ prompt: 'a red fox in the snow', seed: 12 });
+    expect(plan('use seed 9999999999', made).reply).toMatch(/seed has to be/);
+    expect(plan('give me 2 more', made).invocations[0]!.args).toEqual({ prompt: 'a red fox in the snow', count: 2 });
+    expect(plan('give me 6 more', made).reply).toMatch(/at most 4/);
+    expect(plan('same prompt new seed', made).invocations[0]!.args).toEqual({ prompt: 'a red fox in the snow' });
+    expect(plan('regenerate', made).invocations[0]!.args).toEqual({ prompt: 'a red fox in the snow' });
+    // "more like this" is about the picture, not the request: variations.
+    expect(plan('generate two more like this', made).invocations[0]!.task).toBe('vary');
   });
 
   it('says so when there is no seed to keep or change', () => {

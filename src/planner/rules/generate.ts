@@ -13,17 +13,16 @@ const ASKING = String.raw`(?:generate|create|make|produce|render|draw|paint|sket
 const PICTURE = String.raw`(?:image|picture|photo|photograph|drawing|painting|illustration|render|rendering|pic|artwork|art|portrait|sketch|wallpaper|logo|icon|poster|graphic|banner|avatar|sticker|meme|cartoon|comic)s?`;
 const CLIP = String.raw`(?:video|clip|movie|animation|film|gif|animated\s+gif|short|cinemagraph)s?`;
 const ABOUT = String.raw`(?:of|showing|with|depicting|about|that\s+shows|where|in\s+which|featuring)`;
+/** "3 variations of a castle" asks for pictures of a castle ("a version with a hat" is a change, not a picture of "a hat"). */
+const PICTURE_ABOUT = String.raw`(?:${PICTURE}\s+${ABOUT}|(?:variations?|versions?)\s+of)`;
 
 const VIDEO = new RegExp(
   String.raw`^${ASKING}\s+(?:me\s+)?(?:an?\s+|some\s+)?(?:new\s+)?(?:(${D})(?:\s+long)?\s+|short\s+|quick\s+|little\s+|brief\s+|looping\s+|cinematic\s+|slow[\s-]motion\s+)*${CLIP}\s+${ABOUT}\s+(.+)$`,
   'i',
 );
-const IMAGE = new RegExp(
-  String.raw`^${ASKING}\s+(?:me\s+)?(?:(${COUNT_SOURCE})\s+|an?\s+|some\s+|the\s+)?(?:new\s+)?(?:\w+\s+)?${PICTURE}\s+${ABOUT}\s+(.+)$`,
-  'i',
-);
+const IMAGE = new RegExp(String.raw`^${ASKING}\s+(?:me\s+)?(?:(${COUNT_SOURCE})\s+|an?\s+|some\s+|the\s+)?(?:new\s+)?(?:\w+\s+)?${PICTURE_ABOUT}\s+(.+)$`, 'i');
 /** "four pictures of a fox": a count makes it a request even without a verb. */
-const COUNTED = new RegExp(String.raw`^(${COUNT_SOURCE})\s+(?:\w+\s+)?${PICTURE}\s+${ABOUT}\s+(.+)$`, 'i');
+const COUNTED = new RegExp(String.raw`^(${COUNT_SOURCE})\s+(?:\w+\s+)?${PICTURE_ABOUT}\s+(.+)$`, 'i');
 /**
  * "draw 4 foxes": a count before a plural asks for that many pictures (a grid), each of "foxes". Words that put
  * them in one scene ("two cats playing together") keep one picture with the number in its prompt.

@@ -29,9 +29,10 @@ export type RuleOutcome =
  * "new seed", "reroll" and "try again" drop the seed, so the bot draws a fresh one.
  */
 export type SeedChange =
-  | { keep: true; prompt?: { words: string; mode: 'append' | 'replace' } }
-  /** `unlessSeedless`: "try again" repeats as it is when nothing of the last turn had a seed. */
-  | { keep: false; unlessSeedless?: true };
+  /** `value`: "use seed 5" sets the seed instead of keeping the recorded one. */
+  | { keep: true; value?: number; prompt?: { words: string; mode: 'append' | 'replace' } }
+  /** `unlessSeedless`: "try again" repeats as it is when nothing of the last turn had a seed; `count`: "2 more". */
+  | { keep: false; unlessSeedless?: true; count?: number };
 
 /** An answer to "which one?": a number counted left to right, or a referring phrase ("the left one"). */
 export type PickAnswer = { number: number } | { phrase: string };

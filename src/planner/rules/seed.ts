@@ -1,3 +1,4 @@
+import { COUNT_SOURCE, countArgs, isOutcome, parseCount } from './picture-count.ts';
 import type { Rule, RuleInput, RuleOutcome, SeedChange } from './rule.ts';
 import { cleanPhrase } from './rule.ts';
 
@@ -15,7 +16,20 @@ const SAME = String.raw`(?:(?:${AGAIN}\s+)?(?:(?:with|using|use|keep(?:ing)?|reu
 const SAME_SEED = new RegExp(String.raw`^${SAME}$`, 'i');
 const SAME_SEED_BUT = new RegExp(String.raw`^${SAME}\s*[,;:-]?\s*(?:but|and|with|only|just)\s+(.+)$`, 'i');
 const NEW_SEED = new RegExp(
-  String.raw`^(?:${AGAIN}\s*,?\s*)?(?:(?:with|using|use|pick|take|try|get|give\s+it|draw)\s+)?(?:a\s+)?(?:new|different|another|fresh|random|other)\s+seed(?:\s+(?:this\s+time|instead))?$|^(?:re-?roll|roll\s+(?:it\s+)?again|roll\s+the\s+dice(?:\s+again)?|new\s+roll|another\s+roll|spin\s+again)(?:\s+(?:it|that|the\s+seed))?$`,
+  String.raw`^(?:same\s+(?:prompt|thing|settings|picture|request)\s*[,;:-]?\s*(?:but\s+)?)?(?:${AGAIN}\s*,?\s*)?(?:(?:with|using|use|pick|take|try|get|give\s+it|draw)\s+)?(?:a\s+)?(?:new|different|another|fresh|random|other)\s+seed(?:\s+(?:this\s+time|instead))?$|^(?:re-?roll|roll\s+(?:it\s+)?again|roll\s+the\s+dice(?:\s+again)?|new\s+roll|another\s+roll|spin\s+again)(?:\s+(?:it|that|the\s+seed))?$`,
+  'i',
+);
+
+/**
+ * "use seed 5", "again with seed 12": the last turn with that seed. A verb is needed: "…, seed 5" after a request
+ * is a setting of that request (generation-options.ts), and must not read as an instruction of its own.
+ */
+const SET_SEED =
+  /^(?:again|try(?:\s+it)?\s+again|redo(?:\s+it)?|repeat(?:\s+it)?|do\s+it\s+again|use|try)(?:\s+(?:with|using))?\s+(?:the\s+|a\s+)?seed\s*(?:[:=#]|number)?\s*(\d{1,10})$/i;
+/^(?:(?:again|try(?:\s+it)?\s+again|redo(?:\s+it)?|repeat(?:\s+it)?|do\s+it\s+again|use|try|with|using)\s+)*(?:the\s+|a\s+)?seed\s*(?:[:=#]|number)?\s*(\d{1,10})$/i;
+/** "give me 2 more", "3 more please": the same request again with new seeds, that many pictures. "… like this" is vary. */
+const MORE = new RegExp(
+  String.raw`^(?:(?:give\s+me|make|draw|generate|create|show\s+me|get\s+me|do|i\s+want)\s+)?(${COUNT_SOURCE})\s+more(?:\s+(?:pictures?|images?|ones?|pics?|of\s+(?:these|those|them|it)))?$`,
   'i',
 );
 
@@ -24,7 +38,7 @@ const NEW_SEED = new RegExp(
  * asking to try again wants, so these draw a new seed; after anything else they repeat as "again" does.
  */
 const TRY_AGAIN =
-  /^(?:try\s+(?:it\s+|that\s+)?again|have\s+another\s+go|give\s+it\s+another\s+(?:go|try|shot)|another\s+(?:one|try|go|take)|one\s+more|make\s+another(?:\s+one)?)$/i;
+  /^(?:try\s+(?:it\s+|that\s+)?again|re-?generate(?:\s+(?:it|that))?|redraw(?:\s+(?:it|that))?|have\s+another\s+go|give\s+it\s+another\s+(?:go|try|shot)|another\s+(?:one|try|go|take)|one\s+more|make\s+another(?:\s+one)?)$/i;
 
 function changed(words: string): SeedChange {
   const w = cleanPhrase(words);
@@ -38,6 +52,14 @@ function seed({ text }: RuleInput): RuleOutcome | undefined {
   if (but && cleanPhrase(but[1]!) !== '') return { kind: 'repeat', seed: changed(but[1]!) };
   if (NEW_SEED.test(text)) return { kind: 'repeat', seed: { keep: false } };
   if (TRY_AGAIN.test(text)) return { kind: 'repeat', seed: { keep: false, unlessSeedless: true } };
+  const set = SET_SEED.exec(text);
+  if (set) return { kind: 'repeat', seed: { keep: true, value: Number(set[1]) } };
+  const more = MORE.exec(text);
+  const count = more ? parseCount(more[1]!) : undefined;
+  if (count !== undefined) {
+    const counted = countArgs('generate_image', count);
+    return isOutcome(counted) ? counted : { kind: 'repeat', seed: { keep: false, count } };
+  }
   return undefined;
 }
 

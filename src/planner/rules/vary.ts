@@ -18,6 +18,10 @@ const NOUN = String.raw`(?:variations?|variants?|versions?|alternatives?|alterna
 
 const VARIATIONS = new RegExp(String.raw`^(?:${VERB}\s+)?(?:(?:${AMOUNT})\s+)?${QUALITY}${NOUN}(?:\s+(?:of|on|for))?$`, 'i');
 const MORE_LIKE = new RegExp(String.raw`^(?:${VERB}\s+)?(?:(${COUNT_SOURCE})\s+|(${ONE})\s+|some\s+)?(?:more|others?)\s+(?:like|similar(?:\s+to)?)$`, 'i');
+const SIMILAR = new RegExp(
+  String.raw`^(?:${VERB}\s+)?(?:(${COUNT_SOURCE})\s+|(${ONE})\s+|(?:some|more)\s+)?similar\s+(?:ones?|images?|pictures?|pics?|versions?)$`,
+  'i',
+);
 const VARY = /^(?:vary|riff(?:\s+on)?|remix)(?:\s+(slightly|a\s+(?:little\s+)?bit|a\s+little|subtly|a\s+lot|strongly|heavily|wildly))?$/i;
 
 function count(n: string | undefined, singular: string | undefined): number | undefined {
@@ -33,6 +37,8 @@ function withCount(n: number | undefined, extra: Record<string, unknown> = {}): 
 function vary({ bare }: RuleInput): RuleOutcome | undefined {
   const variations = VARIATIONS.exec(bare);
   if (variations) return withCount(count(variations[1], variations[2]));
+  const similar = SIMILAR.exec(bare);
+  if (similar) return withCount(count(similar[1], similar[2]));
   const more = MORE_LIKE.exec(bare);
   if (more) return withCount(count(more[1], more[2]));
   const verb = VARY.exec(bare);
