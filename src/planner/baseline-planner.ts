@@ -64,11 +64,18 @@ export function planTurn(text: string, context: PlanContext): Plan {
   if (clauses.length === 0) return { invocations: [], reply: `Anything else? ${formatSuggestions(suggestionsFor(context))}` };
 
   const chain = new ChainBuilder(context);
+  let clauseContext = context;
   for (const clause of clauses) {
-    const { input, targets: explicit } = readClause(clause, context);
+    const { input, targets: explicit } = readClause(clause, clauseContext);
     const match = matchRules(input);
     const problem = match === undefined ? notUnderstood(clause, context) : chain.add(match, explicit);
     if (problem !== undefined) return { invocations: [], reply: problem };
+    // Once this message makes new media, "the second one" is no longer about the last grid (batch:N is
+    // resolved before the job runs, so it could only mean the old grid).
+    if (clauseContext.lastBatch !== undefined && chain.invocations.some((i) => producesMedia(i.task))) {
+      const { lastBatch: _, ...rest } = clauseContext;
+      clauseContext = rest;
+    }
   }
   return { invocations: chain.invocations };
 }

@@ -157,6 +157,13 @@ describe('pictures of the last batch', () => {
     expect(plan('the last one', situation('batch')).reply).toMatch(/Picture 4 of the last batch/);
   });
 
+  it('does not point a later step of a message that makes new pictures at the old grid', () => {
+    expect(plan('draw 4 cats and upscale the second one', situation('batch')).invocations.map((i) => [i.task, i.targets])).toEqual([
+      ['generate_image', []],
+      ['upscale', ['media:2']],
+    ]);
+  });
+
   it('chains from a batch picture', () => {
     expect(plan('upscale the first one and make it brighter', situation('batch')).invocations.map((i) => [i.task, i.targets])).toEqual([
       ['upscale', ['batch:1']],
