@@ -1,14 +1,15 @@
 /**
- * Block Kit for the two messages the adapter keeps per job: one progress message that is updated in
- * place, and the result's buttons. Button values carry the conversation, result and job ids, so a
- * click acts on that exact result even after a restart (nothing is looked up in memory).
+ * Block Kit for the messages the adapter keeps per job: one progress message that is updated in place,
+ * and the result's buttons (a batch's grid has its own, in grid-blocks.ts). Button values carry the
+ * conversation, result and job ids, so a click acts on that exact result even after a restart (nothing
+ * is looked up in memory).
  */
 import type { JobView, MediaView } from '../../src/app/bot-api.ts';
 import type { Choice } from '../../src/core/types.ts';
 import type { ButtonValue } from './payloads.ts';
 
 export const ACTION_PREFIX = 'vitron:';
-export const RESULT_ACTIONS = ['undo', 'redo', 'retry', 'upscale', 'cutout', 'animate'] as const;
+export const RESULT_ACTIONS = ['undo', 'redo', 'retry', 'upscale', 'cutout', 'animate', 'vary', 'pick'] as const;
 export type ResultAction = (typeof RESULT_ACTIONS)[number];
 export type ButtonAction = ResultAction | 'cancel' | 'choose';
 
@@ -19,17 +20,43 @@ const LABELS: Record<ButtonAction, string> = {
   upscale: 'Upscale',
   cutout: 'Cut out',
   animate: 'Animate',
+  vary: 'Vary',
+  pick: 'Pick',
   cancel: 'Cancel',
   choose: 'Choose',
 };
 
-type Block = { type: string; [field: string]: unknown };
+export type Block = { type: string; [field: string]: unknown };
 
-function button(action: ButtonAction, value: ButtonValue, label = LABELS[action]): Block {
+/** Slack refuses a section whose text is longer than this (and the whole message with it). */
+const SECTION_TEXT_MAX = 3000;
+/** Slack's bound for block_id and action_id. */
+const ID_MAX = 255;
+
+/** The bot's words as a section, cut to what Slack accepts: a long prompt echoed back must not lose the buttons. */
+export function section(text: string): Block {
+  const fitted = text.length > SECTION_TEXT_MAX ? `${text.slice(0, SECTION_TEXT_MAX - 1)}…` : text;
+  return { type: 'section', text: { type: 'mrkdwn', text: fitted } };
+}
+
+export function actions(blockId: string, elements: Block[]): Block {
+  return { type: 'actions', block_id: blockId.slice(0, ID_MAX), elements };
+}
+
+/** "seed 123456 · comfyui" under a generated picture (seeds of a batch in grid order), so it can be asked for again. */
+export function generationLine(pictures: MediaView[]): string | undefined {
+  const made = pictures.flatMap((p) => (p.generation ? [p.generation] : []));
+  if (made.length === 0) return undefined;
+  const seeds = made.map((g) => g.seed).join(', ');
+  const engines = [...new Set(made.map((g) => g.engine))].join(', ');
+  return `${made.length === 1 ? 'seed' : 'seeds'} ${seeds} · ${engines}`;
+}
+
+export function button(action: ButtonAction, value: ButtonValue, label = LABELS[action]): Block {
   return {
     type: 'button',
     // Slack wants action_ids unique within a block: numbered choices carry their number.
-    action_id: `${ACTION_PREFIX}${action}${value.n === undefined ? '' : `:${value.n}`}`,
+    action_id: `${ACTION_PREFIX}${action}${value.n === undefined ? '' : `:${value.n}`}`.slice(0, ID_MAX),
     text: { type: 'plain_text', text: label },
     value: JSON.stringify(value),
     ...(action === 'cancel' ? { style: 'danger' } : {}),
@@ -80,26 +107,32 @@ export function choiceBlocks(text: string, choice: Choice, conversationId: strin
   const body = text.trim() === '' ? choice.question : text;
   return {
     text: body,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: body } },
-      { type: 'actions', block_id: `choice:${conversationId}`, elements: buttons },
-    ],
+    blocks: [section(body), actions(`choice:${conversationId}`, buttons)],
   };
 }
 
-/** The bot's words under a result, with the buttons that act on it. */
+/**
+ * The bot's words under a result, with the buttons that act on it; a generated picture also says its
+ * seed and engine, and offers Vary (new seeds from it) as a picture of a grid does.
+ */
 export function resultBlocks(text: string, result: MediaView, conversationId: string, jobId: string): { text: string; blocks: Block[] } {
   const value: ButtonValue = { c: conversationId, m: result.id, j: jobId, ...(result.parentId ? { p: result.parentId } : {}) };
-  const actions: ResultAction[] = [];
-  if (result.parentId) actions.push('undo');
-  actions.push('redo', 'retry', 'upscale', 'cutout');
-  if (result.kind === 'image') actions.push('animate');
+  const shown: ResultAction[] = [];
+  if (result.parentId) shown.push('undo');
+  shown.push('redo', 'retry', 'upscale', 'cutout');
+  if (result.kind === 'image') shown.push('animate');
+  if (result.generation) shown.push('vary');
   const body = text.trim() === '' ? 'Here is the result.' : text;
+  const made = generationLine([result]);
   return {
     text: body,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: body } },
-      { type: 'actions', block_id: `result:${result.id}`, elements: actions.map((a) => button(a, value)) },
+      section(body),
+      ...(made ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: made }] }] : []),
+      actions(
+        `result:${result.id}`,
+        shown.map((a) => button(a, value)),
+      ),
     ],
   };
 }

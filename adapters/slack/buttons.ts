@@ -5,11 +5,19 @@ import { ACTION_PREFIX, RESULT_ACTIONS, type ButtonAction } from './blocks.ts';
 import type { SlackContext } from './context.ts';
 import { ButtonValueSchema, type BlockActionSchema, type ButtonValue } from './payloads.ts';
 
-/** What a button asks the core for, as a turn after continuing from the exact result. */
-const BUTTON_TURNS: Partial<Record<ButtonAction, string>> = { upscale: 'upscale it', cutout: 'cut it out', animate: 'animate it' };
+/**
+ * What a button asks the core for, as a turn after continuing from the exact result: on a grid's picture
+ * too, "it" is then that picture (U2 upscales picture 2, V3 varies picture 3, with new seeds).
+ */
+const BUTTON_TURNS: Partial<Record<ButtonAction, string>> = {
+  upscale: 'upscale it',
+  cutout: 'cut it out',
+  animate: 'animate it',
+  vary: 'give me some variations',
+};
 
-/** Buttons that run a turn are admitted by the core's limits like a new message; cancel, undo and redo are not. */
-const STARTS_WORK: readonly ButtonAction[] = ['choose', 'retry', 'upscale', 'cutout', 'animate'];
+/** Buttons that run a turn are admitted by the core's limits like a new message; cancel, undo, redo and pick are not. */
+const STARTS_WORK: readonly ButtonAction[] = ['choose', 'retry', 'upscale', 'cutout', 'animate', 'vary'];
 
 export async function onButton(context: SlackContext, payload: ReturnType<typeof BlockActionSchema.parse>): Promise<void> {
   const action = payload.actions[0]!;
@@ -62,26 +70,18 @@ async function runButton(context: SlackContext, name: ButtonAction, value: Butto
     await bot.act({ conversationId, user, action: 'use', mediaId: value.p });
     return;
   }
-  if (name === 'redo') {
+  if (name === 'redo' || name === 'pick') {
     await bot.act({ conversationId, user, action: 'use', mediaId: value.m });
     return;
   }
   if (name === 'retry') {
-    const text = value.j ? await requestOf(context, conversationId, value.j) : undefined;
-    if (!text || !value.p)
-      throw new BadInputError('INVALID_ARGUMENT', 'I cannot tell what made this result, so there is nothing to retry; say it again in the thread.');
-    await bot.act({ conversationId, user, action: 'use', mediaId: value.p });
-    await bot.handleTurn({ conversationId, user, text, files: [] });
+    // The core runs what made this exact media again with its seed (a grid: the batch, same seeds); replaying
+    // the words instead would draw a new seed. Its answer, a job or a reason, comes back as events.
+    await bot.repeat({ conversationId, user, mediaId: value.m });
     return;
   }
   const words = BUTTON_TURNS[name];
   if (!words) return;
   await bot.act({ conversationId, user, action: 'use', mediaId: value.m });
   await bot.handleTurn({ conversationId, user, text: words, files: [] });
-}
-
-/** The words of the turn that started a job, to run them again. */
-async function requestOf(context: SlackContext, conversationId: string, jobId: string): Promise<string | undefined> {
-  const history = await context.bot.history(conversationId);
-  return history.turns.find((t) => t.role === 'user' && t.job?.id === jobId)?.text;
 }

@@ -8,8 +8,11 @@ import { slackChannelAllowsNsfw } from '../../src/safety/safety-policy.ts';
 import { mediaGate } from '../shared/safety-gate.ts';
 import { downloadFileName } from '../web/media-filename.ts';
 import { choiceBlocks, progressBlocks, resultBlocks } from './blocks.ts';
+import { gridBlocks } from './grid-blocks.ts';
+import { PreviewShelf } from './previews.ts';
 import { threadArgs, type SlackThread } from './thread-key.ts';
 import type { SlackThreads } from './threads.ts';
+import { uploadToThread } from './uploads.ts';
 
 export interface ThreadDeliveryOptions {
   /** Attempts per result upload before the failure is reported in the thread. */
@@ -17,11 +20,14 @@ export interface ThreadDeliveryOptions {
   uploadRetryDelayMs: number;
   /** Safety: the mode, and the channels where flagged media may be posted. */
   safety: Pick<Settings, 'SAFETY' | 'SLACK_NSFW_CHANNELS'>;
+  /** At least this long between two generation previews of one job in its thread. */
+  previewIntervalMs: number;
 }
 
 /**
- * Core events into the thread they belong to: one progress message per job, updated in place; the result
- * uploaded with its buttons; bot turns as replies; the assistant panel's status while a job runs. Per
+ * Core events into the thread they belong to: one progress message per job, updated in place, with the
+ * newest generation preview under it (previews.ts); the result uploaded with its buttons, a batch as its
+ * grid (grid-blocks.ts); bot turns as replies; the assistant panel's status while a job runs. Per
  * conversation, Slack calls run one after another, so messages reach a thread in the order the core spoke.
  */
 export class ThreadDelivery {
@@ -30,6 +36,7 @@ export class ThreadDelivery {
   private readonly progressSeq = new Map<string, number>();
   /** Conversations shown in the assistant panel, whose status is cleared when their job ends. */
   private readonly assistantThreads = new Set<string>();
+  private readonly previews: PreviewShelf;
 
   constructor(
     private readonly bot: BotApi,
@@ -37,7 +44,11 @@ export class ThreadDelivery {
     private readonly threads: SlackThreads,
     private readonly logger: Logger,
     private readonly options: ThreadDeliveryOptions,
-  ) {}
+  ) {
+    this.previews = new PreviewShelf(bot, client, logger, (conversationId, work) => this.enqueue(conversationId, work), {
+      intervalMs: options.previewIntervalMs,
+    });
+  }
 
   onBotEvent(event: BotEvent): void {
     if (event.type === 'turn' && event.turn.role !== 'bot') return;
@@ -56,6 +67,8 @@ export class ThreadDelivery {
           await this.showProgress(thread, event.conversationId, event.job);
           return;
         case 'job.progress':
+          // Before the skip below: a preview is kept even when a newer step replaces this one's line.
+          this.previews.offer(event.conversationId, thread, event.job);
           // A newer progress event is already waiting: Slack only needs to see the latest.
           if (seq !== this.progressSeq.get(event.job.id)) return;
           await this.showProgress(thread, event.conversationId, event.job);
@@ -78,6 +91,7 @@ export class ThreadDelivery {
   }
 
   async settled(): Promise<void> {
+    this.previews.stop();
     await Promise.allSettled([...this.chains.values()]);
   }
 
@@ -117,13 +131,18 @@ export class ThreadDelivery {
       this.logger.warn({ err: error, jobId: job.id }, 'slack progress message not updated');
     }
     this.progress.delete(job.id);
+    // Whatever the outcome, no preview stays behind it.
+    await this.previews.end(job.id);
     const { posted: outputs, withheld } = this.screen(
       thread,
       conversationId,
       turn.media.filter((m) => m.role !== 'upload'),
     );
     const result = outputs.find((m) => m.role === 'result') ?? outputs[0];
-    if (job.state === 'succeeded' && turn.choice) {
+    const grid = turn.media.find((m) => m.role === 'grid');
+    if (job.state === 'succeeded' && grid) {
+      await this.postGrid(thread, conversationId, job, turn, grid, outputs, withheld);
+    } else if (job.state === 'succeeded' && turn.choice) {
       // The numbered picture first, then the question with a button per number.
       if (outputs.length > 0) await this.uploadAll(thread, outputs);
       if (withheld.length > 0) await this.say(thread, withheld.join('\n'));
@@ -144,6 +163,34 @@ export class ThreadDelivery {
       await this.postTurn(thread, turn);
     }
     if (this.assistantThreads.has(conversationId)) await this.clearStatus(conversationId, thread);
+  }
+
+  /**
+   * A batch: the grid alone (its n pictures would flood the thread), with U/V/Pick buttons per picture
+   * that this channel may see. A withheld grid is the reason only, without buttons.
+   */
+  private async postGrid(
+    thread: SlackThread,
+    conversationId: string,
+    job: JobView,
+    turn: TurnView,
+    grid: MediaView,
+    outputs: MediaView[],
+    withheld: string[],
+  ): Promise<void> {
+    if (!outputs.includes(grid)) {
+      await this.say(thread, [turn.text.trim(), ...withheld].filter((line) => line !== '').join('\n'));
+      return;
+    }
+    if (!(await this.uploadAll(thread, [grid]))) return;
+    // Numbers are places on the grid, so they count withheld pictures too.
+    const pictures = turn.media
+      .filter((m) => m.role === 'result')
+      .map((picture, i) => ({ number: i + 1, picture }))
+      .filter(({ picture }) => outputs.includes(picture));
+    const words = [turn.text.trim(), ...withheld].filter((line) => line !== '').join('\n');
+    const message = gridBlocks(words, grid, pictures, conversationId, job.id);
+    await this.client.chat.postMessage({ ...threadArgs(thread), text: message.text, blocks: message.blocks });
   }
 
   /**
@@ -170,7 +217,7 @@ export class ThreadDelivery {
     return { posted, withheld };
   }
 
-  /** files.uploadV2 (getUploadURLExternal, POST, completeUploadExternal), retried, then reported. */
+  /** Each item shared in the thread (uploads.ts), retried, then reported. */
   private async uploadAll(thread: SlackThread, media: MediaView[]): Promise<boolean> {
     const attempts = this.options.uploadAttempts;
     for (const item of media) {
@@ -179,10 +226,7 @@ export class ThreadDelivery {
         try {
           const { view, path } = await this.bot.media(item.id);
           const filename = downloadFileName(view);
-          const file = await fs.readFile(path);
-          await (thread.threadTs
-            ? this.client.filesUploadV2({ channel_id: thread.channel, thread_ts: thread.threadTs, file, filename, title: filename })
-            : this.client.filesUploadV2({ channel_id: thread.channel, file, filename, title: filename }));
+          await uploadToThread(this.client, thread, await fs.readFile(path), filename);
           lastError = undefined;
           break;
         } catch (error) {

@@ -25,6 +25,8 @@ export interface SlackAdapterOptions extends BoltAppOptions {
   uploadRetryDelayMs?: number;
   /** Slack requests worked on at once after their ack (default 2); the rest wait their turn. */
   maxConcurrentRequests?: number;
+  /** At least this long between two generation previews of one job (default 5 s: Slack's pace, a readable thread). */
+  previewIntervalMs?: number;
 }
 
 export class SlackAdapter implements ChatAdapter {
@@ -46,6 +48,7 @@ export class SlackAdapter implements ChatAdapter {
       uploadAttempts: options.uploadAttempts ?? 3,
       uploadRetryDelayMs: options.uploadRetryDelayMs ?? 2000,
       safety: settings,
+      previewIntervalMs: options.previewIntervalMs ?? 5000,
     });
     const apiHost = settings.SLACK_API_URL ? new URL(settings.SLACK_API_URL).hostname : undefined;
     this.context = {

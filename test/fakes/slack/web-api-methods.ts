@@ -1,7 +1,8 @@
 /**
  * What each Web API method the app calls answers, and what it does to the fake's messages and files:
- * auth, chat.postMessage / update / postEphemeral, the external upload flow, and the assistant and
- * reaction calls the app only needs acknowledged. Tokens are checked as Slack does.
+ * auth, chat.postMessage / update / delete / postEphemeral, the external upload flow, files.info and
+ * files.delete, and the assistant and reaction calls the app only needs acknowledged. Tokens are checked
+ * as Slack does.
  */
 import { randomUUID } from 'node:crypto';
 import type { FakeSlack } from './fake-slack.ts';
@@ -37,6 +38,17 @@ export function answerMethod(fake: FakeSlack, method: string, args: Record<strin
       Object.assign(message, textAndBlocks(args));
       return { ok: true, channel: message.channel, ts: message.ts };
     }
+    case 'chat.delete': {
+      const index = fake.messages.findIndex((m) => m.channel === String(args.channel) && m.ts === String(args.ts));
+      if (index < 0) return { ok: false, error: 'message_not_found' };
+      if (fake.messages[index]!.user !== fake.botUserId) return { ok: false, error: 'cant_delete_message' };
+      fake.messages.splice(index, 1);
+      return { ok: true, channel: String(args.channel), ts: String(args.ts) };
+    }
+    case 'files.info':
+      return fileInfo(fake, String(args.file));
+    case 'files.delete':
+      return deleteFile(fake, String(args.file));
     case 'chat.postEphemeral':
       return { ok: true, message_ts: fake.nextTs() };
     case 'files.getUploadURLExternal': {
@@ -74,6 +86,38 @@ function completeUpload(fake: FakeSlack, args: Record<string, unknown>): Record<
   }
   return { ok: true, files: shared.map((f) => ({ id: f.id, title: f.title })) };
 }
+
+/** The file with where it is shared, as Slack lists it: shares.public (C…) or shares.private, by channel. */
+function fileInfo(fake: FakeSlack, id: string): Record<string, unknown> {
+  const file = fake.files.get(id);
+  if (!file) return { ok: false, error: 'file_not_found' };
+  const { bytes: _bytes, ...shown } = file;
+  const shares: Record<'public' | 'private', Record<string, { ts: string; thread_ts?: string }[]>> = { public: {}, private: {} };
+  for (const message of fake.messages) {
+    if (!message.files?.some((f) => f.id === id)) continue;
+    const kind = message.channel.startsWith('C') ? 'public' : 'private';
+    const list = shares[kind][message.channel] ?? [];
+    list.push({ ts: message.ts, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}) });
+    shares[kind][message.channel] = list;
+  }
+  return { ok: true, file: { ...shown, shares } };
+}
+
+/**
+ * Deletes the file. As in Slack, a message that only shared it stays, as a "This file was deleted" line,
+ * until it is deleted itself (chat.delete).
+ */
+function deleteFile(fake: FakeSlack, id: string): Record<string, unknown> {
+  if (!fake.files.delete(id)) return { ok: false, error: 'file_not_found' };
+  for (const message of fake.messages) {
+    if (!message.files?.some((f) => f.id === id)) continue;
+    message.files = message.files.filter((f) => f.id !== id);
+    if (message.files.length === 0 && !message.text) message.text = FILE_DELETED;
+  }
+  return { ok: true };
+}
+
+export const FILE_DELETED = 'This file was deleted.';
 
 function textAndBlocks(args: Record<string, unknown>): { text?: string; blocks?: unknown[] } {
   const out: { text?: string; blocks?: unknown[] } = {};
