@@ -23,6 +23,7 @@ import type {
   UserRef,
 } from './bot-api.ts';
 import { ConversationNotifier } from './notifier.ts';
+import { PreviewLedger } from './preview-ledger.ts';
 import { JobEventHandler } from './job-events.ts';
 import { recoverUnfinishedJobs } from './job-recovery.ts';
 import type { BotDeps } from './bot-deps.ts';
@@ -39,12 +40,13 @@ import { conversationView, jobView, mediaView, turnView } from './views.ts';
  */
 export class Bot implements BotApi {
   private readonly notifier: ConversationNotifier;
+  private readonly previews = new PreviewLedger();
   private readonly jobEvents: JobEventHandler;
   private readonly unsubscribeQueue: () => void;
 
   constructor(private readonly deps: BotDeps) {
     this.notifier = new ConversationNotifier(deps.conversations, deps.queue);
-    this.jobEvents = new JobEventHandler({ ...deps, notifier: this.notifier });
+    this.jobEvents = new JobEventHandler({ ...deps, notifier: this.notifier, previews: this.previews });
     this.unsubscribeQueue = deps.queue.subscribe((event) => this.jobEvents.onQueueEvent(event));
   }
 
@@ -109,7 +111,8 @@ export class Bot implements BotApi {
 
   async preview(sha256: string): Promise<{ path: string; mime: string }> {
     // Only a well-formed content address reaches the store: this is a URL path segment in the playground.
-    if (!/^[0-9a-f]{64}$/.test(sha256) || !(await this.deps.blobs.has(sha256))) throw new NotFoundError(`Preview ${sha256.slice(0, 64)}`);
+    // Only previews this process announced: results and uploads go out through media(), and its safety screen.
+    if (!this.previews.has(sha256) || !(await this.deps.blobs.has(sha256))) throw new NotFoundError(`Preview ${sha256.slice(0, 64)}`);
     const path = await this.deps.blobs.localPath(sha256);
     const head = Buffer.alloc(4);
     const file = await fs.open(path, 'r');

@@ -7,6 +7,7 @@ import type { Repositories } from '../store/repositories.ts';
 import type { StoredMedia } from '../store/types.ts';
 import type { JobOutcome } from '../core/job.ts';
 import type { ConversationNotifier } from './notifier.ts';
+import type { PreviewLedger } from './preview-ledger.ts';
 import { parseStepRef } from './job-steps.ts';
 import { describeOutcome } from './outcome-text.ts';
 import { actionsFor, choiceOf, turnView } from './views.ts';
@@ -34,6 +35,8 @@ export interface JobEventDeps {
   repos: Repositories;
   conversations: ConversationService;
   notifier: ConversationNotifier;
+  /** Previews announced here become servable by content address (BotApi.preview). */
+  previews: PreviewLedger;
 }
 
 /**
@@ -133,6 +136,9 @@ export class JobEventHandler {
           await repos.jobs.progress(event.jobId, event.progress.fraction, event.progress.note);
         }
         const job = await repos.jobs.get(event.jobId);
+        // A report that overtook nothing: the job already ended (its result or error was published).
+        if (job.state !== 'running' && job.state !== 'queued') return;
+        if (event.progress.preview) this.deps.previews.add(event.progress.preview.sha256);
         this.notifier.publish({ type: 'job.progress', conversationId: job.conversationId, job: this.notifier.jobView(job, event.progress) });
         return;
       }

@@ -51,12 +51,15 @@ export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls:
     // A preview rides on the latest progress report, by reference to the blob store, so it crosses threads,
     // BullMQ and processes as a few bytes of JSON.
     // Safety: a preview is posted like a result, so it is classified like one; a flagged one is dropped.
+    // A preview still being classified when its step ends is dropped: the result is there, and a late
+    // progress report would arrive after the job's end.
+    let stepOpen = true;
     const preview = (image: Buffer) => {
       void (async () => {
         const verdict = deps.classify ? await deps.classify({ kind: 'image', bytes: image }, { signal: controls.signal }) : undefined;
-        if (verdict?.flagged) return;
+        if (verdict?.flagged || !stepOpen) return;
         const { sha256 } = await deps.blobs.put(image);
-        if (!controls.signal.aborted) controls.progress({ ...last, preview: { sha256, mime: isPng(image) ? 'image/png' : 'image/jpeg' } });
+        if (stepOpen && !controls.signal.aborted) controls.progress({ ...last, preview: { sha256, mime: isPng(image) ? 'image/png' : 'image/jpeg' } });
       })().catch(() => undefined);
     };
     const { targets: _, ...instruction } = step.invocation;
@@ -91,6 +94,7 @@ export async function runJob(payload: JobPayload, deps: JobRunnerDeps, controls:
       for (const produced of result.media) records.push(await storeOutput(produced, deps, controls.signal));
       outcomes.push({ task, media: records, text: result.text, boxes: result.boxes, ...(result.choice ? { choice: result.choice } : {}) });
     } finally {
+      stepOpen = false;
       await fs.rm(tmpDir, { recursive: true, force: true });
     }
     report(1, `${task} done`);

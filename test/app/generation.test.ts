@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,12 +156,21 @@ describe('generating and editing pictures by words', () => {
     expect(fetched.mime).toMatch(/^image\//);
     expect((await fs.stat(fetched.path)).size).toBeGreaterThan(0);
     await expect(bot.preview('../../etc/passwd')).rejects.toThrow(/Preview/);
+    // A result is in the same blob store, but only announced previews are served by content address.
+    const result = (await c.events.finished(turn)).turn.media.find((m) => m.role === 'result')!;
+    const resultSha = createHash('sha256')
+      .update(await bytesOf(result.id))
+      .digest('hex');
+    await expect(bot.preview(resultSha)).rejects.toThrow(/Preview/);
+    // And nothing of this job is reported after its end.
+    const end = c.events.events.findIndex((e) => e.type === 'job.finished' && e.job.id === turn.job!.id);
+    expect(c.events.events.slice(end + 1).filter((e) => e.type === 'job.progress' && e.job.id === turn.job!.id)).toEqual([]);
   });
 
   it('stops at the daily quota with a sentence that says when it resets, and queues nothing', async () => {
     const c = await conversation('quota');
     // 12 a day in this bot, per user (each test has its own user): 1 + 4 + 4 pictures fit, 4 more do not.
-    await c.events.finished(await say(c, 'draw a boat'));
+    expect((await c.events.finished(await say(c, 'draw a boat'))).job.state).toBe('succeeded');
     for (let i = 0; i < 2; i++) expect((await c.events.finished(await say(c, 'give me some variations'))).job.state).toBe('succeeded');
     const refused = await say(c, 'give me some variations');
     expect(refused.job).toBeUndefined();
