@@ -102,7 +102,11 @@ async function firstPreviewMs(generate: (callbacks: GenerationCallbacks) => Prom
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
     let at = Number.NaN;
-    await generate(quietCallbacks(() => Number.isNaN(at) && (at = performance.now() - start)));
+    await generate(
+      quietCallbacks(() => {
+        if (Number.isNaN(at)) at = performance.now() - start;
+      }),
+    );
     samples.push(at);
   }
   return median(samples);

@@ -193,7 +193,10 @@ const SPECS = {
   COMFYUI_TIMEOUT_MS: int(1000, 24 * 3_600_000, 600_000),
   IMAGES_API_URL: baseUrl(['http', 'https']),
   IMAGES_API_KEY: secret(pattern(/^[\x21-\x7e]+$/, 'an API key: printable characters, no spaces')),
-  IMAGES_API_MODEL: { schema: z.string().regex(/^\S+$/).default('gpt-image-2.5-flare'), expected: 'a model name without spaces (gpt-image-2.5-flare, gpt-image-1.5, dall-e-3)' },
+  IMAGES_API_MODEL: {
+    schema: z.string().regex(/^\S+$/).default('gpt-image-2.5-flare'),
+    expected: 'a model name without spaces (gpt-image-2.5-flare, gpt-image-1.5, dall-e-3)',
+  },
   IMAGES_API_TIMEOUT_MS: int(1000, 3_600_000, 300_000),
 
   /** off: nothing checked; flag: NSFW media is only posted where NSFW is allowed; block: NSFW media is never posted. */
