@@ -1,6 +1,7 @@
 import type { Task } from '../core/tasks.ts';
 import { argSpec } from '../core/tasks.ts';
 import { NUMBER_SOURCE, parseNumber } from './numbers.ts';
+import { COUNT_SOURCE, parseCount } from './rules/picture-count.ts';
 import type { RuleInput } from './rules/rule.ts';
 
 /**
@@ -37,6 +38,12 @@ const OPTIONS: Option[] = [
     read: (m) => ['steps', parseNumber(m[1]!)],
   },
   { pattern: /[,\s]*--steps\s*[=:]?\s*(\d{1,3})\b/i, read: (m) => ['steps', Number(m[1])] },
+  {
+    // A count as a trailing setting: "a red fox in the snow, 4 pictures", "…, three versions".
+    pattern: new RegExp(String.raw`\s*,\s*(?:as\s+|in\s+)?(${COUNT_SOURCE})\s+(?:pictures|images|versions|variants|takes|options|pics)(?=\s*(?:$|,|--))`, 'i'),
+    read: (m) => ['count', parseCount(m[1]!)],
+  },
+  { pattern: /[,\s]*--(?:n|count|repeat)\s*[=:]?\s*(\d{1,2})\b/i, read: (m) => ['count', Number(m[1])] },
   // "--no" runs to the next flag or the end: "--no people, text --ar 3:2".
   { pattern: /[,\s]*--no\s+([^-][\s\S]*?)(?=\s+--|$)/i, read: (m) => ['negative', m[1]!.trim().replace(/[,\s]+$/, '')] },
   { pattern: /[,\s]*--(?:ar|aspect)\s*[=:]?\s*(\d{1,2})\s*[:x]\s*(\d{1,2})\b/i, read: (m) => ['aspect', `${m[1]}:${m[2]}`] },
@@ -64,12 +71,17 @@ export function takeGenerationOptions(input: RuleInput): { input: RuleInput; opt
 
 /** The range check against generate_image's row, which every generative task shares (tasks.ts `generating`). */
 function checked(args: Record<string, unknown>): { problem?: string } {
-  for (const name of ['seed', 'steps']) {
+  for (const name of ['seed', 'steps', 'count']) {
     const value = args[name];
     const spec = argSpec('generate_image', name);
     if (typeof value !== 'number' || spec?.kind !== 'number') continue;
     if (!Number.isInteger(value) || value < spec.min || value > spec.max)
-      return { problem: `${name === 'seed' ? 'A seed' : 'The number of steps'} has to be a whole number from ${spec.min} to ${spec.max}.` };
+      return {
+        problem:
+          name === 'count'
+            ? `I can make at most ${spec.max} pictures at once (they come as one grid). Ask for ${spec.max}, then for more if you like.`
+            : `${name === 'seed' ? 'A seed' : 'The number of steps'} has to be a whole number from ${spec.min} to ${spec.max}.`,
+      };
   }
   return {};
 }

@@ -63,6 +63,9 @@ export const GENERATION_SEEN: GenRow[] = [
   ['image', 'outpaint', one('outpaint', { direction: 'all' })],
   // generate_image: counts, negatives, seeds, steps
   ['none', 'draw 4 foxes', one('generate_image', { prompt: 'foxes', count: 4 })],
+  ['none', 'draw a red fox in the snow, 4 pictures', one('generate_image', { prompt: 'a red fox in the snow', count: 4 })],
+  ['none', 'draw a lighthouse --n 2', one('generate_image', { prompt: 'a lighthouse', count: 2 })],
+  ['none', 'draw a cat --n 9', AT_MOST_4],
   ['none', 'four pictures of a fox', one('generate_image', { prompt: 'a fox', count: 4 })],
   ['none', 'draw a castle, no people', one('generate_image', { prompt: 'a castle', negative: 'people' })],
   ['none', 'draw a cat without text', one('generate_image', { prompt: 'a cat', negative: 'text' })],
