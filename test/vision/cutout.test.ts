@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ModelNotInstalledError } from '../../src/errors.ts';
+import { InvalidArgumentError, TaskNotAvailableError } from '../../src/errors.ts';
 import { backgroundSpecialist } from '../../src/vision/tasks/edit/background.ts';
 import type { ModelRegistry } from '../../src/vision/models/model-registry.ts';
 import { cutoutSpecialist } from '../../src/vision/tasks/segment/cutout.ts';
@@ -103,10 +103,10 @@ describe('cutout and background (real ISNet weights)', () => {
     await expect(backgroundSpecialist.run(invocation('background', media, { color: 'plaid' }), context)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
-  it('says which model a described (generated) background needs instead of faking one', async () => {
+  it('with no image generator set up, says which engine to set or model to pull for a described background instead of faking one', async () => {
     const media = await imageMedia(context, discPng);
     const error = await backgroundSpecialist.run(invocation('background', media, { prompt: 'a beach at sunset' }), context).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ModelNotInstalledError);
-    expect((error as ModelNotInstalledError).modelName).toBe('sd-turbo');
+    expect(error).toBeInstanceOf(TaskNotAvailableError);
+    expect((error as Error).message).toMatch(/COMFYUI_URL.*IMAGES_API_URL.*npm run models -- pull sd-turbo/);
   });
 });

@@ -5,7 +5,7 @@ import { InternalError, InvalidArgumentError } from '../../errors.ts';
 import { gridOf } from '../ops/grid.ts';
 import type { ProducedMedia, SpecialistContext, SpecialistInput } from '../specialist.ts';
 import type { GenerationOperation, GenerationRequest, GenerationResult } from './engine.ts';
-import { chooseEngine } from './engine-choice.ts';
+import { chooseEngine, firstConfiguredEngine, noEngineError } from './engine-choice.ts';
 
 /**
  * The part every generative specialist shares: the seed, prompt and size a request gets from the
@@ -55,6 +55,14 @@ export function workingSize(width: number, height: number, max = 768): { width: 
   return { width: round(width), height: round(height) };
 }
 
+/**
+ * Throws the "set COMFYUI_URL or IMAGES_API_URL, or pull sd-turbo" answer when no engine is set up: a
+ * specialist that finds and cuts before it paints calls it first, so the user hears it before that work.
+ */
+export function requireEngine(task: Task, context: Pick<SpecialistContext, 'settings' | 'models'>): void {
+  if (firstConfiguredEngine(context.settings, context.models) === undefined) throw noEngineError(task);
+}
+
 export interface Generated {
   result: GenerationResult;
   request: GenerationRequest;
@@ -71,6 +79,7 @@ export async function generate(
   context: SpecialistContext,
   span: { from: number; to: number } = { from: 0.05, to: 0.95 },
 ): Promise<Generated> {
+  requireEngine(task, context);
   if (context.engines === undefined) throw new InternalError('The job runner gave this specialist no generation engines.');
   const { engine, operation } = chooseEngine(task, operations, context.settings, context.models, context.engines);
   const full: GenerationRequest = { ...request, operation, task };

@@ -15,7 +15,7 @@ import { checkArgs, numberArg } from '../../ops/args.ts';
 import { chooseInpainter, fillCaveat, inpainterTitle, smearsHole, SMOOTH_FILL_CAVEAT } from './inpainter-choice.ts';
 import type { Inpainter } from '../../models/inpainter.ts';
 import { paintHole } from './generative-fill.ts';
-import { factsOf, madeWith } from '../../engines/generation.ts';
+import { factsOf, madeWith, requireEngine } from '../../engines/generation.ts';
 import { holeMargin, maskFromAlpha, maskFromBox, maskFromImage, padHole } from '../../ops/masks.ts';
 
 /** The area to fill, and how the text names it ("the dog", "the boxed area"). */
@@ -111,6 +111,7 @@ function percentOf(mask: Mask): string {
 }
 
 async function removeFromImage(input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult> {
+  if (input.task === 'inpaint' && typeof input.args.prompt === 'string' && input.args.prompt.trim() !== '') requireEngine('inpaint', context);
   const image = await decodeImage(input.media[0]!.bytes, context.limits);
   const found = await findHole(input, image, context, input.media.length > 1 ? 1 : undefined);
   if (found.kind === 'reply') return found.result;

@@ -10,7 +10,7 @@ import { inpainterTitle } from './inpainter-choice.ts';
 import { holeBox } from '../../ops/masks.ts';
 import { editOutputs, fillHole, findHole } from './remove.ts';
 import { paintHole } from './generative-fill.ts';
-import { factsOf, madeWith } from '../../engines/generation.ts';
+import { factsOf, madeWith, requireEngine } from '../../engines/generation.ts';
 
 /**
  * replace = remove + paste: the thing found is erased and filled (as remove does), then the user's
@@ -115,6 +115,7 @@ async function replaceInImage(input: SpecialistInput, context: SpecialistContext
 
 /** "replace the dog with a cat": the dog's outline is found as remove finds it, and the generator paints the words into it. */
 async function replaceByWords(input: SpecialistInput, prompt: string, context: SpecialistContext): Promise<SpecialistResult> {
+  requireEngine('replace', context);
   const image = await decodeImage(input.media[0]!.bytes, context.limits);
   const found = await findHole(input, image, context, input.media.length > 1 ? 1 : undefined);
   if (found.kind === 'reply') return found.result;
