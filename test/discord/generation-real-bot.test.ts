@@ -24,7 +24,7 @@ describe('Discord: generated pictures with the real bot', () => {
     fake = await new FakeDiscord().start();
     comfy = await FakeComfyUi.start();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-discord-gen-'));
-    test = await startTestBot(discordEnv(fake, dir, { PGLITE_DIR: path.join(dir, 'db'), COMFYUI_URL: comfy.url }), { dir });
+    test = await startTestBot(discordEnv(fake, dir, { PGLITE_DIR: path.join(dir, 'db'), COMFYUI_URL: comfy.url, GENERATION_DAILY_QUOTA: '8' }), { dir });
     adapter = await startAdapter(test.running.bot, test.settings);
   });
   afterAll(async () => {
@@ -54,7 +54,7 @@ describe('Discord: generated pictures with the real bot', () => {
     return undefined;
   }
 
-  it('posts a batch as one grid with U1–U4 and V1–V4, and V3 varies picture 3', { timeout: 240_000 }, async () => {
+  it('posts a batch as one grid with U1–U4 and V1–V4, V3 varies picture 3, and the daily quota answers once used up', { timeout: 240_000 }, async () => {
     const user = fake.user();
     const mention = fake.send(fake.userMessage(user, 'draw a red fox in the snow, 4 pictures', { mention: true }));
     const grid = await resultFor(mention);
@@ -71,5 +71,16 @@ describe('Discord: generated pictures with the real bot', () => {
     const firstOfNew = decodeCustomId(customIds(varied.body).find((id) => decodeCustomId(id)?.action === 'upscale')!)!;
     const picture = await test.running.bot.media(firstOfNew.mediaId);
     expect(picture.view.parentId).toBe(v3.mediaId);
+
+    // 4 + 4 of the 8 a day are used: the next picture is refused in the reply, with when the day resets.
+    const more = fake.send(fake.userMessage(user, 'draw a cat', { mention: true }));
+    const refusal = await fake.waitFor(
+      (c) =>
+        (c.method === 'POST' || c.method === 'PATCH') &&
+        c.path.startsWith(`/channels/${fake.channelId}/messages`) &&
+        /today's 8 generated pictures/.test(c.body?.content ?? '') &&
+        (c.method === 'PATCH' || c.body?.message_reference?.message_id === more.id),
+    );
+    expect(refusal.body.content).toMatch(/midnight UTC/);
   });
 });
