@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client, Events, GatewayIntentBits, Partials, type Interaction } from 'discord.js';
 import { locateFfmpeg, type FfmpegTools } from '../../src/media/ffmpeg.ts';
 import type { ChatAdapter, ChatAdapterContext } from '../chat-adapter.ts';
-import { COMMAND_NAME, CONTEXT_MENU_NAME, registerCommands } from './commands.ts';
+import { COMMAND_NAME, CONTEXT_MENU_NAME, commandRecordPath, registerCommands } from './commands.ts';
 import { onComponent } from './components.ts';
 import type { DiscordContext } from './context.ts';
 import { decodeCustomId } from './custom-id.ts';
@@ -139,7 +139,8 @@ class DiscordBridge implements DiscordAdapter {
       const applicationId = settings.DISCORD_APPLICATION_ID ?? this.client.application?.id;
       if (applicationId) {
         try {
-          await registerCommands(this.client.rest, applicationId, settings.DISCORD_GUILD_ID);
+          const { cleared } = await registerCommands(this.client.rest, applicationId, settings.DISCORD_GUILD_ID, commandRecordPath(settings.DATA_DIR));
+          if (cleared.length > 0) logger.info({ guilds: cleared }, 'removed the guild copy of the commands left by an earlier DISCORD_GUILD_ID');
         } catch (error) {
           // The bot still answers mentions and DMs; the log says what to fix.
           logger.error({ err: error }, 'could not register slash commands (run npm run discord:register)');

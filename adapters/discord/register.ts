@@ -6,7 +6,7 @@ import 'dotenv/config';
 import { REST } from 'discord.js';
 import { loadSettings } from '../../src/config/settings.ts';
 import { SettingsError } from '../../src/errors.ts';
-import { registerCommands } from './commands.ts';
+import { commandRecordPath, registerCommands } from './commands.ts';
 
 async function main(): Promise<void> {
   const settings = loadSettings();
@@ -14,9 +14,12 @@ async function main(): Promise<void> {
     throw new SettingsError('DISCORD_TOKEN and DISCORD_APPLICATION_ID', 'both set to register commands', 'at least one missing');
   }
   const rest = new REST(settings.DISCORD_API_URL ? { api: settings.DISCORD_API_URL } : {}).setToken(settings.DISCORD_TOKEN);
-  const count = await registerCommands(rest, settings.DISCORD_APPLICATION_ID, settings.DISCORD_GUILD_ID);
-  const where = settings.DISCORD_GUILD_ID ? `server ${settings.DISCORD_GUILD_ID}` : 'every server (global commands can take up to an hour to appear)';
+  const { count, cleared } = await registerCommands(rest, settings.DISCORD_APPLICATION_ID, settings.DISCORD_GUILD_ID, commandRecordPath(settings.DATA_DIR));
+  const where = settings.DISCORD_GUILD_ID
+    ? `server ${settings.DISCORD_GUILD_ID} only (guild commands are not offered in DMs with the bot)`
+    : 'every server and DMs (global commands can take up to an hour to appear)';
   process.stdout.write(`Registered ${count} commands for ${where}.\n`);
+  if (cleared.length > 0) process.stdout.write(`Removed the guild copy left by an earlier DISCORD_GUILD_ID in: ${cleared.join(', ')}.\n`);
 }
 
 main().catch((error: unknown) => {

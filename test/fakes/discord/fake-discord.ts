@@ -51,6 +51,11 @@ export class FakeDiscord {
   /** INTERACTION_CREATE and MESSAGE_CREATE events sent so far, for replays. */
   readonly dispatched: { t: string; d: unknown }[] = [];
   replayCount = 0;
+  /**
+   * The application's commands as last sent, global and per server apart, as Discord keeps them: a guild
+   * copy left behind by an earlier guild registration shows up beside the global one.
+   */
+  readonly commands = { global: [] as any[], guilds: new Map<string, any[]>() };
   /** Interaction ids already called back. */
   readonly answered = new Set<string>();
   /** Interaction token → the message its first callback created. */

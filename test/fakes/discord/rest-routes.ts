@@ -35,10 +35,25 @@ const ROUTES: readonly Route[] = [
   },
   { method: 'GET', path: /^\/users\/@me$/, handle: (fake, _call, _m, { ok }) => ok(fake.botUser) },
   {
+    method: 'GET',
+    path: /^\/users\/@me\/guilds$/,
+    handle: (fake, _call, _m, { ok }) => ok([{ id: fake.guildId, name: 'fake guild', icon: null, owner: false, permissions: '0', features: [] }]),
+  },
+  {
+    // A bulk overwrite replaces that scope's list (an empty one deletes them all); the other scope keeps its own.
     method: 'PUT',
     path: /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/,
-    handle: (_fake, { body }, m, { ok }) =>
-      ok((body as any[]).map((c) => ({ ...c, id: snowflake(), application_id: m[1], version: snowflake(), ...(m[2] ? { guild_id: m[2] } : {}) }))),
+    handle: (fake, { body }, m, { ok }) => {
+      const stored = (body as any[]).map((c) => ({ ...c, id: snowflake(), application_id: m[1], version: snowflake(), ...(m[2] ? { guild_id: m[2] } : {}) }));
+      if (m[2]) fake.commands.guilds.set(m[2], stored);
+      else fake.commands.global.splice(0, fake.commands.global.length, ...stored);
+      ok(stored);
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/,
+    handle: (fake, _call, m, { ok }) => ok(m[2] ? (fake.commands.guilds.get(m[2]) ?? []) : fake.commands.global),
   },
   { method: 'POST', path: /^\/interactions\/(\d+)\/([^/]+)\/callback$/, handle: interactionCallback },
   {
