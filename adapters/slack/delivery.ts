@@ -22,7 +22,12 @@ export interface ThreadDeliveryOptions {
   safety: Pick<Settings, 'SAFETY' | 'SLACK_NSFW_CHANNELS'>;
   /** At least this long between two generation previews of one job in its thread. */
   previewIntervalMs: number;
+  /** How often a shown assistant status is set again: Slack drops it after two minutes. */
+  statusRefreshMs?: number;
 }
+
+/** Under Slack's two minutes, with room for a slow call. */
+const STATUS_REFRESH_MS = 90_000;
 
 /**
  * Core events into the thread they belong to: one progress message per job, updated in place, with the
@@ -34,8 +39,12 @@ export class ThreadDelivery {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly progress = new Map<string, { channel: string; ts: string; text: string }>();
   private readonly progressSeq = new Map<string, number>();
-  /** Conversations shown in the assistant panel, whose status is cleared when their job ends. */
-  private readonly assistantThreads = new Set<string>();
+  /**
+   * Conversations shown in the assistant panel, with the status they show until their job ends. Slack
+   * clears an assistant status whenever the app posts in the thread, and after two minutes in any case,
+   * so it is set again after each post and on a timer.
+   */
+  private readonly assistantThreads = new Map<string, { thread: SlackThread; status: string; timer: NodeJS.Timeout }>();
   private readonly previews: PreviewShelf;
 
   constructor(
@@ -45,7 +54,13 @@ export class ThreadDelivery {
     private readonly logger: Logger,
     private readonly options: ThreadDeliveryOptions,
   ) {
-    this.previews = new PreviewShelf(bot, client, logger, (conversationId, work) => this.enqueue(conversationId, work), {
+    // A preview is shared in the thread, which clears the assistant status: set it again behind each one.
+    const afterPreview = (conversationId: string, work: () => Promise<void>) =>
+      this.enqueue(conversationId, async () => {
+        await work();
+        await this.restoreStatus(conversationId);
+      });
+    this.previews = new PreviewShelf(bot, client, logger, afterPreview, {
       intervalMs: options.previewIntervalMs,
     });
   }
@@ -62,6 +77,7 @@ export class ThreadDelivery {
       switch (event.type) {
         case 'turn':
           await this.postTurn(thread, event.turn);
+          await this.restoreStatus(event.conversationId);
           return;
         case 'job.queued':
           await this.showProgress(thread, event.conversationId, event.job);
@@ -92,6 +108,7 @@ export class ThreadDelivery {
 
   async settled(): Promise<void> {
     this.previews.stop();
+    for (const shown of this.assistantThreads.values()) clearInterval(shown.timer);
     await Promise.allSettled([...this.chains.values()]);
   }
 
@@ -101,13 +118,26 @@ export class ThreadDelivery {
 
   /** The assistant panel says the bot is working until the conversation's job ends. */
   async showStatus(conversationId: string, thread: SlackThread, status: string): Promise<void> {
-    this.assistantThreads.add(conversationId);
+    const before = this.assistantThreads.get(conversationId);
+    if (before) clearInterval(before.timer);
+    const timer = setInterval(() => this.enqueue(conversationId, () => this.restoreStatus(conversationId)), this.options.statusRefreshMs ?? STATUS_REFRESH_MS);
+    // A status is decoration: it never keeps the process alive.
+    timer.unref();
+    this.assistantThreads.set(conversationId, { thread, status, timer });
     await this.setStatus(thread, status);
   }
 
   async clearStatus(conversationId: string, thread: SlackThread): Promise<void> {
+    const shown = this.assistantThreads.get(conversationId);
+    if (shown) clearInterval(shown.timer);
     this.assistantThreads.delete(conversationId);
     await this.setStatus(thread, '');
+  }
+
+  /** The status again, after a post in the thread (which cleared it) or before Slack's two minutes run out. */
+  private async restoreStatus(conversationId: string): Promise<void> {
+    const shown = this.assistantThreads.get(conversationId);
+    if (shown) await this.setStatus(shown.thread, shown.status);
   }
 
   private async showProgress(thread: SlackThread, conversationId: string, job: JobView): Promise<void> {
@@ -121,6 +151,8 @@ export class ThreadDelivery {
     }
     const posted = await this.client.chat.postMessage({ ...threadArgs(thread), text, blocks });
     if (posted.ts) this.progress.set(job.id, { channel: posted.channel ?? thread.channel, ts: posted.ts, text });
+    // The post cleared the assistant status; a job that has ended clears it itself right after.
+    if (job.state === 'queued' || job.state === 'running') await this.restoreStatus(conversationId);
   }
 
   private async finish(thread: SlackThread, conversationId: string, job: JobView, turn: TurnView): Promise<void> {

@@ -39,6 +39,14 @@ export class FakeSlack {
   readonly rateLimits = new Map<string, { times: number; retryAfter: number }>();
   failingUploads = 0;
   readonly methodErrors = new Map<string, { error: string; times: number }>();
+  /** Assistant statuses by `channel:thread_ts`, with when they were set (Slack drops them after statusTtlMs). */
+  readonly statuses = new Map<string, { status: string; at: number }>();
+  /** Every change of an assistant status, in order: set by the app, or cleared by Slack because the app posted. */
+  readonly statusChanges: { channel: string; threadTs: string; status: string; by: 'app' | 'reply' }[] = [];
+  /** Slack clears an assistant status after two minutes; a test may shorten that. */
+  statusTtlMs = 120_000;
+  /** Channels the bot is not a member of: chat.postMessage there answers not_in_channel, as in Slack. */
+  readonly notMemberOf = new Set<string>();
 
   private readonly server = http.createServer((req, res) => void routeHttp(this, req, res));
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -97,6 +105,24 @@ export class FakeSlack {
   /** The next `times` POSTs to an upload URL answer 500. */
   failUploads(times: number): void {
     this.failingUploads = times;
+  }
+
+  // ---- assistant status ----------------------------------------------------------------------------
+
+  /** What the assistant panel shows under a thread now ('' for nothing), by Slack's rules. */
+  assistantStatus(channel: string, threadTs: string): string {
+    const shown = this.statuses.get(`${channel}:${threadTs}`);
+    if (!shown || Date.now() - shown.at >= this.statusTtlMs) return '';
+    return shown.status;
+  }
+
+  /** assistant.threads.setStatus ('' clears), or Slack clearing it because the app replied in the thread. */
+  setAssistantStatus(channel: string, threadTs: string, status: string, by: 'app' | 'reply'): void {
+    const key = `${channel}:${threadTs}`;
+    if (by === 'reply' && !this.statuses.has(key)) return;
+    if (status === '') this.statuses.delete(key);
+    else this.statuses.set(key, { status, at: Date.now() });
+    this.statusChanges.push({ channel, threadTs, status, by });
   }
 
   // ---- files ---------------------------------------------------------------------------------------

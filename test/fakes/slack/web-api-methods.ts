@@ -27,9 +27,12 @@ export function answerMethod(fake: FakeSlack, method: string, args: Record<strin
         is_enterprise_install: false,
       };
     case 'chat.postMessage': {
+      if (fake.notMemberOf.has(String(args.channel))) return { ok: false, error: 'not_in_channel' };
       const message: FakeMessage = { channel: String(args.channel), ts: fake.nextTs(), user: fake.botUserId, ...textAndBlocks(args) };
       if (args.thread_ts) message.thread_ts = String(args.thread_ts);
       fake.messages.push(message);
+      // Slack clears an assistant status when the app replies in its thread.
+      if (message.thread_ts) fake.setAssistantStatus(message.channel, message.thread_ts, '', 'reply');
       return { ok: true, channel: message.channel, ts: message.ts, message: { ...message, type: 'message' } };
     }
     case 'chat.update': {
@@ -59,6 +62,8 @@ export function answerMethod(fake: FakeSlack, method: string, args: Record<strin
     case 'files.completeUploadExternal':
       return completeUpload(fake, args);
     case 'assistant.threads.setStatus':
+      fake.setAssistantStatus(String(args.channel_id), String(args.thread_ts), String(args.status ?? ''), 'app');
+      return { ok: true };
     case 'assistant.threads.setSuggestedPrompts':
     case 'assistant.threads.setTitle':
     case 'reactions.add':
@@ -83,6 +88,7 @@ function completeUpload(fake: FakeSlack, args: Record<string, unknown>): Record<
     if (args.thread_ts) message.thread_ts = String(args.thread_ts);
     if (args.initial_comment) message.text = String(args.initial_comment);
     fake.messages.push(message);
+    if (message.thread_ts) fake.setAssistantStatus(message.channel, message.thread_ts, '', 'reply');
   }
   return { ok: true, files: shared.map((f) => ({ id: f.id, title: f.title })) };
 }

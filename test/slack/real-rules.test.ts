@@ -1,0 +1,73 @@
+/**
+ * Rules of the real Slack that the fake now models, each with the adapter behaviour it needs (issue 19):
+ * an assistant status cleared by the app's own replies and after two minutes, no posting where the bot is
+ * not a member, Slack Connect files only files.info resolves, and a section's 3000-character limit.
+ */
+import type { WebClient } from '@slack/web-api';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BotApi } from '../../src/app/bot-api.ts';
+import { ThreadDelivery } from '../../adapters/slack/delivery.ts';
+import { SlackThreads } from '../../adapters/slack/threads.ts';
+import { WORKING_STATUS } from '../../adapters/slack/turns.ts';
+import { solidImage } from '../helpers/media-fixtures.ts';
+import { startSlackRig, type SlackRig } from './slack-rig.ts';
+
+let r: SlackRig;
+beforeAll(async () => {
+  r = await startSlackRig({ env: { USER_RATE_LIMIT_PER_MINUTE: '0' } });
+});
+afterAll(async () => {
+  await r?.close();
+});
+
+describe('Slack: the assistant status while a job runs', () => {
+  it('is set again after the progress message, whose post cleared it', async () => {
+    const threadTs = r.fake.nextTs();
+    const file = r.fake.addFile(await solidImage(24, 24, '#3366cc'), 'blue.png');
+    const from = r.events.events.length;
+    await r.fake.sendEnvelope(
+      'events_api',
+      r.fake.eventCallback({
+        type: 'message',
+        channel_type: 'im',
+        channel: 'D7',
+        user: 'U1',
+        text: 'make it black and white',
+        ts: r.fake.nextTs(),
+        thread_ts: threadTs,
+        files: [file],
+      }),
+    );
+    await r.events.next('job.finished', from);
+    await r.fake.waitForCall('assistant.threads.setStatus', (a) => a.thread_ts === threadTs && a.status === '');
+    const changes = r.fake.statusChanges.filter((c) => c.threadTs === threadTs).map(({ status, by }) => ({ status, by }));
+    // The first reply in the thread is the progress message: Slack clears the status, the app sets it again.
+    const firstReply = changes.findIndex((c) => c.by === 'reply');
+    expect(firstReply).toBeGreaterThan(0);
+    expect(changes[firstReply + 1]).toEqual({ status: WORKING_STATUS, by: 'app' });
+    expect(r.fake.assistantStatus('D7', threadTs)).toBe('');
+  });
+
+  it('is set again before Slack drops it after two minutes, until it is cleared', async () => {
+    const calls: { status: string }[] = [];
+    const client = { assistant: { threads: { setStatus: async (args: { status: string }) => calls.push(args) } } } as unknown as WebClient;
+    const bot = {} as BotApi;
+    const delivery = new ThreadDelivery(bot, client, new SlackThreads(bot), pino({ level: 'silent' }), {
+      uploadAttempts: 1,
+      uploadRetryDelayMs: 1,
+      safety: { SAFETY: 'off', SLACK_NSFW_CHANNELS: [] } as never,
+      previewIntervalMs: 1000,
+      statusRefreshMs: 20,
+    });
+    const thread = { teamId: 'T0TEST', channel: 'D8', threadTs: '1.2' };
+    await delivery.showStatus('c1', thread, WORKING_STATUS);
+    await new Promise((resolve) => setTimeout(resolve, 110));
+    expect(calls.filter((c) => c.status === WORKING_STATUS).length).toBeGreaterThanOrEqual(3);
+    await delivery.clearStatus('c1', thread);
+    const after = calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(calls.length).toBe(after);
+    await delivery.settled();
+  });
+});
