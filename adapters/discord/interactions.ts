@@ -47,10 +47,12 @@ export async function onSlash(context: DiscordContext, interaction: ChatInputCom
   if (sub === 'settings') return refuse(interaction, settingsText(settings, interaction.attachmentSizeLimit));
   if (sub === 'cancel') return refuse(interaction, await cancelAll(context, user));
   if (sub === 'undo' || sub === 'history') {
+    // Acknowledged first: finding the conversation lists them and may fetch up to ten threads, longer than
+    // Discord's 3 s. History answers only the user; undo's result belongs to the conversation, so it is public.
+    await interaction.deferReply(sub === 'history' ? { flags: MessageFlags.Ephemeral } : {});
     const conversation = await findConversation(context, interaction, user);
     if (!conversation) return refuse(interaction, 'There is no conversation with you here yet; start one with `/vitron edit`.');
     if (sub === 'history') return refuse(interaction, await historyText(bot, conversation.id));
-    await interaction.deferReply();
     const result = await bot.act({ conversationId: conversation.id, user, action: 'undo' });
     return answerInteraction(context, interaction, result, conversation.id, user.externalId);
   }

@@ -25,7 +25,7 @@ export async function findConversation(
   if (found[0]) return found[0];
   // In a channel, the newest conversation started from it lives in one of its threads.
   if (channel && !channel.isThread() && interaction.inGuild()) {
-    // Newest few only: each check may fetch a channel, and the interaction must be answered within 3 s.
+    // Newest few only: each check may fetch a channel, and the user waits on the deferred reply meanwhile.
     for (const c of all.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)).slice(0, 10)) {
       const scope = parseScope(c.externalId);
       if (scope?.kind !== 'thread') continue;

@@ -145,16 +145,16 @@ describe('Discord adapter start-up and next-step buttons (fake Discord, fake bot
     await fake.waitFor(isOriginalEdit(first));
     const threadId = fake.originalOf(first.token)!.id;
     const history = fake.interact(fake.slashCommand('history', user, {}, { channelId: threadId }));
-    const shown = await fake.waitFor(isCallback(history));
-    expect(shown.body.data.flags).toBe(64);
-    expect(shown.body.data.content).toContain('🧑 hello there');
-    expect(shown.body.data.content).toContain('🤖 You said: hello there');
+    expect((await fake.waitFor(isCallback(history))).body).toMatchObject({ type: 5, data: { flags: 64 } });
+    const shown = await fake.waitFor(isOriginalEdit(history));
+    expect(shown.body.content).toContain('🧑 hello there');
+    expect(shown.body.content).toContain('🤖 You said: hello there');
     const undo = fake.interact(fake.slashCommand('undo', user, {}, { channelId: threadId }));
     await fake.waitFor(isOriginalEdit(undo));
     const conversationId = (bot.calls.find((c) => c.method === 'handleTurn')!.args[0] as any).conversationId;
     expect(bot.calls.find((c) => c.method === 'act')!.args[0]).toMatchObject({ conversationId, action: 'undo' });
     const elsewhere = fake.interact(fake.slashCommand('undo', fake.user(), {}, { channelId: threadId }));
-    expect((await fake.waitFor(isCallback(elsewhere))).body.data.content).toBe('There is no conversation with you here yet; start one with `/vitron edit`.');
+    expect((await fake.waitFor(isOriginalEdit(elsewhere))).body.content).toBe('There is no conversation with you here yet; start one with `/vitron edit`.');
   });
 
   it('retries a result by repeating what made that exact result, not by replaying the words', async () => {

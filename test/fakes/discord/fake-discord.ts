@@ -56,6 +56,12 @@ export class FakeDiscord {
    * copy left behind by an earlier guild registration shows up beside the global one.
    */
   readonly commands = { global: [] as any[], guilds: new Map<string, any[]>() };
+  /**
+   * Discord fails an interaction not acknowledged within 3 s of being sent (10062 Unknown interaction);
+   * tests may shorten it. Counted from the first dispatch, so a replay after a resume does not restart it.
+   */
+  ackDeadlineMs = 3000;
+  readonly interactionSentAt = new Map<string, number>();
   /** Interaction ids already called back. */
   readonly answered = new Set<string>();
   /** Interaction token → the message its first callback created. */
@@ -200,6 +206,8 @@ export class FakeDiscord {
   // ---- gateway (gateway.ts) ----
 
   dispatch(t: string, d: unknown): void {
+    const id = t === 'INTERACTION_CREATE' ? (d as { id?: string }).id : undefined;
+    if (id && !this.interactionSentAt.has(id)) this.interactionSentAt.set(id, Date.now());
     dispatch(this, t, d);
   }
 

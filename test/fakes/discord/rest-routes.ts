@@ -140,6 +140,11 @@ function interactionCallback(fake: FakeDiscord, { body, files, query }: Recorded
     json(400, { message: 'Interaction has already been acknowledged.', code: 40060 });
     return;
   }
+  const sentAt = fake.interactionSentAt.get(interactionId);
+  if (sentAt !== undefined && Date.now() - sentAt > fake.ackDeadlineMs) {
+    json(404, { message: 'Unknown interaction', code: 10062 });
+    return;
+  }
   fake.answered.add(interactionId);
   let message: FakeMessage | undefined;
   if (type === 4 || type === 5) {
