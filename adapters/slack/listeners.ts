@@ -8,10 +8,14 @@ import { ACTION_PREFIX } from './blocks.ts';
 import { onButton } from './buttons.ts';
 import type { SlackContext } from './context.ts';
 import { AssistantThreadStartedSchema, BlockActionSchema, EventEnvelopeSchema, MessageShortcutSchema, SlashCommandSchema } from './payloads.ts';
+import { threadArgs } from './thread-key.ts';
 import { handleIncoming, onMessageEvent } from './turns.ts';
 
 export const SHORTCUT_CALLBACK_ID = 'edit_with_vitron';
 export const SLASH_COMMAND = '/vitron';
+
+/** Said privately (through the request's response_url) where chat.postMessage is refused: the bot is not a member. */
+const CANNOT_POST_HINT = 'I cannot post in this channel. Invite me first (/invite @vitron), or mention me in a channel I am in.';
 
 export const SUGGESTED_PROMPTS = [
   { title: 'Remove the background', message: 'Remove the background of this image' },
@@ -63,17 +67,14 @@ export function registerListeners(app: App, context: SlackContext): void {
         context.logger.warn({ err: error, channel: channel_id }, 'slack command: could not post in the channel');
       }
       if (!rootTs) {
-        await respond({
-          response_type: 'ephemeral',
-          text: 'I cannot post in this channel. Invite me first (/invite @vitron), or mention me in a channel I am in.',
-        });
+        await respond({ response_type: 'ephemeral', text: CANNOT_POST_HINT });
         return;
       }
       await handleIncoming(context, { thread: { teamId: team_id, channel: channel_id, threadTs: rootTs }, userId: user_id, text, files: [] });
     });
   });
 
-  app.shortcut(SHORTCUT_CALLBACK_ID, async ({ shortcut, ack }) => {
+  app.shortcut(SHORTCUT_CALLBACK_ID, async ({ shortcut, ack, respond }) => {
     await ack();
     const parsed = MessageShortcutSchema.safeParse(shortcut);
     if (!parsed.success) return;
@@ -82,8 +83,17 @@ export function registerListeners(app: App, context: SlackContext): void {
     if (!teamId || !allowed(settings, teamId, channel.id)) return;
     const thread = { teamId, channel: channel.id, threadTs: message.thread_ts ?? message.ts };
     work.run(async () => {
+      // A message shortcut shows on every message of the workspace, also where the bot is not a member and
+      // chat.postMessage is refused: what concerns only the user goes through the shortcut's response_url.
       if (!(message.files ?? []).length) {
-        await context.delivery.say(thread, 'That message has no image or video attached. Use "Edit with vitron" on a message with a file.');
+        await respond({ response_type: 'ephemeral', text: 'That message has no image or video attached. Use "Edit with vitron" on a message with a file.' });
+        return;
+      }
+      try {
+        await client.chat.postMessage({ ...threadArgs(thread), text: `<@${user.id}> asked vitron to edit this.` });
+      } catch (error) {
+        context.logger.warn({ err: error, channel: channel.id }, 'slack shortcut: could not post in the channel');
+        await respond({ response_type: 'ephemeral', text: CANNOT_POST_HINT });
         return;
       }
       await handleIncoming(context, { thread, userId: user.id, text: '', files: message.files ?? [] });

@@ -11,6 +11,7 @@ import { ThreadDelivery } from '../../adapters/slack/delivery.ts';
 import { SlackThreads } from '../../adapters/slack/threads.ts';
 import { WORKING_STATUS } from '../../adapters/slack/turns.ts';
 import { solidImage } from '../helpers/media-fixtures.ts';
+import { messageShortcut } from './payloads.ts';
 import { startSlackRig, type SlackRig } from './slack-rig.ts';
 
 let r: SlackRig;
@@ -69,5 +70,25 @@ describe('Slack: the assistant status while a job runs', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(calls.length).toBe(after);
     await delivery.settled();
+  });
+});
+
+describe('Slack: "Edit with vitron" in a conversation the bot is not in', () => {
+  it('answers privately through the response_url how to fix it, and starts nothing', async () => {
+    r.fake.notMemberOf.add('C13');
+    const from = r.events.events.length;
+    const file = r.fake.addFile(await solidImage(20, 10, '#aa00aa'), 'purple.png');
+    const withFile = r.fake.nextTs();
+    expect(await r.fake.sendEnvelope('interactive', messageShortcut(r.fake, { ts: withFile, files: [file] }, { channel: 'C13' }))).toEqual({});
+    const hint = await r.fake.waitForCall('response_url', (a) => /\/invite @vitron/.test(String(a.text)));
+    expect(hint.args).toMatchObject({ response_type: 'ephemeral' });
+
+    const withoutFile = r.fake.nextTs();
+    await r.fake.sendEnvelope('interactive', messageShortcut(r.fake, { ts: withoutFile }, { channel: 'C13' }));
+    const noFile = await r.fake.waitForCall('response_url', (a) => /no image or video attached/.test(String(a.text)));
+    expect(noFile.args).toMatchObject({ response_type: 'ephemeral' });
+
+    expect(r.fake.messages.filter((m) => m.channel === 'C13')).toHaveLength(0);
+    expect(r.events.events.slice(from).filter((e) => e.type === 'job.queued')).toHaveLength(0);
   });
 });
