@@ -15,6 +15,7 @@ import { decodeCustomId } from './custom-id.ts';
 import { Deliveries } from './delivery.ts';
 import { interactionFailed, MODAL_PREFIX, onContextMenu, onModal, onSlash } from './interactions.ts';
 import type { VideoShrinker } from './media.ts';
+import { MenuTargets } from './menu-targets.ts';
 import { onMessage } from './messages.ts';
 import { MIN_PREVIEW_INTERVAL_MS } from './preview.ts';
 import { PendingStore } from './pending-store.ts';
@@ -92,6 +93,7 @@ class DiscordBridge implements DiscordAdapter {
         insecureHosts: apiHost?.protocol === 'http:' && LOOPBACK.has(apiHost.hostname) ? [apiHost.hostname] : [],
       },
       video,
+      menuTargets: new MenuTargets(),
       deliveries: new Deliveries({
         bot,
         settings,

@@ -4,6 +4,7 @@ import type { BotApi, UserRef } from '../../src/app/bot-api.ts';
 import type { Settings } from '../../src/config/settings.ts';
 import type { Deliveries } from './delivery.ts';
 import type { IntakeOptions, VideoShrinker } from './media.ts';
+import type { MenuTargets } from './menu-targets.ts';
 
 /** What the Discord event handlers share: the core, the client, and where results go. */
 export interface DiscordContext {
@@ -15,6 +16,8 @@ export interface DiscordContext {
   readonly intake: IntakeOptions;
   readonly video: VideoShrinker;
   readonly deliveries: Deliveries;
+  /** The attachments of messages "Edit with vitron" was used on, until the prompt pop-up is submitted. */
+  readonly menuTargets: MenuTargets;
 }
 
 export function userRef(user: { id: string; username: string }): UserRef {

@@ -16,6 +16,7 @@ import { originOf, overLimit, refusal } from './access.ts';
 import { userRef, type DiscordContext } from './context.ts';
 import { explain } from './explain.ts';
 import { DEFAULT_UPLOAD_LIMIT, fetchAttachment } from './media.ts';
+import type { MenuAttachment } from './menu-targets.ts';
 import { clip, renderTurn } from './render.ts';
 import { discordGate } from './nsfw.ts';
 import { scopeKey, type DiscordScope } from './scope.ts';
@@ -140,7 +141,14 @@ export async function onContextMenu(context: DiscordContext, interaction: Messag
   const denied = refusal(context.settings, originOf(interaction));
   if (denied) return refuse(interaction, denied);
   const target = interaction.targetMessage;
-  if (mediaAttachments(target.attachments.values()).length === 0) return refuse(interaction, 'That message has no image or video to edit.');
+  const media = mediaAttachments(target.attachments.values());
+  if (media.length === 0) return refuse(interaction, 'That message has no image or video to edit.');
+  context.menuTargets.remember(
+    interaction.user.id,
+    target.channelId,
+    target.id,
+    media.map((a) => ({ url: a.url, name: a.name, size: a.size, contentType: a.contentType })),
+  );
   const modal = new ModalBuilder()
     .setCustomId(`${MODAL_PREFIX}${target.channelId}:${target.id}`)
     .setTitle('Edit with vitron')
@@ -155,10 +163,17 @@ export async function onContextMenu(context: DiscordContext, interaction: Messag
 export async function onModal(context: DiscordContext, interaction: ModalSubmitInteraction): Promise<void> {
   const [, channelId, messageId] = interaction.customId.split(':');
   const prompt = interaction.fields.getTextInputValue('prompt');
-  const channel = channelId ? await context.client.channels.fetch(channelId).catch(() => null) : null;
-  const message = channel && 'messages' in channel && messageId ? await channel.messages.fetch(messageId).catch(() => null) : null;
-  if (!message) return refuse(interaction, 'I cannot see that message any more.');
-  return startFromInteraction(context, interaction, userRef(interaction.user), prompt, mediaAttachments(message.attachments.values()));
+  if (!channelId || !messageId) return refuse(interaction, 'That pop-up is not one of mine; use **Edit with vitron** again.');
+  const attachments = context.menuTargets.take(interaction.user.id, channelId, messageId) ?? (await refetchAttachments(context, channelId, messageId));
+  if (!attachments) return refuse(interaction, 'I cannot see that message any more; use **Edit with vitron** on it again.');
+  return startFromInteraction(context, interaction, userRef(interaction.user), prompt, attachments);
+}
+
+/** A pop-up opened before a restart: the message is read again, which works only where the bot may read it. */
+async function refetchAttachments(context: DiscordContext, channelId: string, messageId: string): Promise<MenuAttachment[] | undefined> {
+  const channel = await context.client.channels.fetch(channelId).catch(() => null);
+  const message = channel && 'messages' in channel ? await channel.messages.fetch(messageId).catch(() => null) : null;
+  return message ? mediaAttachments(message.attachments.values()) : undefined;
 }
 
 function mediaAttachments<T extends { contentType: string | null }>(attachments: Iterable<T>): T[] {

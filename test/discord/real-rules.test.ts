@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { solidImage } from '../helpers/media-fixtures.ts';
 import { isCallback, isOriginalEdit, startFakeStack } from './harness.ts';
 
 type Stack = Awaited<ReturnType<typeof startFakeStack>>;
@@ -36,5 +37,40 @@ describe('Discord adapter under the real service rules (fake Discord, fake bot)'
     expect((await fake.waitFor(isCallback(undo))).status).toBe(204);
     await fake.waitFor(isOriginalEdit(undo, (c) => c.status === 200));
     expect(bot.calls.find((c) => c.method === 'act')!.args[0]).toMatchObject({ action: 'undo' });
+  });
+
+  it('edits with the message the context menu carried, in a busy channel where the bot may not read history', async () => {
+    stack = await startFakeStack();
+    const { fake, bot } = stack;
+    const user = fake.user();
+    // View Channel but no Read Message History: the bot sees new messages, and may not fetch old ones.
+    const channelId = fake.otherChannelId;
+    fake.unreadable.add(channelId);
+    const png = await solidImage(8, 8);
+    const target = fake.userMessage(fake.user(undefined, 'bob'), 'look', { channelId, attachments: [fake.attachment(png, 'bob.png', 'image/png')] });
+    const menu = fake.interact({
+      ...fake.slashCommand('edit', user, {}, { channelId }),
+      data: { id: '1', name: 'Edit with vitron', type: 3, target_id: target.id, resolved: { messages: { [target.id]: target } } },
+    });
+    const modal = await fake.waitFor(isCallback(menu));
+    expect(modal.body.type).toBe(9);
+    // While the user types the prompt the channel moves on; discord.js keeps the newest 200 messages of it.
+    const chatter = fake.user(undefined, 'carol');
+    let last = '';
+    for (let i = 0; i < 201; i++) last = fake.send(fake.userMessage(chatter, `chatter ${i}`, { channelId })).id;
+    const cached = () => (stack!.adapter.client.channels.cache.get(channelId) as any)?.messages.cache;
+    await vi.waitFor(() => expect(cached()?.has(last)).toBe(true), { timeout: 10_000 });
+    expect(cached()?.has(target.id)).toBe(false);
+
+    const submit = fake.interact({
+      ...fake.slashCommand('edit', user, {}, { channelId }),
+      type: 5,
+      data: { custom_id: modal.body.data.custom_id, components: [{ type: 1, components: [{ type: 4, custom_id: 'prompt', value: 'cut it out' }] }] },
+    });
+    const answered = await fake.waitFor(isOriginalEdit(submit));
+    expect(answered.body.content).toMatch(/Queued/);
+    const turn = bot.calls.find((c) => c.method === 'handleTurn')!.args[0] as any;
+    expect(turn.text).toBe('cut it out');
+    expect(turn.files[0].bytes).toEqual(new Uint8Array(png));
   });
 });

@@ -62,6 +62,11 @@ export class FakeDiscord {
    */
   ackDeadlineMs = 3000;
   readonly interactionSentAt = new Map<string, number>();
+  /**
+   * Channels the bot lacks View Channel or Read Message History in: reading the channel or one of its
+   * messages is refused with 403 / 50001 Missing Access, as Discord does. Interactions still come from them.
+   */
+  readonly unreadable = new Set<string>();
   /** Interaction ids already called back. */
   readonly answered = new Set<string>();
   /** Interaction token → the message its first callback created. */

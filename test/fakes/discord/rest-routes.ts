@@ -22,6 +22,13 @@ interface Route {
 
 const notFound = (call: RecordedCall, { json }: Reply) => json(404, { message: `404: Not Found (fake has no ${call.method} ${call.path})`, code: 0 });
 
+/** Reading a channel the bot may not see (fake.unreadable) is refused before anything is looked up. */
+function refusedRead(fake: FakeDiscord, channelId: string, { json }: Reply): boolean {
+  if (!fake.unreadable.has(channelId)) return false;
+  json(403, { message: 'Missing Access', code: 50001 });
+  return true;
+}
+
 const ROUTES: readonly Route[] = [
   {
     method: 'GET',
@@ -72,7 +79,9 @@ const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: /^\/channels\/(\d+)$/,
-    handle: (fake, _call, m, { ok, json }) => {
+    handle: (fake, _call, m, reply) => {
+      if (refusedRead(fake, m[1]!, reply)) return;
+      const { ok, json } = reply;
       const channel = fake.channels.get(m[1]!);
       if (channel) ok(channel);
       else json(404, { message: 'Unknown Channel', code: 10003 });
@@ -99,6 +108,7 @@ const ROUTES: readonly Route[] = [
   {
     path: /^\/channels\/(\d+)\/messages\/(\d+)$/,
     handle: (fake, call, m, reply) => {
+      if (call.method === 'GET' && refusedRead(fake, m[1]!, reply)) return;
       const message = fake.messages.get(m[2]!);
       if (message) onMessage(fake, call, message, reply);
       else reply.json(404, { message: 'Unknown Message', code: 10008 });
