@@ -16,13 +16,19 @@ export interface FileIntakeOptions {
   maxBytes: number;
   /** The host of SLACK_API_URL when it is set (a local fake Slack): its files are fetched too, over http. */
   extraHost?: string;
+  /**
+   * files.info: the file as the app may see it. Slack Connect channels share a file only as its id with
+   * `file_access: "check_file_info"` (no url_private); this call gives its links. Without it such a file is refused.
+   */
+  fileInfo?: (fileId: string) => Promise<SlackFile>;
 }
 
 export class FileIntake {
   constructor(private readonly options: FileIntakeOptions) {}
 
   /** Throws typed errors (DownloadRefusedError, MediaTooLargeError, DownloadFailedError). */
-  async fetch(file: SlackFile): Promise<IncomingFile> {
+  async fetch(shared: SlackFile): Promise<IncomingFile> {
+    const file = await this.resolve(shared);
     const name = file.name ?? 'file';
     if (file.mode === 'tombstone' || file.mode === 'hidden_by_limit') throw new DownloadRefusedError(`"${name}" is not available to the app.`);
     if (file.size !== undefined && file.size > this.options.maxBytes) {
@@ -39,5 +45,19 @@ export class FileIntake {
       maxRedirects: 2,
     });
     return { name, bytes };
+  }
+
+  /** The file with its download links: as the event carried it, or from files.info when Slack left them out. */
+  private async resolve(file: SlackFile): Promise<SlackFile> {
+    const linked = file.url_private_download ?? file.url_private;
+    if (linked || (file.file_access !== 'check_file_info' && file.mode !== 'file_access') || !this.options.fileInfo) return file;
+    try {
+      return { ...(await this.options.fileInfo(file.id)), id: file.id };
+    } catch (error) {
+      // Slack refuses files.info for a file the app may not see (file_not_found, access_denied, ...).
+      throw new DownloadRefusedError(
+        `"${file.name ?? 'the file'}" is not available to the app (files.info: ${error instanceof Error ? error.message : String(error)}).`,
+      );
+    }
   }
 }

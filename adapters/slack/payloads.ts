@@ -13,6 +13,8 @@ export const SlackFileSchema = z.object({
   url_private_download: z.string().optional(),
   /** Present on files Slack could not share with the app (e.g. from a channel it is not in). */
   mode: z.string().optional(),
+  /** "check_file_info" on files from Slack Connect channels: only files.info gives their links. */
+  file_access: z.string().optional(),
 });
 export type SlackFile = z.infer<typeof SlackFileSchema>;
 

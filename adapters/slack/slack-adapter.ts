@@ -14,6 +14,7 @@ import { DeliveryDedupe } from './delivery-dedupe.ts';
 import { ThreadDelivery } from './delivery.ts';
 import { FileIntake } from './file-intake.ts';
 import { registerListeners } from './listeners.ts';
+import { SlackFileSchema } from './payloads.ts';
 import { SlackThreads } from './threads.ts';
 
 export { SHORTCUT_CALLBACK_ID, SLASH_COMMAND, SUGGESTED_PROMPTS } from './listeners.ts';
@@ -58,7 +59,12 @@ export class SlackAdapter implements ChatAdapter {
       client,
       threads,
       delivery,
-      intake: new FileIntake({ botToken: settings.SLACK_BOT_TOKEN!, maxBytes: settings.MAX_UPLOAD_BYTES, ...(apiHost ? { extraHost: apiHost } : {}) }),
+      intake: new FileIntake({
+        botToken: settings.SLACK_BOT_TOKEN!,
+        maxBytes: settings.MAX_UPLOAD_BYTES,
+        ...(apiHost ? { extraHost: apiHost } : {}),
+        fileInfo: async (file) => SlackFileSchema.parse((await client.files.info({ file })).file),
+      }),
       dedupe: new DeliveryDedupe({ journalPath: path.join(settings.DATA_DIR, 'slack', 'deliveries.log') }),
       work: new BackgroundWork(options.maxConcurrentRequests ?? 2, logger),
       stats: { duplicatesDropped: 0 },

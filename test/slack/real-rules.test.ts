@@ -92,3 +92,18 @@ describe('Slack: "Edit with vitron" in a conversation the bot is not in', () => 
     expect(r.events.events.slice(from).filter((e) => e.type === 'job.queued')).toHaveLength(0);
   });
 });
+
+describe('Slack: a file from a Slack Connect channel', () => {
+  it('arrives without links (file_access: check_file_info) and is fetched through files.info', async () => {
+    const file = r.fake.addConnectFile(await solidImage(16, 8, '#cc3300'), 'shared.png');
+    const from = r.events.events.length;
+    const ts = r.fake.nextTs();
+    await r.fake.sendEnvelope(
+      'events_api',
+      r.fake.eventCallback({ type: 'app_mention', user: 'U1', text: '<@UBOT> make it black and white', ts, channel: 'C14', files: [file] }),
+    );
+    expect((await r.events.next('job.finished', from)).job.state).toBe('succeeded');
+    expect(r.fake.callsOf('files.info').some((c) => c.args.file === file.id)).toBe(true);
+    await r.fake.waitForCall('files.completeUploadExternal', (a) => a.thread_ts === ts);
+  });
+});

@@ -12,11 +12,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { routeHttp } from './http-routes.ts';
-import type { ApiCall, FakeFile, FakeMessage, FakeSlackOptions } from './shapes.ts';
+import type { ApiCall, ConnectFileStub, FakeFile, FakeMessage, FakeSlackOptions } from './shapes.ts';
 import { type DeliveryOptions, deliver } from './signed-delivery.ts';
 import { acceptSocket, type EnvelopeType, sendEnvelope } from './socket-mode.ts';
 
-export type { ApiCall, FakeFile, FakeMessage, FakeSlackOptions } from './shapes.ts';
+export type { ApiCall, ConnectFileStub, FakeFile, FakeMessage, FakeSlackOptions } from './shapes.ts';
 
 type Waiter = { match: (call: ApiCall) => boolean; resolve: (call: ApiCall) => void };
 
@@ -141,6 +141,15 @@ export class FakeSlack {
     };
     this.files.set(id, { ...file, bytes });
     return file;
+  }
+
+  /**
+   * A file shared in a Slack Connect channel, as the event carries it: its id with
+   * `file_access: "check_file_info"` and no url_private. files.info gives the whole file (addFile's).
+   */
+  addConnectFile(bytes: Buffer, name: string, mimetype = 'image/png'): ConnectFileStub {
+    const { id } = this.addFile(bytes, name, mimetype);
+    return { id, mode: 'file_access', file_access: 'check_file_info', created: 0, timestamp: 0, user: '' };
   }
 
   // ---- inspection ----------------------------------------------------------------------------------

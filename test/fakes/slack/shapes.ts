@@ -29,6 +29,16 @@ export interface FakeFile {
   url_private_download: string;
 }
 
+/** A Slack Connect file in an event: no links, only files.info resolves it. */
+export interface ConnectFileStub {
+  id: string;
+  mode: 'file_access';
+  file_access: 'check_file_info';
+  created: number;
+  timestamp: number;
+  user: string;
+}
+
 export interface FakeSlackOptions {
   botToken?: string;
   appToken?: string;
