@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, type MessageActionRowComponentBuilder } from 'discord.js';
 import type { BotApi, JobView, MediaView, TurnView } from '../../src/app/bot-api.ts';
 import { encodeCustomId } from './custom-id.ts';
@@ -70,9 +71,11 @@ export async function renderTurn(
   const grid = media.find((m) => m === gridView);
   const posted = grid ? [grid] : media;
   const files: AttachmentBuilder[] = [];
-  for (const view of posted.slice(0, 10)) {
-    const stored = await bot.media(view.id);
-    const fitted = await fitForUpload(stored.view, stored.path, context.uploadLimit, context.publicUrl, context.video);
+  const attached = posted.slice(0, 10);
+  const stored = await Promise.all(attached.map((view) => bot.media(view.id)));
+  const caps = fileCaps(await Promise.all(stored.map((s) => stat(s.path).then((st) => st.size))), context.uploadLimit);
+  for (const [i, view] of attached.entries()) {
+    const fitted = await fitForUpload(stored[i]!.view, stored[i]!.path, caps[i]!, context.publicUrl, context.video);
     if (fitted.file) files.push(new AttachmentBuilder(fitted.file.bytes, { name: fitted.file.name, description: describeMedia(view) }));
     if (fitted.note) notes.push(fitted.note);
   }
@@ -81,6 +84,28 @@ export async function renderTurn(
   const content = clip([`${head}${turn.text}`.trim(), ...(seeds ? [seeds] : []), ...notes].filter((s) => s !== '').join('\n'));
   const components = grid && !turn.choice ? gridRows(turn, grid, pictures, context) : componentsFor(turn, media, context);
   return { content: content || '​', files, components };
+}
+
+/**
+ * Discord refuses a request over 25 MiB (413, error 40005) whatever each file's own limit. Sources differ on
+ * 25 MB or 25 MiB, and the JSON payload and multipart framing count too, so the files get 24 MB together.
+ */
+export const REQUEST_FILE_BUDGET = 24_000_000;
+
+/**
+ * Each file's share of one message: no file above the upload limit, and all of them inside the request
+ * budget (never below the upload limit itself, which a server's boosts may raise past it). Small files
+ * keep their size; what they leave is shared equally by the larger ones, which are then shrunk to it.
+ */
+export function fileCaps(sizes: number[], uploadLimit: number, budget = Math.max(REQUEST_FILE_BUDGET, uploadLimit)): number[] {
+  const caps = new Array<number>(sizes.length).fill(0);
+  let left = budget;
+  const order = sizes.map((size, i) => ({ size, i })).sort((a, b) => a.size - b.size);
+  for (const [k, { size, i }] of order.entries()) {
+    caps[i] = Math.min(uploadLimit, Math.floor(left / (order.length - k)));
+    left -= Math.min(size, caps[i]);
+  }
+  return caps;
 }
 
 /** Discord shows 5 buttons per row; two rows of numbers is as many as anyone picks from by eye. */

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileCaps, REQUEST_FILE_BUDGET } from '../../adapters/discord/render.ts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { solidImage } from '../helpers/media-fixtures.ts';
+import { noiseImage, solidImage } from '../helpers/media-fixtures.ts';
 import { isCallback, isOriginalEdit, startFakeStack } from './harness.ts';
 
 type Stack = Awaited<ReturnType<typeof startFakeStack>>;
@@ -72,5 +73,35 @@ describe('Discord adapter under the real service rules (fake Discord, fake bot)'
     const turn = bot.calls.find((c) => c.method === 'handleTurn')!.args[0] as any;
     expect(turn.text).toBe('cut it out');
     expect(turn.files[0].bytes).toEqual(new Uint8Array(png));
+  });
+
+  it('keeps the files of one result inside the 25 MiB request, shrinking the large ones, each already under the upload limit', async () => {
+    stack = await startFakeStack();
+    const { fake, bot } = stack;
+    const interaction = fake.interact(
+      fake.slashCommand('edit', fake.user(), { prompt: 'x', attachment: fake.attachment(await solidImage(8, 8), 'a.png', 'image/png') }),
+    );
+    await fake.waitFor(isOriginalEdit(interaction, (c) => /Queued/.test(c.body?.content ?? '')));
+    // Three pictures of about 9.7 MiB: each fits the 10 MiB upload limit, together they do not fit the request.
+    const big = await noiseImage(1900, 1900);
+    expect(big.length).toBeLessThan(10 * 1024 * 1024);
+    expect(3 * big.length).toBeGreaterThan(fake.requestLimit);
+    const results = [1, 2, 3].map((ordinal) => bot.addMedia(big, 'image/png', 'result', { ordinal }));
+    bot.finish([...bot.jobs.keys()][0]!, 'Three.', results);
+    const final = await fake.waitFor(isOriginalEdit(interaction, (c) => c.files.length > 0 || /could not be uploaded/.test(c.body?.content ?? '')));
+    expect(final.body.content).not.toMatch(/could not be uploaded/);
+    expect(final.files).toHaveLength(3);
+    expect(final.files.reduce((sum, f) => sum + f.bytes.length, 0)).toBeLessThanOrEqual(REQUEST_FILE_BUDGET);
+    expect(fake.calls.filter((c) => c.status === 413)).toEqual([]);
+  });
+
+  it('shares the request among files: small ones keep their size, large ones split what is left', () => {
+    const MiB = 1024 * 1024;
+    // The 1 MiB file's share (a third) is more than it needs; the two large ones split the 19 MiB left.
+    expect(fileCaps([MiB, 12 * MiB, 12 * MiB], 10 * MiB, 20 * MiB)).toEqual([Math.floor((20 * MiB) / 3), 9.5 * MiB, 9.5 * MiB]);
+    // Under the budget together, every file keeps the upload limit as its only bound.
+    expect(fileCaps([9 * MiB, MiB], 10 * MiB, 20 * MiB)).toEqual([10 * MiB, 10 * MiB]);
+    // A boosted server's larger upload limit is never cut below itself for a single file.
+    expect(fileCaps([90 * MiB], 100 * MiB)).toEqual([100 * MiB]);
   });
 });

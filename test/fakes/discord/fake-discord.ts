@@ -67,6 +67,8 @@ export class FakeDiscord {
    * messages is refused with 403 / 50001 Missing Access, as Discord does. Interactions still come from them.
    */
   readonly unreadable = new Set<string>();
+  /** The largest request body Discord takes (25 MiB), files included: a larger one is refused with 413 / 40005. */
+  requestLimit = 25 * 1024 * 1024;
   /** Interaction ids already called back. */
   readonly answered = new Set<string>();
   /** Interaction token → the message its first callback created. */

@@ -17,6 +17,12 @@ export async function handleHttp(fake: FakeDiscord, req: IncomingMessage, res: S
   if (url.pathname.startsWith('/cdn/attachments/')) return serveAttachment(fake, url.pathname, res);
 
   const path = decodeURIComponent(url.pathname).replace(/^\/api\/v\d+/, '');
+  if (raw.length > fake.requestLimit) {
+    // Discord refuses the whole request, message and files alike; nothing is parsed or stored.
+    fake.record({ method: req.method ?? 'GET', path, query: url.searchParams, body: undefined, files: [], status: 413 });
+    res.writeHead(413, { 'content-type': 'application/json' });
+    return void res.end(JSON.stringify({ message: 'Request entity too large', code: 40005 }));
+  }
   const { body, files } = await parseBody(req, raw);
   const call: RecordedCall = { method: req.method ?? 'GET', path, query: url.searchParams, body, files, status: 200 };
 
