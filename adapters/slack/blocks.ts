@@ -28,15 +28,48 @@ const LABELS: Record<ButtonAction, string> = {
 
 export type Block = { type: string; [field: string]: unknown };
 
-/** Slack refuses a section whose text is longer than this (and the whole message with it). */
-const SECTION_TEXT_MAX = 3000;
+/** Slack refuses a section whose text is longer than this (and the whole message with it: invalid_blocks). */
+export const SECTION_TEXT_MAX = 3000;
+/** Sections one message carries at most: Slack allows 50 blocks, and a longer text no one reads in a thread. */
+const MAX_SECTIONS = 10;
 /** Slack's bound for block_id and action_id. */
 const ID_MAX = 255;
 
-/** The bot's words as a section, cut to what Slack accepts: a long prompt echoed back must not lose the buttons. */
-export function section(text: string): Block {
-  const fitted = text.length > SECTION_TEXT_MAX ? `${text.slice(0, SECTION_TEXT_MAX - 1)}…` : text;
-  return { type: 'section', text: { type: 'mrkdwn', text: fitted } };
+/**
+ * The bot's words as sections of at most SECTION_TEXT_MAX characters each, split at a line break or a
+ * space: a long answer keeps its words and the message keeps its buttons. Past MAX_SECTIONS it is clipped.
+ */
+export function sections(text: string): Block[] {
+  const parts: string[] = [];
+  let rest = text;
+  while (rest.length > SECTION_TEXT_MAX && parts.length < MAX_SECTIONS - 1) {
+    const cut = cutPoint(rest, SECTION_TEXT_MAX);
+    parts.push(rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+  }
+  parts.push(clip(rest, SECTION_TEXT_MAX));
+  return parts.map((part) => ({ type: 'section', text: { type: 'mrkdwn', text: part } }));
+}
+
+/** Text cut to `max` characters with an ellipsis, never inside a surrogate pair (an emoji). */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, unsplit(text, max - 1))}…`;
+}
+
+/** Where to end a part of at most `max` characters: the last line break, else the last space, in its second half. */
+function cutPoint(text: string, max: number): number {
+  for (const separator of ['\n', ' ']) {
+    const at = text.lastIndexOf(separator, max);
+    if (at > max / 2) return at;
+  }
+  return unsplit(text, max);
+}
+
+/** `at`, or one less when `at` would cut between the two halves of a surrogate pair. */
+function unsplit(text: string, at: number): number {
+  const before = text.charCodeAt(at - 1);
+  return before >= 0xd800 && before <= 0xdbff ? at - 1 : at;
 }
 
 export function actions(blockId: string, elements: Block[]): Block {
@@ -87,7 +120,8 @@ export function progressLine(job: JobView): string {
 }
 
 export function progressBlocks(job: JobView, conversationId: string): { text: string; blocks: Block[] } {
-  const line = progressLine(job);
+  // A failure's message can be long: the context text has the same limit as a section's.
+  const line = clip(progressLine(job), SECTION_TEXT_MAX);
   const blocks: Block[] = [{ type: 'context', elements: [{ type: 'mrkdwn', text: line }] }];
   if (job.state === 'queued' || job.state === 'running') {
     blocks.push({ type: 'actions', block_id: `progress:${job.id}`, elements: [button('cancel', { c: conversationId, j: job.id })] });
@@ -107,7 +141,7 @@ export function choiceBlocks(text: string, choice: Choice, conversationId: strin
   const body = text.trim() === '' ? choice.question : text;
   return {
     text: body,
-    blocks: [section(body), actions(`choice:${conversationId}`, buttons)],
+    blocks: [...sections(body), actions(`choice:${conversationId}`, buttons)],
   };
 }
 
@@ -127,7 +161,7 @@ export function resultBlocks(text: string, result: MediaView, conversationId: st
   return {
     text: body,
     blocks: [
-      section(body),
+      ...sections(body),
       ...(made ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: made }] }] : []),
       actions(
         `result:${result.id}`,

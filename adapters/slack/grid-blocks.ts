@@ -5,7 +5,7 @@
  * so an older grid's buttons still act on its own pictures, also after a restart.
  */
 import type { MediaView } from '../../src/app/bot-api.ts';
-import { actions, type Block, button, generationLine, section } from './blocks.ts';
+import { actions, type Block, button, generationLine, sections } from './blocks.ts';
 import type { ButtonValue } from './payloads.ts';
 
 /** A picture of the batch by its number on the grid (1-based); withheld pictures are left out, keeping the numbers. */
@@ -25,7 +25,7 @@ export function gridBlocks(text: string, grid: MediaView, pictures: GridPicture[
   const whole: ButtonValue = { c: conversationId, m: grid.id, j: jobId, ...(parentId ? { p: parentId } : {}) };
   const body = text.trim() === '' ? 'Here they are.' : text;
   const made = generationLine(pictures.map((p) => p.picture));
-  const blocks: Block[] = [section(body)];
+  const blocks: Block[] = [...sections(body)];
   if (made) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: made }] });
   if (pictures.length > 0) {
     blocks.push(

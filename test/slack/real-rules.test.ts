@@ -4,9 +4,11 @@
  * not a member, Slack Connect files only files.info resolves, and a section's 3000-character limit.
  */
 import type { WebClient } from '@slack/web-api';
+import { WebClient as SlackClient } from '@slack/web-api';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApi } from '../../src/app/bot-api.ts';
+import { progressBlocks, resultBlocks, SECTION_TEXT_MAX } from '../../adapters/slack/blocks.ts';
 import { ThreadDelivery } from '../../adapters/slack/delivery.ts';
 import { SlackThreads } from '../../adapters/slack/threads.ts';
 import { WORKING_STATUS } from '../../adapters/slack/turns.ts';
@@ -105,5 +107,44 @@ describe('Slack: a file from a Slack Connect channel', () => {
     expect((await r.events.next('job.finished', from)).job.state).toBe('succeeded');
     expect(r.fake.callsOf('files.info').some((c) => c.args.file === file.id)).toBe(true);
     await r.fake.waitForCall('files.completeUploadExternal', (a) => a.thread_ts === ts);
+  });
+});
+
+describe("Slack: a section's 3000 characters", () => {
+  const post = (text: string, blocks: unknown[]) =>
+    new SlackClient(r.fake.botToken, { slackApiUrl: r.fake.apiUrl, retryConfig: { retries: 0 } }).chat.postMessage({
+      channel: 'C15',
+      text,
+      blocks: blocks as never,
+    });
+
+  it('the fake refuses a longer section as Slack does, with invalid_blocks', async () => {
+    await expect(post('x', [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }])).rejects.toMatchObject({
+      data: { error: 'invalid_blocks' },
+    });
+  });
+
+  it('a long answer under a result goes out whole, split over sections, with its buttons', async () => {
+    const words = Array.from({ length: 1500 }, (_, i) => `word${i}`);
+    const text = `${words.join(' ')} 😀`;
+    const result = { id: 'm1', kind: 'image', role: 'result' } as never;
+    const message = resultBlocks(text, result, 'c1', 'j1');
+    const posted = await post(message.text, message.blocks);
+    expect(posted.ok).toBe(true);
+    const stored = r.fake.messages.find((m) => m.ts === posted.ts)!;
+    const shown = (stored.blocks as { type: string; text?: { text: string } }[]).filter((b) => b.type === 'section').map((b) => b.text!.text);
+    expect(shown.length).toBeGreaterThan(1);
+    expect(shown.join(' ').split(/\s+/)).toEqual(text.split(/\s+/));
+    expect((stored.blocks as { type: string }[]).at(-1)!.type).toBe('actions');
+  });
+
+  it("a failure's long message is clipped in the progress line, never inside an emoji", () => {
+    const job = { id: 'j1', state: 'failed', error: { message: `${'e'.repeat(2986)}${'😀'.repeat(20)}` } } as never;
+    const line = (progressBlocks(job, 'c1').blocks[0] as unknown as { elements: { text: string }[] }).elements[0]!.text;
+    expect(line.length).toBeLessThanOrEqual(SECTION_TEXT_MAX);
+    expect(line.endsWith('…')).toBe(true);
+    // ':x: Failed: ' puts a cut at 2999 between the halves of an emoji: it moves before it.
+    expect(line.slice(0, -1)).not.toMatch(/[\uD800-\uDBFF]$/);
+    expect(line.length).toBe(2999);
   });
 });

@@ -28,6 +28,7 @@ export function answerMethod(fake: FakeSlack, method: string, args: Record<strin
       };
     case 'chat.postMessage': {
       if (fake.notMemberOf.has(String(args.channel))) return { ok: false, error: 'not_in_channel' };
+      if (!blocksValid(args)) return { ok: false, error: 'invalid_blocks' };
       const message: FakeMessage = { channel: String(args.channel), ts: fake.nextTs(), user: fake.botUserId, ...textAndBlocks(args) };
       if (args.thread_ts) message.thread_ts = String(args.thread_ts);
       fake.messages.push(message);
@@ -36,6 +37,7 @@ export function answerMethod(fake: FakeSlack, method: string, args: Record<strin
       return { ok: true, channel: message.channel, ts: message.ts, message: { ...message, type: 'message' } };
     }
     case 'chat.update': {
+      if (!blocksValid(args)) return { ok: false, error: 'invalid_blocks' };
       const message = fake.messages.find((m) => m.channel === String(args.channel) && m.ts === String(args.ts));
       if (!message) return { ok: false, error: 'message_not_found' };
       Object.assign(message, textAndBlocks(args));
@@ -124,6 +126,17 @@ function deleteFile(fake: FakeSlack, id: string): Record<string, unknown> {
 }
 
 export const FILE_DELETED = 'This file was deleted.';
+
+/** Slack's section rule: a text over 3000 characters makes the whole message invalid_blocks. */
+export const SECTION_TEXT_LIMIT = 3000;
+
+function blocksValid(args: Record<string, unknown>): boolean {
+  const blocks = textAndBlocks(args).blocks ?? [];
+  return blocks.every((block) => {
+    const { type, text } = block as { type?: string; text?: { text?: string } };
+    return type !== 'section' || (text?.text ?? '').length <= SECTION_TEXT_LIMIT;
+  });
+}
 
 function textAndBlocks(args: Record<string, unknown>): { text?: string; blocks?: unknown[] } {
   const out: { text?: string; blocks?: unknown[] } = {};
