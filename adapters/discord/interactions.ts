@@ -38,6 +38,13 @@ export async function refuse(interaction: RepliableInteraction, text: string): P
   else await interaction.reply({ content: clip(text), flags: MessageFlags.Ephemeral });
 }
 
+/** A refusal after a public "thinking…": that reply goes, and the reason is shown to the user alone. */
+async function refuseAfterPublicDefer(interaction: ChatInputCommandInteraction, text: string): Promise<void> {
+  if (interaction.ephemeral) return refuse(interaction, text);
+  await interaction.deleteReply();
+  await interaction.followUp({ content: clip(text), flags: MessageFlags.Ephemeral });
+}
+
 export async function onSlash(context: DiscordContext, interaction: ChatInputCommandInteraction): Promise<void> {
   const { bot, settings } = context;
   const denied = refusal(settings, originOf(interaction));
@@ -52,7 +59,7 @@ export async function onSlash(context: DiscordContext, interaction: ChatInputCom
     // Discord's 3 s. History answers only the user; undo's result belongs to the conversation, so it is public.
     await interaction.deferReply(sub === 'history' ? { flags: MessageFlags.Ephemeral } : {});
     const conversation = await findConversation(context, interaction, user);
-    if (!conversation) return refuse(interaction, 'There is no conversation with you here yet; start one with `/vitron edit`.');
+    if (!conversation) return refuseAfterPublicDefer(interaction, 'There is no conversation with you here yet; start one with `/vitron edit`.');
     if (sub === 'history') return refuse(interaction, await historyText(bot, conversation.id));
     const result = await bot.act({ conversationId: conversation.id, user, action: 'undo' });
     return answerInteraction(context, interaction, result, conversation.id, user.externalId);

@@ -154,7 +154,10 @@ describe('Discord adapter start-up and next-step buttons (fake Discord, fake bot
     const conversationId = (bot.calls.find((c) => c.method === 'handleTurn')!.args[0] as any).conversationId;
     expect(bot.calls.find((c) => c.method === 'act')!.args[0]).toMatchObject({ conversationId, action: 'undo' });
     const elsewhere = fake.interact(fake.slashCommand('undo', fake.user(), {}, { channelId: threadId }));
-    expect((await fake.waitFor(isOriginalEdit(elsewhere))).body.content).toBe('There is no conversation with you here yet; start one with `/vitron edit`.');
+    // Undo defers publicly (its result belongs to the conversation); a refusal replaces that with a note to the user alone.
+    const note = await fake.waitFor((c) => c.method === 'POST' && c.path.endsWith(`/${elsewhere.token}`));
+    expect(note.body).toMatchObject({ content: 'There is no conversation with you here yet; start one with `/vitron edit`.', flags: 64 });
+    expect(fake.calls.some((c) => c.method === 'DELETE' && c.path.endsWith(`/${elsewhere.token}/messages/@original`))).toBe(true);
   });
 
   it('retries a result by repeating what made that exact result, not by replaying the words', async () => {
