@@ -57,10 +57,12 @@ export class FakeDiscord {
    */
   readonly commands = { global: [] as any[], guilds: new Map<string, any[]>() };
   /**
-   * Discord fails an interaction not acknowledged within 3 s of being sent (10062 Unknown interaction);
-   * tests may shorten it. Counted from the first dispatch, so a replay after a resume does not restart it.
+   * Discord fails an interaction not acknowledged within 3 s of being sent (10062 Unknown interaction).
+   * The fake waits 10 s by default so a loaded 2-core CI machine does not fail tests about something else;
+   * the deadline's own tests set Discord's value or less. Counted from the first dispatch, so a replay
+   * after a resume does not restart it.
    */
-  ackDeadlineMs = 3000;
+  ackDeadlineMs = 10_000;
   readonly interactionSentAt = new Map<string, number>();
   /**
    * Channels the bot lacks View Channel or Read Message History in: reading the channel or one of its
