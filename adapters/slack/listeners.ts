@@ -8,7 +8,6 @@ import { ACTION_PREFIX } from './blocks.ts';
 import { onButton } from './buttons.ts';
 import type { SlackContext } from './context.ts';
 import { AssistantThreadStartedSchema, BlockActionSchema, EventEnvelopeSchema, MessageShortcutSchema, SlashCommandSchema } from './payloads.ts';
-import { threadArgs } from './thread-key.ts';
 import { handleIncoming, onMessageEvent } from './turns.ts';
 
 export const SHORTCUT_CALLBACK_ID = 'edit_with_vitron';
@@ -89,14 +88,19 @@ export function registerListeners(app: App, context: SlackContext): void {
         await respond({ response_type: 'ephemeral', text: 'That message has no image or video attached. Use "Edit with vitron" on a message with a file.' });
         return;
       }
-      try {
-        await client.chat.postMessage({ ...threadArgs(thread), text: `<@${user.id}> asked vitron to edit this.` });
-      } catch (error) {
-        context.logger.warn({ err: error, channel: channel.id }, 'slack shortcut: could not post in the channel');
-        await respond({ response_type: 'ephemeral', text: CANNOT_POST_HINT });
-        return;
-      }
-      await handleIncoming(context, { thread, userId: user.id, text: '', files: message.files ?? [] });
+      await handleIncoming(context, {
+        thread,
+        userId: user.id,
+        text: '',
+        files: message.files ?? [],
+        opening: {
+          text: `<@${user.id}> asked vitron to edit this.`,
+          refused: async (error) => {
+            context.logger.warn({ err: error, channel: channel.id }, 'slack shortcut: could not post in the channel');
+            await respond({ response_type: 'ephemeral', text: CANNOT_POST_HINT });
+          },
+        },
+      });
     });
   });
 

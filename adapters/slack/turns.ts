@@ -4,7 +4,7 @@ import { VitronError, asVitronError } from '../../src/errors.ts';
 import { allowed, overLimit, userRef } from './access.ts';
 import type { SlackContext } from './context.ts';
 import { EventEnvelopeSchema, MessageEventSchema, type MessageEvent, type SlackFile } from './payloads.ts';
-import { threadKey, type SlackThread } from './thread-key.ts';
+import { threadArgs, threadKey, type SlackThread } from './thread-key.ts';
 
 /** The assistant panel's status while the bot works on a request. */
 export const WORKING_STATUS = 'is working on it…';
@@ -18,6 +18,11 @@ export interface Incoming {
   assistant?: boolean;
   /** The Slack message behind the turn: a redelivery records nothing and runs nothing in the core too. */
   eventKey?: string;
+  /**
+   * A first line for the thread, posted once the thread is the conversation's (a reply to it is then
+   * the bot's); when Slack refuses it, `refused` runs instead of the turn.
+   */
+  opening?: { text: string; refused: (error: unknown) => Promise<void> };
 }
 
 /** app_mention, message and assistant-thread messages: which ones are the bot's to answer, each once. */
@@ -70,6 +75,14 @@ export async function handleIncoming(context: SlackContext, incoming: Incoming):
   }
   const conversation = await bot.startConversation({ user, platform: 'slack', externalId: threadKey(thread), title: incoming.text.slice(0, 60) || undefined });
   context.threads.remember(conversation.id, thread);
+  if (incoming.opening) {
+    try {
+      await context.client.chat.postMessage({ ...threadArgs(thread), text: incoming.opening.text });
+    } catch (error) {
+      await incoming.opening.refused(error);
+      return;
+    }
+  }
   if (incoming.assistant) await delivery.showStatus(conversation.id, thread, WORKING_STATUS);
 
   const files: IncomingFile[] = [];

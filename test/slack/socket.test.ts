@@ -247,7 +247,9 @@ describe('Slack in Socket Mode', () => {
     const file = r.fake.addFile(await solidImage(20, 10, '#aa00aa'), 'purple.png');
     const messageTs = r.fake.nextTs();
     expect(await r.fake.sendEnvelope('interactive', messageShortcut(r.fake, { ts: messageTs, files: [file] }, { channel: 'C10' }))).toEqual({});
-    const reply = await r.fake.waitForCall('chat.postMessage', (a) => a.channel === 'C10' && a.thread_ts === messageTs);
+    // Who asked, then the bot's question about the file (its turn is recorded by then).
+    await r.fake.waitForCall('chat.postMessage', (a) => a.channel === 'C10' && a.thread_ts === messageTs && /<@U1> asked vitron/.test(String(a.text)));
+    const reply = await r.fake.waitForCall('chat.postMessage', (a) => a.channel === 'C10' && a.thread_ts === messageTs && !/asked vitron/.test(String(a.text)));
     expect(String(reply.args.text).length).toBeGreaterThan(0);
     // The thread is now a conversation: a reply edits that image.
     const from = r.events.events.length;
