@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openChromium, skipWithoutChromium } from '../helpers/chromium.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
 import { createBot } from '../../src/app/create-bot.ts';
@@ -16,9 +16,7 @@ import { loadSettings } from '../../src/config/settings.ts';
  * own pixels, scaled from the size it is displayed at. A plain click sends nothing. Alt+drag draws a box and
  * puts a question about it in the message box.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
-if (skip) console.warn(`Skipping the click-to-select browser test: ${CHROMIUM} is missing (apt-get install -y chromium).`);
+const skip = skipWithoutChromium('the click-to-select browser test');
 
 describe.skipIf(skip)('playground: Alt+click on an image selects the object there', () => {
   let dir: string;
@@ -34,23 +32,7 @@ describe.skipIf(skip)('playground: Alt+click on an image selects the object ther
     const settings = loadSettings({ DATA_DIR: dir, PGLITE_DIR: 'memory://', PORT: '0', LOG_LEVEL: 'silent' });
     core = await createBot(settings);
     server = await startWebServer({ bot: core.bot, settings, logger: core.logger });
-    context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ context, page } = await openChromium(dir, pageErrors));
     // 640×480: the upload is shown at most 240 px wide, so the click must be scaled to image pixels.
     writeFileSync(
       path.join(dir, 'wide.png'),

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openChromium, skipWithoutChromium } from '../helpers/chromium.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
 import type { HistoryView, MediaView } from '../../src/app/bot-api.ts';
@@ -16,10 +14,7 @@ import { startTestBot } from '../helpers/bot-harness.ts';
  * shows. "draw …" shows previews, then the picture with its seed; "give me some variations" shows the grid
  * with a button per picture, and Vary under picture 3 makes variations of picture 3.
  */
-const CHROMIUM = '/usr/bin/chromium';
-// Outside CI a machine without Chromium may skip, saying why; in CI a missing browser is a failure.
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
-if (skip) console.warn(`Skipping the generation browser test on the real bot: ${CHROMIUM} is missing (apt-get install -y chromium).`);
+const skip = skipWithoutChromium('the generation browser test on the real bot');
 
 describe.skipIf(skip)('playground on the real bot with the fake ComfyUI', () => {
   let comfy: FakeComfyUi | undefined;
@@ -49,23 +44,7 @@ describe.skipIf(skip)('playground on the real bot with the fake ComfyUI', () => 
     comfy = await FakeComfyUi.start();
     harness = await startTestBot({ COMFYUI_URL: comfy.url, PORT: '0' });
     server = await startWebServer({ bot: harness.running.bot, settings: harness.settings, logger: harness.running.logger });
-    context = await chromium.launchPersistentContext(path.join(harness.dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ context, page } = await openChromium(harness.dir, pageErrors));
     // Previews come and go within a job: the page records every one it shows, and whether it loaded.
     await page.addInitScript(() => {
       const seen: { sha: string; loaded: boolean }[] = [];

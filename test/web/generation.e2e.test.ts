@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openChromium, skipWithoutChromium } from '../helpers/chromium.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
 import { solidImage } from '../helpers/media-fixtures.ts';
@@ -15,10 +15,7 @@ import { FakeBot } from './fake-bot.ts';
  * result; a single picture shows its seed and Retry; a batch shows each picture with Upscale / Vary / Use,
  * and Vary under picture 3 picks picture 3, then asks for variations, as a user would type it.
  */
-const CHROMIUM = '/usr/bin/chromium';
-// Outside CI a machine without Chromium may skip, saying why; in CI a missing browser is a failure.
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
-if (skip) console.warn(`Skipping the generation browser test: ${CHROMIUM} is missing (apt-get install -y chromium).`);
+const skip = skipWithoutChromium('the generation browser test');
 
 describe.skipIf(skip)('playground: generated pictures in Chromium', () => {
   let dir: string;
@@ -47,23 +44,7 @@ describe.skipIf(skip)('playground: generated pictures in Chromium', () => {
     bot = new FakeBot();
     bot.textJobs = /^(draw|give me some variations|upscale it)/;
     server = await startWebServer({ bot, settings: { HOST: '127.0.0.1', PORT: 0, MAX_UPLOAD_BYTES: 1024 * 1024 } });
-    context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ context, page } = await openChromium(dir, pageErrors));
     await page.goto(server.url);
     await page.waitForSelector('body[data-ready="true"]');
     // Events are live only: wait until the page listens before the fake bot says anything.

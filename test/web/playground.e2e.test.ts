@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openChromium, skipWithoutChromium } from '../helpers/chromium.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
 import { createBot } from '../../src/app/create-bot.ts';
@@ -15,10 +15,7 @@ import { loadSettings } from '../../src/config/settings.ts';
  * The playground in a real headless Chromium against the real bot: upload, ask, watch the job, see the
  * result, undo. Everything the page does goes through the documented HTTP API.
  */
-const CHROMIUM = '/usr/bin/chromium';
-// Outside CI a machine without Chromium may skip, saying why; in CI a missing browser is a failure.
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
-if (skip) console.warn(`Skipping the playground browser test: ${CHROMIUM} is missing (apt-get install -y chromium).`);
+const skip = skipWithoutChromium('the playground browser test');
 
 async function discPng(file: string): Promise<void> {
   const width = 320;
@@ -46,23 +43,7 @@ describe.skipIf(skip)('web playground in Chromium', () => {
     const settings = loadSettings({ DATA_DIR: dir, PGLITE_DIR: 'memory://', PORT: '0', LOG_LEVEL: 'silent' });
     core = await createBot(settings);
     server = await startWebServer({ bot: core.bot, settings, logger: core.logger });
-    context = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ context, page } = await openChromium(dir, pageErrors));
     await discPng(path.join(dir, 'disc.png'));
   });
 
