@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Task } from '../../core/tasks.ts';
 import type { GenerationFacts } from '../../core/types.ts';
 import { InternalError, InvalidArgumentError } from '../../errors.ts';
+import { numberArg } from '../ops/args.ts';
 import { gridOf } from '../ops/grid.ts';
 import type { ProducedMedia, SpecialistContext, SpecialistInput } from '../specialist.ts';
 import type { GenerationOperation, GenerationRequest, GenerationResult } from './engine.ts';
@@ -35,6 +36,17 @@ export function promptOf(input: SpecialistInput): string {
   const prompt = textArg(input, 'prompt');
   if (prompt === undefined) throw new InvalidArgumentError('What should I make? Describe it in words, e.g. "draw a red fox in the snow".', { arg: 'prompt' });
   return prompt;
+}
+
+/**
+ * The settings every generative row shares (tasks.ts `generating`) as a request takes them: the negative
+ * prompt (or `negativeFallback`, e.g. the one that made the picture being varied), the seed and the steps.
+ */
+export function sharedSettings(task: Task, input: SpecialistInput, negativeFallback?: string): Pick<GenerationRequest, 'negativePrompt' | 'seed' | 'steps'> {
+  const negativePrompt = textArg(input, 'negative') ?? negativeFallback;
+  // Every engine task's row has `steps`; the cast only names one of them for numberArg's types.
+  const steps = numberArg(task as 'generate_image', input.args, 'steps');
+  return { ...(negativePrompt ? { negativePrompt } : {}), seed: seedOf(input), ...(steps !== undefined ? { steps } : {}) };
 }
 
 /** Width and height for "16:9" with about BASE_SIDE² pixels, in multiples of 64 (what diffusion models take). */

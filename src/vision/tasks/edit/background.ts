@@ -11,7 +11,7 @@ import { mapVideoFrames } from '../../ops/frame-map.ts';
 import { depthAwareBlur } from '../../ops/depth-blur.ts';
 import { checkArgs, numberArg } from '../../ops/args.ts';
 import sharp from 'sharp';
-import { factsOf as generationFacts, generate, madeWith, seedOf, workingSize, type Generated } from '../../engines/generation.ts';
+import { factsOf as generationFacts, generate, type Generated, madeWith, sharedSettings, workingSize } from '../../engines/generation.ts';
 
 type BackgroundSpec =
   | { kind: 'color'; color: Rgb; label: string }
@@ -41,16 +41,12 @@ async function parseBackground(input: SpecialistInput, context: SpecialistContex
 /** "put it on a beach": the scene painted by the generator at the picture's shape, before any subject is cut out. */
 async function generatedScene(input: SpecialistInput, prompt: string, context: SpecialistContext): Promise<BackgroundSpec> {
   const { width, height } = input.media[0]!.info;
-  const negativePrompt = typeof input.args.negative === 'string' && input.args.negative.trim() !== '' ? input.args.negative.trim() : undefined;
-  const steps = numberArg('background', input.args, 'steps');
   const generated = await generate(
     'background',
     ['text-to-image'],
     {
       prompt,
-      ...(negativePrompt ? { negativePrompt } : {}),
-      seed: seedOf(input),
-      ...(steps !== undefined ? { steps } : {}),
+      ...sharedSettings('background', input),
       ...workingSize(width, height),
       count: 1,
     },

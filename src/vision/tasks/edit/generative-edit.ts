@@ -5,7 +5,7 @@ import { checkArgs, numberArg } from '../../ops/args.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { GENERATION_SERVING } from '../../engines/engine-choice.ts';
 import type { GenerationOperation } from '../../engines/engine.ts';
-import { generate, generatedMedia, madeWith, promptOf, seedOf, textArg, workingSize } from '../../engines/generation.ts';
+import { generate, generatedMedia, madeWith, promptOf, sharedSettings, textArg, workingSize } from '../../engines/generation.ts';
 import { keepLuminance } from '../../ops/luminance.ts';
 
 /**
@@ -64,8 +64,6 @@ async function editByWords(
   checkArgs(task, input.args);
   const source = input.media[0]!;
   const prompt = recipe.prompt(input);
-  const negativePrompt = textArg(input, 'negative');
-  const steps = numberArg(task, input.args, 'steps');
   // A colourisation starts from the grey picture, so the generator cannot copy colours that are not there.
   const image = task === 'colorize' ? await sharp(source.bytes).greyscale().png().toBuffer() : source.bytes;
   const generated = await generate(
@@ -73,9 +71,7 @@ async function editByWords(
     recipe.operations,
     {
       prompt,
-      ...(negativePrompt ? { negativePrompt } : {}),
-      seed: seedOf(input),
-      ...(steps !== undefined ? { steps } : {}),
+      ...sharedSettings(task, input),
       ...workingSize(source.info.width, source.info.height),
       count: 1,
       image,

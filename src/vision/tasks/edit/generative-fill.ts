@@ -1,11 +1,10 @@
 import sharp from 'sharp';
 import type { Task } from '../../../core/tasks.ts';
-import { numberArg } from '../../ops/args.ts';
 import { inpaintInCrop } from '../../ops/hole-crop.ts';
 import { padHole } from '../../ops/masks.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
 import type { SpecialistContext, SpecialistInput } from '../../specialist.ts';
-import { generate, seedOf, textArg, type Generated } from '../../engines/generation.ts';
+import { generate, type Generated, sharedSettings } from '../../engines/generation.ts';
 
 /** The square the generator paints the hole's neighbourhood at: SD-Turbo's native size. */
 const FILL_SIDE = 512;
@@ -24,9 +23,6 @@ export interface Painted {
  */
 export async function paintHole(task: Task, image: RawImage, hole: Mask, prompt: string, input: SpecialistInput, context: SpecialistContext): Promise<Painted> {
   const mask = await padHole(hole);
-  const negativePrompt = textArg(input, 'negative');
-  // Every engine task's row has `steps` (the task table's `generating` arguments).
-  const steps = numberArg(task as 'inpaint', input.args, 'steps');
   let generated: Generated | undefined;
   const painted = await inpaintInCrop(image, mask, FILL_SIDE, async (rgb, holePixels) => {
     const raw = { raw: { width: FILL_SIDE, height: FILL_SIDE, channels: 3 as const } };
@@ -41,9 +37,7 @@ export async function paintHole(task: Task, image: RawImage, hole: Mask, prompt:
       ['inpaint'],
       {
         prompt,
-        ...(negativePrompt ? { negativePrompt } : {}),
-        seed: seedOf(input),
-        ...(steps !== undefined ? { steps } : {}),
+        ...sharedSettings(task, input),
         width: FILL_SIDE,
         height: FILL_SIDE,
         count: 1,

@@ -1,7 +1,7 @@
 import { checkArgs, numberArg } from '../../ops/args.ts';
 import type { Specialist } from '../../specialist.ts';
 import { GENERATION_SERVING } from '../../engines/engine-choice.ts';
-import { generate, generatedMedia, madeWith, promptOf, seedOf, sizeForAspect, textArg } from '../../engines/generation.ts';
+import { generate, generatedMedia, madeWith, promptOf, sharedSettings, sizeForAspect } from '../../engines/generation.ts';
 
 /** "draw a red fox in the snow": a new picture (or a grid of up to four) from words. */
 export const generateImageSpecialist: Specialist = {
@@ -11,17 +11,13 @@ export const generateImageSpecialist: Specialist = {
   async run(input, context) {
     checkArgs('generate_image', input.args);
     const prompt = promptOf(input);
-    const negativePrompt = textArg(input, 'negative');
     const count = numberArg('generate_image', input.args, 'count') ?? 1;
-    const steps = numberArg('generate_image', input.args, 'steps');
     const generated = await generate(
       'generate_image',
       ['text-to-image'],
       {
         prompt,
-        ...(negativePrompt ? { negativePrompt } : {}),
-        seed: seedOf(input),
-        ...(steps !== undefined ? { steps } : {}),
+        ...sharedSettings('generate_image', input),
         ...sizeForAspect(input.args.aspect),
         count,
       },

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { checkArgs, choiceArg, numberArg } from '../../ops/args.ts';
 import type { Specialist } from '../../specialist.ts';
 import { GENERATION_SERVING } from '../../engines/engine-choice.ts';
-import { generate, generatedMedia, madeWith, seedOf, textArg, workingSize } from '../../engines/generation.ts';
+import { generate, generatedMedia, madeWith, sharedSettings, textArg, workingSize } from '../../engines/generation.ts';
 import { decodeImage, encodePng, sharpOf } from '../../ops/raw-image.ts';
 import { composeSideBySide } from '../../../media/image.ts';
 
@@ -77,16 +77,12 @@ export const outpaintSpecialist: Specialist = {
       .png()
       .toBuffer();
     const prompt = textArg(input, 'prompt') ?? source.info.generation?.prompt ?? '';
-    const negativePrompt = textArg(input, 'negative');
-    const steps = numberArg('outpaint', input.args, 'steps');
     const generated = await generate(
       'outpaint',
       ['inpaint'],
       {
         prompt,
-        ...(negativePrompt ? { negativePrompt } : {}),
-        seed: seedOf(input),
-        ...(steps !== undefined ? { steps } : {}),
+        ...sharedSettings('outpaint', input),
         ...size,
         count: 1,
         image: canvas,

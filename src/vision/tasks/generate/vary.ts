@@ -2,7 +2,7 @@ import { argSpec } from '../../../core/tasks.ts';
 import { checkArgs, numberArg } from '../../ops/args.ts';
 import type { Specialist } from '../../specialist.ts';
 import { GENERATION_SERVING } from '../../engines/engine-choice.ts';
-import { generate, generatedMedia, madeWith, seedOf, textArg, workingSize } from '../../engines/generation.ts';
+import { generate, generatedMedia, madeWith, sharedSettings, textArg, workingSize } from '../../engines/generation.ts';
 
 /** How far a variation moves from its picture when the request does not say: the layout stays, details change. */
 const DEFAULT_STRENGTH = 0.6;
@@ -20,16 +20,12 @@ export const varySpecialist: Specialist = {
     const source = input.media[0]!;
     const made = source.info.generation;
     const prompt = textArg(input, 'prompt') ?? made?.prompt ?? '';
-    const negativePrompt = textArg(input, 'negative') ?? made?.negativePrompt;
-    const steps = numberArg('vary', input.args, 'steps');
     const generated = await generate(
       'vary',
       ['image-to-image'],
       {
         prompt,
-        ...(negativePrompt ? { negativePrompt } : {}),
-        seed: seedOf(input),
-        ...(steps !== undefined ? { steps } : {}),
+        ...sharedSettings('vary', input, made?.negativePrompt),
         ...workingSize(source.info.width, source.info.height),
         count: numberArg('vary', input.args, 'count') ?? (argSpec('vary', 'count')?.fallback as number),
         image: source.bytes,
