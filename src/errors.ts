@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'JOB_INTERRUPTED'
   | 'WORKER_CRASHED'
   | 'STORE_UNAVAILABLE'
+  | 'STORE_IN_USE'
   | 'NOT_FOUND'
   | 'DOWNLOAD_REFUSED'
   | 'DOWNLOAD_FAILED'
@@ -345,6 +346,20 @@ export class JobKeepsCrashingWorkersError extends VitronError {
 export class StoreUnavailableError extends VitronError {
   constructor(cause: unknown) {
     super('STORE_UNAVAILABLE', 'The database is not reachable right now; try again in a moment.', { retryable: true, cause });
+  }
+}
+
+/**
+ * The embedded database's directory is open in another process (a second `npm start`, or `npm run mcp` next
+ * to it): two PGlite processes on one directory corrupt it, so the second one stops at start-up instead.
+ */
+export class StoreInUseError extends VitronError {
+  constructor(dir: string, pid: number) {
+    super(
+      'STORE_IN_USE',
+      `The embedded database in ${dir} is in use by process ${pid}. Stop that process, give this one its own PGLITE_DIR (or DATA_DIR), or set DATABASE_URL to share a PostgreSQL server.`,
+      { retryable: false, details: { dir, pid } },
+    );
   }
 }
 

@@ -9,6 +9,7 @@ import { createBot } from './app/create-bot.ts';
 import { startWebServer } from '../adapters/web/server.ts';
 import { metricsRoute } from './metrics/metrics-route.ts';
 import { startChatAdapters } from '../adapters/chat-adapters.ts';
+import { mcpHttpRoutes } from '../adapters/mcp/http.ts';
 
 async function main(): Promise<void> {
   let settings: Settings;
@@ -24,7 +25,16 @@ async function main(): Promise<void> {
   // Recovery runs once the chats listen, so a resumed job's result reaches its channel or thread.
   const running = await createBot(settings, { recover: false });
   const admin = settings.ADMIN_TOKEN && running.admin ? { token: settings.ADMIN_TOKEN, queues: running.admin } : undefined;
-  const web = await startWebServer({ bot: running.bot, settings, logger: running.logger, metrics: metricsRoute(running.metrics), ...(admin ? { admin } : {}) });
+  // MCP clients share the bot, not the playground's view of it: /mcp applies its own NSFW rule (MCP_NSFW).
+  const mcp = mcpHttpRoutes({ bot: running.bot, settings, logger: running.logger });
+  const web = await startWebServer({
+    bot: running.bot,
+    settings,
+    logger: running.logger,
+    metrics: metricsRoute(running.metrics),
+    routes: [mcp],
+    ...(admin ? { admin } : {}),
+  });
   running.logger.info({ url: web.url }, 'playground ready');
   process.stdout.write(`\nvitron-chat playground: ${web.url}\n\n`);
   const chats = await startChatAdapters({ bot: running.bot, settings, logger: running.logger });

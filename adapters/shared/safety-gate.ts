@@ -13,7 +13,7 @@ export type MediaGate = (view: MediaView) => string | undefined;
 export interface GatePlace {
   settings: Pick<Settings, 'SAFETY'>;
   logger: Pick<Logger, 'warn'>;
-  platform: 'discord' | 'slack' | 'web';
+  platform: 'discord' | 'slack' | 'web' | 'mcp';
   conversationId: string;
   /** The channel (or "playground") the media would be posted in, for the log line. */
   place: string;

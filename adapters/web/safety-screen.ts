@@ -45,6 +45,9 @@ export function screenedBot(bot: BotApi, safety: PlaygroundSafety, logger: Pick<
     async handleTurn(request) {
       return screenResult(request.conversationId, await bot.handleTurn(request));
     },
+    async invoke(request) {
+      return screenResult(request.conversationId, await bot.invoke(request));
+    },
     async act(input) {
       return screenResult(input.conversationId, await bot.act(input));
     },

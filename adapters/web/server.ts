@@ -38,6 +38,8 @@ export interface WebServerOptions {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The admin pages under /admin (ADMIN_TOKEN and the queue overview); without it they do not exist. */
   admin?: AdminOptions;
+  /** More routes on the same server, registered by the composition root (the MCP endpoint at /mcp). */
+  routes?: readonly ((app: FastifyInstance) => Promise<void>)[];
 }
 
 export interface WebServer {
@@ -126,6 +128,7 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
   mediaRoutes(app, context);
   previewRoutes(app, context);
   if (options.admin) await app.register(adminPlugin(options.admin), { prefix: ADMIN_PATH });
+  for (const routes of options.routes ?? []) await routes(app);
 
   app.addHook('preClose', async () => streams.closeAll());
   return { app, streams };

@@ -2,7 +2,7 @@
  * What adapters (web playground, Discord, Slack) see of the core: platform-free turns in, views and
  * events out. Nothing here knows about HTTP, discord.js or Bolt.
  */
-import type { Box, Choice, GenerationFacts, JobProgress, JobState, MediaKind, OutputRole, SafetyVerdict } from '../core/types.ts';
+import type { Box, Choice, GenerationFacts, Invocation, JobProgress, JobState, MediaKind, OutputRole, SafetyVerdict } from '../core/types.ts';
 import type { ErrorCode } from '../errors.ts';
 
 export interface UserRef {
@@ -28,6 +28,14 @@ export interface TurnRequest {
    * nothing: the result says `duplicate` and carries the first delivery's turn and job.
    */
   eventKey?: string;
+}
+
+/**
+ * A request that names its work instead of saying it (an agent's tool call): one invocation, planned by the
+ * caller. Its targets are the planner's references (TargetRef), where `upload:N` is the N-th of `files`.
+ */
+export interface InvocationRequest extends TurnRequest {
+  invocation: Invocation;
 }
 
 /** A request that may start work, before it is handled: who asks, and from which server or workspace. */
@@ -141,6 +149,12 @@ export interface BotApi {
   admit(request: AdmissionRequest): Promise<void>;
   /** Never throws for bad input: problems come back as a bot turn that explains them. */
   handleTurn(request: TurnRequest): Promise<TurnResult>;
+  /**
+   * One invocation without the planner (MCP tool calls): the same recording, limits, safety filter, readiness
+   * and queue as a turn. An invocation that breaks the plan contract (unknown task, bad reference or argument)
+   * comes back as a bot turn with the problem; nothing is queued.
+   */
+  invoke(request: InvocationRequest): Promise<TurnResult>;
   /** Button actions on an exact media item: undo/redo/revert, or "use" to continue from an older result. */
   act(input: { conversationId: string; user: UserRef; action: 'undo' | 'redo' | 'revert' | 'use'; mediaId?: string }): Promise<TurnResult>;
   /**

@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import { factsOf, isSessionTask } from '../core/tasks.ts';
-import { BadInputError, DuplicateEventError, NotFoundError, asVitronError } from '../errors.ts';
+import { BadInputError, DuplicateEventError, InvalidArgumentError, NotFoundError, asVitronError } from '../errors.ts';
+import { parsePlan } from '../planner/plan-schema.ts';
 import { inspectMedia } from '../media/inspect.ts';
 import type { ClassifiableMedia } from '../safety/nsfw-classifier.ts';
-import type { SafetyVerdict } from '../core/types.ts';
+import type { MediaKind, Plan, SafetyVerdict } from '../core/types.ts';
 import type { UploadInput } from '../conversation/conversation-service.ts';
 import type { Conversation, StoredMedia, Turn, User } from '../store/types.ts';
 import type {
@@ -15,6 +16,7 @@ import type {
   HealthReport,
   HistoryView,
   IncomingFile,
+  InvocationRequest,
   JobView,
   MediaView,
   TurnRequest,
@@ -161,7 +163,29 @@ export class Bot implements BotApi {
    * user's turn and its uploads are written in one transaction: a database lost before or during that
    * leaves nothing of the turn behind, and the caller hears StoreUnavailableError ("try again").
    */
-  async handleTurn(request: TurnRequest): Promise<TurnResult> {
+  handleTurn(request: TurnRequest): Promise<TurnResult> {
+    return this.runTurn(request, async (text, kinds) => this.deps.planner.plan(text, await this.deps.conversations.planContext(request.conversationId, kinds)));
+  }
+
+  /**
+   * The planner is skipped, nothing else is: the invocation is checked against the plan contract (task, target
+   * references, arguments from the task table) and then recorded, limited, checked and queued like a planned one.
+   */
+  invoke(request: InvocationRequest): Promise<TurnResult> {
+    return this.runTurn(request, async () => {
+      try {
+        return parsePlan({ invocations: [request.invocation] });
+      } catch (error) {
+        if (error instanceof InvalidArgumentError) return { invocations: [], reply: `That request is not valid: ${error.message}`, rejected: true };
+        throw error;
+      }
+    });
+  }
+
+  private async runTurn(
+    request: TurnRequest,
+    planOf: (text: string, attachmentKinds: MediaKind[]) => Promise<Plan & { rejected?: boolean }>,
+  ): Promise<TurnResult> {
     const { conversations, repos } = this.deps;
     const { eventKey } = request;
     if (eventKey !== undefined) {
@@ -175,12 +199,9 @@ export class Bot implements BotApi {
     const allFilesFailed = problems.length > 0 && prepared.length === 0;
     const plan = allFilesFailed
       ? undefined
-      : await this.deps.planner.plan(
+      : await planOf(
           text,
-          await conversations.planContext(
-            request.conversationId,
-            prepared.map((m) => m.kind),
-          ),
+          prepared.map((m) => m.kind),
         );
 
     let recorded: { turn: Turn; uploaded: StoredMedia[] };
@@ -216,7 +237,7 @@ export class Bot implements BotApi {
       if ('error' in started) messages.push({ text: started.error, tone: 'error' });
       else job = started.job;
     }
-    if (plan.reply) messages.push({ text: plan.reply, tone: plan.invocations.length === 0 ? 'question' : 'normal' });
+    if (plan.reply) messages.push({ text: plan.reply, tone: plan.rejected ? 'error' : plan.invocations.length === 0 ? 'question' : 'normal' });
     if (plan.invocations.length === 0 && !plan.reply) {
       messages.push({ text: 'I did not understand that. Type "help" to see what I can do.', tone: 'question' });
     }

@@ -232,6 +232,19 @@ const SPECS = {
     expected: 'a secret of at least 16 characters (or unset: no admin pages)',
   }),
 
+  /**
+   * The bearer token MCP clients send to /mcp on the playground's server; unset, /mcp refuses everyone, so a
+   * server exposed through PUBLIC_URL never offers its tools to strangers (stdio needs no token).
+   */
+  MCP_TOKEN: secret({
+    schema: z.string().min(16).optional(),
+    expected: 'a secret of at least 16 characters (or unset: no MCP over HTTP)',
+  }),
+  /** Hosts an MCP client may name media URLs on (exact names, or suffixes starting with "."); unset: no URLs. */
+  MCP_MEDIA_HOSTS: idList(/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, 'host names such as images.example.com or .example.com'),
+  /** Whether MCP tool results may carry media the NSFW filter flags. */
+  MCP_NSFW: bool(false),
+
   METRICS_PORT: { schema: z.coerce.number().int().min(0).max(65535).optional(), expected: 'an integer from 0 to 65535' },
 } satisfies Record<string, SettingSpec<unknown>>;
 

@@ -34,6 +34,8 @@ export function resolveReference(ref: TargetRef, context: ReferenceContext): Med
   if (numbered !== null) return byNumber(ref, numbered[1] as MediaKind | 'media', numbered[2]!, visible);
   const step = /^step:(\d+)$/.exec(spec);
   if (step !== null) return stepOutput(ref, Number(step[1]), context.stepOutputs ?? []);
+  const attached = /^upload:(\d+)$/.exec(spec);
+  if (attached !== null) return upload(ref, context, visible, Number(attached[1]));
   const picture = /^batch:(\d+)$/.exec(spec);
   if (picture !== null) return batchPicture(ref, Number(picture[1]), context.media);
   switch (spec) {
@@ -106,17 +108,27 @@ function previous(ref: TargetRef, context: ReferenceContext, visible: readonly S
   throw new UnresolvedReferenceError(`There is no earlier version of ${mediaName(node)}: it is the original. Which one do you mean?`, { ref });
 }
 
-function upload(ref: TargetRef, context: ReferenceContext, visible: readonly StoredMedia[]): StoredMedia {
+/** `upload` is the first file of the turn; `upload:N` its N-th (a tool call that sends a picture and its mask). */
+function upload(ref: TargetRef, context: ReferenceContext, visible: readonly StoredMedia[], n = 1): StoredMedia {
   const uploads = visible.filter((m) => m.role === 'upload');
-  let first: StoredMedia | undefined;
+  let attached: StoredMedia[];
   if (context.turnUploadIds !== undefined) {
-    first = context.turnUploadIds.map((id) => uploads.find((m) => m.id === id)).find((m) => m !== undefined);
+    attached = context.turnUploadIds.map((id) => uploads.find((m) => m.id === id)).filter((m) => m !== undefined);
   } else {
     const latestTurn = uploads.at(-1)?.turnId;
-    first = uploads.find((m) => m.turnId === latestTurn);
+    attached = uploads.filter((m) => m.turnId === latestTurn);
   }
-  if (first !== undefined) return first;
-  throw new UnresolvedReferenceError('I do not see a file attached to this message — could you upload the image or video?', { ref, available: 0 });
+  const found = attached[n - 1];
+  if (found !== undefined) return found;
+  if (attached.length === 0 || n < 1)
+    throw new UnresolvedReferenceError('I do not see a file attached to this message — could you upload the image or video?', { ref, available: 0 });
+  throw new UnresolvedReferenceError(
+    `Only ${attached.length} ${attached.length === 1 ? 'file is' : 'files are'} attached to this message — which one do you mean?`,
+    {
+      ref,
+      available: attached.length,
+    },
+  );
 }
 
 function stepOutput(ref: TargetRef, k: number, steps: readonly StepOutput[]): MediaInfo {

@@ -15,15 +15,15 @@ import { InvalidArgumentError } from '../errors.ts';
 export const TargetRefSchema = z
   .string()
   .regex(
-    /^(?:current|upload|original|previous|(?:image|video|media):(?:[1-9]\d*|last)|step:\d+|batch:[1-9]\d*)$/,
-    'a target reference such as "current", "image:2", "video:last", "step:0" or "batch:2" (a picture of the last grid)',
+    /^(?:current|upload|upload:[1-9]\d*|original|previous|(?:image|video|media):(?:[1-9]\d*|last)|step:\d+|batch:[1-9]\d*)$/,
+    'a target reference such as "current", "image:2", "video:last", "upload:2", "step:0" or "batch:2" (a picture of the last grid)',
   );
 
 const box = z.tuple([z.number(), z.number(), z.number(), z.number()]);
 const anyDefined = (value: Record<string, unknown>): boolean => Object.values(value).some((v) => v !== undefined);
 
 /** One argument as a planner must write it: strict JSON types (specialists also take numeric strings). */
-function argSchema(spec: ArgSpec): z.ZodType {
+export function argSchema(spec: ArgSpec): z.ZodType {
   switch (spec.kind) {
     case 'text':
       return z.string().trim().min(1);

@@ -5,7 +5,8 @@ import { PrismaClient, type Prisma } from '@prisma/client';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Settings } from '../config/settings.ts';
-import { StoreUnavailableError } from '../errors.ts';
+import { StoreInUseError, StoreUnavailableError } from '../errors.ts';
+import { lockDirectory } from './directory-lock.ts';
 import { isConnectionError, withStoreOutages } from './connection-errors.ts';
 import {
   applyMigrations,
@@ -68,11 +69,22 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
 }
 
 async function openPGlite(dir: string, opts: OpenDatabaseOptions): Promise<Database> {
+  const inMemory = dir.startsWith('memory://');
+  let unlock: () => Promise<void> = async () => undefined;
   let db: PGlite;
   try {
-    if (!dir.startsWith('memory://')) await mkdir(dir, { recursive: true });
+    if (!inMemory) {
+      await mkdir(dir, { recursive: true });
+      unlock = await lockDirectory(dir);
+    }
+  } catch (error) {
+    if (error instanceof StoreInUseError) throw error;
+    throw new StoreUnavailableError(error);
+  }
+  try {
     db = await PGlite.create(dir);
   } catch (error) {
+    await unlock();
     throw new StoreUnavailableError(error);
   }
   let migrations = NOTHING_MIGRATED;
@@ -80,11 +92,12 @@ async function openPGlite(dir: string, opts: OpenDatabaseOptions): Promise<Datab
     if (opts.migrate !== false) migrations = await migrate(pgliteTarget(db), opts);
   } catch (error) {
     await db.close().catch(() => undefined);
+    await unlock();
     throw error;
   }
   const prisma = new PrismaClient({ adapter: pgliteAdapter(db) });
   // PGlite must be closed after Prisma lets go, or the next process hangs on the data directory.
-  return assemble(prisma, 'pglite', migrations, [() => prisma.$disconnect(), () => db.close()]);
+  return assemble(prisma, 'pglite', migrations, [() => prisma.$disconnect(), () => db.close(), unlock]);
 }
 
 /**

@@ -141,6 +141,20 @@ export class FakeBot implements BotApi {
     return { userTurn, job };
   }
 
+  /** An agent's tool call: its uploads recorded, and a queued job of the invocation's task. */
+  async invoke(request: Parameters<BotApi['invoke']>[0]): Promise<TurnResult> {
+    this.record('invoke', request);
+    const c = this.conversation(request.conversationId);
+    const media = request.files.map((f) => this.addMedia(f.bytes, 'image/png', 'upload'));
+    const userTurn: TurnView = { id: this.id('t'), role: 'user', text: request.text, media, createdAt: new Date().toISOString() };
+    c.turns.push(userTurn);
+    const job: JobView = { id: this.id('j'), state: 'queued', tasks: [request.invocation.task], queuePosition: 0, createdAt: new Date().toISOString() };
+    this.jobs.set(job.id, { job, conversationId: c.view.id });
+    this.jobOwners.set(job.id, request.user.externalId);
+    this.emit({ type: 'job.queued', conversationId: c.view.id, job });
+    return { userTurn, job };
+  }
+
   /** Not recorded in `calls`, and `failNext` is left for the call the test aims it at. */
   async admit(request: AdmissionRequest): Promise<void> {
     await this.admission?.admit(request, async () => {
