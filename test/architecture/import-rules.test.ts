@@ -84,7 +84,7 @@ describe('dependency rules', () => {
   });
 
   it('src/core imports nothing of the project outside src/core, and src/ never imports an adapter or a platform SDK', () => {
-    const platform = /^(discord\.js|@discordjs\/|@slack\/|fastify|@fastify\/)/;
+    const platform = /^(discord\.js|@discordjs\/|@slack\/|fastify|@fastify\/|@modelcontextprotocol\/)/;
     // src/main.ts is the composition root of `npm start`: it starts the adapters, so it may name them.
     const problems = sourceFiles('src')
       .filter((file) => file !== 'src/main.ts')

@@ -114,6 +114,13 @@ describe('resolveReference', () => {
     expect(question('upload', { ...all, turnUploadIds: [] })).toMatch(/upload the image or video\?$/);
   });
 
+  it('resolves "upload:N" to the N-th file of this turn, and asks when the turn has fewer', () => {
+    expect(id('upload:1', { ...all, turnUploadIds: ['i1', 'v1'] })).toBe('i1');
+    expect(id('upload:2', { ...all, turnUploadIds: ['i1', 'v1'] })).toBe('v1');
+    expect(question('upload:3', { ...all, turnUploadIds: ['i1', 'v1'] })).toBe('Only 2 files are attached to this message — which one do you mean?');
+    expect(question('upload:2', { ...all, turnUploadIds: [] })).toMatch(/upload the image or video\?$/);
+  });
+
   it('resolves step:K to the first user-facing output of step K of the plan', () => {
     const out0: MediaInfo = { id: 'o0', sha256: 'x', kind: 'image', mime: 'image/png', bytes: 1, width: 1, height: 1 };
     const mask = media('o1m', 'image', 'mask', null);
