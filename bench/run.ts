@@ -8,6 +8,7 @@ import { bullmqSection } from './bullmq.ts';
 import { cutoutSection } from './cutout.ts';
 import { discordSection } from './discord.ts';
 import { generationSection } from './generation.ts';
+import { mcpSection } from './mcp.ts';
 import { memorySection } from './memory.ts';
 import { ocrSection } from './ocr.ts';
 import { pulledSection } from './pulled.ts';
@@ -17,7 +18,7 @@ import { visionSection } from './vision.ts';
 
 /** The sections that time models, in the order they run (split from SECTIONS only to keep that line short). */
 const MODEL_SECTIONS = [cutoutSection, ocrSection, visionSection, pulledSection, generationSection];
-export const SECTIONS = [...MODEL_SECTIONS, queueSection, bullmqSection, memorySection, slackSection, discordSection];
+export const SECTIONS = [...MODEL_SECTIONS, queueSection, bullmqSection, memorySection, slackSection, discordSection, mcpSection];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runs = Number(process.env.BENCH_RUNS ?? 5);
