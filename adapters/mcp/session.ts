@@ -38,7 +38,16 @@ export class McpSession {
 
   constructor(private readonly options: McpSessionOptions) {
     const { settings, logger } = options;
-    this.gate = (conversationId) => mediaGate({ settings, logger, platform: 'mcp', conversationId, place: 'mcp', nsfwAllowed: settings.MCP_NSFW });
+    this.gate = (conversationId) =>
+      mediaGate({
+        settings,
+        logger,
+        platform: 'mcp',
+        conversationId,
+        place: 'mcp',
+        nsfwAllowed: settings.MCP_NSFW,
+        nsfwPlaces: 'chats that allow it (to MCP clients only where the operator sets MCP_NSFW=true)',
+      });
   }
 
   conversationId(): Promise<string> {

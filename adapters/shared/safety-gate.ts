@@ -19,11 +19,19 @@ export interface GatePlace {
   place: string;
   /** Does this place allow NSFW media: a Discord NSFW channel, one of SLACK_NSFW_CHANNELS, PLAYGROUND_NSFW. */
   nsfwAllowed: boolean;
+  /** Where flagged media may go, for the refusal (default "channels marked NSFW"). */
+  nsfwPlaces?: string;
 }
 
 export function mediaGate(place: GatePlace): MediaGate {
   return (view) => {
-    const decision = decidePost({ mode: place.settings.SAFETY, verdict: view.safety, nsfwAllowed: place.nsfwAllowed, kind: view.kind });
+    const decision = decidePost({
+      mode: place.settings.SAFETY,
+      verdict: view.safety,
+      nsfwAllowed: place.nsfwAllowed,
+      kind: view.kind,
+      ...(place.nsfwPlaces ? { nsfwPlaces: place.nsfwPlaces } : {}),
+    });
     if (decision.post) return undefined;
     place.logger.warn(
       {

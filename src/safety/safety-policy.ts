@@ -13,6 +13,8 @@ export interface PostQuestion {
   /** Whether the place the media would go allows NSFW (a Discord NSFW channel, SLACK_NSFW_CHANNELS, PLAYGROUND_NSFW). */
   nsfwAllowed: boolean;
   kind?: MediaKind;
+  /** Where flagged media may go, for the refusal: "channels marked NSFW" unless the place says otherwise. */
+  nsfwPlaces?: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export function decidePost(question: PostQuestion): PostDecision {
   return {
     post: false,
     reason: 'flagged-outside-nsfw',
-    message: `This ${what} was flagged as NSFW by the safety filter, so I only post it in channels marked NSFW.`,
+    message: `This ${what} was flagged as NSFW by the safety filter, so I only post it in ${question.nsfwPlaces ?? 'channels marked NSFW'}.`,
   };
 }
 

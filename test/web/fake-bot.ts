@@ -172,10 +172,10 @@ export class FakeBot implements BotApi {
     this.emit({ type: 'job.progress', conversationId: entry.conversationId, job: entry.job });
   }
 
-  finish(jobId: string, text = 'Done.', media: MediaView[] = []): TurnView {
+  finish(jobId: string, text = 'Done.', media: MediaView[] = [], extra: Partial<Pick<TurnView, 'boxes' | 'choice' | 'tone'>> = {}): TurnView {
     const entry = this.jobs.get(jobId)!;
     entry.job = { ...entry.job, state: 'succeeded', finishedAt: new Date().toISOString() };
-    const turn: TurnView = { id: this.id('t'), role: 'bot', text, media, job: entry.job, createdAt: new Date().toISOString() };
+    const turn: TurnView = { id: this.id('t'), role: 'bot', text, media, job: entry.job, createdAt: new Date().toISOString(), ...extra };
     this.conversation(entry.conversationId).turns.push(turn);
     this.emit({ type: 'job.finished', conversationId: entry.conversationId, job: entry.job, turn });
     return turn;
