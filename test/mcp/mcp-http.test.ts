@@ -143,6 +143,9 @@ describe('MCP over Streamable HTTP', () => {
     const badFile = await call(client, 'cutout', { media: { data: truncated.toString('base64'), mimeType: 'image/jpeg' } });
     expect(badFile.isError).toBe(true);
     expect(textOf(badFile)).toMatch(/corrupt|damaged|incomplete|cannot be read|could not read/i);
+    const notInstalled = await call(client, 'caption', {});
+    expect(notInstalled.isError).toBe(true);
+    expect(textOf(notInstalled)).toMatch(/npm run models -- pull florence-2-base/);
     const noRule = await call(client, 'trim', { media: 'current' });
     expect(noRule.isError).toBe(true);
     expect(textOf(noRule)).toMatch(/start or an end/);

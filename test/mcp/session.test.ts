@@ -8,6 +8,8 @@ import { McpSession } from '../../adapters/mcp/session.ts';
 import type { BotEvent, JobView } from '../../src/app/bot-api.ts';
 import { randomBytes } from '../helpers/media-fixtures.ts';
 import { FakeBot } from '../web/fake-bot.ts';
+import { createAdmission } from '../../src/limits/admission.ts';
+import { loadSettings } from '../../src/config/settings.ts';
 
 /**
  * How a tool call turns the bot's answer into a tool result, on the tests' FakeBot (the test plays the worker):
@@ -23,8 +25,8 @@ afterEach(async () => {
   }
 });
 
-async function connect(options: { nsfw?: boolean } = {}): Promise<{ client: Client; bot: FakeBot; queued: () => Promise<JobView> }> {
-  const bot = new FakeBot();
+async function connect(options: { nsfw?: boolean; bot?: FakeBot } = {}): Promise<{ client: Client; bot: FakeBot; queued: () => Promise<JobView> }> {
+  const bot = options.bot ?? new FakeBot();
   const session = new McpSession({
     bot,
     settings: { SAFETY: 'flag', MCP_NSFW: options.nsfw ?? false, MCP_MEDIA_HOSTS: undefined, MAX_UPLOAD_BYTES: 10 * 1024 * 1024 },
@@ -147,5 +149,18 @@ describe('an MCP tool call on the bot', () => {
       check();
     });
     await cancelled;
+  });
+
+  it('applies the per-user request limits of every platform: a call past them is a tool error and starts nothing', async () => {
+    const bot = new FakeBot(await createAdmission(loadSettings({ USER_RATE_LIMIT_PER_MINUTE: '1' })));
+    const { client, queued } = await connect({ bot });
+    const job = queued();
+    const first = client.callTool({ name: 'reverse', arguments: {} }) as Promise<CallToolResult>;
+    bot.finish((await job).id, 'Reversed.');
+    expect((await first).isError).toBeFalsy();
+    const second = (await client.callTool({ name: 'reverse', arguments: {} })) as CallToolResult;
+    expect(second.isError).toBe(true);
+    expect(texts(second)[0]).toMatch(/^You are sending requests faster than/);
+    expect(bot.calls.filter((c) => c.method === 'invoke')).toHaveLength(1);
   });
 });
