@@ -111,7 +111,7 @@ const CASES: readonly PulledCase[] = [
       return {
         subject: {
           label: 'caption (Florence-2, astronaut 512²)',
-          fn: run('caption', photos.astronaut, {}, { ...context, settings: { ...context.settings, VISION_LLM_URL: undefined } }),
+          fn: run('caption', photos.astronaut, {}, { ...context, settings: { ...context.settings, LLM_URL: undefined } }),
         },
         reference: { label: 'reference: detect everything (CenterNet)', fn: run('detect', photos.astronaut, {}, context) },
         referenceName: 'CenterNet detect',

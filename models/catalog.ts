@@ -178,7 +178,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 930 * MB,
     gpu: false,
     notes:
-      'fp32 graphs (the runner reads fp32 only). caption when no VISION_LLM_URL is set; boxes for phrases CenterNet does not know when owlvit-base is not pulled; reads text when PP-OCR finds none. Fixture-tested; never run on the real weights here.',
+      'fp32 graphs (the runner reads fp32 only). caption when no LLM_URL is set; boxes for phrases CenterNet does not know when owlvit-base is not pulled; reads text when PP-OCR finds none. Fixture-tested; never run on the real weights here.',
   },
   {
     name: 'smolvlm-256m',
@@ -198,7 +198,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 1_000 * MB,
     gpu: false,
     notes: 'Smallest VLM that answers free-form questions; slow but usable on CPU.',
-    notRunYet: 'No in-process VLM runner yet; caption and answer use a vision chat endpoint (VISION_LLM_URL).',
+    notRunYet: 'No in-process VLM runner yet; caption and answer use a vision chat endpoint (LLM_URL).',
   },
   {
     name: 'centernet-coco',

@@ -31,9 +31,9 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'DOWNLOAD_REFUSED'
   | 'DOWNLOAD_FAILED'
-  | 'VISION_LLM_UNAVAILABLE'
-  | 'VISION_LLM_REJECTED'
-  | 'VISION_LLM_BAD_RESPONSE'
+  | 'LLM_UNAVAILABLE'
+  | 'LLM_REJECTED'
+  | 'LLM_BAD_RESPONSE'
   | 'ENGINE_UNAVAILABLE'
   | 'ENGINE_REJECTED'
   | 'CONTENT_BLOCKED'
@@ -218,10 +218,10 @@ export class DownloadFailedError extends VitronError {
   }
 }
 
-/** The vision chat endpoint (VISION_LLM_URL) is down, overloaded, failing (5xx) or too slow: worth another try. */
+/** The vision chat endpoint (LLM_URL) is down, overloaded, failing (5xx) or too slow: worth another try. */
 export class VisionLlmUnavailableError extends VitronError {
   constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
-    super('VISION_LLM_UNAVAILABLE', message, {
+    super('LLM_UNAVAILABLE', message, {
       retryable: true,
       details: options.status === undefined ? {} : { status: options.status },
       cause: options.cause,
@@ -235,14 +235,14 @@ export class VisionLlmUnavailableError extends VitronError {
  */
 export class VisionLlmRejectedError extends VitronError {
   constructor(message: string, status: number) {
-    super('VISION_LLM_REJECTED', message, { retryable: false, details: { status } });
+    super('LLM_REJECTED', message, { retryable: false, details: { status } });
   }
 }
 
 /** The vision chat endpoint answered something that is not an OpenAI chat completion. */
 export class VisionLlmBadResponseError extends VitronError {
   constructor(message: string, cause?: unknown) {
-    super('VISION_LLM_BAD_RESPONSE', message, { retryable: false, cause });
+    super('LLM_BAD_RESPONSE', message, { retryable: false, cause });
   }
 }
 
@@ -389,7 +389,7 @@ export function serializeError(error: unknown): SerializedError {
 }
 
 /** Neither transient nor the user's doing (an endpoint set up wrong): not retried, yet logged as a failure. */
-const OPERATOR_FAULTS: readonly ErrorCode[] = ['VISION_LLM_REJECTED', 'VISION_LLM_BAD_RESPONSE'];
+const OPERATOR_FAULTS: readonly ErrorCode[] = ['LLM_REJECTED', 'LLM_BAD_RESPONSE'];
 
 export function deserializeError(data: SerializedError): VitronError {
   if (data.code === 'JOB_CANCELLED') return new JobCancelledError();

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
 import type { ConversationService } from '../conversation/conversation-service.ts';
 import type { JobOutcome, JobPayload } from '../core/job.ts';
-import type { Planner } from '../core/types.ts';
+import type { Invocation, Planner } from '../core/types.ts';
 import type { Admission } from '../limits/admission.ts';
 import type { BlobStore } from '../media/blob-store.ts';
 import type { FfmpegTools } from '../media/ffmpeg.ts';
@@ -31,4 +31,9 @@ export interface BotDeps {
   admission: Admission;
   /** Safety: the NSFW classifier for uploads; absent when SAFETY=off. */
   classify?: MediaClassifier;
+  /**
+   * The continuous half of the hybrid message: fills each invocation's `embeddings` (text embeddings of its phrase
+   * and prompt for the installed model that will read them) once per turn, before the job is queued. Absent: none.
+   */
+  embed?: (invocations: readonly Invocation[]) => Promise<Invocation[]>;
 }

@@ -233,7 +233,8 @@ export class Bot implements BotApi {
     const work = plan.invocations.filter((i) => !isSessionTask(i.task));
     for (const invocation of session) messages.push(await runSessionTask(this.deps, request.conversationId, user, invocation.task));
     if (work.length > 0) {
-      const started = await submitJob(this.deps, request.conversationId, user, userTurn, work);
+      const embedded = this.deps.embed ? await this.deps.embed(work) : work;
+      const started = await submitJob(this.deps, request.conversationId, user, userTurn, embedded);
       if ('error' in started) messages.push({ text: started.error, tone: 'error' });
       else job = started.job;
     }

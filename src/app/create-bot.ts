@@ -143,7 +143,7 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
   const redisUrl = settings.REDIS_URL;
   if (!redisUrl) {
     const pool = new InferencePool({ settings, logger, ...threadEntry });
-    // Jobs an endpoint serves (caption/answer with VISION_LLM_URL) run here, beside the threads: a slow
+    // Jobs an endpoint serves (caption/answer with LLM_URL) run here, beside the threads: a slow
     // server must not hold the only inference thread while edits wait behind it.
     const local = await createRunnerDeps(settings, logger);
     const onEndpoint = (payload: JobPayload) => payload.steps.every((step) => readiness.servedByEndpoint(step.invocation.task));
@@ -155,7 +155,7 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
       {
         concurrency: pool.size,
         maxRunningPerUser: settings.USER_MAX_RUNNING_JOBS,
-        offThread: { is: onEndpoint, concurrency: settings.VISION_LLM_CONCURRENCY },
+        offThread: { is: onEndpoint, concurrency: settings.LLM_CONCURRENCY },
         ...limits,
       },
     );

@@ -163,13 +163,13 @@ const SPECS = {
   /** Unset: five users' worth (USER_RATE_LIMIT_PER_MINUTE × 5), so one busy server cannot starve the others. */
   WORKSPACE_RATE_LIMIT_PER_MINUTE: { schema: z.coerce.number().int().min(0).max(100_000).optional(), expected: 'an integer from 0 to 100000' },
 
-  VISION_LLM_URL: baseUrl(['http', 'https']),
-  VISION_LLM_MODEL: pattern(/^\S+$/, 'a model name without spaces, as the server lists it (qwen2.5vl:3b, llava)'),
-  VISION_LLM_API_KEY: secret(pattern(/^[\x21-\x7e]+$/, 'an API key: printable characters, no spaces')),
-  VISION_LLM_TIMEOUT_MS: int(1000, 3_600_000, 120_000),
-  VISION_LLM_MAX_IMAGE_SIDE: int(64, 8192, 1024),
+  LLM_URL: baseUrl(['http', 'https']),
+  LLM_MODEL: pattern(/^\S+$/, 'a model name without spaces, as the server lists it (qwen2.5vl:3b, llava)'),
+  LLM_API_KEY: secret(pattern(/^[\x21-\x7e]+$/, 'an API key: printable characters, no spaces')),
+  LLM_TIMEOUT_MS: int(1000, 3_600_000, 120_000),
+  LLM_MAX_IMAGE_SIDE: int(64, 8192, 1024),
   /** Endpoint jobs running at once beside the inference threads (in-process queue): they wait on the network. */
-  VISION_LLM_CONCURRENCY: int(1, 64, 4),
+  LLM_CONCURRENCY: int(1, 64, 4),
 
   /** Generation engines, tried in this order; an engine is used when it is configured (URL set, weights pulled). */
   GENERATION_ENGINES: {
@@ -276,7 +276,16 @@ function describe(value: unknown): string {
 }
 
 /** Old setting names still read, with a one-line deprecation warning: new name → old name. */
-const RENAMED: Partial<Record<keyof Specs, string>> = { ORT_PROVIDER: 'EXECUTION_PROVIDER' };
+const RENAMED: Partial<Record<keyof Specs, string>> = {
+  ORT_PROVIDER: 'EXECUTION_PROVIDER',
+  // One endpoint plans, talks and understands now, so its settings lost "VISION_".
+  LLM_URL: 'VISION_LLM_URL',
+  LLM_MODEL: 'VISION_LLM_MODEL',
+  LLM_API_KEY: 'VISION_LLM_API_KEY',
+  LLM_TIMEOUT_MS: 'VISION_LLM_TIMEOUT_MS',
+  LLM_MAX_IMAGE_SIDE: 'VISION_LLM_MAX_IMAGE_SIDE',
+  LLM_CONCURRENCY: 'VISION_LLM_CONCURRENCY',
+};
 const warnedRenames = new Set<string>();
 
 /** A setting's raw text and the name it was found under (an old name keeps working, once warned about). */
@@ -302,8 +311,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     raw[name] = parsed.data;
   }
   const r = raw as RawSettings;
-  if (r.VISION_LLM_URL !== undefined && r.VISION_LLM_MODEL === undefined) {
-    throw new SettingsError('VISION_LLM_MODEL', 'the model to ask at VISION_LLM_URL (qwen2.5vl:3b, llava) when VISION_LLM_URL is set', 'nothing');
+  if (r.LLM_URL !== undefined && r.LLM_MODEL === undefined) {
+    throw new SettingsError('LLM_MODEL', 'the model to ask at LLM_URL (qwen2.5vl:3b, llava) when LLM_URL is set', 'nothing');
   }
   const dataDir = path.resolve(cwd, r.DATA_DIR as string);
   return {

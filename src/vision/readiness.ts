@@ -183,7 +183,7 @@ export interface Readiness {
 
 /**
  * What can run here right now, per model and per task. A task whose specialist works through an endpoint or
- * a model of its choice (answer needs VISION_LLM_URL; caption that or Florence-2) is ready only when one of
+ * a model of its choice (answer needs LLM_URL; caption that or Florence-2) is ready only when one of
  * them is there; until then it says what to set or pull.
  */
 export function readiness(models: ModelRegistry, settings: Partial<Settings> = {}): Readiness {

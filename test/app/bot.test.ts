@@ -205,7 +205,7 @@ describe('a turn through the whole path', () => {
     });
     expect(turn.job).toBeUndefined();
     expect(turn.botTurn?.text).toMatch(/This build cannot do answer yet/);
-    expect(turn.botTurn?.text).toMatch(/VISION_LLM_URL/);
+    expect(turn.botTurn?.text).toMatch(/LLM_URL/);
   });
 
   it('names both ways to get captions: pull Florence-2, or set a vision endpoint', async () => {
@@ -213,7 +213,7 @@ describe('a turn through the whole path', () => {
     const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'describe this picture', files: [{ bytes: await bluePng() }] });
     expect(turn.job).toBeUndefined();
     expect(turn.botTurn?.text).toMatch(/npm run models -- pull florence-2-base/);
-    expect(turn.botTurn?.text).toMatch(/VISION_LLM_URL/);
+    expect(turn.botTurn?.text).toMatch(/LLM_URL/);
   });
 
   it('applies the last edit to the video when asked to "do the same to the video"', async () => {

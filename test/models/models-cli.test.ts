@@ -40,8 +40,8 @@ describe('models CLI', () => {
     expect(section).toMatch(/^ {2}inpaint +lama$/m);
     expect(section).toMatch(/^ {2}remove +lama$/m);
     // Weights no code here runs are never offered as the fix.
-    expect(section).toMatch(/^ {2}answer +none — set VISION_LLM_URL \(no runner in this build yet for smolvlm-256m\)$/m);
-    expect(section).toMatch(/^ {2}caption +none — npm run models -- pull florence-2-base, or set VISION_LLM_URL$/m);
+    expect(section).toMatch(/^ {2}answer +none — set LLM_URL \(no runner in this build yet for smolvlm-256m\)$/m);
+    expect(section).toMatch(/^ {2}caption +none — npm run models -- pull florence-2-base, or set LLM_URL$/m);
     expect(section).toMatch(/^ {2}segment_at +none — npm run models -- pull slimsam-77$/m);
     // ESRGAN-slim ships in npm and serves upscale until Swin2SR (preferred) is pulled.
     expect(section).toMatch(/^ {2}upscale +esrgan-slim-x2$/m);
@@ -49,13 +49,13 @@ describe('models CLI', () => {
     expect(stdout).toMatch(/^✔ lama /m);
   });
 
-  it('list names the endpoint as what caption and answer use when VISION_LLM_URL is set', async () => {
+  it('list names the endpoint as what caption and answer use when LLM_URL is set', async () => {
     const modelsDir = await tmpDir();
-    const { code, stdout } = await cli(['list'], { MODELS_DIR: modelsDir, VISION_LLM_URL: 'http://localhost:11434/v1', VISION_LLM_MODEL: 'qwen2.5vl:3b' });
+    const { code, stdout } = await cli(['list'], { MODELS_DIR: modelsDir, LLM_URL: 'http://localhost:11434/v1', LLM_MODEL: 'qwen2.5vl:3b' });
     expect(code).toBe(0);
     const section = stdout.slice(stdout.indexOf('Task → model it will use:'));
-    expect(section).toMatch(/^ {2}caption +the endpoint set by VISION_LLM_URL$/m);
-    expect(section).toMatch(/^ {2}answer +the endpoint set by VISION_LLM_URL$/m);
+    expect(section).toMatch(/^ {2}caption +the endpoint set by LLM_URL$/m);
+    expect(section).toMatch(/^ {2}answer +the endpoint set by LLM_URL$/m);
     expect(section).toMatch(/^ {2}ocr +ppocr-v4-det$/m);
   });
 

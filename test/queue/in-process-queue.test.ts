@@ -101,7 +101,7 @@ describe('in-process queue', () => {
   });
 
   it('runs endpoint jobs in slots of their own: they neither wait for nor hold the inference slot', async () => {
-    // Payloads starting with "ask" stand for caption/answer through VISION_LLM_URL.
+    // Payloads starting with "ask" stand for caption/answer through LLM_URL.
     const { queue, processor } = setup({ concurrency: 1, maxRunningPerUser: 5, offThread: { is: (p) => p.startsWith('ask'), concurrency: 2 } });
     await queue.enqueue(job('edit-1', 'a'));
     await queue.enqueue(job('ask-1', 'b'));

@@ -80,12 +80,12 @@ afterAll(async () => {
 });
 
 describe('caption with Florence-2, when no vision endpoint is set', () => {
-  it('is ready with Florence-2 pulled and no VISION_LLM_URL; answer still is not', async () => {
+  it('is ready with Florence-2 pulled and no LLM_URL; answer still is not', async () => {
     const { c } = await florenceContext();
     expect(hasWorkingSpecialist('caption', c.settings)).toBe(true);
     const tasks = readiness(c.models, c.settings).tasks;
     expect(tasks.find((t) => t.task === 'caption')).toMatchObject({ ready: true });
-    expect(tasks.find((t) => t.task === 'answer')).toMatchObject({ ready: false, reason: 'set VISION_LLM_URL' });
+    expect(tasks.find((t) => t.task === 'answer')).toMatchObject({ ready: false, reason: 'set LLM_URL' });
     expect(() => createTaskReadiness(c.settings).check('caption', ['image', 'video'])).not.toThrow();
   });
 
@@ -141,7 +141,7 @@ describe('caption with Florence-2, when no vision endpoint is set', () => {
     try {
       server = await startFakeVisionServer({ models: ['qwen2.5vl:3b'] });
       server.answer = () => 'A tabby cat on a rug.';
-      const { c, prompts } = await florenceContext({ script: CAPTION_SCRIPT }, { VISION_LLM_URL: server.url, VISION_LLM_MODEL: 'qwen2.5vl:3b' });
+      const { c, prompts } = await florenceContext({ script: CAPTION_SCRIPT }, { LLM_URL: server.url, LLM_MODEL: 'qwen2.5vl:3b' });
       const result = await captionSpecialist.run(invocation('caption', await photo(c, 'chelsea.png')), c);
       expect(result.text).toBe('A tabby cat on a rug.');
       expect(prompts).toEqual([]);

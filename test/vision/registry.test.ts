@@ -97,7 +97,7 @@ describe('specialist registry', () => {
     expect(e.message).toMatch(/^This build cannot do /);
     expect(e.message).not.toMatch(/npm run models -- pull/);
     // answer can still be had without local weights, through an endpoint.
-    if (task === 'answer') expect(e.message).toMatch(/VISION_LLM_URL/);
+    if (task === 'answer') expect(e.message).toMatch(/LLM_URL/);
   });
 
   it('reports readiness per model and per task', () => {
@@ -108,8 +108,8 @@ describe('specialist registry', () => {
     expect(task('adjust')).toMatchObject({ ready: true, models: [] });
     expect(task('trim').ready).toBe(true);
     // Without an endpoint or Florence-2, caption says both ways; answer has only the endpoint.
-    expect(task('caption')).toMatchObject({ ready: false, missing: ['florence-2-base'], reason: 'set VISION_LLM_URL or pull florence-2-base' });
-    expect(task('answer')).toMatchObject({ ready: false, reason: 'set VISION_LLM_URL' });
+    expect(task('caption')).toMatchObject({ ready: false, missing: ['florence-2-base'], reason: 'set LLM_URL or pull florence-2-base' });
+    expect(task('answer')).toMatchObject({ ready: false, reason: 'set LLM_URL' });
     expect(r.tasks.some((t) => t.task === 'undo')).toBe(false);
     expect(r.models.find((m) => m.name === 'isnet')).toMatchObject({ installed: true, licence: 'MIT' });
     expect(r.executionProvider).toBe('cpu');

@@ -33,7 +33,7 @@ async function redCentroidX(jpeg: Buffer): Promise<number> {
 }
 
 describe('caption and answer through an OpenAI-compatible vision endpoint', () => {
-  it('captions a real photo: the image travels resized to VISION_LLM_MAX_IMAGE_SIDE, as a JPEG data URL', async () => {
+  it('captions a real photo: the image travels resized to LLM_MAX_IMAGE_SIDE, as a JPEG data URL', async () => {
     const c = await context();
     const media = await photo(c, 'chelsea.png'); // 451 × 300
     const result = await captionSpecialist.run(invocation('caption', media), c);

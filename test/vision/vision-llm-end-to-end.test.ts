@@ -57,7 +57,7 @@ describe('a text-only result, end to end through the job runner', () => {
 
 describe('a caption through the whole bot', () => {
   it('answers "what is in this picture?" with the endpoint\'s words and no picture', { timeout: 180_000 }, async () => {
-    const harness = await startTestBot({ VISION_LLM_URL: server.url, VISION_LLM_MODEL: MODEL });
+    const harness = await startTestBot({ LLM_URL: server.url, LLM_MODEL: MODEL });
     try {
       const { bot } = harness.running;
       const user = testUser();
@@ -73,7 +73,7 @@ describe('a caption through the whole bot', () => {
       });
       const finished = await events.finished(turn);
       expect(finished.job.state).toBe('succeeded');
-      // Default VISION_LLM_MAX_IMAGE_SIDE (1024) leaves the 451 × 300 photo as it is.
+      // Default LLM_MAX_IMAGE_SIDE (1024) leaves the 451 × 300 photo as it is.
       expect(finished.turn.text).toBe('A photo of a cat (451x300).');
       expect(finished.turn.media).toEqual([]);
       expect(finished.turn.actions ?? []).toEqual([]);
@@ -88,10 +88,10 @@ describe('endpoint jobs beside the inference thread', () => {
     // The server would answer only after ten minutes: had the question taken the one inference thread, the
     // edit could not finish before it, and this test would run out of time.
     const harness = await startTestBot({
-      VISION_LLM_URL: server.url,
-      VISION_LLM_MODEL: MODEL,
+      LLM_URL: server.url,
+      LLM_MODEL: MODEL,
       WORKER_THREADS: '1',
-      VISION_LLM_TIMEOUT_MS: '600000',
+      LLM_TIMEOUT_MS: '600000',
       JOB_TIMEOUT_SECONDS: '900',
     });
     const slowMs = server.slowMs;

@@ -32,7 +32,7 @@ export function useFakeEndpoint(contexts: TestContext[], started: (server: FakeV
 /** A specialist context asking `server`, images sent at most 256 px a side; `contexts` collects it for cleanup. */
 export async function endpointContext(server: FakeVisionServer, contexts: TestContext[], env: NodeJS.ProcessEnv = {}): Promise<TestContext> {
   const c = await makeSpecialistContext({
-    env: { VISION_LLM_URL: server.url, VISION_LLM_MODEL: MODEL, VISION_LLM_MAX_IMAGE_SIDE: '256', ...env },
+    env: { LLM_URL: server.url, LLM_MODEL: MODEL, LLM_MAX_IMAGE_SIDE: '256', ...env },
   });
   contexts.push(c);
   return c;

@@ -30,38 +30,38 @@ describe('vision endpoint failures are typed', () => {
     const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmUnavailableError);
     expect(error).not.toBeInstanceOf(BadInputError);
-    expect(error).toMatchObject({ code: 'VISION_LLM_UNAVAILABLE', retryable: true, details: { status: 500 } });
+    expect(error).toMatchObject({ code: 'LLM_UNAVAILABLE', retryable: true, details: { status: 500 } });
     expect(error.message).toContain('HTTP 500: llama runner process has terminated');
   });
 
-  it('an endpoint slower than VISION_LLM_TIMEOUT_MS is a retryable timeout, and the request is dropped', async () => {
-    const c = await context({ VISION_LLM_TIMEOUT_MS: '1000' });
+  it('an endpoint slower than LLM_TIMEOUT_MS is a retryable timeout, and the request is dropped', async () => {
+    const c = await context({ LLM_TIMEOUT_MS: '1000' });
     server.mode = 'slow';
     const closed = server.nextClosedEarly();
     const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmUnavailableError);
     expect(error).toMatchObject({ retryable: true });
     expect(error.message).toContain('did not answer within 1 s');
-    expect(error.message).toContain('VISION_LLM_TIMEOUT_MS');
+    expect(error.message).toContain('LLM_TIMEOUT_MS');
     expect((await closed).path).toBe('/v1/chat/completions');
   });
 
   it('an endpoint nobody listens on is retryable and says it is not reachable', async () => {
-    const c = await context({ VISION_LLM_URL: `http://127.0.0.1:${await freePort()}/v1` });
+    const c = await context({ LLM_URL: `http://127.0.0.1:${await freePort()}/v1` });
     const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmUnavailableError);
     expect(error).toMatchObject({ retryable: true });
     expect(error.message).toBe('The vision model server is not reachable (ECONNREFUSED); try again in a moment.');
   });
 
-  it('an unknown model (404) is not retried, names VISION_LLM_MODEL and the models the server has', async () => {
-    const c = await context({ VISION_LLM_MODEL: 'llava-missing' });
+  it('an unknown model (404) is not retried, names LLM_MODEL and the models the server has', async () => {
+    const c = await context({ LLM_MODEL: 'llava-missing' });
     const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmRejectedError);
-    expect(error).toMatchObject({ code: 'VISION_LLM_REJECTED', retryable: false, details: { status: 404 } });
+    expect(error).toMatchObject({ code: 'LLM_REJECTED', retryable: false, details: { status: 404 } });
     expect(error.message).toContain('does not serve the model "llava-missing"');
     expect(error.message).toContain('model "llava-missing" not found, try pulling it first');
-    expect(error.message).toContain(`set VISION_LLM_MODEL to one it serves (${MODEL})`);
+    expect(error.message).toContain(`set LLM_MODEL to one it serves (${MODEL})`);
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/chat/completions', 'GET /v1/models']);
   });
 
@@ -74,16 +74,16 @@ describe('vision endpoint failures are typed', () => {
     server.mode = mode;
     const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmBadResponseError);
-    expect(error).toMatchObject({ code: 'VISION_LLM_BAD_RESPONSE', retryable: false });
+    expect(error).toMatchObject({ code: 'LLM_BAD_RESPONSE', retryable: false });
     expect(error.message).toMatch(message);
   });
 
   it('keep their meaning across the worker-thread boundary: transient stays retryable, a set-up fault is no user error', () => {
     const across = (e: Error) => deserializeError(serializeError(e));
     const busy = across(new VisionLlmUnavailableError('busy', { status: 503 }));
-    expect(busy).toMatchObject({ code: 'VISION_LLM_UNAVAILABLE', retryable: true });
-    const rejected = across(new VisionLlmRejectedError('unknown model; set VISION_LLM_MODEL', 404));
-    expect(rejected).toMatchObject({ code: 'VISION_LLM_REJECTED', retryable: false, message: 'unknown model; set VISION_LLM_MODEL' });
+    expect(busy).toMatchObject({ code: 'LLM_UNAVAILABLE', retryable: true });
+    const rejected = across(new VisionLlmRejectedError('unknown model; set LLM_MODEL', 404));
+    expect(rejected).toMatchObject({ code: 'LLM_REJECTED', retryable: false, message: 'unknown model; set LLM_MODEL' });
     expect(rejected).not.toBeInstanceOf(BadInputError);
     expect(across(new VisionLlmBadResponseError('not JSON'))).not.toBeInstanceOf(BadInputError);
   });
@@ -112,7 +112,7 @@ describe('the API key', () => {
   });
 
   it('is sent as a Bearer token, and only in the Authorization header', async () => {
-    const c = await context({ VISION_LLM_URL: keyed.url, VISION_LLM_API_KEY: KEY });
+    const c = await context({ LLM_URL: keyed.url, LLM_API_KEY: KEY });
     const result = await captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c);
     expect(result.text).toMatch(/^image 1: /);
     const request = keyed.requests.at(-1)!;
@@ -122,11 +122,11 @@ describe('the API key', () => {
 
   it('never appears in an error, even when the server quotes it back', async () => {
     const wrong = 'sk-wrong-0b9d77aa31c5';
-    const c = await context({ VISION_LLM_URL: keyed.url, VISION_LLM_API_KEY: wrong });
+    const c = await context({ LLM_URL: keyed.url, LLM_API_KEY: wrong });
     const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmRejectedError);
     expect(error).toMatchObject({ retryable: false, details: { status: 401 } });
-    expect(error.message).toContain('VISION_LLM_API_KEY');
+    expect(error.message).toContain('LLM_API_KEY');
     expect(error.message).toContain('Incorrect API key provided: Bearer [key]');
     expect(JSON.stringify(error)).not.toContain(wrong);
     expect(String(error.stack)).not.toContain(wrong);

@@ -17,26 +17,26 @@ useFakeEndpoint(contexts, (started) => {
 });
 
 describe('without an endpoint', () => {
-  it('answer without an endpoint says this build cannot do it yet; caption names Florence-2 to pull, and both name VISION_LLM_URL', async () => {
+  it('answer without an endpoint says this build cannot do it yet; caption names Florence-2 to pull, and both name LLM_URL', async () => {
     const c = await makeSpecialistContext();
     contexts.push(c);
     const media = await imageMedia(c, await fs.readFile(testdata('horse.png')));
     const answer = await failure(answerSpecialist.run(invocation('answer', media, { question: 'what is it?' }), c));
     // No code here runs a local question-answering model, so the way is the endpoint, not a pull.
     expect(answer).toBeInstanceOf(TaskNotAvailableError);
-    expect(answer.message).toContain('VISION_LLM_URL');
+    expect(answer.message).toContain('LLM_URL');
     const caption = await failure(captionSpecialist.run(invocation('caption', media), c));
     expect(caption).toBeInstanceOf(ModelNotInstalledError);
     expect(caption.message).toContain('npm run models -- pull florence-2-base');
-    expect(caption.message).toContain('VISION_LLM_URL');
+    expect(caption.message).toContain('LLM_URL');
   });
 
-  it('readiness says answer is ready only when VISION_LLM_URL is set, caption when it is or Florence-2 is pulled', () => {
+  it('readiness says answer is ready only when LLM_URL is set, caption when it is or Florence-2 is pulled', () => {
     const settings = testSettings();
-    const configured = testSettings({ VISION_LLM_URL: server.url, VISION_LLM_MODEL: MODEL });
+    const configured = testSettings({ LLM_URL: server.url, LLM_MODEL: MODEL });
     const { models } = testRegistry();
     const without = readiness(models, settings).tasks.find((t) => t.task === 'answer')!;
-    expect(without).toMatchObject({ ready: false, reason: 'set VISION_LLM_URL' });
+    expect(without).toMatchObject({ ready: false, reason: 'set LLM_URL' });
     const withUrl = readiness(models, configured).tasks.find((t) => t.task === 'answer')!;
     expect(withUrl).toMatchObject({ ready: true, models: [], missing: [] });
 
@@ -50,22 +50,22 @@ describe('without an endpoint', () => {
 describe('vision endpoint settings', () => {
   it.each([
     [
-      { VISION_LLM_URL: 'localhost:11434/v1' },
-      'Setting VISION_LLM_URL: expected a URL starting with http:// or https://, without user:password@, received "localhost:11434/v1"',
+      { LLM_URL: 'localhost:11434/v1' },
+      'Setting LLM_URL: expected a URL starting with http:// or https://, without user:password@, received "localhost:11434/v1"',
     ],
     [
-      { VISION_LLM_URL: 'http://localhost:11434/v1' },
-      'Setting VISION_LLM_MODEL: expected the model to ask at VISION_LLM_URL (qwen2.5vl:3b, llava) when VISION_LLM_URL is set, received nothing',
+      { LLM_URL: 'http://localhost:11434/v1' },
+      'Setting LLM_MODEL: expected the model to ask at LLM_URL (qwen2.5vl:3b, llava) when LLM_URL is set, received nothing',
     ],
     [
-      { VISION_LLM_URL: 'http://localhost/v1', VISION_LLM_MODEL: 'qwen 2.5' },
-      'Setting VISION_LLM_MODEL: expected a model name without spaces, as the server lists it (qwen2.5vl:3b, llava), received "qwen 2.5"',
+      { LLM_URL: 'http://localhost/v1', LLM_MODEL: 'qwen 2.5' },
+      'Setting LLM_MODEL: expected a model name without spaces, as the server lists it (qwen2.5vl:3b, llava), received "qwen 2.5"',
     ],
-    [{ VISION_LLM_TIMEOUT_MS: 'soon' }, 'Setting VISION_LLM_TIMEOUT_MS: expected an integer from 1000 to 3600000, received "soon"'],
-    [{ VISION_LLM_MAX_IMAGE_SIDE: '16' }, 'Setting VISION_LLM_MAX_IMAGE_SIDE: expected an integer from 64 to 8192, received "16"'],
+    [{ LLM_TIMEOUT_MS: 'soon' }, 'Setting LLM_TIMEOUT_MS: expected an integer from 1000 to 3600000, received "soon"'],
+    [{ LLM_MAX_IMAGE_SIDE: '16' }, 'Setting LLM_MAX_IMAGE_SIDE: expected an integer from 64 to 8192, received "16"'],
     [
-      { VISION_LLM_API_KEY: 'sk-has a space' },
-      'Setting VISION_LLM_API_KEY: expected an API key: printable characters, no spaces, received a value of 14 characters (not shown)',
+      { LLM_API_KEY: 'sk-has a space' },
+      'Setting LLM_API_KEY: expected an API key: printable characters, no spaces, received a value of 14 characters (not shown)',
     ],
   ])('stops start-up with one line naming the setting: %o', (env, message) => {
     const error = (() => {
@@ -80,12 +80,18 @@ describe('vision endpoint settings', () => {
     expect((error as Error).message).toBe(message);
   });
 
+  it('still reads the old VISION_LLM_* names as LLM_*, a new name winning over its old one', () => {
+    const settings = loadSettings({ VISION_LLM_URL: 'http://localhost:11434/v1', VISION_LLM_MODEL: 'llava', VISION_LLM_TIMEOUT_MS: '5000' });
+    expect(settings).toMatchObject({ LLM_URL: 'http://localhost:11434/v1', LLM_MODEL: 'llava', LLM_TIMEOUT_MS: 5000 });
+    expect(loadSettings({ VISION_LLM_MODEL: 'llava', LLM_MODEL: 'qwen2.5vl:3b' }).LLM_MODEL).toBe('qwen2.5vl:3b');
+  });
+
   it('keeps a user:password URL out of fetch, drops a trailing slash, and has defaults', () => {
-    expect(() => loadSettings({ VISION_LLM_URL: 'http://me:pw@host/v1', VISION_LLM_MODEL: 'llava' })).toThrow(/Setting VISION_LLM_URL/);
-    const settings = loadSettings({ VISION_LLM_URL: 'http://localhost:11434/v1/', VISION_LLM_MODEL: 'llava' });
-    expect(settings.VISION_LLM_URL).toBe('http://localhost:11434/v1');
-    expect(settings.VISION_LLM_TIMEOUT_MS).toBe(120_000);
-    expect(settings.VISION_LLM_MAX_IMAGE_SIDE).toBe(1024);
-    expect(settings.VISION_LLM_API_KEY).toBeUndefined();
+    expect(() => loadSettings({ LLM_URL: 'http://me:pw@host/v1', LLM_MODEL: 'llava' })).toThrow(/Setting LLM_URL/);
+    const settings = loadSettings({ LLM_URL: 'http://localhost:11434/v1/', LLM_MODEL: 'llava' });
+    expect(settings.LLM_URL).toBe('http://localhost:11434/v1');
+    expect(settings.LLM_TIMEOUT_MS).toBe(120_000);
+    expect(settings.LLM_MAX_IMAGE_SIDE).toBe(1024);
+    expect(settings.LLM_API_KEY).toBeUndefined();
   });
 });

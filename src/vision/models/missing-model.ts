@@ -7,8 +7,8 @@ import type { ModelRegistry } from './model-registry.ts';
 
 /** What to tell a user about an endpoint a task can use instead of local weights, by the setting that enables it. */
 const ENDPOINT_HINTS: Readonly<Record<string, string>> = {
-  VISION_LLM_URL:
-    ' Or, with no local weights at all: set VISION_LLM_URL and VISION_LLM_MODEL to an OpenAI-compatible vision chat server (e.g. Ollama at http://localhost:11434/v1 with qwen2.5vl:3b; see docs/models.md).',
+  LLM_URL:
+    ' Or, with no local weights at all: set LLM_URL and LLM_MODEL to an OpenAI-compatible vision chat server (e.g. Ollama at http://localhost:11434/v1 with qwen2.5vl:3b; see docs/models.md).',
   COMFYUI_URL: ' Or set COMFYUI_URL to a ComfyUI server',
   IMAGES_API_URL: ' or IMAGES_API_URL to an OpenAI-compatible Images API (see docs/generation.md).',
 };

@@ -11,7 +11,7 @@ import { explainImageError, openImage, type ImageLimits } from '../../media/imag
 
 export type VisionLlmSettings = Pick<
   Settings,
-  'VISION_LLM_URL' | 'VISION_LLM_MODEL' | 'VISION_LLM_API_KEY' | 'VISION_LLM_TIMEOUT_MS' | 'VISION_LLM_MAX_IMAGE_SIDE'
+  'LLM_URL' | 'LLM_MODEL' | 'LLM_API_KEY' | 'LLM_TIMEOUT_MS' | 'LLM_MAX_IMAGE_SIDE'
 >;
 
 export interface VisionChatRequest {
@@ -71,10 +71,10 @@ export async function encodeForVisionLlm(bytes: Uint8Array, limits: ImageLimits,
 
 /** Asks the configured endpoint one question about some images; throws typed errors for every failure. */
 export async function askVisionLlm(settings: VisionLlmSettings, request: VisionChatRequest): Promise<VisionChatAnswer> {
-  const base = settings.VISION_LLM_URL;
-  const model = settings.VISION_LLM_MODEL;
-  if (base === undefined || model === undefined) throw new InternalError('askVisionLlm called without VISION_LLM_URL and VISION_LLM_MODEL.');
-  const scrub = scrubber(settings.VISION_LLM_API_KEY);
+  const base = settings.LLM_URL;
+  const model = settings.LLM_MODEL;
+  if (base === undefined || model === undefined) throw new InternalError('askVisionLlm called without LLM_URL and LLM_MODEL.');
+  const scrub = scrubber(settings.LLM_API_KEY);
   if (request.signal.aborted) throw cancelled(request.signal);
 
   const body = {
@@ -93,9 +93,9 @@ export async function askVisionLlm(settings: VisionLlmSettings, request: VisionC
     stream: false,
   };
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-  if (settings.VISION_LLM_API_KEY !== undefined) headers.authorization = `Bearer ${settings.VISION_LLM_API_KEY}`;
+  if (settings.LLM_API_KEY !== undefined) headers.authorization = `Bearer ${settings.LLM_API_KEY}`;
 
-  const timeout = AbortSignal.timeout(settings.VISION_LLM_TIMEOUT_MS);
+  const timeout = AbortSignal.timeout(settings.LLM_TIMEOUT_MS);
   let status: number;
   let text: string;
   try {
@@ -112,7 +112,7 @@ export async function askVisionLlm(settings: VisionLlmSettings, request: VisionC
     if (request.signal.aborted) throw cancelled(request.signal);
     if (timeout.aborted) {
       throw new VisionLlmUnavailableError(
-        `The vision model did not answer within ${settings.VISION_LLM_TIMEOUT_MS / 1000} s; try again, or ask an operator to raise VISION_LLM_TIMEOUT_MS.`,
+        `The vision model did not answer within ${settings.LLM_TIMEOUT_MS / 1000} s; try again, or ask an operator to raise LLM_TIMEOUT_MS.`,
         { cause: error },
       );
     }
@@ -149,7 +149,7 @@ function parseCompletion(text: string, scrub: (s: string) => string): VisionChat
     json = JSON.parse(text);
   } catch (error) {
     throw new VisionLlmBadResponseError(
-      `The vision model server answered with something that is not JSON (${JSON.stringify(scrub(text.slice(0, 60)))}); check that VISION_LLM_URL points at an OpenAI-compatible /v1 API.`,
+      `The vision model server answered with something that is not JSON (${JSON.stringify(scrub(text.slice(0, 60)))}); check that LLM_URL points at an OpenAI-compatible /v1 API.`,
       error,
     );
   }
@@ -157,7 +157,7 @@ function parseCompletion(text: string, scrub: (s: string) => string): VisionChat
   if (!parsed.success) {
     const where = parsed.error.issues[0]?.path.join('.') || 'the top level';
     throw new VisionLlmBadResponseError(
-      `The vision model server's answer is not an OpenAI chat completion (problem at ${where}); check that VISION_LLM_URL points at an OpenAI-compatible /v1 API.`,
+      `The vision model server's answer is not an OpenAI chat completion (problem at ${where}); check that LLM_URL points at an OpenAI-compatible /v1 API.`,
     );
   }
   const choice = parsed.data.choices[0]!;
@@ -172,7 +172,7 @@ function httpError(status: number, reason: string, model: string, served?: reado
     return new VisionLlmUnavailableError(`The vision model server is busy or failing (${said}); try again in a moment.`, { status });
   }
   if (status === 401 || status === 403) {
-    return new VisionLlmRejectedError(`The vision model server refused the credentials (${said}). An operator should check VISION_LLM_API_KEY.`, status);
+    return new VisionLlmRejectedError(`The vision model server refused the credentials (${said}). An operator should check LLM_API_KEY.`, status);
   }
   if (status === 404) {
     const listed =
@@ -180,18 +180,18 @@ function httpError(status: number, reason: string, model: string, served?: reado
         ? 'a model it lists at /v1/models'
         : `one it serves (${served.slice(0, MODELS_NAMED).join(', ')}${served.length > MODELS_NAMED ? ', …' : ''})`;
     return new VisionLlmRejectedError(
-      `The vision model server does not serve the model "${model}" (${said}). An operator should set VISION_LLM_MODEL to ${listed} or pull it there (e.g. \`ollama pull ${model}\`), and check that VISION_LLM_URL ends in /v1.`,
+      `The vision model server does not serve the model "${model}" (${said}). An operator should set LLM_MODEL to ${listed} or pull it there (e.g. \`ollama pull ${model}\`), and check that LLM_URL ends in /v1.`,
       status,
     );
   }
   if (status === 413) {
     return new VisionLlmRejectedError(
-      `The vision model server found the request too large (${said}). An operator should lower VISION_LLM_MAX_IMAGE_SIDE.`,
+      `The vision model server found the request too large (${said}). An operator should lower LLM_MAX_IMAGE_SIDE.`,
       status,
     );
   }
   return new VisionLlmRejectedError(
-    `The vision model server refused the request (${said}). An operator should check that VISION_LLM_MODEL ("${model}") is a vision model that accepts images.`,
+    `The vision model server refused the request (${said}). An operator should check that LLM_MODEL ("${model}") is a vision model that accepts images.`,
     status,
   );
 }

@@ -48,7 +48,7 @@ export interface FakeVisionServerOptions {
 }
 
 export interface FakeVisionServer {
-  /** Base URL as VISION_LLM_URL expects it: http://127.0.0.1:<port>/v1 */
+  /** Base URL as LLM_URL expects it: http://127.0.0.1:<port>/v1 */
   url: string;
   requests: RecordedRequest[];
   mode: FakeMode;

@@ -13,7 +13,7 @@ import { askVisionLlm, encodeForVisionLlm } from '../../models/vision-llm.ts';
 
 /**
  * caption ("what is in this picture?") and answer ("what colour is the car?") through the vision chat
- * endpoint of VISION_LLM_URL; caption also through Florence-2 (florence-caption.ts) when there is none, and
+ * endpoint of LLM_URL; caption also through Florence-2 (florence-caption.ts) when there is none, and
  * of one region (region-caption.ts). A video is sent as a few frames spread evenly over it, in order, with
  * a prompt that says so: every common vision chat model takes several images, few take video.
  */
@@ -43,7 +43,7 @@ interface Pictures {
 }
 
 async function imagePictures(media: LoadedMedia, context: SpecialistContext): Promise<Pictures> {
-  const jpeg = await encodeForVisionLlm(media.bytes, context.limits, context.settings.VISION_LLM_MAX_IMAGE_SIDE);
+  const jpeg = await encodeForVisionLlm(media.bytes, context.limits, context.settings.LLM_MAX_IMAGE_SIDE);
   return { jpegs: [jpeg], kind: 'image', times: [] };
 }
 
@@ -52,7 +52,7 @@ async function videoPictures(media: LoadedMedia, context: SpecialistContext, rep
   const jpegs: Buffer[] = [];
   for (const [i, at] of times.entries()) {
     const png = await extractFrame(context.ffmpeg, media.path, at, { tmpDir: context.tmpDir, signal: context.signal });
-    jpegs.push(await encodeForVisionLlm(png, context.limits, context.settings.VISION_LLM_MAX_IMAGE_SIDE));
+    jpegs.push(await encodeForVisionLlm(png, context.limits, context.settings.LLM_MAX_IMAGE_SIDE));
     report((i + 1) / times.length);
   }
   return { jpegs, kind: 'video', times };
@@ -132,7 +132,7 @@ async function askAbout(
 }
 
 /**
- * caption: the vision chat endpoint when VISION_LLM_URL is set (the operator chose it, and it sees a video's
+ * caption: the vision chat endpoint when LLM_URL is set (the operator chose it, and it sees a video's
  * frames together), otherwise Florence-2 on this machine when it is pulled.
  */
 export const captionSpecialist: Specialist = {
@@ -144,7 +144,7 @@ export const captionSpecialist: Specialist = {
     const detail = choiceArg('caption', input.args, 'detail') ?? 'short';
     const region = captionRegion(input);
     if (region !== undefined) return captionRegionOf(input, region, detail, context);
-    if (context.settings.VISION_LLM_URL !== undefined) {
+    if (context.settings.LLM_URL !== undefined) {
       return { media: [], text: await askAbout(input, context, (targets) => captionPrompt(targets, detail), MAX_TOKENS[detail]) };
     }
     if (!context.models.isInstalled(FLORENCE_MODEL)) throw missingModelError('caption', CAPTION_WAYS, context.models, context.settings.MODELS_DIR);
@@ -155,7 +155,7 @@ export const captionSpecialist: Specialist = {
 };
 
 /** answer: free-form questions need a chat model; only the endpoint has one in this build. */
-const ANSWER_WAYS: readonly ServingOption[] = [{ settings: ['VISION_LLM_URL'] }];
+const ANSWER_WAYS: readonly ServingOption[] = [{ settings: ['LLM_URL'] }];
 
 export const answerSpecialist: Specialist = {
   tasks: ['answer'],
@@ -163,7 +163,7 @@ export const answerSpecialist: Specialist = {
   servedBy: ANSWER_WAYS,
   async run(input, context) {
     checkTargets(input, 'answer');
-    if (context.settings.VISION_LLM_URL === undefined) throw missingModelError('answer', ANSWER_WAYS, context.models, context.settings.MODELS_DIR);
+    if (context.settings.LLM_URL === undefined) throw missingModelError('answer', ANSWER_WAYS, context.models, context.settings.MODELS_DIR);
     const question = questionOf(input);
     return { media: [], text: await askAbout(input, context, (targets) => answerPrompt(targets, question), MAX_TOKENS.answer) };
   },

@@ -7,10 +7,10 @@ import type { FlorenceTask } from '../../models/florence-parse.ts';
 import { sampleTimes } from '../../ops/video-frames.ts';
 
 /**
- * The ways caption works, in the order it prefers them: the vision chat endpoint when VISION_LLM_URL is set
+ * The ways caption works, in the order it prefers them: the vision chat endpoint when LLM_URL is set
  * (the operator chose it, and it sees a video's frames together), otherwise Florence-2 on this machine.
  */
-export const CAPTION_WAYS: readonly ServingOption[] = [{ settings: ['VISION_LLM_URL'] }, { model: FLORENCE_MODEL }];
+export const CAPTION_WAYS: readonly ServingOption[] = [{ settings: ['LLM_URL'] }, { model: FLORENCE_MODEL }];
 
 /**
  * caption on this machine, with Florence-2 instead of a vision chat endpoint. Florence-2 sees one still

@@ -48,7 +48,7 @@ export async function captionRegionOf(input: SpecialistInput, box: BoxArg, detai
       arg: 'box',
     });
   }
-  const useEndpoint = context.settings.VISION_LLM_URL !== undefined;
+  const useEndpoint = context.settings.LLM_URL !== undefined;
   if (!useEndpoint && !context.models.isInstalled(FLORENCE_MODEL))
     throw missingModelError('caption', CAPTION_WAYS, context.models, context.settings.MODELS_DIR);
   const image = await decodeImage(media.bytes, context.limits);
@@ -61,7 +61,7 @@ export async function captionRegionOf(input: SpecialistInput, box: BoxArg, detai
     const top = Math.floor(y1);
     const extract = { left, top, width: Math.min(image.width, Math.ceil(x2)) - left, height: Math.min(image.height, Math.ceil(y2)) - top };
     const crop = await encodePng(await toRaw(sharpOf(image).extract(extract)));
-    const maxSide = context.settings.VISION_LLM_MAX_IMAGE_SIDE;
+    const maxSide = context.settings.LLM_MAX_IMAGE_SIDE;
     const images = [await encodeForVisionLlm(boxed, context.limits, maxSide), await encodeForVisionLlm(crop, context.limits, maxSide)];
     const answer = await askVisionLlm(context.settings, { prompt: regionPrompt(detail), images, maxTokens: MAX_TOKENS[detail], signal: context.signal });
     text = answer.truncated ? `${answer.text} …` : answer.text;
