@@ -51,7 +51,7 @@ describe('vision endpoint failures are typed', () => {
     const error = await failure(captionSpecialist.run(invocation('caption', await photo(c, 'horse.png')), c));
     expect(error).toBeInstanceOf(VisionLlmUnavailableError);
     expect(error).toMatchObject({ retryable: true });
-    expect(error.message).toBe('The vision model server is not reachable (ECONNREFUSED); try again in a moment.');
+    expect(error.message).toBe('The model server is not reachable (ECONNREFUSED); try again in a moment.');
   });
 
   it('an unknown model (404) is not retried, names LLM_MODEL and the models the server has', async () => {
