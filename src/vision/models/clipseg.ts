@@ -8,6 +8,9 @@ import { returnFloats } from './float-pool.ts';
 import type { ModelRegistry } from './model-registry.ts';
 import { PREPROCESSOR_CONFIG, readPreprocessing, stretchedPixels, type StretchedPreprocessing } from './stretched-preprocessing.ts';
 import type { Mask, RawImage } from '../ops/raw-image.ts';
+import { embeddingKey } from '../../core/embeddings.ts';
+import { halvesOf, textHalfOf, type FusedTextModel, type Halves } from './split-halves.ts';
+import { conditioningFor, packTyped, toOrt, type ConditioningSource } from './text-conditioning.ts';
 
 /**
  * CLIPSeg (rd64 refined) on onnxruntime, as exported for Transformers.js (`Xenova/clipseg-rd64-refined`,
@@ -18,6 +21,11 @@ import type { Mask, RawImage } from '../ops/raw-image.ts';
  * 352² without keeping the aspect, bilinear, ×1/255, ImageNet mean/std) → `logits` [B,352,352], one map per
  * phrase (an export traced with `.squeeze()` answers [352,352] for one phrase; both are read). Sizes, mean,
  * std and rescale come from `preprocessor_config.json` when it states them.
+ *
+ * The graph is run in two halves cut at what the words alone decide (split-halves.ts): the text half is CLIP's
+ * text tower with whatever CLIPSeg computes from its conditional embedding before it meets the picture; the
+ * rest reads those tensors. A phrase the planner already encoded with this very graph (the invocation's
+ * `phrase@clipseg-rd64:text:…` embedding) skips the text half; a graph that cannot be cut runs fused.
  */
 
 export const CLIPSEG_MODEL = 'clipseg-rd64';
@@ -139,24 +147,71 @@ async function preprocessing(models: ModelRegistry, task: Task): Promise<Stretch
   return config === undefined ? CLIPSEG_DEFAULTS : clipsegPreprocessing(config);
 }
 
-/** The logits of one phrase over one picture, straight from the graph. */
+/** CLIPSeg's fused graph as the text half and the rest. */
+export const CLIPSEG_TEXT: FusedTextModel = { model: CLIPSEG_MODEL, file: CLIPSEG_FILE, textInputs: ['input_ids', 'attention_mask'] };
+
+/** The words CLIPSeg's text encoder reads for a phrase (an embedding's key is made from them). */
+export const clipsegText = (phrase: string): string => phrase.trim();
+
+function textFeeds(tokens: TokenizedPhrase): Record<string, ort.Tensor> {
+  return {
+    input_ids: new ort.Tensor('int64', tokens.inputIds, [1, tokens.inputIds.length]),
+    attention_mask: new ort.Tensor('int64', tokens.attentionMask, [1, tokens.attentionMask.length]),
+  };
+}
+
+/** Feeds of the rest half: the picture, the text inputs it still reads, and the phrase's conditioning. */
+async function conditionedFeeds(
+  models: ModelRegistry,
+  halves: Halves,
+  phrase: string,
+  tokens: TokenizedPhrase,
+  embeddings: Readonly<Record<string, readonly number[]>> | undefined,
+): Promise<{ feeds: Record<string, ort.Tensor>; from: ConditioningSource }> {
+  const text = textFeeds(tokens);
+  const conditioning = await conditioningFor(
+    models,
+    { arg: 'phrase', encoder: halves.encoder, text: clipsegText(phrase), types: halves.plan.frontier.map((f) => f.type), encode: () => halves.encode(text) },
+    embeddings,
+  );
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of halves.plan.restTextInputs) feeds[name] = text[name]!;
+  halves.plan.frontier.forEach((f, i) => {
+    feeds[f.name] = toOrt(conditioning.tensors[i]!);
+  });
+  return { feeds, from: conditioning.from };
+}
+
+export interface ClipsegLogits {
+  logits: Float32Array;
+  map: { width: number; height: number };
+  /** Where the phrase's conditioning came from; undefined when the fused graph ran (it encodes inside). */
+  conditioning?: ConditioningSource;
+}
+
+/**
+ * The logits of one phrase over one picture. `embeddings` are the invocation's: the phrase's embedding for this
+ * graph, when among them, replaces the text half's run.
+ */
 export async function clipsegLogits(
   models: ModelRegistry,
   image: RawImage,
   phrase: string,
   task: Task = 'segment',
-): Promise<{ logits: Float32Array; map: { width: number; height: number } }> {
-  // The session first: a missing model is reported with its pull command before anything else is read.
-  const session = await models.session(CLIPSEG_MODEL, { file: CLIPSEG_FILE, task });
+  embeddings?: Readonly<Record<string, readonly number[]>>,
+): Promise<ClipsegLogits> {
+  // The halves (or the fused session) first: a missing model is reported with its pull command before anything else is read.
+  const halves = await halvesOf(models, CLIPSEG_TEXT, task);
+  const session = halves?.rest ?? (await models.session(CLIPSEG_MODEL, { file: CLIPSEG_FILE, task }));
   const [tokenizer, pre] = await Promise.all([clipsegTokenizer(models, task), preprocessing(models, task)]);
   const tokens = tokenizePhrase(tokenizer, phrase);
+  const conditioned = halves === undefined ? undefined : await conditionedFeeds(models, halves, phrase, tokens, embeddings);
   const chw = await stretchedPixels(image, pre);
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', tokens.inputIds, [1, tokens.inputIds.length]),
-    pixel_values: new ort.Tensor('float32', chw, [1, 3, pre.height, pre.width]),
-  };
+  const feeds: Record<string, ort.Tensor> = conditioned?.feeds ?? { input_ids: new ort.Tensor('int64', tokens.inputIds, [1, tokens.inputIds.length]) };
+  feeds['pixel_values'] = new ort.Tensor('float32', chw, [1, 3, pre.height, pre.width]);
   // Some exports fold the mask away (no padding in a batch of one); feeding an input a graph lacks is an error.
-  if (session.inputNames.includes('attention_mask')) feeds['attention_mask'] = new ort.Tensor('int64', tokens.attentionMask, [1, tokens.attentionMask.length]);
+  if (halves === undefined && session.inputNames.includes('attention_mask'))
+    feeds['attention_mask'] = new ort.Tensor('int64', tokens.attentionMask, [1, tokens.attentionMask.length]);
   try {
     const out = await session.run(feeds, ['logits']);
     const logits = out['logits'];
@@ -165,11 +220,27 @@ export async function clipsegLogits(
     // Copied out so the tensor's native memory can go now.
     const values = Float32Array.from(logits.data as Float32Array);
     logits.dispose();
-    return { logits: values, map };
+    return { logits: values, map, ...(conditioned ? { conditioning: conditioned.from } : {}) };
   } finally {
-    for (const tensor of Object.values(feeds)) tensor.dispose();
+    feeds['pixel_values']!.dispose();
     returnFloats(chw);
   }
+}
+
+/**
+ * The phrase's embedding for the invocation (planner side): the text half's output, packed, under its key;
+ * undefined when the graph cannot be cut here (then nothing is sent and the worker encodes the phrase itself).
+ */
+export async function clipsegTextEmbedding(
+  models: ModelRegistry,
+  phrase: string,
+  task: Task = 'segment',
+): Promise<{ key: string; values: number[] } | undefined> {
+  const half = await textHalfOf(models, CLIPSEG_TEXT, task);
+  if (half === undefined) return undefined;
+  const tokens = tokenizePhrase(await clipsegTokenizer(models, task), phrase);
+  const values = packTyped(await half.encode(textFeeds(tokens)));
+  return values === undefined ? undefined : { key: embeddingKey('phrase', half.encoder, clipsegText(phrase)), values };
 }
 
 /** The mask of whatever `phrase` names in the picture ("the sky", "the red umbrella", "the logo"). */
@@ -179,7 +250,8 @@ export async function clipsegMask(
   phrase: string,
   task: Task = 'segment',
   threshold = CLIPSEG_THRESHOLD,
+  embeddings?: Readonly<Record<string, readonly number[]>>,
 ): Promise<PhraseMask> {
-  const { logits, map } = await clipsegLogits(models, image, phrase, task);
+  const { logits, map } = await clipsegLogits(models, image, phrase, task, embeddings);
   return logitsToPhraseMask(logits, map, image.width, image.height, threshold);
 }

@@ -61,6 +61,11 @@ export class ModelRegistry {
     this.createSession = options.createSession ?? defaultFactory;
   }
 
+  /** A warning for the operator, through the registry's logger (a model used a slower path, say). */
+  warn(message: string): void {
+    this.log.warn(message);
+  }
+
   /** The provider sessions are created with now ('cuda' until a CUDA load has failed). */
   get executionProvider(): 'cpu' | 'cuda' {
     return this.settings.ORT_PROVIDER === 'cuda' && !this.cudaUnavailable ? 'cuda' : 'cpu';
@@ -113,6 +118,28 @@ export class ModelRegistry {
     let pending = this.sessions.get(key);
     if (pending === undefined) {
       pending = this.load(name, file);
+      this.sessions.set(key, pending);
+      pending.catch(() => this.sessions.delete(key));
+    }
+    return pending;
+  }
+
+  /**
+   * A warm session for a graph made from a model's files rather than read from one (the halves of a fused
+   * graph, onnx-split.ts), built on first use and kept like any other session under `name/label`.
+   */
+  derivedSession(name: string, label: string, build: (location: ModelLocation) => Promise<Uint8Array>, task?: string): Promise<ort.InferenceSession> {
+    if (this.disposed) return Promise.reject(new InternalError('The model registry was disposed.'));
+    let location: ModelLocation;
+    try {
+      location = this.require(name, task);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const key = `${name}\u0000${label}`;
+    let pending = this.sessions.get(key);
+    if (pending === undefined) {
+      pending = build(location).then((bytes) => this.loadSource(name, `${label} (made from ${location.files[0]?.where ?? name})`, bytes));
       this.sessions.set(key, pending);
       pending.catch(() => this.sessions.delete(key));
     }
@@ -207,17 +234,20 @@ export class ModelRegistry {
   }
 
   private async load(name: string, file: LocatedFile): Promise<ort.InferenceSession> {
-    const source: string | Uint8Array = file.path ?? (await file.read());
-    if (this.settings.ORT_PROVIDER === 'cpu') return this.loadOnCpu(name, file, source);
+    return this.loadSource(name, file.where, file.path ?? (await file.read()));
+  }
+
+  private async loadSource(name: string, where: string, source: string | Uint8Array): Promise<ort.InferenceSession> {
+    if (this.settings.ORT_PROVIDER === 'cpu') return this.loadOnCpu(name, where, source);
     if (this.cudaUnavailable) {
       if (!this.settings.ORT_CUDA_FALLBACK) throw cudaMissingError();
-      return this.loadOnCpu(name, file, source);
+      return this.loadOnCpu(name, where, source);
     }
     try {
       return await this.createSession(source, this.options('cuda'));
     } catch (cudaError) {
       // A broken model fails on CPU too (and says so); only if the CPU load works was it the provider.
-      const session = await this.loadOnCpu(name, file, source);
+      const session = await this.loadOnCpu(name, where, source);
       if (!this.cudaUnavailable) {
         this.cudaUnavailable = true;
         this.log.warn(cudaMissingLine(cudaError, this.settings.ORT_CUDA_FALLBACK));
@@ -228,13 +258,13 @@ export class ModelRegistry {
     }
   }
 
-  private async loadOnCpu(name: string, file: LocatedFile, source: string | Uint8Array): Promise<ort.InferenceSession> {
+  private async loadOnCpu(name: string, where: string, source: string | Uint8Array): Promise<ort.InferenceSession> {
     try {
       return await this.createSession(source, this.options('cpu'));
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
       throw new InternalError(
-        `The model "${name}" could not be loaded from ${file.where}: ${reason}. The file may be incomplete or damaged: ` +
+        `The model "${name}" could not be loaded from ${where}: ${reason}. The file may be incomplete or damaged: ` +
           `run \`npm run models -- check\`, then \`npm run models -- remove ${name}\` and pull or copy it again.`,
         error,
       );

@@ -11,6 +11,9 @@ import type { Detection } from '../ops/detection.ts';
 import { isPluralWord, singularForms } from '../../core/plurals.ts';
 import { suppressOverlaps } from '../ops/nms.ts';
 import { parseReferring } from '../../core/referring.ts';
+import { embeddingKey } from '../../core/embeddings.ts';
+import { halvesOf, textHalfOf, type FusedTextModel } from './split-halves.ts';
+import { conditioningFor, packTyped, toOrt } from './text-conditioning.ts';
 
 /**
  * OWL-ViT base/32 on onnxruntime, as exported for Transformers.js (`Xenova/owlvit-base-patch32`,
@@ -22,6 +25,12 @@ import { parseReferring } from '../../core/referring.ts';
  * `logits` [1,P,Q] (P = 24² patches, one score per patch and query, before the sigmoid) and `pred_boxes`
  * [1,P,4] (cx, cy, w, h as fractions of the stretched square, so of the original picture too). The export
  * also answers `text_embeds` and `image_embeds`, which we do not ask for.
+ *
+ * The graph runs in two halves cut at what the query words alone decide (split-halves.ts): the text half is
+ * CLIP's text tower and what OWL-ViT computes from the query embeddings before they meet the patches. A query
+ * the planner already encoded with this graph (`phrase@owlvit-base:text:…`, keyed by the templated words "a
+ * photo of a …") skips it; so does a phrase this thread encoded before (every detector frame of a video after
+ * the first). A graph that cannot be cut runs fused.
  */
 
 export const OWLVIT_MODEL = 'owlvit-base';
@@ -169,9 +178,20 @@ function checkOutputs(logits: readonly number[], boxes: readonly number[], queri
   }
 }
 
+/** OWL-ViT's fused graph as the text half and the rest. */
+export const OWLVIT_TEXT: FusedTextModel = { model: OWLVIT_MODEL, file: OWLVIT_FILE, textInputs: ['input_ids', 'attention_mask'] };
+
+function textFeeds(tokens: TokenizedQueries, queries: number): Record<string, ort.Tensor> {
+  return {
+    input_ids: new ort.Tensor('int64', tokens.inputIds, [queries, tokens.length]),
+    attention_mask: new ort.Tensor('int64', tokens.attentionMask, [queries, tokens.length]),
+  };
+}
+
 /**
  * Boxes for each phrase ("the red umbrella", "a logo"), labelled with the phrase's noun, in pixels of
- * `image`, best first after suppressing duplicates. One run of the model answers all phrases.
+ * `image`, best first after suppressing duplicates. One run of the model answers all phrases. `embeddings` are
+ * the invocation's: a phrase's embedding for this graph, when among them, replaces the text half's run.
  */
 export async function detectByPhrase(
   models: ModelRegistry,
@@ -179,22 +199,41 @@ export async function detectByPhrase(
   phrases: readonly string[],
   task?: Task,
   threshold = OWLVIT_THRESHOLD,
+  embeddings?: Readonly<Record<string, readonly number[]>>,
 ): Promise<Detection[]> {
   const queries = phrases.map(queryOf);
   if (queries.length === 0) return [];
-  // The session first: a missing model is reported with its pull command before anything else is read.
-  const session = await models.session(OWLVIT_MODEL, { file: OWLVIT_FILE, task });
+  // The halves (or the fused session) first: a missing model is reported with its pull command before anything else is read.
+  const halves = await halvesOf(models, OWLVIT_TEXT, task);
+  const session = halves?.rest ?? (await models.session(OWLVIT_MODEL, { file: OWLVIT_FILE, task }));
   const [tokenizer, pre] = await Promise.all([clipTokenizer(models, OWLVIT_MODEL, task), preprocessing(models, task)]);
   const tokens = tokenizeQueries(
     tokenizer,
     queries.map((q) => q.text),
   );
+  const text = textFeeds(tokens, queries.length);
+  let feeds: Record<string, ort.Tensor> = text;
+  if (halves !== undefined) {
+    // A planner encodes one phrase per key; several queries at once are one encoding of this thread's own.
+    const conditioning = await conditioningFor(
+      models,
+      {
+        arg: 'phrase',
+        encoder: halves.encoder,
+        text: queries.map((q) => q.text).join('\n'),
+        types: halves.plan.frontier.map((f) => f.type),
+        encode: () => halves.encode(text),
+      },
+      embeddings,
+    );
+    feeds = {};
+    for (const name of halves.plan.restTextInputs) feeds[name] = text[name]!;
+    halves.plan.frontier.forEach((f, i) => {
+      feeds[f.name] = toOrt(conditioning.tensors[i]!);
+    });
+  }
   const chw = await stretchedPixels(image, pre);
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', tokens.inputIds, [queries.length, tokens.length]),
-    attention_mask: new ort.Tensor('int64', tokens.attentionMask, [queries.length, tokens.length]),
-    pixel_values: new ort.Tensor('float32', chw, [1, 3, pre.height, pre.width]),
-  };
+  feeds['pixel_values'] = new ort.Tensor('float32', chw, [1, 3, pre.height, pre.width]);
   try {
     const out = await session.run(feeds, ['logits', 'pred_boxes']);
     const logits = out['logits'];
@@ -215,7 +254,20 @@ export async function detectByPhrase(
       boxes.dispose();
     }
   } finally {
-    for (const tensor of Object.values(feeds)) tensor.dispose();
+    feeds['pixel_values']!.dispose();
     returnFloats(chw);
   }
+}
+
+/**
+ * The phrase's embedding for the invocation (planner side): the text half's output for the query OWL-ViT would
+ * read ("a photo of a red umbrella"), packed, under its key; undefined when the graph cannot be cut here.
+ */
+export async function owlvitTextEmbedding(models: ModelRegistry, phrase: string, task?: Task): Promise<{ key: string; values: number[] } | undefined> {
+  const query = queryOf(phrase);
+  const half = await textHalfOf(models, OWLVIT_TEXT, task);
+  if (half === undefined) return undefined;
+  const tokens = tokenizeQueries(await clipTokenizer(models, OWLVIT_MODEL, task), [query.text]);
+  const values = packTyped(await half.encode(textFeeds(tokens, 1)));
+  return values === undefined ? undefined : { key: embeddingKey('phrase', half.encoder, query.text), values };
 }
