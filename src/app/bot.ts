@@ -1,11 +1,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { factsOf, isSessionTask } from '../core/tasks.ts';
+import { TASKS, factsOf, isSessionTask } from '../core/tasks.ts';
 import { BadInputError, DuplicateEventError, InvalidArgumentError, NotFoundError, asVitronError } from '../errors.ts';
 import { parsePlan } from '../planner/plan-schema.ts';
 import { inspectMedia } from '../media/inspect.ts';
 import type { ClassifiableMedia } from '../safety/nsfw-classifier.ts';
-import type { MediaKind, Plan, SafetyVerdict } from '../core/types.ts';
+import type { Plan, SafetyVerdict } from '../core/types.ts';
 import type { UploadInput } from '../conversation/conversation-service.ts';
 import type { Conversation, StoredMedia, Turn, User } from '../store/types.ts';
 import type {
@@ -164,7 +164,25 @@ export class Bot implements BotApi {
    * leaves nothing of the turn behind, and the caller hears StoreUnavailableError ("try again").
    */
   handleTurn(request: TurnRequest): Promise<TurnResult> {
-    return this.runTurn(request, async (text, kinds) => this.deps.planner.plan(text, await this.deps.conversations.planContext(request.conversationId, kinds)));
+    return this.runTurn(request, async (text, prepared) => {
+      const { planner, conversations, readiness } = this.deps;
+      const kinds = prepared.map((m) => m.kind);
+      if (!planner.readsConversation) return planner.plan(text, await conversations.planContext(request.conversationId, kinds));
+      const context = await conversations.planContext(request.conversationId, kinds, { facts: true });
+      return planner.plan(text, {
+        ...context,
+        runnable: TASKS.filter((task) => readiness.canRun(task)),
+        picture: () => this.pictureOf(request.conversationId, prepared),
+      });
+    });
+  }
+
+  /** The picture a turn is about: its first attached image, else the conversation's current image. */
+  private async pictureOf(conversationId: string, prepared: readonly UploadInput[]): Promise<Uint8Array | undefined> {
+    const attached = prepared.find((m) => m.kind === 'image');
+    const current = attached ? undefined : await this.deps.conversations.current(conversationId);
+    const sha256 = attached?.sha256 ?? (current?.kind === 'image' ? current.sha256 : undefined);
+    return sha256 === undefined ? undefined : fs.readFile(await this.deps.blobs.localPath(sha256));
   }
 
   /**
@@ -182,10 +200,7 @@ export class Bot implements BotApi {
     });
   }
 
-  private async runTurn(
-    request: TurnRequest,
-    planOf: (text: string, attachmentKinds: MediaKind[]) => Promise<Plan & { rejected?: boolean }>,
-  ): Promise<TurnResult> {
+  private async runTurn(request: TurnRequest, planOf: (text: string, prepared: UploadInput[]) => Promise<Plan & { rejected?: boolean }>): Promise<TurnResult> {
     const { conversations, repos } = this.deps;
     const { eventKey } = request;
     if (eventKey !== undefined) {
@@ -197,12 +212,7 @@ export class Bot implements BotApi {
     const text = request.text.trim();
     const { prepared, problems } = await this.prepareUploads(request.files);
     const allFilesFailed = problems.length > 0 && prepared.length === 0;
-    const plan = allFilesFailed
-      ? undefined
-      : await planOf(
-          text,
-          prepared.map((m) => m.kind),
-        );
+    const plan = allFilesFailed ? undefined : await planOf(text, prepared);
 
     let recorded: { turn: Turn; uploaded: StoredMedia[] };
     try {

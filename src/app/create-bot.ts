@@ -12,6 +12,7 @@ import { observeQueue } from '../metrics/observe-queue.ts';
 import { locateFfmpeg } from '../media/ffmpeg.ts';
 import { limitsFromSettings } from '../media/limits.ts';
 import { BaselinePlanner } from '../planner/baseline-planner.ts';
+import { LlmPlanner } from '../planner/llm/llm-planner.ts';
 import { helpText } from '../planner/help-text.ts';
 import { BullmqJobQueue } from '../queue/bullmq-queue.ts';
 import { InProcessQueue } from '../queue/in-process-queue.ts';
@@ -79,7 +80,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     db,
     repos,
     conversations: new ConversationService(db.prisma),
-    planner: options.planner ?? new BaselinePlanner(),
+    planner: options.planner ?? plannerFor(settings, logger),
     blobs: createBlobStore(settings),
     ffmpeg,
     limits: limitsFromSettings(settings),
@@ -190,4 +191,11 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
     await queue.close();
     throw error;
   }
+}
+
+/** The LLM plans when LLM_URL is set (unless LLM_PLANNER=false); the rule-based planner otherwise, and as its fallback. */
+function plannerFor(settings: Settings, logger: Logger): Planner {
+  const rules = new BaselinePlanner();
+  if (settings.LLM_URL === undefined || !settings.LLM_PLANNER) return rules;
+  return new LlmPlanner({ settings, logger, fallback: rules, limits: { maxImagePixels: settings.MAX_IMAGE_PIXELS } });
 }

@@ -170,6 +170,12 @@ const SPECS = {
   LLM_MAX_IMAGE_SIDE: int(64, 8192, 1024),
   /** Endpoint jobs running at once beside the inference threads (in-process queue): they wait on the network. */
   LLM_CONCURRENCY: int(1, 64, 4),
+  /** How long a turn waits for the LLM's plan before the rule-based planner answers instead. */
+  LLM_PLAN_TIMEOUT_MS: int(1000, 600_000, 30_000),
+  /** Whether the model takes images: the planner then shows it the picture a turn is about. */
+  LLM_VISION: bool(true),
+  /** With LLM_URL set, the LLM plans every turn; false keeps the rule-based planner (the LLM still captions and answers). */
+  LLM_PLANNER: bool(true),
 
   /** Generation engines, tried in this order; an engine is used when it is configured (URL set, weights pulled). */
   GENERATION_ENGINES: {

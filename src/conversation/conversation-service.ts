@@ -7,6 +7,7 @@ import { createRepositories, type Repositories } from '../store/repositories.ts'
 import { isUserFacing, type JobRecord, type Conversation, type MediaFacts, type Platform, type StoredMedia, type Turn, type User } from '../store/types.ts';
 import { applyNewMedia, jumpTo, redo, revert, undo, type LineageMove, type LineageNode, type LineageState } from './lineage.ts';
 import { liveBatchSize } from './batch.ts';
+import { FACT_TURNS, conversationFacts } from './facts.ts';
 import { mediaName } from './naming.ts';
 import { resolveReferences, type StepOutput } from './references.ts';
 
@@ -241,7 +242,7 @@ export class ConversationService {
    * What the planner knows of the conversation, with this turn's attachments counted as if stored: the
    * turn is planned before anything of it is written, and each attachment becomes "it" when it is.
    */
-  async planContext(conversationId: string, attachmentKinds: readonly MediaKind[]): Promise<PlanContext> {
+  async planContext(conversationId: string, attachmentKinds: readonly MediaKind[], options: { facts?: boolean } = {}): Promise<PlanContext> {
     const conversation = await this.repos.conversations.get(conversationId);
     const all = await this.repos.media.listForConversation(conversationId);
     const media = all.filter((m) => isUserFacing(m.role));
@@ -257,6 +258,8 @@ export class ConversationService {
       ...(currentKind === undefined ? {} : { currentKind }),
       ...(lastInvocations === undefined ? {} : { lastInvocations }),
       ...(lastBatch === undefined ? {} : { lastBatch }),
+      // Only a planner that reads the conversation pays for its turns.
+      ...(options.facts ? { conversation: conversationFacts(all, conversation.currentMediaId, await this.repos.turns.list(conversationId, FACT_TURNS)) } : {}),
     };
   }
 

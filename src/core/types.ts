@@ -61,10 +61,26 @@ export interface PlanContext {
    * second one" keeps its usual meanings (an answer to "which one?", or media #2).
    */
   lastBatch?: number;
+  /** What a language-model planner reads of the conversation besides the kinds; the rule-based planner ignores it. */
+  conversation?: ConversationFacts;
+  /** The tasks that can run here now (readiness), for a planner that chooses among tasks. */
+  runnable?: readonly Task[];
+  /** The picture the turn is about (its attached image, else the current one) as JPEG, for a planner that looks. */
+  picture?: () => Promise<Uint8Array | undefined>;
+}
+
+/** The conversation as a planner may read it: facts and earlier words, all of it data, never instructions. */
+export interface ConversationFacts {
+  /** User-facing media, oldest first, each by the reference a plan uses for it ("image:2"). */
+  media: { ref: string; kind: MediaKind; width: number; height: number; role: string; label?: string; madeFrom?: string; current: boolean }[];
+  /** The latest turns, oldest first; bot replies may quote text read from pictures. */
+  turns: { from: 'user' | 'bot'; text: string }[];
 }
 
 export interface Planner {
   readonly name: string;
+  /** Give it PlanContext.conversation, runnable and picture (they cost queries and reads; the rule-based planner needs none). */
+  readonly readsConversation?: boolean;
   plan(text: string, context: PlanContext): Promise<Plan>;
 }
 

@@ -19,8 +19,8 @@ export interface ChatRequest {
   temperature: number;
   /** Structured output: the answer must be JSON of this schema (OpenAI json_schema; vLLM, llama.cpp and Ollama take it too). */
   jsonSchema?: { name: string; schema: Record<string, unknown>; strict: boolean };
-  /** Cancelling the job (or the turn) cancels the request. */
-  signal: AbortSignal;
+  /** Cancelling the job cancels the request (a turn's planning has none: only the timeout ends it). */
+  signal?: AbortSignal;
   /** Overrides LLM_TIMEOUT_MS (the planner waits less than a caption job). */
   timeoutMs?: number;
 }
@@ -59,7 +59,8 @@ export async function chat(settings: LlmSettings, request: ChatRequest): Promise
   const model = settings.LLM_MODEL;
   if (settings.LLM_URL === undefined || model === undefined) throw new InternalError('chat called without LLM_URL and LLM_MODEL.');
   const scrub = scrubber(settings.LLM_API_KEY);
-  if (request.signal.aborted) throw cancelled(request.signal);
+  const signal = request.signal ?? new AbortController().signal;
+  if (signal.aborted) throw cancelled(signal);
   const timeoutMs = request.timeoutMs ?? settings.LLM_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
   const client = clientFor(settings);
@@ -75,10 +76,10 @@ export async function chat(settings: LlmSettings, request: ChatRequest): Promise
         ...(request.jsonSchema ? { response_format: { type: 'json_schema', json_schema: request.jsonSchema } } : {}),
       },
       // The body is read under the same signal: a server that sends headers and then stalls is a timeout too.
-      { signal: AbortSignal.any([request.signal, timeout]), timeout: timeoutMs },
+      { signal: AbortSignal.any([signal, timeout]), timeout: timeoutMs },
     );
   } catch (error) {
-    if (request.signal.aborted) throw cancelled(request.signal);
+    if (signal.aborted) throw cancelled(signal);
     if (timeout.aborted || error instanceof OpenAI.APIConnectionTimeoutError) {
       throw new VisionLlmUnavailableError(`The model did not answer within ${timeoutMs / 1000} s; try again, or ask an operator to raise LLM_TIMEOUT_MS.`, {
         cause: error,

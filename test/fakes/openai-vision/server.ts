@@ -47,7 +47,18 @@ export interface FakeVisionServerOptions {
   apiKey?: string;
 }
 
+/**
+ * One scripted answer to a structured-output request (the LLM planner's: it sends response_format): the content
+ * to send, a function of the request body that returns it, or a stall of `slowMs` (a server past the timeout).
+ */
+export type PlanScript = string | ((body: any) => string) | { slowMs: number };
+
 export interface FakeVisionServer {
+  /**
+   * Answers to requests with response_format, in order, one each; such a request with the list empty gets a 500
+   * saying so, so a test notices a request it did not script.
+   */
+  plans: PlanScript[];
   /** Base URL as LLM_URL expects it: http://127.0.0.1:<port>/v1 */
   url: string;
   requests: RecordedRequest[];
@@ -117,6 +128,7 @@ export async function startFakeVisionServer(options: FakeVisionServerOptions = {
   const fake: FakeVisionServer = {
     url: '',
     requests: [],
+    plans: [],
     mode: 'describe',
     slowMs: 60_000,
     nextChatRequest: () => new Promise((resolve) => chatWaiters.push(resolve)),
@@ -151,6 +163,16 @@ export async function startFakeVisionServer(options: FakeVisionServerOptions = {
     const body = record.body;
     if (!models.includes(body?.model)) {
       return send(res, 404, { error: { message: `model "${body?.model}" not found, try pulling it first`, type: 'api_error', param: null, code: null } });
+    }
+    if (body?.response_format !== undefined) {
+      const script = fake.plans.shift();
+      if (script === undefined) return send(res, 500, { error: { message: 'fake server: no scripted plan left for this request', type: 'api_error' } });
+      if (typeof script === 'object') {
+        const timer = setTimeout(() => send(res, 200, completion(body.model, '{"reply":"too late","invocations":[]}')), script.slowMs);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
+      return send(res, 200, completion(body.model, typeof script === 'function' ? script(body) : script));
     }
     switch (fake.mode) {
       case 'error-500':
