@@ -48,6 +48,11 @@ export interface GenerationRequest {
   mask?: Buffer;
   /** image-to-image (and inpaint) strength 0..1. Absent: the engine's default for the operation. */
   strength?: number;
+  /**
+   * The invocation's embeddings (src/core/embeddings.ts): an engine that runs a text encoder itself (SD-Turbo)
+   * uses the prompt's, when one was made by its very encoder; the others ignore them.
+   */
+  embeddings?: Readonly<Record<string, readonly number[]>>;
 }
 
 export interface GeneratedImage {

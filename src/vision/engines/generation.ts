@@ -42,11 +42,21 @@ export function promptOf(input: SpecialistInput): string {
  * The settings every generative row shares (tasks.ts `generating`) as a request takes them: the negative
  * prompt (or `negativeFallback`, e.g. the one that made the picture being varied), the seed and the steps.
  */
-export function sharedSettings(task: Task, input: SpecialistInput, negativeFallback?: string): Pick<GenerationRequest, 'negativePrompt' | 'seed' | 'steps'> {
+export function sharedSettings(
+  task: Task,
+  input: SpecialistInput,
+  negativeFallback?: string,
+): Pick<GenerationRequest, 'negativePrompt' | 'seed' | 'steps' | 'embeddings'> {
   const negativePrompt = textArg(input, 'negative') ?? negativeFallback;
   // Every engine task's row has `steps`; the cast only names one of them for numberArg's types.
   const steps = numberArg(task as 'generate_image', input.args, 'steps');
-  return { ...(negativePrompt ? { negativePrompt } : {}), seed: seedOf(input), ...(steps !== undefined ? { steps } : {}) };
+  return {
+    ...(negativePrompt ? { negativePrompt } : {}),
+    seed: seedOf(input),
+    ...(steps !== undefined ? { steps } : {}),
+    // The prompt's planner embedding, if any; an engine uses it only when its key names that engine's encoder and these words.
+    ...(input.embeddings ? { embeddings: input.embeddings } : {}),
+  };
 }
 
 /** Width and height for "16:9" with about BASE_SIDE² pixels, in multiples of 64 (what diffusion models take). */

@@ -15,8 +15,8 @@ export const LATENT_CHANNELS = 4;
 /** Pixels per latent cell along each side. */
 export const VAE_FACTOR = 8;
 
+/** The graphs of the picture side; the text encoder is loaded apart, only when a prompt is encoded here (sd-turbo-prompt.ts). */
 export interface SdTurboSessions {
-  textEncoder: ort.InferenceSession;
   unet: ort.InferenceSession;
   vaeDecoder: ort.InferenceSession;
   /** Only for image-to-image and inpainting. */

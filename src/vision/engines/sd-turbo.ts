@@ -3,7 +3,8 @@ import type { ModelRegistry } from '../models/model-registry.ts';
 import type { GeneratedImage, GenerationCallbacks, GenerationEngine, GenerationOperation, GenerationRequest, GenerationResult } from './engine.ts';
 import { latentMask, pasteKept, pixelsToRgb, previewPng, readMask, readPicture, rgbPng } from './sd-turbo-images.ts';
 import type { InputPicture } from './sd-turbo-images.ts';
-import { LATENT_CHANNELS, VAE_FACTOR, decodeLatent, denoise, encodeImage, encodePrompt } from './sd-turbo-pipeline.ts';
+import { LATENT_CHANNELS, VAE_FACTOR, decodeLatent, denoise, encodeImage } from './sd-turbo-pipeline.ts';
+import { promptHidden, TEXT_ENCODER_FILE } from './sd-turbo-prompt.ts';
 import type { SdTurboSessions } from './sd-turbo-pipeline.ts';
 import { gaussianNoise } from './sd-turbo-noise.ts';
 import { planRequest } from './sd-turbo-request.ts';
@@ -25,7 +26,7 @@ export const SD_TURBO_MODELS = { cuda: ['sd-turbo', 'sd-turbo-cpu'], cpu: ['sd-t
 export const SD_TURBO_PULL = 'sd-turbo';
 
 export const GRAPH_FILES = {
-  textEncoder: 'text_encoder/model.onnx',
+  textEncoder: TEXT_ENCODER_FILE,
   unet: 'unet/model.onnx',
   vaeDecoder: 'vae_decoder/model.onnx',
   vaeEncoder: 'vae_encoder/model.onnx',
@@ -52,13 +53,12 @@ export function chooseModel(models: ModelRegistry, task: string): string {
 
 async function loadSessions(models: ModelRegistry, model: string, task: string, withEncoder: boolean): Promise<SdTurboSessions> {
   const session = (file: string) => models.session(model, { task, file });
-  const [textEncoder, unet, vaeDecoder, vaeEncoder] = await Promise.all([
-    session(GRAPH_FILES.textEncoder),
+  const [unet, vaeDecoder, vaeEncoder] = await Promise.all([
     session(GRAPH_FILES.unet),
     session(GRAPH_FILES.vaeDecoder),
     withEncoder ? session(GRAPH_FILES.vaeEncoder) : Promise.resolve(undefined),
   ]);
-  return { textEncoder, unet, vaeDecoder, vaeEncoder };
+  return { unet, vaeDecoder, vaeEncoder };
 }
 
 interface Inputs {
@@ -86,11 +86,12 @@ export function createSdTurboEngine(models: ModelRegistry, options: SdTurboEngin
     async generate(request: GenerationRequest, callbacks: GenerationCallbacks): Promise<GenerationResult> {
       const plan = planRequest(request);
       const model = chooseModel(models, request.task);
-      const [tokenizer, sessions] = await Promise.all([
+      // The tokenizer is read even when the prompt arrives encoded: a damaged install is reported the same way either way.
+      const [, sessions] = await Promise.all([
         sdTurboTokenizer(models, model, request.task),
         loadSessions(models, model, request.task, plan.operation !== 'text-to-image'),
       ]);
-      const hidden = await encodePrompt(sessions.textEncoder, tokenizer.encode(request.prompt));
+      const { hidden } = await promptHidden(models, model, request.prompt, request.task, request.embeddings);
       const inputs = await prepareInputs(request, plan, sessions);
       const latentWidth = plan.width / VAE_FACTOR;
       const latentHeight = plan.height / VAE_FACTOR;

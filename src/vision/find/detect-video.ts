@@ -22,13 +22,23 @@ export interface TrackedVideo {
   counts: Map<string, number>;
 }
 
-export async function detectInVideo(video: LoadedMedia, phrase: string | undefined, context: SpecialistContext, task: Task): Promise<TrackedVideo> {
+/**
+ * `embeddings` are the invocation's: the planner's encoding of the phrase serves every frame; without one the
+ * phrase is encoded on the first detector frame and remembered for the rest (text-conditioning.ts).
+ */
+export async function detectInVideo(
+  video: LoadedMedia,
+  phrase: string | undefined,
+  context: SpecialistContext,
+  task: Task,
+  embeddings?: Readonly<Record<string, readonly number[]>>,
+): Promise<TrackedVideo> {
   // A phrase the detector cannot serve is refused before ffmpeg starts.
   if (phrase !== undefined) phraseLabel(context.models, phrase, task);
   const seen = new Map<number, { label: string; frames: number }>();
   const out = await mapVideoWithTracking(
     video,
-    async (frame) => (await detect(context.models, frame, phrase, task)).detections,
+    async (frame) => (await detect(context.models, frame, phrase, task, embeddings)).detections,
     async (frame, tracks) => {
       for (const t of tracks) {
         if (t.trackId === undefined) continue;

@@ -7,7 +7,7 @@ import { detectObjects } from '../models/centernet.ts';
 import { FACE_LABEL } from '../models/coco-labels.ts';
 import type { Detection } from '../ops/detection.ts';
 import { labelForPhrase, labelsOf } from './label-match.ts';
-import { detectByPhrase, OWLVIT_MODEL, queryOf } from '../models/owlvit.ts';
+import { detectByPhrase, OWLVIT_MODEL, OWLVIT_THRESHOLD, queryOf } from '../models/owlvit.ts';
 import { FLORENCE_MODEL } from '../models/florence.ts';
 import { detectWithFlorence } from './florence-detect.ts';
 import { parseReferring } from '../../core/referring.ts';
@@ -100,11 +100,18 @@ export function isOpenVocabulary(phrase: string): boolean {
  * All detections (phrase undefined) or those of the phrase's label; faces go to BlazeFace. A phrase no
  * COCO label covers goes to OWL-ViT when it is installed (a dedicated detector, with scores), else to
  * Florence-2. COCO phrases stay with CenterNet: faster, and its scores are the ones NAMED_CLASS_MIN_SCORE
- * was tuned on.
+ * was tuned on. `embeddings` are the invocation's (the planner's encoding of the phrase, for OWL-ViT).
  */
-export async function detect(models: ModelRegistry, image: RawImage, phrase?: string, task?: Task): Promise<Found> {
+export async function detect(
+  models: ModelRegistry,
+  image: RawImage,
+  phrase?: string,
+  task?: Task,
+  embeddings?: Readonly<Record<string, readonly number[]>>,
+): Promise<Found> {
   if (phrase !== undefined && isOpenVocabulary(phrase)) {
-    if (models.isInstalled(OWLVIT_MODEL)) return { detections: await detectByPhrase(models, image, [phrase], task), label: queryOf(phrase).label };
+    if (models.isInstalled(OWLVIT_MODEL))
+      return { detections: await detectByPhrase(models, image, [phrase], task, OWLVIT_THRESHOLD, embeddings), label: queryOf(phrase).label };
     if (models.isInstalled(FLORENCE_MODEL)) return { detections: await detectWithFlorence(models, image, phrase, task), label: queryOf(phrase).label };
   }
   const label = phrase === undefined || phrase.trim() === '' ? undefined : labelOfPhrase(phrase, task);

@@ -1,6 +1,6 @@
 import type { Task } from '../../core/tasks.ts';
 import { parseReferring } from '../../core/referring.ts';
-import { CLIPSEG_MODEL, clipsegMask } from '../models/clipseg.ts';
+import { CLIPSEG_MODEL, CLIPSEG_THRESHOLD, clipsegMask } from '../models/clipseg.ts';
 import { countOf, pluralOf } from '../models/coco-labels.ts';
 import type { ModelRegistry } from '../models/model-registry.ts';
 import { resultBoxes, type Detection } from '../ops/detection.ts';
@@ -26,17 +26,23 @@ export async function segmentByPhrase(
   models: ModelRegistry,
   image: RawImage,
   phrase: string,
-  options: { pick?: number; task?: Task; progress?: (fraction: number, note: string) => void } = {},
+  options: {
+    pick?: number;
+    task?: Task;
+    progress?: (fraction: number, note: string) => void;
+    /** The invocation's embeddings: the planner's encoding of the phrase for CLIPSeg or OWL-ViT, when it sent one. */
+    embeddings?: Readonly<Record<string, readonly number[]>>;
+  } = {},
 ): Promise<PhraseSegmentation> {
   const task = options.task ?? 'segment';
   // "the sky", "the logo": no detector knows it, CLIPSeg outlines any phrase when it is installed.
   if (isOpenVocabulary(phrase) && models.isInstalled(CLIPSEG_MODEL)) {
     options.progress?.(0.2, `outlining ${phrase}`);
-    const found = await clipsegMask(models, image, phrase, task);
+    const found = await clipsegMask(models, image, phrase, task, CLIPSEG_THRESHOLD, options.embeddings);
     const what = parseReferring(phrase).noun ?? phrase;
     return found.coverage === 0 ? { kind: 'none' } : { kind: 'mask', mask: found.mask, detections: [], label: what };
   }
-  const { detections, label } = await detect(models, image, phrase, task);
+  const { detections, label } = await detect(models, image, phrase, task, options.embeddings);
   const selection = select(detections, parseReferring(phrase).selector, options.pick);
   if (selection.kind === 'many') return selection;
   const chosen = selection.kind === 'one' ? [selection.detection] : selection.detections;

@@ -145,6 +145,8 @@ export interface ConditioningRequest {
   text: string;
   /** The types of the tensors the encoder answers, in order: a planner's embedding must unpack to exactly these. */
   types: readonly FrontierType[];
+  /** A further check of a planner's tensors (their shape), when the runner knows what it must be. */
+  accepts?: (tensors: readonly TypedTensor[]) => boolean;
   /** Runs this model's own text encoder on `text`. */
   encode(): Promise<TypedTensor[]>;
 }
@@ -158,7 +160,7 @@ export async function conditioningFor(
   const given = embeddings?.[key];
   if (given !== undefined) {
     const tensors = unpackTyped(given, request.types);
-    if (tensors !== undefined) return { key, tensors, from: 'planner' };
+    if (tensors !== undefined && (request.accepts?.(tensors) ?? true)) return { key, tensors, from: 'planner' };
   }
   const memo = memoOf(models);
   const known = memo.done.get(key);

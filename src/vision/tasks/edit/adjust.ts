@@ -190,7 +190,7 @@ interface RegionTarget {
 }
 
 /** What to look for: faces through BlazeFace (ellipses), anything else through the shared detector (rectangles). */
-function regionTarget(phrase: string, context: SpecialistContext, task: SpecialistInput['task']): RegionTarget {
+function regionTarget(phrase: string, context: SpecialistContext, task: SpecialistInput['task'], embeddings?: SpecialistInput['embeddings']): RegionTarget {
   const label = phraseLabel(context.models, phrase, task);
   if (label === undefined) {
     throw new InvalidArgumentError(`Say what to cover, like "blur the faces" or "pixelate the people"; "${phrase}" does not name a thing I can find.`, {
@@ -198,7 +198,7 @@ function regionTarget(phrase: string, context: SpecialistContext, task: Speciali
     });
   }
   if (label === FACE_LABEL) return { label, shape: 'ellipse', find: (image, hints) => detectFaces(context.models, image, hints) };
-  return { label, shape: 'rectangle', find: async (image) => (await detect(context.models, image, phrase, task)).detections };
+  return { label, shape: 'rectangle', find: async (image) => (await detect(context.models, image, phrase, task, embeddings)).detections };
 }
 
 const count = (n: number, label: string): string => `${n} ${n === 1 ? label : pluralOf(label)}`;
@@ -221,7 +221,7 @@ function regionsToCover(found: readonly Detection[], selector: Selector): { cove
 
 async function coverImage(input: SpecialistInput, context: SpecialistContext, request: RegionRequest): Promise<SpecialistResult> {
   const media = input.media[0]!;
-  const target = regionTarget(request.phrase, context, input.task);
+  const target = regionTarget(request.phrase, context, input.task, input.embeddings);
   const image = await decodeImage(media.bytes, context.limits);
   context.progress(0.1, `finding ${pluralOf(target.label)}`);
   const found = await target.find(image);
@@ -252,7 +252,7 @@ async function coverImage(input: SpecialistInput, context: SpecialistContext, re
 const TILED_PASS_EVERY = 10;
 
 async function coverVideo(input: SpecialistInput, context: SpecialistContext, request: RegionRequest): Promise<SpecialistResult> {
-  const target = regionTarget(request.phrase, context, input.task);
+  const target = regionTarget(request.phrase, context, input.task, input.embeddings);
   const selection = new TrackSelection(request.selector);
   let previous: readonly Detection[] = [];
   const out = await mapVideoWithTracking(

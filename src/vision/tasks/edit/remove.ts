@@ -52,7 +52,12 @@ export async function findHole(input: SpecialistInput, image: RawImage, context:
   if (phrase !== '') {
     const pick = numberArg('remove', input.args, 'pick');
     context.progress(0.05, `looking for ${phrase}`);
-    const found = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: (f, note) => context.progress(f * 0.6, note) });
+    const found = await segmentByPhrase(context.models, image, phrase, {
+      pick,
+      task: input.task,
+      progress: (f, note) => context.progress(f * 0.6, note),
+      embeddings: input.embeddings,
+    });
     if (found.kind === 'many') return { kind: 'reply', result: await choiceReply(image, found) };
     if (found.kind === 'none') return { kind: 'reply', result: { text: `${noneFoundText(found, phrase)} Nothing was removed.`, media: [] } };
     // ISNet can come back empty on a crop with no clear subject: the detector's boxes are then the hole.
@@ -207,7 +212,7 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
     );
   }
   const task: Task = input.task;
-  const detectFrame = async (frame: RawImage) => (await detect(context.models, frame, phrase, task)).detections;
+  const detectFrame = async (frame: RawImage) => (await detect(context.models, frame, phrase, task, input.embeddings)).detections;
   // "The dog" with two in view asks which one first; "the dog on the left" is chosen once and followed by its track id.
   const decision = await chooseOnVideo(input.media[0]!, phrase, numberArg('remove', input.args, 'pick'), context, detectFrame);
   if (decision.kind === 'ask') return decision.result;

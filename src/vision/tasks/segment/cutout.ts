@@ -45,7 +45,7 @@ async function cutoutImage(input: SpecialistInput, context: SpecialistContext): 
     // A named object: detector box → ISNet inside it (segment-phrase.ts), so "the dog" is the dog even when the person is more salient.
     context.progress(0.05, `looking for ${phrase}`);
     const pick = numberArg('cutout', input.args, 'pick');
-    const found = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: context.progress });
+    const found = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: context.progress, embeddings: input.embeddings });
     if (found.kind === 'many') return choiceReply(image, found);
     if (found.kind === 'none') return { text: noneFoundText(found, phrase), media: [] };
     mask = found.mask;
@@ -76,7 +76,7 @@ async function tracksMask(context: SpecialistContext, frame: RawImage, chosen: r
 /** A named object in a video: detector + tracker on every frame, the phrase's tracks masked (phrase-mask.ts). */
 async function cutoutVideoByPhrase(input: SpecialistInput, context: SpecialistContext, phrase: string, color: Rgb, on: string): Promise<SpecialistResult> {
   const label = phraseLabel(context.models, phrase, input.task);
-  const detectFrame = async (frame: RawImage) => (await detect(context.models, frame, phrase, input.task)).detections;
+  const detectFrame = async (frame: RawImage) => (await detect(context.models, frame, phrase, input.task, input.embeddings)).detections;
   const decision = await chooseOnVideo(input.media[0]!, phrase, numberArg('cutout', input.args, 'pick'), context, detectFrame);
   if (decision.kind === 'ask') return decision.result;
   const selection = new TrackSelection(decision.selector);

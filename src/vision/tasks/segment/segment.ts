@@ -63,7 +63,7 @@ export const segmentSpecialist: Specialist = {
     if (media === undefined || media.info.kind !== 'image') throw new UnsupportedMediaForTaskError(input.task, media?.info.kind ?? 'nothing', ['image']);
     const image = await decodeImage(media.bytes, context.limits);
     context.progress(0.05, `looking for ${phrase}`);
-    const result = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: context.progress });
+    const result = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: context.progress, embeddings: input.embeddings });
     if (result.kind === 'many') return choiceReply(image, result);
     if (result.kind === 'none') return { text: noneFoundText(result, phrase), boxes: [], media: [] };
     context.progress(0.85, 'drawing the overlay');

@@ -49,7 +49,7 @@ function isVideo(input: SpecialistInput): boolean {
 /** Every frame with its tracked boxes; the text counts distinct things, not boxes per frame. */
 async function trackedVideoResult(input: SpecialistInput, context: SpecialistContext, phrase: string | undefined): Promise<SpecialistResult> {
   const label = phrase === undefined ? undefined : phraseLabel(context.models, phrase, input.task);
-  const tracked = await detectInVideo(input.media[0]!, phrase, context, input.task);
+  const tracked = await detectInVideo(input.media[0]!, phrase, context, input.task, input.embeddings);
   const found = tallyCounts(tracked.counts);
   const over = `across ${tracked.frames} frames`;
   const text =
@@ -70,7 +70,7 @@ export const detectSpecialist: Specialist = {
     if (isVideo(input)) return trackedVideoResult(input, context, phrase);
     const image = await stillImage(input, context);
     context.progress(0.1, 'looking for objects');
-    const { detections, label } = await detect(context.models, image, phrase, input.task);
+    const { detections, label } = await detect(context.models, image, phrase, input.task, input.embeddings);
     context.progress(0.8, 'drawing boxes');
     const ordered = leftToRight(detections);
     const boxes = resultBoxes(ordered);
@@ -109,7 +109,7 @@ export const groundSpecialist: Specialist = {
     if (isVideo(input)) return trackedVideoResult(input, context, phrase);
     const image = await stillImage(input, context);
     context.progress(0.1, `looking for ${phrase}`);
-    const { detections, label } = await detect(context.models, image, phrase, input.task);
+    const { detections, label } = await detect(context.models, image, phrase, input.task, input.embeddings);
     context.progress(0.8, 'drawing boxes');
     const selection = select(detections, parseReferring(phrase).selector, pick);
     const what = label ?? 'thing';
