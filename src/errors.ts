@@ -1,3 +1,5 @@
+import { taskUnavailableText } from './core/unavailable.ts';
+
 /**
  * Every error that the bot can explain to a user or act on. Callers branch on `instanceof` or `code`,
  * never on message text. `retryable` is the queue's only input for retry decisions: bad input is never
@@ -152,27 +154,53 @@ export class UnsupportedMediaForTaskError extends BadInputError {
   }
 }
 
-/** The task exists but its weights are not on this machine; the message says exactly what to pull. */
+/**
+ * The task exists but its weights are not on this machine. The message is for the chat user ("This server
+ * can't describe pictures yet — ask its admin to enable captions."); what to pull and where the files go is
+ * the operator's, in `details.operatorHint`, which the bot logs and never posts in a chat.
+ */
 export class ModelNotInstalledError extends BadInputError {
   constructor(
     readonly task: string,
     readonly modelName: string,
     howToGet: string,
   ) {
-    super('MODEL_NOT_INSTALLED', `${task} needs the model "${modelName}", which is not installed. ${howToGet}`, { task, model: modelName });
+    const operatorHint = `${task} needs the model "${modelName}", which is not installed. ${howToGet}`.trim();
+    super('MODEL_NOT_INSTALLED', taskUnavailableText(task), { task, model: modelName, operatorHint });
+  }
+
+  /** What an operator does about it: the pull command or package, and the files. */
+  get operatorHint(): string {
+    return this.details.operatorHint as string;
   }
 }
 
-/** A task no code in this build can run yet, whatever is installed: pulling weights would not help. */
+/**
+ * A task nothing here can run yet: no code for it in this build, or no engine or endpoint set up. The
+ * message is for the chat user (`chat`, by default the task table's words); the explanation with settings
+ * and commands is `details.operatorHint`.
+ */
 export class TaskNotAvailableError extends BadInputError {
-  /** `what` names the missing ability when it is narrower than the task ("replace with generated content"). */
+  /** `what` names the missing ability when it is narrower than the task ("image generation"). */
   constructor(
     readonly task: string,
     explanation: string,
     what = task.replace('_', ' '),
+    chat = taskUnavailableText(task),
   ) {
-    super('TASK_NOT_AVAILABLE', `This build cannot do ${what} yet. ${explanation}`.trim(), { task });
+    super('TASK_NOT_AVAILABLE', chat, { task, operatorHint: `This build cannot do ${what} yet. ${explanation}`.trim() });
   }
+
+  get operatorHint(): string {
+    return this.details.operatorHint as string;
+  }
+}
+
+/** The operator's side of a refusal (what to pull or set), when the error carries one; for logs. */
+export function operatorHintOf(error: unknown): string | undefined {
+  if (!(error instanceof VitronError)) return undefined;
+  const hint = error.details.operatorHint;
+  return typeof hint === 'string' && hint !== '' ? hint : undefined;
 }
 
 export class ToolMissingError extends VitronError {

@@ -187,5 +187,6 @@ export interface HealthReport {
   store: { ok: boolean; kind: string; error?: string };
   queue: { ok: boolean; kind: string; running: number; queued: number };
   ffmpeg: { ok: boolean; version?: string; error?: string };
-  models: { name: string; installed: boolean; loaded: boolean; tasks: string[] }[];
+  /** Each catalog model; one not installed says how an operator gets it (the pull command and files). */
+  models: { name: string; installed: boolean; loaded: boolean; tasks: string[]; howToGet?: string }[];
 }

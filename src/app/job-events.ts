@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ConversationService } from '../conversation/conversation-service.ts';
 import { mediaName } from '../conversation/naming.ts';
-import { BadInputError, JobInterruptedError, StoreUnavailableError, VitronError } from '../errors.ts';
+import { BadInputError, JobInterruptedError, StoreUnavailableError, VitronError, operatorHintOf } from '../errors.ts';
 import type { QueueEvent } from '../queue/job-queue.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { StoredMedia } from '../store/types.ts';
@@ -158,7 +158,11 @@ export class JobEventHandler {
         }
         const job = (await repos.jobs.fail(event.jobId, { code: event.error.code, message: event.error.message })) ?? (await repos.jobs.get(event.jobId));
         if (event.error instanceof VitronError && !(event.error instanceof BadInputError)) log.error({ err: event.error }, 'job failed');
-        else log.info({ code: event.error.code }, 'job refused its input');
+        else {
+          // A model gone since the job was queued: the chat hears "ask its admin", the log says what to pull.
+          const operatorHint = operatorHintOf(event.error);
+          log.info({ code: event.error.code, ...(operatorHint !== undefined ? { operatorHint } : {}) }, 'job refused its input');
+        }
         const prefix = event.error instanceof BadInputError ? '' : 'Sorry, that did not work. ';
         await this.notifier.reportEnd(job, `${prefix}${event.error.message}`);
         return;

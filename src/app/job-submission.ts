@@ -3,7 +3,7 @@ import type { JobStep, StepTarget } from '../core/job.ts';
 import { argSpec, factsOf, usesEngine } from '../core/tasks.ts';
 import { checkGenerationQuota, picturesAsked, startOfUtcDay } from '../limits/generation-quota.ts';
 import type { Invocation } from '../core/types.ts';
-import { BadInputError, ContentBlockedError, asVitronError } from '../errors.ts';
+import { BadInputError, ContentBlockedError, asVitronError, operatorHintOf } from '../errors.ts';
 import { checkPrompt } from '../safety/prompt-filter.ts';
 import type { ResolvedStep, Turn, User } from '../store/types.ts';
 import type { JobView } from './bot-api.ts';
@@ -49,7 +49,13 @@ export async function submitJob(
     if (error instanceof ContentBlockedError) {
       deps.logger.warn({ conversationId, userId: user.id, ...error.details }, 'safety: prompt blocked');
     }
-    if (error instanceof BadInputError) return { error: error.message };
+    if (error instanceof BadInputError) {
+      // The chat hears "ask its admin"; the admin reads here what to pull or set.
+      const operatorHint = operatorHintOf(error);
+      if (operatorHint !== undefined)
+        deps.logger.warn({ conversationId, code: error.code, task: error.details.task, operatorHint }, 'task refused: not available here');
+      return { error: error.message };
+    }
     throw error;
   }
 

@@ -79,6 +79,11 @@ export interface TaskFacts {
   doing?: string;
   /** How the bot hands over its result ("Here is the cut-out: image #3."); "Done" when absent. */
   done?: string;
+  /**
+   * The task in a chat user's words, for "This server can't describe pictures yet — ask its admin to enable
+   * captions." when nothing here serves it (src/core/unavailable.ts); the task name when absent.
+   */
+  ability?: { can: string; enable: string };
   args: Readonly<Record<string, ArgSpec>>;
   rules?: readonly ArgRule[];
   /** A rule across arguments that `rules` cannot say; returns the problem, or undefined. */
@@ -136,6 +141,7 @@ export const TASK_TABLE = {
   caption: {
     family: 'understand',
     summary: 'describe the image or video, or one region of an image',
+    ability: { can: 'describe pictures', enable: 'captions' },
     example: 'what is in this picture?',
     args: {
       detail: { kind: 'choice', about: 'how long a description', choices: ['short', 'detailed'] },
@@ -149,6 +155,7 @@ export const TASK_TABLE = {
   answer: {
     family: 'understand',
     summary: 'answer a question about the media',
+    ability: { can: 'answer questions about pictures', enable: 'picture questions' },
     example: 'what colour is the car?',
     args: { question: { kind: 'text', about: SHARED_ARGUMENTS.question, required: true } },
     target: 'media',
@@ -159,6 +166,7 @@ export const TASK_TABLE = {
   ocr: {
     family: 'understand',
     summary: 'read the text in the image, with boxes',
+    ability: { can: 'read text in pictures', enable: 'text reading' },
     example: 'what does the sign say?',
     args: { question: { kind: 'text', about: 'a question about the text' } },
     target: 'image',
@@ -169,6 +177,7 @@ export const TASK_TABLE = {
   detect: {
     family: 'understand',
     summary: 'find objects, with boxes, labels and a count',
+    ability: { can: 'find objects in pictures', enable: 'object detection' },
     example: 'how many people are there?',
     args: {
       phrase: { kind: 'text', about: 'what to look for (absent: everything)', finds: 'box' },
@@ -182,6 +191,7 @@ export const TASK_TABLE = {
   ground: {
     family: 'understand',
     summary: 'locate the thing a phrase refers to',
+    ability: { can: 'point out things in pictures', enable: 'object detection' },
     example: 'where is the dog?',
     args: { phrase: phraseFinding('box', true), pick },
     target: 'media',
@@ -194,6 +204,7 @@ export const TASK_TABLE = {
   segment: {
     family: 'segment',
     summary: 'mask of the thing a phrase refers to',
+    ability: { can: 'outline things by name', enable: 'outlining' },
     example: 'segment the cat',
     done: 'Here is the mask',
     args: { phrase: phraseFinding('outline', true), pick },
@@ -205,6 +216,7 @@ export const TASK_TABLE = {
   segment_at: {
     family: 'segment',
     summary: 'mask of the object at a point or box',
+    ability: { can: 'select the object at a point', enable: 'click-to-select' },
     example: 'segment at 120,80',
     args: {
       points: { kind: 'points', about: 'points on the object, [[x, y], …] in pixels' },
@@ -219,6 +231,7 @@ export const TASK_TABLE = {
   segment_all: {
     family: 'segment',
     summary: 'masks of every object',
+    ability: { can: 'outline every object in a picture', enable: 'outlining' },
     example: 'segment everything',
     args: {},
     target: 'image',
@@ -229,6 +242,7 @@ export const TASK_TABLE = {
   cutout: {
     family: 'segment',
     summary: 'cut out the main subject (or the phrase) on transparency',
+    ability: { can: 'cut out subjects', enable: 'cut-outs' },
     example: 'cut out the person',
     done: 'Here is the cut-out',
     args: {
@@ -246,6 +260,7 @@ export const TASK_TABLE = {
   generate_image: {
     family: 'generate',
     summary: 'make a new image from a prompt',
+    ability: { can: 'make pictures', enable: 'image generation' },
     example: 'draw a red fox in the snow',
     doing: 'Drawing',
     done: 'Here it is',
@@ -258,6 +273,7 @@ export const TASK_TABLE = {
   generate_video: {
     family: 'generate',
     summary: 'make a short video from a prompt',
+    ability: { can: 'make videos', enable: 'video generation' },
     example: 'make a video of waves',
     args: { prompt: prompt(), seconds: clipSeconds },
     ...none,
@@ -268,6 +284,7 @@ export const TASK_TABLE = {
   animate: {
     family: 'generate',
     summary: 'turn an image into a short video',
+    ability: { can: 'animate pictures', enable: 'animation' },
     example: 'animate it',
     args: { prompt: prompt('how it should move', false), seconds: clipSeconds },
     target: 'image',
@@ -279,6 +296,7 @@ export const TASK_TABLE = {
   vary: {
     family: 'generate',
     summary: 'new variations of an image (new seeds, same picture as the start)',
+    ability: { can: 'make variations of pictures', enable: 'image generation' },
     example: 'give me some variations',
     doing: 'Making variations',
     done: 'Here are the variations',
@@ -292,6 +310,7 @@ export const TASK_TABLE = {
   outpaint: {
     family: 'generate',
     summary: 'extend the picture beyond its edges (zoom out)',
+    ability: { can: 'extend pictures beyond their edges', enable: 'image generation' },
     example: 'zoom out',
     doing: 'Extending the picture',
     done: 'Here is the wider picture',
@@ -312,6 +331,7 @@ export const TASK_TABLE = {
   remove: {
     family: 'edit',
     summary: 'erase an object and fill the hole',
+    ability: { can: 'remove things from pictures', enable: 'object removal' },
     example: 'get rid of the dog',
     done: 'Removed',
     args: { phrase: phraseFinding('outline', true), pick },
@@ -323,6 +343,7 @@ export const TASK_TABLE = {
   replace: {
     family: 'edit',
     summary: 'replace an object with something else',
+    ability: { can: 'replace things in pictures', enable: 'object replacement' },
     example: 'replace the dog with a cat',
     args: { phrase: phraseFinding('outline', true), prompt: prompt('what to put in its place (or send a picture of it)', false), pick, ...generating },
     target: 'image',
@@ -334,6 +355,7 @@ export const TASK_TABLE = {
   inpaint: {
     family: 'edit',
     summary: 'fill a masked region',
+    ability: { can: 'fill in parts of pictures', enable: 'inpainting' },
     example: 'fill the hole',
     args: {
       prompt: prompt('what to fill with (generated); without it the hole continues its surroundings', false),
@@ -349,6 +371,7 @@ export const TASK_TABLE = {
   edit: {
     family: 'edit',
     summary: 'free-form instruction edit',
+    ability: { can: 'edit pictures from instructions', enable: 'image editing' },
     example: 'make it look like winter',
     doing: 'Editing',
     done: 'Edited',
@@ -362,6 +385,7 @@ export const TASK_TABLE = {
   background: {
     family: 'edit',
     summary: 'replace the background',
+    ability: { can: 'change backgrounds', enable: 'background replacement' },
     example: 'put it on a white background',
     done: 'Here it is on the new background',
     args: {
@@ -380,6 +404,7 @@ export const TASK_TABLE = {
   style: {
     family: 'edit',
     summary: 'restyle the whole image',
+    ability: { can: 'restyle pictures', enable: 'image generation' },
     example: 'make it look like a watercolor',
     doing: 'Restyling',
     done: 'Restyled',
@@ -393,6 +418,7 @@ export const TASK_TABLE = {
   upscale: {
     family: 'edit',
     summary: 'increase resolution',
+    ability: { can: 'upscale pictures', enable: 'upscaling' },
     example: 'upscale it 4x',
     done: 'Upscaled',
     args: { factor: { kind: 'number', about: 'how many times larger', min: 1, max: 16, values: [2, 3, 4], required: true } },
@@ -404,6 +430,7 @@ export const TASK_TABLE = {
   colorize: {
     family: 'edit',
     summary: 'colour a black-and-white image',
+    ability: { can: 'colour black-and-white pictures', enable: 'colourising' },
     example: 'colorize this old photo',
     doing: 'Colourising',
     done: 'Colourised',
@@ -417,6 +444,7 @@ export const TASK_TABLE = {
   depth: {
     family: 'edit',
     summary: 'depth map as a colour map',
+    ability: { can: 'make depth maps', enable: 'depth maps' },
     example: 'show me the depth',
     args: {},
     target: 'image',

@@ -83,7 +83,16 @@ export function workerTasks(settings: Settings): Task[] {
 export type TaskServing =
   | { way: 'endpoint'; settings: readonly string[] }
   | { way: 'model'; model: ModelEntry }
+  | { way: 'stopgap'; model: string; does: string; toInstall?: ModelEntry; endpoints: (readonly string[])[] }
   | { way: 'none'; toInstall?: ModelEntry; endpoints: (readonly string[])[]; waiting: string[] };
+
+/** The task's complete stopgap way (caption from the detectors), when nothing better is there. */
+function stopgapWay(task: Task, isInstalled: IsInstalled): { model: string; stopgap: string } | undefined {
+  for (const option of servingOptions(task)) {
+    if ('model' in option && option.stopgap !== undefined && isInstalled(option.model)) return { model: option.model, stopgap: option.stopgap };
+  }
+  return undefined;
+}
 
 export function taskServing(task: Task, settings: Partial<Settings>, isInstalled: IsInstalled): TaskServing {
   const endpoints = servingOptions(task).flatMap((o) => ('settings' in o ? [o.settings] : []));
@@ -92,6 +101,8 @@ export function taskServing(task: Task, settings: Partial<Settings>, isInstalled
   const chosen = bestInstalledModel(task, (entry) => isInstalled(entry.name));
   if (chosen !== undefined) return { way: 'model', model: chosen };
   const toInstall = modelToInstall(task);
+  const stopgap = stopgapWay(task, isInstalled);
+  if (stopgap !== undefined) return { way: 'stopgap', model: stopgap.model, does: stopgap.stopgap, ...(toInstall ? { toInstall } : {}), endpoints };
   const waiting = modelsForTask(task)
     .filter((e) => e.notRunYet !== undefined)
     .map((e) => e.name);
@@ -113,7 +124,8 @@ export interface TaskReadiness {
   canRun(task: Task): boolean;
   /** Whether the task's work goes to an endpoint rather than to an inference thread. */
   servedByEndpoint(task: Task): boolean;
-  models(): { name: string; installed: boolean; tasks: string[] }[];
+  /** Each catalog model, and for one not installed how an operator gets it (the pull command and files, for /healthz). */
+  models(): { name: string; installed: boolean; tasks: string[]; howToGet?: string }[];
 }
 
 export function createTaskReadiness(settings: Settings): TaskReadiness {
@@ -150,7 +162,10 @@ export function createTaskReadiness(settings: Settings): TaskReadiness {
     },
     servedByEndpoint: (task) => servedByEndpoint(task, settings, isInstalled),
     models() {
-      return registry.entries().map((entry) => ({ name: entry.name, installed: registry.isInstalled(entry.name), tasks: [...entry.tasks] }));
+      return registry.entries().map((entry) => {
+        const installed = registry.isInstalled(entry.name);
+        return { name: entry.name, installed, tasks: [...entry.tasks], ...(installed ? {} : { howToGet: registry.howToGet(entry.name) }) };
+      });
     },
   };
 }
@@ -172,6 +187,11 @@ export interface TaskStatus {
   models: string[];
   missing: string[];
   reason?: string;
+  /**
+   * For the operator, never the chat: what to pull or set (the command and files) when the task cannot run,
+   * or when it runs on a stopgap (caption from the detectors), how to get the real thing.
+   */
+  operatorHint?: string;
 }
 
 export interface Readiness {
@@ -179,6 +199,14 @@ export interface Readiness {
   loadedSessions: string[];
   models: ModelReadiness[];
   tasks: TaskStatus[];
+}
+
+/** How an operator replaces a stopgap with the real thing: the same words as a refusal would carry, minus the refusal. */
+function betterWays(task: Task, models: ModelRegistry): string {
+  const ways = servingOptions(task).filter((o) => !('model' in o && o.stopgap !== undefined));
+  const hint = missingModelError(task, ways, models, models.settings.MODELS_DIR).operatorHint;
+  // "caption needs the model …, which is not installed." is the refusal's opening; here the task does run.
+  return `For the real thing: ${hint.replace(/^.*? which is not installed\. /, '')}`;
 }
 
 /**
@@ -203,12 +231,19 @@ export function readiness(models: ModelRegistry, settings: Partial<Settings> = {
     if (hasWorkingSpecialist(task, settings) && isServedNow(task, settings, isInstalled)) {
       const needed = [...(specialistFor(task)?.models ?? [])];
       const missing = needed.filter((m) => !installed.has(m));
+      const first = servingOptions(task).find((o) => isComplete(o, settings, isInstalled));
+      const stopgap = first !== undefined && 'model' in first ? first.stopgap : undefined;
+      let operatorHint: string | undefined;
+      if (missing.length > 0) operatorHint = missing.map((m) => models.howToGet(m)).join(' ');
+      else if (stopgap !== undefined) operatorHint = `${task} runs on a stopgap: ${stopgap}. ${betterWays(task, models)}`;
       tasks.push({
         task,
         ready: missing.length === 0,
         models: needed,
         missing,
         ...(missing.length ? { reason: `model not installed: ${missing.join(', ')}` } : {}),
+        ...(stopgap !== undefined && missing.length === 0 ? { reason: `stopgap: ${stopgap}` } : {}),
+        ...(operatorHint !== undefined ? { operatorHint } : {}),
       });
     } else {
       const preferred = (modelToInstall(task) ?? modelsForTask(task)[0])?.name;
@@ -222,6 +257,7 @@ export function readiness(models: ModelRegistry, settings: Partial<Settings> = {
         models: preferred ? [preferred] : [],
         missing: preferred && !installed.has(preferred) ? [preferred] : [],
         reason: ways.length > 0 ? ways.join(' or ') : modelToInstall(task) === undefined ? 'no runner in this build yet' : 'needs a model from the catalog',
+        operatorHint: missingModelError(task, servingOptions(task), { isInstalled }, models.settings.MODELS_DIR).operatorHint,
       });
     }
   }

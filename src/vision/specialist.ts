@@ -66,8 +66,12 @@ export interface SpecialistResult {
   choice?: Choice;
 }
 
-/** One way a specialist can work: an endpoint whose settings are all set, or one installed model. */
-export type ServingOption = { settings: readonly (keyof Settings)[] } | { model: string };
+/**
+ * One way a specialist can work: an endpoint whose settings are all set, or one installed model. A model way
+ * with a `stopgap` works but gives a lesser answer (caption from the detectors instead of a captioning
+ * model): the task counts as ready, and readiness tells the operator in those words how to get the real thing.
+ */
+export type ServingOption = { settings: readonly (keyof Settings)[] } | { model: string; stopgap?: string };
 
 export interface Specialist {
   readonly tasks: readonly Task[];

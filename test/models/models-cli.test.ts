@@ -41,8 +41,15 @@ describe('models CLI', () => {
     expect(section).toMatch(/^ {2}remove +lama$/m);
     // Weights no code here runs are never offered as the fix.
     expect(section).toMatch(/^ {2}answer +none — set LLM_URL \(no runner in this build yet for smolvlm-256m\)$/m);
-    expect(section).toMatch(/^ {2}caption +none — npm run models -- pull florence-2-base, or set LLM_URL$/m);
+    // caption runs on the npm-shipped detectors until Florence-2 or an endpoint is there, and says so.
+    expect(section).toMatch(
+      /^ {2}caption +centernet-coco \(stopgap: lists the objects, faces and text the detectors found instead of describing the picture\) — for the real thing: npm run models -- pull florence-2-base, or set LLM_URL$/m,
+    );
     expect(section).toMatch(/^ {2}segment_at +none — npm run models -- pull slimsam-77$/m);
+    // The exact command and the files, for the operator (the chat only hears "ask its admin").
+    const how = stdout.slice(stdout.indexOf('How to get them:'));
+    expect(how).toMatch(/^ {2}slimsam-77: Run `npm run models -- pull slimsam-77` .*onnx\/vision_encoder\.onnx.*$/m);
+    expect(how).toMatch(/^ {2}florence-2-base: Run `npm run models -- pull florence-2-base` /m);
     // ESRGAN-slim ships in npm and serves upscale until Swin2SR (preferred) is pulled.
     expect(section).toMatch(/^ {2}upscale +esrgan-slim-x2$/m);
     expect(section).toMatch(/^ {2}detect +centernet-coco$/m);

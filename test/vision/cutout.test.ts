@@ -107,6 +107,7 @@ describe('cutout and background (real ISNet weights)', () => {
     const media = await imageMedia(context, discPng);
     const error = await backgroundSpecialist.run(invocation('background', media, { prompt: 'a beach at sunset' }), context).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TaskNotAvailableError);
-    expect((error as Error).message).toMatch(/COMFYUI_URL.*IMAGES_API_URL.*npm run models -- pull sd-turbo/);
+    expect((error as Error).message).toBe("This server can't generate pictures yet — ask its admin to enable image generation.");
+    expect((error as TaskNotAvailableError).operatorHint).toMatch(/COMFYUI_URL.*IMAGES_API_URL.*npm run models -- pull sd-turbo/);
   });
 });

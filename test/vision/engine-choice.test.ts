@@ -53,15 +53,28 @@ describe('choosing a generation engine', () => {
     expect(chosen.engine.name).toBe('comfyui');
   });
 
-  it('with nothing configured, names the settings to set and the model to pull', () => {
-    const choose = () => chooseEngine('generate_image', ['text-to-image'], settings({}), models, factories({}));
-    expect(choose).toThrow(TaskNotAvailableError);
-    expect(choose).toThrow(/COMFYUI_URL.*IMAGES_API_URL.*npm run models -- pull sd-turbo/);
+  /** What chooseEngine threw, for its chat message and its operator hint. */
+  const thrown = (choose: () => unknown): TaskNotAvailableError => {
+    try {
+      choose();
+    } catch (error) {
+      expect(error).toBeInstanceOf(TaskNotAvailableError);
+      return error as TaskNotAvailableError;
+    }
+    throw new Error('chooseEngine did not throw');
+  };
+
+  it('with nothing configured, tells the chat to ask the admin and the operator which settings to set or model to pull', () => {
+    const error = thrown(() => chooseEngine('generate_image', ['text-to-image'], settings({}), models, factories({})));
+    expect(error.message).toBe("This server can't generate pictures yet — ask its admin to enable image generation.");
+    expect(error.operatorHint).toMatch(/COMFYUI_URL.*IMAGES_API_URL.*npm run models -- pull sd-turbo/);
   });
 
   it('with engines configured that cannot do the operation, says which are configured and how to add a workflow', () => {
     const s = settings({ COMFYUI_URL: 'http://127.0.0.1:5', COMFYUI_TIMEOUT_MS: 1003 });
-    expect(() => chooseEngine('outpaint', ['inpaint'], s, models, factories({ comfyui: ['text-to-image'] }))).toThrow(/\(comfyui\).*workflow/);
+    const error = thrown(() => chooseEngine('outpaint', ['inpaint'], s, models, factories({ comfyui: ['text-to-image'] })));
+    expect(error.message).toBe("This server's image generators can't do extending the picture yet — ask its admin to add it.");
+    expect(error.operatorHint).toMatch(/\(comfyui\).*workflow/);
   });
 
   it('sends endpoint engines to the network lane and SD-Turbo to the inference threads, by GENERATION_ENGINES order', () => {

@@ -165,6 +165,7 @@ describe('Florence-2 not installed', () => {
     const image: RawImage = { data: Buffer.alloc(8 * 8 * 3), width: 8, height: 8, channels: 3 };
     const error = await runFlorence(models, image, '<CAPTION>', undefined, undefined, { task: 'caption' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelNotInstalledError);
-    expect((error as Error).message).toContain('npm run models -- pull florence-2-base');
+    expect((error as Error).message).toBe("This server can't describe pictures yet — ask its admin to enable captions.");
+    expect((error as ModelNotInstalledError).operatorHint).toContain('npm run models -- pull florence-2-base');
   });
 });

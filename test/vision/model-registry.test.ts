@@ -139,10 +139,13 @@ describe('ModelRegistry', () => {
     const e = error as ModelNotInstalledError;
     expect(e.modelName).toBe('slimsam-77');
     expect(e.task).toBe('segment_at');
-    expect(e.message).toContain('Xenova/slimsam-77-uniform');
-    expect(e.message).toContain(path.join(r.settings.MODELS_DIR, 'slimsam-77'));
-    expect(e.message).toContain('onnx/vision_encoder.onnx');
-    expect(e.message).toContain('npm run models -- pull slimsam-77');
+    // All of it is the operator's: the chat only hears that the server cannot do it yet.
+    expect(e.operatorHint).toContain('Xenova/slimsam-77-uniform');
+    expect(e.operatorHint).toContain(path.join(r.settings.MODELS_DIR, 'slimsam-77'));
+    expect(e.operatorHint).toContain('onnx/vision_encoder.onnx');
+    expect(e.operatorHint).toContain('npm run models -- pull slimsam-77');
+    expect(e.details.operatorHint).toBe(e.operatorHint);
+    expect(e.message).toBe("This server can't select the object at a point yet — ask its admin to enable click-to-select.");
   });
 
   it('prefers files an operator placed under MODELS_DIR/<name>/', async () => {

@@ -149,7 +149,8 @@ describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything
           .toBuffer();
         const error = await depthSpecialist.run(invocation('depth', await imageMedia(bare, png)), bare).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(ModelNotInstalledError);
-        expect((error as Error).message).toContain('npm run models -- pull depth-anything-v2-small');
+        expect((error as Error).message).toBe("This server can't make depth maps yet — ask its admin to enable depth maps.");
+        expect((error as ModelNotInstalledError).operatorHint).toContain('npm run models -- pull depth-anything-v2-small');
       } finally {
         await bare.models.dispose();
         await bare.cleanup();

@@ -44,7 +44,7 @@ describe('specialist registry', () => {
     }
   });
 
-  it.each(['segment_at', 'segment_all', 'depth', 'caption'] as const)(
+  it.each(['segment_at', 'segment_all', 'depth'] as const)(
     '%s without weights throws ModelNotInstalledError naming the model, never a fake result',
     async (task) => {
       const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } })
@@ -59,8 +59,11 @@ describe('specialist registry', () => {
       expect(e.modelName).toBe(PREFERRED_MODEL[task]);
       expect(e.code).toBe('MODEL_NOT_INSTALLED');
       expect(e.retryable).toBe(false);
-      expect(e.message).toContain(`"${PREFERRED_MODEL[task]}"`);
-      expect(e.message).toMatch(/npm run models -- pull/);
+      // The chat hears that the server cannot do it; the model and the command are the operator's.
+      expect(e.message).toMatch(/^This server can't .+ yet — ask its admin to enable .+\.$/);
+      expect(e.message).not.toMatch(/npm run models/);
+      expect(e.operatorHint).toContain(`"${PREFERRED_MODEL[task]}"`);
+      expect(e.operatorHint).toMatch(/npm run models -- pull/);
     },
   );
 
@@ -68,18 +71,28 @@ describe('specialist registry', () => {
     '%s with no image generator set up is refused before queueing, naming the settings to set and the model to pull',
     (task) => {
       const check = () => createTaskReadiness(context.settings).check(task, task === 'generate_image' ? [] : ['image'], { prompt: 'a red fox' });
-      expect(check).toThrow(/COMFYUI_URL/);
-      expect(check).toThrow(/IMAGES_API_URL/);
-      expect(check).toThrow(/npm run models -- pull sd-turbo/);
+      const error = (() => {
+        try {
+          check();
+        } catch (e) {
+          return e as TaskNotAvailableError;
+        }
+        throw new Error(`${task} was not refused`);
+      })();
+      expect(error).toBeInstanceOf(TaskNotAvailableError);
+      expect(error.message).toBe("This server can't generate pictures yet — ask its admin to enable image generation.");
+      expect(error.operatorHint).toMatch(/COMFYUI_URL/);
+      expect(error.operatorHint).toMatch(/IMAGES_API_URL/);
+      expect(error.operatorHint).toMatch(/npm run models -- pull sd-turbo/);
     },
   );
 
   it('replace, inpaint and background need an image generator only when they paint words', () => {
     const readiness = createTaskReadiness(context.settings);
     expect(() => readiness.check('background', ['image'], { color: 'white' })).not.toThrow();
-    expect(() => readiness.check('background', ['image'], { prompt: 'a beach' })).toThrow(/COMFYUI_URL/);
+    expect(() => readiness.check('background', ['image'], { prompt: 'a beach' })).toThrow(/ask its admin to enable image generation/);
     expect(() => readiness.check('inpaint', ['image'], {})).not.toThrow();
-    expect(() => readiness.check('inpaint', ['image'], { prompt: 'flowers' })).toThrow(/IMAGES_API_URL/);
+    expect(() => readiness.check('inpaint', ['image'], { prompt: 'flowers' })).toThrow(TaskNotAvailableError);
   });
 
   it.each(['answer'] as const)('%s, which no code here runs yet, says so instead of sending the operator to pull weights', async (task) => {
@@ -94,10 +107,14 @@ describe('specialist registry', () => {
     const e = error as TaskNotAvailableError;
     expect(e.code).toBe('TASK_NOT_AVAILABLE');
     expect(e.retryable).toBe(false);
-    expect(e.message).toMatch(/^This build cannot do /);
-    expect(e.message).not.toMatch(/npm run models -- pull/);
-    // answer can still be had without local weights, through an endpoint.
-    if (task === 'answer') expect(e.message).toMatch(/LLM_URL/);
+    expect(e.message).toMatch(/^This server can't /);
+    expect(e.operatorHint).toMatch(/^This build cannot do /);
+    expect(e.operatorHint).not.toMatch(/npm run models -- pull/);
+    // answer can still be had without local weights, through an endpoint: the admin can act on it.
+    if (task === 'answer') {
+      expect(e.operatorHint).toMatch(/LLM_URL/);
+      expect(e.message).toMatch(/ask its admin/);
+    }
   });
 
   it('reports readiness per model and per task', () => {
@@ -107,9 +124,13 @@ describe('specialist registry', () => {
     expect(task('ocr')).toMatchObject({ ready: true, models: ['ppocr-v4-det', 'ppocr-v4-rec'] });
     expect(task('adjust')).toMatchObject({ ready: true, models: [] });
     expect(task('trim').ready).toBe(true);
-    // Without an endpoint or Florence-2, caption says both ways; answer has only the endpoint.
-    expect(task('caption')).toMatchObject({ ready: false, missing: ['florence-2-base'], reason: 'set LLM_URL or pull florence-2-base' });
+    // Without an endpoint or Florence-2, caption runs on the detectors and tells the operator both better ways;
+    // answer has only the endpoint.
+    expect(task('caption')).toMatchObject({ ready: true, reason: expect.stringMatching(/^stopgap: /) });
+    expect(task('caption').operatorHint).toMatch(/npm run models -- pull florence-2-base.*LLM_URL/s);
     expect(task('answer')).toMatchObject({ ready: false, reason: 'set LLM_URL' });
+    // A task that cannot run carries the exact command and files for /healthz-style reports.
+    expect(task('depth').operatorHint).toMatch(/npm run models -- pull depth-anything-v2-small/);
     expect(r.tasks.some((t) => t.task === 'undo')).toBe(false);
     expect(r.models.find((m) => m.name === 'isnet')).toMatchObject({ installed: true, licence: 'MIT' });
     expect(r.executionProvider).toBe('cpu');

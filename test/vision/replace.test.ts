@@ -85,7 +85,8 @@ describe('replace (remove + paste the second image into the hole)', () => {
       .run(invocation('replace', await imageMedia(context, photo), { phrase: 'the cat', prompt: 'a tiger' }), context)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TaskNotAvailableError);
-    expect((error as Error).message).toMatch(/COMFYUI_URL.*IMAGES_API_URL.*npm run models -- pull sd-turbo/);
+    expect((error as Error).message).toBe("This server can't generate pictures yet — ask its admin to enable image generation.");
+    expect((error as TaskNotAvailableError).operatorHint).toMatch(/COMFYUI_URL.*IMAGES_API_URL.*npm run models -- pull sd-turbo/);
   });
 
   it('with neither a picture nor words, asks what to replace it with', async () => {

@@ -234,7 +234,9 @@ describe('segment_at and segment_all on the SlimSAM fixture', () => {
         .toBuffer();
       const error = await specialist.run(invocation(task, await imageMedia(bare, png), { ...args }), bare).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ModelNotInstalledError);
-      expect((error as Error).message).toContain('npm run models -- pull slimsam-77');
+      // The chat hears that the server cannot do it; the operator's hint has the command.
+      expect((error as Error).message).toMatch(/^This server can't .+ yet — ask its admin to enable .+\.$/);
+      expect((error as ModelNotInstalledError).operatorHint).toContain('npm run models -- pull slimsam-77');
     } finally {
       await bare.models.dispose();
       await bare.cleanup();

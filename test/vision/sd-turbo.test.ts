@@ -191,7 +191,8 @@ describe('SD-Turbo engine: graph variants', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelNotInstalledError);
     expect((error as ModelNotInstalledError).modelName).toBe('sd-turbo');
-    expect((error as Error).message).toContain('npm run models -- pull sd-turbo');
+    expect((error as Error).message).not.toContain('npm run models');
+    expect((error as ModelNotInstalledError).operatorHint).toContain('npm run models -- pull sd-turbo');
   });
 
   it('uses sd-turbo-cpu when that export is the one installed', async () => {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.ts';
 import { ModelNotInstalledError, SettingsError, TaskNotAvailableError } from '../../src/errors.ts';
 import { createTaskReadiness, readiness } from '../../src/vision/readiness.ts';
+import { ModelRegistry } from '../../src/vision/models/model-registry.ts';
+import { CATALOG } from '../../models/catalog.ts';
 import { answerSpecialist, captionSpecialist } from '../../src/vision/tasks/understand/caption-answer.ts';
 import type { FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
@@ -16,31 +18,57 @@ useFakeEndpoint(contexts, (started) => {
   server = started;
 });
 
+/** A registry on which the npm-shipped detectors are missing too: nothing at all can caption. */
+function registryWithoutDetectors(): ModelRegistry {
+  const catalog = CATALOG.map((entry) =>
+    entry.name === 'centernet-coco' ? { ...entry, source: { kind: 'npm' as const, package: '@vitron-test/absent' } } : entry,
+  );
+  return new ModelRegistry({ settings: testSettings(), catalog });
+}
+
 describe('without an endpoint', () => {
-  it('answer without an endpoint says this build cannot do it yet; caption names Florence-2 to pull, and both name LLM_URL', async () => {
+  it('answer without an endpoint tells the chat to ask the admin, and the operator to set LLM_URL', async () => {
     const c = await makeSpecialistContext();
     contexts.push(c);
     const media = await imageMedia(c, await fs.readFile(testdata('horse.png')));
     const answer = await failure(answerSpecialist.run(invocation('answer', media, { question: 'what is it?' }), c));
     // No code here runs a local question-answering model, so the way is the endpoint, not a pull.
     expect(answer).toBeInstanceOf(TaskNotAvailableError);
-    expect(answer.message).toContain('LLM_URL');
-    const caption = await failure(captionSpecialist.run(invocation('caption', media), c));
-    expect(caption).toBeInstanceOf(ModelNotInstalledError);
-    expect(caption.message).toContain('npm run models -- pull florence-2-base');
-    expect(caption.message).toContain('LLM_URL');
+    expect(answer.message).toBe("This server can't answer questions about pictures yet — ask its admin to enable picture questions.");
+    expect((answer as TaskNotAvailableError).operatorHint).toContain('LLM_URL');
+    expect((answer as TaskNotAvailableError).operatorHint).not.toContain('npm run models -- pull');
   });
 
-  it('readiness says answer is ready only when LLM_URL is set, caption when it is or Florence-2 is pulled', () => {
+  it('caption without an endpoint or Florence-2 says what the detectors found; without those too, it names both ways to the operator', async () => {
+    const c = await makeSpecialistContext();
+    contexts.push(c);
+    const media = await imageMedia(c, await fs.readFile(testdata('horse.png')));
+    const found = await captionSpecialist.run(invocation('caption', media), c);
+    expect(found.text).toBe('I have no captioning model here, so this is what my detectors found: a horse.');
+
+    const bare = await makeSpecialistContext({ models: registryWithoutDetectors() });
+    contexts.push(bare);
+    const caption = await failure(captionSpecialist.run(invocation('caption', await imageMedia(bare, await fs.readFile(testdata('horse.png')))), bare));
+    expect(caption).toBeInstanceOf(ModelNotInstalledError);
+    expect(caption.message).toBe("This server can't describe pictures yet — ask its admin to enable captions.");
+    expect((caption as ModelNotInstalledError).operatorHint).toContain('npm run models -- pull florence-2-base');
+    expect((caption as ModelNotInstalledError).operatorHint).toContain('LLM_URL');
+  });
+
+  it('readiness says answer is ready only when LLM_URL is set; caption always is (the detectors ship with npm)', () => {
     const settings = testSettings();
     const configured = testSettings({ LLM_URL: server.url, LLM_MODEL: MODEL });
     const { models } = testRegistry();
     const without = readiness(models, settings).tasks.find((t) => t.task === 'answer')!;
     expect(without).toMatchObject({ ready: false, reason: 'set LLM_URL' });
+    expect(without.operatorHint).toContain('LLM_URL');
     const withUrl = readiness(models, configured).tasks.find((t) => t.task === 'answer')!;
     expect(withUrl).toMatchObject({ ready: true, models: [], missing: [] });
 
-    expect(() => createTaskReadiness(settings).check('caption', ['image'])).toThrow(ModelNotInstalledError);
+    expect(() => createTaskReadiness(settings).check('caption', ['image', 'video'])).not.toThrow();
+    expect(readiness(models, settings).tasks.find((t) => t.task === 'caption')).toMatchObject({ ready: true, reason: expect.stringMatching(/^stopgap: /) });
+    expect(readiness(models, configured).tasks.find((t) => t.task === 'caption')).toMatchObject({ ready: true });
+    expect(readiness(models, configured).tasks.find((t) => t.task === 'caption')!.operatorHint).toBeUndefined();
     expect(() => createTaskReadiness(settings).check('answer', ['image'])).toThrow(TaskNotAvailableError);
     expect(() => createTaskReadiness(configured).check('caption', ['image', 'video'])).not.toThrow();
     expect(() => createTaskReadiness(configured).check('answer', ['image', 'video'])).not.toThrow();

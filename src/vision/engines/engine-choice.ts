@@ -1,5 +1,6 @@
 import type { Settings } from '../../config/settings.ts';
 import { factsOf, type Task } from '../../core/tasks.ts';
+import { cannotYet } from '../../core/unavailable.ts';
 import { TaskNotAvailableError } from '../../errors.ts';
 import type { ModelRegistry } from '../models/model-registry.ts';
 import type { ServingOption } from '../specialist.ts';
@@ -59,13 +60,17 @@ export function firstConfiguredEngine(settings: Partial<EngineSettings>, models:
   return order.find((name) => isConfigured(name, settings, models));
 }
 
-/** The sentence a user gets when no engine is configured: which setting to set or which model to pull. */
+/**
+ * The refusal when no engine is configured: the chat hears that pictures cannot be made here; the operator
+ * hint says which setting to set or which model to pull.
+ */
 export function noEngineError(task: Task): TaskNotAvailableError {
   const doing = factsOf(task).doing ?? task;
   return new TaskNotAvailableError(
     task,
     `${doing} needs an image generator, and none is set up here: set COMFYUI_URL (a ComfyUI server) or IMAGES_API_URL (an OpenAI-compatible Images API), or pull SD-Turbo with \`npm run models -- pull sd-turbo\` (see docs/generation.md).`,
     'image generation',
+    cannotYet({ can: 'generate pictures', enable: 'image generation' }),
   );
 }
 
@@ -118,9 +123,11 @@ export function chooseEngine(
       if (candidate.supports(operation, task)) return { engine: candidate, operation };
     }
   }
+  const doing = factsOf(task).doing?.toLowerCase() ?? task.replaceAll('_', ' ');
   throw new TaskNotAvailableError(
     task,
-    `None of the configured image generators (${names.join(', ')}) can do ${factsOf(task).doing?.toLowerCase() ?? task}: add a ComfyUI workflow file for it (see docs/comfyui.md) or configure another engine.`,
+    `None of the configured image generators (${names.join(', ')}) can do ${doing}: add a ComfyUI workflow file for it (see docs/comfyui.md) or configure another engine.`,
     'image generation',
+    `This server's image generators can't do ${doing} yet — ask its admin to add it.`,
   );
 }

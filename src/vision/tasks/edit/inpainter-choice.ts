@@ -45,8 +45,10 @@ export function chooseInpainter(models: Pick<ModelRegistry, 'isInstalled'>, cand
 /** A hole wider than this (shorter side of its box, in pixels) is beyond what smoothing fills convincingly. */
 const SMOOTH_FILL_LIMIT = 24;
 
+// Said in the chat: the user cannot pull models, so the admin is named; `npm run models -- list` tells the
+// operator which inpainting model to pull.
 export const SMOOTH_FILL_CAVEAT =
-  'The hole is large, so it was filled by smoothing and will look smeared — pull migan for realistic fills (`npm run models -- pull migan`).';
+  'The hole is large, so it was filled by smoothing and will look smeared: this server has no inpainting model for realistic fills (its admin can enable one).';
 
 /** Whether this fill will look smeared: a weightless inpainter on a hole wider than a few pixels. */
 export function smearsHole(inpainter: Inpainter, mask: Mask): boolean {

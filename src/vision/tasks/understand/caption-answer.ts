@@ -8,6 +8,7 @@ import { CAPTION_WAYS, captionWithFlorence } from './florence-caption.ts';
 import type { CaptionDetail } from './florence-caption.ts';
 import { FLORENCE_MODEL } from '../../models/florence.ts';
 import { captionRegion, captionRegionOf } from './region-caption.ts';
+import { DETECTOR_CAPTION_WAY, captionWithDetectors } from './detector-caption.ts';
 import { sampleTimes } from '../../ops/video-frames.ts';
 import { askVisionLlm, encodeForVisionLlm } from '../../models/vision-llm.ts';
 
@@ -133,7 +134,8 @@ async function askAbout(
 
 /**
  * caption: the vision chat endpoint when LLM_URL is set (the operator chose it, and it sees a video's
- * frames together), otherwise Florence-2 on this machine when it is pulled.
+ * frames together), otherwise Florence-2 on this machine when it is pulled, otherwise what the detectors
+ * that ship with npm found (detector-caption.ts), said as such.
  */
 export const captionSpecialist: Specialist = {
   tasks: ['caption'],
@@ -147,10 +149,13 @@ export const captionSpecialist: Specialist = {
     if (context.settings.LLM_URL !== undefined) {
       return { media: [], text: await askAbout(input, context, (targets) => captionPrompt(targets, detail), MAX_TOKENS[detail]) };
     }
-    if (!context.models.isInstalled(FLORENCE_MODEL)) throw missingModelError('caption', CAPTION_WAYS, context.models, context.settings.MODELS_DIR);
-    const text = await captionWithFlorence(input.media, detail, context);
-    context.progress(1, 'described');
-    return { media: [], text };
+    if (context.models.isInstalled(FLORENCE_MODEL)) {
+      const text = await captionWithFlorence(input.media, detail, context);
+      context.progress(1, 'described');
+      return { media: [], text };
+    }
+    if (context.models.isInstalled(DETECTOR_CAPTION_WAY.model)) return captionWithDetectors(input.media, detail === 'detailed', context);
+    throw missingModelError('caption', CAPTION_WAYS, context.models, context.settings.MODELS_DIR);
   },
 };
 

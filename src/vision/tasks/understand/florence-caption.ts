@@ -5,12 +5,14 @@ import type { LoadedMedia, ServingOption, SpecialistContext } from '../../specia
 import { FLORENCE_MODEL, runFlorence } from '../../models/florence.ts';
 import type { FlorenceTask } from '../../models/florence-parse.ts';
 import { sampleTimes } from '../../ops/video-frames.ts';
+import { DETECTOR_CAPTION_WAY } from './detector-caption.ts';
 
 /**
  * The ways caption works, in the order it prefers them: the vision chat endpoint when LLM_URL is set
- * (the operator chose it, and it sees a video's frames together), otherwise Florence-2 on this machine.
+ * (the operator chose it, and it sees a video's frames together), otherwise Florence-2 on this machine,
+ * otherwise — a stopgap, but an honest answer on a fresh install — what the npm-shipped detectors found.
  */
-export const CAPTION_WAYS: readonly ServingOption[] = [{ settings: ['LLM_URL'] }, { model: FLORENCE_MODEL }];
+export const CAPTION_WAYS: readonly ServingOption[] = [{ settings: ['LLM_URL'] }, { model: FLORENCE_MODEL }, DETECTOR_CAPTION_WAY];
 
 /**
  * caption on this machine, with Florence-2 instead of a vision chat endpoint. Florence-2 sees one still

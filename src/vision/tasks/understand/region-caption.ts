@@ -10,12 +10,14 @@ import { CAPTION_WAYS, sentence } from './florence-caption.ts';
 import { locTokens } from '../../models/florence-parse.ts';
 import { FLORENCE_MODEL, runFlorence } from '../../models/florence.ts';
 import { askVisionLlm, encodeForVisionLlm } from '../../models/vision-llm.ts';
+import { DETECTOR_CAPTION_WAY, findOnImage } from './detector-caption.ts';
+import { findingsCaption } from './findings-words.ts';
 
 /**
  * "What is in the box 10,20,200,180?": a caption of one region of a picture, as Vitron's region-level
  * understanding. The endpoint sees the whole picture with the box drawn on it and the region enlarged (a
  * crop alone loses what the region is part of); Florence-2 has a task for it, `<REGION_TO_DESCRIPTION>`,
- * which reads the box as `<loc_>` tokens.
+ * which reads the box as `<loc_>` tokens; without either, the detectors say what they find in the crop.
  */
 
 const EXAMPLE = 'describe the box 10,10,200,200';
@@ -49,17 +51,22 @@ export async function captionRegionOf(input: SpecialistInput, box: BoxArg, detai
     });
   }
   const useEndpoint = context.settings.LLM_URL !== undefined;
-  if (!useEndpoint && !context.models.isInstalled(FLORENCE_MODEL))
+  const useFlorence = !useEndpoint && context.models.isInstalled(FLORENCE_MODEL);
+  if (!useEndpoint && !useFlorence && !context.models.isInstalled(DETECTOR_CAPTION_WAY.model))
     throw missingModelError('caption', CAPTION_WAYS, context.models, context.settings.MODELS_DIR);
   const image = await decodeImage(media.bytes, context.limits);
   const [x1, y1, x2, y2] = boxInPicture(box, image.width, image.height);
   const boxed = await drawBoxes(image, [{ x1, y1, x2, y2, label: 'region' }], REGION_COLOR);
   context.progress(0.2, 'looking at the region');
+  const left = Math.floor(x1);
+  const top = Math.floor(y1);
+  const extract = { left, top, width: Math.min(image.width, Math.ceil(x2)) - left, height: Math.min(image.height, Math.ceil(y2)) - top };
   let text: string;
-  if (useEndpoint) {
-    const left = Math.floor(x1);
-    const top = Math.floor(y1);
-    const extract = { left, top, width: Math.min(image.width, Math.ceil(x2)) - left, height: Math.min(image.height, Math.ceil(y2)) - top };
+  if (!useEndpoint && !useFlorence) {
+    // The detectors look at the region alone: what they find there is what is in the box.
+    const findings = await findOnImage(context.models, await toRaw(sharpOf(image).extract(extract)), (f, note) => context.progress(0.2 + 0.7 * f, note));
+    text = findingsCaption([{ findings }], detail === 'detailed');
+  } else if (useEndpoint) {
     const crop = await encodePng(await toRaw(sharpOf(image).extract(extract)));
     const maxSide = context.settings.LLM_MAX_IMAGE_SIDE;
     const images = [await encodeForVisionLlm(boxed, context.limits, maxSide), await encodeForVisionLlm(crop, context.limits, maxSide)];
