@@ -1,21 +1,24 @@
 import { readFileSync } from 'node:fs';
 import type { MediaKind, PlanContext } from '../core/types.ts';
-import { planTurn } from './baseline-planner.ts';
+import { cliPlanner, plannerChoice, type PlannerChoice } from './cli-planner.ts';
 import { contextFor } from './context.ts';
 
 /**
- * Debugging phrasings: prints the baseline planner's Plan as one JSON line per input.
- *   npm run --silent plan -- [--with image|video] [--attach image|video]... "<text>"
- *   npm run --silent plan -- --stdin      (lines "image<TAB>text", "video<TAB>text" or "none<TAB>text")
+ * Debugging phrasings: prints a planner's Plan as one JSON line per input (the rule-based planner, or with
+ * `--planner llm` the LLM at LLM_URL; without --planner, the one `npm start` would use).
+ *   npm run --silent plan -- [--planner rules|llm] [--with image|video] [--attach image|video]... "<text>"
+ *   npm run --silent plan -- [--planner rules|llm] --stdin      (lines "image<TAB>text", "video<TAB>text" or "none<TAB>text")
  * stdout carries the JSON and nothing else, so the output can be piped to jq or compared in tests.
  */
 
-const USAGE = 'usage: plan [--with image|video|none] [--attach image|video]... "<text>" | plan --stdin  (stdin lines: image|video|none<TAB>text)';
+const USAGE =
+  'usage: plan [--planner rules|llm] [--with image|video|none] [--attach image|video]... "<text>" | plan [--planner rules|llm] --stdin  (stdin lines: image|video|none<TAB>text)';
 
 class UsageError extends Error {}
 
 interface Options {
   stdin: boolean;
+  planner?: PlannerChoice;
   withKind?: MediaKind;
   attachments: MediaKind[];
   text?: string;
@@ -38,7 +41,13 @@ function parseArguments(argv: string[]): Options {
       words.push(...argv.slice(i + 1));
       break;
     } else if (arg === '--stdin') options.stdin = true;
-    else if (arg === '--with') options.withKind = parseKind(argv[++i], '--with', true);
+    else if (arg === '--planner' || arg.startsWith('--planner=')) {
+      try {
+        options.planner = plannerChoice(arg === '--planner' ? argv[++i] : arg.slice(10));
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    } else if (arg === '--with') options.withKind = parseKind(argv[++i], '--with', true);
     else if (arg.startsWith('--with=')) options.withKind = parseKind(arg.slice(7), '--with', true);
     else if (arg === '--attach') options.attachments.push(parseKind(argv[++i], '--attach', false)!);
     else if (arg === '--help' || arg === '-h') throw new UsageError('');
@@ -53,11 +62,7 @@ function parseArguments(argv: string[]): Options {
   return options;
 }
 
-function planLine(text: string, context: PlanContext): string {
-  return JSON.stringify(planTurn(text, context));
-}
-
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let options: Options;
   try {
     options = parseArguments(argv);
@@ -67,8 +72,10 @@ function main(argv: string[]): number {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
+  const { planner, context: withMachine } = cliPlanner(options.planner);
+  const planLine = async (text: string, context: PlanContext) => JSON.stringify(await planner.plan(text, withMachine(context)));
   if (!options.stdin) {
-    process.stdout.write(`${planLine(options.text!, contextFor(options.withKind, options.attachments))}\n`);
+    process.stdout.write(`${await planLine(options.text!, contextFor(options.withKind, options.attachments))}\n`);
     return 0;
   }
   const lines = readFileSync(0, 'utf8').split(/\r?\n/);
@@ -84,8 +91,18 @@ function main(argv: string[]): number {
     inputs.push({ text: line.slice(tab + 1), context: contextFor(kind === 'none' ? undefined : kind) });
   }
   // Checked before printing, so a bad line never leaves half an answer on stdout.
-  process.stdout.write(inputs.map(({ text, context }) => `${planLine(text, context)}\n`).join(''));
+  const planned: string[] = [];
+  for (const { text, context } of inputs) planned.push(`${await planLine(text, context)}\n`);
+  process.stdout.write(planned.join(''));
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`plan: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
