@@ -11,6 +11,7 @@ import { generationSection } from './generation.ts';
 import { mcpSection } from './mcp.ts';
 import { memorySection } from './memory.ts';
 import { ocrSection } from './ocr.ts';
+import { plannerSection } from './planner.ts';
 import { pulledSection } from './pulled.ts';
 import { queueSection } from './queue.ts';
 import { slackSection } from './slack.ts';
@@ -18,7 +19,7 @@ import { visionSection } from './vision.ts';
 
 /** The sections that time models, in the order they run (split from SECTIONS only to keep that line short). */
 const MODEL_SECTIONS = [cutoutSection, ocrSection, visionSection, pulledSection, generationSection];
-export const SECTIONS = [...MODEL_SECTIONS, queueSection, bullmqSection, memorySection, slackSection, discordSection, mcpSection];
+export const SECTIONS = [...MODEL_SECTIONS, queueSection, bullmqSection, memorySection, slackSection, discordSection, mcpSection, plannerSection];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runs = Number(process.env.BENCH_RUNS ?? 5);

@@ -59,6 +59,8 @@ export interface FakeVisionServer {
    * saying so, so a test notices a request it did not script.
    */
   plans: PlanScript[];
+  /** When set, the answer to every structured-output request once `plans` is empty (benchmarks). */
+  planAlways?: string;
   /** Base URL as LLM_URL expects it: http://127.0.0.1:<port>/v1 */
   url: string;
   requests: RecordedRequest[];
@@ -165,7 +167,7 @@ export async function startFakeVisionServer(options: FakeVisionServerOptions = {
       return send(res, 404, { error: { message: `model "${body?.model}" not found, try pulling it first`, type: 'api_error', param: null, code: null } });
     }
     if (body?.response_format !== undefined) {
-      const script = fake.plans.shift();
+      const script = fake.plans.shift() ?? fake.planAlways;
       if (script === undefined) return send(res, 500, { error: { message: 'fake server: no scripted plan left for this request', type: 'api_error' } });
       if (typeof script === 'object') {
         const timer = setTimeout(() => send(res, 200, completion(body.model, '{"reply":"too late","invocations":[]}')), script.slowMs);
