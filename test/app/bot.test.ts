@@ -187,15 +187,15 @@ describe('a turn through the whole path', () => {
     expect(turn.botTurn?.text).toMatch(/1 image/);
   });
 
-  it('says which model a task needs when it is not installed, without queueing a job', async () => {
+  it('tells the chat user a task needs the admin when its model is not installed, without queueing a job or naming files', async () => {
     const c = await conversation('missing model');
     const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'show me the depth', files: [{ bytes: await bluePng() }] });
     expect(turn.job).toBeUndefined();
-    expect(turn.botTurn?.text).toMatch(/depth needs the model "depth-anything-v2-small"/);
-    expect(turn.botTurn?.text).toMatch(/npm run models -- pull depth-anything-v2-small/);
+    expect(turn.botTurn?.text).toBe("This server can't make depth maps yet — ask its admin to enable depth maps.");
+    expect(turn.botTurn?.text).not.toMatch(/npm run models|depth-anything/);
   });
 
-  it('says plainly when a task has no local runner yet, and how answers can still be had', async () => {
+  it('says plainly when a question about a picture cannot be answered here', async () => {
     const c = await conversation('no runner');
     const turn = await bot.handleTurn({
       conversationId: c.id,
@@ -204,16 +204,18 @@ describe('a turn through the whole path', () => {
       files: [{ bytes: await bluePng() }],
     });
     expect(turn.job).toBeUndefined();
-    expect(turn.botTurn?.text).toMatch(/This build cannot do answer yet/);
-    expect(turn.botTurn?.text).toMatch(/LLM_URL/);
+    expect(turn.botTurn?.text).toBe("This server can't answer questions about pictures yet — ask its admin to enable picture questions.");
+    expect(turn.botTurn?.text).not.toMatch(/LLM_URL/);
   });
 
-  it('names both ways to get captions: pull Florence-2, or set a vision endpoint', async () => {
-    const c = await conversation('caption ways');
+  it('describes a picture with what the detectors found when no captioning model is here', async () => {
+    const c = await conversation('caption from detectors');
     const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'describe this picture', files: [{ bytes: await bluePng() }] });
-    expect(turn.job).toBeUndefined();
-    expect(turn.botTurn?.text).toMatch(/npm run models -- pull florence-2-base/);
-    expect(turn.botTurn?.text).toMatch(/LLM_URL/);
+    expect(turn.job?.tasks).toEqual(['caption']);
+    const finished = await c.events.finished(turn);
+    expect(finished.job.state).toBe('succeeded');
+    // A plain blue picture: nothing to name, said as such.
+    expect(finished.turn.text).toMatch(/^I have no captioning model here, and my detectors found nothing they can name in this picture/);
   });
 
   it('applies the last edit to the video when asked to "do the same to the video"', async () => {

@@ -282,8 +282,10 @@ describe('Slack in Socket Mode', () => {
     const from = r.events.events.length;
     const animate = buttonsOf(result.args).find((b) => b.action_id === 'vitron:animate')!;
     expect(await r.fake.sendEnvelope('interactive', buttonClick(r.fake, animate, { channel: 'C13', messageTs: resultTs, threadTs: ts }))).toEqual({});
-    const answer = await r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && /cannot do animate yet/.test(String(a.text)));
-    expect(String(answer.args.text)).not.toMatch(/npm run models -- pull/);
+    const answer = await r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && /can't animate pictures yet/.test(String(a.text)));
+    // No runner exists for it: the thread is not sent to an admin who could not help, nor given a pull command.
+    expect(String(answer.args.text)).toContain("This server can't animate pictures yet.");
+    expect(String(answer.args.text)).not.toMatch(/npm run models -- pull|ask its admin/);
     expect(r.events.events.slice(from).filter((e) => e.type === 'job.queued')).toHaveLength(0);
   });
 
