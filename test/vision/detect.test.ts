@@ -123,10 +123,13 @@ describe('detect and ground (real CenterNet weights)', () => {
     const image: RawImage = { data: Buffer.alloc(64 * 64 * 3), width: 64, height: 64, channels: 3 };
     const error = await detect(models, image, 'the unicorn').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect((error as Error).message).toMatch(/people, animals, vehicles.*"unicorn" is not one of them.*open-vocabulary detector.*clipseg-rd64/);
-    // For outlining tasks the hint is the exact command that makes any phrase work.
+    expect((error as Error).message).toMatch(/people, animals, vehicles.*"unicorn" is not one of them.*its admin can enable it\.$/);
+    expect((error as Error).message).not.toMatch(/npm run models/);
+    expect((error as InvalidArgumentError).details.operatorHint).toMatch(/open-vocabulary detector.*clipseg-rd64/);
+    // For outlining tasks the operator's hint is the exact command that makes any phrase work.
     const outline = await detect(models, image, 'the unicorn', 'segment').catch((e: unknown) => e);
-    expect((outline as Error).message).toMatch(/"unicorn" is not one of them.*npm run models -- pull clipseg-rd64/);
+    expect((outline as Error).message).toMatch(/"unicorn" is not one of them/);
+    expect((outline as InvalidArgumentError).details.operatorHint).toMatch(/npm run models -- pull clipseg-rd64/);
   });
 
   it('leaves no tensors behind, however often it runs', HEAVY, async () => {

@@ -247,17 +247,19 @@ describe('boxes for phrases CenterNet does not know, through Florence-2', () => 
     expect(result.text).toMatch(/^1 lamp across 10 frames/);
   });
 
-  it('without Florence-2 or OWL-ViT, names both as the way to such phrases', HEAVY, async () => {
+  it('without Florence-2 or OWL-ViT, names both to the operator as the way to such phrases (the chat hears "its admin")', HEAVY, async () => {
     const c = await makeSpecialistContext();
     contexts.push(c);
     const error = await groundSpecialist.run(invocation('ground', await photo(c, 'chelsea.png'), { phrase: 'the lamp' }), c).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect((error as Error).message).toMatch(/pull owlvit-base/);
-    expect((error as Error).message).toMatch(/pull florence-2-base/);
+    expect((error as Error).message).toMatch(/its admin can enable it/);
+    expect((error as Error).message).not.toMatch(/npm run models/);
+    expect((error as InvalidArgumentError).details.operatorHint).toMatch(/pull owlvit-base/);
+    expect((error as InvalidArgumentError).details.operatorHint).toMatch(/pull florence-2-base/);
     const video = await videoMedia(c, await movingDiscClip(c.tmpDir, 4, 64, 48, 5));
     const onVideo = await detectSpecialist.run(invocation('detect', video, { phrase: 'the lamp' }), c).catch((e: unknown) => e);
     expect(onVideo).toBeInstanceOf(InvalidArgumentError);
-    expect((onVideo as Error).message).toMatch(/pull florence-2-base/);
+    expect((onVideo as InvalidArgumentError).details.operatorHint).toMatch(/pull florence-2-base/);
   });
 });
 

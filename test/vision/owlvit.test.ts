@@ -311,7 +311,8 @@ describe('OWL-ViT not installed', () => {
     const image = await rawOf(await picture([RED]));
     const error = await detect(models, image, 'the red logo', 'ground').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect((error as Error).message).toMatch(/"red logo" is not one of them.*npm run models -- pull owlvit-base/);
+    expect((error as Error).message).toMatch(/"red logo" is not one of them.*its admin can enable it/);
+    expect((error as InvalidArgumentError).details.operatorHint).toMatch(/npm run models -- pull owlvit-base/);
   });
 
   it('says how to get the model when asked directly', async () => {

@@ -49,9 +49,10 @@ export function anyPhraseHint(task?: string): string {
 }
 
 export function unknownPhraseError(what: string, task?: string): InvalidArgumentError {
+  // The chat user cannot pull models: they hear that the admin can help; the commands are the log's.
   return new InvalidArgumentError(
-    `I can find people, animals, vehicles and 80 everyday things (COCO) and faces; "${what}" is not one of them. ${anyPhraseHint(task)}`,
-    { phrase: what },
+    `I can find people, animals, vehicles and 80 everyday things (COCO) and faces; "${what}" is not one of them. Finding other things needs a model this server does not have yet — its admin can enable it.`,
+    { phrase: what, operatorHint: anyPhraseHint(task) },
   );
 }
 
