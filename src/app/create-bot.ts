@@ -30,6 +30,7 @@ import { createLogger } from '../log.ts';
 import { createAdmission } from '../limits/admission.ts';
 import { createNsfwClassifier, type MediaClassifier } from '../safety/nsfw-classifier.ts';
 import { Bot } from './bot.ts';
+import { createTextEmbedder } from '../embedding/embedder.ts';
 import { createTaskReadiness, type TaskReadiness } from '../vision/readiness.ts';
 
 export interface CreateBotOptions {
@@ -74,6 +75,8 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
   const owners = settings.ADMIN_TOKEN && !(inner instanceof BullmqJobQueue) ? new OwnerTrackingQueue(inner) : undefined;
   const queue = observeQueue(metrics, owners ?? inner, inner instanceof BullmqJobQueue ? { depth: () => inner.laneCounts() } : {});
   const admission = await createAdmission(settings, logger);
+  // The continuous half of the message: text encoders for the installed models, in a thread started on first need.
+  const embedder = createTextEmbedder(settings, logger);
   const bot = new Bot({
     settings,
     logger,
@@ -89,6 +92,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     helpText,
     loadedModels: () => pool?.loadedModels() ?? workers?.loadedModels() ?? [],
     admission,
+    embed: (invocations) => embedder.embed(invocations),
     // Safety: uploads are classified on this thread (a picture is ~0.1–0.3 s of WASM); outputs in the runner.
     ...(settings.SAFETY === 'off' ? {} : { classify: options.classify ?? createNsfwClassifier(settings, ffmpeg) }),
   });
@@ -111,6 +115,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
         () => queue.close(),
         () => bot.close(),
         () => admission.close(),
+        () => embedder.close(),
         () => pool?.close(),
         () => db.close(),
       ];
