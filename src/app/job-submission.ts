@@ -42,7 +42,7 @@ export async function submitJob(
       const targets = await resolveTargets(deps, conversationId, userTurn.id, invocation, index);
       const kinds = targets.map((t) => ('media' in t ? t.media.kind : kindOfStep(payloadSteps, t.step)));
       deps.readiness.check(invocation.task, kinds, invocation.args);
-      steps.push({ invocation, targetIds: targets.map((t) => ('media' in t ? t.media.id : `step:${t.step}`)) });
+      steps.push({ invocation: withoutEmbeddings(invocation), targetIds: targets.map((t) => ('media' in t ? t.media.id : `step:${t.step}`)) });
       payloadSteps.push(toJobStep(invocation, targets));
     }
   } catch (error) {
@@ -75,6 +75,17 @@ export async function submitJob(
     if (error instanceof BadInputError) return { error: problem.message };
     throw error;
   }
+}
+
+/**
+ * The invocation as the store keeps it (the job's plan, each result's "made by"): without its embeddings. They
+ * are derived from the words by whatever encoder was installed when the job was queued, an SD prompt's weigh
+ * ~80 000 numbers, and the queue payload carries them to the worker; history, "again" and the planner's context
+ * need the words only (and a job resumed from the store is encoded again by its worker).
+ */
+function withoutEmbeddings(invocation: Invocation): Invocation {
+  const { embeddings: _sent, ...kept } = invocation;
+  return kept;
 }
 
 /**
