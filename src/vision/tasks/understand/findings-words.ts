@@ -96,7 +96,7 @@ function lookedFor(findings: Findings): string {
 /** The body for one picture: "2 people and a dog; the text reads "OPEN"", or undefined when nothing was found. */
 function body(findings: Findings): string | undefined {
   const things = thingsSaid(findings);
-  const text = findings.text !== undefined && findings.text.some((l) => l.trim() !== '') ? `the text reads ${quoted(findings.text)}` : undefined;
+  const text = findings.text?.some((l) => l.trim() !== '') ? `the text reads ${quoted(findings.text)}` : undefined;
   if (things.length === 0) return text === undefined ? undefined : `nothing they can name, but ${text}`;
   return text === undefined ? listed(things) : `${listed(things)}; ${text}`;
 }
