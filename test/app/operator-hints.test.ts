@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot, type RunningBot } from '../../src/app/create-bot.ts';
 import { loadSettings } from '../../src/config/settings.ts';
-import { testUser } from '../helpers/bot-harness.ts';
+import { EventRecorder, testUser } from '../helpers/bot-harness.ts';
 
 /**
  * A missing model is told twice: to the chat user in words they can act on ("ask its admin"), and to the
@@ -51,6 +51,26 @@ describe('operator hints for missing models', () => {
     expect(refused!.operatorHint).toMatch(/depth needs the model "depth-anything-v2-small", which is not installed\./);
     expect(refused!.operatorHint).toContain('npm run models -- pull depth-anything-v2-small');
     expect(refused!.operatorHint).toContain(path.join(dir, 'models', 'depth-anything-v2-small'));
+  });
+
+  it('a job that fails for want of a model logs the hint with the failure; the chat hears only the user part', async () => {
+    const user = testUser();
+    const view = await running.bot.startConversation({ user, title: 'unicorn' });
+    const events = new EventRecorder();
+    running.bot.subscribe(view.id, events.listener);
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#996633' } })
+      .png()
+      .toBuffer();
+    // A phrase no detector here knows is found out by the specialist, so the job runs and fails.
+    const turn = await running.bot.handleTurn({ conversationId: view.id, user, text: 'segment the unicorn', files: [{ bytes: png }] });
+    expect(turn.job?.tasks).toEqual(['segment']);
+    const finished = await events.finished(turn);
+    expect(finished.job.state).toBe('failed');
+    expect(finished.turn.text).toMatch(/"unicorn" is not one of them\. .*its admin can enable it\./);
+    expect(finished.turn.text).not.toMatch(/npm run models/);
+    const failed = lines.find((l) => l.msg === 'job refused its input' && l.jobId === turn.job!.id);
+    expect(failed).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(failed!.operatorHint).toContain('npm run models -- pull clipseg-rd64');
   });
 
   it('/healthz names how to get each model that is not installed, and nothing for those that are', async () => {
