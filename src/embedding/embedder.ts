@@ -154,11 +154,22 @@ export interface TextEmbedder extends Embedder {
  * The embedder the bot runs with: a registry on its own thread that only looks at files, and the text encoder
  * thread that is started on the first turn with words for an installed model.
  */
-export function createTextEmbedder(settings: Settings, logger: Pick<Logger, 'warn' | 'info' | 'debug'>): TextEmbedder {
+export function createTextEmbedder(
+  settings: Settings,
+  logger: Pick<Logger, 'warn' | 'info' | 'debug'>,
+  options: { waitMs?: number; idleMs?: number } = {},
+): TextEmbedder & { readonly thread: TextEncoderThread } {
   const models = new ModelRegistry({ settings, log: { warn: (message) => logger.warn(message) } });
-  const thread = new TextEncoderThread({ settings, logger });
-  const embedder = createEmbedder({ models, settings, encode: (need) => thread.encode(need), logger });
+  const thread = new TextEncoderThread({ settings, logger, ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }) });
+  const embedder = createEmbedder({
+    models,
+    settings,
+    encode: (need) => thread.encode(need),
+    logger,
+    ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+  });
   return {
+    thread,
     stats: embedder.stats,
     embed: (invocations) => embedder.embed(invocations),
     close: () => thread.close(),
