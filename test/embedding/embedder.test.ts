@@ -91,7 +91,14 @@ describe('the embedder', () => {
   it('does nothing on a fresh install but drop what a planner put in embeddings itself', async () => {
     const models = registry(await modelsDir());
     let asked = 0;
-    const embedder = createEmbedder({ models, settings: testSettings(), encode: async () => (asked++, undefined) });
+    const embedder = createEmbedder({
+      models,
+      settings: testSettings(),
+      encode: async () => {
+        asked++;
+        return undefined;
+      },
+    });
     const [out] = await embedder.embed([
       turn('segment', { phrase: 'the sky' }, { embeddings: { 'phrase@clipseg-rd64:text:00000000#000000000000': [1, 1, 1] } }),
     ]);
