@@ -7,6 +7,7 @@ import os from 'node:os';
 import { bullmqSection } from './bullmq.ts';
 import { cutoutSection } from './cutout.ts';
 import { discordSection } from './discord.ts';
+import { embeddingsSection } from './embeddings.ts';
 import { generationSection } from './generation.ts';
 import { mcpSection } from './mcp.ts';
 import { memorySection } from './memory.ts';
@@ -18,7 +19,7 @@ import { slackSection } from './slack.ts';
 import { visionSection } from './vision.ts';
 
 /** The sections that time models, in the order they run (split from SECTIONS only to keep that line short). */
-const MODEL_SECTIONS = [cutoutSection, ocrSection, visionSection, pulledSection, generationSection];
+const MODEL_SECTIONS = [cutoutSection, ocrSection, visionSection, pulledSection, generationSection, embeddingsSection];
 export const SECTIONS = [...MODEL_SECTIONS, queueSection, bullmqSection, memorySection, slackSection, discordSection, mcpSection, plannerSection];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
