@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
-import { embeddingSize } from '../core/embeddings.ts';
+import { embeddingSize, parseEmbeddingKey } from '../core/embeddings.ts';
 import { LruCache } from '../core/lru.ts';
 import type { Invocation } from '../core/types.ts';
 import { keyOfNeed, textNeeds, type NeedSettings, type TextNeed } from '../vision/find/text-needs.ts';
@@ -65,11 +65,18 @@ export function createEmbedder(options: EmbedderOptions): Embedder {
   const limits = options.cache ?? EMBED_CACHE;
   const cache = new LruCache<string, number[]>({ maxEntries: limits.maxEntries, maxWeight: limits.maxValues, weigh: (v) => v.length });
   const running = new Map<string, Promise<number[] | undefined>>();
+  /**
+   * Encoder ids that gave nothing here (a fused graph the cut refuses): not asked again, or every turn would wake
+   * the thread to re-read a 600 MB graph. Another file gets another id, so a re-pulled model is tried afresh.
+   */
+  const unable = new Set<string>();
   const stats: EmbedderStats = { encoded: 0, reused: 0, late: 0 };
 
   /** The need's embedding from the cache, from an encoding under way, or from a new one. */
   async function valuesFor(need: TextNeed): Promise<{ key: string; values: number[] } | undefined> {
     const key = await keyOfNeed(options.models, need);
+    const encoder = parseEmbeddingKey(key)?.encoder ?? key;
+    if (unable.has(encoder)) return undefined;
     const known = cache.get(key);
     if (known !== undefined) {
       stats.reused++;
@@ -80,6 +87,7 @@ export function createEmbedder(options: EmbedderOptions): Embedder {
     else {
       stats.encoded++;
       pending = options.encode(need).then((result) => {
+        if (result === undefined) unable.add(encoder);
         // The encoder computes the key from its own graph: if it differs, the files changed under us; keep nothing.
         if (result === undefined || result.key !== key) return undefined;
         cache.set(key, result.values);

@@ -158,6 +158,23 @@ describe('the embedder', () => {
     expect(asked).toBe(1);
   });
 
+  it('stops asking an encoder that cannot give embeddings here (a graph the cut refuses)', async () => {
+    const dir = await modelsDir(installOwlvitFixture);
+    let asked = 0;
+    const embedder = createEmbedder({
+      models: registry(dir),
+      settings: testSettings({ MODELS_DIR: dir }),
+      encode: async () => {
+        asked++;
+        return undefined;
+      },
+    });
+    await embedder.embed([turn('detect', { phrase: 'the red logo' })]);
+    const [out] = await embedder.embed([turn('detect', { phrase: 'the blue logo' })]);
+    expect(out).not.toHaveProperty('embeddings');
+    expect(asked).toBe(1);
+  });
+
   it('never fails a turn: an encoder that throws leaves the words to the worker', async () => {
     const dir = await modelsDir(installOwlvitFixture);
     const warnings: string[] = [];
