@@ -23,7 +23,7 @@ import pino from 'pino';
 import { loadSettings } from '../src/config/settings.ts';
 import type { Invocation } from '../src/core/types.ts';
 import { createTextEmbedder } from '../src/embedding/embedder.ts';
-import { probe } from '../src/media/ffmpeg.ts';
+import { locateFfmpeg, probe } from '../src/media/ffmpeg.ts';
 import { ModelRegistry } from '../src/vision/models/model-registry.ts';
 import { owlvitTextEmbedding } from '../src/vision/models/owlvit.ts';
 import type { LoadedMedia } from '../src/vision/specialist.ts';
@@ -62,12 +62,13 @@ function unsplittableOwlvit(): Uint8Array {
 
 async function clip(dir: string): Promise<LoadedMedia> {
   const file = path.join(dir, 'red-logo.mp4');
-  await exec('ffmpeg', [
+  const tools = await locateFfmpeg(loadSettings(process.env));
+  await exec(tools.ffmpeg, [
     ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `color=c=blue:s=192x144:r=10:d=${SECONDS}`],
     ...['-vf', 'drawbox=x=48:y=36:w=96:h=72:color=red:t=fill', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv444p', file],
   ]);
   const bytes = await fs.readFile(file);
-  const facts = await probe({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }, file);
+  const facts = await probe(tools, file);
   return {
     info: { id: 'clip', sha256: '', kind: 'video', mime: 'video/mp4', bytes: bytes.length, ...facts },
     bytes,
