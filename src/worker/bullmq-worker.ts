@@ -123,11 +123,12 @@ export class LaneWorkers<P, R> {
     metrics?.jobs.started(jobId, metrics.taskOf(data.payload));
     const timer = setTimeout(() => abort(new JobTimeoutError(Math.round(data.timeoutMs / 1000))), data.timeoutMs);
     try {
+      // A cancel that came before this worker listened for the job (the key), or while it was admitted: the job
+      // ends cancelled here, and its processor is never called.
+      if (admission.cancelled || this.heardCancels.delete(jobId)) throw new JobCancelledError();
       // Tells the bot the job really runs now: BullMQ's "active" also fires for jobs a worker hands back.
       // Not awaited: the job need not wait for the report, and a report lost to a Redis hiccup is only news.
       job.updateProgress(STARTED_PROGRESS).catch((error: unknown) => log?.warn({ err: error }, 'could not report the start'));
-      // A cancel that came before this worker listened for the job (the key), or while it was admitted.
-      if (admission.cancelled || this.heardCancels.delete(jobId)) abort(new JobCancelledError());
       const result = await processor({
         id: jobId,
         userId: data.userId,

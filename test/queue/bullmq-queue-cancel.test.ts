@@ -71,10 +71,11 @@ describeWithRedis('BullMQ job queue (real Redis)', () => {
     const ran: string[] = [];
     await startWorkers(prefix, async (job) => {
       ran.push(job.id);
-      await new Promise((r) => setTimeout(r, 50));
-      if (job.signal.aborted) throw job.signal.reason;
       return 'ran anyway';
     });
     expect(await eventually(events, ended('orphan'))).toMatchObject({ type: 'cancelled' });
+    // The processor was never called: not even with an aborted signal.
+    expect(ran).toEqual([]);
+    expect(events.filter((e) => e.jobId === 'orphan').map((e) => e.type)).not.toContain('started');
   });
 });
