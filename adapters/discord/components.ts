@@ -96,7 +96,7 @@ async function sendOriginal(
     await interaction.editReply({ files: [new AttachmentBuilder(file, { name: fileName(view) })] });
     return;
   }
-  const link = context.settings.PUBLIC_URL ? new URL(view.url, context.settings.PUBLIC_URL).href : undefined;
+  const link = context.settings.PUBLIC_URL ? new URL(context.bot.mediaLink(view.id), context.settings.PUBLIC_URL).href : undefined;
   await interaction.editReply({
     content: link
       ? `The original (${formatBytes(view.bytes)}) is over Discord's upload limit: ${link}`

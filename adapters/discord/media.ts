@@ -78,12 +78,12 @@ export function fileName(view: MediaView, suffix = ''): string {
 /**
  * Makes a result fit the upload limit Discord gives: images are re-encoded as JPEG (or WebP with alpha)
  * and scaled down until they fit; a video that is too large is linked on the playground when PUBLIC_URL
- * is set. The original stays in the media store ("Download original").
+ * is set (`link`: a signed link that works without the playground's cookie). The original stays in the media
+ * store ("Download original").
  */
-export async function fitForUpload(view: MediaView, path: string, limit: number, publicUrl: string | undefined, video?: VideoShrinker): Promise<FittedMedia> {
+export async function fitForUpload(view: MediaView, path: string, limit: number, link: string | undefined, video?: VideoShrinker): Promise<FittedMedia> {
   const bytes = await readFile(path);
   if (bytes.length <= limit) return { file: { name: fileName(view), bytes } };
-  const link = publicUrl ? new URL(view.url, publicUrl).href : undefined;
   const shrunk = view.kind === 'image' ? await shrinkImage(bytes, limit) : video ? await shrinkVideo(path, limit, video) : undefined;
   if (shrunk) {
     const name = fileName({ ...view, mime: shrunk.mime }, '-preview');

@@ -75,7 +75,9 @@ export async function renderTurn(
   const stored = await Promise.all(attached.map((view) => bot.media(view.id)));
   const caps = fileCaps(await Promise.all(stored.map((s) => stat(s.path).then((st) => st.size))), context.uploadLimit);
   for (const [i, view] of attached.entries()) {
-    const fitted = await fitForUpload(stored[i]!.view, stored[i]!.path, caps[i]!, context.publicUrl, context.video);
+    // A link that works without the playground's cookie: signed, expiring (BotApi.mediaLink).
+    const link = context.publicUrl ? new URL(bot.mediaLink(view.id), context.publicUrl).href : undefined;
+    const fitted = await fitForUpload(stored[i]!.view, stored[i]!.path, caps[i]!, link, context.video);
     if (fitted.file) files.push(new AttachmentBuilder(fitted.file.bytes, { name: fitted.file.name, description: describeMedia(view) }));
     if (fitted.note) notes.push(fitted.note);
   }

@@ -37,6 +37,16 @@ export function screenedBot(bot: BotApi, safety: PlaygroundSafety, logger: Pick<
   });
   const screenEvent = (event: BotEvent): BotEvent => ('turn' in event ? { ...event, turn: screenTurn(event.conversationId, event.turn) } : event);
 
+  const screenMedia = (mediaId: string, found: { view: MediaView; path: string }): { view: MediaView; path: string } => {
+    const { view } = found;
+    const decision =
+      view.role === 'upload'
+        ? { post: true as const }
+        : decidePost({ mode: safety.SAFETY, verdict: view.safety, nsfwAllowed: safety.PLAYGROUND_NSFW, kind: view.kind });
+    if (!decision.post) throw new ContentBlockedError(decision.message, { mediaId });
+    return found;
+  };
+
   const overrides: Partial<BotApi> = {
     async history(conversationId): Promise<HistoryView> {
       const history = await bot.history(conversationId);
@@ -60,15 +70,11 @@ export function screenedBot(bot: BotApi, safety: PlaygroundSafety, logger: Pick<
     subscribeAll(listener) {
       return bot.subscribeAll((event) => listener(screenEvent(event)));
     },
+    async openMediaLink(mediaId, link) {
+      return screenMedia(mediaId, await bot.openMediaLink(mediaId, link));
+    },
     async media(mediaId) {
-      const found = await bot.media(mediaId);
-      const { view } = found;
-      const decision =
-        view.role === 'upload'
-          ? { post: true as const }
-          : decidePost({ mode: safety.SAFETY, verdict: view.safety, nsfwAllowed: safety.PLAYGROUND_NSFW, kind: view.kind });
-      if (!decision.post) throw new ContentBlockedError(decision.message, { mediaId });
-      return found;
+      return screenMedia(mediaId, await bot.media(mediaId));
     },
   };
   // Everything else goes to the core unchanged, with the core as `this`.

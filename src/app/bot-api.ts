@@ -164,6 +164,15 @@ export interface BotApi {
    */
   repeat(input: { conversationId: string; user: UserRef; mediaId: string }): Promise<TurnResult>;
   cancelJob(jobId: string, user: UserRef): Promise<JobView>;
+  /**
+   * Throws the NotFoundError an unknown id gets unless `user` owns the conversation — or the conversation of the
+   * job or media — so a stranger who knows or guesses an id learns nothing, not even that it exists.
+   */
+  authorize(user: UserRef, target: { conversationId: string } | { jobId: string } | { mediaId: string }): Promise<void>;
+  /** A relative link to this media that works without the playground's cookie until it expires (MEDIA_LINK_TTL_HOURS). */
+  mediaLink(mediaId: string): string;
+  /** The media a signed link names, when its signature and expiry are right; NotFoundError otherwise, as for an unknown id. */
+  openMediaLink(mediaId: string, link: { expires: string; sig: string }): Promise<{ view: MediaView; path: string }>;
   job(jobId: string): Promise<JobView>;
   media(mediaId: string): Promise<{ view: MediaView; path: string }>;
   /** A generation preview a job.progress event named (`progress.preview.sha256`); NotFoundError for anything else. */

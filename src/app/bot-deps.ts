@@ -4,6 +4,7 @@ import type { ConversationService } from '../conversation/conversation-service.t
 import type { JobOutcome, JobPayload } from '../core/job.ts';
 import type { Invocation, Planner } from '../core/types.ts';
 import type { Admission } from '../limits/admission.ts';
+import type { MediaLinkSigner } from './media-links.ts';
 import type { BlobStore } from '../media/blob-store.ts';
 import type { FfmpegTools } from '../media/ffmpeg.ts';
 import type { MediaLimits } from '../media/limits.ts';
@@ -36,4 +37,6 @@ export interface BotDeps {
    * and prompt for the installed model that will read them) once per turn, before the job is queued. Absent: none.
    */
   embed?: (invocations: readonly Invocation[]) => Promise<Invocation[]>;
+  /** Signs and checks the media links chats post (src/app/media-links.ts). */
+  links: MediaLinkSigner;
 }

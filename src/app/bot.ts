@@ -307,6 +307,39 @@ export class Bot implements BotApi {
     return this.job(jobId);
   }
 
+  async authorize(ref: UserRef, target: { conversationId: string } | { jobId: string } | { mediaId: string }): Promise<void> {
+    const { repos } = this.deps;
+    let conversationId: string;
+    let unknown: NotFoundError;
+    if ('conversationId' in target) {
+      conversationId = target.conversationId;
+      unknown = new NotFoundError(`Conversation ${conversationId}`);
+    } else if ('jobId' in target) {
+      unknown = new NotFoundError(`Job ${target.jobId}`);
+      const job = await repos.jobs.find(target.jobId);
+      if (!job) throw unknown;
+      conversationId = job.conversationId;
+    } else {
+      unknown = new NotFoundError(`Media ${target.mediaId}`);
+      const media = await repos.media.find(target.mediaId);
+      if (!media) throw unknown;
+      conversationId = media.conversationId;
+    }
+    const conversation = await repos.conversations.find(conversationId);
+    // Looked up, not created: a stranger's request leaves no user row behind.
+    const user = await repos.users.findByIdentity(ref.platform, ref.externalId);
+    if (!conversation || conversation.ownerId === null || !user || conversation.ownerId !== user.id) throw unknown;
+  }
+
+  mediaLink(mediaId: string): string {
+    return this.deps.links.link(mediaId);
+  }
+
+  async openMediaLink(mediaId: string, link: { expires: string; sig: string }): Promise<{ view: MediaView; path: string }> {
+    if (!this.deps.links.verify(mediaId, link.expires, link.sig)) throw new NotFoundError(`Media ${mediaId}`);
+    return this.media(mediaId);
+  }
+
   // ---- internals ------------------------------------------------------------------------------------
 
   private async user(ref: UserRef): Promise<User> {

@@ -13,6 +13,7 @@ import { locateFfmpeg } from '../media/ffmpeg.ts';
 import { limitsFromSettings } from '../media/limits.ts';
 import { BaselinePlanner } from '../planner/baseline-planner.ts';
 import { LlmPlanner } from '../planner/llm/llm-planner.ts';
+import { linkSecret, mediaLinkSigner } from './media-links.ts';
 import { helpText } from '../planner/help-text.ts';
 import { BullmqJobQueue } from '../queue/bullmq-queue.ts';
 import { InProcessQueue } from '../queue/in-process-queue.ts';
@@ -93,6 +94,7 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     loadedModels: () => pool?.loadedModels() ?? workers?.loadedModels() ?? [],
     admission,
     embed: (invocations) => embedder.embed(invocations),
+    links: mediaLinkSigner(await linkSecret(settings), settings.MEDIA_LINK_TTL_HOURS),
     // Safety: uploads are classified on this thread (a picture is ~0.1–0.3 s of WASM); outputs in the runner.
     ...(settings.SAFETY === 'off' ? {} : { classify: options.classify ?? createNsfwClassifier(settings, ffmpeg) }),
   });

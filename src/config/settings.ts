@@ -93,6 +93,13 @@ const SPECS = {
   HOST: text('127.0.0.1'),
   PORT: int(0, 65535, 3000),
   PUBLIC_URL: url(['http', 'https']),
+  /**
+   * Signs the media links posted to chats (a video over Discord's upload limit, opened without a playground
+   * cookie). Unset: a random secret kept in DATA_DIR/media-link.secret; set it when several bot machines serve links.
+   */
+  MEDIA_LINK_SECRET: secret({ schema: z.string().min(32).optional(), expected: 'a secret of at least 32 characters (or unset: one is made in DATA_DIR)' }),
+  /** How long a signed media link works. */
+  MEDIA_LINK_TTL_HOURS: int(1, 24 * 365, 24 * 30),
   DATA_DIR: text('./data'),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
 

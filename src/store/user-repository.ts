@@ -26,6 +26,12 @@ export class UserRepository {
     }
   }
 
+  /** The user with this platform id, if there is one; creates nothing. */
+  async findByIdentity(platform: Platform, externalId: string): Promise<User | null> {
+    const row = await this.db.user.findUnique({ where: { platform_externalId: { platform, externalId } } });
+    return row === null ? null : toUser(row);
+  }
+
   async find(id: string): Promise<User | null> {
     const row = await this.db.user.findUnique({ where: { id } });
     return row === null ? null : toUser(row);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeCustomId, encodeCustomId } from '../../adapters/discord/custom-id.ts';
 import { fitForUpload } from '../../adapters/discord/media.ts';
+import { renderTurn } from '../../adapters/discord/render.ts';
 import type { MediaView } from '../../src/app/bot-api.ts';
 import { makeClip, noiseImage, solidImage, SYSTEM_FFMPEG } from '../helpers/media-fixtures.ts';
 import pino from 'pino';
@@ -213,10 +214,10 @@ describe('Discord result fitting and custom ids', () => {
       await fs.writeFile(file, big);
       const view: MediaView = { id: 'm1', kind: 'image', mime: 'image/png', width: 600, height: 400, bytes: big.length, role: 'result', url: '/api/media/m1' };
       const limit = Math.floor(big.length / 4);
-      const fitted = await fitForUpload(view, file, limit, 'https://vitron.example');
+      const fitted = await fitForUpload(view, file, limit, 'https://vitron.example/api/media/m1?expires=1&sig=ab');
       expect(fitted.file!.bytes.length).toBeLessThanOrEqual(limit);
       expect(fitted.file!.name).toBe('vitron-result-preview.jpg');
-      expect(fitted.note).toContain('original: https://vitron.example/api/media/m1');
+      expect(fitted.note).toContain('original: https://vitron.example/api/media/m1?expires=1&sig=ab');
 
       const clip = await makeClip(dir, 'clip', { width: 320, height: 240, fps: 25, seconds: 1 });
       const clipBytes = (await fs.stat(clip)).size;
@@ -226,11 +227,31 @@ describe('Discord result fitting and custom ids', () => {
       expect(reencoded.file!.bytes.length).toBeLessThanOrEqual(Math.floor(clipBytes * 0.8));
       expect(reencoded.file!.name).toBe('vitron-result-preview.mp4');
 
-      const linked = await fitForUpload(video, clip, 200, 'https://vitron.example', shrinker);
+      const linked = await fitForUpload(video, clip, 200, 'https://vitron.example/api/media/v1?expires=1&sig=ab', shrinker);
       expect(linked.file).toBeUndefined();
-      expect(linked.note).toMatch(/larger than Discord's .* upload limit: https:\/\/vitron\.example\/api\/media\/v1$/);
+      expect(linked.note).toMatch(/larger than Discord's .* upload limit: https:\/\/vitron\.example\/api\/media\/v1\?expires=1&sig=ab$/);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('links a result that does not fit with the bot’s signed link on PUBLIC_URL, never the bare media path', async () => {
+    const bot = new DiscordFakeBot();
+    try {
+      const big = await noiseImage(300, 300);
+      const view = bot.addMedia(big, 'image/png', 'result', { kind: 'video', mime: 'video/mp4' });
+      const turn = { id: 't1', role: 'bot' as const, text: 'Done.', media: [view], createdAt: new Date().toISOString() };
+      const rendered = await renderTurn(bot, turn, {
+        conversationId: 'c1',
+        ownerId: '1',
+        uploadLimit: 200,
+        publicUrl: 'https://vitron.example',
+        gate: () => undefined,
+      });
+      expect(rendered.content).toContain(`upload limit: https://vitron.example${bot.mediaLink(view.id)}`);
+      expect(bot.mediaLink(view.id)).toMatch(/\?expires=\d+&sig=/);
+    } finally {
+      bot.close();
     }
   });
 

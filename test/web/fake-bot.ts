@@ -30,6 +30,8 @@ export class FakeBot implements BotApi {
   readonly conversations = new Map<string, { view: ConversationView; owner: string; turns: TurnView[] }>();
   readonly mediaStore = new Map<string, { view: MediaView; path: string }>();
   readonly jobs = new Map<string, { job: JobView; conversationId: string }>();
+  /** The conversation each upload came in, for authorize. */
+  readonly mediaConversation = new Map<string, string>();
   readonly listeners = new Map<string, Set<(event: BotEvent) => void>>();
   readonly everything = new Set<(event: BotEvent) => void>();
   /** Who started each job, for the unfinished-jobs limit. */
@@ -126,6 +128,7 @@ export class FakeBot implements BotApi {
     this.record('handleTurn', request);
     const c = this.conversation(request.conversationId);
     const media = request.files.map((f) => this.addMedia(f.bytes, 'image/png', 'upload'));
+    for (const m of media) this.mediaConversation.set(m.id, request.conversationId);
     const userTurn: TurnView = { id: this.id('t'), role: 'user', text: request.text, media, createdAt: new Date().toISOString() };
     c.turns.push(userTurn);
     if (media.length === 0 && !this.textJobs?.test(request.text)) {
@@ -245,6 +248,34 @@ export class FakeBot implements BotApi {
     if (!entry) throw new NotFoundError(`Job ${jobId}`);
     entry.job = { ...entry.job, state: 'cancelled' };
     return entry.job;
+  }
+
+  /**
+   * The owner check of the real bot: conversations by their owner, jobs by their conversation, media by the
+   * conversation they were uploaded to (media a test adds straight with addMedia belong to none and pass).
+   */
+  async authorize(user: UserRef, target: { conversationId: string } | { jobId: string } | { mediaId: string }): Promise<void> {
+    this.record('authorize', user, target);
+    const conversationId =
+      'conversationId' in target
+        ? target.conversationId
+        : 'jobId' in target
+          ? this.jobs.get(target.jobId)?.conversationId
+          : this.mediaConversation.get(target.mediaId);
+    if ('mediaId' in target && conversationId === undefined && this.mediaStore.has(target.mediaId)) return;
+    const what = 'conversationId' in target ? `Conversation ${target.conversationId}` : 'jobId' in target ? `Job ${target.jobId}` : `Media ${target.mediaId}`;
+    const owner = conversationId === undefined ? undefined : this.conversations.get(conversationId)?.owner;
+    if (owner === undefined || owner !== user.externalId) throw new NotFoundError(what);
+  }
+
+  mediaLink(mediaId: string): string {
+    return `/api/media/${mediaId}?expires=4102444800&sig=${'f'.repeat(64)}`;
+  }
+
+  async openMediaLink(mediaId: string, link: { expires: string; sig: string }): Promise<{ view: MediaView; path: string }> {
+    this.record('openMediaLink', mediaId, link);
+    if (link.sig !== 'f'.repeat(64)) throw new NotFoundError(`Media ${mediaId}`);
+    return this.media(mediaId);
   }
 
   async job(jobId: string): Promise<JobView> {

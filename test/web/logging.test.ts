@@ -23,11 +23,12 @@ it('logs each request with its request id, and the conversation id on conversati
   });
   const logger = pino({ level: 'info' }, sink);
   server = await startWebServer({ bot, logger, settings: { HOST: '127.0.0.1', PORT: 0, MAX_UPLOAD_BYTES: 1024 } });
-  const conversation = await bot.startConversation({ user: { platform: 'web', externalId: 'someone' } });
+  // The conversation's owner asks: another cookie would get a 404.
+  const conversation = await bot.startConversation({ user: { platform: 'web', externalId: 'someone-0123456789' } });
 
   const response = await fetch(`${server.url}/api/conversations/${conversation.id}/turns`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-request-id': 'trace-42' },
+    headers: { 'content-type': 'application/json', 'x-request-id': 'trace-42', cookie: 'vitron_user=someone-0123456789' },
     body: JSON.stringify({ text: 'hello' }),
   });
   expect(response.status).toBe(200);

@@ -19,6 +19,7 @@ export function conversationRoutes(app: FastifyInstance, { bot }: RouteContext):
 
   app.get('/api/conversations/:id', async (request) => {
     const { id } = parseInput(idParams, request.params, 'conversation id');
+    await bot.authorize(request.user, { conversationId: id });
     return bot.history(id);
   });
 }

@@ -47,6 +47,8 @@ function sendTurnResult(request: FastifyRequest, reply: FastifyReply, result: Tu
 export function turnRoutes(app: FastifyInstance, { bot }: RouteContext): void {
   app.post('/api/conversations/:id/turns', async (request, reply) => {
     const { id } = parseInput(idParams, request.params, 'conversation id');
+    // Before the body is read: a stranger's upload is refused without being buffered.
+    await bot.authorize(request.user, { conversationId: id });
     const input = request.isMultipart() ? await readMultipartTurn(request) : { ...parseInput(jsonTurnBody, request.body, 'turn'), files: [] };
     if (input.text.trim() === '' && input.files.length === 0) {
       throw new HttpInputError(400, 'INVALID_ARGUMENT', 'Invalid turn: send some text, a file, or both.');
@@ -72,6 +74,7 @@ export function turnRoutes(app: FastifyInstance, { bot }: RouteContext): void {
   app.post('/api/conversations/:id/actions', async (request, reply) => {
     const { id } = parseInput(idParams, request.params, 'conversation id');
     const body = parseInput(actionBody, request.body, 'action');
+    await bot.authorize(request.user, { conversationId: id });
     request.log.info({ action: body.action, mediaId: body.mediaId }, 'action');
     const result = await bot.act({
       conversationId: id,
@@ -87,6 +90,7 @@ export function turnRoutes(app: FastifyInstance, { bot }: RouteContext): void {
   app.post('/api/conversations/:id/repeat', async (request, reply) => {
     const { id } = parseInput(idParams, request.params, 'conversation id');
     const { mediaId } = parseInput(repeatBody, request.body, 'repeat');
+    await bot.authorize(request.user, { conversationId: id });
     await bot.admit({ user: request.user });
     request.log.info({ mediaId }, 'repeat');
     return sendTurnResult(request, reply, await bot.repeat({ conversationId: id, user: request.user, mediaId }));
