@@ -280,8 +280,10 @@ export class Bot implements BotApi {
     const userTurn = await this.deps.conversations.recordUserTurn(input.conversationId, user.id, 'again');
     const userView = turnView(userTurn, []);
     this.notifier.publish({ type: 'turn', conversationId: input.conversationId, turn: userView });
-    const media = await this.deps.repos.media.find(input.mediaId);
-    const made = media?.conversationId === input.conversationId ? media.invocation : null;
+    const found = await this.deps.repos.media.find(input.mediaId);
+    // Another conversation's media is not found here: a button of one thread never works on another.
+    const media = found?.conversationId === input.conversationId ? found : null;
+    const made = media?.invocation ?? null;
     if (!media || !made) {
       const text = media ? 'That one is an upload, not something I made, so there is nothing to repeat.' : 'I cannot find that picture any more.';
       return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, text, 'error') };
