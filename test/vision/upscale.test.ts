@@ -139,7 +139,16 @@ describe('chooseUpscaler', () => {
     expect(chooseUpscaler(installed('esrgan-slim-x2', 'esrgan-slim-x4'), 2, all).model).toBe('esrgan-slim-x2');
     expect(chooseUpscaler(installed('swin2sr-x2', 'esrgan-slim-x4'), 4, all).model).toBe('esrgan-slim-x4');
     expect(() => chooseUpscaler(installed(), 3, all)).toThrow(ModelNotInstalledError);
-    expect(() => chooseUpscaler(installed(), 3, all)).toThrow(/esrgan-slim-x3.*npm install @upscalerjs\/esrgan-slim/);
+    // The chat hears what the server cannot do; the operator's hint names the model and how to get it.
+    expect(() => chooseUpscaler(installed(), 3, all)).toThrow("This server can't upscale pictures yet — ask its admin to enable upscaling.");
+    const missing = (() => {
+      try {
+        chooseUpscaler(installed(), 3, all);
+      } catch (error) {
+        return error as ModelNotInstalledError;
+      }
+    })();
+    expect(String(missing?.details.operatorHint)).toMatch(/esrgan-slim-x3.*npm install @upscalerjs\/esrgan-slim/s);
     expect(() => chooseUpscaler(installed('esrgan-slim-x2'), 8, all)).toThrow(InvalidArgumentError);
   });
 });
