@@ -103,6 +103,8 @@ export async function resultOf(turn: TurnView, job: JobView | undefined, current
 
 function textOf(turn: TurnView, job: JobView | undefined): string {
   const lines = [turn.text.trim() || job?.error?.message || (job?.state === 'cancelled' ? 'Cancelled.' : 'Done.')];
+  // An agent's user is often the operator: the exact command or setting is theirs to act on.
+  if (turn.operatorHint) lines.push(`For the operator: ${turn.operatorHint}`);
   if (turn.choice) {
     lines.push(...turn.choice.options.map((option, i) => `${i + 1}. ${option}`));
     lines.push('Call the tool again with "pick" set to the number.');

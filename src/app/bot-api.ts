@@ -96,6 +96,11 @@ export interface TurnView {
    * else a normal reply. Optional: adapters fall back to the job state and a trailing "?".
    */
   tone?: 'normal' | 'question' | 'error';
+  /**
+   * For operator-facing adapters only (MCP: the agent is often the operator): what to pull or set when a task
+   * cannot run here. Chat adapters never post it. Only on the immediate answer, never stored.
+   */
+  operatorHint?: string;
   createdAt: string;
 }
 

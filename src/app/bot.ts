@@ -238,6 +238,7 @@ export class Bot implements BotApi {
 
     const messages: Message[] = problems.map((p) => ({ text: p, tone: 'error' }));
     let job: JobView | undefined;
+    let operatorHint: string | undefined;
 
     const session = plan.invocations.filter((i) => isSessionTask(i.task));
     const work = plan.invocations.filter((i) => !isSessionTask(i.task));
@@ -245,16 +246,19 @@ export class Bot implements BotApi {
     if (work.length > 0) {
       const embedded = this.deps.embed ? await this.deps.embed(work) : work;
       const started = await submitJob(this.deps, request.conversationId, user, userTurn, embedded);
-      if ('error' in started) messages.push({ text: started.error, tone: 'error' });
-      else job = started.job;
+      if ('error' in started) {
+        messages.push({ text: started.error, tone: 'error' });
+        operatorHint = started.operatorHint;
+      } else job = started.job;
     }
     if (plan.reply) messages.push({ text: plan.reply, tone: plan.rejected ? 'error' : plan.invocations.length === 0 ? 'question' : 'normal' });
     if (plan.invocations.length === 0 && !plan.reply) {
       messages.push({ text: 'I did not understand that. Type "help" to see what I can do.', tone: 'question' });
     }
 
-    const botTurn =
-      messages.length > 0 ? await this.notifier.reply(request.conversationId, messages.map((m) => m.text).join('\n'), toneOf(messages)) : undefined;
+    const said = messages.length > 0 ? await this.notifier.reply(request.conversationId, messages.map((m) => m.text).join('\n'), toneOf(messages)) : undefined;
+    // The hint rides on the answer to the caller only: it was not published, and is not in the history.
+    const botTurn = said && operatorHint !== undefined ? { ...said, operatorHint } : said;
     return { userTurn: job ? { ...userView, job } : userView, ...(botTurn ? { botTurn } : {}), ...(job ? { job } : {}) };
   }
 

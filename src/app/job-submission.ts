@@ -24,7 +24,7 @@ export async function submitJob(
   user: User,
   userTurn: Turn,
   invocations: Invocation[],
-): Promise<{ job: JobView } | { error: string }> {
+): Promise<{ job: JobView } | { error: string; operatorHint?: string }> {
   const steps: ResolvedStep[] = [];
   const payloadSteps: JobStep[] = [];
   try {
@@ -54,7 +54,7 @@ export async function submitJob(
       const operatorHint = operatorHintOf(error);
       if (operatorHint !== undefined)
         deps.logger.warn({ conversationId, code: error.code, task: error.details.task, operatorHint }, 'task refused: not available here');
-      return { error: error.message };
+      return { error: error.message, ...(operatorHint !== undefined ? { operatorHint } : {}) };
     }
     throw error;
   }

@@ -143,14 +143,16 @@ describe('MCP over Streamable HTTP', () => {
     const badFile = await call(client, 'cutout', { media: { data: truncated.toString('base64'), mimeType: 'image/jpeg' } });
     expect(badFile.isError).toBe(true);
     expect(textOf(badFile)).toMatch(/corrupt|damaged|incomplete|cannot be read|could not read/i);
-    // caption runs on the npm-shipped detectors; segment_at still needs slimsam-77 pulled. The agent hears what
-    // a chat user hears: the pull command is the operator's.
+    // caption runs on the npm-shipped detectors; segment_at still needs slimsam-77 pulled. The agent hears what a
+    // chat user hears, and — unlike a chat — what the operator would pull (an agent's user often is the operator).
     const gray = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888888' } })
       .png()
       .toBuffer();
     const notInstalled = await call(client, 'segment_at', { media: `data:image/png;base64,${gray.toString('base64')}`, points: [[4, 4]] });
     expect(notInstalled.isError).toBe(true);
-    expect(textOf(notInstalled)).toBe("This server can't select the object at a point yet — ask its admin to enable click-to-select.");
+    expect(textOf(notInstalled)).toMatch(
+      /^This server can't select the object at a point yet — ask its admin to enable click-to-select\.\nFor the operator: segment_at needs the model "slimsam-77", which is not installed\. .*npm run models -- pull slimsam-77/s,
+    );
     const noRule = await call(client, 'trim', { media: 'current' });
     expect(noRule.isError).toBe(true);
     expect(textOf(noRule)).toMatch(/start or an end/);
