@@ -27,7 +27,7 @@ const DONE_TEXT = 'Done (no-op).';
 /** 4 counted requests per job every 120 ms: 33 per second, under discord.js's 50. */
 const JOB_SPACING_MS = 120;
 
-/** FakeBot whose every turn starts a job on a real in-process queue that does nothing, then finishes it. */
+/** FakeBot whose every turn (and tool call) starts a job on a real in-process queue that does nothing, then finishes it. */
 export class NoopQueueBot extends DiscordFakeBot {
   readonly queue = new InProcessQueue<string, string>(async (job) => job.payload, {
     concurrency: 4,
@@ -47,10 +47,19 @@ export class NoopQueueBot extends DiscordFakeBot {
 
   override async handleTurn(request: Parameters<BotApi['handleTurn']>[0]): Promise<TurnResult> {
     this.calls.push({ method: 'handleTurn', args: [request] });
+    return this.startNoop(request, 'noop');
+  }
+
+  /** An agent's tool call (bench/mcp.ts): the same no-op job, named by the invocation's task. */
+  override async invoke(request: Parameters<BotApi['invoke']>[0]): Promise<TurnResult> {
+    return this.startNoop(request, request.invocation.task);
+  }
+
+  private async startNoop(request: Parameters<BotApi['handleTurn']>[0], task: string): Promise<TurnResult> {
     const conversation = this.conversations.get(request.conversationId)!;
     const userTurn: TurnView = { id: randomUUID(), role: 'user', text: request.text, media: [], createdAt: new Date().toISOString() };
     conversation.turns.push(userTurn);
-    const job: JobView = { id: randomUUID(), state: 'queued', tasks: ['noop'], queuePosition: 0, createdAt: new Date().toISOString() };
+    const job: JobView = { id: randomUUID(), state: 'queued', tasks: [task], queuePosition: 0, createdAt: new Date().toISOString() };
     this.jobs.set(job.id, { job, conversationId: request.conversationId });
     const { position } = await this.queue.enqueue({
       id: job.id,

@@ -1,8 +1,8 @@
 /**
  * The MCP adapter's cost per tool call, two ways, one job at a time and interleaved with the same job
  * submitted straight to the bot (invoke → job.finished):
- *  1. a no-op job on the tests' FakeBot over a real InProcessQueue with a no-op processor (as in the Discord
- *     section): the adapter's own cost — the SDK client, JSON-RPC over Streamable HTTP or in memory, the session;
+ *  1. a no-op job on the Discord section's NoopQueueBot (the tests' FakeBot over a real InProcessQueue with a
+ *     no-op processor): the adapter's own cost — the SDK client, JSON-RPC over Streamable HTTP or in memory, the session;
  *  2. a real small job (rotate a 64×64 picture) on the real bot of `npm start` (PGlite, media store, worker):
  *     the ratio a user of the tools sees, with the result's bytes read back into the tool result.
  */
@@ -19,11 +19,10 @@ import { mcpHttpRoutes } from '../adapters/mcp/http.ts';
 import { createMcpServer } from '../adapters/mcp/mcp-server.ts';
 import { McpSession } from '../adapters/mcp/session.ts';
 import { startWebServer } from '../adapters/web/server.ts';
-import type { BotApi, BotEvent, JobView, TurnResult, TurnView } from '../src/app/bot-api.ts';
+import type { BotApi, BotEvent } from '../src/app/bot-api.ts';
 import { createBot } from '../src/app/create-bot.ts';
 import { loadSettings } from '../src/config/settings.ts';
-import { InProcessQueue } from '../src/queue/in-process-queue.ts';
-import { FakeBot } from '../test/web/fake-bot.ts';
+import { NoopQueueBot } from './discord.ts';
 import { formatRatio, measureInterleaved, type BenchSection, type Measurement, type MeasureOptions, type SectionReport } from './measure.ts';
 
 const TOKEN = 'bench-mcp-token-0123456789';
@@ -32,60 +31,14 @@ const SETTINGS = { MCP_TOKEN: TOKEN, SAFETY: 'off' as const, MCP_NSFW: false, MC
 const GOAL_RATIO = 1.2;
 const GOAL_EXTRA_MS = 5;
 
-/** FakeBot whose every invocation starts a job on a real in-process queue that does nothing, then finishes it. */
-class NoopInvokeBot extends FakeBot {
-  readonly queue = new InProcessQueue<string, string>(async (job) => job.payload, {
-    concurrency: 4,
-    maxRunningPerUser: 4,
-    maxActivePerUser: 1000,
-    maxAttempts: 1,
-    backoffMs: 0,
-    timeoutMs: 60_000,
-  });
-
-  constructor() {
-    super();
-    this.queue.subscribe((event) => {
-      if (event.type === 'completed') this.finish(event.jobId, 'Done (no-op).');
-    });
-  }
-
-  override async invoke(request: Parameters<BotApi['invoke']>[0]): Promise<TurnResult> {
-    const conversation = this.conversations.get(request.conversationId)!;
-    const userTurn: TurnView = { id: randomUUID(), role: 'user', text: request.text, media: [], createdAt: new Date().toISOString() };
-    conversation.turns.push(userTurn);
-    const job: JobView = { id: randomUUID(), state: 'queued', tasks: [request.invocation.task], queuePosition: 0, createdAt: new Date().toISOString() };
-    this.jobs.set(job.id, { job, conversationId: request.conversationId });
-    const { position } = await this.queue.enqueue({
-      id: job.id,
-      userId: request.user.externalId,
-      conversationId: request.conversationId,
-      payload: request.text,
-    });
-    return { userTurn, job: { ...job, queuePosition: position } };
-  }
-
-  override close(): void {
-    void this.queue.close();
-    super.close();
-  }
-}
-
 /** Milliseconds with two decimals: a no-op job takes well under one. */
 const ms = (value: number): string => `${value.toFixed(2)} ms`;
 
-interface Contenders {
-  bot: BotApi;
-  /** A conversation of the direct contender and the invocation each side runs. */
-  invocation: { task: 'transform' | 'reverse'; args: Record<string, unknown> };
-  prepare?: (
-    call: (tool: string, args: Record<string, unknown>) => Promise<unknown>,
-    direct: (files: { bytes: Uint8Array }[]) => Promise<void>,
-  ) => Promise<void>;
-}
+/** The job both sides run: the same task and arguments, straight or as a tool call. */
+type RacedJob = { task: 'transform' | 'reverse'; args: Record<string, unknown> };
 
 /** Direct, MCP over HTTP and MCP in memory on one bot, interleaved; returns their measurements. */
-async function race(bot: BotApi, invocation: Contenders['invocation'], seed: Uint8Array | undefined, runs: number, warmup: number): Promise<Measurement[]> {
+async function race(bot: BotApi, invocation: RacedJob, seed: Uint8Array | undefined, runs: number, warmup: number): Promise<Measurement[]> {
   const logger = pino({ level: 'silent' });
   const web = await startWebServer({
     bot,
@@ -162,7 +115,7 @@ function lines(title: string, [d, h, m]: Measurement[]): string[] {
 }
 
 export async function runMcpBench({ runs = 5, warmup = 1 }: MeasureOptions): Promise<SectionReport> {
-  const noopBot = new NoopInvokeBot();
+  const noopBot = new NoopQueueBot();
   let noop: Measurement[];
   try {
     noop = await race(noopBot, { task: 'reverse', args: {} }, undefined, runs * 20, warmup * 5);
