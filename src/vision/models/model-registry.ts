@@ -102,26 +102,11 @@ export class ModelRegistry {
 
   /** The warm session for a model's ONNX graph, loading it on first use. */
   session(name: string, request: SessionRequest = {}): Promise<ort.InferenceSession> {
-    if (this.disposed) return Promise.reject(new InternalError('The model registry was disposed.'));
-    let location: ModelLocation;
-    try {
-      location = this.require(name, request.task);
-    } catch (error) {
-      // Callers await; a missing model must arrive as a rejection, not a synchronous throw.
-      return Promise.reject(error);
-    }
-    const file = fileWithRole(location, 'onnx', request.file);
-    if (file === undefined) {
-      return Promise.reject(new InternalError(`Model "${name}" has no ONNX file${request.file ? ` named ${request.file}` : ''}.`));
-    }
-    const key = `${name}\u0000${file.file.name}`;
-    let pending = this.sessions.get(key);
-    if (pending === undefined) {
-      pending = this.load(name, file);
-      this.sessions.set(key, pending);
-      pending.catch(() => this.sessions.delete(key));
-    }
-    return pending;
+    return this.warm(name, request.task, (location) => {
+      const file = fileWithRole(location, 'onnx', request.file);
+      if (file === undefined) throw new InternalError(`Model "${name}" has no ONNX file${request.file ? ` named ${request.file}` : ''}.`);
+      return [this.sessions, `${name}\u0000${file.file.name}`, () => this.load(name, file)];
+    });
   }
 
   /**
@@ -129,21 +114,11 @@ export class ModelRegistry {
    * graph, onnx-split.ts), built on first use and kept like any other session under `name/label`.
    */
   derivedSession(name: string, label: string, build: (location: ModelLocation) => Promise<Uint8Array>, task?: string): Promise<ort.InferenceSession> {
-    if (this.disposed) return Promise.reject(new InternalError('The model registry was disposed.'));
-    let location: ModelLocation;
-    try {
-      location = this.require(name, task);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const key = `${name}\u0000${label}`;
-    let pending = this.sessions.get(key);
-    if (pending === undefined) {
-      pending = build(location).then((bytes) => this.loadSource(name, `${label} (made from ${location.files[0]?.where ?? name})`, bytes));
-      this.sessions.set(key, pending);
-      pending.catch(() => this.sessions.delete(key));
-    }
-    return pending;
+    return this.warm(name, task, (location) => [
+      this.sessions,
+      `${name}\u0000${label}`,
+      async () => this.loadSource(name, `${label} (made from ${location.files[0]?.where ?? name})`, await build(location)),
+    ]);
   }
 
   /** The warm tfjs graph model (CenterNet, BlazeFace), loaded on first use on tfjs' WASM backend. */
@@ -157,18 +132,33 @@ export class ModelRegistry {
   }
 
   private tfjsModel(name: string, task: string | undefined, kind: 'graph' | 'layers'): Promise<GraphModel | LayersModel> {
+    return this.warm(name, task, (location) => [this.tfjsModels, name, () => (kind === 'graph' ? loadGraphModel(location) : loadLayersModel(location))]);
+  }
+
+  /**
+   * What every loader shares: the model must be installed (a missing one arrives as a rejection, since callers
+   * await, not as a synchronous throw), and each model is loaded once — kept under its key while it loads and
+   * after, forgotten if the load fails so the next request tries again.
+   */
+  private warm<T>(
+    name: string,
+    task: string | undefined,
+    pick: (location: ModelLocation) => [cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>],
+  ): Promise<T> {
     if (this.disposed) return Promise.reject(new InternalError('The model registry was disposed.'));
-    let location: ModelLocation;
+    let cache: Map<string, Promise<T>>;
+    let key: string;
+    let load: () => Promise<T>;
     try {
-      location = this.require(name, task);
+      [cache, key, load] = pick(this.require(name, task));
     } catch (error) {
       return Promise.reject(error);
     }
-    let pending = this.tfjsModels.get(name);
+    let pending = cache.get(key);
     if (pending === undefined) {
-      pending = kind === 'graph' ? loadGraphModel(location) : loadLayersModel(location);
-      this.tfjsModels.set(name, pending);
-      pending.catch(() => this.tfjsModels.delete(name));
+      pending = load();
+      cache.set(key, pending);
+      pending.catch(() => cache.delete(key));
     }
     return pending;
   }
