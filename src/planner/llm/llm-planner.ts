@@ -4,7 +4,8 @@ import { TASKS } from '../../core/tasks.ts';
 import type { Plan, PlanContext, Planner } from '../../core/types.ts';
 import { VitronError } from '../../errors.ts';
 import { chat, type ChatMessage } from '../../llm/chat.ts';
-import { openImage, type ImageLimits } from '../../media/image.ts';
+import { encodeForLlm, jpegDataUrl } from '../../llm/picture.ts';
+import type { ImageLimits } from '../../media/image.ts';
 import { answerToPlan, type PlanLimits } from './answer-to-plan.ts';
 import { planMessages } from './plan-request.ts';
 import { availableReferences, planAnswerSchema } from './request-schema.ts';
@@ -88,14 +89,8 @@ export class LlmPlanner implements Planner {
   private async pictureUrl(context: PlanContext): Promise<string | undefined> {
     const bytes = await context.picture?.();
     if (bytes === undefined) return undefined;
-    const side = this.deps.settings.LLM_MAX_IMAGE_SIDE;
     try {
-      const jpeg = await openImage(bytes, this.deps.limits)
-        .resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true })
-        .flatten({ background: '#ffffff' })
-        .jpeg({ quality: 85 })
-        .toBuffer();
-      return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+      return jpegDataUrl(await encodeForLlm(bytes, this.deps.limits, this.deps.settings.LLM_MAX_IMAGE_SIDE));
     } catch {
       // The job's own step will say what is wrong with the picture; planning goes on without looking.
       return undefined;

@@ -1,6 +1,6 @@
 import type { Settings } from '../../config/settings.ts';
 import { chat } from '../../llm/chat.ts';
-import { explainImageError, openImage, type ImageLimits } from '../../media/image.ts';
+import { jpegDataUrl } from '../../llm/picture.ts';
 
 /**
  * The vision half of the LLM endpoint (src/llm/chat.ts): one user message of text plus JPEG data URLs, one
@@ -11,7 +11,7 @@ export type VisionLlmSettings = Pick<Settings, 'LLM_URL' | 'LLM_MODEL' | 'LLM_AP
 
 export interface VisionChatRequest {
   prompt: string;
-  /** JPEG bytes (see encodeForVisionLlm), in the order the prompt refers to them. */
+  /** JPEG bytes (see encodeForLlm), in the order the prompt refers to them. */
   images: readonly Buffer[];
   maxTokens: number;
   /** The job's signal: cancelling the job cancels the request. */
@@ -26,24 +26,6 @@ export interface VisionChatAnswer {
 
 /** Low but not zero: descriptions should be stable from run to run without looping on one phrase. */
 const TEMPERATURE = 0.1;
-const JPEG_QUALITY = 85;
-
-/**
- * An image as the endpoint receives it: upright, longest side at most `maxSide` (never enlarged),
- * transparency flattened onto white, JPEG. Vision models tile or downscale large inputs anyway; sending
- * them whole only costs upload time and tokens.
- */
-export async function encodeForVisionLlm(bytes: Uint8Array, limits: ImageLimits, maxSide: number): Promise<Buffer> {
-  try {
-    return await openImage(bytes, limits)
-      .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
-      .flatten({ background: '#ffffff' })
-      .jpeg({ quality: JPEG_QUALITY })
-      .toBuffer();
-  } catch (error) {
-    throw explainImageError(error, limits);
-  }
-}
 
 /** Asks the configured endpoint one question about some images; throws typed errors for every failure. */
 export async function askVisionLlm(settings: VisionLlmSettings, request: VisionChatRequest): Promise<VisionChatAnswer> {
@@ -53,7 +35,7 @@ export async function askVisionLlm(settings: VisionLlmSettings, request: VisionC
         role: 'user',
         content: [
           { type: 'text', text: request.prompt },
-          ...request.images.map((jpeg) => ({ type: 'image_url' as const, image_url: { url: `data:image/jpeg;base64,${jpeg.toString('base64')}` } })),
+          ...request.images.map((jpeg) => ({ type: 'image_url' as const, image_url: { url: jpegDataUrl(jpeg) } })),
         ],
       },
     ],

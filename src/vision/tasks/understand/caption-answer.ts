@@ -10,7 +10,8 @@ import { FLORENCE_MODEL } from '../../models/florence.ts';
 import { captionRegion, captionRegionOf } from './region-caption.ts';
 import { DETECTOR_CAPTION_WAY, captionWithDetectors } from './detector-caption.ts';
 import { sampleTimes } from '../../ops/video-frames.ts';
-import { askVisionLlm, encodeForVisionLlm } from '../../models/vision-llm.ts';
+import { encodeForLlm } from '../../../llm/picture.ts';
+import { askVisionLlm } from '../../models/vision-llm.ts';
 
 /**
  * caption ("what is in this picture?") and answer ("what colour is the car?") through the vision chat
@@ -44,7 +45,7 @@ interface Pictures {
 }
 
 async function imagePictures(media: LoadedMedia, context: SpecialistContext): Promise<Pictures> {
-  const jpeg = await encodeForVisionLlm(media.bytes, context.limits, context.settings.LLM_MAX_IMAGE_SIDE);
+  const jpeg = await encodeForLlm(media.bytes, context.limits, context.settings.LLM_MAX_IMAGE_SIDE);
   return { jpegs: [jpeg], kind: 'image', times: [] };
 }
 
@@ -53,7 +54,7 @@ async function videoPictures(media: LoadedMedia, context: SpecialistContext, rep
   const jpegs: Buffer[] = [];
   for (const [i, at] of times.entries()) {
     const png = await extractFrame(context.ffmpeg, media.path, at, { tmpDir: context.tmpDir, signal: context.signal });
-    jpegs.push(await encodeForVisionLlm(png, context.limits, context.settings.LLM_MAX_IMAGE_SIDE));
+    jpegs.push(await encodeForLlm(png, context.limits, context.settings.LLM_MAX_IMAGE_SIDE));
     report((i + 1) / times.length);
   }
   return { jpegs, kind: 'video', times };

@@ -9,7 +9,8 @@ import type { CaptionDetail } from './florence-caption.ts';
 import { CAPTION_WAYS, sentence } from './florence-caption.ts';
 import { locTokens } from '../../models/florence-parse.ts';
 import { FLORENCE_MODEL, runFlorence } from '../../models/florence.ts';
-import { askVisionLlm, encodeForVisionLlm } from '../../models/vision-llm.ts';
+import { encodeForLlm } from '../../../llm/picture.ts';
+import { askVisionLlm } from '../../models/vision-llm.ts';
 import { DETECTOR_CAPTION_WAY, findOnImage } from './detector-caption.ts';
 import { findingsCaption } from './findings-words.ts';
 
@@ -69,7 +70,7 @@ export async function captionRegionOf(input: SpecialistInput, box: BoxArg, detai
   } else if (useEndpoint) {
     const crop = await encodePng(await toRaw(sharpOf(image).extract(extract)));
     const maxSide = context.settings.LLM_MAX_IMAGE_SIDE;
-    const images = [await encodeForVisionLlm(boxed, context.limits, maxSide), await encodeForVisionLlm(crop, context.limits, maxSide)];
+    const images = [await encodeForLlm(boxed, context.limits, maxSide), await encodeForLlm(crop, context.limits, maxSide)];
     const answer = await askVisionLlm(context.settings, { prompt: regionPrompt(detail), images, maxTokens: MAX_TOKENS[detail], signal: context.signal });
     text = answer.truncated ? `${answer.text} …` : answer.text;
   } else {
