@@ -90,10 +90,8 @@ export function planAnswerSchema(tasks: readonly Task[], references: readonly st
       description: `${facts.summary} (e.g. "${facts.example}")`,
     };
   };
-  return {
-    ...strictObject({
-      reply: nullable({ type: 'string', description: 'words for the user: an answer, a question back, or null when the invocations say it all' }),
-      invocations: { type: 'array', items: { anyOf: tasks.map(invocation) }, maxItems: MAX_STEPS },
-    }),
-  };
+  return strictObject({
+    reply: nullable({ type: 'string', description: 'words for the user: an answer, a question back, or null when the invocations say it all' }),
+    invocations: { type: 'array', items: { anyOf: tasks.map(invocation) }, maxItems: MAX_STEPS },
+  });
 }
