@@ -64,9 +64,14 @@ export function bullmqOptions(env: NodeJS.ProcessEnv = process.env, { runs = 5, 
   };
 }
 
-/** Deterministic integer mixing: CPU work the JIT cannot drop, and a fixed amount of it whatever the load. */
+/**
+ * Deterministic integer mixing: CPU work the JIT cannot drop, and a fixed amount of it whatever the load.
+ * The seed is taken to int32 first: 0x9e3779b9 alone is above the 32-bit range, so V8 kept `x` a float and,
+ * once the loop was inlined into a processor's try-block, each call became ≈3× slower after ~1000 calls —
+ * a lone worker process crossed that and two did not, which made the scaling curve look superlinear.
+ */
 export function busyWork(iterations: number): number {
-  let x = 0x9e3779b9;
+  let x = 0x9e3779b9 | 0;
   for (let i = 0; i < iterations; i++) x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + i) | 0;
   return x;
 }
