@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
 import { isSessionTask, isTask, type Task } from '../core/tasks.ts';
+import { CATALOG } from '../../models/catalog.ts';
 
 /**
  * Every setting, read once from the environment at start-up. Each entry says in words what it expects,
@@ -129,6 +130,23 @@ const SPECS = {
   ORT_PROVIDER: oneOf(['cpu', 'cuda'] as const, 'cpu'),
   ORT_CUDA_FALLBACK: bool(false),
   INFERENCE_THREADS: int(0, 256, 0),
+  /**
+   * Pulled models to use for their tasks although `npm run eval` has not measured them on this machine
+   * (measured ones are ranked by their numbers; unmeasured pulled ones otherwise come after the npm ways).
+   */
+  PREFER_MODELS: {
+    schema: z
+      .string()
+      .optional()
+      .transform((v) =>
+        (v ?? '')
+          .split(',')
+          .map((n) => n.trim())
+          .filter((n) => n !== ''),
+      )
+      .refine((names) => names.every((n) => CATALOG.some((e) => e.name === n))) as unknown as z.ZodType<string[]>,
+    expected: 'a comma-separated list of catalog model names (npm run models -- list), e.g. swin2sr-x2,migan',
+  },
   WORKER_THREADS: int(1, 64, 1),
 
   JOB_TIMEOUT_SECONDS: int(1, 24 * 3600, 600),
