@@ -1,22 +1,21 @@
 import type { Box } from '../../core/types.ts';
 import type { Task } from '../../core/tasks.ts';
-import type { Detection } from '../ops/detection.ts';
 import type { ModelRegistry } from '../models/model-registry.ts';
 import { sharpOf, toRaw } from '../ops/raw-image.ts';
 import type { Mask, RawImage } from '../ops/raw-image.ts';
 import { salientMask } from '../models/isnet.ts';
 
 /**
- * The mask of one detected object: ISNet finds "the salient thing" and a detector box makes the object
- * the salient thing of a crop. The crop has a margin so ISNet sees the object's outline against its
- * surroundings; the mask is kept only inside the box grown a little, so a neighbour that also stands
- * out in the margin is not taken along.
+ * The mask of one detected object when SlimSAM is not pulled (box-mask.ts decides): ISNet finds "the
+ * salient thing" and a detector box makes the object the salient thing of a crop. The crop has a margin so
+ * ISNet sees the object's outline against its surroundings; the mask is kept only inside the box grown a
+ * little, so a neighbour that also stands out in the margin is not taken along.
  */
 
 /** Margin around the box for the crop, as a fraction of the box's size on each side. */
 const CROP_MARGIN = 0.15;
 /** Detector boxes are a few pixels tight on tails, ears and hands: keep the mask a little beyond them. */
-const KEEP_MARGIN = 0.04;
+export const KEEP_MARGIN = 0.04;
 
 interface Rect {
   left: number;
@@ -36,8 +35,8 @@ export function grownRect(box: Box, margin: number, width: number, height: numbe
   return { left, top, width: Math.max(1, right - left), height: Math.max(1, bottom - top) };
 }
 
-/** A full-size mask of the detected object (0 outside the slightly grown box). */
-export async function phraseMask(models: ModelRegistry, image: RawImage, detection: Detection, task: Task = 'segment'): Promise<Mask> {
+/** A full-size mask of the object in the box, by ISNet on a crop around it (0 outside the slightly grown box). */
+export async function phraseMask(models: ModelRegistry, image: RawImage, detection: Box, task: Task = 'segment'): Promise<Mask> {
   const crop = grownRect(detection, CROP_MARGIN, image.width, image.height);
   const pixels = await toRaw(sharpOf(image).extract(crop));
   const cropMask = await salientMask(models, pixels, task);

@@ -8,7 +8,8 @@ import { drawBoxes } from '../ops/draw-boxes.ts';
 import type { Mask, RawImage } from '../ops/raw-image.ts';
 import type { Choice, SpecialistResult } from '../specialist.ts';
 import { detect, isOpenVocabulary } from './detector.ts';
-import { phraseMask, unionOf } from './phrase-mask.ts';
+import { boxMasker } from './box-mask.ts';
+import { unionOf } from './phrase-mask.ts';
 import { select } from './referring.ts';
 
 /** The outcome of "segment the left dog": a mask, a question back, or nothing of that kind found. */
@@ -19,8 +20,9 @@ export type PhraseSegmentation =
   | { kind: 'none'; label?: string };
 
 /**
- * Phrase → detector (COCO or faces) → referring selection → one mask per chosen box (their union for
- * "all the dogs"). `pick` answers an earlier "which one?". Used by segment and by cutout with a phrase.
+ * Phrase → detector (COCO, faces, OWL-ViT or Florence-2) → referring selection → one mask per chosen box
+ * (box-mask.ts: SlimSAM when pulled, else ISNet in the box; their union for "all the dogs"). `pick` answers an
+ * earlier "which one?". Used by segment, by cutout with a phrase and by remove.
  */
 export async function segmentByPhrase(
   models: ModelRegistry,
@@ -32,6 +34,8 @@ export async function segmentByPhrase(
     progress?: (fraction: number, note: string) => void;
     /** The invocation's embeddings: the planner's encoding of the phrase for CLIPSeg or OWL-ViT, when it sent one. */
     embeddings?: Readonly<Record<string, readonly number[]>>;
+    /** Names the picture for SlimSAM's embedding cache (sam.ts `mediaKey`); a hash of the pixels without it. */
+    pictureKey?: string;
   } = {},
 ): Promise<PhraseSegmentation> {
   const task = options.task ?? 'segment';
@@ -47,10 +51,11 @@ export async function segmentByPhrase(
   if (selection.kind === 'many') return selection;
   const chosen = selection.kind === 'one' ? [selection.detection] : selection.detections;
   if (chosen.length === 0) return label === undefined ? { kind: 'none' } : { kind: 'none', label };
+  const masker = boxMasker(models, image, { task, key: options.pictureKey });
   const masks: Mask[] = [];
   for (const [i, d] of chosen.entries()) {
     options.progress?.(0.2 + (0.6 * i) / chosen.length, `outlining ${d.label}${chosen.length > 1 ? ` ${i + 1} of ${chosen.length}` : ''}`);
-    masks.push(await phraseMask(models, image, d, task));
+    masks.push(await masker.maskOf(d));
   }
   const mask = masks.length === 1 ? masks[0]! : unionOf(masks, image.width, image.height);
   const labels = new Set(chosen.map((d) => d.label));

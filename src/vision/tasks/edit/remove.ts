@@ -6,7 +6,10 @@ import type { Detection } from '../../ops/detection.ts';
 import { detect, detectEveryFor } from '../../find/detector.ts';
 import { decodeImage, encodePng, maskBounds, maskCoverage, maskToPng } from '../../ops/raw-image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
-import { grownRect, phraseMask, unionOf } from '../../find/phrase-mask.ts';
+import { grownRect, unionOf } from '../../find/phrase-mask.ts';
+import { boxMasker } from '../../find/box-mask.ts';
+import type { BoxMasker } from '../../find/box-mask.ts';
+import { mediaKey } from '../../models/sam.ts';
 import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from '../../find/phrase-segmentation.ts';
 import type { ProducedMedia, Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { mapVideoWithTracking, TrackSelection } from '../../find/tracked-frames.ts';
@@ -33,7 +36,7 @@ const HOW_TO_MASK =
 
 /**
  * Where the hole is, in order of precedence: a mask image sent with the photo (`maskIndex`), a box from
- * the planner (`region.box`), a phrase (detector → referring words → ISNet inside the box), and for
+ * the planner (`region.box`), a phrase (detector → referring words → SlimSAM or ISNet inside the box), and for
  * inpaint alone the image's own transparent pixels. Several matches and no way to tell → "which one?".
  */
 export async function findHole(input: SpecialistInput, image: RawImage, context: SpecialistContext, maskIndex: number | undefined): Promise<HoleOutcome> {
@@ -57,10 +60,11 @@ export async function findHole(input: SpecialistInput, image: RawImage, context:
       task: input.task,
       progress: (f, note) => context.progress(f * 0.6, note),
       embeddings: input.embeddings,
+      pictureKey: mediaKey(input.media[0]!.info.sha256, input.media[0]!.bytes),
     });
     if (found.kind === 'many') return { kind: 'reply', result: await choiceReply(image, found) };
     if (found.kind === 'none') return { kind: 'reply', result: { text: `${noneFoundText(found, phrase)} Nothing was removed.`, media: [] } };
-    // ISNet can come back empty on a crop with no clear subject: the detector's boxes are then the hole.
+    // The outline can come back empty (ISNet on a crop with no clear subject): the detector's boxes are then the hole.
     const mask =
       maskBounds(found.mask) === undefined
         ? unionOf(
@@ -146,9 +150,10 @@ async function paintByWords(image: RawImage, hole: Hole, prompt: string, input: 
 }
 
 /**
- * ISNet takes 5–6 s a call on this machine's CPU, so segmenting every tracked object on every frame made
- * a one-second clip a minute's work. A track's outline is segmented afresh every this many frames and in
- * between moved and scaled with its tracked box (grown a little more, for legs and tails that moved).
+ * ISNet takes 5–6 s a call on this machine's CPU (SlimSAM's encoder seconds a frame), so segmenting every
+ * tracked object on every frame made a one-second clip a minute's work. A track's outline is segmented afresh
+ * every this many frames and in between moved and scaled with its tracked box (grown a little more, for legs
+ * and tails that moved).
  */
 const SEGMENT_EVERY = 3;
 /** Margin of the box an outline is kept in (phrase-mask keeps 4 %); a moved outline is grown by this too. */
@@ -162,24 +167,20 @@ interface Outline {
   age: number;
 }
 
-/** Outlines of tracked objects across frames: ISNet on a fresh track and every SEGMENT_EVERY frames, moved in between. */
+/** Outlines of tracked objects across frames: box-mask.ts on a fresh track and every SEGMENT_EVERY frames, moved in between. */
 class TrackOutlines {
   private readonly outlines = new Map<number, Outline>();
 
-  constructor(
-    private readonly context: SpecialistContext,
-    private readonly task: Task,
-  ) {}
-
-  async maskOf(frame: RawImage, track: Detection): Promise<Mask> {
+  /** `masker` outlines boxes on this frame (one per frame, so the frame's tracks share SlimSAM's encoder run). */
+  async maskOf(masker: BoxMasker, frame: RawImage, track: Detection): Promise<Mask> {
     const id = track.trackId ?? -1;
     const stored = this.outlines.get(id);
     if (stored !== undefined && stored.age < SEGMENT_EVERY - 1) {
       stored.age += 1;
       return this.moved(stored, frame, track);
     }
-    let mask = await phraseMask(this.context.models, frame, track, this.task);
-    // ISNet can see no subject in a crop: then the box is the hole, as on still images.
+    let mask = await masker.maskOf(track);
+    // The outline can be empty (ISNet sees no subject in a crop): then the box is the hole, as on still images.
     if (maskBounds(mask) === undefined) mask = maskFromBox(frame.width, frame.height, [track.x1, track.y1, track.x2, track.y2]);
     const rect = grownRect(track, OUTLINE_BOX_MARGIN, frame.width, frame.height);
     const data = new Uint8Array(rect.width * rect.height);
@@ -218,7 +219,7 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
   if (decision.kind === 'ask') return decision.result;
   const selection = new TrackSelection(decision.selector);
   const inpainter = chooseInpainter(context.models);
-  const outlines = new TrackOutlines(context, task);
+  const outlines = new TrackOutlines();
   let erasedFrames = 0;
   let largeHole = false;
   const out = await mapVideoWithTracking(
@@ -227,8 +228,9 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
     async (frame, tracks) => {
       const chosen = selection.pick(tracks);
       if (chosen.length === 0) return frame;
+      const masker = boxMasker(context.models, frame, { task });
       const masks: Mask[] = [];
-      for (const d of chosen) masks.push(await outlines.maskOf(frame, d));
+      for (const d of chosen) masks.push(await outlines.maskOf(masker, frame, d));
       const mask = await padHole(masks.length === 1 ? masks[0]! : unionOf(masks, frame.width, frame.height));
       erasedFrames += 1;
       largeHole ||= smearsHole(inpainter, mask);
@@ -259,7 +261,7 @@ async function removeFromVideo(input: SpecialistInput, context: SpecialistContex
 export const removeSpecialist: Specialist = {
   tasks: ['remove', 'inpaint'],
   // None required up front: a box or a mask image needs no weights (OpenCV). The phrase path's detector
-  // and ISNet answer with ModelNotInstalledError when they are used and missing.
+  // and outliner (SlimSAM when pulled, else ISNet) answer with ModelNotInstalledError when used and missing.
   models: [],
   async run(input, context) {
     checkArgs(input.task, input.args);

@@ -12,7 +12,9 @@ import { detect, detectEveryFor, phraseLabel } from '../../find/detector.ts';
 import { applyMaskAsAlpha, compositeOnColor } from '../../ops/composite.ts';
 import { ISNET_MODEL, salientMask } from '../../models/isnet.ts';
 import { choiceReply, maskedWhat, noneFoundText, segmentByPhrase } from '../../find/phrase-segmentation.ts';
-import { phraseMask, unionOf } from '../../find/phrase-mask.ts';
+import { unionOf } from '../../find/phrase-mask.ts';
+import { boxMasker } from '../../find/box-mask.ts';
+import { mediaKey } from '../../models/sam.ts';
 import { chooseOnVideo } from '../../find/which-one.ts';
 import type { Detection } from '../../ops/detection.ts';
 import type { RawImage } from '../../ops/raw-image.ts';
@@ -42,10 +44,16 @@ async function cutoutImage(input: SpecialistInput, context: SpecialistContext): 
     mask = await salientMask(context.models, image, input.task);
     text = describeCoverage(maskCoverage(mask));
   } else {
-    // A named object: detector box → ISNet inside it (segment-phrase.ts), so "the dog" is the dog even when the person is more salient.
+    // A named object: detector box → SlimSAM or ISNet inside it (find/box-mask.ts), so "the dog" is the dog even when the person is more salient.
     context.progress(0.05, `looking for ${phrase}`);
     const pick = numberArg('cutout', input.args, 'pick');
-    const found = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: context.progress, embeddings: input.embeddings });
+    const found = await segmentByPhrase(context.models, image, phrase, {
+      pick,
+      task: input.task,
+      progress: context.progress,
+      embeddings: input.embeddings,
+      pictureKey: mediaKey(media.info.sha256, media.bytes),
+    });
     if (found.kind === 'many') return choiceReply(image, found);
     if (found.kind === 'none') return { text: noneFoundText(found, phrase), media: [] };
     mask = found.mask;
@@ -65,15 +73,16 @@ async function cutoutImage(input: SpecialistInput, context: SpecialistContext): 
   };
 }
 
-/** One mask over the chosen tracks of a frame (each outlined by ISNet in its box); undefined when none. */
+/** One mask over the chosen tracks of a frame (each box outlined by find/box-mask.ts); undefined when none. */
 async function tracksMask(context: SpecialistContext, frame: RawImage, chosen: readonly Detection[], task: SpecialistInput['task']): Promise<Mask | undefined> {
   if (chosen.length === 0) return undefined;
+  const masker = boxMasker(context.models, frame, { task });
   const masks: Mask[] = [];
-  for (const d of chosen) masks.push(await phraseMask(context.models, frame, d, task));
+  for (const d of chosen) masks.push(await masker.maskOf(d));
   return masks.length === 1 ? masks[0]! : unionOf(masks, frame.width, frame.height);
 }
 
-/** A named object in a video: detector + tracker on every frame, the phrase's tracks masked (phrase-mask.ts). */
+/** A named object in a video: detector + tracker on every frame, the phrase's tracked boxes masked (find/box-mask.ts). */
 async function cutoutVideoByPhrase(input: SpecialistInput, context: SpecialistContext, phrase: string, color: Rgb, on: string): Promise<SpecialistResult> {
   const label = phraseLabel(context.models, phrase, input.task);
   const detectFrame = async (frame: RawImage) => (await detect(context.models, frame, phrase, input.task, input.embeddings)).detections;
@@ -137,8 +146,8 @@ async function cutoutVideo(input: SpecialistInput, context: SpecialistContext): 
 }
 
 /**
- * Cut-out (ISNet): the salient subject, or the object a phrase names (detector box first, tracked on
- * videos), to transparent PNG; videos frame by frame onto a colour.
+ * Cut-out: the salient subject (ISNet), or the object a phrase names (detector box first, tracked on videos,
+ * outlined by SlimSAM when pulled, else ISNet), to transparent PNG; videos frame by frame onto a colour.
  */
 export const cutoutSpecialist: Specialist = {
   tasks: ['cutout'],

@@ -10,6 +10,7 @@ import { resultBoxes } from '../../ops/detection.ts';
 import { escapeXml } from '../../ops/draw-boxes.ts';
 import { decodeImage, maskCoverage, maskToPng } from '../../ops/raw-image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
+import { mediaKey } from '../../models/sam.ts';
 import type { Specialist, SpecialistResult } from '../../specialist.ts';
 
 /** The phrase argument, required: segment with nothing named is segment_all's job. */
@@ -51,7 +52,10 @@ export async function overlayWithLegend(image: RawImage, mask: Mask, legend: str
   return withSvg(pixels, svg);
 }
 
-/** "Segment the left dog": a mask of the thing a phrase names, with an overlay that says what it is. */
+/**
+ * "Segment the left dog": a mask of the thing a phrase names (its box outlined by SlimSAM when pulled, else by
+ * ISNet), with an overlay that says what it is.
+ */
 export const segmentSpecialist: Specialist = {
   tasks: ['segment'],
   models: [CENTERNET_MODEL, ISNET_MODEL],
@@ -63,7 +67,13 @@ export const segmentSpecialist: Specialist = {
     if (media === undefined || media.info.kind !== 'image') throw new UnsupportedMediaForTaskError(input.task, media?.info.kind ?? 'nothing', ['image']);
     const image = await decodeImage(media.bytes, context.limits);
     context.progress(0.05, `looking for ${phrase}`);
-    const result = await segmentByPhrase(context.models, image, phrase, { pick, task: input.task, progress: context.progress, embeddings: input.embeddings });
+    const result = await segmentByPhrase(context.models, image, phrase, {
+      pick,
+      task: input.task,
+      progress: context.progress,
+      embeddings: input.embeddings,
+      pictureKey: mediaKey(media.info.sha256, media.bytes),
+    });
     if (result.kind === 'many') return choiceReply(image, result);
     if (result.kind === 'none') return { text: noneFoundText(result, phrase), boxes: [], media: [] };
     context.progress(0.85, 'drawing the overlay');
