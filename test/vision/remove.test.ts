@@ -10,7 +10,7 @@ import type { Inpainter } from '../../src/vision/models/inpainter.ts';
 import { removeSpecialist } from '../../src/vision/tasks/edit/remove.ts';
 import type { SpecialistResult } from '../../src/vision/specialist.ts';
 import { movingDiscClip } from './fixtures.ts';
-import { imageMedia, invocation, makeSpecialistContext, videoMedia } from '../helpers/specialist-context.ts';
+import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
 
@@ -173,22 +173,26 @@ describe('remove / inpaint (OpenCV Telea)', () => {
 
 describe('chooseInpainter', () => {
   const fake = (name: string): Inpainter => ({ name, model: name, inpaint: async (image) => image });
-  const installed = (...names: string[]) => ({ isInstalled: (name: string) => names.includes(name) });
+  const settings = testSettings();
+  const installed = (...names: string[]) => ({ settings, isInstalled: (name: string) => names.includes(name) });
+  const evidence = (scores: Record<string, number>, prefer: string[] = []) => ({ scores: new Map(Object.entries(scores)), prefer });
 
-  it('prefers the catalog preferred model that is installed and has code, else falls back to OpenCV', () => {
+  it('takes the best measured inpainter; an unmeasured pulled one only when PREFER_MODELS names it; weights without code do not count', () => {
     const candidates = [openCvInpainter, fake('lama'), fake('migan')];
-    expect(chooseInpainter(installed('migan', 'lama'), candidates).name).toBe('migan');
-    expect(chooseInpainter(installed('lama'), candidates).name).toBe('lama');
-    expect(chooseInpainter(installed(), candidates).name).toBe('opencv-telea');
-    // Weights without an inpainter that runs them do not count.
-    expect(chooseInpainter(installed('migan'), [openCvInpainter]).name).toBe('opencv-telea');
+    expect(chooseInpainter(installed('migan', 'lama'), candidates, evidence({})).name).toBe('opencv-telea');
+    expect(chooseInpainter(installed('migan', 'lama'), candidates, evidence({}, ['lama', 'migan'])).name).toBe('lama');
+    expect(chooseInpainter(installed('migan', 'lama'), candidates, evidence({ 'opencv-telea': 0.5, migan: 0.7, lama: 0.6 })).name).toBe('migan');
+    expect(chooseInpainter(installed('lama'), candidates, evidence({ 'opencv-telea': 0.5, migan: 0.7, lama: 0.4 })).name).toBe('opencv-telea');
+    expect(chooseInpainter(installed(), candidates, evidence({ migan: 0.9 })).name).toBe('opencv-telea');
+    expect(chooseInpainter(installed('migan'), [openCvInpainter], evidence({}, ['migan'])).name).toBe('opencv-telea');
   });
 });
 
 describe('remove with pulled inpainting weights (fixture models)', () => {
-  it('fills with MI-GAN once it is in MODELS_DIR, and says so; without it, OpenCV', { timeout: 120_000 }, async () => {
+  it('fills with MI-GAN once it is in MODELS_DIR and PREFER_MODELS names it, and says so; without it, OpenCV', { timeout: 120_000 }, async () => {
     const modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-remove-migan-'));
-    const context = await makeSpecialistContext({ env: { MODELS_DIR: modelsDir } });
+    // Not measured here: MI-GAN is used because the operator names it (PREFER_MODELS).
+    const context = await makeSpecialistContext({ env: { MODELS_DIR: modelsDir, PREFER_MODELS: 'migan' } });
     try {
       const { png } = await photoWithDisc();
       const media = await imageMedia(context, png);

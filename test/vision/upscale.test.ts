@@ -133,9 +133,15 @@ describe('chooseUpscaler', () => {
   const installed = (...names: string[]) => ({ settings, isInstalled: (name: string) => names.includes(name) });
   const swin: Upscaler = { name: 'swin2sr', model: 'swin2sr-x2', factors: [2], upscale: async (image) => image };
 
-  it('takes the preferred installed model for the factor, else the next one, else says what to pull', () => {
+  it('takes the best measured installed model for the factor, an unmeasured pulled one only when PREFER_MODELS names it, else says what to pull', () => {
     const all = [...ESRGAN_UPSCALERS, swin];
-    expect(chooseUpscaler(installed('swin2sr-x2', 'esrgan-slim-x2'), 2, all).model).toBe('swin2sr-x2');
+    const evidence = (scores: Record<string, number>, prefer: string[] = []) => ({ scores: new Map(Object.entries(scores)), prefer });
+    expect(chooseUpscaler(installed('swin2sr-x2', 'esrgan-slim-x2'), 2, all, evidence({})).model).toBe('esrgan-slim-x2');
+    expect(chooseUpscaler(installed('swin2sr-x2', 'esrgan-slim-x2'), 2, all, evidence({}, ['swin2sr-x2'])).model).toBe('swin2sr-x2');
+    expect(chooseUpscaler(installed('swin2sr-x2', 'esrgan-slim-x2'), 2, all, evidence({ 'swin2sr-x2': 31, 'esrgan-slim-x2': 30 })).model).toBe('swin2sr-x2');
+    expect(chooseUpscaler(installed('swin2sr-x2', 'esrgan-slim-x2'), 2, all, evidence({ 'swin2sr-x2': 29, 'esrgan-slim-x2': 30 })).model).toBe(
+      'esrgan-slim-x2',
+    );
     expect(chooseUpscaler(installed('esrgan-slim-x2', 'esrgan-slim-x4'), 2, all).model).toBe('esrgan-slim-x2');
     expect(chooseUpscaler(installed('swin2sr-x2', 'esrgan-slim-x4'), 4, all).model).toBe('esrgan-slim-x4');
     expect(() => chooseUpscaler(installed(), 3, all)).toThrow(ModelNotInstalledError);

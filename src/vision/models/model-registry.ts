@@ -8,7 +8,8 @@ import type { LocatedFile, ModelLocation } from './model-files.ts';
 import { loadGraphModel, loadLayersModel } from './tfjs-runtime.ts';
 import type { GraphModel, LayersModel } from './tfjs-runtime.ts';
 
-export type RegistrySettings = Pick<Settings, 'MODELS_DIR' | 'ORT_PROVIDER' | 'ORT_CUDA_FALLBACK' | 'inferenceThreads'>;
+/** DATA_DIR and PREFER_MODELS: model choice reads this machine's `npm run eval` numbers (measured-quality.ts) through the registry. */
+export type RegistrySettings = Pick<Settings, 'MODELS_DIR' | 'ORT_PROVIDER' | 'ORT_CUDA_FALLBACK' | 'inferenceThreads' | 'DATA_DIR' | 'PREFER_MODELS'>;
 
 export interface RegistryLogger {
   warn(message: string): void;

@@ -1,6 +1,8 @@
 import { InternalError } from '../../../errors.ts';
 import type { Inpainter } from '../../models/inpainter.ts';
-import { bestInstalledModel } from '../../models/model-choice.ts';
+import type { Settings } from '../../../config/settings.ts';
+import { CHOICE_COMPARISONS, readMeasuredQuality, scoresOf } from '../../models/measured-quality.ts';
+import { isPulled, rankWays, type ChoiceEvidence, type Way } from '../../models/model-choice.ts';
 import type { ModelRegistry } from '../../models/model-registry.ts';
 import type { Mask } from '../../ops/raw-image.ts';
 import { lamaInpainter } from '../../models/lama.ts';
@@ -18,7 +20,7 @@ export const openCvInpainter: Inpainter = {
   },
 };
 
-/** Neural fills when their weights are pulled (the catalog's order decides between them), OpenCV otherwise. */
+/** Neural fills when their weights are pulled, and OpenCV; what `npm run eval` measured here decides between them. */
 export const DEFAULT_INPAINTERS: readonly Inpainter[] = [miganInpainter, lamaInpainter, openCvInpainter];
 
 const TITLES: Readonly<Record<string, string>> = { 'opencv-telea': 'OpenCV (Telea)', migan: 'MI-GAN', lama: 'LaMa' };
@@ -28,18 +30,34 @@ export function inpainterTitle(inpainter: Inpainter): string {
   return TITLES[inpainter.name] ?? inpainter.name;
 }
 
-/**
- * The inpainter for this machine: the catalog's preferred installed model (MI-GAN, then LaMa, in the
- * catalog's order for `inpaint`) when a candidate runs it, else one that needs no weights (OpenCV).
- */
-export function chooseInpainter(models: Pick<ModelRegistry, 'isInstalled'>, candidates: readonly Inpainter[] = DEFAULT_INPAINTERS): Inpainter {
+/** What `npm run eval` measured here for filling holes, and PREFER_MODELS. */
+export function inpaintEvidence(settings: Pick<Settings, 'DATA_DIR' | 'PREFER_MODELS'>): ChoiceEvidence {
+  return { scores: scoresOf(readMeasuredQuality(settings.DATA_DIR), CHOICE_COMPARISONS.inpaint), prefer: settings.PREFER_MODELS };
+}
+
+/** The inpainters ready here (weights installed, or none needed), as ways to rank. */
+export function readyInpainters(
+  models: Pick<ModelRegistry, 'isInstalled'>,
+  candidates: readonly Inpainter[] = DEFAULT_INPAINTERS,
+): (Way & { inpainter: Inpainter })[] {
   // A model counts only when a candidate can run it: weights without code are no use here.
-  const best = bestInstalledModel('inpaint', (entry) => candidates.some((c) => c.model === entry.name) && models.isInstalled(entry.name));
-  const chosen = best === undefined ? undefined : candidates.find((c) => c.model === best.name);
-  if (chosen !== undefined) return chosen;
-  const weightless = candidates.find((c) => c.model === undefined);
-  if (weightless === undefined) throw new InternalError('No inpainter is available: none of the candidates needs no weights and no model is installed.');
-  return weightless;
+  return candidates
+    .filter((c) => c.model === undefined || models.isInstalled(c.model))
+    .map((c) => ({ name: c.model ?? c.name, pulled: isPulled(c.model), inpainter: c }));
+}
+
+/**
+ * The inpainter for this machine: among the ready ones, the best measured here by `npm run eval` (PREFER_MODELS
+ * first; a pulled model not measured here only when nothing else is ready).
+ */
+export function chooseInpainter(
+  models: Pick<ModelRegistry, 'isInstalled' | 'settings'>,
+  candidates: readonly Inpainter[] = DEFAULT_INPAINTERS,
+  evidence: ChoiceEvidence = inpaintEvidence(models.settings),
+): Inpainter {
+  const chosen = rankWays(readyInpainters(models, candidates), evidence)[0]?.way.inpainter;
+  if (chosen === undefined) throw new InternalError('No inpainter is available: none of the candidates needs no weights and no model is installed.');
+  return chosen;
 }
 
 /** A hole wider than this (shorter side of its box, in pixels) is beyond what smoothing fills convincingly. */
