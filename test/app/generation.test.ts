@@ -7,7 +7,10 @@ import type { Bot } from '../../src/app/bot.ts';
 import { closeComfyUiClients } from '../../src/vision/engines/comfyui-engine.ts';
 import { FakeComfyUi } from '../fakes/comfyui/server.ts';
 import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 /**
  * Generation through the whole path of a message, on the real bot (PGlite, in-process queue) with the
@@ -103,48 +106,45 @@ describe('generating and editing pictures by words', () => {
     expect(Buffer.compare(await bytesOf(other.id), await bytesOf(first.id))).not.toBe(0);
   });
 
-  it.runIf(HAS_TESTDATA || process.env.CI === 'true')(
-    "replace the person with words: the generator paints inside the outline, every pixel outside it stays the photo's",
-    async () => {
-      const c = await conversation('replace');
-      const photo = await fs.readFile(testdata('astronaut.png'));
-      const turn = await bot.handleTurn({
-        conversationId: c.id,
-        user: c.user,
-        text: 'replace the person with a robot',
-        files: [{ name: 'astronaut.png', bytes: photo }],
-      });
-      const done = await c.events.finished(turn);
-      expect(done.job.state).toBe('succeeded');
-      const result = done.turn.media.find((m) => m.role === 'result')!;
-      expect(result.generation).toMatchObject({ prompt: 'a robot', engine: 'comfyui' });
-      const hole = done.turn.media.find((m) => m.role === 'mask')!;
-      const [after, before, mask] = await Promise.all([
-        sharp(await bytesOf(result.id))
-          .removeAlpha()
-          .raw()
-          .toBuffer(),
-        sharp(photo).removeAlpha().raw().toBuffer(),
-        sharp(await bytesOf(hole.id))
-          .greyscale()
-          .raw()
-          .toBuffer(),
-      ]);
-      let outside = 0;
-      let changedOutside = 0;
-      let changedInside = 0;
-      for (let i = 0; i < mask.length; i++) {
-        const changed = after[i * 3] !== before[i * 3] || after[i * 3 + 1] !== before[i * 3 + 1] || after[i * 3 + 2] !== before[i * 3 + 2];
-        if (mask[i] === 0) {
-          outside += 1;
-          if (changed) changedOutside += 1;
-        } else if (changed) changedInside += 1;
-      }
-      expect(outside).toBeGreaterThan(mask.length / 4);
-      expect(changedOutside).toBe(0);
-      expect(changedInside).toBeGreaterThan(0);
-    },
-  );
+  photos.it("replace the person with words: the generator paints inside the outline, every pixel outside it stays the photo's", async () => {
+    const c = await conversation('replace');
+    const photo = await fs.readFile(testdata('astronaut.png'));
+    const turn = await bot.handleTurn({
+      conversationId: c.id,
+      user: c.user,
+      text: 'replace the person with a robot',
+      files: [{ name: 'astronaut.png', bytes: photo }],
+    });
+    const done = await c.events.finished(turn);
+    expect(done.job.state).toBe('succeeded');
+    const result = done.turn.media.find((m) => m.role === 'result')!;
+    expect(result.generation).toMatchObject({ prompt: 'a robot', engine: 'comfyui' });
+    const hole = done.turn.media.find((m) => m.role === 'mask')!;
+    const [after, before, mask] = await Promise.all([
+      sharp(await bytesOf(result.id))
+        .removeAlpha()
+        .raw()
+        .toBuffer(),
+      sharp(photo).removeAlpha().raw().toBuffer(),
+      sharp(await bytesOf(hole.id))
+        .greyscale()
+        .raw()
+        .toBuffer(),
+    ]);
+    let outside = 0;
+    let changedOutside = 0;
+    let changedInside = 0;
+    for (let i = 0; i < mask.length; i++) {
+      const changed = after[i * 3] !== before[i * 3] || after[i * 3 + 1] !== before[i * 3 + 1] || after[i * 3 + 2] !== before[i * 3 + 2];
+      if (mask[i] === 0) {
+        outside += 1;
+        if (changed) changedOutside += 1;
+      } else if (changed) changedInside += 1;
+    }
+    expect(outside).toBeGreaterThan(mask.length / 4);
+    expect(changedOutside).toBe(0);
+    expect(changedInside).toBeGreaterThan(0);
+  });
 
   it('reports steps and previews while it works, and the previews can be fetched', async () => {
     const c = await conversation('previews');

@@ -22,7 +22,8 @@ import { startWebServer, type WebServer } from '../../adapters/web/server.ts';
 import { EventRecorder } from '../helpers/bot-harness.ts';
 import { scriptFault } from '../helpers/fault-scripts.ts';
 import { solidImage } from '../helpers/media-fixtures.ts';
-import { describeWithPostgresBinaries, startPostgresInstance, type PostgresInstance } from '../helpers/postgres-instance.ts';
+import { startPostgresInstance, type PostgresInstance } from '../helpers/postgres-instance.ts';
+import { requires } from '../helpers/prerequisites.ts';
 
 const FAULT_THREAD = new URL('../helpers/fault-thread.ts', import.meta.url).href;
 /** Starting and stopping a real server and running real jobs on a shared machine: room to be slow. */
@@ -118,7 +119,7 @@ function webClient(web: WebServer) {
 
 const outageMessage = () => new StoreUnavailableError(undefined).message;
 
-describeWithPostgresBinaries('PostgreSQL restarted under a running bot (a private server)', () => {
+(await requires('postgres-server-binaries')).describe('PostgreSQL restarted under a running bot (a private server)', () => {
   beforeAll(async () => {
     server = await startPostgresInstance();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-pg-fault-'));

@@ -13,9 +13,16 @@ import type { FfmpegTools } from '../../src/media/ffmpeg.ts';
 
 const exec = promisify(execFile);
 
-/** The real photos described in ../shared/testdata/README.md; tests skip when the folder is absent. */
-export const TESTDATA_DIR = path.resolve(import.meta.dirname, '../../../shared/testdata');
-export const HAS_TESTDATA = existsSync(TESTDATA_DIR);
+/**
+ * The real photos described in ../shared/testdata/README.md (from the project root); VITRON_TESTDATA_DIR
+ * points elsewhere. Tests needing them gate on `requires('testdata')` (prerequisites.ts): CI fails without them.
+ */
+export const TESTDATA_DIR = process.env.VITRON_TESTDATA_DIR
+  ? path.resolve(process.env.VITRON_TESTDATA_DIR)
+  : path.resolve(import.meta.dirname, '../../../shared/testdata');
+export const TESTDATA_FILES = ['astronaut.png', 'chelsea.png', 'horse.png', 'truncated.jpg'] as const;
+/** @deprecated Gate on `requires('testdata')` from prerequisites.ts instead: in CI a missing photo must fail, not skip. */
+export const HAS_TESTDATA = TESTDATA_FILES.every((name) => existsSync(path.join(TESTDATA_DIR, name)));
 
 export function testdata(name: string): string {
   return path.join(TESTDATA_DIR, name);

@@ -1,8 +1,8 @@
 /**
  * A private PostgreSQL server for one test, so a test may stop and restart it: the shared test server
  * (TEST_DATABASE_URL) serves other test files at the same time and must stay up. It needs the server
- * binaries on this machine (Debian's postgresql package, as .ci/run expects); without them the tests
- * that use it are skipped, except in CI, where that is a failure.
+ * binaries on this machine (Debian's postgresql package, as .ci/run expects); tests gate on
+ * `requires('postgres-server-binaries')` (prerequisites.ts): skipped without them, except in CI, where that fails.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -10,7 +10,6 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe } from 'vitest';
 import { freePort } from './free-port.ts';
 
 const exec = promisify(execFile);
@@ -30,12 +29,6 @@ function findPostgresBin(): string | undefined {
 }
 
 export const POSTGRES_BIN = findPostgresBin();
-
-if (!POSTGRES_BIN && process.env.CI) throw new Error('PostgreSQL server binaries (initdb, pg_ctl) were not found, and CI must run the PostgreSQL fault tests');
-if (!POSTGRES_BIN) console.warn('Skipping the private-PostgreSQL tests: initdb/pg_ctl not found on PATH or under /usr/lib/postgresql/*/bin');
-
-/** `describe` when the server binaries are here, `describe.skip` (with the warning above) otherwise, outside CI. */
-export const describeWithPostgresBinaries = POSTGRES_BIN ? describe : describe.skip;
 
 export interface PostgresInstance {
   /** postgres://postgres@127.0.0.1:<port>/postgres */

@@ -5,7 +5,6 @@ import { inspectMedia } from '../../src/media/inspect.ts';
 import type { InspectDeps } from '../../src/media/inspect.ts';
 import type { MediaLimits } from '../../src/media/limits.ts';
 import {
-  HAS_TESTDATA,
   PDF_BYTES,
   SVG_BYTES,
   SYSTEM_FFMPEG,
@@ -18,6 +17,9 @@ import {
   solidImage,
   testdata,
 } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const LIMITS: MediaLimits = {
   maxBytes: 50 * 1024 * 1024,
@@ -89,12 +91,12 @@ describe('inspectMedia on images', () => {
     await expect(inspectMedia(jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), deps)).rejects.toBeInstanceOf(CorruptMediaError);
   });
 
-  it.skipIf(!HAS_TESTDATA)('refuses the real truncated JPEG from shared testdata (skipped when ../shared/testdata is absent)', async () => {
+  photos.it('refuses the real truncated JPEG from shared testdata', async () => {
     const bytes = await fs.readFile(testdata('truncated.jpg'));
     await expect(inspectMedia(bytes, deps)).rejects.toBeInstanceOf(CorruptMediaError);
   });
 
-  it.skipIf(!HAS_TESTDATA)('accepts the real photos from shared testdata', async () => {
+  photos.it('accepts the real photos from shared testdata', async () => {
     const info = await inspectMedia(await fs.readFile(testdata('chelsea.png')), deps);
     expect(info).toMatchObject({ kind: 'image', width: 451, height: 300 });
   });

@@ -3,30 +3,13 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { queueNameOf } from '../../src/queue/lanes.ts';
 import { deleteKeysUnder } from '../../src/queue/redis-setup.ts';
-import { describe } from 'vitest';
+import { TEST_REDIS_URL, requires } from '../helpers/prerequisites.ts';
 
 /** The real Redis of the tests (CI starts one at 127.0.0.1:6379). */
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { TEST_REDIS_URL };
 
-async function reachable(): Promise<boolean> {
-  const client = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
-const up = await reachable();
-if (!up && process.env.CI) throw new Error(`Redis at ${TEST_REDIS_URL} is not reachable, and CI must run the BullMQ tests`);
-if (!up) console.warn(`Skipping BullMQ tests: no Redis at ${TEST_REDIS_URL} (set TEST_REDIS_URL, or start redis-server)`);
-
-/** `describe` when Redis answers, `describe.skip` (with the warning above) when it does not, outside CI. */
-export const describeWithRedis = up ? describe : describe.skip;
+/** `describe` for tests on the shared Redis: skipped with the reason when it does not answer, failed instead in CI. */
+export const describeWithRedis = (await requires('redis')).describe;
 
 /** A key prefix of its own per test, so tests run in any order and in parallel. */
 export function uniquePrefix(): string {

@@ -1,7 +1,10 @@
 import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNsfwClassifier, NSFW_CLASSES, nsfwScore, scoreRgb, imageToModelInput, verdictOf } from '../../src/safety/nsfw-classifier.ts';
-import { HAS_TESTDATA, SYSTEM_FFMPEG, makeClip, makeTempDir, solidImage, testdata } from '../helpers/media-fixtures.ts';
+import { SYSTEM_FFMPEG, makeClip, makeTempDir, solidImage, testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const classify = createNsfwClassifier({ SAFETY_NSFW_THRESHOLD: 0.7 }, SYSTEM_FFMPEG);
 
@@ -15,7 +18,7 @@ describe('the NSFW score and verdict', () => {
 });
 
 describe('nsfwjs MobileNetV2 on the tfjs WASM runtime (real bundled weights)', () => {
-  it.skipIf(!HAS_TESTDATA)('keeps the real test photos neutral (skipped when ../shared/testdata is absent)', { timeout: 120_000 }, async () => {
+  photos.it('keeps the real test photos neutral', { timeout: 120_000 }, async () => {
     for (const name of ['astronaut.png', 'chelsea.png']) {
       const bytes = await fs.readFile(testdata(name));
       const scores = await scoreRgb(await imageToModelInput(bytes));

@@ -5,13 +5,14 @@ import path from 'node:path';
 import pg from 'pg';
 import { it } from 'vitest';
 import { openDatabase, type Database } from '../../src/store/database.ts';
+import { PrerequisiteMissingError, TEST_DATABASE_URL, describeMissing, missingOf, strictPrerequisites } from '../helpers/prerequisites.ts';
+
+export { TEST_DATABASE_URL };
 
 /**
  * The backends every store and conversation test runs on: PGlite in memory, PGlite persisted to a
  * directory, and the real PostgreSQL (a database of its own per test file, dropped afterwards).
  */
-
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface Backend {
   name: string;
@@ -86,14 +87,21 @@ export async function postgresUnavailable(): Promise<string | null> {
 }
 
 /**
- * PostgreSQL is skipped, loudly, only outside CI; in CI an unreachable server fails the tests (the
- * backend stays in the list and its setup throws).
+ * PostgreSQL is skipped, loudly, only outside strict mode (prerequisites.ts); in strict mode (CI) an
+ * unreachable server fails the tests: the backend stays in the list and opening it throws what is missing.
  */
 export async function availableBackends(): Promise<Backend[]> {
   const backends = [pgliteMemoryBackend(), pgliteDirBackend()];
-  const reason = await postgresUnavailable();
-  if (reason === null || process.env.CI) return [...backends, postgresBackend()];
-  it.skip(`PostgreSQL tests SKIPPED: ${TEST_DATABASE_URL} is unreachable (${reason}); start it or set TEST_DATABASE_URL`);
-  console.warn(`[vitron-chat tests] PostgreSQL at ${TEST_DATABASE_URL} is unreachable (${reason}); its tests are skipped (they fail when CI is set).`);
+  const missing = await missingOf('postgres');
+  if (missing.length === 0) return [...backends, postgresBackend()];
+  const message = describeMissing(missing);
+  if (strictPrerequisites()) {
+    const fail = async (): Promise<never> => {
+      throw new PrerequisiteMissingError(`${message} (VITRON_REQUIRE_PREREQUISITES is on: CI must run these tests)`);
+    };
+    return [...backends, { name: 'PostgreSQL', open: fail, cleanup: async () => {} }];
+  }
+  it.skip(`PostgreSQL tests (skipped: ${message})`);
+  console.warn(`[vitron-chat tests] skipping the PostgreSQL tests: ${message}`);
   return backends;
 }

@@ -8,7 +8,8 @@ import { InternalError, StoreUnavailableError } from '../../src/errors.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { applyMigrations, checksumOf, DEFAULT_MIGRATIONS_DIR, pgliteTarget, postgresTarget, readMigrations } from '../../src/store/migrate.ts';
 import { UserRepository } from '../../src/store/user-repository.ts';
-import { createTestDatabase, postgresUnavailable, TEST_DATABASE_URL, uniqueName } from './backends.ts';
+import { requires } from '../helpers/prerequisites.ts';
+import { createTestDatabase, TEST_DATABASE_URL, uniqueName } from './backends.ts';
 
 const shipped = readMigrations();
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -88,11 +89,7 @@ describe('applyMigrations', () => {
   });
 });
 
-const unavailable = await postgresUnavailable();
-const skipPostgres = unavailable !== null && !process.env.CI;
-if (skipPostgres) it.skip(`PostgreSQL migration tests SKIPPED: ${TEST_DATABASE_URL} is unreachable (${unavailable})`);
-
-describe.skipIf(skipPostgres)('PostgreSQL', () => {
+(await requires('postgres')).describe('PostgreSQL', () => {
   it('applies migrations once when two processes start together', async () => {
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());

@@ -8,11 +8,13 @@ import { cutoutSpecialist } from '../../src/vision/tasks/segment/cutout.ts';
 import type { SpecialistResult } from '../../src/vision/specialist.ts';
 import { imageMedia, invocation, makeSpecialistContext, testRegistry } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { discImage, insideDisc, iou } from './fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const CHELSEA = testdata('chelsea.png');
-const NO_PHOTOS = HAS_TESTDATA ? '' : ' (skipped: ../shared/testdata is absent)';
 
 function byRole(result: SpecialistResult, role: string) {
   const item = result.media.find((m) => m.role === role);
@@ -69,7 +71,7 @@ describe('cutout and background (real ISNet weights)', () => {
     expect(context.reports.length).toBeGreaterThan(0);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`finds the cat in chelsea.png (sanity, not exact)${NO_PHOTOS}`, async () => {
+  photos.it(`finds the cat in chelsea.png (sanity, not exact)`, async () => {
     const media = await imageMedia(context, await fs.readFile(CHELSEA), 'chelsea.png');
     const result = await cutoutSpecialist.run(invocation('cutout', media), context);
     const mask = await gray(byRole(result, 'mask').bytes);

@@ -17,10 +17,12 @@ import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 import { tfjs } from '../../src/vision/models/tfjs-runtime.ts';
 import { imageMedia, invocation, makeSpecialistContext, testRegistry, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { decodeFrames } from './fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
 
-const NO_PHOTOS = HAS_TESTDATA ? '' : ' (skipped: ../shared/testdata is absent)';
+const photos = await requires('testdata');
+
 const HEAVY = { timeout: 180_000 };
 
 /**
@@ -89,14 +91,14 @@ describe('detect and ground (real CenterNet weights)', () => {
     await context.cleanup();
   });
 
-  it.skipIf(!HAS_TESTDATA)(`finds the one person in astronaut.png${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`finds the one person in astronaut.png`, HEAVY, async () => {
     const found = await detectObjects(models, await photo('astronaut.png'));
     const people = found.filter((d) => d.label === 'person');
     expect(people).toHaveLength(1);
     expect(intersectionOverUnion(people[0]!, ASTRONAUT_PERSON)).toBeGreaterThanOrEqual(0.7);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`finds the cat in chelsea.png, and no dog when asked for dogs${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`finds the cat in chelsea.png, and no dog when asked for dogs`, HEAVY, async () => {
     const image = await photo('chelsea.png');
     const cats = await detect(models, image, 'the cat');
     expect(cats.label).toBe('cat');
@@ -105,13 +107,13 @@ describe('detect and ground (real CenterNet weights)', () => {
     expect((await detect(models, image, 'dogs')).detections).toEqual([]);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`finds the horse in horse.png${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`finds the horse in horse.png`, HEAVY, async () => {
     const { detections } = await detect(models, await photo('horse.png'));
     expect(detections.map((d) => d.label)).toEqual(['horse']);
     expect(intersectionOverUnion(detections[0]!, HORSE_HORSE)).toBeGreaterThanOrEqual(0.7);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`sends face words to the face detector${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`sends face words to the face detector`, HEAVY, async () => {
     const { detections, label } = await detect(models, await photo('astronaut.png'), 'faces');
     expect(label).toBe('face');
     expect(detections).toHaveLength(1);
@@ -141,7 +143,7 @@ describe('detect and ground (real CenterNet weights)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`answers "how many people?" with the number first and the boxes drawn${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`answers "how many people?" with the number first and the boxes drawn`, HEAVY, async () => {
     const media = await imageMedia(context, await fs.readFile(testdata('astronaut.png')), 'astronaut.png');
     const result = await detectSpecialist.run(invocation('detect', media, { phrase: 'people', count: true }), context);
     expect(result.text).toBe('1 person.');
@@ -152,14 +154,14 @@ describe('detect and ground (real CenterNet weights)', () => {
     expect([meta.width, meta.height]).toEqual([512, 512]);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`says so when none of the asked class is there${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`says so when none of the asked class is there`, HEAVY, async () => {
     const media = await imageMedia(context, await fs.readFile(testdata('horse.png')), 'horse.png');
     const result = await detectSpecialist.run(invocation('detect', media, { phrase: 'cats' }), context);
     expect(result.text).toBe('No cats found.');
     expect(result.boxes).toEqual([]);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`locates "the horse" in words and pixels${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`locates "the horse" in words and pixels`, HEAVY, async () => {
     // The horse on the right half of a wider canvas: "on the right".
     const horse = await fs.readFile(testdata('horse.png'));
     const wide = await sharp({ create: { width: 1200, height: 328, channels: 3, background: '#ffffff' } })
@@ -177,7 +179,7 @@ describe('detect and ground (real CenterNet weights)', () => {
     expect(result.text).toMatch(/^The horse is on the right \(x \d+–\d+, y \d+–\d+ px, score 0\.\d\d\)\.$/);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`asks "which one?" about two people and answers a pick by the same numbering${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`asks "which one?" about two people and answers a pick by the same numbering`, HEAVY, async () => {
     const astronaut = await fs.readFile(testdata('astronaut.png'));
     const pair = await sharp({ create: { width: 1024, height: 512, channels: 3, background: '#000000' } })
       .composite([
@@ -199,7 +201,7 @@ describe('detect and ground (real CenterNet weights)', () => {
     expect(right.boxes![0]!.x1).toBeGreaterThanOrEqual(500);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`tracks a horse walking across a clip: one horse, boxed on every frame${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`tracks a horse walking across a clip: one horse, boxed on every frame`, HEAVY, async () => {
     const horse = await sharp(await fs.readFile(testdata('horse.png')))
       .resize({ height: 240 })
       .png()

@@ -11,10 +11,13 @@ import { captionSpecialist } from '../../src/vision/tasks/understand/caption-ans
 import { peoplesFaces } from '../../src/vision/tasks/understand/detector-caption.ts';
 import { findingsCaption } from '../../src/vision/tasks/understand/findings-words.ts';
 import type { Findings } from '../../src/vision/tasks/understand/findings-words.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, testRegistry, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { textImage } from './fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 /**
  * caption on a fresh install: no Florence-2, no LLM_URL. The answer is what the npm-shipped detectors found,
@@ -22,7 +25,6 @@ import { textImage } from './fixtures.ts';
  * person, chelsea.png a cat, horse.png a horse) and text this test renders itself.
  */
 
-const NO_PHOTOS = HAS_TESTDATA ? '' : ' (skipped: ../shared/testdata is absent)';
 const HEAVY = { timeout: 180_000 };
 const OPENING = 'I have no captioning model here, so this is what my detectors found';
 
@@ -128,22 +130,22 @@ describe('caption without a captioning model (real CenterNet, BlazeFace and PP-O
     expect(readiness(models, context.settings).tasks.find((t) => t.task === 'answer')!.ready).toBe(false);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`astronaut.png: one person, with the face in view${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`astronaut.png: one person, with the face in view`, HEAVY, async () => {
     const result = await caption(await photo('astronaut.png'));
     expect(result.text).toBe(`${OPENING}: a person (a face in view).`);
     expect(result.boxes!.map((b) => b.label).sort()).toEqual(['face', 'person']);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`chelsea.png: a cat, and no person's face${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`chelsea.png: a cat, and no person's face`, HEAVY, async () => {
     const result = await caption(await photo('chelsea.png'));
     expect(result.text).toBe(`${OPENING}: a cat.`);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`horse.png: a horse${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`horse.png: a horse`, HEAVY, async () => {
     expect((await caption(await photo('horse.png'))).text).toBe(`${OPENING}: a horse.`);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`two astronauts side by side: 2 people${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`two astronauts side by side: 2 people`, HEAVY, async () => {
     const astronaut = await photo('astronaut.png');
     const pair = await sharp({ create: { width: 1024, height: 512, channels: 3, background: '#000000' } })
       .composite([
@@ -163,7 +165,7 @@ describe('caption without a captioning model (real CenterNet, BlazeFace and PP-O
     expect(result.text).toBe(`${OPENING}: nothing they can name, but the text reads "OPEN".`);
   });
 
-  it.skipIf(!HAS_TESTDATA)(`a person, a cat and a sign in one picture, with where they are when asked in detail${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`a person, a cat and a sign in one picture, with where they are when asked in detail`, HEAVY, async () => {
     const scene = await sharp({ create: { width: 1400, height: 512, channels: 3, background: '#ffffff' } })
       .composite([
         { input: await photo('astronaut.png'), left: 0, top: 0 },
@@ -186,7 +188,7 @@ describe('caption without a captioning model (real CenterNet, BlazeFace and PP-O
     expect(result.boxes).toBeUndefined();
   });
 
-  it.skipIf(!HAS_TESTDATA)(`looks at a video's middle frame, and says so${NO_PHOTOS}`, HEAVY, async () => {
+  photos.it(`looks at a video's middle frame, and says so`, HEAVY, async () => {
     const clip = path.join(context.tmpDir, 'cat.mp4');
     // Two seconds of the cat photo (scaled to even sides for H.264): the middle frame is at 1 s.
     await promisify(execFile)('ffmpeg', [

@@ -10,9 +10,12 @@ import type { ModelRegistry } from '../../src/vision/models/model-registry.ts';
 import { decodeImage } from '../../src/vision/ops/raw-image.ts';
 import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 import { tfjs } from '../../src/vision/models/tfjs-runtime.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { testRegistry } from '../helpers/specialist-context.ts';
 import { discImage } from './fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 /**
  * The astronaut's face in astronaut.png (512²), measured once by eye on a 3× crop: hairline at y ≈ 78,
@@ -98,7 +101,7 @@ describe('where BlazeFace looks', () => {
   });
 });
 
-describe.skipIf(!HAS_TESTDATA)('BlazeFace on real photos (tfjs WASM)', () => {
+photos.describe('BlazeFace on real photos (tfjs WASM)', () => {
   let models: ModelRegistry;
   let astronaut: RawImage;
 

@@ -6,38 +6,37 @@ import { sizeForAspect, workingSize } from '../../src/vision/engines/generation.
 import { gridOf } from '../../src/vision/ops/grid.ts';
 import { keepLuminance } from '../../src/vision/ops/luminance.ts';
 import { padding } from '../../src/vision/tasks/generate/outpaint.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { psnr } from '../fixtures/sd-turbo-fixture.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const limits = { maxImagePixels: 50_000_000 };
-const CI = process.env.CI === 'true';
 
 describe('colourising keeps the photo and takes only the colour', () => {
-  it.runIf(HAS_TESTDATA || CI)(
-    'a grey photo with the true colours as the "generated" ones comes back as the colour photo (PSNR printed, ≥ 35 dB)',
-    async () => {
-      const photo = await sharp(await fs.readFile(testdata('chelsea.png')))
-        .removeAlpha()
-        .png()
-        .toBuffer();
-      const grey = await sharp(photo).greyscale().png().toBuffer();
-      // The generator's picture is smaller than the photo, as every engine's is: only its colour may count.
-      const meta = await sharp(photo).metadata();
-      const colours = await sharp(photo)
-        .resize(Math.round(meta.width! / 2), Math.round(meta.height! / 2))
-        .png()
-        .toBuffer();
-      const result = await keepLuminance(grey, colours, limits);
-      const a = await sharp(result).raw().toBuffer();
-      const b = await sharp(photo).raw().toBuffer();
-      const db = psnr(a, b);
-      console.log(`colorize recombination vs the true colour photo: ${db.toFixed(1)} dB`);
-      expect(db).toBeGreaterThan(35);
-      // Against doing nothing (the grey photo), so the number means something.
-      const greyRgb = await sharp(grey).toColourspace('srgb').removeAlpha().raw().toBuffer();
-      expect(psnr(greyRgb.subarray(0, b.length), b)).toBeLessThan(db - 5);
-    },
-  );
+  photos.it('a grey photo with the true colours as the "generated" ones comes back as the colour photo (PSNR printed, ≥ 35 dB)', async () => {
+    const photo = await sharp(await fs.readFile(testdata('chelsea.png')))
+      .removeAlpha()
+      .png()
+      .toBuffer();
+    const grey = await sharp(photo).greyscale().png().toBuffer();
+    // The generator's picture is smaller than the photo, as every engine's is: only its colour may count.
+    const meta = await sharp(photo).metadata();
+    const colours = await sharp(photo)
+      .resize(Math.round(meta.width! / 2), Math.round(meta.height! / 2))
+      .png()
+      .toBuffer();
+    const result = await keepLuminance(grey, colours, limits);
+    const a = await sharp(result).raw().toBuffer();
+    const b = await sharp(photo).raw().toBuffer();
+    const db = psnr(a, b);
+    console.log(`colorize recombination vs the true colour photo: ${db.toFixed(1)} dB`);
+    expect(db).toBeGreaterThan(35);
+    // Against doing nothing (the grey photo), so the number means something.
+    const greyRgb = await sharp(grey).toColourspace('srgb').removeAlpha().raw().toBuffer();
+    expect(psnr(greyRgb.subarray(0, b.length), b)).toBeLessThan(db - 5);
+  });
 
   it('keeps every luminance value of the original, whatever colours it is given', async () => {
     const grey = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#777777' } })

@@ -14,9 +14,12 @@ import { toRaw } from '../../src/vision/ops/raw-image.ts';
 import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 import { fixtureTokenizer } from '../fixtures/clipseg-fixture.ts';
 import { installOwlvitFixture, OWLVIT_PAD_TOKEN } from '../fixtures/owlvit-fixture.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, testRegistry, testSettings } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const HEAVY = { timeout: 180_000 };
 const WIDTH = 640;
@@ -327,12 +330,12 @@ describe('OWL-ViT not installed', () => {
 describe('OWL-ViT with real weights (MODELS_DIR)', () => {
   const settings = loadSettings();
   const real = new ModelRegistry({ settings });
-  const has = real.isInstalled('owlvit-base') && HAS_TESTDATA;
-  const why = has ? '' : ` (skipped: needs owlvit-base in ${settings.MODELS_DIR} — npm run models -- pull owlvit-base — and ../shared/testdata)`;
+  const has = real.isInstalled('owlvit-base');
+  const why = has ? '' : ` (skipped: needs owlvit-base in ${settings.MODELS_DIR} — npm run models -- pull owlvit-base)`;
 
   afterAll(() => real.dispose());
 
-  it.skipIf(!has)(`boxes the cat in chelsea.png and the horse in horse.png${why}`, { timeout: 300_000 }, async () => {
+  photos.it.skipIf(!has)(`boxes the cat in chelsea.png and the horse in horse.png${why}`, { timeout: 300_000 }, async () => {
     const cat = await detectByPhrase(real, await toRaw(sharp(testdata('chelsea.png'))), ['a cat']);
     expect(cat.length).toBeGreaterThan(0);
     // By eye: the cat fills the frame up to its right ear at x ≈ 395.

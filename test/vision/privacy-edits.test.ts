@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { probe } from '../../src/media/ffmpeg.ts';
 import type { Detection } from '../../src/vision/ops/detection.ts';
@@ -13,13 +13,16 @@ import type { ModelRegistry } from '../../src/vision/models/model-registry.ts';
 import { decodeImage } from '../../src/vision/ops/raw-image.ts';
 import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 import type { LoadedMedia } from '../../src/vision/specialist.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, testRegistry, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { decodeFrames } from './fixtures.ts';
 import { exec, facesOver, LIMITS, resultOf } from './privacy-checks.ts';
+import { requires } from '../helpers/prerequisites.ts';
 
-describe.skipIf(!HAS_TESTDATA)('privacy edits with real models', () => {
+const photos = await requires('testdata');
+
+photos.describe('privacy edits with real models', () => {
   let models: ModelRegistry;
   let context: TestContext;
   let astronautBytes: Buffer;

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Detection } from '../../src/vision/ops/detection.ts';
 import { adjustSpecialist } from '../../src/vision/tasks/edit/adjust.ts';
 import { detectFaces } from '../../src/vision/models/blazeface.ts';
@@ -9,13 +9,16 @@ import type { ModelRegistry } from '../../src/vision/models/model-registry.ts';
 import { decodeImage } from '../../src/vision/ops/raw-image.ts';
 import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 import type { LoadedMedia, SpecialistResult } from '../../src/vision/specialist.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, testRegistry, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { decodeFrames } from './fixtures.ts';
 import { exec, facesOver, LIMITS, resultOf } from './privacy-checks.ts';
+import { requires } from '../helpers/prerequisites.ts';
 
-describe.skipIf(!HAS_TESTDATA)('privacy edits on one of several (referring words)', () => {
+const photos = await requires('testdata');
+
+photos.describe('privacy edits on one of several (referring words)', () => {
   let models: ModelRegistry;
   let context: TestContext;
   let twoFaces: LoadedMedia;

@@ -3,17 +3,20 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { probe } from '../../src/media/ffmpeg.ts';
 import { detect } from '../../src/vision/find/detector.ts';
 import type { Detection } from '../../src/vision/ops/detection.ts';
 import { intersectionOverUnion } from '../../src/vision/ops/nms.ts';
 import { removeSpecialist } from '../../src/vision/tasks/edit/remove.ts';
 import type { RawImage } from '../../src/vision/ops/raw-image.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { invocation, makeSpecialistContext, testRegistry, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { decodeFrames } from './fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const exec = promisify(execFile);
 const W = 256;
@@ -154,7 +157,7 @@ function changeIn(before: Buffer, after: Buffer, width: number, height: number, 
   return sum / n;
 }
 
-describe.skipIf(!HAS_TESTDATA)('remove on a video with a real object (CenterNet → ISNet → Telea, tracked)', () => {
+photos.describe('remove on a video with a real object (CenterNet → ISNet → Telea, tracked)', () => {
   let context: TestContext;
   beforeAll(async () => {
     context = await makeSpecialistContext({ models: testRegistry().models });

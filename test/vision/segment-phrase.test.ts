@@ -14,11 +14,13 @@ import { segmentSpecialist } from '../../src/vision/tasks/segment/segment.ts';
 import type { SpecialistResult } from '../../src/vision/specialist.ts';
 import { imageMedia, invocation, makeSpecialistContext, testRegistry, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { decodeFrames } from './fixtures.ts';
 import { installClipsegFixture } from '../fixtures/clipseg-fixture.ts';
+import { requires } from '../helpers/prerequisites.ts';
 
-const NO_PHOTOS = HAS_TESTDATA ? '' : ' (skipped: ../shared/testdata is absent)';
+const photos = await requires('testdata');
+
 const HEAVY = { timeout: 180_000 };
 /** Measured by eye on chelsea.png (see detect.test.ts). */
 const CHELSEA_CAT = { x1: 0, y1: 0, x2: 395, y2: 300 };
@@ -62,7 +64,7 @@ function onIn(mask: Gray, x0: number, x1: number): number {
   return on;
 }
 
-describe.skipIf(!HAS_TESTDATA)(`segment by phrase (real CenterNet + ISNet weights)${NO_PHOTOS}`, () => {
+photos.describe(`segment by phrase (real CenterNet + ISNet weights)`, () => {
   let models: ModelRegistry;
   let context: TestContext;
   let chelsea: Buffer;

@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openChromium, skipWithoutChromium } from '../helpers/chromium.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openChromium } from '../helpers/chromium.ts';
+import { requires } from '../helpers/prerequisites.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
 import { createBot } from '../../src/app/create-bot.ts';
@@ -16,9 +17,7 @@ import { loadSettings } from '../../src/config/settings.ts';
  * own pixels, scaled from the size it is displayed at. A plain click sends nothing. Alt+drag draws a box and
  * puts a question about it in the message box.
  */
-const skip = skipWithoutChromium('the click-to-select browser test');
-
-describe.skipIf(skip)('playground: Alt+click on an image selects the object there', () => {
+(await requires('chromium')).describe('playground: Alt+click on an image selects the object there', () => {
   let dir: string;
   let core: RunningBot | undefined;
   let server: WebServer | undefined;

@@ -1,6 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openChromium, skipWithoutChromium } from '../helpers/chromium.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openChromium } from '../helpers/chromium.ts';
+import { requires } from '../helpers/prerequisites.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
 import type { HistoryView, MediaView } from '../../src/app/bot-api.ts';
@@ -14,9 +15,7 @@ import { startTestBot } from '../helpers/bot-harness.ts';
  * shows. "draw …" shows previews, then the picture with its seed; "give me some variations" shows the grid
  * with a button per picture, and Vary under picture 3 makes variations of picture 3.
  */
-const skip = skipWithoutChromium('the generation browser test on the real bot');
-
-describe.skipIf(skip)('playground on the real bot with the fake ComfyUI', () => {
+(await requires('chromium')).describe('playground on the real bot with the fake ComfyUI', () => {
   let comfy: FakeComfyUi | undefined;
   let harness: Awaited<ReturnType<typeof startTestBot>> | undefined;
   let server: WebServer | undefined;

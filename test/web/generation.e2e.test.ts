@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openChromium, skipWithoutChromium } from '../helpers/chromium.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openChromium } from '../helpers/chromium.ts';
+import { requires } from '../helpers/prerequisites.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
 import { solidImage } from '../helpers/media-fixtures.ts';
@@ -15,9 +16,7 @@ import { FakeBot } from './fake-bot.ts';
  * result; a single picture shows its seed and Retry; a batch shows each picture with Upscale / Vary / Use,
  * and Vary under picture 3 picks picture 3, then asks for variations, as a user would type it.
  */
-const skip = skipWithoutChromium('the generation browser test');
-
-describe.skipIf(skip)('playground: generated pictures in Chromium', () => {
+(await requires('chromium')).describe('playground: generated pictures in Chromium', () => {
   let dir: string;
   let bot: FakeBot;
   let server: WebServer | undefined;

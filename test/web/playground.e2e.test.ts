@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openChromium, skipWithoutChromium } from '../helpers/chromium.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openChromium } from '../helpers/chromium.ts';
+import { requires } from '../helpers/prerequisites.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
 import { createBot } from '../../src/app/create-bot.ts';
@@ -15,8 +16,6 @@ import { loadSettings } from '../../src/config/settings.ts';
  * The playground in a real headless Chromium against the real bot: upload, ask, watch the job, see the
  * result, undo. Everything the page does goes through the documented HTTP API.
  */
-const skip = skipWithoutChromium('the playground browser test');
-
 async function discPng(file: string): Promise<void> {
   const width = 320;
   const height = 240;
@@ -30,7 +29,7 @@ async function discPng(file: string): Promise<void> {
   writeFileSync(file, png);
 }
 
-describe.skipIf(skip)('web playground in Chromium', () => {
+(await requires('chromium')).describe('web playground in Chromium', () => {
   let dir: string;
   let core: RunningBot | undefined;
   let server: WebServer | undefined;

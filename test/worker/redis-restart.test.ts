@@ -1,32 +1,20 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { TurnResult } from '../../src/app/bot-api.ts';
 import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts';
 import { makeClip } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
 import { startRedisInstance } from '../helpers/redis-instance.ts';
 import { startWorkerProcess } from './worker-process.ts';
-
-function hasRedisServer(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const available = hasRedisServer();
-if (!available && process.env.CI) throw new Error('redis-server is not installed, and CI must run the Redis restart test');
-if (!available) console.warn('Skipping the Redis restart test: redis-server is not installed');
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-(available ? describe : describe.skip)('Redis restarted while jobs are queued and running (real Redis, real processes)', () => {
+(await requires('redis-server')).describe('Redis restarted while jobs are queued and running (real Redis, real processes)', () => {
   it('reconnects the bot and the worker, loses no job and shows each result once', { timeout: 300_000 }, async () => {
     const redis = await startRedisInstance();
     cleanups.push(() => redis.destroy());
