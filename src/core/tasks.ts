@@ -286,7 +286,16 @@ export const TASK_TABLE = {
     summary: 'turn an image into a short video',
     ability: { can: 'animate pictures', enable: 'animation' },
     example: 'animate it',
-    args: { prompt: prompt('how it should move', false), seconds: clipSeconds },
+    args: {
+      prompt: prompt('how it should move', false),
+      seconds: clipSeconds,
+      motion: {
+        kind: 'choice',
+        about: 'the camera move: Ken Burns (zoom toward the subject), a zoom or a pan',
+        choices: ['ken_burns', 'zoom_in', 'zoom_out', 'pan_left', 'pan_right', 'pan_up', 'pan_down'],
+      },
+      fps: { kind: 'number', about: 'frames per second', min: 1, max: 30 },
+    },
     target: 'image',
     output: 'video',
     lane: 'video',

@@ -19,6 +19,7 @@ import type { Specialist } from './specialist.ts';
 import { answerSpecialist, captionSpecialist } from './tasks/understand/caption-answer.ts';
 import { depthSpecialist } from './tasks/edit/depth.ts';
 import { ocrSpecialist } from './tasks/understand/ocr.ts';
+import { animateSpecialist } from './tasks/video/animate.ts';
 import { extractFrameSpecialist, reverseSpecialist, speedSpecialist, toGifSpecialist, trimSpecialist } from './tasks/video/operations.ts';
 
 /**
@@ -49,6 +50,7 @@ export const WORKING_SPECIALISTS: readonly Specialist[] = [
   reverseSpecialist,
   toGifSpecialist,
   extractFrameSpecialist,
+  animateSpecialist,
   generateImageSpecialist,
   varySpecialist,
   outpaintSpecialist,
