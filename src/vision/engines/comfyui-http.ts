@@ -54,10 +54,13 @@ export class ComfyUiHttp {
     await response.body?.cancel();
   }
 
-  /** POST /upload/image (also for masks: LoadImageMask reads from the same input folder). */
-  async upload(png: Buffer, filename: string, signal?: AbortSignal): Promise<string> {
+  /**
+   * POST /upload/image (also for masks, and for clips: LoadImageMask and LoadVideo read from the same input
+   * folder, and ComfyUI's own UI uploads videos through this route).
+   */
+  async upload(bytes: Buffer, filename: string, signal?: AbortSignal, type = 'image/png'): Promise<string> {
     const form = new FormData();
-    form.append('image', new Blob([new Uint8Array(png)], { type: 'image/png' }), filename);
+    form.append('image', new Blob([new Uint8Array(bytes)], { type }), filename);
     form.append('type', 'input');
     form.append('overwrite', 'true');
     const answer = await this.json<{ name: string; subfolder?: string }>('/upload/image', { method: 'POST', body: form }, signal);

@@ -50,9 +50,27 @@ export interface OutputImage {
   type: string;
 }
 
+/** A saved clip: VHS_VideoCombine adds its container (`format`, e.g. "video/h264-mp4") and `frame_rate`. */
+export interface OutputVideo extends OutputImage {
+  format?: string;
+  frame_rate?: number;
+}
+
+/**
+ * One node's UI output. Pictures come as `images`; ComfyUI's own video savers (SaveVideo, SaveWEBM,
+ * SaveAnimatedWEBP, SaveAnimatedPNG) put their clip under `images` too, with `animated: [true]` beside it;
+ * Video Helper Suite's VHS_VideoCombine writes `gifs` (whatever the format); `videos` is read as well.
+ */
+export interface NodeOutput {
+  images?: OutputImage[];
+  animated?: boolean[];
+  gifs?: OutputVideo[];
+  videos?: OutputVideo[];
+}
+
 /** One entry of GET /history/{id}: present only once the prompt ran (or failed). */
 export interface HistoryEntry {
-  outputs?: Record<string, { images?: OutputImage[] }>;
+  outputs?: Record<string, NodeOutput>;
   status?: { status_str?: string; completed?: boolean; messages?: [string, Record<string, unknown>][] };
 }
 
@@ -109,4 +127,28 @@ export function outputImages(entry: HistoryEntry): OutputImage[] {
     .flatMap(([, o]) => o.images ?? []);
   const saved = all.filter((i) => i.type === 'output');
   return saved.length > 0 ? saved : all;
+}
+
+/** The saved clips of a finished prompt, output-type first; temp previews only when nothing was saved. */
+export function outputVideos(entry: HistoryEntry): OutputVideo[] {
+  const all = Object.entries(entry.outputs ?? {})
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .flatMap(([, o]) => [...(o.gifs ?? []), ...(o.videos ?? []), ...(o.animated?.some(Boolean) ? (o.images ?? []) : [])]);
+  const saved = all.filter((v) => v.type === 'output');
+  return saved.length > 0 ? saved : all;
+}
+
+const CLIP_TYPES: Record<string, 'video/mp4' | 'video/webm' | 'image/webp' | 'image/gif' | 'image/png'> = {
+  mp4: 'video/mp4',
+  m4v: 'video/mp4',
+  webm: 'video/webm',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  png: 'image/png',
+};
+
+/** The clip's type from its file name (SaveVideo's "auto" is MP4); undefined for containers the bot does not take (mov, mkv). */
+export function clipType(file: OutputVideo): (typeof CLIP_TYPES)[string] | undefined {
+  const extension = /\.([a-z0-9]+)$/i.exec(file.filename)?.[1]?.toLowerCase();
+  return extension === undefined ? undefined : CLIP_TYPES[extension];
 }

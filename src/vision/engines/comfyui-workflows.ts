@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineRejectedError } from '../../errors.ts';
-import type { GenerationOperation } from './engine.ts';
+import type { GenerationOperation, VideoOperation } from './engine.ts';
 
 /**
  * ComfyUI workflow templates: API-format JSON (`{node_id: {class_type, inputs, _meta}}`) in which the inputs
@@ -13,11 +13,11 @@ import type { GenerationOperation } from './engine.ts';
  * may mention placeholders freely. The names are the request's own fields, so there is nothing to look up.
  */
 
-export const PLACEHOLDERS = ['prompt', 'negative', 'seed', 'steps', 'width', 'height', 'strength', 'image', 'mask'] as const;
+export const PLACEHOLDERS = ['prompt', 'negative', 'seed', 'steps', 'width', 'height', 'strength', 'image', 'mask', 'frames', 'fps', 'video'] as const;
 export type PlaceholderName = (typeof PLACEHOLDERS)[number];
 export type PlaceholderValues = Partial<Record<PlaceholderName, string | number>>;
 
-const NUMERIC: ReadonlySet<PlaceholderName> = new Set(['seed', 'steps', 'width', 'height', 'strength']);
+const NUMERIC: ReadonlySet<PlaceholderName> = new Set(['seed', 'steps', 'width', 'height', 'strength', 'frames', 'fps']);
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*(?:\|([^}]*))?\}\}/g;
 const WHOLE = /^\{\{\s*([a-z_]+)\s*(?:\|([^}]*))?\}\}$/;
 
@@ -28,9 +28,26 @@ export interface ApiNode {
 }
 export type ApiWorkflow = Record<string, ApiNode>;
 
+/** Picture work or video work: what a workflow's output nodes save. */
+export type EngineOperation = GenerationOperation | VideoOperation;
+
+/**
+ * Output nodes that save a clip (ComfyUI's nodes_video.py and nodes_images.py, and Video Helper Suite's
+ * VHS_VideoCombine): a workflow with one of them makes videos, any other makes pictures.
+ */
+export const VIDEO_SAVE_NODES: ReadonlySet<string> = new Set(['SaveVideo', 'SaveWEBM', 'SaveAnimatedWEBP', 'SaveAnimatedPNG', 'VHS_VideoCombine']);
+
+const VIDEO_OPERATION_SET: ReadonlySet<string> = new Set<VideoOperation>(['text-to-video', 'image-to-video', 'video-to-video']);
+
+export function isVideoOperation(operation: EngineOperation): operation is VideoOperation {
+  return VIDEO_OPERATION_SET.has(operation);
+}
+
 export interface WorkflowTemplate {
   /** The file it came from, for messages that tell the operator what to change. */
   file: string;
+  /** What it saves: a clip (a video save node) or pictures. */
+  output: 'image' | 'video';
   /** "generate_image.json": what GenerationResult.model reports after "comfyui:". */
   name: string;
   workflow: ApiWorkflow;
@@ -42,19 +59,27 @@ export interface WorkflowTemplate {
 export const BUILT_IN_WORKFLOWS_DIR = fileURLToPath(new URL('../../../models/workflows/comfyui/', import.meta.url));
 
 /** The file an operation falls back to when its task has no file of its own. */
-export const OPERATION_FILES: Record<GenerationOperation, string> = {
+export const OPERATION_FILES: Record<EngineOperation, string> = {
   'text-to-image': 'generate_image',
   'image-to-image': 'image_to_image',
   inpaint: 'inpaint',
   instruct: 'edit',
+  'text-to-video': 'text_to_video',
+  'image-to-video': 'image_to_video',
+  'video-to-video': 'video_to_video',
 };
 
 /** What a request of this operation can fill: a template that needs more cannot serve it. */
-const AVAILABLE: Record<GenerationOperation, ReadonlySet<PlaceholderName>> = {
-  'text-to-image': new Set(['prompt', 'negative', 'seed', 'steps', 'width', 'height', 'strength']),
-  'image-to-image': new Set(['prompt', 'negative', 'seed', 'steps', 'width', 'height', 'strength', 'image']),
-  inpaint: new Set(PLACEHOLDERS),
-  instruct: new Set(['prompt', 'negative', 'seed', 'steps', 'width', 'height', 'strength', 'image']),
+const PICTURE_VALUES = ['prompt', 'negative', 'seed', 'steps', 'width', 'height', 'strength'] as const;
+const CLIP_VALUES = [...PICTURE_VALUES, 'frames', 'fps'] as const;
+const AVAILABLE: Record<EngineOperation, ReadonlySet<PlaceholderName>> = {
+  'text-to-image': new Set(PICTURE_VALUES),
+  'image-to-image': new Set([...PICTURE_VALUES, 'image']),
+  inpaint: new Set([...PICTURE_VALUES, 'image', 'mask']),
+  instruct: new Set([...PICTURE_VALUES, 'image']),
+  'text-to-video': new Set(CLIP_VALUES),
+  'image-to-video': new Set([...CLIP_VALUES, 'image']),
+  'video-to-video': new Set([...CLIP_VALUES, 'video']),
 };
 
 function reject(file: string, problem: string): EngineRejectedError {
@@ -90,12 +115,15 @@ export function parseWorkflow(file: string, text: string): WorkflowTemplate {
       }
     }
   }
-  if (!uses.has('prompt')) throw reject(file, 'has no {{prompt}} input.');
-  return { file, name: path.basename(file), workflow: raw as ApiWorkflow, uses };
+  const savesVideo = Object.values(raw as ApiWorkflow).some((node) => VIDEO_SAVE_NODES.has(node.class_type));
+  // Image-only video models (Stable Video Diffusion) take no words: a clip workflow may go without them.
+  if (!uses.has('prompt') && !savesVideo) throw reject(file, 'has no {{prompt}} input.');
+  return { file, name: path.basename(file), output: savesVideo ? 'video' : 'image', workflow: raw as ApiWorkflow, uses };
 }
 
 /** Whether a request of this operation has every value the template needs (defaults count as had). */
-export function servesOperation(template: WorkflowTemplate, operation: GenerationOperation): boolean {
+export function servesOperation(template: WorkflowTemplate, operation: EngineOperation): boolean {
+  if ((template.output === 'video') !== isVideoOperation(operation)) return false;
   for (const [name, fallback] of template.uses) if (!AVAILABLE[operation].has(name) && fallback === undefined) return false;
   return true;
 }
@@ -140,7 +168,8 @@ interface Cached {
 
 /**
  * Finds the template for (operation, task): `<task>.json`, then the operation's file, each first in the
- * operator's folder and then in ours. Files are re-read when they change, so an operator can edit a workflow
+ * operator's folder and then in ours. Video work on a picture task ("style" on a clip) first tries
+ * `<task>_video.json`, so a task can have a picture workflow and a clip workflow side by side. Files are re-read when they change, so an operator can edit a workflow
  * without restarting the bot.
  */
 export class WorkflowLibrary {
@@ -152,8 +181,9 @@ export class WorkflowLibrary {
   }
 
   /** The template serving the request, or undefined when there is none. Throws when a file is broken. */
-  find(operation: GenerationOperation, task: string): WorkflowTemplate | undefined {
-    const names = task === OPERATION_FILES[operation] ? [task] : [task, OPERATION_FILES[operation]];
+  find(operation: EngineOperation, task: string): WorkflowTemplate | undefined {
+    const own = isVideoOperation(operation) && !task.endsWith('video') ? [`${task}_video`, task] : [task];
+    const names = [...new Set([...own, OPERATION_FILES[operation]])];
     for (const name of names) {
       if (!/^[a-z0-9_-]+$/i.test(name)) continue;
       for (const dir of this.dirs) {

@@ -88,3 +88,64 @@ export interface GenerationEngine {
   supports(operation: GenerationOperation, task: string): boolean;
   generate(request: GenerationRequest, callbacks: GenerationCallbacks): Promise<GenerationResult>;
 }
+
+/**
+ * Video work, on engines that have a video model (ComfyUI with a video workflow):
+ * - `text-to-video`: a clip from the prompt;
+ * - `image-to-video`: the input picture set in motion (it is the first frame), the prompt says how;
+ * - `video-to-video`: the input clip re-imagined towards the prompt, `strength` 0..1 as for pictures.
+ */
+export type VideoOperation = 'text-to-video' | 'image-to-video' | 'video-to-video';
+
+export const VIDEO_OPERATIONS: readonly VideoOperation[] = ['text-to-video', 'image-to-video', 'video-to-video'];
+
+export interface VideoRequest {
+  operation: VideoOperation;
+  /** The task that asked (generate_video, animate, edit, style): ComfyUI picks its workflow file by it. */
+  task: string;
+  prompt: string;
+  negativePrompt?: string;
+  seed: number;
+  steps?: number;
+  /** Frame size in pixels; engines round to what their model takes and report what they made. */
+  width: number;
+  height: number;
+  /** Frames to make; video models take particular counts (Wan: 4k + 1), so engines may round. */
+  frames: number;
+  fps: number;
+  /** The first frame, for image-to-video. */
+  image?: Buffer;
+  /** The input clip (MP4), for video-to-video. */
+  video?: Buffer;
+  strength?: number;
+}
+
+export interface GeneratedVideo {
+  /** MP4, WebM or animated WebP/GIF bytes, as the engine saved them. */
+  bytes: Buffer;
+  mime: 'video/mp4' | 'video/webm' | 'image/webp' | 'image/gif' | 'image/png';
+  /** What the request asked for; the saved file is the truth (callers probe it). */
+  frames: number;
+  fps: number;
+  seed: number;
+}
+
+export interface VideoResult {
+  video: GeneratedVideo;
+  engine: EngineName;
+  /** "comfyui:image_to_video.json". */
+  model: string;
+  steps?: number;
+  width: number;
+  height: number;
+}
+
+/** An engine with a video model: the generation interface plus the video calls (the same callbacks, in steps). */
+export interface VideoEngine extends GenerationEngine {
+  supportsVideo(operation: VideoOperation, task: string): boolean;
+  generateVideo(request: VideoRequest, callbacks: GenerationCallbacks): Promise<VideoResult>;
+}
+
+export function isVideoEngine(engine: GenerationEngine): engine is VideoEngine {
+  return typeof (engine as Partial<VideoEngine>).generateVideo === 'function' && typeof (engine as Partial<VideoEngine>).supportsVideo === 'function';
+}

@@ -18,7 +18,10 @@ type InputType =
   | 'CONDITIONING'
   | 'LATENT'
   | 'IMAGE'
-  | 'MASK';
+  | 'MASK'
+  | 'VIDEO'
+  | 'AUDIO'
+  | 'CLIP_VISION';
 
 interface NodeSpec {
   required: Record<string, InputType>;
@@ -29,7 +32,7 @@ interface NodeSpec {
   combos?: Record<string, readonly string[]>;
 }
 
-const SAMPLERS = ['euler', 'euler_ancestral', 'dpmpp_2m', 'dpmpp_sde', 'lcm', 'ddim'];
+const SAMPLERS = ['euler', 'euler_ancestral', 'dpmpp_2m', 'dpmpp_sde', 'lcm', 'ddim', 'uni_pc'];
 const SCHEDULERS = ['normal', 'karras', 'exponential', 'sgm_uniform', 'simple', 'ddim_uniform', 'beta'];
 
 export const NODE_SPECS: Record<string, NodeSpec> = {
@@ -81,6 +84,69 @@ export const NODE_SPECS: Record<string, NodeSpec> = {
   LoadImageMask: { required: { image: 'INPUT_FILE', channel: 'COMBO' }, outputs: ['MASK'], combos: { channel: ['alpha', 'red', 'green', 'blue'] } },
   ImagePadForOutpaint: { required: { image: 'IMAGE', left: 'INT', top: 'INT', right: 'INT', bottom: 'INT', feathering: 'INT' }, outputs: ['IMAGE', 'MASK'] },
   SaveImage: { required: { images: 'IMAGE', filename_prefix: 'STRING' }, outputs: [], outputNode: true },
+  // Video: nodes.py's CLIPLoader, nodes_model_advanced's ModelSamplingSD3, nodes_wan's Wan22ImageToVideoLatent,
+  // nodes_video's LoadVideo / GetVideoComponents / CreateVideo / SaveVideo, nodes_images' SaveAnimatedWEBP,
+  // nodes_video_model's SVD nodes, and Video Helper Suite's VHS_VideoCombine.
+  CLIPLoader: {
+    required: { clip_name: 'MODEL_FILE', type: 'COMBO' },
+    optional: { device: 'COMBO' },
+    outputs: ['CLIP'],
+    combos: {
+      type: ['stable_diffusion', 'stable_cascade', 'sd3', 'stable_audio', 'mochi', 'ltxv', 'pixart', 'cosmos', 'lumina2', 'wan'],
+      device: ['default', 'cpu'],
+    },
+  },
+  ModelSamplingSD3: { required: { model: 'MODEL', shift: 'FLOAT' }, outputs: ['MODEL'] },
+  Wan22ImageToVideoLatent: {
+    required: { vae: 'VAE', width: 'INT', height: 'INT', length: 'INT', batch_size: 'INT' },
+    optional: { start_image: 'IMAGE' },
+    outputs: ['LATENT'],
+  },
+  LoadVideo: { required: { file: 'INPUT_FILE' }, outputs: ['VIDEO'] },
+  GetVideoComponents: { required: { video: 'VIDEO' }, outputs: ['IMAGE', 'AUDIO', 'FLOAT'] },
+  CreateVideo: { required: { images: 'IMAGE', fps: 'FLOAT' }, optional: { audio: 'AUDIO' }, outputs: ['VIDEO'] },
+  SaveVideo: {
+    required: { video: 'VIDEO', filename_prefix: 'STRING', format: 'COMBO', codec: 'COMBO' },
+    outputs: [],
+    outputNode: true,
+    combos: { format: ['auto', 'mp4'], codec: ['auto', 'h264'] },
+  },
+  SaveAnimatedWEBP: {
+    required: { images: 'IMAGE', filename_prefix: 'STRING', fps: 'FLOAT', lossless: 'BOOLEAN', quality: 'INT', method: 'COMBO' },
+    outputs: [],
+    outputNode: true,
+    combos: { method: ['default', 'fastest', 'slowest'] },
+  },
+  ImageOnlyCheckpointLoader: { required: { ckpt_name: 'MODEL_FILE' }, outputs: ['MODEL', 'CLIP_VISION', 'VAE'] },
+  SVD_img2vid_Conditioning: {
+    required: {
+      clip_vision: 'CLIP_VISION',
+      init_image: 'IMAGE',
+      vae: 'VAE',
+      width: 'INT',
+      height: 'INT',
+      video_frames: 'INT',
+      motion_bucket_id: 'INT',
+      fps: 'INT',
+      augmentation_level: 'FLOAT',
+    },
+    outputs: ['CONDITIONING', 'CONDITIONING', 'LATENT'],
+  },
+  VideoLinearCFGGuidance: { required: { model: 'MODEL', min_cfg: 'FLOAT' }, outputs: ['MODEL'] },
+  VHS_VideoCombine: {
+    required: {
+      images: 'IMAGE',
+      frame_rate: 'FLOAT',
+      loop_count: 'INT',
+      filename_prefix: 'STRING',
+      format: 'COMBO',
+      pingpong: 'BOOLEAN',
+      save_output: 'BOOLEAN',
+    },
+    outputs: [],
+    outputNode: true,
+    combos: { format: ['image/gif', 'image/webp', 'video/h264-mp4', 'video/webm'] },
+  },
   PreviewImage: { required: { images: 'IMAGE' }, outputs: [], outputNode: true },
 };
 

@@ -29,7 +29,15 @@ export function planRender(prompt: Prompt, uploads: ReadonlyMap<string, { width:
   const input = loaded.length > 0 ? uploads.get(loaded[0]!) : undefined;
   const repeat = nodesOf(prompt, 'RepeatLatentBatch').reduce((n, r) => n * Number(r.amount ?? 1), 1);
   const texts = nodesOf(prompt, 'CLIPTextEncode').map((n) => String(n.text));
-  const key = JSON.stringify([sampler.seed, sampler.denoise, texts, loaded, nodesOf(prompt, 'LoadImageMask').map((n) => n.image)]);
+  const clips = nodesOf(prompt, 'LoadVideo').map((n) => n.file);
+  const key = JSON.stringify([
+    sampler.seed,
+    sampler.denoise,
+    texts,
+    loaded,
+    nodesOf(prompt, 'LoadImageMask').map((n) => n.image),
+    ...(clips.length ? [clips] : []),
+  ]);
   const digest = createHash('sha256').update(key).digest();
   return {
     steps: Number(sampler.steps ?? 1),

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import sharp from 'sharp';
+import { probeClip } from './clips.ts';
 import { validatePrompt, type Prompt } from './nodes.ts';
 import type { FakeComfyUi, Item, Json } from './server.ts';
 
@@ -35,8 +36,13 @@ export async function route(fake: FakeComfyUi, req: http.IncomingMessage, res: h
     const file = form.get('image');
     if (!(file instanceof File) || !file.name) return res.writeHead(400).end();
     const bytes = Buffer.from(await file.arrayBuffer());
-    const meta = await sharp(bytes).metadata();
-    fake.uploads.set(file.name, { bytes, width: meta.width ?? 0, height: meta.height ?? 0 });
+    // server.py stores any file; LoadVideo then opens clips, LoadImage pictures.
+    const meta = await sharp(bytes)
+      .metadata()
+      .catch(() => undefined);
+    const clip = meta === undefined ? await probeClip(bytes) : undefined;
+    if (clip !== undefined) fake.clips.set(file.name, clip);
+    fake.uploads.set(file.name, { bytes, width: meta?.width ?? clip?.width ?? 0, height: meta?.height ?? clip?.height ?? 0 });
     return json(200, { name: file.name, subfolder: '', type: 'input' });
   }
   if (key === 'GET /queue') {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Prompt, executionOrder } from './nodes.ts';
+import { type ClipFacts, isClipSaver, planClip, renderClip } from './clips.ts';
 import { planRender, previewFrame, solidPng } from './render.ts';
 import { route } from './routes.ts';
 
@@ -22,6 +23,10 @@ export const FAKE_MODELS = [
   'clip_l.safetensors',
   't5xxl_fp8_e4m3fn_scaled.safetensors',
   'ae.safetensors',
+  'wan2.2_ti2v_5B_fp16.safetensors',
+  'umt5_xxl_fp8_e4m3fn_scaled.safetensors',
+  'wan2.2_vae.safetensors',
+  'svd_xt.safetensors',
 ];
 
 export interface Item {
@@ -51,6 +56,8 @@ export class FakeComfyUi {
   readonly interrupts: { body: unknown; interrupted: string | undefined }[] = [];
   readonly deleted: string[] = [];
   readonly uploads = new Map<string, { bytes: Buffer; width: number; height: number }>();
+  /** Uploaded clips, probed with ffprobe. */
+  readonly clips = new Map<string, ClipFacts>();
   readonly accepted = new Map<string, { prompt: Prompt; clientId: string | undefined }>();
   restarts = 0;
 
@@ -236,7 +243,8 @@ export class FakeComfyUi {
         break;
       }
       if (node_type === 'SaveImage') ui[nodeId] = await this.save(String(item.prompt[nodeId]!.inputs?.filename_prefix ?? 'ComfyUI'), plan);
-      if (node_type === 'SaveImage') emit('executed', { node: nodeId, display_node: nodeId, output: ui[nodeId]!, prompt_id });
+      if (isClipSaver(node_type)) ui[nodeId] = await this.saveClip(item.prompt, nodeId, plan);
+      if (ui[nodeId] !== undefined) emit('executed', { node: nodeId, display_node: nodeId, output: ui[nodeId]!, prompt_id });
       executed.push(nodeId);
     }
     if (outcome === 'success') emit('execution_success', { prompt_id, timestamp: Date.now() });
@@ -253,6 +261,23 @@ export class FakeComfyUi {
     this.lastNode = undefined;
     this.send('executing', { node: null, prompt_id }, sid);
     this.send('status', { status: this.queueInfo() });
+  }
+
+  /**
+   * A real clip, as nodes_video.py / nodes_images.py / VHS report it: SaveVideo and SaveAnimatedWEBP under
+   * `images` with `animated: [true]`; VHS_VideoCombine under `gifs` with its format and frame rate.
+   */
+  private async saveClip(prompt: Prompt, nodeId: string, plan: ReturnType<typeof planRender>): Promise<Json> {
+    const clip = planClip(prompt, plan, this.clips)!;
+    const inputs = prompt[nodeId]!.inputs ?? {};
+    const prefix = String(inputs.filename_prefix ?? 'ComfyUI');
+    const subfolder = path.posix.dirname(prefix) === '.' ? '' : path.posix.dirname(prefix);
+    const filename = `${path.posix.basename(prefix)}_${String(++this.counter).padStart(5, '0')}_.${clip.container}`;
+    this.files.set(`output/${subfolder}/${filename}`, await renderClip(clip, plan.rgb));
+    const saved = { filename, subfolder, type: 'output' };
+    if (prompt[nodeId]!.class_type === 'VHS_VideoCombine')
+      return { gifs: [{ ...saved, format: String(inputs.format), frame_rate: clip.fps, workflow: `${filename}.png`, fullpath: `/output/${filename}` }] };
+    return { images: [saved], animated: [true] };
   }
 
   private async save(prefix: string, plan: ReturnType<typeof planRender>): Promise<Json> {
