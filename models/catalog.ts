@@ -356,7 +356,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 610 * MB,
     gpu: false,
     notes:
-      'Boxes for phrases no COCO detector knows ("the red umbrella", "the logo"); detect and ground use it only for those (src/vision/detect/detector.ts). ' +
+      'Boxes for phrases no COCO detector knows ("the red umbrella", "the logo"), for detect, ground, segment, cutout and remove (src/vision/find/detector.ts); with slimsam-77 pulled its boxes are SlimSAM\'s prompts. ' +
       'input_ids/attention_mask [Q,16], pixel_values [1,3,768,768] CLIP mean/std → logits [1,576,Q], pred_boxes [1,576,4] cx,cy,w,h.',
   },
   {
@@ -374,7 +374,8 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'Apache-2.0',
     approxBytes: 40 * MB,
     gpu: false,
-    notes: 'The image is encoded once; each point or box prompt then costs milliseconds.',
+    notes:
+      'The image is encoded once; each point or box prompt then costs milliseconds. When pulled, it also outlines the detector boxes of phrases for segment, cutout and remove (instead of ISNet in the box; src/vision/find/box-mask.ts).',
   },
   {
     name: 'clipseg-rd64',
