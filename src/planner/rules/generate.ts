@@ -1,4 +1,5 @@
 import { DURATION_SOURCE, parseDuration } from '../numbers.ts';
+import { cameraMotion, takeFps } from './camera-move.ts';
 import { COUNT_SOURCE, countArgs, isOutcome, parseCount } from './picture-count.ts';
 import type { Rule, RuleInput, RuleOutcome } from './rule.ts';
 import { cleanPhrase, task } from './rule.ts';
@@ -148,12 +149,19 @@ function animate({ bare, text }: RuleInput): RuleOutcome | undefined {
   for (const pattern of ANIMATE) {
     const m = pattern.exec(bare);
     if (!m) continue;
-    let rest = m[1] ?? '';
-    const trailing = trailingSeconds(` ${rest}`);
-    rest = cleanPhrase(trailing.prompt.replace(/^\s*(?:(?:with|so\s+that|where|showing|in\s+which|out\s+of|from|of|using)\s+)+/i, ''));
+    const rate = takeFps(m[1] ?? '');
+    const trailing = trailingSeconds(` ${rate.rest}`);
+    let rest = cleanPhrase(trailing.prompt.replace(/^\s*(?:(?:with|so\s+that|where|showing|in\s+which|out\s+of|from|of|using)\s+)+/i, ''));
     const args: Record<string, unknown> = {};
+    // "animate it with a slow zoom in": the camera move is an argument, not a description of the scene.
+    const camera = cameraMotion(rest);
+    if (camera !== undefined) {
+      args.motion = camera.motion;
+      rest = cleanPhrase(camera.rest);
+    }
     if (rest !== '') args.prompt = rest;
     if (trailing.seconds !== undefined) args.seconds = trailing.seconds;
+    if (rate.fps !== undefined) args.fps = rate.fps;
     // "animate a cat dancing" describes something new: that is a generated video.
     if (/^animate\s+an?\s+/i.test(bare) && typeof args.prompt === 'string') return task('generate_video', args);
     return task('animate', args);

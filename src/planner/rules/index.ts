@@ -1,4 +1,5 @@
 import { ADJUST_RULES } from './adjust.ts';
+import { CAMERA_MOVE_RULE } from './camera-move.ts';
 import { EDIT_FALLBACK_RULE, EDIT_RULES, STYLE_RULE } from './edit.ts';
 import { GENERATE_RULES } from './generate.ts';
 import type { GenerationOptions } from '../generation-options.ts';
@@ -22,6 +23,7 @@ const except = (rules: Rule[], ...names: string[]): Rule[] => rules.filter((r) =
  * - session commands are fixed expressions and go first; "same seed", "reroll" and "try it again" before
  *   them, so "try it again" draws a new seed rather than the same picture that "again" reproduces;
  * - video rules need time words or "gif", which nothing else uses;
+ * - a camera move ("slowly zoom out", "pan left") before outpainting, which takes a bare "zoom out";
  * - variations and outpainting are whole-clause readings of words ("variations", "zoom out", "extend the
  *   canvas") that the edit rules would otherwise take as free-form edits, and that "give me …" would take as
  *   a new picture of "some variations";
@@ -39,6 +41,7 @@ export const RULES: readonly Rule[] = [
   ...SESSION_RULES,
   ...PICK_RULES,
   ...VIDEO_RULES,
+  CAMERA_MOVE_RULE,
   ...VARY_RULES,
   ...OUTPAINT_RULES,
   ...except(EDIT_RULES, 'replace', 'remove'),
