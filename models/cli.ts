@@ -1,6 +1,7 @@
 /**
  * `npm run models -- <command>`:
- * - `list` prints the catalog with what is installed here, and which model each task will use;
+ * - `list` prints the catalog with what is installed here, which model each task will use, and the quality
+ *   `npm run eval` measured here that decides between installed upscalers and inpainters;
  * - `check` also verifies the size and sha256 of every installed file that the catalog pins (exit 1 on a mismatch);
  * - `pull <name>` fetches a Hugging Face model into MODELS_DIR/<name>/ (see models/pull.ts);
  * - `remove <name>` deletes MODELS_DIR/<name>/.
@@ -12,7 +13,11 @@ import { VitronError } from '../src/errors.ts';
 import { formatBytes } from '../src/media/limits.ts';
 import { locateModel } from '../src/vision/models/model-files.ts';
 import { catalogTasks } from '../src/vision/models/model-choice.ts';
+import { readMeasuredQuality, qualityFilePath, type MeasuredQuality } from '../src/vision/models/measured-quality.ts';
+import { rankWays } from '../src/vision/models/model-choice.ts';
 import { taskServing } from '../src/vision/readiness.ts';
+import { inpaintEvidence, readyInpainters } from '../src/vision/tasks/edit/inpainter-choice.ts';
+import { readyUpscalers, upscaleEvidence } from '../src/vision/tasks/edit/upscaler-choice.ts';
 import { CATALOG, catalogEntry, howToGet } from './catalog.ts';
 import type { ModelEntry } from './catalog.ts';
 import { progressBar } from './progress.ts';
@@ -20,6 +25,9 @@ import { pullModel, removeModel } from './pull.ts';
 
 /** A terminal progress line is open: an error must start on a line of its own. */
 let midLine = false;
+
+/** Tasks whose way is chosen among ready ones by `npm run eval`'s numbers (upscaler-choice.ts, inpainter-choice.ts). */
+const MEASURED_TASKS = new Set<string>(['upscale', 'inpaint', 'remove']);
 
 const USAGE = 'Use: list | check | pull <name> | remove <name>';
 
@@ -35,6 +43,40 @@ function getCommand(entry: ModelEntry): string {
 /** "LLM_URL", "COMFYUI_URL or IMAGES_API_URL": the endpoint settings that would serve a task. */
 function endpointWords(endpoints: readonly (readonly string[])[]): string | undefined {
   return endpoints.length > 0 ? endpoints.map((names) => names.join(' + ')).join(' or ') : undefined;
+}
+
+/** The way a ranked choice took, and why: "esrgan-slim-x2 (measured best: 32.19; swin2sr-x2 not measured)". */
+function measuredChoice(ranked: ReturnType<typeof rankWays>): string {
+  const [first, ...rest] = ranked;
+  if (first === undefined) return 'none';
+  const why = (r: (typeof ranked)[number]) => (r.score === undefined ? r.standing : `${r.standing} ${r.score.toFixed(3)}`);
+  return `${first.way.name} (${why(first)}${rest.length > 0 ? `; then ${rest.map((r) => `${r.way.name} ${why(r)}`).join(', ')}` : ''})`;
+}
+
+/** The choices measurements decide (upscale per factor, inpaint and remove), and every stored number. */
+function printMeasured(settings: Settings, isInstalled: (model: string) => boolean, measured: MeasuredQuality): void {
+  const models = { isInstalled };
+  console.log(`\nChosen by measured quality (npm run eval; ${qualityFilePath(settings.DATA_DIR)}; PREFER_MODELS=${settings.PREFER_MODELS.join(',')}):`);
+  for (const factor of [2, 3, 4]) {
+    console.log(`  ${`upscale ×${factor}`.padEnd(16)} ${measuredChoice(rankWays(readyUpscalers(models, factor), upscaleEvidence(settings, factor)))}`);
+  }
+  const inpaint = measuredChoice(rankWays(readyInpainters(models), inpaintEvidence(settings)));
+  for (const task of ['inpaint', 'remove']) console.log(`  ${task.padEnd(16)} ${inpaint}`);
+  if (measured.problem !== undefined) console.log(`  The stored measurements could not be read, so none count: ${measured.problem}`);
+  const names = Object.keys(measured.comparisons);
+  if (names.length === 0) {
+    console.log('  Nothing measured on this machine yet: run `npm run eval`.');
+    return;
+  }
+  console.log('\nMeasured on this machine:');
+  for (const name of names) {
+    const comparison = measured.comparisons[name]!;
+    const scores = Object.entries(comparison.scores)
+      .sort(([, a], [, b]) => b.value - a.value)
+      .map(([way, s]) => `${way} ${s.value.toFixed(3)}${s.fixture ? ' (fixture weights)' : ''}`);
+    const when = Object.values(comparison.scores)[0]?.measuredAt.slice(0, 10) ?? '';
+    console.log(`  ${name.padEnd(16)} ${comparison.metric}: ${scores.join(', ')}  (${when})`);
+  }
 }
 
 async function listOrCheck(settings: Settings, check: boolean): Promise<number> {
@@ -85,8 +127,11 @@ async function listOrCheck(settings: Settings, check: boolean): Promise<number> 
         answer = `none — ${endpoint ? `set ${endpoint} (` : ''}no runner in this build yet for ${serving.waiting.join(', ')}${endpoint ? ')' : ''}`;
       } else answer = 'none in the catalog';
     }
+    // Between ready upscalers and inpainters the measured numbers decide: see the block below.
+    if (MEASURED_TASKS.has(task)) answer = 'chosen by measured quality, below';
     console.log(`  ${task.padEnd(16)} ${answer}`);
   }
+  printMeasured(settings, (model) => installed.has(model), readMeasuredQuality(settings.DATA_DIR));
   if (wanted.size > 0) {
     // The exact command and files live here (and in /healthz and the log): chat users only hear "ask its admin".
     console.log('\nHow to get them:');

@@ -27,18 +27,21 @@ describe('models CLI', () => {
     });
   }
 
-  it('list shows which model each task will use, and what to pull for tasks without one', async () => {
+  it('list shows which model each task will use, what to pull for tasks without one, and that an unmeasured pulled inpainter comes after OpenCV', async () => {
     const modelsDir = await tmpDir();
     // lama is not the preferred inpainter (migan is), so it shows the fallback to an installed alternative.
     await fs.mkdir(path.join(modelsDir, 'lama'));
     await fs.writeFile(path.join(modelsDir, 'lama', 'lama_fp32.onnx'), 'x');
-    const { code, stdout } = await cli(['list'], { MODELS_DIR: modelsDir });
+    // A DATA_DIR of its own: nothing measured, so the unmeasured pulled lama is not chosen over OpenCV.
+    const { code, stdout } = await cli(['list'], { MODELS_DIR: modelsDir, DATA_DIR: modelsDir });
     expect(code).toBe(0);
     const section = stdout.slice(stdout.indexOf('Task → model it will use:'));
     expect(section).toMatch(/^ {2}cutout +isnet$/m);
     expect(section).toMatch(/^ {2}ocr +ppocr-v4-det$/m);
-    expect(section).toMatch(/^ {2}inpaint +lama$/m);
-    expect(section).toMatch(/^ {2}remove +lama$/m);
+    expect(section).toMatch(/^ {2}inpaint +chosen by measured quality, below$/m);
+    expect(section).toMatch(/^ {2}inpaint +opencv-telea \(not measured; then lama pulled, not measured\)$/m);
+    expect(section).toMatch(/^ {2}remove +opencv-telea \(not measured; then lama pulled, not measured\)$/m);
+    expect(section).toMatch(/Nothing measured on this machine yet: run `npm run eval`/);
     // Weights no code here runs are never offered as the fix.
     expect(section).toMatch(/^ {2}answer +none — set LLM_URL \(no runner in this build yet for smolvlm-256m\)$/m);
     // caption runs on the npm-shipped detectors until Florence-2 or an endpoint is there, and says so.
@@ -51,7 +54,7 @@ describe('models CLI', () => {
     expect(how).toMatch(/^ {2}slimsam-77: Run `npm run models -- pull slimsam-77` .*onnx\/vision_encoder\.onnx.*$/m);
     expect(how).toMatch(/^ {2}florence-2-base: Run `npm run models -- pull florence-2-base` /m);
     // ESRGAN-slim ships in npm and serves upscale until Swin2SR (preferred) is pulled.
-    expect(section).toMatch(/^ {2}upscale +esrgan-slim-x2$/m);
+    expect(section).toMatch(/^ {2}upscale ×2 +esrgan-slim-x2 \(not measured\)$/m);
     expect(section).toMatch(/^ {2}detect +centernet-coco$/m);
     expect(stdout).toMatch(/^✔ lama /m);
   });
