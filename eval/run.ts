@@ -8,9 +8,10 @@ import os from 'node:os';
 import { evalSettings } from './context.ts';
 import { inpaintSection } from './inpaint.ts';
 import { runEval } from './runner.ts';
+import { segmentationSection } from './segmentation.ts';
 import { upscaleSection } from './upscale.ts';
 
-export const SECTIONS = [upscaleSection, inpaintSection];
+export const SECTIONS = [segmentationSection, inpaintSection, upscaleSection];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((name) => !SECTIONS.some((s) => s.name === name));
