@@ -23,18 +23,107 @@ export interface DepthLayers {
   count: number;
 }
 
-/** Cuts a depth map (0..255, 255 = nearest) into `count` equal bands of depth. */
-export function depthLayers(depth: Uint8Array, count = PARALLAX_LAYERS): DepthLayers {
+/**
+ * The depth levels that split a depth histogram into `count` classes with the largest between-class
+ * variance (multi-level Otsu, exhaustive over the 256 levels): cuts fall in the valleys between things
+ * rather than through one, so an object moves as one piece. Returns count − 1 ascending thresholds; a
+ * level ≥ threshold k belongs to class k + 1 or above.
+ */
+export function otsuThresholds(depth: Uint8Array, count: number): { thresholds: number[]; separation: number } {
+  const histogram = new Float64Array(256);
+  for (let i = 0; i < depth.length; i++) histogram[depth[i]!] = histogram[depth[i]!]! + 1;
+  // Prefix sums of counts and of level × count: a class's weight and mean in O(1).
+  const n = new Float64Array(257);
+  const m = new Float64Array(257);
+  for (let v = 0; v < 256; v++) {
+    n[v + 1] = n[v]! + histogram[v]!;
+    m[v + 1] = m[v]! + v * histogram[v]!;
+  }
+  const score = (from: number, to: number): number => {
+    const weight = n[to]! - n[from]!;
+    return weight > 0 ? (m[to]! - m[from]!) ** 2 / weight : 0;
+  };
+  let best: number[] = [];
+  let bestScore = -1;
+  const search = (cuts: number[], from: number, left: number): void => {
+    if (left === 0) {
+      const bounds = [0, ...cuts, 256];
+      let total = 0;
+      for (let k = 0; k + 1 < bounds.length; k++) total += score(bounds[k]!, bounds[k + 1]!);
+      if (total > bestScore) [bestScore, best] = [total, [...cuts]];
+      return;
+    }
+    for (let t = from; t <= 256 - left; t++) search([...cuts, t], t + 1, left - 1);
+  };
+  search([], 1, count - 1);
+  // Between-class variance over the total: 1 when the classes are single levels, 0 for no structure.
+  const total = n[256]!;
+  const mean = total > 0 ? m[256]! / total : 0;
+  let variance = 0;
+  for (let v = 0; v < 256; v++) variance += histogram[v]! * (v - mean) ** 2;
+  const between = bestScore - (total > 0 ? m[256]! ** 2 / total : 0);
+  return { thresholds: best, separation: variance > 0 ? between / variance : 0 };
+}
+
+/** A third layer must explain this much more of the depth's variance, or it would only cut one thing in two. */
+const THIRD_LAYER_GAIN = 0.06;
+
+/**
+ * Cuts a depth map (0..255, 255 = nearest) into up to `most` layers at its histogram's valleys
+ * (otsuThresholds): two when a subject stands apart from its ground, three when the depth has more to it.
+ */
+export function depthLayers(depth: Uint8Array, width: number, most = PARALLAX_LAYERS): DepthLayers {
+  let chosen = otsuThresholds(depth, 2);
+  for (let k = 3; k <= most; k++) {
+    const more = otsuThresholds(depth, k);
+    if (more.separation - chosen.separation < THIRD_LAYER_GAIN) break;
+    chosen = more;
+  }
+  const thresholds = chosen.thresholds;
+  const count = thresholds.length + 1;
+  const layerOf = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) layerOf[v] = thresholds.filter((t) => v >= t).length;
   const index = new Uint8Array(depth.length);
+  for (let i = 0; i < depth.length; i++) index[i] = layerOf[depth[i]!]!;
+  const grown = growNearer(index, width, EDGE_GROWTH);
   const sums = new Float64Array(count);
   const sizes = new Float64Array(count);
   for (let i = 0; i < depth.length; i++) {
-    const layer = Math.min(count - 1, Math.floor((depth[i]! * count) / 256));
-    index[i] = layer;
+    const layer = grown[i]!;
     sums[layer] = sums[layer]! + depth[i]!;
     sizes[layer] = sizes[layer]! + 1;
   }
-  return { index, nearness: Array.from(sums, (s, k) => s / sizes[k]! / 255), count };
+  return { index: grown, nearness: Array.from(sums, (s, k) => s / sizes[k]! / 255), count };
+}
+
+/**
+ * Depth maps are soft at an object's outline, so its last pixels read as farther than it: each layer is
+ * grown by this many pixels over farther ones, so the outline travels with the object instead of staying
+ * behind as a faint copy.
+ */
+const EDGE_GROWTH = 2;
+
+/** Each pixel takes the nearest layer within `radius` (a separable max filter, rows then columns). */
+function growNearer(index: Uint8Array, width: number, radius: number): Uint8Array {
+  const height = index.length / width;
+  const rows = new Uint8Array(index.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      let most = 0;
+      for (let k = Math.max(0, x - radius); k <= Math.min(width - 1, x + radius); k++) most = Math.max(most, index[row + k]!);
+      rows[row + x] = most;
+    }
+  }
+  const out = new Uint8Array(index.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let most = 0;
+      for (let k = Math.max(0, y - radius); k <= Math.min(height - 1, y + radius); k++) most = Math.max(most, rows[k * width + x]!);
+      out[y * width + x] = most;
+    }
+  }
+  return out;
 }
 
 /** Fills where the mask is 255 (an Inpainter bound to its context). */

@@ -88,7 +88,7 @@ export const animateSpecialist: Specialist = {
     let render: (e: number, out: Uint8Array) => void = (e, out) => renderCrop(image, blendRect(start, end, e), out, size.width, size.height);
     if (context.models.isInstalled(DEPTH_MODEL)) {
       context.progress(0.1, 'estimating depth');
-      const layers = depthLayers(await depthMap(context.models, image, input.task));
+      const layers = depthLayers(await depthMap(context.models, image, input.task), image.width);
       const inpainter = chooseInpainter(context.models);
       context.progress(0.2, 'filling behind near things');
       const plates = await parallaxPlates(image, layers, (picture, mask) => inpainter.inpaint(picture, mask, context));
