@@ -8,7 +8,9 @@ import { replaceSpecialist } from './tasks/edit/replace.ts';
 import { transformSpecialist } from './tasks/edit/transform.ts';
 import { upscaleSpecialist } from './tasks/edit/upscale.ts';
 import { notInstalledSpecialist } from './tasks/not-installed.ts';
-import { colorizeSpecialist, instructionEditSpecialist, styleSpecialist } from './tasks/edit/generative-edit.ts';
+import { colorizeSpecialist } from './tasks/edit/generative-edit.ts';
+import { editMediaSpecialist, styleMediaSpecialist } from './tasks/video/edit-video.ts';
+import { generateVideoSpecialist } from './tasks/video/generate-video.ts';
 import { generateImageSpecialist } from './tasks/generate/generate-image.ts';
 import { outpaintSpecialist } from './tasks/generate/outpaint.ts';
 import { varySpecialist } from './tasks/generate/vary.ts';
@@ -54,9 +56,10 @@ export const WORKING_SPECIALISTS: readonly Specialist[] = [
   generateImageSpecialist,
   varySpecialist,
   outpaintSpecialist,
-  instructionEditSpecialist,
-  styleSpecialist,
+  editMediaSpecialist,
+  styleMediaSpecialist,
   colorizeSpecialist,
+  generateVideoSpecialist,
 ];
 
 /** Every non-session task → its specialist; tasks without one get a specialist that names the model needed. */

@@ -4,7 +4,15 @@ import { cannotYet } from '../../core/unavailable.ts';
 import { TaskNotAvailableError } from '../../errors.ts';
 import type { ModelRegistry } from '../models/model-registry.ts';
 import type { ServingOption } from '../specialist.ts';
-import { ENGINE_NAMES, type EngineName, type GenerationEngine, type GenerationOperation } from './engine.ts';
+import {
+  ENGINE_NAMES,
+  type EngineName,
+  type GenerationEngine,
+  type GenerationOperation,
+  isVideoEngine,
+  type VideoEngine,
+  type VideoOperation,
+} from './engine.ts';
 
 /**
  * Which engine serves a generation request: the first engine in GENERATION_ENGINES that is configured (its
@@ -129,5 +137,42 @@ export function chooseEngine(
     `None of the configured image generators (${names.join(', ')}) can do ${doing}: add a ComfyUI workflow file for it (see docs/comfyui.md) or configure another engine.`,
     'image generation',
     `This server's image generators can't do ${doing} yet — ask its admin to add it.`,
+  );
+}
+
+/** What makes video work possible here: only ComfyUI has video models (Wan 2.2, SVD) behind this interface. */
+export const VIDEO_SERVING: readonly ServingOption[] = ENGINE_REQUIREMENT.comfyui;
+
+/** The operator's half of "no video model here": which setting, which workflow files, which page. */
+export function noVideoEngineHint(task: Task, operation: VideoOperation): string {
+  const doing = factsOf(task).doing ?? task;
+  return `${doing} needs a video model, and none is set up here: set COMFYUI_URL to a ComfyUI with Wan 2.2 TI2V 5B (workflow ${operation.replaceAll('-', '_')}.json; see docs/generation.md, "Video with an engine").`;
+}
+
+/**
+ * The first configured engine (GENERATION_ENGINES' order) with a video workflow for the operation and task,
+ * or undefined: callers without a fallback throw noVideoEngineError, animate falls back to a camera move.
+ */
+export function chooseVideoEngine(
+  task: Task,
+  operation: VideoOperation,
+  settings: EngineSettings,
+  models: ModelRegistry,
+  factories: EngineFactories,
+): VideoEngine | undefined {
+  const names = (settings.GENERATION_ENGINES as EngineName[]).filter((name) => isConfigured(name, settings, models));
+  for (const name of names) {
+    const candidate = engine(name, settings, models, factories);
+    if (isVideoEngine(candidate) && candidate.supportsVideo(operation, task)) return candidate;
+  }
+  return undefined;
+}
+
+export function noVideoEngineError(task: Task, operation: VideoOperation): TaskNotAvailableError {
+  return new TaskNotAvailableError(
+    task,
+    noVideoEngineHint(task, operation),
+    'video generation',
+    cannotYet(factsOf(task).ability ?? { can: 'make videos', enable: 'video generation' }),
   );
 }
