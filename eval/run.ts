@@ -6,12 +6,14 @@
  */
 import os from 'node:os';
 import { evalSettings } from './context.ts';
+import { detectionSection } from './detection.ts';
 import { inpaintSection } from './inpaint.ts';
+import { ocrSection } from './ocr.ts';
 import { runEval } from './runner.ts';
 import { segmentationSection } from './segmentation.ts';
 import { upscaleSection } from './upscale.ts';
 
-export const SECTIONS = [segmentationSection, inpaintSection, upscaleSection];
+export const SECTIONS = [segmentationSection, inpaintSection, upscaleSection, ocrSection, detectionSection];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((name) => !SECTIONS.some((s) => s.name === name));
