@@ -243,10 +243,32 @@ describe('detect and ground (real CenterNet weights)', () => {
     await fs.writeFile(out, video.bytes);
     const decoded = await decodeFrames(out, 640, 320);
     expect(decoded).toHaveLength(frames);
-    // The box outline (#00c2ff) is drawn around the horse in the last frame: look for its colour there.
-    const last = decoded[frames - 1]!;
-    let outline = 0;
-    for (let p = 0; p < last.length; p += 4) if (last[p]! < 80 && last[p + 1]! > 150 && last[p + 2]! > 200) outline++;
-    expect(outline).toBeGreaterThan(200);
+    // The box outline (#00c2ff) is drawn around the horse on every frame, following it as it walks right:
+    // its leftmost and rightmost columns against the silhouette's own (dark pixels of horse.png), moved 60 px a frame.
+    const silhouette = await sharp(horse).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
+    let horseLeft = silhouette.info.width;
+    let horseRight = 0;
+    for (let p = 0; p < silhouette.data.length; p++) {
+      if (silhouette.data[p]! < 128) {
+        horseLeft = Math.min(horseLeft, p % silhouette.info.width);
+        horseRight = Math.max(horseRight, p % silhouette.info.width);
+      }
+    }
+    for (const [i, frame] of decoded.entries()) {
+      let outline = 0;
+      let left = 640;
+      let right = 0;
+      for (let p = 0; p < frame.length; p += 4) {
+        if (frame[p]! < 80 && frame[p + 1]! > 150 && frame[p + 2]! > 200) {
+          outline++;
+          left = Math.min(left, (p / 4) % 640);
+          right = Math.max(right, (p / 4) % 640);
+        }
+      }
+      expect(outline, `frame ${i}: outline pixels`).toBeGreaterThan(200);
+      // Measured: within 4 px of the silhouette's edges on every frame.
+      expect(Math.abs(left - (10 + i * 60 + horseLeft)), `frame ${i}: the outline's left edge against the horse's`).toBeLessThan(12);
+      expect(Math.abs(right - (10 + i * 60 + horseRight)), `frame ${i}: the outline's right edge against the horse's`).toBeLessThan(12);
+    }
   });
 });

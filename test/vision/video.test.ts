@@ -10,7 +10,7 @@ import type { ModelRegistry } from '../../src/vision/models/model-registry.ts';
 import { cutoutSpecialist } from '../../src/vision/tasks/segment/cutout.ts';
 import type { LoadedMedia, SpecialistResult } from '../../src/vision/specialist.ts';
 import { extractFrameSpecialist, reverseSpecialist, speedSpecialist, toGifSpecialist, trimSpecialist } from '../../src/vision/tasks/video/operations.ts';
-import { makeClip } from '../helpers/media-fixtures.ts';
+import { frameDifference, makeClip } from '../helpers/media-fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, testRegistry, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { decodeFrames, insideDisc, iou, movingDiscAt, movingDiscClip } from './fixtures.ts';
@@ -96,19 +96,33 @@ describe('video specialists', () => {
     expect(facts.frameCount).toBe(clip.info.frameCount);
     const frames = await decodeFrames(file, 160, 120);
     expect(frames).toHaveLength(clip.info.frameCount!);
-    for (const frame of [frames[0]!, frames.at(-1)!]) {
+    for (const [index, frame] of frames.entries()) {
       let worst = 0;
       for (let i = 0; i < frame.length; i += 4) worst = Math.max(worst, Math.abs(frame[i]! - frame[i + 1]!), Math.abs(frame[i + 1]! - frame[i + 2]!));
       // H.264 4:2:0 leaves a little chroma noise around edges; a colour frame differs by ~200.
-      expect(worst).toBeLessThan(12);
+      expect(worst, `frame ${index}`).toBeLessThan(12);
     }
     expect(context.reports.filter((r) => r.note.startsWith('adjusting'))).toHaveLength(clip.info.frameCount!);
     expect(context.reports.at(-1)!.fraction).toBe(1);
   });
 
-  it('transforms every frame (rotate 90 swaps the frame size)', async () => {
-    const { facts } = await probeResult(await transformSpecialist.run(invocation('transform', clip, { rotate: 90 }), context));
+  it('rotates every frame 90° clockwise: the frame size swaps and each frame is its input frame turned', async () => {
+    const { file, facts } = await probeResult(await transformSpecialist.run(invocation('transform', clip, { rotate: 90 }), context));
     expect([facts.width, facts.height]).toEqual([120, 160]);
+    const inputs = await decodeFrames(clip.path, 160, 120);
+    const outputs = await decodeFrames(file, 120, 160);
+    expect(outputs).toHaveLength(inputs.length);
+    const turned = (frame: Buffer, angle: number) =>
+      sharp(frame, { raw: { width: 160, height: 120, channels: 4 } })
+        .rotate(angle)
+        .raw()
+        .toBuffer();
+    for (const [i, output] of outputs.entries()) {
+      const right = frameDifference(output, await turned(inputs[i]!, 90));
+      // Up to a second H.264 pass; turned the other way the moving pattern lands elsewhere.
+      expect(right, `frame ${i} against its input turned clockwise`).toBeLessThan(6);
+      expect(frameDifference(output, await turned(inputs[i]!, 270)), `frame ${i} against its input turned anticlockwise`).toBeGreaterThan(right + 10);
+    }
   });
 
   it('stops between frames when cancelled', async () => {

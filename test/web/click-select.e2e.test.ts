@@ -17,7 +17,7 @@ import { loadSettings } from '../../src/config/settings.ts';
  * own pixels, scaled from the size it is displayed at. A plain click sends nothing. Alt+drag draws a box and
  * puts a question about it in the message box.
  */
-(await requires('chromium')).describe('playground: Alt+click on an image selects the object there', () => {
+(await requires('chromium')).describe('playground: Alt+click and Alt+drag on an uploaded image, with no segmentation model installed', () => {
   let dir: string;
   let core: RunningBot | undefined;
   let server: WebServer | undefined;
@@ -50,7 +50,7 @@ import { loadSettings } from '../../src/config/settings.ts';
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('sends "segment at X,Y" in image pixels on Alt+click, and nothing on a plain click', async () => {
+  it('Alt+click sends "segment at X,Y" in image pixels (a plain click sends nothing), and the bot answers that it cannot select yet; Alt+drag puts "what is in the box X1,Y1,X2,Y2" in the message box unsent, and sent, it gets the no-captioning-model answer', async () => {
     await page.goto(server!.url);
     await page.waitForSelector('body[data-ready="true"]');
     await page.getByTestId('file-input').setInputFiles(path.join(dir, 'wide.png'));
