@@ -151,7 +151,7 @@ describe('remove / inpaint (OpenCV Telea)', () => {
     expect(result.text).toMatch(/could not find any buses.*Nothing was removed/);
   });
 
-  it('in a video, looks for the named thing in every frame and says so when it is in none', { timeout: 180_000 }, async () => {
+  it('in a video, says the named thing is in no frame when it is in none, and refuses a box (images only)', { timeout: 180_000 }, async () => {
     const clip = await movingDiscClip(context.tmpDir, 3, 96, 64);
     const result = await removeSpecialist.run(invocation('remove', await videoMedia(context, clip), { phrase: 'the dog' }), context);
     expect(result.text).toBe('I could not find "the dog" in any frame of the video, so nothing was removed.');
