@@ -2,9 +2,8 @@ import sharp from 'sharp';
 import { InvalidArgumentError } from '../../../errors.ts';
 import { VIDEO_SERVING } from '../../engines/engine-choice.ts';
 import { promptOf, sharedSettings, textArg } from '../../engines/generation.ts';
-import { checkArgs } from '../../ops/args.ts';
+import { checkArgs, numberArg } from '../../ops/args.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
-import { parseSeconds } from './operations.ts';
 import { DEFAULT_SECONDS, VIDEO_FPS, clipMadeWith, clipMedia, framesFor, runVideoEngine, videoEngineFor, videoSizeFor } from './video-engine.ts';
 
 /**
@@ -13,7 +12,7 @@ import { DEFAULT_SECONDS, VIDEO_FPS, clipMadeWith, clipMedia, framesFor, runVide
  */
 
 function secondsOf(task: 'generate_video' | 'animate', input: SpecialistInput): number {
-  const seconds = parseSeconds(task, input.args, 'seconds') ?? DEFAULT_SECONDS;
+  const seconds = numberArg(task, input.args, 'seconds') ?? DEFAULT_SECONDS;
   if (!(seconds > 0)) throw new InvalidArgumentError('A video needs a length of more than 0 seconds.', { arg: 'seconds' });
   return seconds;
 }
