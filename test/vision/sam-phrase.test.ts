@@ -106,7 +106,7 @@ interface Gray {
   height: number;
 }
 
-async function channelOf(png: Buffer, channel: number): Promise<Gray> {
+async function channelOf(png: Buffer, channel: 0 | 3): Promise<Gray> {
   const { data, info } = await sharp(png).ensureAlpha().extractChannel(channel).raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
