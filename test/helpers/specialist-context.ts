@@ -31,7 +31,10 @@ export interface TestContextOptions {
 }
 
 export function testSettings(env: NodeJS.ProcessEnv = {}): Settings {
-  return loadSettings({ MODELS_DIR: path.join(os.tmpdir(), 'vitron-test-no-models'), INFERENCE_THREADS: '2', ...env });
+  // DATA_DIR away from ./data: model choice reads `npm run eval`'s stored numbers there, and a developer's own
+  // eval run must not change which model a test gets.
+  const dataDir = path.join(os.tmpdir(), 'vitron-test-data');
+  return loadSettings({ MODELS_DIR: path.join(os.tmpdir(), 'vitron-test-no-models'), DATA_DIR: dataDir, INFERENCE_THREADS: '2', ...env });
 }
 
 /** A registry that logs into an array instead of the console. */
