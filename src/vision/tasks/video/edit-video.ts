@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import type { Settings } from '../../../config/settings.ts';
 import { factsOf } from '../../../core/tasks.ts';
 import { cannotYet } from '../../../core/unavailable.ts';
+import { parseColor } from '../../../media/image.ts';
 import { InternalError, TaskNotAvailableError, UnsupportedMediaForTaskError } from '../../../errors.ts';
 import { chooseEngine } from '../../engines/engine-choice.ts';
 import type { EngineName, GenerationEngine, GenerationOperation } from '../../engines/engine.ts';
@@ -40,6 +41,24 @@ const BOX_MARGIN = 0.1;
 function promptFor(task: VideoEditTask, input: SpecialistInput): string {
   const words = promptOf(input);
   return task === 'style' ? `in the style of ${words}, same scene and composition` : words;
+}
+
+/** "turn the car red", "paint the door blue": a recolour of one named object. */
+const RECOLOUR = /^(?:turn|make|paint|colou?r|change)\s+(the\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:to\s+|into\s+)?([a-z]+)$/i;
+
+/**
+ * The object a video edit is about: the planner's `phrase`, or the object of a recolour ("turn the car red"),
+ * whose colour word is checked as a colour, so "make the sky stormy" stays an edit of the whole frame.
+ */
+export async function editedObject(input: SpecialistInput): Promise<string | undefined> {
+  if (typeof input.args.phrase === 'string' && input.args.phrase.trim() !== '') return input.args.phrase.trim();
+  const m = RECOLOUR.exec(typeof input.args.prompt === 'string' ? input.args.prompt.trim() : '');
+  if (m === null || /^the\s+(?:video|clip|picture|image|scene|whole)\b/i.test(m[1]!)) return undefined;
+  const isColour = await parseColor(m[2]!).then(
+    () => true,
+    () => false,
+  );
+  return isColour ? m[1]!.toLowerCase() : undefined;
 }
 
 /** Engines whose image-to-image takes a seed (the Images API does not: every frame would get new noise). */
@@ -121,7 +140,7 @@ export async function editFrameByFrame(
     return back;
   };
 
-  const phrase = typeof input.args.phrase === 'string' && input.args.phrase.trim() !== '' ? input.args.phrase.trim() : undefined;
+  const phrase = await editedObject(input);
   let editedFrames = 0;
   const mapped =
     phrase === undefined
@@ -210,8 +229,8 @@ export async function editVideoByWords(task: VideoEditTask, input: SpecialistInp
   checkArgs(task, input.args);
   const video: LoadedMedia | undefined = input.media[0];
   if (video === undefined || video.info.kind !== 'video') throw new UnsupportedMediaForTaskError(task, video?.info.kind ?? 'nothing', ['video']);
-  const phrase = typeof input.args.phrase === 'string' && input.args.phrase.trim() !== '';
-  if (!phrase && videoEngineFor(task, 'video-to-video', context) !== undefined) return editClip(task, input, context);
+  const phrase = await editedObject(input);
+  if (phrase === undefined && videoEngineFor(task, 'video-to-video', context) !== undefined) return editClip(task, input, context);
   return editFrameByFrame(task, input, context);
 }
 
