@@ -4,6 +4,7 @@
  * BENCH_RUNS / BENCH_WARMUP set the number of timed and warm-up runs.
  */
 import os from 'node:os';
+import { animateSection } from './animate.ts';
 import { bullmqSection } from './bullmq.ts';
 import { cutoutSection } from './cutout.ts';
 import { discordSection } from './discord.ts';
@@ -19,7 +20,7 @@ import { slackSection } from './slack.ts';
 import { visionSection } from './vision.ts';
 
 /** The sections that time models, in the order they run (split from SECTIONS only to keep that line short). */
-const MODEL_SECTIONS = [cutoutSection, ocrSection, visionSection, pulledSection, generationSection, embeddingsSection];
+const MODEL_SECTIONS = [cutoutSection, ocrSection, visionSection, pulledSection, generationSection, embeddingsSection, animateSection];
 export const SECTIONS = [...MODEL_SECTIONS, queueSection, bullmqSection, memorySection, slackSection, discordSection, mcpSection, plannerSection];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
