@@ -43,8 +43,31 @@ export class FakeBot implements BotApi {
   healthy = true;
   failNext?: Error;
   private seq = 0;
+  private readonly callWaiters = new Set<{ method: string; resolve: (args: unknown[]) => void }>();
 
   constructor(private readonly admission?: Admission) {}
+
+  /**
+   * The arguments of the first call of `method` from index `since` of `calls` on: a test waits for the call
+   * itself rather than polling `calls` on a clock that a loaded machine outruns.
+   */
+  nextCall(method: string, since: number): Promise<unknown[]> {
+    const made = this.calls.slice(since).find((c) => c.method === method);
+    if (made) return Promise.resolve(made.args);
+    return new Promise((resolve) => this.callWaiters.add({ method, resolve }));
+  }
+
+  /** The next event of `type` this bot emits, to any conversation. */
+  nextEvent<T extends BotEvent['type']>(type: T): Promise<Extract<BotEvent, { type: T }>> {
+    return new Promise((resolve) => {
+      const listener = (event: BotEvent) => {
+        if (event.type !== type) return;
+        this.everything.delete(listener);
+        resolve(event as Extract<BotEvent, { type: T }>);
+      };
+      this.everything.add(listener);
+    });
+  }
 
   close(): void {
     rmSync(this.dir, { recursive: true, force: true });
@@ -61,6 +84,11 @@ export class FakeBot implements BotApi {
 
   private record(method: string, ...args: unknown[]): void {
     this.calls.push({ method, args });
+    for (const waiter of this.callWaiters) {
+      if (waiter.method !== method) continue;
+      this.callWaiters.delete(waiter);
+      waiter.resolve(args);
+    }
     const failure = this.failNext;
     if (failure) {
       this.failNext = undefined;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openChromium } from '../helpers/chromium.ts';
+import { imageLoaded, openChromium } from '../helpers/chromium.ts';
 import { requires } from '../helpers/prerequisites.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
@@ -26,16 +26,13 @@ import { FakeBot } from './fake-bot.ts';
 
   const botTurns = () => page.locator('[data-testid="turn"][data-role="bot"]');
   const userTurns = () => page.locator('[data-testid="turn"][data-role="user"]');
-  const loaded = (selector: ReturnType<Page['locator']>) =>
-    selector.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0).catch(() => false);
 
   /** Says `text` in the composer and answers the id of the job the fake bot starts for it. */
   async function say(text: string): Promise<string> {
-    const jobsBefore = bot.jobs.size;
+    const queued = bot.nextEvent('job.queued');
     await page.getByTestId('message-input').fill(text);
     await page.getByTestId('message-input').press('Enter');
-    await expect.poll(() => bot.jobs.size, { timeout: 30_000 }).toBe(jobsBefore + 1);
-    return [...bot.jobs.keys()].at(-1)!;
+    return (await queued).job.id;
   }
 
   beforeAll(async () => {
@@ -63,34 +60,34 @@ import { FakeBot } from './fake-bot.ts';
   it('shows the newest preview while a picture is made, then the picture with its seed and a Retry that repeats it', async () => {
     const jobId = await say('draw a red fox in the snow');
     const card = page.locator(`[data-testid="job-progress"][data-job-id="${jobId}"]`);
-    await card.waitFor();
+    await card.waitFor({ timeout: 60_000 });
     // Under the request it works on, whichever of the POST answer and the job.queued event came first.
-    await expect.poll(() => card.evaluate((el) => (el.previousElementSibling as HTMLElement | null)?.dataset.role)).toBe('user');
+    await page.locator(`[data-testid="turn"][data-role="user"] + [data-testid="job-progress"][data-job-id="${jobId}"]`).waitFor({ timeout: 60_000 });
     expect(await card.getByTestId('job-preview').count()).toBe(0);
 
     const first = bot.addPreview(await solidImage(64, 64, '#553322'));
     bot.progress(jobId, 0.25, 'drawing', first);
     const preview = card.getByTestId('job-preview');
-    await expect.poll(() => preview.getAttribute('data-sha256').catch(() => null), { timeout: 10_000 }).toBe(first.sha256);
-    await expect.poll(() => loaded(preview), { timeout: 10_000 }).toBe(true);
+    await card.locator(`[data-testid="job-preview"][data-sha256="${first.sha256}"]`).waitFor({ timeout: 60_000 });
+    expect(await imageLoaded(preview)).toBe(true);
 
     const second = bot.addPreview(await solidImage(64, 64, '#aa5522'));
     bot.progress(jobId, 0.5, 'drawing', second);
-    await expect.poll(() => preview.getAttribute('data-sha256').catch(() => null), { timeout: 10_000 }).toBe(second.sha256);
+    await card.locator(`[data-testid="job-preview"][data-sha256="${second.sha256}"]`).waitFor({ timeout: 60_000 });
     expect(await preview.getAttribute('src')).toBe(`/api/previews/${second.sha256}`);
     // A step without a preview keeps showing the newest one.
     bot.progress(jobId, 0.75, 'drawing');
-    await expect.poll(() => card.getByTestId('job-note').textContent(), { timeout: 10_000 }).toContain('75%');
+    await card.getByTestId('job-note').filter({ hasText: '75%' }).waitFor({ timeout: 60_000 });
     expect(await preview.getAttribute('data-sha256')).toBe(second.sha256);
-    await expect.poll(() => loaded(preview), { timeout: 10_000 }).toBe(true);
+    expect(await imageLoaded(preview)).toBe(true);
 
     const picture = bot.addMedia(await solidImage(64, 64, '#d62828'), 'image/png', 'result', {
       generation: { prompt: 'a red fox in the snow', seed: 424242, steps: 4, width: 64, height: 64, engine: 'fake', model: 'fake-model' },
     });
     bot.finish(jobId, 'Here is a red fox in the snow.', [picture]);
-    await expect.poll(() => page.getByTestId('job-preview').count(), { timeout: 10_000 }).toBe(0);
+    await page.getByTestId('job-preview').first().waitFor({ state: 'detached', timeout: 60_000 });
     const result = botTurns().last();
-    await expect.poll(() => loaded(result.getByTestId('result-image')), { timeout: 10_000 }).toBe(true);
+    expect(await imageLoaded(result.getByTestId('result-image'))).toBe(true);
     expect(await result.getByTestId('seed').textContent()).toBe('seed 424242');
 
     // A preview classified after the last step arrives after job.finished: it must not bring the card back.
@@ -98,10 +95,16 @@ import { FakeBot } from './fake-bot.ts';
     await page.waitForTimeout(500);
     expect(await page.getByTestId('job-progress').count()).toBe(0);
 
+    const repeated = bot.nextCall('repeat', bot.calls.length);
     await result.getByTestId('retry').click();
-    await expect.poll(() => bot.calls.filter((c) => c.method === 'repeat').length, { timeout: 10_000 }).toBe(1);
-    expect(bot.calls.find((c) => c.method === 'repeat')!.args[0]).toMatchObject({ mediaId: picture.id });
-    await expect.poll(() => botTurns().last().getByTestId('turn-text').textContent(), { timeout: 10_000 }).toBe(`Repeating ${picture.id}.`);
+    expect((await repeated)[0]).toMatchObject({ mediaId: picture.id });
+    expect(bot.calls.filter((c) => c.method === 'repeat')).toHaveLength(1);
+    await botTurns()
+      .last()
+      .getByTestId('turn-text')
+      .filter({ hasText: `Repeating ${picture.id}.` })
+      .waitFor({ timeout: 60_000 });
+    expect(await botTurns().last().getByTestId('turn-text').textContent()).toBe(`Repeating ${picture.id}.`);
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
@@ -114,13 +117,13 @@ import { FakeBot } from './fake-bot.ts';
     bot.finish(jobId, 'Here are 4 variations.', media);
 
     const batch = botTurns().last().getByTestId('batch-grid');
-    await batch.waitFor({ timeout: 10_000 });
+    await batch.waitFor({ timeout: 60_000 });
     const items = batch.getByTestId('batch-item');
     expect(await items.count()).toBe(4);
     for (let i = 0; i < 4; i++) {
       const item = items.nth(i);
       expect(await item.getAttribute('data-media-id')).toBe(media[i]!.id);
-      await expect.poll(() => loaded(item.getByTestId('batch-image')), { timeout: 10_000 }).toBe(true);
+      expect(await imageLoaded(item.getByTestId('batch-image'))).toBe(true);
       expect(await item.getByTestId('batch-upscale').textContent()).toBe('Upscale');
       expect(await item.getByTestId('batch-vary').textContent()).toBe('Vary');
       expect(await item.getByTestId('batch-use').textContent()).toBe('Use');
@@ -132,15 +135,18 @@ import { FakeBot } from './fake-bot.ts';
     const callsBefore = bot.calls.length;
     const userTurnsBefore = await userTurns().count();
     await items.nth(2).getByTestId('batch-vary').click();
-    await expect.poll(() => bot.calls.slice(callsBefore).filter((c) => c.method === 'handleTurn').length, { timeout: 10_000 }).toBe(1);
+    await bot.nextCall('handleTurn', callsBefore);
     const sent = bot.calls.slice(callsBefore).filter((c) => c.method === 'act' || c.method === 'handleTurn');
     expect(sent.map((c) => c.method)).toEqual(['act', 'handleTurn']);
     expect(sent[0]!.args[0]).toMatchObject({ action: 'use', mediaId: third.id });
     expect(sent[1]!.args[0]).toMatchObject({ text: 'give me some variations', files: [] });
     // The page shows both steps as turns of the conversation, and the variations job starts.
-    await expect.poll(() => userTurns().count(), { timeout: 10_000 }).toBe(userTurnsBefore + 2);
+    await userTurns()
+      .nth(userTurnsBefore + 1)
+      .waitFor({ timeout: 60_000 });
+    expect(await userTurns().count()).toBe(userTurnsBefore + 2);
     expect(await userTurns().last().getByTestId('turn-text').textContent()).toBe('give me some variations');
-    await page.locator(`[data-testid="job-progress"][data-job-id="${[...bot.jobs.keys()].at(-1)}"]`).waitFor({ timeout: 10_000 });
+    await page.locator(`[data-testid="job-progress"][data-job-id="${[...bot.jobs.keys()].at(-1)}"]`).waitFor({ timeout: 60_000 });
     expect(pageErrors).toEqual([]);
   }, 120_000);
 });

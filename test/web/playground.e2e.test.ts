@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openChromium } from '../helpers/chromium.ts';
+import { imageLoaded, openChromium } from '../helpers/chromium.ts';
 import { requires } from '../helpers/prerequisites.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
@@ -59,29 +59,30 @@ async function discPng(file: string): Promise<void> {
   it('uploads an image, cuts out the subject with live progress, and undoes it', async () => {
     await page.goto(server!.url);
     await page.waitForSelector('body[data-ready="true"]');
-    await expect.poll(() => page.getByTestId('empty-help').isVisible()).toBe(true);
+    await page.getByTestId('empty-help').waitFor({ state: 'visible', timeout: 60_000 });
 
     await page.getByTestId('file-input').setInputFiles(path.join(dir, 'disc.png'));
-    await expect.poll(() => page.getByTestId('attachment').count()).toBe(1);
+    await page.getByTestId('attachment').first().waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('attachment').count()).toBe(1);
     await page.getByTestId('message-input').fill('cut out the subject');
     await page.getByTestId('message-input').press('Enter');
 
     const userTurn = page.locator('[data-testid="turn"][data-role="user"]').last();
-    await userTurn.getByTestId('upload-image').waitFor();
+    await userTurn.getByTestId('upload-image').waitFor({ timeout: 60_000 });
     expect(await userTurn.getByTestId('turn-text').textContent()).toBe('cut out the subject');
 
     // The job card shows while the worker runs, then gives way to the result.
     await page.getByTestId('job-progress').first().waitFor({ timeout: 60_000 });
     const result = page.locator('[data-testid="turn"][data-role="bot"] [data-testid="result-image"]').last();
     await result.waitFor({ timeout: 240_000 });
-    await expect.poll(() => page.getByTestId('job-progress').count(), { timeout: 10_000 }).toBe(0);
-    await expect.poll(() => result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 10_000 }).toBe(true);
+    await page.getByTestId('job-progress').first().waitFor({ state: 'detached', timeout: 60_000 });
+    expect(await imageLoaded(result)).toBe(true);
     const resultTurn = page.locator('[data-testid="turn"][data-role="bot"]').last();
     expect(await resultTurn.getAttribute('data-tone')).not.toBe('error');
 
     const botTurnsBefore = await page.locator('[data-testid="turn"][data-role="bot"]').count();
     await resultTurn.getByTestId('action-undo').click();
-    await expect.poll(() => page.locator('[data-testid="turn"][data-role="bot"]').count(), { timeout: 30_000 }).toBeGreaterThan(botTurnsBefore);
+    await page.locator('[data-testid="turn"][data-role="bot"]').nth(botTurnsBefore).waitFor({ timeout: 120_000 });
     const undoTurn = page.locator('[data-testid="turn"][data-role="bot"]').last();
     expect(await undoTurn.getAttribute('data-tone')).not.toBe('error');
     expect(await undoTurn.getByTestId('turn-text').textContent()).toMatch(/back|undo|undid|before/i);
