@@ -394,7 +394,7 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'Apache-2.0',
     approxBytes: 600 * MB,
     gpu: false,
-    notes: "Coarse 352×352 masks; refine with SlimSAM from the mask's box for sharp edges.",
+    notes: 'Coarse 352×352 masks upsampled to the picture, so edges are soft; they are used as they are (no SlimSAM refinement).',
   },
   {
     name: 'migan',
