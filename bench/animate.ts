@@ -4,6 +4,7 @@
  * through the same encoder settings. The ratio is what drawing the frames adds to encoding them; goal ≤ 1.3×.
  */
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { writeVideo } from '../src/media/ffmpeg.ts';
@@ -24,10 +25,10 @@ const GOAL = 1.3;
 export const animateSection: BenchSection = {
   name: 'animate',
   async run(options) {
-    const settings = benchSettings();
-    // No MODELS_DIR models: the plain camera move, not depth parallax.
-    const models = new ModelRegistry({ settings: { ...settings, MODELS_DIR: path.join(settings.DATA_DIR, 'bench-no-models') } });
-    const context = await benchContext(models.settings, models);
+    // An empty MODELS_DIR: the plain camera move, not depth parallax.
+    const settings = { ...benchSettings(), MODELS_DIR: path.join(os.tmpdir(), 'vitron-bench-no-models') };
+    const models = new ModelRegistry({ settings });
+    const context = await benchContext(settings, models);
     try {
       // The astronaut photo at 1080p, so the move is drawn from a picture larger than the 720p frame.
       const png = await sharp(path.join(TESTDATA, 'astronaut.png')).resize(1920, 1080, { fit: 'fill' }).png().toBuffer();

@@ -11,13 +11,15 @@ import type { Mask, RawImage } from '../../ops/raw-image.ts';
 import { renderCrop } from '../../ops/subpixel-crop.ts';
 import type { Specialist, SpecialistContext, SpecialistInput } from '../../specialist.ts';
 import { chooseInpainter, inpainterTitle } from '../edit/inpainter-choice.ts';
+import { imageToVideoEngine } from './generate-video.ts';
 import { animateSize, clipTiming, MAX_ANIMATE_SECONDS, WORKING_OVERSAMPLE } from './animate-limits.ts';
 
 /**
  * `animate` without a video model: a camera move over the still — Ken Burns toward the subject (ISNet's
  * mask), a zoom or a pan — sampled at fractional positions so it glides, and with Depth Anything pulled, a
  * 2.5D parallax whose near layers move more than far ones. Frames go straight into ffmpeg's pipe as they
- * are made.
+ * are made. With an image → video engine configured (generate-video.ts) and no camera move asked for, the
+ * engine animates the picture instead.
  */
 
 const MOVE_WORDS: Record<CameraMove, string> = {
@@ -29,6 +31,9 @@ const MOVE_WORDS: Record<CameraMove, string> = {
   pan_up: 'pan upward',
   pan_down: 'pan downward',
 };
+
+/** Said when the words asked for motion inside the picture ("make the clouds move"), which a camera cannot give. */
+const NO_VIDEO_MODEL = ' This server has no video model, so nothing in the picture itself moves: only the camera does.';
 
 /** The weighted centre of a mask, or undefined when it is (almost) empty. */
 export function maskCentroid(mask: Mask): Point | undefined {
@@ -76,7 +81,12 @@ export const animateSpecialist: Specialist = {
     const media = input.media[0];
     if (media === undefined || media.info.kind !== 'image') throw new UnsupportedMediaForTaskError(input.task, media?.info.kind ?? 'nothing', ['image']);
     checkArgs('animate', input.args);
-    const move: CameraMove = choiceArg('animate', input.args, 'motion') ?? 'ken_burns';
+    const asked = choiceArg('animate', input.args, 'motion');
+    // A video model makes things in the picture move; a camera move said in words ("pan left") stays one.
+    const engine = asked === undefined ? imageToVideoEngine(context) : undefined;
+    if (engine !== undefined) return engine.run(input, context);
+    const move: CameraMove = asked ?? 'ken_burns';
+    const words = typeof input.args.prompt === 'string' && input.args.prompt.trim() !== '' ? input.args.prompt.trim() : undefined;
     const timing = clipTiming(numberArg('animate', input.args, 'seconds'), numberArg('animate', input.args, 'fps'), context.limits);
     const decoded = await decodeImage(media.bytes, context.limits);
     const size = animateSize(decoded.width, decoded.height, context.limits);
@@ -117,7 +127,7 @@ export const animateSpecialist: Specialist = {
     const capped = timing.capped ? ` (${formatDuration(MAX_ANIMATE_SECONDS)} is the longest a camera move goes)` : '';
     const what = moveText(move, focus !== undefined);
     return {
-      text: `Animated it with a ${what}: ${formatDuration(timing.seconds)}${capped} at ${timing.fps} fps, ${size.width}×${size.height}.${notes}`,
+      text: `Animated it with a ${what}: ${formatDuration(timing.seconds)}${capped} at ${timing.fps} fps, ${size.width}×${size.height}.${notes}${words === undefined ? '' : NO_VIDEO_MODEL}`,
       media: [{ bytes, kind: 'video', mime: 'video/mp4', role: 'result', label: MOVE_WORDS[move] }],
     };
   },
