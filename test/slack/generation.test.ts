@@ -5,7 +5,7 @@
  * result is there. The real adapter against the fake Slack; the core is a fake the test drives.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILE_DELETED } from '../fakes/slack/web-api-methods.ts';
 import type { GenerationStack } from './generation-stack.ts';
 import { startGenerationStack } from './generation-stack.ts';
@@ -113,8 +113,8 @@ describe('Slack: a batch as one grid with Midjourney buttons', () => {
     const press = async (actionId: string) => {
       const before = s.bot.calls.length;
       await click(batch, batch.buttons.find((b) => b.action_id === actionId)!);
-      await vi.waitFor(() => expect(s.bot.calls.slice(before).some((c) => c.method === 'act')).toBe(true));
-      if (!actionId.startsWith('vitron:pick')) await vi.waitFor(() => expect(s.bot.calls.slice(before).some((c) => c.method === 'handleTurn')).toBe(true));
+      await s.bot.nextCall('act', before);
+      if (!actionId.startsWith('vitron:pick')) await s.bot.nextCall('handleTurn', before);
       return s.bot.calls
         .slice(before)
         .filter((c) => c.method === 'act' || c.method === 'handleTurn')
@@ -132,8 +132,10 @@ describe('Slack: a batch as one grid with Midjourney buttons', () => {
   it('Retry on a grid repeats that exact batch (its grid), not the latest words', async () => {
     const batch = await batchInThread(2);
     const before = calls('repeat').length;
+    const since = s.bot.calls.length;
     await click(batch, batch.buttons.find((b) => b.action_id === 'vitron:retry')!);
-    await vi.waitFor(() => expect(calls('repeat')).toHaveLength(before + 1));
+    await s.bot.nextCall('repeat', since);
+    expect(calls('repeat')).toHaveLength(before + 1);
     expect(calls('repeat').at(-1)).toEqual({
       conversationId: batch.conversationId,
       user: { platform: 'slack', externalId: `${s.fake.teamId}:U1` },
@@ -156,8 +158,9 @@ describe('Slack: a single generated picture', () => {
     expect(buttons.map((b) => b.action_id)).toContain('vitron:vary');
 
     const turnsBefore = calls('handleTurn').length;
+    const since = s.bot.calls.length;
     await click(thread, buttons.find((b) => b.action_id === 'vitron:retry')!);
-    await vi.waitFor(() => expect(calls('repeat').some((a) => a.mediaId === fox.id)).toBe(true));
+    await s.bot.nextCall('repeat', since);
     expect(calls('repeat').find((a) => a.mediaId === fox.id)).toMatchObject({ conversationId: thread.conversationId, mediaId: fox.id });
     expect(calls('handleTurn')).toHaveLength(turnsBefore);
   });
@@ -165,6 +168,14 @@ describe('Slack: a single generated picture', () => {
 
 describe('Slack: previews while a picture is made', () => {
   const isPreview = (f: { name: string }) => f.name.startsWith('preview.');
+  /** Waits for the adapter's `count`th preview upload into the thread: the Slack API call itself, not a clock. */
+  const previewUploads = (ts: string, count: number) =>
+    s.fake.waitForCalls(
+      'files.completeUploadExternal',
+      count,
+      (args) =>
+        args.thread_ts === ts && (JSON.parse(String(args.files)) as { id: string }[]).some(({ id }) => isPreview({ name: s.fake.uploads.get(id)!.filename })),
+    );
   /** The bytes (as text) of every preview uploaded into the thread, deleted ones included. */
   const previewsUploaded = (ts: string) =>
     uploadsInThread(s, ts)
@@ -183,17 +194,21 @@ describe('Slack: previews while a picture is made', () => {
     const job = s.bot.startJob(thread.conversationId);
     const first = await s.bot.storePreview(Buffer.from('preview step 1'));
     s.bot.step(job.id, 1, first);
-    await vi.waitFor(() => expect(uploadsInThread(s, thread.ts).filter(isPreview)).toHaveLength(1));
+    await previewUploads(thread.ts, 1);
+    expect(uploadsInThread(s, thread.ts).filter(isPreview)).toHaveLength(1);
 
     // Three more inside one interval: only the newest is shown, once the interval is over.
     const burst = [await s.bot.storePreview(Buffer.from('preview step 2')), await s.bot.storePreview(Buffer.from('preview step 3'))];
     const newest = await s.bot.storePreview(Buffer.from('preview step 4'));
     s.bot.step(job.id, 2, burst[0]!);
     s.bot.step(job.id, 3, burst[1]!);
+    const deletesBefore = s.fake.callsOf('files.delete').filter((c) => c.status === 200).length;
     s.bot.step(job.id, 4, newest);
-    await vi.waitFor(() => expect(uploadsInThread(s, thread.ts).filter(isPreview)).toHaveLength(2), { timeout: 5000 });
-    // The newer one replaced the older: one preview in the thread at a time, message and file.
-    await vi.waitFor(() => expect(sharedFiles(s, thread.channel, thread.ts)).toEqual([{ name: 'preview.jpg', text: 'preview step 4' }]));
+    await previewUploads(thread.ts, 2);
+    expect(uploadsInThread(s, thread.ts).filter(isPreview)).toHaveLength(2);
+    // The newer one replaced the older: one preview in the thread at a time, message and file (the file goes last).
+    await s.fake.waitForCalls('files.delete', deletesBefore + 1);
+    expect(sharedFiles(s, thread.channel, thread.ts)).toEqual([{ name: 'preview.jpg', text: 'preview step 4' }]);
     await new Promise((resolve) => setTimeout(resolve, PREVIEW_INTERVAL_MS * 2));
     expect(previewsUploaded(thread.ts)).toEqual(['preview step 1', 'preview step 4']);
     expect(previewTitles(thread.ts)).toEqual(['Preview · step 1/10', 'Preview · step 4/10']);
@@ -210,7 +225,8 @@ describe('Slack: previews while a picture is made', () => {
     const thread = await newThread();
     const job = s.bot.startJob(thread.conversationId);
     s.bot.step(job.id, 1, await s.bot.storePreview(Buffer.from('early')));
-    await vi.waitFor(() => expect(uploadsInThread(s, thread.ts).filter(isPreview)).toHaveLength(1));
+    await previewUploads(thread.ts, 1);
+    expect(uploadsInThread(s, thread.ts).filter(isPreview)).toHaveLength(1);
     s.bot.step(job.id, 2, await s.bot.storePreview(Buffer.from('waiting')));
     s.bot.finish(job.id, 'Stopped.', []);
     await new Promise((resolve) => setTimeout(resolve, PREVIEW_INTERVAL_MS * 2));

@@ -44,6 +44,7 @@ export class FakeBot implements BotApi {
   failNext?: Error;
   private seq = 0;
   private readonly callWaiters = new Set<{ method: string; resolve: (args: unknown[]) => void }>();
+  private readonly listenerWaiters = new Set<() => void>();
 
   constructor(private readonly admission?: Admission) {}
 
@@ -55,6 +56,17 @@ export class FakeBot implements BotApi {
     const made = this.calls.slice(since).find((c) => c.method === method);
     if (made) return Promise.resolve(made.args);
     return new Promise((resolve) => this.callWaiters.add({ method, resolve }));
+  }
+
+  /** Resolves once `conversationId` has `count` listeners: on the subscribe or unsubscribe itself, not a clock. */
+  async listenersReach(conversationId: string, count: number): Promise<void> {
+    while (this.listenerCount(conversationId) !== count) await new Promise<void>((resolve) => this.listenerWaiters.add(resolve));
+  }
+
+  private listenersChanged(): void {
+    const waiting = [...this.listenerWaiters];
+    this.listenerWaiters.clear();
+    for (const wake of waiting) wake();
   }
 
   /** The next event of `type` this bot emits, to any conversation. */
@@ -334,7 +346,11 @@ export class FakeBot implements BotApi {
     const set = this.listeners.get(conversationId) ?? new Set();
     set.add(listener);
     this.listeners.set(conversationId, set);
-    return () => set.delete(listener);
+    this.listenersChanged();
+    return () => {
+      set.delete(listener);
+      this.listenersChanged();
+    };
   }
 
   helpText(): string {

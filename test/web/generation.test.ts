@@ -123,7 +123,7 @@ describe('GET /api/previews/:sha256 (live previews while a picture is made)', ()
     const controller = new AbortController();
     const events = await api(`/api/conversations/${id}/events`, { signal: controller.signal });
     const reader = events.body!.getReader();
-    await vi.waitFor(() => expect(bot.listenerCount(id)).toBe(1));
+    await bot.listenersReach(id, 1);
     const preview = bot.addPreview(await solidImage(16, 16, '#884422'));
     bot.progress(job!.id, 0.5, 'drawing', preview);
     let text = '';
