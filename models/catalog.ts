@@ -468,7 +468,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 220 * MB,
     gpu: false,
     notes: 'No ready ONNX export is verified; the file name is what our specialist will expect.',
-    notRunYet: 'The colorize specialist is not built yet.',
+    notRunYet: 'No DDColor runner yet: colorize runs on a generation engine (ComfyUI, an Images API or SD-Turbo).',
   },
   {
     name: 'sd-turbo',
@@ -536,9 +536,9 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'MIT',
     approxBytes: 2_600 * MB,
     gpu: true,
-    notes: 'Text-guided edits on a GPU; minutes per image on CPU.',
+    notes: 'Text-guided edits, meant for a GPU; never run here.',
     preparation: 'Upstream ships diffusers weights: export them with `optimum-cli export onnx --model timbrooks/instruct-pix2pix <dir>`.',
-    notRunYet: 'The instruction-edit specialist is not built yet.',
+    notRunYet: 'No InstructPix2Pix runner yet: edit and style run on a generation engine (ComfyUI, an Images API or SD-Turbo).',
   },
   {
     name: 'svd-img2vid',
@@ -551,9 +551,9 @@ export const CATALOG: readonly ModelEntry[] = [
     licenceNote: 'Gated repository: accept the licence on the hub first.',
     approxBytes: 9_000 * MB,
     gpu: true,
-    notes: 'GPU only in practice (14 frames at 576×1024).',
+    notes: 'Meant for a GPU (14 frames at 576×1024); never run here.',
     preparation: 'Upstream ships diffusers weights: export the UNet (and VAE, image encoder) to ONNX first.',
-    notRunYet: 'The animation specialist is not built yet.',
+    notRunYet: 'No in-process SVD runner yet: animate makes camera moves (with depth parallax when depth-anything-v2-small is pulled) or uses an image-to-video workflow on ComfyUI.',
   },
 ];
 
