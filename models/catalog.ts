@@ -197,7 +197,7 @@ export const CATALOG: readonly ModelEntry[] = [
     licence: 'Apache-2.0',
     approxBytes: 1_000 * MB,
     gpu: false,
-    notes: 'Smallest VLM that answers free-form questions; slow but usable on CPU.',
+    notes: 'Smallest VLM that answers free-form questions; never run here.',
     notRunYet: 'No in-process VLM runner yet; caption and answer use a vision chat endpoint (LLM_URL).',
   },
   {
@@ -375,7 +375,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 40 * MB,
     gpu: false,
     notes:
-      'The image is encoded once; each point or box prompt then costs milliseconds. When pulled, it also outlines the detector boxes of phrases for segment, cutout and remove (instead of ISNet in the box; src/vision/find/box-mask.ts).',
+      'The image is encoded once; each point or box prompt then runs only the small prompt decoder (not timed here: no real weights). When pulled, it also outlines the detector boxes of phrases for segment, cutout and remove (instead of ISNet in the box; src/vision/find/box-mask.ts).',
   },
   {
     name: 'clipseg-rd64',
@@ -407,7 +407,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 30 * MB,
     gpu: false,
     notes:
-      'image uint8 [1,3,H,W] RGB + mask uint8 [1,1,H,W] with 255 = keep, 0 = hole (upstream scripts/create_onnx_pipeline.py) → result uint8 [1,3,H,W]; resizes to 512² and composes known pixels inside the graph. We crop 512² around the hole. Fills object-sized holes in ~0.3 s on CPU.',
+      'image uint8 [1,3,H,W] RGB + mask uint8 [1,1,H,W] with 255 = keep, 0 = hole (upstream scripts/create_onnx_pipeline.py) → result uint8 [1,3,H,W]; resizes to 512² and composes known pixels inside the graph. We crop 512² around the hole. Upstream reports object-sized holes in about 0.3 s on CPU; not measured here (no real weights).',
   },
   {
     name: 'lama',
@@ -420,7 +420,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 208 * MB,
     gpu: false,
     notes:
-      'image float [b,3,512,512] RGB 0..1 + mask float [b,1,512,512] 1 = hole → output float [b,3,512,512], reported as 0..255 (some users say 0..1: we read the range from the data). Fixed 512² input; better than MI-GAN on large holes, ~3 s on CPU.',
+      'image float [b,3,512,512] RGB 0..1 + mask float [b,1,512,512] 1 = hole → output float [b,3,512,512], reported as 0..255 (some users say 0..1: we read the range from the data). Fixed 512² input; upstream reports it better than MI-GAN on large holes and about 3 s on CPU; neither is measured here (no real weights).',
   },
   {
     name: 'swin2sr-x2',
@@ -493,7 +493,7 @@ export const CATALOG: readonly ModelEntry[] = [
     notes:
       "The ONNX Runtime team's Olive export, optimised in fp16 for the CUDA execution provider (ORT_PROVIDER=cuda); its fused graphs may not load on CPU, where sd-turbo-cpu is the export to use. " +
       "Graphs: text_encoder input_ids [1,77] → last_hidden_state [1,77,1024]; unet sample [1,4,h,w] + timestep + encoder_hidden_states → out_sample; vae_decoder latent_sample → sample [1,3,8h,8w] in [-1,1]; vae_encoder sample → latent_sample. The engine reads each input's declared type (int64/int32/float/fp16). " +
-      'Sizes and sha256 are not pinned: the hub was unreachable where this entry was written, so pull checks each file against the sha256 the hub advertises. 512×512 in 1 step, well under a second on a GPU.',
+      'Sizes and sha256 are not pinned: the hub was unreachable where this entry was written, so pull checks each file against the sha256 the hub advertises. 512×512 in 1 step; its speed is not measured here (no GPU, no real weights).',
   },
   {
     name: 'sd-turbo-cpu',
@@ -519,7 +519,7 @@ export const CATALOG: readonly ModelEntry[] = [
     approxBytes: 5_200 * MB,
     gpu: false,
     notes:
-      "The CPU export: fp32 graphs with Optimum's names (vae_encoder returns latent_parameters, mean‖logvar, of which the engine takes the mean). Preferred over sd-turbo when ORT_PROVIDER=cpu. 512×512 in 1 step takes several seconds per image on a few CPU cores. Sizes and sha256 depend on the export run and are not pinned.",
+      "The CPU export: fp32 graphs with Optimum's names (vae_encoder returns latent_parameters, mean‖logvar, of which the engine takes the mean). Preferred over sd-turbo when ORT_PROVIDER=cpu. 512×512 in 1 step; its CPU time is not measured here (no real weights). Sizes and sha256 depend on the export run and are not pinned.",
   },
   {
     name: 'instruct-pix2pix',
