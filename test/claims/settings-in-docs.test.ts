@@ -98,6 +98,19 @@ const STATED_DEFAULTS: StatedDefault[] = [
   { file: 'docs/deploy.md', says: 'job lock (default 30 s)', setting: 'WORKER_LOCK_MS', value: 30_000 },
   { file: 'docs/deploy.md', says: '`cpu` (default) or `cuda`', setting: 'ORT_PROVIDER', value: 'cpu' },
   { file: 'docs/deploy.md', says: '`false` (default) logs one line', setting: 'ORT_CUDA_FALLBACK', value: false },
+  { file: 'docs/models.md', says: '| `MODELS_ALLOW_DOWNLOAD` | `true` |', setting: 'MODELS_ALLOW_DOWNLOAD', value: true },
+  { file: 'docs/models.md', says: '| `MODELS_HUB_URL` | `https://huggingface.co` |', setting: 'MODELS_HUB_URL', value: 'https://huggingface.co' },
+  { file: 'docs/models.md', says: '| `MODELS_DIR` | `DATA_DIR/models` |', setting: 'MODELS_DIR', value: '/srv/vitron/data/models' },
+  { file: 'docs/models.md', says: '| `LLM_TIMEOUT_MS` | 120000 |', setting: 'LLM_TIMEOUT_MS', value: 120_000 },
+  { file: 'docs/models.md', says: '| `LLM_MAX_IMAGE_SIDE` | 1024 |', setting: 'LLM_MAX_IMAGE_SIDE', value: 1024 },
+  { file: 'docs/models.md', says: '| `LLM_CONCURRENCY` | 4 |', setting: 'LLM_CONCURRENCY', value: 4 },
+  {
+    file: 'docs/comfyui.md',
+    says: '| `COMFYUI_TIMEOUT_MS` | longest one request may take (all its images) before it is withdrawn | 600000 |',
+    setting: 'COMFYUI_TIMEOUT_MS',
+    value: 600_000,
+  },
+  { file: 'docs/images-api.md', says: '| `IMAGES_API_MODEL` | `gpt-image-2.5-flare` by default', setting: 'IMAGES_API_MODEL', value: 'gpt-image-2.5-flare' },
 ];
 
 describe('defaults stated in README and docs/*.md', () => {
