@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileCaps, REQUEST_FILE_BUDGET } from '../../adapters/discord/render.ts';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { noiseImage, solidImage } from '../helpers/media-fixtures.ts';
 import { isCallback, isOriginalEdit, startFakeStack } from './harness.ts';
 
@@ -57,10 +57,21 @@ describe('Discord adapter under the real service rules (fake Discord, fake bot)'
     expect(modal.body.type).toBe(9);
     // While the user types the prompt the channel moves on; discord.js keeps the newest 200 messages of it.
     const chatter = fake.user(undefined, 'carol');
+    const client = stack!.adapter.client;
     let last = '';
+    // discord.js caches a message before it emits messageCreate for it: the last one's event means all are in.
+    const lastArrived = new Promise<void>((resolve) => {
+      const arrived = (message: { id: string }) => {
+        if (message.id !== last) return;
+        client.off('messageCreate', arrived);
+        resolve();
+      };
+      client.on('messageCreate', arrived);
+    });
     for (let i = 0; i < 201; i++) last = fake.send(fake.userMessage(chatter, `chatter ${i}`, { channelId })).id;
-    const cached = () => (stack!.adapter.client.channels.cache.get(channelId) as any)?.messages.cache;
-    await vi.waitFor(() => expect(cached()?.has(last)).toBe(true), { timeout: 10_000 });
+    await lastArrived;
+    const cached = () => (client.channels.cache.get(channelId) as any)?.messages.cache;
+    expect(cached()?.has(last)).toBe(true);
     expect(cached()?.has(target.id)).toBe(false);
 
     const submit = fake.interact({

@@ -180,7 +180,9 @@ describeWithRedis('Admission on Redis', () => {
         await admission.admit({ user: { platform: 'web', externalId: probe } }, noJobs);
         expect(await look.exists(`${prefix}:limits:user:web:${probe}`)).toBe(1);
       },
-      { timeout: 10_000, interval: 100 },
+      // No event tells when the admission's own Redis client has reconnected (ioredis retries on its own
+      // schedule), so this probes until it counts in Redis again, with a timeout a loaded machine does not run out of.
+      { timeout: 60_000, interval: 100 },
     );
     // Alice's request from before the outage is still counted (Redis kept it); memory never saw her.
     await admission.admit(alice, noJobs);

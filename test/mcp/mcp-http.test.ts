@@ -251,7 +251,17 @@ describe('MCP over Streamable HTTP', () => {
     const queued = events.slice(from).find((e) => e.type === 'job.queued');
     expect(queued).toBeDefined();
     const jobId = queued!.type === 'job.queued' ? queued!.job.id : '';
-    await expect.poll(async () => (await harness.running.bot.job(jobId)).state, { timeout: 20_000 }).toBe('cancelled');
+    // The job's end is its job.finished event, already recorded or still to come.
+    const isEnd = (e: BotEvent) => e.type === 'job.finished' && e.job.id === jobId;
+    await (events.find(isEnd) ??
+      new Promise<BotEvent>((resolve) => {
+        const off = harness.running.bot.subscribeAll((e) => {
+          if (!isEnd(e)) return;
+          off();
+          resolve(e);
+        });
+      }));
+    expect((await harness.running.bot.job(jobId)).state).toBe('cancelled');
     comfy.stepDelayMs = 1;
     await client.close();
   });
