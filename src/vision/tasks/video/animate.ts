@@ -4,7 +4,7 @@ import { formatDuration } from '../../../media/limits.ts';
 import { DEPTH_MODEL, depthMap } from '../../models/depth-anything.ts';
 import { ISNET_MODEL, salientMask } from '../../models/isnet.ts';
 import { depthLayers, parallaxPlates, renderParallaxFrame } from '../../ops/camera-parallax.ts';
-import { easedProgress, blendRect, moveEnds, type CameraMove, type Point } from '../../ops/camera-path.ts';
+import { blendRect, easedProgress, moveEnds, type CameraMove, type Point } from '../../ops/camera-path.ts';
 import { checkArgs, choiceArg, numberArg } from '../../ops/args.ts';
 import { decodeImage, sharpOf, toRaw } from '../../ops/raw-image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
@@ -107,6 +107,8 @@ export const animateSpecialist: Specialist = {
     }
 
     const progress = easedProgress(timing.frames);
+    // Drawn here, one frame ahead of the pipe: a thread of its own measured slower (its start-up and the
+    // cores it takes from ffmpeg cost more than the overlap gains; see bench/animate.ts).
     async function* frames(): AsyncGenerator<Uint8Array> {
       for (let i = 0; i < progress.length; i++) {
         // A fresh buffer per frame: the pipe may still hold the previous one when the next is drawn.
