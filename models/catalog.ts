@@ -107,7 +107,8 @@ export const CATALOG: readonly ModelEntry[] = [
     licenceNote: 'Same provenance as isnet.',
     approxBytes: 44_342_436,
     gpu: false,
-    notes: 'Half the size of isnet but no faster on this CPU, and far less accurate: mask IoU about 0.66 vs 0.998 on the shaded disc of test/claims/isnet-exports.test.ts (see docs/models.md).',
+    notes:
+      'Half the size of isnet but no faster on this CPU, and far less accurate: mask IoU about 0.66 vs 0.998 on the shaded disc of test/claims/isnet-exports.test.ts (see docs/models.md).',
   },
   {
     name: 'ppocr-v4-det',
@@ -553,7 +554,8 @@ export const CATALOG: readonly ModelEntry[] = [
     gpu: true,
     notes: 'Meant for a GPU (14 frames at 576×1024); never run here.',
     preparation: 'Upstream ships diffusers weights: export the UNet (and VAE, image encoder) to ONNX first.',
-    notRunYet: 'No in-process SVD runner yet: animate makes camera moves (with depth parallax when depth-anything-v2-small is pulled) or uses an image-to-video workflow on ComfyUI.',
+    notRunYet:
+      'No in-process SVD runner yet: animate makes camera moves (with depth parallax when depth-anything-v2-small is pulled) or uses an image-to-video workflow on ComfyUI.',
   },
 ];
 

@@ -9,11 +9,12 @@ import { SETTING_NAMES, loadSettings, type Settings } from '../../src/config/set
  * settings schema and the code, and the defaults the docs state to the schema's defaults.
  */
 const root = path.resolve(import.meta.dirname, '../..');
+// docs/claims.md is the audit record: it quotes the wrong names that were fixed.
 const docFiles = [
   'README.md',
   ...fs
     .readdirSync(path.join(root, 'docs'))
-    .filter((f) => f.endsWith('.md'))
+    .filter((f) => f.endsWith('.md') && f !== 'claims.md')
     .map((f) => `docs/${f}`),
 ];
 const read = (file: string): string => fs.readFileSync(path.join(root, file), 'utf8');
