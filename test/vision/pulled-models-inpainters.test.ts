@@ -114,7 +114,7 @@ describe('pulled models on fixture graphs (MI-GAN, LaMa, Swin2SR, Depth Anything
       expect(out.data.equals(image.data)).toBe(true);
     });
 
-    it('prefers MI-GAN over LaMa for remove and inpaint when both are pulled, and uses LaMa alone', async () => {
+    it('readiness names MI-GAN before LaMa for remove and inpaint when both are pulled (the catalog order; npm run eval decides the fill), and LaMa alone', async () => {
       const installed = (names: string[]) => (e: { name: string }) => names.includes(e.name);
       expect(bestInstalledModel('remove', installed(['lama', 'migan']))?.name).toBe('migan');
       expect(bestInstalledModel('inpaint', installed(['lama', 'migan']))?.name).toBe('migan');
