@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openChromium } from '../helpers/chromium.ts';
+import { imageLoaded, openChromium } from '../helpers/chromium.ts';
 import { requires } from '../helpers/prerequisites.ts';
 import { startWebServer } from '../../adapters/web/server.ts';
 import type { WebServer } from '../../adapters/web/server.ts';
@@ -58,10 +58,10 @@ import { loadSettings } from '../../src/config/settings.ts';
     await page.getByTestId('message-input').press('Enter');
     const userTurns = page.locator('[data-testid="turn"][data-role="user"]');
     const upload = userTurns.last().getByTestId('upload-image');
-    await upload.waitFor();
-    await expect.poll(() => upload.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 30_000 }).toBe(true);
+    await upload.waitFor({ timeout: 60_000 });
+    expect(await imageLoaded(upload)).toBe(true);
     // The machine is shared and slow at times: generous waits, never timed assertions.
-    await expect.poll(() => page.locator('[data-testid="turn"][data-role="bot"]').count(), { timeout: 150_000 }).toBeGreaterThan(0);
+    await page.locator('[data-testid="turn"][data-role="bot"]').first().waitFor({ timeout: 150_000 });
 
     const shown = (await upload.boundingBox())!;
     expect(shown.width).toBeLessThan(640);
@@ -71,7 +71,8 @@ import { loadSettings } from '../../src/config/settings.ts';
 
     // A quarter across and three quarters down the displayed image = (160, 360) in the 640×480 image.
     await upload.click({ modifiers: ['Alt'], position: { x: shown.width / 4, y: (shown.height * 3) / 4 } });
-    await expect.poll(() => userTurns.count(), { timeout: 60_000 }).toBe(turnsBefore + 1);
+    await userTurns.nth(turnsBefore).waitFor({ timeout: 60_000 });
+    expect(await userTurns.count()).toBe(turnsBefore + 1);
     const sent = (await userTurns.last().getByTestId('turn-text').textContent()) ?? '';
     const match = /^segment at (\d+),(\d+)$/.exec(sent);
     expect(match, sent).not.toBeNull();
@@ -79,9 +80,11 @@ import { loadSettings } from '../../src/config/settings.ts';
     expect(Math.abs(Number(match![2]) - 360)).toBeLessThanOrEqual(3);
 
     // Without the model, the bot says the server cannot do it yet (the pull command is the operator's).
-    await expect
-      .poll(async () => (await page.locator('[data-testid="turn"][data-role="bot"]').last().textContent()) ?? '', { timeout: 150_000 })
-      .toContain("This server can't select the object at a point yet");
+    await page
+      .locator('[data-testid="turn"][data-role="bot"]')
+      .last()
+      .filter({ hasText: "This server can't select the object at a point yet" })
+      .waitFor({ timeout: 150_000 });
     expect(await userTurns.count()).toBe(turnsBefore + 1);
 
     // Alt+drag from a quarter to three quarters across and down = the box (160,120)–(480,360): it is put in
@@ -103,9 +106,7 @@ import { loadSettings } from '../../src/config/settings.ts';
     expect(await userTurns.count()).toBe(turnsBefore + 1);
     // Sent, it is a region caption: without Florence-2 or an endpoint the detectors say what is in the box.
     await page.getByTestId('message-input').press('Enter');
-    await expect
-      .poll(async () => (await page.locator('[data-testid="turn"][data-role="bot"]').last().textContent()) ?? '', { timeout: 150_000 })
-      .toContain('I have no captioning model here');
+    await page.locator('[data-testid="turn"][data-role="bot"]').last().filter({ hasText: 'I have no captioning model here' }).waitFor({ timeout: 150_000 });
     expect(pageErrors).toEqual([]);
   }, 420_000);
 });

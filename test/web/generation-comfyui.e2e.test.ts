@@ -30,8 +30,8 @@ import { startTestBot } from '../helpers/bot-harness.ts';
     await page.getByTestId('message-input').fill(text);
     await page.getByTestId('message-input').press('Enter');
     // The job's answer is the next bot turn; the card is gone by then.
-    await expect.poll(() => botTurns().count(), { timeout: 120_000 }).toBeGreaterThan(before);
-    await expect.poll(() => page.getByTestId('job-progress').count(), { timeout: 120_000 }).toBe(0);
+    await botTurns().nth(before).waitFor({ timeout: 120_000 });
+    await page.getByTestId('job-progress').first().waitFor({ state: 'detached', timeout: 120_000 });
   }
 
   async function history(): Promise<HistoryView> {
@@ -102,9 +102,12 @@ import { startTestBot } from '../helpers/bot-harness.ts';
     const before = await botTurns().count();
     await items.nth(2).getByTestId('batch-vary').click();
     // "use" answers at once; the variations job answers when it is done.
-    await expect.poll(() => botTurns().count(), { timeout: 120_000 }).toBeGreaterThanOrEqual(before + 2);
-    await expect.poll(() => page.getByTestId('job-progress').count(), { timeout: 120_000 }).toBe(0);
-    await expect.poll(() => botTurns().last().getByTestId('batch-item').count(), { timeout: 120_000 }).toBe(4);
+    await botTurns()
+      .nth(before + 1)
+      .waitFor({ timeout: 120_000 });
+    await page.getByTestId('job-progress').first().waitFor({ state: 'detached', timeout: 120_000 });
+    await botTurns().last().getByTestId('batch-item').nth(3).waitFor({ timeout: 120_000 });
+    expect(await botTurns().last().getByTestId('batch-item').count()).toBe(4);
     const turns = (await history()).turns;
     const varied = turns.at(-1)!.media.filter((m: MediaView) => m.role === 'result');
     expect(varied).toHaveLength(4);
