@@ -68,6 +68,13 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   return assemble(prisma, 'postgres', migrations, [() => prisma.$disconnect(), () => pool.end()]);
 }
 
+/**
+ * PGlite's own start parameters plus a 16 MB buffer cache: the default 128 MB sits in a WebAssembly heap
+ * that never shrinks (+115–150 MiB idle RSS), and the bot's tables are small (2000 upserts: no slowdown).
+ * `startParams` replaces PGlite's defaults, so they are kept first.
+ */
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
 async function openPGlite(dir: string, opts: OpenDatabaseOptions): Promise<Database> {
   const inMemory = dir.startsWith('memory://');
   let unlock: () => Promise<void> = async () => undefined;
@@ -82,7 +89,7 @@ async function openPGlite(dir: string, opts: OpenDatabaseOptions): Promise<Datab
     throw new StoreUnavailableError(error);
   }
   try {
-    db = await PGlite.create(dir);
+    db = await PGlite.create(dir, { startParams: PGLITE_START_PARAMS });
   } catch (error) {
     await unlock();
     throw new StoreUnavailableError(error);

@@ -61,6 +61,20 @@ describe('ModelRegistry', () => {
     expect(seen[0]).toMatchObject({ executionProviders: ['cpu'], intraOpNumThreads: 3, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   });
 
+  it('creates ISNet sessions without the memory pattern and CPU arena, and other models with onnxruntime defaults for both', async () => {
+    const seen: ort.InferenceSession.SessionOptions[] = [];
+    const { r } = registry({}, async (_model, options) => {
+      seen.push(options);
+      throw new Error('options recorded, nothing loaded');
+    });
+    await expect(r.session('isnet')).rejects.toThrow('options recorded');
+    await expect(r.session(SMALL)).rejects.toThrow('options recorded');
+    const [isnet, small] = seen;
+    expect(isnet).toMatchObject({ enableMemPattern: false, enableCpuMemArena: false });
+    expect(small).not.toHaveProperty('enableMemPattern');
+    expect(small).not.toHaveProperty('enableCpuMemArena');
+  });
+
   it('falls back to CPU with one log line when CUDA is asked for, unavailable, and ORT_CUDA_FALLBACK=true', async () => {
     const { r, logs } = registry({ ORT_PROVIDER: 'cuda', ORT_CUDA_FALLBACK: 'true' });
     expect(r.executionProvider).toBe('cuda');

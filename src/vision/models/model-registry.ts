@@ -35,6 +35,15 @@ export interface SessionRequest {
 const defaultFactory: SessionFactory = (model, options) =>
   typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 
+/**
+ * Session options of one model over the shared ones, each measured on that model (bench/memory.ts):
+ * ISNet's memory-pattern plan keeps ≈800 MiB of buffers per 1024² run alive for the next one, and
+ * turning it off costs no time on that model.
+ */
+const SESSION_OPTIONS_BY_MODEL: Readonly<Record<string, ort.InferenceSession.SessionOptions>> = {
+  isnet: { enableMemPattern: false, enableCpuMemArena: false },
+};
+
 const INSTALL_CUDA = '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`';
 
 /**
@@ -213,7 +222,7 @@ export class ModelRegistry {
     return [...this.sessions.keys()].map((k) => k.replace('\u0000', '/')).concat([...this.tfjsModels.keys()].map((k) => `${k} (tfjs)`));
   }
 
-  private options(provider: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions {
+  private options(provider: 'cpu' | 'cuda', model: string): ort.InferenceSession.SessionOptions {
     return {
       executionProviders: [provider],
       intraOpNumThreads: this.settings.inferenceThreads,
@@ -221,6 +230,7 @@ export class ModelRegistry {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      ...SESSION_OPTIONS_BY_MODEL[model],
     };
   }
 
@@ -235,7 +245,7 @@ export class ModelRegistry {
       return this.loadOnCpu(name, where, source);
     }
     try {
-      return await this.createSession(source, this.options('cuda'));
+      return await this.createSession(source, this.options('cuda', name));
     } catch (cudaError) {
       // A broken model fails on CPU too (and says so); only if the CPU load works was it the provider.
       const session = await this.loadOnCpu(name, where, source);
@@ -251,7 +261,7 @@ export class ModelRegistry {
 
   private async loadOnCpu(name: string, where: string, source: string | Uint8Array): Promise<ort.InferenceSession> {
     try {
-      return await this.createSession(source, this.options('cpu'));
+      return await this.createSession(source, this.options('cpu', name));
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
       throw new InternalError(
