@@ -4,7 +4,9 @@ import { InternalError } from '../../errors.ts';
 /**
  * Tensors in whatever type a graph declares, so that one pipeline runs the fp32 CPU export, an int8 one
  * (fp32 at its inputs) and the fp16 CUDA export alike. Node 20 has no Float16Array: onnxruntime-node takes
- * and returns fp16 as the raw bits in a Uint16Array, converted here.
+ * and returns fp16 as the raw bits in a Uint16Array, converted here. Node 24 has one, and onnxruntime-common
+ * then wraps those bits in a Float16Array, which onnxruntime-node 1.30's binding reads as 0 bytes
+ * (microsoft/onnxruntime#32323), so halfTensor hands the binding the Uint16Array itself.
  */
 
 export type FloatType = 'float32' | 'float16';
@@ -47,6 +49,13 @@ export function fromHalf(bits: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
+/** A float16 tensor of raw half bits that onnxruntime-node accepts on every Node version (see above). */
+function halfTensor(bits: Uint16Array, dims: readonly number[]): ort.Tensor {
+  const tensor = new ort.Tensor('float16', bits, dims);
+  if (!(tensor.data instanceof Uint16Array)) (tensor as unknown as { cpuData: Uint16Array }).cpuData = bits;
+  return tensor;
+}
+
 function tensorMeta(session: ort.InferenceSession, name: string, graph: string): ort.InferenceSession.TensorValueMetadata {
   const meta = session.inputMetadata.find((m) => m.name === name);
   if (meta === undefined || !meta.isTensor) throw new InternalError(`The ${graph} graph has no tensor input "${name}".`);
@@ -60,7 +69,7 @@ export function floatInput(session: ort.InferenceSession, name: string, graph: s
   if (meta.type === 'float16') {
     const bits = new Uint16Array(data.length);
     for (let i = 0; i < data.length; i++) bits[i] = toHalf(data[i]!);
-    return new ort.Tensor('float16', bits, dims);
+    return halfTensor(bits, dims);
   }
   throw new InternalError(`The ${graph} graph's input "${name}" is ${meta.type}; this pipeline feeds float32 or float16.`);
 }
@@ -76,7 +85,7 @@ export function numberInput(session: ort.InferenceSession, name: string, graph: 
     case 'float32':
       return new ort.Tensor('float32', Float32Array.from(values), dims);
     case 'float16':
-      return new ort.Tensor('float16', Uint16Array.from(values.map(toHalf)), dims);
+      return halfTensor(Uint16Array.from(values.map(toHalf)), dims);
     default:
       throw new InternalError(`The ${graph} graph's input "${name}" is ${meta.type}; this pipeline feeds int64, int32, float32 or float16.`);
   }
@@ -92,7 +101,9 @@ export function oneValueDims(session: ort.InferenceSession, name: string, graph:
 export function floatOutput(tensor: ort.Tensor, what: string): Float32Array {
   if (tensor.type === 'float32') return tensor.data as Float32Array;
   if (tensor.type === 'float16') {
-    const bits = tensor.data as Uint16Array;
+    // A Float16Array on Node 24 (its values are numbers already), the raw half bits on Node 20.
+    if (!(tensor.data instanceof Uint16Array)) return Float32Array.from(tensor.data as ArrayLike<number>);
+    const bits = tensor.data;
     const out = new Float32Array(bits.length);
     for (let i = 0; i < bits.length; i++) out[i] = fromHalf(bits[i]!);
     return out;
