@@ -8,7 +8,7 @@ import { blendRect, easedProgress, moveEnds, type CameraMove, type Point } from 
 import { checkArgs, choiceArg, numberArg } from '../../ops/args.ts';
 import { decodeImage, sharpOf, toRaw } from '../../ops/raw-image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
-import { renderCrop } from '../../ops/subpixel-crop.ts';
+import { cropWithSharp, padForCrop } from '../../ops/subpixel-crop.ts';
 import type { Specialist, SpecialistContext, SpecialistInput } from '../../specialist.ts';
 import { chooseInpainter, inpainterTitle } from '../edit/inpainter-choice.ts';
 import { imageToVideoEngine } from './generate-video.ts';
@@ -21,6 +21,9 @@ import { animateSize, clipTiming, MAX_ANIMATE_SECONDS, WORKING_OVERSAMPLE } from
  * are made. With an image → video engine configured (generate-video.ts) and no camera move asked for, the
  * engine animates the picture instead.
  */
+
+/** Frames drawn ahead of the encoder: enough to keep libuv's threads busy, few enough to keep memory small (3.7 MB each at 720p). */
+const FRAMES_IN_FLIGHT = 3;
 
 const MOVE_WORDS: Record<CameraMove, string> = {
   ken_burns: 'Ken Burns move',
@@ -95,27 +98,42 @@ export const animateSpecialist: Specialist = {
     const [start, end] = moveEnds(image.width, image.height, size.width / size.height, move, focus);
 
     let notes = '';
-    let render: (e: number, out: Uint8Array) => void = (e, out) => renderCrop(image, blendRect(start, end, e), out, size.width, size.height);
+    const padded = await padForCrop(image);
+    let draw = (e: number): Promise<Uint8Array> => cropWithSharp(padded, blendRect(start, end, e), size.width, size.height);
     if (context.models.isInstalled(DEPTH_MODEL)) {
       context.progress(0.1, 'estimating depth');
       const layers = depthLayers(await depthMap(context.models, image, input.task), image.width);
       const inpainter = chooseInpainter(context.models);
       context.progress(0.2, 'filling behind near things');
       const plates = await parallaxPlates(image, layers, (picture, mask) => inpainter.inpaint(picture, mask, context));
-      render = (e, out) => renderParallaxFrame(plates, start, end, e, out, size.width, size.height);
+      draw = async (e) => {
+        const out = Buffer.allocUnsafe(size.width * size.height * 4);
+        renderParallaxFrame(plates, start, end, e, out, size.width, size.height);
+        return out;
+      };
       notes = ` With depth parallax: ${plates.overlays.length + 1} depth layers (Depth Anything), near ones moving more; what they uncover was filled by ${inpainterTitle(inpainter)}.`;
     }
 
     const progress = easedProgress(timing.frames);
-    // Drawn here, one frame ahead of the pipe: a thread of its own measured slower (its start-up and the
-    // cores it takes from ffmpeg cost more than the overlap gains; see bench/animate.ts).
+    // A few frames in flight on libuv's threads while this thread feeds ffmpeg's pipe. (A frame-drawing
+    // worker thread was tried and took about 1.35× as long on this 2-core machine: its start-up and the core
+    // it takes from ffmpeg cost more than the overlap gained.)
     async function* frames(): AsyncGenerator<Uint8Array> {
+      const pending: Promise<Uint8Array>[] = [];
+      let next = 0;
+      const fill = () => {
+        while (pending.length < FRAMES_IN_FLIGHT && next < progress.length) {
+          const frame = draw(progress[next++]!);
+          // Awaited below in order; this only keeps a frame that fails after the encoder stopped from going unhandled.
+          frame.catch(() => {});
+          pending.push(frame);
+        }
+      };
       for (let i = 0; i < progress.length; i++) {
-        // A fresh buffer per frame: the pipe may still hold the previous one when the next is drawn.
-        const out = Buffer.allocUnsafe(size.width * size.height * 4);
-        render(progress[i]!, out);
+        fill();
+        const frame = await pending.shift()!;
         if (i % 8 === 0) context.progress(0.25 + (0.75 * i) / progress.length, 'drawing frames');
-        yield out;
+        yield frame;
       }
     }
     const bytes = await writeVideo(context.ffmpeg, frames(), {
