@@ -1,21 +1,21 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { inpaintSection, HOLE_SSIM } from '../../eval/inpaint.ts';
 import { runEval } from '../../eval/runner.ts';
 import { readMeasuredQuality } from '../../src/vision/models/measured-quality.ts';
 import { ModelRegistry } from '../../src/vision/models/model-registry.ts';
 import { chooseInpainter } from '../../src/vision/tasks/edit/inpainter-choice.ts';
 import { installFixtureModel } from '../fixtures/onnx-models.ts';
-import { HAS_TESTDATA } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
 import { testSettings } from '../helpers/specialist-context.ts';
 
 /**
  * The cheapest section end to end, with a pulled model installed as a fixture graph (MI-GAN): its row stands
  * beside OpenCV's, is flagged as fixture weights, is stored for this machine, and model choice reads it back.
  */
-describe.skipIf(!HAS_TESTDATA && process.env.CI !== 'true')('npm run eval: the inpaint section end to end', () => {
+(await requires('testdata')).describe('npm run eval: the inpaint section end to end', () => {
   let dir: string;
   const lines: string[] = [];
   let outcome: Awaited<ReturnType<typeof runEval>>;
