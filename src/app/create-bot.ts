@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { OwnerTrackingQueue } from '../admin/in-process-overview.ts';
-import { openQueueAdmin } from '../admin/open-queue-admin.ts';
 import type { QueueAdmin } from '../admin/queue-overview.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Planner } from '../core/types.ts';
@@ -15,17 +14,15 @@ import { BaselinePlanner } from '../planner/baseline-planner.ts';
 import { LlmPlanner } from '../planner/llm/llm-planner.ts';
 import { linkSecret, mediaLinkSigner } from './media-links.ts';
 import { helpText } from '../planner/help-text.ts';
-import { BullmqJobQueue } from '../queue/bullmq-queue.ts';
 import { InProcessQueue } from '../queue/in-process-queue.ts';
+import type { LaneCount } from '../queue/lane-counts.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import { LANES, laneOf } from '../queue/lanes.ts';
-import { redisClient, warnUnlessNoEviction } from '../queue/redis-setup.ts';
-import { startInferenceWorkers, type InferenceWorkers } from '../worker/inference-workers.ts';
+import type { InferenceWorkers } from '../worker/inference-workers.ts';
 import { openDatabase } from '../store/database.ts';
 import { createRepositories } from '../store/repositories.ts';
 import { InferencePool } from '../worker/inference-pool.ts';
-import { runJob } from '../worker/job-runner.ts';
-import { createRunnerDeps } from '../worker/runner-deps.ts';
+import type { JobRunnerDeps } from '../worker/job-runner.ts';
 import type { JobOutcome, JobPayload } from '../core/job.ts';
 import { createLogger } from '../log.ts';
 import { createAdmission } from '../limits/admission.ts';
@@ -73,8 +70,8 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
   // The wrapper is what the bot and recovery enqueue through, so every job is counted with its task.
   const inner = parts.queue;
   // In-process, only a job's enqueue tells its user; in BullMQ mode the admin reads Redis instead.
-  const owners = settings.ADMIN_TOKEN && !(inner instanceof BullmqJobQueue) ? new OwnerTrackingQueue(inner) : undefined;
-  const queue = observeQueue(metrics, owners ?? inner, inner instanceof BullmqJobQueue ? { depth: () => inner.laneCounts() } : {});
+  const owners = settings.ADMIN_TOKEN && !parts.laneCounts ? new OwnerTrackingQueue(inner) : undefined;
+  const queue = observeQueue(metrics, owners ?? inner, parts.laneCounts ? { depth: parts.laneCounts } : {});
   const admission = await createAdmission(settings, logger);
   // The continuous half of the message: text encoders for the installed models, in a thread started on first need.
   const embedder = createTextEmbedder(settings, logger);
@@ -99,7 +96,10 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     ...(settings.SAFETY === 'off' ? {} : { classify: options.classify ?? createNsfwClassifier(settings, ffmpeg) }),
   });
   if (options.recover !== false) await bot.recoverUnfinishedJobs();
-  const admin = settings.ADMIN_TOKEN ? await openQueueAdmin(settings, owners && { queue: owners, concurrency: pool?.size ?? 0 }) : undefined;
+  // The admin pages' module reaches bullmq: imported only when they are on.
+  const admin = settings.ADMIN_TOKEN
+    ? await (await import('../admin/open-queue-admin.ts')).openQueueAdmin(settings, owners && { queue: owners, concurrency: pool?.size ?? 0 })
+    : undefined;
 
   return {
     bot,
@@ -136,6 +136,8 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
 
 interface QueueParts {
   queue: JobQueue<JobPayload, JobOutcome>;
+  /** BullMQ mode: the waiting and running counts per lane, read from Redis. */
+  laneCounts?: () => Promise<LaneCount[]>;
   pool?: InferencePool;
   workers?: InferenceWorkers;
 }
@@ -153,13 +155,18 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
     const pool = new InferencePool({ settings, logger, ...threadEntry });
     // Jobs an endpoint serves (caption/answer with LLM_URL) run here, beside the threads: a slow
     // server must not hold the only inference thread while edits wait behind it.
-    const local = await createRunnerDeps(settings, logger);
+    // The runner and every specialist module are imported on the first such job: on this thread they
+    // would only hold memory (onnxruntime, the vision modules) for a bot without LLM_URL.
+    let local: Promise<[typeof import('../worker/job-runner.ts'), JobRunnerDeps]> | undefined;
+    const runHere = () =>
+      (local ??= Promise.all([import('../worker/job-runner.ts'), import('../worker/runner-deps.ts').then((m) => m.createRunnerDeps(settings, logger))]));
     const onEndpoint = (payload: JobPayload) => payload.steps.every((step) => readiness.servedByEndpoint(step.invocation.task));
     const queue = new InProcessQueue<JobPayload, JobOutcome>(
-      (job) =>
-        onEndpoint(job.payload)
-          ? runJob(job.payload, local, { signal: job.signal, progress: job.progress })
-          : pool.run(job.payload, { signal: job.signal, onProgress: job.progress }),
+      async (job) => {
+        if (!onEndpoint(job.payload)) return pool.run(job.payload, { signal: job.signal, onProgress: job.progress });
+        const [{ runJob }, deps] = await runHere();
+        return runJob(job.payload, deps, { signal: job.signal, progress: job.progress });
+      },
       {
         concurrency: pool.size,
         maxRunningPerUser: settings.USER_MAX_RUNNING_JOBS,
@@ -169,6 +176,12 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
     );
     return { queue, pool };
   }
+  // bullmq and ioredis (≈30 MiB) are imported only in BullMQ mode: the embedded default never loads them.
+  const [{ BullmqJobQueue }, { redisClient, warnUnlessNoEviction }, { startInferenceWorkers }] = await Promise.all([
+    import('../queue/bullmq-queue.ts'),
+    import('../queue/redis-setup.ts'),
+    import('../worker/inference-workers.ts'),
+  ]);
   const redis = redisClient(redisUrl);
   try {
     await warnUnlessNoEviction(redis, logger);
@@ -186,14 +199,15 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
     ...limits,
   });
   await queue.ready();
-  if (!settings.RUN_WORKER) return { queue };
+  const laneCounts = () => queue.laneCounts();
+  if (!settings.RUN_WORKER) return { queue, laneCounts };
   try {
     // The bot's own worker hands its running jobs back at once on stop: the next start (or another worker) resumes them.
     const workers = await startInferenceWorkers(
       { ...settings, REDIS_URL: redisUrl },
       { logger, shutdownGraceMs: 0, ...(options.threadEntry ? { threadEntry: options.threadEntry } : {}) },
     );
-    return { queue, workers };
+    return { queue, workers, laneCounts };
   } catch (error) {
     await queue.close();
     throw error;

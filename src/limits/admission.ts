@@ -1,8 +1,6 @@
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
 import { LimitReachedError } from '../errors.ts';
-import { watchConnection } from '../queue/redis-setup.ts';
 import { RequestRates } from './request-rates.ts';
 
 /** Who asks, as adapters name them: the same key in every bot process. */
@@ -68,6 +66,8 @@ export class Admission {
 export async function createAdmission(settings: AdmissionSettings, logger?: Logger): Promise<Admission> {
   const limits = { perUser: settings.USER_RATE_LIMIT_PER_MINUTE, perWorkspace: settings.workspaceRateLimitPerMinute };
   if (!settings.REDIS_URL) return new Admission(RequestRates.inMemory(limits), settings.USER_MAX_QUEUED_JOBS);
+  // ioredis only when Redis is used: the embedded default never loads it.
+  const [{ Redis }, { watchConnection }] = await Promise.all([import('ioredis'), import('../queue/redis-setup.ts')]);
   // No offline queue: while Redis is away a count fails at once and the in-memory insurance answers,
   // instead of every request waiting for the reconnect.
   const client = new Redis(settings.REDIS_URL, { enableOfflineQueue: false, lazyConnect: true });
