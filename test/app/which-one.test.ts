@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../../src/app/bot.ts';
 import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 let harness: Awaited<ReturnType<typeof startTestBot>>;
 let bot: Bot;
@@ -30,7 +33,7 @@ async function twoCats(): Promise<Buffer> {
 }
 
 describe('"which one?" through the whole path', () => {
-  it('asks with numbered options when a phrase matches several things, and a bare number answers it', { timeout: 180_000 }, async () => {
+  photos.it('asks with numbered options when a phrase matches several things, and a bare number answers it', { timeout: 180_000 }, async () => {
     const user = testUser();
     const view = await bot.startConversation({ user, title: 'which one' });
     const events = new EventRecorder();

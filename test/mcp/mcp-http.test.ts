@@ -13,11 +13,14 @@ import type { BotEvent } from '../../src/app/bot-api.ts';
 import { FakeComfyUi } from '../fakes/comfyui/server.ts';
 import { startTestBot } from '../helpers/bot-harness.ts';
 import { makeClip, makeTempDir, testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
 
 /**
  * The MCP endpoint of `npm start`'s server, driven by the SDK's own client over Streamable HTTP against a real
  * bot (PGlite, in-process queue, the npm-weight cut-out model, ffmpeg, the fake ComfyUI for a long job).
  */
+
+const photos = await requires('testdata');
 
 const TOKEN = 'mcp-test-token-0123456789';
 type Harness = Awaited<ReturnType<typeof startTestBot>>;
@@ -86,7 +89,7 @@ describe('MCP over Streamable HTTP', () => {
     await client.close();
   });
 
-  it('cuts out the horse of a real photo sent as base64, chains a flip on the returned id, reads it back as a resource, and undoes', async () => {
+  photos.it('cuts out the horse of a real photo sent as base64, chains a flip on the returned id, reads it back as a resource, and undoes', async () => {
     const client = await connect();
     const horse = await fs.readFile(testdata('horse.png'));
     const cut = await call(client, 'cutout', { media: { data: horse.toString('base64'), mimeType: 'image/png' } });
@@ -131,7 +134,7 @@ describe('MCP over Streamable HTTP', () => {
     await b.close();
   });
 
-  it('answers a bad argument and a bad file with tool errors that say what is wrong, not protocol failures', async () => {
+  photos.it('answers a bad argument and a bad file with tool errors that say what is wrong, not protocol failures', async () => {
     const client = await connect();
     const badArg = await call(client, 'speed', { factor: 50 });
     expect(badArg.isError).toBe(true);

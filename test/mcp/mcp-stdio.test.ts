@@ -9,11 +9,14 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOLS } from '../../adapters/mcp/tool-catalog.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
 
 /**
  * `npm run mcp` as a desktop client runs it: the SDK's stdio client spawns the entry from another working
  * directory, with the repository's tsx, and talks MCP over the child's stdin and stdout.
  */
+
+const photos = await requires('testdata');
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 let dataDir: string;
@@ -49,7 +52,7 @@ describe('MCP over stdio (npm run mcp)', () => {
     expect(stderr).toMatch(/mcp stdio: ready/);
   });
 
-  it('cuts out a real photo, chains a grey-scale on the returned id, and keeps its conversations in DATA_DIR/db-mcp', async () => {
+  photos.it('cuts out a real photo, chains a grey-scale on the returned id, and keeps its conversations in DATA_DIR/db-mcp', async () => {
     const horse = await fs.readFile(testdata('horse.png'));
     const cut = (await client.callTool({ name: 'cutout', arguments: { media: { data: horse.toString('base64') } } })) as CallToolResult;
     expect(cut.isError, JSON.stringify(cut.content[0])).toBeFalsy();

@@ -4,9 +4,11 @@ import type { Bot } from '../../src/app/bot.ts';
 import { startFakeVisionServer, type FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
 
 /** A real bot with LLM_URL set: every turn is planned by the (scripted) LLM, with the conversation as it really is. */
 
+const photos = await requires('testdata');
 const MODEL = 'qwen2.5vl:3b';
 let fake: FakeVisionServer;
 let harness: Awaited<ReturnType<typeof startTestBot>>;
@@ -26,7 +28,7 @@ const planRequests = () => fake.requests.filter((r) => r.body?.response_format !
 const dataOf = (request: { body: { messages: { content: { text?: string }[] }[] } }) => JSON.parse(request.body.messages[1]!.content[0]!.text!.split('\n')[1]!);
 
 describe('a bot planned by the LLM', () => {
-  it('runs the plan the LLM gives for an upload, then plans the next turn with the lineage it made', async () => {
+  photos.it('runs the plan the LLM gives for an upload, then plans the next turn with the lineage it made', async () => {
     const user = testUser();
     const { id } = await bot.startConversation({ user, title: 'llm' });
     const events = new EventRecorder();

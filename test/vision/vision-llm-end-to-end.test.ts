@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { describeOutcome } from '../../src/app/outcome-text.ts';
 import { actionsFor } from '../../src/app/views.ts';
 import { LocalBlobStore } from '../../src/media/blob-store.ts';
@@ -12,6 +12,9 @@ import { EventRecorder, startTestBot, testUser } from '../helpers/bot-harness.ts
 import { testdata } from '../helpers/media-fixtures.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { useFakeEndpoint, chatRequestsOf, endpointContext, MODEL } from './vision-llm-endpoint.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 let server: FakeVisionServer;
 const contexts: TestContext[] = [];
@@ -24,7 +27,7 @@ const context = (env?: NodeJS.ProcessEnv) => endpointContext(server, contexts, e
 const chatRequests = () => chatRequestsOf(server);
 
 describe('a text-only result, end to end through the job runner', () => {
-  it('stores no media and the bot shows the text alone, with no buttons', async () => {
+  photos.it('stores no media and the bot shows the text alone, with no buttons', async () => {
     const c = await context();
     const blobDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-blobs-'));
     try {
@@ -56,7 +59,7 @@ describe('a text-only result, end to end through the job runner', () => {
 });
 
 describe('a caption through the whole bot', () => {
-  it('answers "what is in this picture?" with the endpoint\'s words and no picture', { timeout: 180_000 }, async () => {
+  photos.it('answers "what is in this picture?" with the endpoint\'s words and no picture', { timeout: 180_000 }, async () => {
     const harness = await startTestBot({ LLM_URL: server.url, LLM_MODEL: MODEL });
     try {
       const { bot } = harness.running;
@@ -84,7 +87,7 @@ describe('a caption through the whole bot', () => {
 });
 
 describe('endpoint jobs beside the inference thread', () => {
-  it('keeps edits moving while a slow endpoint thinks: the question never holds the only inference thread', { timeout: 180_000 }, async () => {
+  photos.it('keeps edits moving while a slow endpoint thinks: the question never holds the only inference thread', { timeout: 180_000 }, async () => {
     // The server would answer only after ten minutes: had the question taken the one inference thread, the
     // edit could not finish before it, and this test would run out of time.
     const harness = await startTestBot({

@@ -10,6 +10,9 @@ import type { FakeVisionServer } from '../fakes/openai-vision/server.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, type TestContext, testRegistry, testSettings } from '../helpers/specialist-context.ts';
 import { useFakeEndpoint, failure, MODEL } from './vision-llm-endpoint.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 let server: FakeVisionServer;
 const contexts: TestContext[] = [];
@@ -27,7 +30,7 @@ function registryWithoutDetectors(): ModelRegistry {
 }
 
 describe('without an endpoint', () => {
-  it('answer without an endpoint tells the chat to ask the admin, and the operator to set LLM_URL', async () => {
+  photos.it('answer without an endpoint tells the chat to ask the admin, and the operator to set LLM_URL', async () => {
     const c = await makeSpecialistContext();
     contexts.push(c);
     const media = await imageMedia(c, await fs.readFile(testdata('horse.png')));
@@ -39,7 +42,7 @@ describe('without an endpoint', () => {
     expect((answer as TaskNotAvailableError).operatorHint).not.toContain('npm run models -- pull');
   });
 
-  it('caption without an endpoint or Florence-2 says what the detectors found; without those too, it names both ways to the operator', async () => {
+  photos.it('caption without an endpoint or Florence-2 says what the detectors found; without those too, it names both ways to the operator', async () => {
     const c = await makeSpecialistContext();
     contexts.push(c);
     const media = await imageMedia(c, await fs.readFile(testdata('horse.png')));
