@@ -25,6 +25,9 @@ import { testSettings } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';
 import { inclusiveBounds, iou } from './fixtures.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const MAP = 352;
 
@@ -190,38 +193,50 @@ describe('CLIPSeg on the fixture model', () => {
     expect(tokenizePhrase(tokenizer, Array.from({ length: 75 }, () => 'the').join(' ')).inputIds.length).toBe(77);
   });
 
-  it("sends the phrase's token ids, a full attention mask and a 352² picture to the model", async () => {
-    const image = await photo('chelsea.png');
-    fed.length = 0;
-    const result = await clipsegMask(models, image, 'the cat');
-    expect(textRuns()).toHaveLength(1);
-    expect(pictureRuns()).toHaveLength(1);
-    expect(textRuns()[0]!.inputIds).toEqual([BigInt(vocab.startId), id('the</w>'), id('cat</w>'), BigInt(vocab.endId)]);
-    expect(textRuns()[0]!.attentionMask).toEqual([1n, 1n, 1n, 1n]);
-    expect(pictureRuns()[0]!.pixelDims).toEqual([1, 3, 352, 352]);
-    expect([result.mask.width, result.mask.height]).toEqual([451, 300]);
-    expect(result.probability.length).toBe(451 * 300);
-  }, 180_000);
+  photos.it(
+    "sends the phrase's token ids, a full attention mask and a 352² picture to the model",
+    async () => {
+      const image = await photo('chelsea.png');
+      fed.length = 0;
+      const result = await clipsegMask(models, image, 'the cat');
+      expect(textRuns()).toHaveLength(1);
+      expect(pictureRuns()).toHaveLength(1);
+      expect(textRuns()[0]!.inputIds).toEqual([BigInt(vocab.startId), id('the</w>'), id('cat</w>'), BigInt(vocab.endId)]);
+      expect(textRuns()[0]!.attentionMask).toEqual([1n, 1n, 1n, 1n]);
+      expect(pictureRuns()[0]!.pixelDims).toEqual([1, 3, 352, 352]);
+      expect([result.mask.width, result.mask.height]).toEqual([451, 300]);
+      expect(result.probability.length).toBe(451 * 300);
+    },
+    180_000,
+  );
 
-  it('gives the same mask for the same phrase twice', async () => {
-    const image = await photo('horse.png');
-    const first = await clipsegMask(models, image, 'the sky');
-    const second = await clipsegMask(models, image, 'the sky');
-    expect(Buffer.from(second.mask.data).equals(Buffer.from(first.mask.data))).toBe(true);
-    expect(Buffer.from(second.probability).equals(Buffer.from(first.probability))).toBe(true);
-  }, 180_000);
+  photos.it(
+    'gives the same mask for the same phrase twice',
+    async () => {
+      const image = await photo('horse.png');
+      const first = await clipsegMask(models, image, 'the sky');
+      const second = await clipsegMask(models, image, 'the sky');
+      expect(Buffer.from(second.mask.data).equals(Buffer.from(first.mask.data))).toBe(true);
+      expect(Buffer.from(second.probability).equals(Buffer.from(first.probability))).toBe(true);
+    },
+    180_000,
+  );
 
-  it('gives different logits for different phrases, because their token ids differ', async () => {
-    const image = await photo('horse.png');
-    fed.length = 0;
-    const dog = await clipsegLogits(models, image, 'a dog');
-    const logo = await clipsegLogits(models, image, 'the logo');
-    expect(textRuns()[0]!.inputIds).not.toEqual(textRuns()[1]!.inputIds);
-    expect(dog.map).toEqual({ width: 352, height: 352 });
-    let differing = 0;
-    for (let i = 0; i < dog.logits.length; i++) if (dog.logits[i] !== logo.logits[i]) differing++;
-    expect(differing / dog.logits.length).toBeGreaterThan(0.9);
-  }, 180_000);
+  photos.it(
+    'gives different logits for different phrases, because their token ids differ',
+    async () => {
+      const image = await photo('horse.png');
+      fed.length = 0;
+      const dog = await clipsegLogits(models, image, 'a dog');
+      const logo = await clipsegLogits(models, image, 'the logo');
+      expect(textRuns()[0]!.inputIds).not.toEqual(textRuns()[1]!.inputIds);
+      expect(dog.map).toEqual({ width: 352, height: 352 });
+      let differing = 0;
+      for (let i = 0; i < dog.logits.length; i++) if (dog.logits[i] !== logo.logits[i]) differing++;
+      expect(differing / dog.logits.length).toBeGreaterThan(0.9);
+    },
+    180_000,
+  );
 
   it('segments what the phrase names: the red thing, or everything blue, at the right pixels of the picture', async () => {
     const image = await redOnBlue();
@@ -308,7 +323,7 @@ describe('CLIPSeg with real weights (MODELS_DIR)', () => {
 
   afterAll(() => real.dispose());
 
-  it.skipIf(!has)(
+  photos.it.skipIf(!has)(
     `masks the horse in horse.png, and not the whole picture${why}`,
     async () => {
       const image = await photo('horse.png');

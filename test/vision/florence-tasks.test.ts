@@ -21,6 +21,7 @@ import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia
 import { recordingRegistry } from '../helpers/recording-registry.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
 import { movingDiscClip, textImage } from './fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
 
 /**
  * Florence-2 behind the tasks: caption without an endpoint, and boxes for phrases CenterNet does not
@@ -28,6 +29,7 @@ import { movingDiscClip, textImage } from './fixtures.ts';
  * the prompts sent, and how its answers are turned into chat results.
  */
 
+const photos = await requires('testdata');
 const HEAVY = { timeout: 180_000 };
 
 /** "a cat" spelled in the fixture tokenizer's byte-level symbols (Ġ is the space). */
@@ -89,7 +91,7 @@ describe('caption with Florence-2, when no vision endpoint is set', () => {
     expect(() => createTaskReadiness(c.settings).check('caption', ['image', 'video'])).not.toThrow();
   });
 
-  it('captions a photo in one sentence, asking Florence-2 its caption question', HEAVY, async () => {
+  photos.it('captions a photo in one sentence, asking Florence-2 its caption question', HEAVY, async () => {
     const { c, prompts } = await florenceContext({ script: CAPTION_SCRIPT });
     const result = await captionSpecialist.run(invocation('caption', await photo(c, 'chelsea.png')), c);
     expect(result).toEqual({ media: [], text: 'A cat.' });
@@ -97,13 +99,13 @@ describe('caption with Florence-2, when no vision endpoint is set', () => {
     expect(c.reports.at(-1)).toMatchObject({ fraction: 1 });
   });
 
-  it('asks for the paragraph when a detailed caption is wanted', HEAVY, async () => {
+  photos.it('asks for the paragraph when a detailed caption is wanted', HEAVY, async () => {
     const { c, prompts } = await florenceContext({ script: CAPTION_SCRIPT });
     await captionSpecialist.run(invocation('caption', await photo(c, 'horse.png'), { detail: 'detailed' }), c);
     expect(prompts).toEqual([await promptIds(c, florencePrompt('<MORE_DETAILED_CAPTION>'))]);
   });
 
-  it('numbers the captions of several pictures', HEAVY, async () => {
+  photos.it('numbers the captions of several pictures', HEAVY, async () => {
     const { c } = await florenceContext({ script: CAPTION_SCRIPT });
     const result = await captionSpecialist.run(
       { ...invocation('caption', await photo(c, 'chelsea.png')), media: [await photo(c, 'chelsea.png'), await photo(c, 'horse.png')] },
@@ -120,7 +122,7 @@ describe('caption with Florence-2, when no vision endpoint is set', () => {
     expect(result.text).toBe('A cat.');
   });
 
-  it('describes one region with its <REGION_TO_DESCRIPTION> task, the box as <loc_> bins', HEAVY, async () => {
+  photos.it('describes one region with its <REGION_TO_DESCRIPTION> task, the box as <loc_> bins', HEAVY, async () => {
     const { c, prompts } = await florenceContext({ script: CAPTION_SCRIPT });
     const result = await captionSpecialist.run(invocation('caption', await photo(c, 'chelsea.png'), { box: [45.1, 60, 135.3, 120] }), c);
     // chelsea.png is 451×300: a bin is 0.451 px wide and 0.3 px high.
@@ -129,14 +131,14 @@ describe('caption with Florence-2, when no vision endpoint is set', () => {
     expect(result.media[0]).toMatchObject({ role: 'overlay', label: 'the region' });
   });
 
-  it('marks a caption cut at the token limit', HEAVY, async () => {
+  photos.it('marks a caption cut at the token limit', HEAVY, async () => {
     // A script without </s> never stops by itself.
     const { c } = await florenceContext({ script: ['<s>', 'a', 'Ġ', 'cat', 'Ġ', 'dog'] });
     const result = await captionSpecialist.run(invocation('caption', await photo(c, 'chelsea.png')), c);
     expect(result.text).toMatch(/^A cat (dog)+ …$/);
   });
 
-  it('prefers the vision endpoint when both are there: the operator set it, and it sees a video whole', HEAVY, async () => {
+  photos.it('prefers the vision endpoint when both are there: the operator set it, and it sees a video whole', HEAVY, async () => {
     let server: FakeVisionServer | undefined;
     try {
       server = await startFakeVisionServer({ models: ['qwen2.5vl:3b'] });
@@ -161,7 +163,7 @@ describe('Florence-2 sentences', () => {
 
 describe('boxes for phrases CenterNet does not know, through Florence-2', () => {
   // The fixture answers "cat" with bins 100,200,300,400: on chelsea.png (451×300) x 45–136, y 60–120.
-  it('grounds "the red lamp" with the box Florence-2 wrote, labelled with the phrase and shown without a score', HEAVY, async () => {
+  photos.it('grounds "the red lamp" with the box Florence-2 wrote, labelled with the phrase and shown without a score', HEAVY, async () => {
     const { c, prompts } = await florenceContext();
     const result = await groundSpecialist.run(invocation('ground', await photo(c, 'chelsea.png'), { phrase: 'the red lamp' }), c);
     expect(prompts).toEqual([await promptIds(c, florencePrompt('<OPEN_VOCABULARY_DETECTION>', 'red lamp'))]);
@@ -176,14 +178,14 @@ describe('boxes for phrases CenterNet does not know, through Florence-2', () => 
     expect(result.media[0]).toMatchObject({ role: 'overlay' });
   });
 
-  it('counts with it too, and writes one box once even when the model repeats it', HEAVY, async () => {
+  photos.it('counts with it too, and writes one box once even when the model repeats it', HEAVY, async () => {
     const twice = ['<s>', 'cat', '<loc_100>', '<loc_200>', '<loc_300>', '<loc_400>', 'cat', '<loc_100>', '<loc_200>', '<loc_300>', '<loc_400>', '</s>'];
     const { c } = await florenceContext({ script: twice });
     const result = await detectSpecialist.run(invocation('detect', await photo(c, 'chelsea.png'), { phrase: 'lamps', count: true }), c);
     expect(result.text).toBe('1 lamp.');
   });
 
-  it('takes the bounds of a polygon answer as the box', HEAVY, async () => {
+  photos.it('takes the bounds of a polygon answer as the box', HEAVY, async () => {
     const polygon = [
       '<s>',
       'cat',
@@ -208,21 +210,21 @@ describe('boxes for phrases CenterNet does not know, through Florence-2', () => 
     expect(result.boxes![0]!.y2).toBeCloseTo(400.5 * 0.3, 0);
   });
 
-  it('leaves COCO phrases with CenterNet (no Florence-2 call)', HEAVY, async () => {
+  photos.it('leaves COCO phrases with CenterNet (no Florence-2 call)', HEAVY, async () => {
     const { c, prompts } = await florenceContext();
     const result = await groundSpecialist.run(invocation('ground', await photo(c, 'chelsea.png'), { phrase: 'the cat' }), c);
     expect(prompts).toEqual([]);
     expect(result.boxes![0]!.score).toBeGreaterThan(0);
   });
 
-  it('outlines such a phrase with ISNet inside the Florence-2 box when CLIPSeg is not pulled', HEAVY, async () => {
+  photos.it('outlines such a phrase with ISNet inside the Florence-2 box when CLIPSeg is not pulled', HEAVY, async () => {
     const { c, prompts } = await florenceContext();
     const result = await segmentSpecialist.run(invocation('segment', await photo(c, 'chelsea.png'), { phrase: 'the cushion' }), c);
     expect(prompts).toHaveLength(1);
     expect(result.media.some((m) => m.role === 'mask')).toBe(true);
   });
 
-  it('pixelates such a thing on an image: only inside the box Florence-2 wrote', HEAVY, async () => {
+  photos.it('pixelates such a thing on an image: only inside the box Florence-2 wrote', HEAVY, async () => {
     const { c } = await florenceContext();
     const media = await photo(c, 'chelsea.png');
     const result = await adjustSpecialist.run(invocation('adjust', media, { phrase: 'the lamp', pixelate: true }), c);
@@ -247,7 +249,7 @@ describe('boxes for phrases CenterNet does not know, through Florence-2', () => 
     expect(result.text).toMatch(/^1 lamp across 10 frames/);
   });
 
-  it('without Florence-2 or OWL-ViT, names both to the operator as the way to such phrases (the chat hears "its admin")', HEAVY, async () => {
+  photos.it('without Florence-2 or OWL-ViT, names both to the operator as the way to such phrases (the chat hears "its admin")', HEAVY, async () => {
     const c = await makeSpecialistContext();
     contexts.push(c);
     const error = await groundSpecialist.run(invocation('ground', await photo(c, 'chelsea.png'), { phrase: 'the lamp' }), c).catch((e: unknown) => e);

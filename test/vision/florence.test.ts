@@ -14,6 +14,9 @@ import type { FlorenceFixtureOptions } from '../fixtures/florence-fixture.ts';
 import { testSettings } from '../helpers/specialist-context.ts';
 import { recordingRegistry } from '../helpers/recording-registry.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const HEAVY = { timeout: 180_000 };
 
@@ -74,7 +77,7 @@ describe('Florence-2 prompts', () => {
   });
 });
 
-describe('Florence-2 on the fixture model', () => {
+photos.describe('Florence-2 on the fixture model', () => {
   let image: RawImage;
   let models: ModelRegistry;
   let recorded: Recorded;

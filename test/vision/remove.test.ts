@@ -13,6 +13,9 @@ import { movingDiscClip } from './fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const SIZE = 256;
 const DISC = { cx: 150, cy: 120, r: 30 };
@@ -51,7 +54,7 @@ function redDominant(pixels: Buffer, i: number): boolean {
   return r - pixels[i * 4 + 1]! > 80 && r - pixels[i * 4 + 2]! > 80;
 }
 
-describe('remove / inpaint (OpenCV Telea)', () => {
+photos.describe('remove / inpaint (OpenCV Telea)', () => {
   let context: TestContext;
   let photo: { png: Buffer; background: Buffer };
   beforeAll(async () => {
@@ -189,7 +192,7 @@ describe('chooseInpainter', () => {
 });
 
 describe('remove with pulled inpainting weights (fixture models)', () => {
-  it('fills with MI-GAN once it is in MODELS_DIR and PREFER_MODELS names it, and says so; without it, OpenCV', { timeout: 120_000 }, async () => {
+  photos.it('fills with MI-GAN once it is in MODELS_DIR and PREFER_MODELS names it, and says so; without it, OpenCV', { timeout: 120_000 }, async () => {
     const modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vitron-remove-migan-'));
     // Not measured here: MI-GAN is used because the operator names it (PREFER_MODELS).
     const context = await makeSpecialistContext({ env: { MODELS_DIR: modelsDir, PREFER_MODELS: 'migan' } });

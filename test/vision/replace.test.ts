@@ -1,11 +1,14 @@
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidArgumentError, TaskNotAvailableError } from '../../src/errors.ts';
 import { replaceSpecialist } from '../../src/vision/tasks/edit/replace.ts';
 import type { SpecialistInput, SpecialistResult } from '../../src/vision/specialist.ts';
 import { imageMedia, invocation, makeSpecialistContext } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const SIZE = 256;
 const BOX: [number, number, number, number] = [110, 80, 190, 160];
@@ -34,7 +37,7 @@ async function rgbaAt(png: Buffer): Promise<(x: number, y: number) => number[]> 
 
 const byRole = (r: SpecialistResult, role: string) => r.media.find((m) => m.role === role)!.bytes;
 
-describe('replace (remove + paste the second image into the hole)', () => {
+photos.describe('replace (remove + paste the second image into the hole)', () => {
   let context: TestContext;
   let photo: Buffer;
   beforeAll(async () => {

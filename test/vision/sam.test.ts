@@ -20,6 +20,9 @@ import { recordingRegistry } from '../helpers/recording-registry.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { inclusiveBounds, iou } from './fixtures.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const PLANE = SAM_MASK_SIZE * SAM_MASK_SIZE;
 
@@ -144,52 +147,64 @@ describe('segment_at and segment_all on the SlimSAM fixture', () => {
     await fs.rm(modelsDir, { recursive: true, force: true });
   });
 
-  it('answers a click with a mask of the image size around the point and an overlay; a second click reuses the embedding', async () => {
-    const png = await fs.readFile(testdata('chelsea.png'));
-    const media = await imageMedia(context, png);
-    const before = { ...runs };
-    const first = await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[120, 80]] }), context);
-    expect(first.media.map((m) => m.role)).toEqual(['mask', 'overlay']);
-    const mask = await grey(first.media[0]!.bytes);
-    expect([mask.width, mask.height]).toEqual([451, 300]);
-    // The fixture's best mask is a disc of 24 grid cells = 96 frame pixels = 96 · 451/1024 image pixels.
-    const r = (SAM_FIXTURE_RADII[1] * 4 * 451) / 1024;
-    expect(iou(mask.data, 451, 300, (x, y) => (x + 0.5 - 120) ** 2 + (y + 0.5 - 80) ** 2 <= r * r)).toBeGreaterThan(0.85);
-    const overlay = await sharp(first.media[1]!.bytes).metadata();
-    expect([overlay.width, overlay.height]).toEqual([451, 300]);
-    expect(first.text).toMatch(/^Segmented the object at \(120, 80\): it covers \d+ % of the picture/);
+  photos.it(
+    'answers a click with a mask of the image size around the point and an overlay; a second click reuses the embedding',
+    async () => {
+      const png = await fs.readFile(testdata('chelsea.png'));
+      const media = await imageMedia(context, png);
+      const before = { ...runs };
+      const first = await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[120, 80]] }), context);
+      expect(first.media.map((m) => m.role)).toEqual(['mask', 'overlay']);
+      const mask = await grey(first.media[0]!.bytes);
+      expect([mask.width, mask.height]).toEqual([451, 300]);
+      // The fixture's best mask is a disc of 24 grid cells = 96 frame pixels = 96 · 451/1024 image pixels.
+      const r = (SAM_FIXTURE_RADII[1] * 4 * 451) / 1024;
+      expect(iou(mask.data, 451, 300, (x, y) => (x + 0.5 - 120) ** 2 + (y + 0.5 - 80) ** 2 <= r * r)).toBeGreaterThan(0.85);
+      const overlay = await sharp(first.media[1]!.bytes).metadata();
+      expect([overlay.width, overlay.height]).toEqual([451, 300]);
+      expect(first.text).toMatch(/^Segmented the object at \(120, 80\): it covers \d+ % of the picture/);
 
-    const second = await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[300, 200]] }), context);
-    expect(runs.encoder - before.encoder).toBe(1);
-    expect(runs.decoder - before.decoder).toBe(2);
-    const moved = await grey(second.media[0]!.bytes);
-    expect(moved.data[200 * 451 + 300]).toBe(255);
-    expect(moved.data[80 * 451 + 120]).toBe(0);
-  }, 180_000);
+      const second = await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[300, 200]] }), context);
+      expect(runs.encoder - before.encoder).toBe(1);
+      expect(runs.decoder - before.decoder).toBe(2);
+      const moved = await grey(second.media[0]!.bytes);
+      expect(moved.data[200 * 451 + 300]).toBe(255);
+      expect(moved.data[80 * 451 + 120]).toBe(0);
+    },
+    180_000,
+  );
 
-  it('encodes another picture once more', async () => {
-    const before = runs.encoder;
-    const media = await imageMedia(context, await fs.readFile(testdata('horse.png')), 'horse.png');
-    await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[200, 160]] }), context);
-    await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[100, 100]] }), context);
-    expect(runs.encoder - before).toBe(1);
-  }, 180_000);
+  photos.it(
+    'encodes another picture once more',
+    async () => {
+      const before = runs.encoder;
+      const media = await imageMedia(context, await fs.readFile(testdata('horse.png')), 'horse.png');
+      await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[200, 160]] }), context);
+      await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[100, 100]] }), context);
+      expect(runs.encoder - before).toBe(1);
+    },
+    180_000,
+  );
 
-  it('takes a box (the fixture centres its mask on the box) and a region from the invocation', async () => {
-    const media = await imageMedia(context, await fs.readFile(testdata('astronaut.png')), 'astronaut.png');
-    const boxed = await segmentAtSpecialist.run(invocation('segment_at', media, { box: [300, 100, 460, 260] }), context);
-    const mask = await grey(boxed.media[0]!.bytes);
-    expect([mask.width, mask.height]).toEqual([512, 512]);
-    expect(mask.data[180 * 512 + 380]).toBe(255);
-    expect(mask.data[400 * 512 + 100]).toBe(0);
-    expect(boxed.text).toContain('in the box 300,100,460,260');
+  photos.it(
+    'takes a box (the fixture centres its mask on the box) and a region from the invocation',
+    async () => {
+      const media = await imageMedia(context, await fs.readFile(testdata('astronaut.png')), 'astronaut.png');
+      const boxed = await segmentAtSpecialist.run(invocation('segment_at', media, { box: [300, 100, 460, 260] }), context);
+      const mask = await grey(boxed.media[0]!.bytes);
+      expect([mask.width, mask.height]).toEqual([512, 512]);
+      expect(mask.data[180 * 512 + 380]).toBe(255);
+      expect(mask.data[400 * 512 + 100]).toBe(0);
+      expect(boxed.text).toContain('in the box 300,100,460,260');
 
-    const region = await segmentAtSpecialist.run({ task: 'segment_at', media: [media], args: {}, region: { points: [[100, 400]] } }, context);
-    const fromRegion = await grey(region.media[0]!.bytes);
-    expect(fromRegion.data[400 * 512 + 100]).toBe(255);
-  }, 180_000);
+      const region = await segmentAtSpecialist.run({ task: 'segment_at', media: [media], args: {}, region: { points: [[100, 400]] } }, context);
+      const fromRegion = await grey(region.media[0]!.bytes);
+      expect(fromRegion.data[400 * 512 + 100]).toBe(255);
+    },
+    180_000,
+  );
 
-  it('refuses points outside the picture and a request with no point, saying what to send', async () => {
+  photos.it('refuses points outside the picture and a request with no point, saying what to send', async () => {
     const media = await imageMedia(context, await fs.readFile(testdata('chelsea.png')));
     const outside = await segmentAtSpecialist.run(invocation('segment_at', media, { points: [[600, 80]] }), context).catch((e: unknown) => e);
     expect(outside).toBeInstanceOf(InvalidArgumentError);
@@ -199,19 +214,23 @@ describe('segment_at and segment_all on the SlimSAM fixture', () => {
     expect((nothing as Error).message).toContain('segment at 120,80');
   });
 
-  it('segments everything into distinct, coloured segments', async () => {
-    const media = await imageMedia(context, await fs.readFile(testdata('chelsea.png')));
-    const result = await segmentAllSpecialist.run(invocation('segment_all', media), context);
-    const count = Number(/Found (\d+) segments?/.exec(result.text ?? '')?.[1]);
-    expect(count).toBeGreaterThanOrEqual(1);
-    expect(result.media.map((m) => m.role)).toEqual(['overlay', 'mask']);
-    const map = await grey(result.media[1]!.bytes);
-    expect([map.width, map.height]).toEqual([451, 300]);
-    // One grey level per segment that is still visible on top.
-    const levels = new Set(map.data.filter((v) => v !== 0));
-    expect(levels.size).toBeGreaterThan(1);
-    expect(levels.size).toBeLessThanOrEqual(count);
-  }, 300_000);
+  photos.it(
+    'segments everything into distinct, coloured segments',
+    async () => {
+      const media = await imageMedia(context, await fs.readFile(testdata('chelsea.png')));
+      const result = await segmentAllSpecialist.run(invocation('segment_all', media), context);
+      const count = Number(/Found (\d+) segments?/.exec(result.text ?? '')?.[1]);
+      expect(count).toBeGreaterThanOrEqual(1);
+      expect(result.media.map((m) => m.role)).toEqual(['overlay', 'mask']);
+      const map = await grey(result.media[1]!.bytes);
+      expect([map.width, map.height]).toEqual([451, 300]);
+      // One grey level per segment that is still visible on top.
+      const levels = new Set(map.data.filter((v) => v !== 0));
+      expect(levels.size).toBeGreaterThan(1);
+      expect(levels.size).toBeLessThanOrEqual(count);
+    },
+    300_000,
+  );
 
   it('serves segment_at and segment_all, ready with the model in MODELS_DIR and not on a fresh clone', () => {
     expect(specialistFor('segment_at')).toBe(segmentAtSpecialist);
@@ -253,7 +272,7 @@ describe('SlimSAM with real weights (MODELS_DIR)', () => {
 
   afterAll(() => real.dispose());
 
-  it.skipIf(!has)(
+  photos.it.skipIf(!has)(
     `selects the astronaut's face from a click on it${why}`,
     async () => {
       const context = await makeSpecialistContext({ models: real, env: { MODELS_DIR: settings.MODELS_DIR } });

@@ -12,6 +12,9 @@ import { movingDiscClip } from './fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, testSettings, videoMedia } from '../helpers/specialist-context.ts';
 import type { TestContext } from '../helpers/specialist-context.ts';
 import { testdata } from '../helpers/media-fixtures.ts';
+import { requires } from '../helpers/prerequisites.ts';
+
+const photos = await requires('testdata');
 
 const ASTRONAUT = testdata('astronaut.png');
 
@@ -23,7 +26,7 @@ function psnr(a: Buffer, b: Buffer): number {
 
 const result = (r: SpecialistResult) => r.media.find((m) => m.role === 'result')!.bytes;
 
-describe('upscale (ESRGAN-slim, tiled)', () => {
+photos.describe('upscale (ESRGAN-slim, tiled)', () => {
   let context: TestContext;
   let original: Buffer;
   let half: Buffer;
