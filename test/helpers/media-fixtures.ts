@@ -3,7 +3,7 @@
  * input (a decompression bomb, truncated and damaged files). Nothing here is downloaded or checked in.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,8 +21,6 @@ export const TESTDATA_DIR = process.env.VITRON_TESTDATA_DIR
   ? path.resolve(process.env.VITRON_TESTDATA_DIR)
   : path.resolve(import.meta.dirname, '../../../shared/testdata');
 export const TESTDATA_FILES = ['astronaut.png', 'chelsea.png', 'horse.png', 'truncated.jpg'] as const;
-/** @deprecated Gate on `requires('testdata')` from prerequisites.ts instead: in CI a missing photo must fail, not skip. */
-export const HAS_TESTDATA = TESTDATA_FILES.every((name) => existsSync(path.join(TESTDATA_DIR, name)));
 
 export function testdata(name: string): string {
   return path.join(TESTDATA_DIR, name);

@@ -10,8 +10,9 @@ import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 import { cropWithSharp, padForCrop, renderCrop } from '../../src/vision/ops/subpixel-crop.ts';
 import { specialistFor } from '../../src/vision/registry.ts';
 import { animateSpecialist } from '../../src/vision/tasks/video/animate.ts';
-import { HAS_TESTDATA, testdata } from '../helpers/media-fixtures.ts';
+import { testdata } from '../helpers/media-fixtures.ts';
 import { imageMedia, invocation, makeSpecialistContext, type TestContext } from '../helpers/specialist-context.ts';
+import { requires } from '../helpers/prerequisites.ts';
 
 /**
  * Camera moves measured from the decoded MP4: frame count and length by ffprobe, the first frame against
@@ -19,6 +20,8 @@ import { imageMedia, invocation, makeSpecialistContext, type TestContext } from 
  * smoothness of a slow pan from the markers' sub-pixel centroids — against the same pan with the
  * rectangle rounded to whole pixels (what ffmpeg's zoompan does), which the same check must reject.
  */
+
+const photos = await requires('testdata');
 
 let context: TestContext;
 
@@ -199,7 +202,7 @@ describe('animate: camera moves over a still, on CPU', () => {
     expect(await probe(context.ffmpeg, file)).toMatchObject({ width: 1280, height: 720, frameCount: 20 });
   }, 60_000);
 
-  it.skipIf(!HAS_TESTDATA)(
+  photos.it(
     'starts a zoom out on the requested crop: the first frame matches sharp’s crop and resize of the photo',
     async () => {
       // The astronaut photo at 1000×600: the zoom out starts on the centred 800×480 window.
