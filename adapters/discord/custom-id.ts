@@ -5,8 +5,11 @@ import { z } from 'zod';
  * so a press still works after a restart with no state kept in memory. Discord caps custom_id at 100
  * characters: cuid ids (25) and snowflakes (≤ 20) fit with room to spare.
  */
-/** `vary` is a grid's V1..V4 (variations of that picture); a grid's U1..U4 are `upscale` on the picture. */
-export const BUTTON_ACTIONS = ['undo', 'redo', 'retry', 'upscale', 'cutout', 'animate', 'download', 'pick', 'choose', 'cancel', 'vary'] as const;
+/**
+ * `vary` is a grid's V1..V4 (variations of that picture); a grid's U1..U4 are `upscale` on the picture;
+ * `longer` is a clip's Longer (the same request with more seconds).
+ */
+export const BUTTON_ACTIONS = ['undo', 'redo', 'retry', 'upscale', 'cutout', 'animate', 'download', 'pick', 'choose', 'cancel', 'vary', 'longer'] as const;
 export type ButtonAction = (typeof BUTTON_ACTIONS)[number];
 
 export interface ComponentTarget {

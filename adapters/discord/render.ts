@@ -151,6 +151,8 @@ function componentsFor(
   const second = [new ButtonBuilder().setCustomId(id('download')).setLabel('Download original').setStyle(ButtonStyle.Secondary)];
   // Retry repeats what made the result (bot.repeat): an edit of an input, or a generation with its seed.
   if (result.parentId || result.generation) second.unshift(new ButtonBuilder().setCustomId(id('retry')).setLabel('Retry').setStyle(ButtonStyle.Secondary));
+  // Longer is offered by the core only while the clip's limits allow a longer take.
+  if (actions.includes('longer')) second.splice(1, 0, new ButtonBuilder().setCustomId(id('longer')).setLabel('Longer').setStyle(ButtonStyle.Secondary));
   rows.push(new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(...second));
   const images = media.filter((m) => m.kind === 'image' || m.kind === 'video');
   const menu = pickMenu(

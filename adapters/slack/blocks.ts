@@ -9,7 +9,7 @@ import type { Choice } from '../../src/core/types.ts';
 import type { ButtonValue } from './payloads.ts';
 
 export const ACTION_PREFIX = 'vitron:';
-export const RESULT_ACTIONS = ['undo', 'redo', 'retry', 'upscale', 'cutout', 'animate', 'vary', 'pick'] as const;
+export const RESULT_ACTIONS = ['undo', 'redo', 'retry', 'longer', 'upscale', 'cutout', 'animate', 'vary', 'pick'] as const;
 export type ResultAction = (typeof RESULT_ACTIONS)[number];
 export type ButtonAction = ResultAction | 'cancel' | 'choose';
 
@@ -17,6 +17,7 @@ const LABELS: Record<ButtonAction, string> = {
   undo: 'Undo',
   redo: 'Redo',
   retry: 'Retry',
+  longer: 'Longer',
   upscale: 'Upscale',
   cutout: 'Cut out',
   animate: 'Animate',
@@ -147,13 +148,23 @@ export function choiceBlocks(text: string, choice: Choice, conversationId: strin
 
 /**
  * The bot's words under a result, with the buttons that act on it; a generated picture also says its
- * seed and engine, and offers Vary (new seeds from it) as a picture of a grid does.
+ * seed and engine, and offers Vary (new seeds from it) as a picture of a grid does. `offered` is the
+ * turn's actions (TurnView.actions).
  */
-export function resultBlocks(text: string, result: MediaView, conversationId: string, jobId: string): { text: string; blocks: Block[] } {
+export function resultBlocks(
+  text: string,
+  result: MediaView,
+  conversationId: string,
+  jobId: string,
+  offered: readonly string[] = [],
+): { text: string; blocks: Block[] } {
   const value: ButtonValue = { c: conversationId, m: result.id, j: jobId, ...(result.parentId ? { p: result.parentId } : {}) };
   const shown: ResultAction[] = [];
   if (result.parentId) shown.push('undo');
-  shown.push('redo', 'retry', 'upscale', 'cutout');
+  shown.push('redo', 'retry');
+  // Longer (a clip again with more seconds) only when the core offers it: the clip's limits allow it.
+  if (offered.includes('longer')) shown.push('longer');
+  shown.push('upscale', 'cutout');
   if (result.kind === 'image') shown.push('animate');
   if (result.generation) shown.push('vary');
   const body = text.trim() === '' ? 'Here is the result.' : text;

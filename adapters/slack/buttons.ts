@@ -17,7 +17,7 @@ const BUTTON_TURNS: Partial<Record<ButtonAction, string>> = {
 };
 
 /** Buttons that run a turn are admitted by the core's limits like a new message; cancel, undo, redo and pick are not. */
-const STARTS_WORK: readonly ButtonAction[] = ['choose', 'retry', 'upscale', 'cutout', 'animate', 'vary'];
+const STARTS_WORK: readonly ButtonAction[] = ['choose', 'retry', 'longer', 'upscale', 'cutout', 'animate', 'vary'];
 
 export async function onButton(context: SlackContext, payload: ReturnType<typeof BlockActionSchema.parse>): Promise<void> {
   const action = payload.actions[0]!;
@@ -74,10 +74,11 @@ async function runButton(context: SlackContext, name: ButtonAction, value: Butto
     await bot.act({ conversationId, user, action: 'use', mediaId: value.m });
     return;
   }
-  if (name === 'retry') {
+  if (name === 'retry' || name === 'longer') {
     // The core runs what made this exact media again with its seed (a grid: the batch, same seeds); replaying
-    // the words instead would draw a new seed. Its answer, a job or a reason, comes back as events.
-    await bot.repeat({ conversationId, user, mediaId: value.m });
+    // the words instead would draw a new seed. Longer: the same with more seconds. Its answer, a job or a
+    // reason, comes back as events.
+    await bot.repeat({ conversationId, user, mediaId: value.m, longer: name === 'longer' });
     return;
   }
   const words = BUTTON_TURNS[name];

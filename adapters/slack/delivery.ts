@@ -188,7 +188,7 @@ export class ThreadDelivery {
       // The result alone when there is one (its comparison or mask would crowd the thread), else every output.
       const uploaded = await this.uploadAll(thread, result.role === 'result' ? [result] : outputs);
       if (uploaded) {
-        const message = resultBlocks(turn.text, result, conversationId, job.id);
+        const message = resultBlocks(turn.text, result, conversationId, job.id, turn.actions);
         await this.client.chat.postMessage({ ...threadArgs(thread), text: message.text, blocks: message.blocks });
       }
     } else if (turn.text.trim() !== '') {

@@ -21,8 +21,8 @@ export const actionBody = z
     path: ['mediaId'],
   });
 
-/** The Retry button: the picture whose request runs again with the same seed. */
-export const repeatBody = z.object({ mediaId: z.string().min(1).max(200) }).strict();
+/** The Retry button: the picture whose request runs again with the same seed; `longer` for a clip's Longer button. */
+export const repeatBody = z.object({ mediaId: z.string().min(1).max(200), longer: z.boolean().optional() }).strict();
 
 /** Previews are named by their content address; anything else is refused before the store is asked. */
 export const previewParams = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits') });

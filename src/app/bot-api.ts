@@ -165,9 +165,11 @@ export interface BotApi {
   /**
    * The Retry button: the request that made this media, run again on the same input with the same seed,
    * so a generated picture comes back byte for byte on the same engine (a picture of a batch alone, as
-   * itself). Bad input (an upload, media of another conversation) comes back as a bot turn.
+   * itself). Bad input (an upload, media of another conversation) comes back as a bot turn. `longer` (the
+   * Longer button under a clip): the same with twice the seconds, bounded by what made the clip and the
+   * chat's video limits; a clip already that long comes back as a bot turn that says so.
    */
-  repeat(input: { conversationId: string; user: UserRef; mediaId: string }): Promise<TurnResult>;
+  repeat(input: { conversationId: string; user: UserRef; mediaId: string; longer?: boolean }): Promise<TurnResult>;
   cancelJob(jobId: string, user: UserRef): Promise<JobView>;
   /**
    * Throws the NotFoundError an unknown id gets unless `user` owns the conversation — or the conversation of the

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { TASKS, factsOf, isSessionTask } from '../core/tasks.ts';
+import { TASKS, argSpec, factsOf, isSessionTask } from '../core/tasks.ts';
 import { BadInputError, DuplicateEventError, InvalidArgumentError, NotFoundError, asVitronError } from '../errors.ts';
 import { parsePlan } from '../planner/plan-schema.ts';
 import { inspectMedia } from '../media/inspect.ts';
@@ -34,6 +34,7 @@ import { submitJob } from './job-submission.ts';
 import { guard, runSessionTask } from './session-tasks.ts';
 import { toneOf, type Message } from './tone.ts';
 import { conversationView, jobView, mediaView, turnView } from './views.ts';
+import { longerClipSeconds, longestClipSeconds } from '../vision/tasks/video/clip-length.ts';
 
 /**
  * The core behind every adapter: a turn comes in, media is checked and stored, the planner reads it,
@@ -77,7 +78,7 @@ export class Bot implements BotApi {
   }
 
   history(conversationId: string): Promise<HistoryView> {
-    return historyOf(this.deps.repos, this.notifier, conversationId);
+    return historyOf(this.deps.repos, this.notifier, conversationId, this.deps.limits);
   }
 
   async findConversation(platform: string, externalId: string): Promise<ConversationView | null> {
@@ -279,9 +280,9 @@ export class Bot implements BotApi {
     return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, message.text, message.tone) };
   }
 
-  async repeat(input: { conversationId: string; user: UserRef; mediaId: string }): Promise<TurnResult> {
+  async repeat(input: { conversationId: string; user: UserRef; mediaId: string; longer?: boolean }): Promise<TurnResult> {
     const user = await this.user(input.user);
-    const userTurn = await this.deps.conversations.recordUserTurn(input.conversationId, user.id, 'again');
+    const userTurn = await this.deps.conversations.recordUserTurn(input.conversationId, user.id, input.longer ? 'longer' : 'again');
     const userView = turnView(userTurn, []);
     this.notifier.publish({ type: 'turn', conversationId: input.conversationId, turn: userView });
     const found = await this.deps.repos.media.find(input.mediaId);
@@ -292,9 +293,20 @@ export class Bot implements BotApi {
       const text = media ? 'That one is an upload, not something I made, so there is nothing to repeat.' : 'I cannot find that picture any more.';
       return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, text, 'error') };
     }
+    // Longer: the same request and seed with twice the length, within what made the clip and the chat's limits.
+    const seconds = input.longer ? longerClipSeconds(media, this.deps.limits) : undefined;
+    if (input.longer && seconds === undefined) {
+      const text =
+        media.kind === 'video' && made && ['animate', 'generate_video'].includes(made.task)
+          ? `That clip is already as long as I make them here (${Math.round(longestClipSeconds(media, this.deps.limits) * 10) / 10} s).`
+          : 'Only a video I made from a picture or from words can be made longer.';
+      return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, text, 'error') };
+    }
     if (media.parentId !== null) await this.deps.conversations.use(input.conversationId, media.parentId);
     // One picture of a batch is repeated as itself: its own seed, alone.
-    const args = media.generation && media.role === 'result' ? { ...made.args, seed: media.generation.seed, count: 1 } : made.args;
+    const alone = argSpec(made.task, 'count') === undefined ? {} : { count: 1 };
+    const same = media.generation && media.role === 'result' ? { ...made.args, seed: media.generation.seed, ...alone } : made.args;
+    const args = seconds === undefined ? same : { ...same, seconds };
     const invocation = { ...made, args, targets: made.targets.length > 0 && media.parentId !== null ? ['current'] : [] };
     const started = await submitJob(this.deps, input.conversationId, user, userTurn, [invocation]);
     if ('error' in started) return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, started.error, 'error') };

@@ -1,4 +1,5 @@
 import type { Box, Choice } from '../core/types.ts';
+import type { MediaLimits } from '../media/limits.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { JobRecord } from '../store/types.ts';
 import type { HistoryView } from './bot-api.ts';
@@ -6,7 +7,12 @@ import type { ConversationNotifier } from './notifier.ts';
 import { actionsFor, choiceOf, conversationView, turnView } from './views.ts';
 
 /** A conversation as the playground and the chat adapters show it: every turn with its media, job, boxes and buttons. */
-export async function historyOf(repos: Repositories, notifier: Pick<ConversationNotifier, 'jobView'>, conversationId: string): Promise<HistoryView> {
+export async function historyOf(
+  repos: Repositories,
+  notifier: Pick<ConversationNotifier, 'jobView'>,
+  conversationId: string,
+  limits?: MediaLimits,
+): Promise<HistoryView> {
   const conversation = await repos.conversations.get(conversationId);
   const [turns, media, jobs] = await Promise.all([
     repos.turns.list(conversationId),
@@ -23,7 +29,7 @@ export async function historyOf(repos: Repositories, notifier: Pick<Conversation
       ...(job ? { job: notifier.jobView(job) } : {}),
       ...(boxes ? { boxes } : {}),
       ...(resultJob ? choiceOfJob(jobs.find((j) => j.id === resultJob)) : {}),
-      actions: turn.author === 'bot' ? actionsFor(own, false) : [],
+      actions: turn.author === 'bot' ? actionsFor(own, false, limits) : [],
     });
   });
   const current = conversation.currentMediaId ? media.find((m) => m.id === conversation.currentMediaId) : undefined;

@@ -3,6 +3,7 @@ import type { ConversationService } from '../conversation/conversation-service.t
 import { mediaName } from '../conversation/naming.ts';
 import { BadInputError, JobInterruptedError, StoreUnavailableError, VitronError, operatorHintOf } from '../errors.ts';
 import type { QueueEvent } from '../queue/job-queue.ts';
+import type { MediaLimits } from '../media/limits.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { StoredMedia } from '../store/types.ts';
 import type { JobOutcome } from '../core/job.ts';
@@ -37,6 +38,8 @@ export interface JobEventDeps {
   notifier: ConversationNotifier;
   /** Previews announced here become servable by content address (BotApi.preview). */
   previews: PreviewLedger;
+  /** The chat's video limits bound the Longer button (views.ts actionsFor). */
+  limits: MediaLimits;
 }
 
 /**
@@ -246,7 +249,7 @@ export class JobEventHandler {
     const view = turnView({ ...botTurn, text }, shown, {
       boxes: outcome.steps.flatMap((s) => s.boxes ?? []),
       ...choiceOf(outcome.steps),
-      actions: actionsFor(shown, conversation.redoStack.length > 0),
+      actions: actionsFor(shown, conversation.redoStack.length > 0, this.deps.limits),
     });
     this.notifier.publish({ type: 'job.finished', conversationId: job.conversationId, job: this.notifier.jobView(succeeded), turn: view });
   }

@@ -1,6 +1,8 @@
 import type { Box, Choice, JobProgress } from '../core/types.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { MediaLimits } from '../media/limits.ts';
 import type { Conversation, JobRecord, StoredMedia, Turn } from '../store/types.ts';
+import { longerClipSeconds } from '../vision/tasks/video/clip-length.ts';
 import type { ConversationView, JobView, MediaView, TurnView } from './bot-api.ts';
 
 /** Maps store records to the views adapters see; the only place that decides URLs and action lists. */
@@ -52,12 +54,17 @@ export function jobView(job: JobRecord, extra: { queuePosition?: number; progres
   };
 }
 
-/** Buttons that make sense under a turn: edits can be undone, results downloaded and continued from. */
-export function actionsFor(media: readonly StoredMedia[], canRedo: boolean): string[] {
+/**
+ * Buttons that make sense under a turn: edits can be undone, results downloaded and continued from; a clip the
+ * bot made can be made again (`retry`, the same request and seed) and, while its limits allow, `longer`.
+ */
+export function actionsFor(media: readonly StoredMedia[], canRedo: boolean, limits?: MediaLimits): string[] {
   const result = media.find((m) => m.role === 'result');
   if (!result) return media.length > 0 ? ['download'] : [];
   const actions = ['undo', 'download', 'use'];
   if (canRedo) actions.splice(1, 0, 'redo');
+  if (result.kind === 'video' && result.invocation) actions.push('retry');
+  if (limits && longerClipSeconds(result, limits) !== undefined) actions.push('longer');
   return actions;
 }
 

@@ -46,7 +46,7 @@ export const api = {
     return request('POST', `/api/conversations/${enc(id)}/turns`, form);
   },
   act: (id, action, mediaId) => request('POST', `/api/conversations/${enc(id)}/actions`, mediaId ? { action, mediaId } : { action }),
-  repeat: (id, mediaId) => request('POST', `/api/conversations/${enc(id)}/repeat`, { mediaId }),
+  repeat: (id, mediaId, longer = false) => request('POST', `/api/conversations/${enc(id)}/repeat`, longer ? { mediaId, longer } : { mediaId }),
   cancelJob: (jobId) => request('POST', `/api/jobs/${enc(jobId)}/cancel`),
   events: (id) => new EventSource(`/api/conversations/${enc(id)}/events`),
   mediaUrl: (mediaId) => `/api/media/${enc(mediaId)}`,

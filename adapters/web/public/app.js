@@ -49,6 +49,7 @@ const handlers = {
   onCancel: (jobId) => cancelJob(jobId),
   onPickThen: (mediaId, words) => pickThen(mediaId, words),
   onRetry: (mediaId) => retry(mediaId),
+  onLonger: (mediaId) => retry(mediaId, true),
 };
 
 // ---- conversations ------------------------------------------------------------------------------
@@ -308,9 +309,9 @@ async function pickThen(mediaId, words) {
   await send(words, { composer: false });
 }
 
-async function retry(mediaId) {
+async function retry(mediaId, longer = false) {
   try {
-    applyResult(await api.repeat(state.conversationId, mediaId));
+    applyResult(await api.repeat(state.conversationId, mediaId, longer));
   } catch (error) {
     notice(error.message);
   }

@@ -3,7 +3,7 @@ import { h, svg } from './dom.js';
 import { batchGrid, generationRow } from './generation.js';
 
 const FAILED = new Set(['failed', 'cancelled', 'interrupted']);
-const ACTION_LABELS = { undo: 'Undo', redo: 'Redo', revert: 'Back to original', use: 'Use this', download: 'Download' };
+const ACTION_LABELS = { undo: 'Undo', redo: 'Redo', revert: 'Back to original', use: 'Use this', download: 'Download', retry: 'Retry', longer: 'Longer' };
 
 /** error | question | normal: from the core's `tone` when it sends one, else from the job and the text. */
 export function toneOf(turn) {
@@ -222,6 +222,11 @@ export function renderTurn(turn, context, handlers) {
         if (file?.url) bar.append(h('a', { class: 'button', href: `${file.url}?download=1`, download: '', 'data-testid': 'action-download' }, 'Download'));
       } else if (action === 'use' && batch.length > 0) {
         // Which one? Each picture of the batch has its own Use button.
+      } else if ((action === 'retry' || action === 'longer') && firstResult) {
+        // A clip's Retry (unless its generation row has one already) and Longer: the same request, again or longer.
+        if (action === 'retry' && firstResult.generation && !firstResult.withheld) continue;
+        const onclick = action === 'retry' ? () => handlers.onRetry(firstResult.id) : () => handlers.onLonger(firstResult.id);
+        bar.append(h('button', { type: 'button', class: 'button', 'data-testid': `action-${action}`, onclick }, ACTION_LABELS[action]));
       } else if (ACTION_LABELS[action]) {
         const mediaId = action === 'use' ? firstResult?.id : undefined;
         if (action === 'use' && !mediaId) continue;

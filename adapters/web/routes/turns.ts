@@ -89,10 +89,10 @@ export function turnRoutes(app: FastifyInstance, { bot }: RouteContext): void {
   // like a turn.
   app.post('/api/conversations/:id/repeat', async (request, reply) => {
     const { id } = parseInput(idParams, request.params, 'conversation id');
-    const { mediaId } = parseInput(repeatBody, request.body, 'repeat');
+    const { mediaId, longer } = parseInput(repeatBody, request.body, 'repeat');
     await bot.authorize(request.user, { conversationId: id });
     await bot.admit({ user: request.user });
-    request.log.info({ mediaId }, 'repeat');
-    return sendTurnResult(request, reply, await bot.repeat({ conversationId: id, user: request.user, mediaId }));
+    request.log.info({ mediaId, longer }, 'repeat');
+    return sendTurnResult(request, reply, await bot.repeat({ conversationId: id, user: request.user, mediaId, ...(longer ? { longer } : {}) }));
   });
 }
