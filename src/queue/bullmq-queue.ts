@@ -54,7 +54,10 @@ interface Tracked {
   failures: number;
 }
 
-/** The progress a worker reports when it really starts a job (BullMQ's "active" also fires for a job handed back). */
+/**
+ * The progress a worker reports once a job has really run a little (BullMQ's "active" also fires for a job handed
+ * back); a progress report or the completion, whichever comes first, says the same (bullmq-worker.ts).
+ */
 export const STARTED_PROGRESS = { vitron: 'started' } as const;
 
 function isStartedMark(data: unknown): boolean {
@@ -346,7 +349,10 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     const t = this.tracked.get(jobId);
     if (!t) return;
     this.untrack(jobId);
-    this.emit({ type: 'completed', jobId, result, attempt: t.attemptOffset + t.failures + 1 });
+    const attempt = t.attemptOffset + t.failures + 1;
+    // A job that ends sooner than its worker's start report (START_REPORT_AFTER_MS) sends none: it ran all the same.
+    if (t.state !== 'running') this.emit({ type: 'started', jobId, attempt });
+    this.emit({ type: 'completed', jobId, result, attempt });
   }
 
   private async onFailed(jobId: string, failedReason: string): Promise<void> {

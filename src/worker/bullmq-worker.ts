@@ -38,6 +38,45 @@ export interface LaneWorkersOptions<P, R> {
   logger?: Logger;
 }
 
+/**
+ * How long a job runs before its worker tells the bot that it started. BullMQ's "active" also fires for a job
+ * a worker hands back, so the bot waits for this report (or the first progress, or the completion) to say
+ * "running"; sending it at once cost a Redis write per job that a short job's completion makes redundant.
+ */
+export const START_REPORT_AFTER_MS = 250;
+
+/**
+ * The start report of one job (STARTED_PROGRESS): armed when the processor is called, sent once the job
+ * has run START_REPORT_AFTER_MS, and never sent when a progress report or the end comes first.
+ */
+class StartReport {
+  private timer: NodeJS.Timeout | undefined;
+  private done = false;
+
+  constructor(
+    private readonly job: Job,
+    private readonly log: Logger | undefined,
+  ) {}
+
+  arm(): void {
+    if (this.done || this.timer) return;
+    // Not awaited by the job: a report lost to a Redis hiccup is only news.
+    this.timer = setTimeout(() => void this.sendNowIfArmed(), START_REPORT_AFTER_MS);
+  }
+
+  /** Sends the report now if it was armed and has not gone out or been superseded. */
+  async sendNowIfArmed(): Promise<void> {
+    if (this.done || !this.timer) return;
+    this.superseded();
+    await this.job.updateProgress(STARTED_PROGRESS).catch((error: unknown) => this.log?.warn({ err: error }, 'could not report the start'));
+  }
+
+  superseded(): void {
+    this.done = true;
+    clearTimeout(this.timer);
+  }
+}
+
 /** Why a job was handed back instead of run here. */
 type Refusal = { reason: string; delayMs: number };
 
@@ -122,13 +161,12 @@ export class LaneWorkers<P, R> {
     const metrics = this.options.metrics;
     metrics?.jobs.started(jobId, metrics.taskOf(data.payload));
     const timer = setTimeout(() => abort(new JobTimeoutError(Math.round(data.timeoutMs / 1000))), data.timeoutMs);
+    const start = new StartReport(job, log);
     try {
       // A cancel that came before this worker listened for the job (the key), or while it was admitted: the job
       // ends cancelled here, and its processor is never called.
       if (admission.cancelled || this.heardCancels.delete(jobId)) throw new JobCancelledError();
-      // Tells the bot the job really runs now: BullMQ's "active" also fires for jobs a worker hands back.
-      // Not awaited: the job need not wait for the report, and a report lost to a Redis hiccup is only news.
-      job.updateProgress(STARTED_PROGRESS).catch((error: unknown) => log?.warn({ err: error }, 'could not report the start'));
+      start.arm();
       const result = await processor({
         id: jobId,
         userId: data.userId,
@@ -137,19 +175,28 @@ export class LaneWorkers<P, R> {
         attempt: (data.attemptOffset ?? 0) + job.attemptsMade + 1,
         signal: controller.signal,
         progress: (progress) => {
-          if (!controller.signal.aborted) job.updateProgress(progress).catch((error: unknown) => log?.warn({ err: error }, 'could not report progress'));
+          if (controller.signal.aborted) return;
+          // A progress report tells the bot the job runs as well as the start report would.
+          start.superseded();
+          job.updateProgress(progress).catch((error: unknown) => log?.warn({ err: error }, 'could not report progress'));
         },
       });
       if (controller.signal.aborted) throw controller.signal.reason;
+      // Completed before the report was due: the bot counts a completion as a start, so none is sent.
+      start.superseded();
       metrics?.jobs.succeeded(jobId);
       return result;
     } catch (thrown) {
       const error = asVitronError(controller.signal.aborted ? controller.signal.reason : thrown);
       // Our own stop: another worker takes the job, and the attempt is not counted against it.
       if (error instanceof JobInterruptedError) {
+        start.superseded();
         metrics?.jobs.forget(jobId);
         return this.handBack(job, token, 0);
       }
+      // A job that ran and failed has started, for the bot too (a retry is only news after a start): the report
+      // goes out before the failure, so it is read first.
+      await start.sendNowIfArmed();
       if (error instanceof JobCancelledError) metrics?.jobs.cancelled(jobId);
       else if (!error.retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) metrics?.jobs.failed(jobId, error.code);
       else metrics?.jobs.retrying(jobId);
@@ -158,6 +205,7 @@ export class LaneWorkers<P, R> {
       throw new Error(encodeJobError(error));
     } finally {
       clearTimeout(timer);
+      start.superseded();
       this.running.delete(jobId);
       // Not awaited: the job's end need not wait for the slot's; a release lost to a hiccup expires by itself.
       slot?.release().catch((error: unknown) => log?.warn({ err: error }, 'could not release the user running slot; it expires by itself'));
@@ -189,8 +237,15 @@ export class LaneWorkers<P, R> {
     if (limit === undefined && !checkKey) return { cancelled: false };
     const pipeline = this.redis.pipeline();
     if (checkKey) pipeline.exists(cancelKey(this.options.prefix, job.id!));
-    if (limit !== undefined) this.slots.queueClaim(pipeline, data.userId, job.id!, limit);
-    const replies = (await pipeline.exec()) ?? [];
+    const settleReleases = limit === undefined ? undefined : this.slots.queueClaim(pipeline, data.userId, job.id!, limit);
+    let replies: [Error | null, unknown][];
+    try {
+      replies = (await pipeline.exec()) ?? [];
+    } catch (error) {
+      settleReleases?.(error);
+      throw error;
+    }
+    settleReleases?.(replies.at(-1)?.[0] ?? undefined);
     for (const [error] of replies) if (error) throw error;
     const cancelled = checkKey && replies[0]?.[1] === 1;
     if (limit === undefined) return { cancelled };
@@ -228,6 +283,8 @@ export class LaneWorkers<P, R> {
         for (const controller of this.running.values()) controller.abort(new JobInterruptedError());
       }
       for (const result of await closed) if (result.status === 'rejected') failures.push(result.reason);
+      // Released slots still waiting to ride along with a claim: there will be no next claim.
+      await run(() => this.slots.flush());
       await run(() => this.subscriber.quit());
       await run(() => this.redis.quit());
       if (failures.length > 0) throw new AggregateError(failures, 'worker shutdown finished with errors');
