@@ -210,3 +210,34 @@ export function percentile(values: readonly number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
 }
+
+/**
+ * Counts the commands clients send Redis that name a key under `prefix` (MONITOR, so other users of the same
+ * Redis are not counted; calls a script makes inside Redis are not counted either: one EVALSHA is one command).
+ * MONITOR slows Redis down, so a counted round is never a timed one.
+ */
+export async function countCommands(url: string, prefix: string): Promise<{ stop(): Promise<number> }> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  const monitor = await client.monitor();
+  // Lines still arriving after disconnect() are an error on a client no longer monitoring: expected, not news.
+  monitor.on('error', () => {});
+  const mark = `bench-count-end-${randomUUID()}`;
+  let count = 0;
+  let reachedMark: () => void = () => {};
+  const reached = new Promise<void>((resolve) => (reachedMark = resolve));
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source === 'lua') return;
+    if (args[0]?.toLowerCase() === 'echo' && args[1] === mark) reachedMark();
+    else if (args.some((arg) => arg.includes(prefix))) count++;
+  });
+  return {
+    async stop() {
+      // Commands are listed in the order Redis runs them: once the mark is seen, every earlier one was counted.
+      await client.echo(mark);
+      await reached;
+      monitor.disconnect();
+      await client.quit();
+      return count;
+    },
+  };
+}
