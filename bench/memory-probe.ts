@@ -22,8 +22,8 @@ export interface MemoryFigures {
   steadyTreeBytes: number;
   /** The largest tree sample (every 100 ms) from the second start to the steady figure. */
   maxTreeBytes: number;
-  /** The tasks run, each twice. */
-  tasks: string[];
+  /** The tasks in the order run (all once, then all again), with the tree's RSS after each run. */
+  tasks: { text: string; afterFirstBytes: number; afterSecondBytes: number }[];
 }
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -192,12 +192,20 @@ export async function measureMemory(): Promise<MemoryFigures> {
       const idleBotBytes = Math.max(...idle.filter((p) => p.command === 'node').map((p) => p.rssBytes));
       const user = new PlaygroundUser(bot.url);
       const jobs = await inputs();
-      for (const job of [...jobs, ...jobs]) await user.runJob(job.text, job.file);
+      const tasks: MemoryFigures['tasks'] = [];
+      for (const job of jobs) {
+        await user.runJob(job.text, job.file);
+        tasks.push({ text: job.text, afterFirstBytes: sum(await tree(bot.child.pid!)), afterSecondBytes: 0 });
+      }
+      for (const task of tasks) {
+        await user.runJob(task.text, jobs.find((j) => j.text === task.text)!.file);
+        task.afterSecondBytes = sum(await tree(bot.child.pid!));
+      }
       await sleep(SETTLE_MS);
       const steadyTreeBytes = sum(await tree(bot.child.pid!));
       sampling = false;
       await sampler;
-      return { idleTreeBytes: sum(idle), idleBotBytes, steadyTreeBytes, maxTreeBytes, tasks: jobs.map((j) => j.text) };
+      return { idleTreeBytes: sum(idle), idleBotBytes, steadyTreeBytes, maxTreeBytes, tasks };
     } finally {
       sampling = false;
       await bot.stop();

@@ -21,10 +21,14 @@ export const memorySection: BenchSection = {
     });
     const goals = [goal('idle RSS', m.idleTreeBytes, IDLE_GOAL), goal('steady RSS', m.steadyTreeBytes, STEADY_GOAL), goal('max RSS', m.maxTreeBytes, MAX_GOAL)];
     return {
-      title: `memory: RSS of the \`npm start\` process tree on a reopened data dir; jobs, each twice: ${m.tasks.join('; ')}`,
+      title: `memory: RSS of the \`npm start\` process tree on a reopened data dir; every default model's job run twice`,
       lines: [
         line('idle after start (tree: npm, sh, node with its threads)', m.idleTreeBytes),
         line('idle after start (the bot node process alone)', m.idleBotBytes),
+        `  ${'tree after each job, first round / second round'.padEnd(62)}`,
+        ...m.tasks.map(
+          (task) => `    ${`"${task.text}"`.padEnd(46)} ${formatBytes(task.afterFirstBytes).padStart(10)} / ${formatBytes(task.afterSecondBytes).padStart(10)}`,
+        ),
         line('steady after the jobs (tree)', m.steadyTreeBytes),
         line('max over start and jobs (tree, sampled every 100 ms)', m.maxTreeBytes),
         ...goals.map(formatGoal),

@@ -33,7 +33,9 @@ export interface InferencePoolOptions {
 }
 
 /**
- * A fixed set of inference threads, one job each at a time. A thread that dies takes only its job with
+ * Up to WORKER_THREADS inference threads, one job each at a time, each started for the first job that finds
+ * no idle thread: an idle thread holds ≈100 MiB (its V8 heap and every specialist module) before it runs
+ * anything, so a bot that has not run a job yet holds none. A thread that dies takes only its job with
  * it (reported as a retryable WorkerCrashedError) and is replaced; a job that ignores its abort (native
  * inference cannot be interrupted) is stopped by terminating its thread after a grace period.
  */
@@ -43,11 +45,15 @@ export class InferencePool {
   private closed = false;
   private loaded = new Set<string>();
 
-  constructor(private readonly options: InferencePoolOptions) {
-    for (let i = 0; i < options.settings.WORKER_THREADS; i++) this.slots.push(this.spawn());
+  constructor(private readonly options: InferencePoolOptions) {}
+
+  /** Jobs it runs at once: WORKER_THREADS, whether or not their threads have started yet. */
+  get size(): number {
+    return this.options.settings.WORKER_THREADS;
   }
 
-  get size(): number {
+  /** Threads started so far (by jobs that found none idle; a dead one is replaced at once). */
+  get startedThreads(): number {
     return this.slots.length;
   }
 
@@ -161,7 +167,11 @@ export class InferencePool {
   private busy = new Set<Slot>();
 
   private acquire(): Promise<Slot> {
-    const free = this.slots.find((s) => !this.busy.has(s));
+    let free = this.slots.find((s) => !this.busy.has(s));
+    if (!free && this.slots.length < this.size) {
+      free = this.spawn();
+      this.slots.push(free);
+    }
     if (free) {
       this.busy.add(free);
       return Promise.resolve(free);

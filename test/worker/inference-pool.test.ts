@@ -33,6 +33,20 @@ describe('inference pool', () => {
     expect(progress).toEqual([{ fraction: 0.5, step: 1, steps: 1, note: 'half' }]);
   });
 
+  it('starts no thread before the first job, then one per job running at once up to WORKER_THREADS', async () => {
+    pool = new InferencePool({ settings: loadSettings({ WORKER_THREADS: '2', LOG_LEVEL: 'silent' }), entry });
+    expect(pool.size).toBe(2);
+    expect(pool.startedThreads).toBe(0);
+    await warmUp(pool);
+    expect(pool.startedThreads).toBe(1);
+    const never = new AbortController().signal;
+    await Promise.all([
+      pool.run(payload('succeed', 'a'), { signal: never, onProgress: () => {} }),
+      pool.run(payload('succeed', 'b'), { signal: never, onProgress: () => {} }),
+    ]);
+    expect(pool.startedThreads).toBe(2);
+  });
+
   it('brings back a bad-input error as a non-retryable typed error', async () => {
     pool = new InferencePool({ settings, entry });
     const run = pool.run(payload('bad-input'), { signal: new AbortController().signal, onProgress: () => {} });
