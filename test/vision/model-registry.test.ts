@@ -61,7 +61,7 @@ describe('ModelRegistry', () => {
     expect(seen[0]).toMatchObject({ executionProviders: ['cpu'], intraOpNumThreads: 3, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   });
 
-  it('creates ISNet sessions without the memory pattern and CPU arena, and other models with onnxruntime defaults for both', async () => {
+  it('creates ISNet sessions without the memory pattern and CPU arena at the extended optimisation level, and other models with the defaults', async () => {
     const seen: ort.InferenceSession.SessionOptions[] = [];
     const { r } = registry({}, async (_model, options) => {
       seen.push(options);
@@ -70,9 +70,10 @@ describe('ModelRegistry', () => {
     await expect(r.session('isnet')).rejects.toThrow('options recorded');
     await expect(r.session(SMALL)).rejects.toThrow('options recorded');
     const [isnet, small] = seen;
-    expect(isnet).toMatchObject({ enableMemPattern: false, enableCpuMemArena: false });
+    expect(isnet).toMatchObject({ enableMemPattern: false, enableCpuMemArena: false, graphOptimizationLevel: 'extended' });
     expect(small).not.toHaveProperty('enableMemPattern');
     expect(small).not.toHaveProperty('enableCpuMemArena');
+    expect(small).toMatchObject({ graphOptimizationLevel: 'all' });
   });
 
   it('falls back to CPU with one log line when CUDA is asked for, unavailable, and ORT_CUDA_FALLBACK=true', async () => {

@@ -36,12 +36,14 @@ const defaultFactory: SessionFactory = (model, options) =>
   typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 
 /**
- * Session options of one model over the shared ones, each measured on that model (bench/memory.ts):
- * ISNet's memory-pattern plan keeps ≈800 MiB of buffers per 1024² run alive for the next one, and
- * turning it off costs no time on that model.
+ * Session options of one model over the shared ones, each measured on that model (3 runs at 1024², glibc
+ * trimming on as `npm start` sets it): ISNet's memory-pattern plan and CPU arena keep their buffers for the
+ * next run (steady RSS 1421 MiB with the arena, 422–548 without; the arena's speed could not be priced on a
+ * loaded machine), and the layout rewrites of level 'all' hold another ≈85 MiB (steady 535 → 452 MiB, max
+ * 1118–1163 → 980–1022 MiB at 'extended', within 3 % of its time).
  */
 const SESSION_OPTIONS_BY_MODEL: Readonly<Record<string, ort.InferenceSession.SessionOptions>> = {
-  isnet: { enableMemPattern: false, enableCpuMemArena: false },
+  isnet: { enableMemPattern: false, enableCpuMemArena: false, graphOptimizationLevel: 'extended' },
 };
 
 const INSTALL_CUDA = '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`';
