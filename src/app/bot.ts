@@ -34,7 +34,7 @@ import { submitJob } from './job-submission.ts';
 import { guard, runSessionTask } from './session-tasks.ts';
 import { toneOf, type Message } from './tone.ts';
 import { conversationView, jobView, mediaView, turnView } from './views.ts';
-import { longerClipSeconds, longestClipSeconds } from '../vision/tasks/video/clip-length.ts';
+import { longerClipSeconds, longestClipSeconds, madeToLength } from '../vision/tasks/video/clip-length.ts';
 
 /**
  * The core behind every adapter: a turn comes in, media is checked and stored, the planner reads it,
@@ -297,7 +297,7 @@ export class Bot implements BotApi {
     const seconds = input.longer ? longerClipSeconds(media, this.deps.limits) : undefined;
     if (input.longer && seconds === undefined) {
       const text =
-        media.kind === 'video' && made && ['animate', 'generate_video'].includes(made.task)
+        media.kind === 'video' && madeToLength(made.task)
           ? `That clip is already as long as I make them here (${Math.round(longestClipSeconds(media, this.deps.limits) * 10) / 10} s).`
           : 'Only a video I made from a picture or from words can be made longer.';
       return { userTurn: userView, botTurn: await this.notifier.reply(input.conversationId, text, 'error') };

@@ -298,6 +298,8 @@ export const TASK_TABLE = {
         choices: ['ken_burns', 'zoom_in', 'zoom_out', 'pan_left', 'pan_right', 'pan_up', 'pan_down'],
       },
       fps: { kind: 'number', about: 'frames per second', min: 1, max: 30 },
+      // An image → video engine records its seed; Retry and Longer pass it back (a camera move has none to use).
+      seed,
     },
     target: 'image',
     output: 'video',

@@ -1,3 +1,4 @@
+import { argSpec, factsOf, type Task } from '../../../core/tasks.ts';
 import type { GenerationFacts, Invocation } from '../../../core/types.ts';
 import type { MediaLimits } from '../../../media/limits.ts';
 import { clipTiming } from './animate-limits.ts';
@@ -11,8 +12,10 @@ import { VIDEO_FPS, VIDEO_MAX_FRAMES } from './video-engine.ts';
 
 type Clip = { kind: string; role: string; durationSec?: number | null; generation?: GenerationFacts; invocation: Invocation | null };
 
-/** Tasks whose result is a clip made to a length asked for (`seconds`). */
-const MADE_TO_LENGTH = new Set<string>(['animate', 'generate_video']);
+/** A task whose result is a clip made to a length asked for (`seconds`): animate, generate_video. */
+export function madeToLength(task: Task): boolean {
+  return factsOf(task).output === 'video' && argSpec(task, 'seconds') !== undefined;
+}
 /** A longer clip must be at least this much longer to be worth a button. */
 const WORTH_IT_SEC = 0.5;
 
@@ -26,7 +29,7 @@ export function longestClipSeconds(clip: Clip, limits: Pick<MediaLimits, 'maxVid
 
 /** The seconds to ask for a longer take of `clip`, or undefined when it is not a made clip or cannot be longer. */
 export function longerClipSeconds(clip: Clip, limits: Pick<MediaLimits, 'maxVideoSeconds' | 'maxVideoFrames'>): number | undefined {
-  if (clip.kind !== 'video' || clip.role !== 'result' || !clip.invocation || !MADE_TO_LENGTH.has(clip.invocation.task)) return undefined;
+  if (clip.kind !== 'video' || clip.role !== 'result' || !clip.invocation || !madeToLength(clip.invocation.task)) return undefined;
   const asked = clip.invocation.args.seconds;
   const now = clip.durationSec ?? (typeof asked === 'number' ? asked : undefined);
   if (now === undefined || !(now > 0)) return undefined;

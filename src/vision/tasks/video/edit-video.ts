@@ -29,8 +29,10 @@ import { clipMadeWith, clipMedia, runVideoEngine, videoEngineFor } from './video
 
 export type VideoEditTask = 'edit' | 'style';
 
-/** Low on purpose: the further each frame moves from its source, the more the frames drift apart. */
-export const FRAME_STRENGTH = { edit: 0.35, style: 0.4 } as const;
+/** Low on purpose: the further each frame moves from its source, the more the frames drift apart (a style a little further). */
+export function frameStrength(task: VideoEditTask): number {
+  return task === 'style' ? 0.4 : 0.35;
+}
 /** The whole clip through a video model can move further and stay together. */
 export const CLIP_STRENGTH = 0.5;
 /** Frames are edited at this long side at most (SD-Turbo's native 512), then scaled back. */
@@ -120,7 +122,7 @@ export async function editFrameByFrame(
   const prompt = promptFor(task, input);
   const { embeddings: _unused, ...shared } = sharedSettings(task, input);
   const seed = shared.seed;
-  const strength = numberArg(task, input.args, 'strength') ?? FRAME_STRENGTH[task];
+  const strength = numberArg(task, input.args, 'strength') ?? frameStrength(task);
   const size = workingSize(video.info.width, video.info.height, FRAME_LONG_SIDE);
   const meter = new FrameChangeMeter();
   let model = '';
