@@ -49,7 +49,7 @@ photos.describe('a camera move (no engine) as a result', () => {
     await harness?.cleanup();
   });
 
-  it('is an MP4 with Retry and Longer; "make it a gif" turns the clip into a GIF made from it; "undo" goes back to the clip', async () => {
+  it('is an MP4 with Retry and Longer; "make it a gif" turns the clip into a GIF made from it; "undo" goes back to the clip, and an animated WebP is made from it too', async () => {
     const c = await conversation(bot, 'animate then gif');
     const turn = await bot.handleTurn({
       conversationId: c.id,
@@ -76,6 +76,11 @@ photos.describe('a camera move (no engine) as a result', () => {
 
     await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'undo', files: [] });
     expect((await bot.history(c.id)).currentMediaId).toBe(clip.id);
+    // The WebP option, from the same clip.
+    const webp = await c.events.finished(await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'turn it into an animated webp', files: [] }));
+    expect(resultOf(webp.turn.media)).toMatchObject({ mime: 'image/webp', parentId: clip.id });
+    expect((await sharp((await bot.media(resultOf(webp.turn.media).id)).path, { animated: true }).metadata()).pages).toBeGreaterThan(10);
+
     // The history (a page reload) offers the same buttons as the finished event did.
     const shown = (await bot.history(c.id)).turns.find((t) => t.media.some((m) => m.id === clip.id))!;
     expect(shown.actions).toEqual(expect.arrayContaining(['retry', 'longer']));
