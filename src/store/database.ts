@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, type Prisma } from '@prisma/client';
@@ -89,7 +91,14 @@ async function openPGlite(dir: string, opts: OpenDatabaseOptions): Promise<Datab
     throw new StoreUnavailableError(error);
   }
   try {
+    const fresh = !inMemory && !existsSync(path.join(dir, 'PG_VERSION'));
     db = await PGlite.create(dir, { startParams: PGLITE_START_PARAMS });
+    // initdb leaves ≈350 MiB in the instance that ran it, which nothing collects while it is open (first
+    // boot 614–672 MiB RSS, 275–353 after a reopen in the same process): a new data dir is opened twice.
+    if (fresh) {
+      await db.close();
+      db = await PGlite.create(dir, { startParams: PGLITE_START_PARAMS });
+    }
   } catch (error) {
     await unlock();
     throw new StoreUnavailableError(error);
