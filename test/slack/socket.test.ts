@@ -270,7 +270,7 @@ describe('Slack in Socket Mode', () => {
     expect(await sharedImage('C10', messageTs)).toEqual({ width: 20, height: 10, gray: true });
   });
 
-  it('Animate, which this build cannot do yet: the thread is told so, and nothing runs', async () => {
+  it('Animate on a result runs a camera move over that picture and shares the MP4 in the thread', async () => {
     const file = r.fake.addFile(await solidImage(16, 16, '#884400'), 'brown.png');
     const { ts, body } = mention('C13', 'make it black and white', { files: [file] });
     await r.fake.sendEnvelope('events_api', body);
@@ -282,11 +282,13 @@ describe('Slack in Socket Mode', () => {
     const from = r.events.events.length;
     const animate = buttonsOf(result.args).find((b) => b.action_id === 'vitron:animate')!;
     expect(await r.fake.sendEnvelope('interactive', buttonClick(r.fake, animate, { channel: 'C13', messageTs: resultTs, threadTs: ts }))).toEqual({});
-    const answer = await r.fake.waitForCall('chat.postMessage', (a) => a.thread_ts === ts && /can't animate pictures yet/.test(String(a.text)));
-    // No runner exists for it: the thread is not sent to an admin who could not help, nor given a pull command.
-    expect(String(answer.args.text)).toContain("This server can't animate pictures yet.");
-    expect(String(answer.args.text)).not.toMatch(/npm run models -- pull|ask its admin/);
-    expect(r.events.events.slice(from).filter((e) => e.type === 'job.queued')).toHaveLength(0);
+    const queued = await r.events.next('job.queued', from);
+    expect(queued.job.tasks).toEqual(['animate']);
+    expect((await r.events.next('job.finished', from)).job.state).toBe('succeeded');
+    const isClip = (a: Record<string, unknown>) =>
+      (JSON.parse(String(a.files)) as { id: string }[]).some(({ id }) => r.fake.uploads.get(id)!.filename.endsWith('.mp4'));
+    const upload = await r.fake.waitForCall('files.completeUploadExternal', (a) => a.thread_ts === ts && isClip(a));
+    expect(upload.args.channel_id).toBe('C13');
   });
 
   it('only the author of a job can cancel it', async () => {
