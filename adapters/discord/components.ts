@@ -65,7 +65,8 @@ export async function onComponent(
       // Retry is the core's repeat: what made this exact media, on the same input with the same seed (a
       // grid's Retry the whole batch, one picture's alone). Replaying the words would draw a new seed.
       let result: TurnResult;
-      if (action === 'retry' || action === 'longer') result = await bot.repeat({ conversationId, user, mediaId, longer: action === 'longer' });
+      if (action === 'retry' || action === 'longer')
+        result = await bot.repeat({ conversationId, user, mediaId, ...(action === 'longer' ? { longer: true } : {}) });
       else {
         await bot.act({ conversationId, user, action: 'use', mediaId });
         result = await bot.handleTurn({ conversationId, user, text: TURN_WORDS[action], files: [] });

@@ -78,7 +78,7 @@ async function runButton(context: SlackContext, name: ButtonAction, value: Butto
     // The core runs what made this exact media again with its seed (a grid: the batch, same seeds); replaying
     // the words instead would draw a new seed. Longer: the same with more seconds. Its answer, a job or a
     // reason, comes back as events.
-    await bot.repeat({ conversationId, user, mediaId: value.m, longer: name === 'longer' });
+    await bot.repeat({ conversationId, user, mediaId: value.m, ...(name === 'longer' ? { longer: true } : {}) });
     return;
   }
   const words = BUTTON_TURNS[name];
