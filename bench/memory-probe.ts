@@ -31,6 +31,10 @@ const SAMPLE_MS = 100;
 /** After ready (or after the last job), long enough for start-up work and a GC to settle. */
 const SETTLE_MS = 5000;
 
+const DEFAULTS_ONLY = Object.fromEntries(
+  ['REDIS_URL', 'DATABASE_URL', 'S3_BUCKET', 'LLM_URL', 'DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'ADMIN_TOKEN', 'METRICS_PORT'].map((name) => [name, '']),
+);
+
 interface Process {
   pid: number;
   ppid: number;
@@ -83,7 +87,8 @@ interface StartedBot {
 async function startBot(dataDir: string): Promise<StartedBot> {
   const child = spawn('npm', ['start', '--silent'], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: '', DATABASE_URL: '' },
+    // The embedded defaults whatever a developer's .env says (an empty value is unset, and dotenv keeps it).
+    env: { ...process.env, ...DEFAULTS_ONLY, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
