@@ -88,7 +88,7 @@ export const inpaintSection: EvalSection = {
         title: 'remove / inpaint: inside the hole against the true pixels painted over (mean of 3 holes)',
         rows,
         notes: HOLES.map((h) => `hole: ${h.what}`),
-        comparisons: { [CHOICE_COMPARISONS.inpaint]: comparisonOf(rows, HOLE_SSIM, new Date().toISOString()) },
+        comparisons: { [CHOICE_COMPARISONS.inpainter]: comparisonOf(rows, HOLE_SSIM, new Date().toISOString()) },
       };
     } finally {
       await models.dispose();

@@ -76,7 +76,7 @@ export const upscaleSection: EvalSection = {
         }
         rows.push(...factorRows);
         // Bicubic is the reference, not a way the bot upscales with: it stays out of the choice.
-        comparisons[CHOICE_COMPARISONS.upscale(factor)] = comparisonOf(
+        comparisons[CHOICE_COMPARISONS.upscaler(factor)] = comparisonOf(
           factorRows.filter((r) => !r.way.startsWith('bicubic')),
           PSNR,
           measuredAt,

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { loadSettings } from '../src/config/settings.ts';
 import type { Settings } from '../src/config/settings.ts';
+import { TASKS, factsOf, type TaskFacts } from '../src/core/tasks.ts';
 import { VitronError } from '../src/errors.ts';
 import { formatBytes } from '../src/media/limits.ts';
 import { locateModel } from '../src/vision/models/model-files.ts';
@@ -27,7 +28,8 @@ import { pullModel, removeModel } from './pull.ts';
 let midLine = false;
 
 /** Tasks whose way is chosen among ready ones by `npm run eval`'s numbers (upscaler-choice.ts, inpainter-choice.ts). */
-const MEASURED_TASKS = new Set<string>(['upscale', 'inpaint', 'remove']);
+const tasksChosenBy = (choice: TaskFacts['chosenBy']) => TASKS.filter((task) => choice !== undefined && factsOf(task).chosenBy === choice);
+const MEASURED_TASKS = new Set<string>([...tasksChosenBy('upscaler'), ...tasksChosenBy('inpainter')]);
 
 const USAGE = 'Use: list | check | pull <name> | remove <name>';
 
@@ -61,7 +63,7 @@ function printMeasured(settings: Settings, isInstalled: (model: string) => boole
     console.log(`  ${`upscale ×${factor}`.padEnd(16)} ${measuredChoice(rankWays(readyUpscalers(models, factor), upscaleEvidence(settings, factor)))}`);
   }
   const inpaint = measuredChoice(rankWays(readyInpainters(models), inpaintEvidence(settings)));
-  for (const task of ['inpaint', 'remove']) console.log(`  ${task.padEnd(16)} ${inpaint}`);
+  for (const task of tasksChosenBy('inpainter')) console.log(`  ${task.padEnd(16)} ${inpaint}`);
   if (measured.problem !== undefined) console.log(`  The stored measurements could not be read, so none count: ${measured.problem}`);
   const names = Object.keys(measured.comparisons);
   if (names.length === 0) {

@@ -97,6 +97,11 @@ export interface TaskFacts {
    */
   preferredModel?: string;
   /**
+   * The way that serves the task is chosen among the ready ones by what `npm run eval` measured on this
+   * machine (src/vision/models/measured-quality.ts): `upscaler` or `inpainter`, the choice's name.
+   */
+  chosenBy?: 'upscaler' | 'inpainter';
+  /**
    * Served by a generation engine (src/vision/engines): `always`, or only `with-prompt` (replace, inpaint and
    * background paint the words when given, and work without an engine otherwise). Such steps get a seed
    * before queueing, count against GENERATION_DAILY_QUOTA and have their prompt checked by the safety filter.
@@ -344,6 +349,7 @@ export const TASK_TABLE = {
   // ---- edit: a new version of the picture
   remove: {
     family: 'edit',
+    chosenBy: 'inpainter',
     summary: 'erase an object and fill the hole',
     ability: { can: 'remove things from pictures', enable: 'object removal' },
     example: 'get rid of the dog',
@@ -368,6 +374,7 @@ export const TASK_TABLE = {
   },
   inpaint: {
     family: 'edit',
+    chosenBy: 'inpainter',
     summary: 'fill a masked region',
     ability: { can: 'fill in parts of pictures', enable: 'inpainting' },
     example: 'fill the hole',
@@ -431,6 +438,7 @@ export const TASK_TABLE = {
   },
   upscale: {
     family: 'edit',
+    chosenBy: 'upscaler',
     summary: 'increase resolution',
     ability: { can: 'upscale pictures', enable: 'upscaling' },
     example: 'upscale it 4x',

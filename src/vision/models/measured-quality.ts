@@ -34,8 +34,8 @@ export interface MeasuredQuality {
 
 /** The comparisons whose numbers decide between installed ways: one per choice the code makes. */
 export const CHOICE_COMPARISONS = {
-  upscale: (factor: number) => `upscale-x${factor}`,
-  inpaint: 'inpaint',
+  upscaler: (factor: number) => `upscale-x${factor}`,
+  inpainter: 'inpaint',
 } as const;
 
 const ScoreSchema = z.object({ value: z.number(), measuredAt: z.string(), fixture: z.boolean().optional() });

@@ -32,7 +32,7 @@ export function inpainterTitle(inpainter: Inpainter): string {
 
 /** What `npm run eval` measured here for filling holes, and PREFER_MODELS. */
 export function inpaintEvidence(settings: Pick<Settings, 'DATA_DIR' | 'PREFER_MODELS'>): ChoiceEvidence {
-  return { scores: scoresOf(readMeasuredQuality(settings.DATA_DIR), CHOICE_COMPARISONS.inpaint), prefer: settings.PREFER_MODELS };
+  return { scores: scoresOf(readMeasuredQuality(settings.DATA_DIR), CHOICE_COMPARISONS.inpainter), prefer: settings.PREFER_MODELS };
 }
 
 /** The inpainters ready here (weights installed, or none needed), as ways to rank. */

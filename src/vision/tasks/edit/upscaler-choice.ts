@@ -22,7 +22,7 @@ const TASK: Task = 'upscale';
 
 /** What `npm run eval` measured here for this factor, and PREFER_MODELS. */
 export function upscaleEvidence(settings: Pick<Settings, 'DATA_DIR' | 'PREFER_MODELS'>, factor: number): ChoiceEvidence {
-  return { scores: scoresOf(readMeasuredQuality(settings.DATA_DIR), CHOICE_COMPARISONS.upscale(factor)), prefer: settings.PREFER_MODELS };
+  return { scores: scoresOf(readMeasuredQuality(settings.DATA_DIR), CHOICE_COMPARISONS.upscaler(factor)), prefer: settings.PREFER_MODELS };
 }
 
 /** The upscalers ready here for a factor (weights installed, or none needed), as ways to rank. */
