@@ -32,6 +32,8 @@ export function resolveReference(ref: TargetRef, context: ReferenceContext): Med
   const spec = ref.trim().toLowerCase();
   const numbered = /^(image|video|media):(\d+|last)$/.exec(spec);
   if (numbered !== null) return byNumber(ref, numbered[1] as MediaKind | 'media', numbered[2]!, visible);
+  const another = /^(image|video|media):other$/.exec(spec);
+  if (another !== null) return other(ref, another[1] as MediaKind | 'media', context, visible);
   const step = /^step:(\d+)$/.exec(spec);
   if (step !== null) return stepOutput(ref, Number(step[1]), context.stepOutputs ?? []);
   const attached = /^upload:(\d+)$/.exec(spec);
@@ -92,13 +94,39 @@ function parentOf(media: StoredMedia, all: readonly StoredMedia[]): StoredMedia 
 }
 
 function original(ref: TargetRef, context: ReferenceContext, visible: readonly StoredMedia[]): StoredMedia {
-  let node = current(ref, context, visible);
+  return rootOf(current(ref, context, visible), context.media);
+}
+
+/** The first media of a lineage: what the user uploaded, or what a generator made from words. */
+function rootOf(media: StoredMedia, all: readonly StoredMedia[]): StoredMedia {
+  let node = media;
   const seen = new Set([node.id]);
-  for (let parent = parentOf(node, context.media); parent !== undefined && !seen.has(parent.id); parent = parentOf(parent, context.media)) {
+  for (let parent = parentOf(node, all); parent !== undefined && !seen.has(parent.id); parent = parentOf(parent, all)) {
     seen.add(parent.id);
     node = parent;
   }
   return node;
+}
+
+/**
+ * "the other photo": the latest version of the one picture (video, file) of another lineage than the current
+ * media's. With several others the user is asked which, never given a guess.
+ */
+function other(ref: TargetRef, kind: MediaKind | 'media', context: ReferenceContext, visible: readonly StoredMedia[]): StoredMedia {
+  const here = rootOf(current(ref, context, visible), context.media).id;
+  const latestOfLineage = new Map<string, StoredMedia>();
+  // `visible` is in the order media were added, so the last one set per lineage is its latest version.
+  for (const m of visible) {
+    if (kind !== 'media' && m.kind !== kind) continue;
+    const root = rootOf(m, context.media).id;
+    if (root !== here) latestOfLineage.set(root, m);
+  }
+  const others = [...latestOfLineage.values()];
+  if (others.length === 1) return others[0]!;
+  const noun = kind === 'media' ? 'file' : kind;
+  if (others.length === 0) throw new UnresolvedReferenceError(`There is no other ${noun} in this conversation — which one do you mean?`, { ref, available: 0 });
+  const names = others.map((m) => mediaName(m)).join(', ');
+  throw new UnresolvedReferenceError(`There are ${others.length} other ${noun}s here (${names}) — which one do you mean?`, { ref, available: others.length });
 }
 
 function previous(ref: TargetRef, context: ReferenceContext, visible: readonly StoredMedia[]): StoredMedia {

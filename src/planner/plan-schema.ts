@@ -15,8 +15,8 @@ import { InvalidArgumentError } from '../errors.ts';
 export const TargetRefSchema = z
   .string()
   .regex(
-    /^(?:current|upload|upload:[1-9]\d*|original|previous|(?:image|video|media):(?:[1-9]\d*|last)|step:\d+|batch:[1-9]\d*)$/,
-    'a target reference such as "current", "image:2", "video:last", "upload:2", "step:0" or "batch:2" (a picture of the last grid)',
+    /^(?:current|upload|upload:[1-9]\d*|original|previous|(?:image|video|media):(?:[1-9]\d*|last|other)|step:\d+|batch:[1-9]\d*)$/,
+    'a target reference such as "current", "image:2", "video:last", "image:other", "upload:2", "step:0" or "batch:2" (a picture of the last grid)',
   );
 
 const box = z.tuple([z.number(), z.number(), z.number(), z.number()]);

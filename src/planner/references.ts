@@ -98,6 +98,12 @@ const PATTERNS: Pattern[] = [
     resolve: (m) => `${m[1] ? 'image' : 'video'}:${m[3] ?? m[4]}`,
   },
   {
+    // "the other photo": the picture of the conversation that is not the one we are working on (see
+    // conversation/references.ts, which asks "which one?" when there are several others).
+    regex: new RegExp(String.raw`${PREPOSITION}\bthe\s+other\s+(?:(${IMAGE_NOUN})|(${VIDEO_NOUN})|(${ANY_NOUN}))\b`, 'gi'),
+    resolve: (m) => `${m[1] ? 'image' : m[2] ? 'video' : 'media'}:other`,
+  },
+  {
     regex: new RegExp(String.raw`${PREPOSITION}\b(?:the\s+|my\s+)?original(?:\s+(?:${IMAGE_NOUN}|${VIDEO_NOUN}|${ANY_NOUN}|version))?\b`, 'gi'),
     resolve: () => 'original',
   },

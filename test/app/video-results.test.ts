@@ -12,7 +12,7 @@ import { requires } from '../helpers/prerequisites.ts';
 
 /**
  * What a user can do with a video the bot made, on the real bot: the camera move (no engine, no weights) and
- * text → video on the fake ComfyUI. "make it a gif", "undo" and "do the same to image 2" follow the
+ * text → video on the fake ComfyUI. "make it a gif", "undo" and "do the same to the other photo" follow the
  * clip's lineage; Retry and Longer (BotApi.repeat) run what made it again, Longer with more seconds.
  */
 
@@ -117,7 +117,7 @@ photos.describe('a camera move (no engine) as a result', () => {
     expect(refused.botTurn?.text).toBe('Only a video I made from a picture or from words can be made longer.');
   }, 240_000);
 
-  it('"do the same to image 2" after a camera move over image 1 moves the camera over image 2 the same way', async () => {
+  it('"do the same to the other photo" after a camera move over image 1 moves the camera over image 2 the same way', async () => {
     const c = await conversation(bot, 'same to the other');
     const both = await bot.handleTurn({
       conversationId: c.id,
@@ -135,7 +135,7 @@ photos.describe('a camera move (no engine) as a result', () => {
     expect(first.job.state).toBe('succeeded');
     expect(resultOf(first.turn.media).parentId).toBe(cat!.id);
 
-    const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'do the same to image 2', files: [] });
+    const turn = await bot.handleTurn({ conversationId: c.id, user: c.user, text: 'do the same to the other photo', files: [] });
     expect(turn.job?.tasks, turn.botTurn?.text).toEqual(['animate']);
     const second = await c.events.finished(turn);
     expect(second.job.state).toBe('succeeded');

@@ -71,6 +71,25 @@ describe('resolveReference', () => {
     expect(id('original', context)).toBe('i1');
   });
 
+  it('resolves "image:other" to the latest version of the one picture of another lineage than the current one', () => {
+    // i2 is made from i1, so i1 is not "the other" one; i3 (a frame of v1) is.
+    expect(id('image:other')).toBe('i3');
+    const j1 = media('j1', 'image', 'upload', 3, null, 't1');
+    const j2 = media('j2', 'image', 'result', 4, 'j1');
+    expect(id('image:other', { media: [I1, j1, MASK, I2, j2], currentId: 'i2' })).toBe('j2');
+    expect(id('image:other', { media: [I1, j1, MASK, I2, j2], currentId: 'j2' })).toBe('i2');
+    expect(id('video:other', { ...all, currentId: 'i2' })).toBe('v1');
+  });
+
+  it('asks which one when there is no other picture, or several', () => {
+    expect(question('image:other', imagesOnly)).toBe('There is no other image in this conversation — which one do you mean?');
+    const j1 = media('j1', 'image', 'upload', 3, null, 't1');
+    const k1 = media('k1', 'image', 'upload', 4, null, 't1');
+    expect(question('image:other', { media: [I1, j1, k1, I2], currentId: 'i2' })).toBe(
+      'There are 2 other images here (image #3, image #4) — which one do you mean?',
+    );
+  });
+
   it('asks when "previous" has no earlier version', () => {
     expect(question('previous', { ...all, currentId: 'i1' })).toBe('There is no earlier version of image #1: it is the original. Which one do you mean?');
   });

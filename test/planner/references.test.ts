@@ -18,6 +18,9 @@ describe('resolveReferences', () => {
     ['sharpen the last one', ['media:last'], 'sharpen'],
     ['segment the cat in image 3', ['image:3'], 'segment the cat'],
     ['rotate photo #12 left', ['image:12'], 'rotate left'],
+    ['do the same to the other photo', ['image:other'], 'do the same'],
+    ['trim the other clip too', ['video:other'], 'trim too'],
+    ['sharpen the other one', ['media:other'], 'sharpen'],
   ])('%j → %j', (text, targets, bare) => {
     const r = resolveReferences(text, image);
     expect(r.targets).toEqual(targets);
