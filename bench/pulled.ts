@@ -12,7 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { CATALOG, catalogEntry } from '../models/catalog.ts';
 import type { Task } from '../src/core/tasks.ts';
-import { DEFAULT_INPAINTERS, openCvInpainter } from '../src/vision/tasks/edit/inpainter-choice.ts';
+import { DEFAULT_INPAINTERS, openCvInpainter } from '../src/vision/models/inpainter-choice.ts';
 import type { Inpainter } from '../src/vision/models/inpainter.ts';
 import { maskFromBox } from '../src/vision/ops/masks.ts';
 import { swin2srUpscaler } from '../src/vision/models/swin2sr.ts';

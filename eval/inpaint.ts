@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { CHOICE_COMPARISONS } from '../src/vision/models/measured-quality.ts';
 import { ModelRegistry } from '../src/vision/models/model-registry.ts';
 import type { Mask } from '../src/vision/ops/raw-image.ts';
-import { inpainterTitle, readyInpainters } from '../src/vision/tasks/edit/inpainter-choice.ts';
+import { inpainterTitle, readyInpainters } from '../src/vision/models/inpainter-choice.ts';
 import { evalContext, evalSettings, isFixture, maskOf, rawOf, TESTDATA } from './context.ts';
 import { psnr, ssim } from './metrics.ts';
 import { comparisonOf, type EvalReport, type EvalRow, type EvalSection } from './table.ts';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { ModelRegistry } from '../src/vision/models/model-registry.ts';
 import { CHOICE_COMPARISONS } from '../src/vision/models/measured-quality.ts';
-import { readyUpscalers } from '../src/vision/tasks/edit/upscaler-choice.ts';
+import { readyUpscalers } from '../src/vision/models/upscaler-choice.ts';
 import { evalContext, evalSettings, isFixture, rawOf, TESTDATA } from './context.ts';
 import { psnr, ssim } from './metrics.ts';
 import { comparisonOf, type EvalReport, type EvalRow, type EvalSection } from './table.ts';

@@ -8,8 +8,8 @@ import { replaceSpecialist } from './tasks/edit/replace.ts';
 import { transformSpecialist } from './tasks/edit/transform.ts';
 import { upscaleSpecialist } from './tasks/edit/upscale.ts';
 import { notInstalledSpecialist } from './tasks/not-installed.ts';
-import { colorizeSpecialist } from './tasks/edit/generative-edit.ts';
-import { editMediaSpecialist, styleMediaSpecialist } from './tasks/video/edit-video.ts';
+import { colorizeSpecialist, instructionEditSpecialist, styleSpecialist } from './tasks/edit/generative-edit.ts';
+import { editVideoByWords, type VideoEditTask } from './tasks/video/edit-video.ts';
 import { generateVideoSpecialist } from './tasks/video/generate-video.ts';
 import { generateImageSpecialist } from './tasks/generate/generate-image.ts';
 import { outpaintSpecialist } from './tasks/generate/outpaint.ts';
@@ -28,6 +28,22 @@ import { extractFrameSpecialist, reverseSpecialist, speedSpecialist, toGifSpecia
  * Which specialist serves each task: the one registration a new specialist needs. What each task is (its
  * arguments, targets, output) is the task table's (src/core/tasks.ts); whether it can run here is readiness.ts.
  */
+
+/**
+ * `edit` / `style` for pictures and videos alike: a picture goes to the picture specialist, a video to the
+ * video edit. Joined here because the two live in sibling task folders, which never import each other.
+ */
+export function forPicturesAndVideos(task: VideoEditTask, pictures: Specialist): Specialist {
+  return {
+    tasks: pictures.tasks,
+    models: pictures.models,
+    ...(pictures.servedBy ? { servedBy: pictures.servedBy } : {}),
+    run: (input, context) => (input.media[0]?.info.kind === 'video' ? editVideoByWords(task, input, context) : pictures.run(input, context)),
+  };
+}
+
+export const editMediaSpecialist = forPicturesAndVideos('edit', instructionEditSpecialist);
+export const styleMediaSpecialist = forPicturesAndVideos('style', styleSpecialist);
 
 /** The specialists that do real work in this build. */
 export const WORKING_SPECIALISTS: readonly Specialist[] = [

@@ -6,7 +6,7 @@ import { inpaintSection, HOLE_SSIM } from '../../eval/inpaint.ts';
 import { runEval } from '../../eval/runner.ts';
 import { readMeasuredQuality } from '../../src/vision/models/measured-quality.ts';
 import { ModelRegistry } from '../../src/vision/models/model-registry.ts';
-import { chooseInpainter } from '../../src/vision/tasks/edit/inpainter-choice.ts';
+import { chooseInpainter } from '../../src/vision/models/inpainter-choice.ts';
 import { installFixtureModel } from '../fixtures/onnx-models.ts';
 import { requires } from '../helpers/prerequisites.ts';
 import { testSettings } from '../helpers/specialist-context.ts';

@@ -9,7 +9,7 @@ import { depthLayers, type ParallaxPlates, parallaxPlates, renderParallaxFrame }
 import { moveEnds } from '../../src/vision/ops/camera-path.ts';
 import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 import { animateSpecialist } from '../../src/vision/tasks/video/animate.ts';
-import { openCvInpainter } from '../../src/vision/tasks/edit/inpainter-choice.ts';
+import { openCvInpainter } from '../../src/vision/models/inpainter-choice.ts';
 import { installFixtureModel } from '../fixtures/onnx-models.ts';
 import { imageMedia, invocation, makeSpecialistContext, type TestContext } from '../helpers/specialist-context.ts';
 

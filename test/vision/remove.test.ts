@@ -5,7 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
-import { chooseInpainter, openCvInpainter } from '../../src/vision/tasks/edit/inpainter-choice.ts';
+import { chooseInpainter, openCvInpainter } from '../../src/vision/models/inpainter-choice.ts';
 import type { Inpainter } from '../../src/vision/models/inpainter.ts';
 import { removeSpecialist } from '../../src/vision/tasks/edit/remove.ts';
 import type { SpecialistResult } from '../../src/vision/specialist.ts';

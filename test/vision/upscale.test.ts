@@ -5,7 +5,7 @@ import { esrganRgb } from '../../src/vision/models/esrgan.ts';
 import { upscaleSpecialist } from '../../src/vision/tasks/edit/upscale.ts';
 import { ESRGAN_UPSCALERS } from '../../src/vision/models/esrgan.ts';
 import type { Upscaler } from '../../src/vision/models/upscaler.ts';
-import { chooseUpscaler } from '../../src/vision/tasks/edit/upscaler-choice.ts';
+import { chooseUpscaler } from '../../src/vision/models/upscaler-choice.ts';
 import type { RawImage } from '../../src/vision/ops/raw-image.ts';
 import type { SpecialistResult } from '../../src/vision/specialist.ts';
 import { movingDiscClip } from './fixtures.ts';

@@ -11,7 +11,8 @@ import type { GenerationEngine, GenerationRequest } from '../../src/vision/engin
 import { DEFAULT_ENGINE_FACTORIES } from '../../src/vision/engines/engines.ts';
 import type { Detection } from '../../src/vision/ops/detection.ts';
 import type { RawImage } from '../../src/vision/ops/raw-image.ts';
-import { editFrameByFrame, editMediaSpecialist } from '../../src/vision/tasks/video/edit-video.ts';
+import { editMediaSpecialist } from '../../src/vision/registry.ts';
+import { editFrameByFrame } from '../../src/vision/tasks/video/edit-video.ts';
 import { FrameChangeMeter, meanAbsoluteChange } from '../../src/vision/tasks/video/frame-change.ts';
 import { generateVideoSpecialist, imageToVideoEngine } from '../../src/vision/tasks/video/generate-video.ts';
 import { FakeComfyUi } from '../fakes/comfyui/server.ts';

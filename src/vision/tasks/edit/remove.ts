@@ -15,7 +15,7 @@ import type { ProducedMedia, Specialist, SpecialistContext, SpecialistInput, Spe
 import { mapVideoWithTracking, TrackSelection } from '../../find/tracked-frames.ts';
 import { chooseOnVideo } from '../../find/which-one.ts';
 import { checkArgs, numberArg } from '../../ops/args.ts';
-import { chooseInpainter, fillCaveat, inpainterTitle, smearsHole, SMOOTH_FILL_CAVEAT } from './inpainter-choice.ts';
+import { chooseInpainter, fillCaveat, inpainterTitle, smearsHole, SMOOTH_FILL_CAVEAT } from '../../models/inpainter-choice.ts';
 import type { Inpainter } from '../../models/inpainter.ts';
 import { paintHole } from './generative-fill.ts';
 import { factsOf, madeWith, requireEngine } from '../../engines/generation.ts';

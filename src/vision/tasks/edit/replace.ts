@@ -6,7 +6,7 @@ import { salientMask } from '../../models/isnet.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { checkArgs } from '../../ops/args.ts';
 import { isOpaque } from '../../models/esrgan.ts';
-import { inpainterTitle } from './inpainter-choice.ts';
+import { inpainterTitle } from '../../models/inpainter-choice.ts';
 import { holeBox } from '../../ops/masks.ts';
 import { editOutputs, fillHole, findHole } from './remove.ts';
 import { paintHole } from './generative-fill.ts';

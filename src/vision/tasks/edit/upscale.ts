@@ -5,7 +5,7 @@ import { decodeImage, encodePng } from '../../ops/raw-image.ts';
 import type { Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { mapVideoFrames } from '../../ops/frame-map.ts';
 import { checkArgs, numberArg } from '../../ops/args.ts';
-import { chooseUpscaler, upscalerTitle } from './upscaler-choice.ts';
+import { chooseUpscaler, upscalerTitle } from '../../models/upscaler-choice.ts';
 
 const DEFAULT_FACTOR = 2;
 

@@ -10,7 +10,7 @@ import { decodeImage, sharpOf, toRaw } from '../../ops/raw-image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
 import { cropWithSharp, padForCrop } from '../../ops/subpixel-crop.ts';
 import type { Specialist, SpecialistContext, SpecialistInput } from '../../specialist.ts';
-import { chooseInpainter, inpainterTitle } from '../edit/inpainter-choice.ts';
+import { chooseInpainter, inpainterTitle } from '../../models/inpainter-choice.ts';
 import { imageToVideoEngine } from './generate-video.ts';
 import { animateSize, clipTiming, MAX_ANIMATE_SECONDS, WORKING_OVERSAMPLE } from './animate-limits.ts';
 

@@ -14,9 +14,8 @@ import { checkArgs, numberArg } from '../../ops/args.ts';
 import type { Detection } from '../../ops/detection.ts';
 import { mapVideoFrames } from '../../ops/frame-map.ts';
 import { type RawImage, sharpOf, toRaw } from '../../ops/raw-image.ts';
-import type { LoadedMedia, Specialist, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
+import type { LoadedMedia, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { consistencySentence, type FrameChange, FrameChangeMeter } from './frame-change.ts';
-import { instructionEditSpecialist, styleSpecialist } from '../edit/generative-edit.ts';
 import { clipMadeWith, clipMedia, runVideoEngine, videoEngineFor } from './video-engine.ts';
 
 /**
@@ -235,16 +234,3 @@ export async function editVideoByWords(task: VideoEditTask, input: SpecialistInp
   if (phrase === undefined && videoEngineFor(task, 'video-to-video', context) !== undefined) return editClip(task, input, context);
   return editFrameByFrame(task, input, context);
 }
-
-/** `edit` / `style` for pictures and videos alike: a picture goes to the picture specialist, a video here. */
-function forPicturesAndVideos(task: VideoEditTask, pictures: Specialist): Specialist {
-  return {
-    tasks: pictures.tasks,
-    models: pictures.models,
-    ...(pictures.servedBy ? { servedBy: pictures.servedBy } : {}),
-    run: (input, context) => (input.media[0]?.info.kind === 'video' ? editVideoByWords(task, input, context) : pictures.run(input, context)),
-  };
-}
-
-export const editMediaSpecialist = forPicturesAndVideos('edit', instructionEditSpecialist);
-export const styleMediaSpecialist = forPicturesAndVideos('style', styleSpecialist);

@@ -1,13 +1,13 @@
-import type { Settings } from '../../../config/settings.ts';
-import type { Task } from '../../../core/tasks.ts';
-import { InvalidArgumentError, ModelNotInstalledError } from '../../../errors.ts';
-import { catalogEntry, howToGet } from '../../../../models/catalog.ts';
-import { ESRGAN_UPSCALERS } from '../../models/esrgan.ts';
-import { isPulled, rankWays, type ChoiceEvidence, type Way } from '../../models/model-choice.ts';
-import { CHOICE_COMPARISONS, readMeasuredQuality, scoresOf } from '../../models/measured-quality.ts';
-import type { Upscaler } from '../../models/upscaler.ts';
-import type { ModelRegistry } from '../../models/model-registry.ts';
-import { swin2srUpscaler } from '../../models/swin2sr.ts';
+import type { Settings } from '../../config/settings.ts';
+import type { Task } from '../../core/tasks.ts';
+import { InvalidArgumentError, ModelNotInstalledError } from '../../errors.ts';
+import { catalogEntry, howToGet } from '../../../models/catalog.ts';
+import { ESRGAN_UPSCALERS } from './esrgan.ts';
+import { isPulled, rankWays, type ChoiceEvidence, type Way } from './model-choice.ts';
+import { CHOICE_COMPARISONS, readMeasuredQuality, scoresOf } from './measured-quality.ts';
+import type { Upscaler } from './upscaler.ts';
+import type { ModelRegistry } from './model-registry.ts';
+import { swin2srUpscaler } from './swin2sr.ts';
 
 /** Swin2SR (×2) when pulled, and ESRGAN-slim from npm for every factor; measurements decide between them. */
 export const DEFAULT_UPSCALERS: readonly Upscaler[] = [swin2srUpscaler, ...ESRGAN_UPSCALERS];

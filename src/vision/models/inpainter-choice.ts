@@ -1,14 +1,14 @@
-import { InternalError } from '../../../errors.ts';
-import type { Inpainter } from '../../models/inpainter.ts';
-import type { Settings } from '../../../config/settings.ts';
-import { CHOICE_COMPARISONS, readMeasuredQuality, scoresOf } from '../../models/measured-quality.ts';
-import { isPulled, rankWays, type ChoiceEvidence, type Way } from '../../models/model-choice.ts';
-import type { ModelRegistry } from '../../models/model-registry.ts';
-import type { Mask } from '../../ops/raw-image.ts';
-import { lamaInpainter } from '../../models/lama.ts';
-import { miganInpainter } from '../../models/migan.ts';
-import { maskBounds } from '../../ops/raw-image.ts';
-import { inpaintTelea, teleaRadius } from '../../ops/opencv.ts';
+import { InternalError } from '../../errors.ts';
+import type { Inpainter } from './inpainter.ts';
+import type { Settings } from '../../config/settings.ts';
+import { CHOICE_COMPARISONS, readMeasuredQuality, scoresOf } from './measured-quality.ts';
+import { isPulled, rankWays, type ChoiceEvidence, type Way } from './model-choice.ts';
+import type { ModelRegistry } from './model-registry.ts';
+import type { Mask } from '../ops/raw-image.ts';
+import { lamaInpainter } from './lama.ts';
+import { miganInpainter } from './migan.ts';
+import { maskBounds } from '../ops/raw-image.ts';
+import { inpaintTelea, teleaRadius } from '../ops/opencv.ts';
 
 /** Classical fast-marching inpainting (Telea 2004): smooth fills, no weights, milliseconds. */
 export const openCvInpainter: Inpainter = {
