@@ -59,11 +59,14 @@ describeWithRedis('bench/bullmq section (real Redis, real worker processes)', ()
 
     expect(report.title).toMatch(/\d+ CPUs/);
     const positive = (n: number | undefined) => Number.isFinite(n) && n! > 0;
-    for (const pattern of [/^ {2}raw BullMQ: .* jobs\/s$/, /^ {2}our layer: .* jobs\/s$/, /^ {2}our layer with at most \d+ running per user .* jobs\/s$/]) {
-      expect(positive(numbersIn(lineWith(lines, pattern)).at(-1)), pattern.source).toBe(true);
+    // Each contender: its throughput and the Redis commands one no-op job cost it (counted with MONITOR).
+    for (const pattern of [/^ {2}raw BullMQ: /, /^ {2}our layer as deployed \(at most \d+ running per user\) /, /^ {2}our layer without the running limit /]) {
+      const line = lineWith(lines, pattern);
+      const [jobsPerSecond, commandsPerJob] = [/([\d.]+) jobs\/s/, /([\d.]+) commands\/job/].map((re) => Number(re.exec(line)?.[1]));
+      expect(positive(jobsPerSecond) && positive(commandsPerJob), line).toBe(true);
     }
-    expect(positive(numbersIn(lineWith(lines, /^ {2}ours \/ raw /))[0])).toBe(true);
-    expect(positive(numbersIn(lineWith(lines, /its cost: with limit \/ without/)).at(0))).toBe(true);
+    // One ratio is judged: ours as deployed against raw.
+    expect(lineWith(lines, /^ {2}ours as deployed \/ raw /)).toMatch(/[\d.]+×\s+goal ≥ 0\.90×: (?:MET|NOT MET)$/);
 
     for (const submitters of ['1 submitter ', '3 submitters ']) {
       const line = lineWith(lines, new RegExp(`^  ${submitters}\\(`));
@@ -81,8 +84,8 @@ describeWithRedis('bench/bullmq section (real Redis, real worker processes)', ()
     // Both processes of the 2-process level reported how many jobs they ran.
     expect(two).toMatch(/jobs per process \d+–\d+ %/);
 
-    expect(report.goals).toHaveLength(1);
-    expect(positive(report.goals[0]!.actual)).toBe(true);
+    expect(report.goals.length).toBeGreaterThanOrEqual(1);
+    for (const goal of report.goals) expect(Number.isFinite(goal.actual), JSON.stringify(goal)).toBe(true);
     expect(await keysUnder(`${base}*`)).toEqual([]);
   });
 });
