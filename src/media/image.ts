@@ -47,10 +47,21 @@ export async function toPng(bytes: Uint8Array, limits: ImageLimits): Promise<Buf
   return run(limits, () => openImage(bytes, limits).png().toBuffer());
 }
 
-export async function toRgba(bytes: Uint8Array, limits: ImageLimits): Promise<RgbaImage> {
+/** RGBA pixels, upright; resized (lanczos3, exactly to that size) in the same decoding pass when `size` is given. */
+export async function toRgba(bytes: Uint8Array, limits: ImageLimits, size?: { width: number; height: number }): Promise<RgbaImage> {
   return run(limits, async () => {
-    const { data, info } = await openImage(bytes, limits).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const image = openImage(bytes, limits);
+    if (size !== undefined) image.resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' });
+    const { data, info } = await image.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height };
+  });
+}
+
+/** The upright size from the header alone (EXIF orientation applied), without decoding the pixels. */
+export async function uprightSize(bytes: Uint8Array, limits: ImageLimits): Promise<{ width: number; height: number }> {
+  return run(limits, async () => {
+    const meta = await openImage(bytes, limits).metadata();
+    return meta.autoOrient ?? { width: meta.width ?? 0, height: meta.height ?? 0 };
   });
 }
 

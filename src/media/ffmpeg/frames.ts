@@ -82,10 +82,20 @@ export async function* readFrames(tools: FfmpegTools, file: string, options: Rea
   }
 }
 
+/** How the frames given to `writeVideo` are laid out: interleaved RGBA, or the encoder's own planar 4:2:0. */
+export type FramePixelFormat = 'rgba' | 'yuv420p';
+
+/** Bytes of one frame in that layout (yuv420p: the luma plane, then two half-size chroma planes, rounded up). */
+export function rawFrameBytes(width: number, height: number, format: FramePixelFormat): number {
+  return format === 'rgba' ? width * height * 4 : width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2);
+}
+
 export interface WriteVideoOptions {
   width: number;
   height: number;
   fps: number;
+  /** Default `rgba`. `yuv420p` (BT.601, limited range) skips ffmpeg's colour conversion and pipes 1.5 bytes a pixel. */
+  pixelFormat?: FramePixelFormat;
   /** A media file whose first audio stream is muxed in (re-encoded to AAC); ignored if it has no audio. */
   audioFrom?: string;
   /** Where the MP4 is written before it is read back (+faststart rewrites the file, so it cannot be a pipe). */
@@ -97,38 +107,43 @@ export interface WriteVideoOptions {
 /** ffmpeg closed its stdin: a symptom, replaced by ffmpeg's own exit error before anyone sees it. */
 class PipeClosed extends Error {}
 
-/** Writes one chunk, waiting for the pipe to drain; rejects if the stream breaks (ffmpeg exited). */
+/**
+ * Writes one chunk and waits until the pipe has taken all of it; rejects if the stream breaks (ffmpeg
+ * exited). Waiting for the write itself, not only for 'drain', is what lets a producer reuse one frame
+ * buffer: when the next frame is asked for, nothing still points at the last one.
+ */
 function write(stream: Writable, chunk: Buffer): Promise<void> {
-  if (stream.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
-      stream.off('drain', onDrain);
       stream.off('close', onClose);
       stream.off('error', onClose);
-    };
-    const onDrain = (): void => {
-      cleanup();
-      resolve();
     };
     const onClose = (): void => {
       cleanup();
       reject(new PipeClosed('ffmpeg stopped reading frames'));
     };
-    stream.on('drain', onDrain);
     stream.once('close', onClose);
     stream.once('error', onClose);
+    stream.write(chunk, (error) => {
+      cleanup();
+      if (error) reject(new PipeClosed('ffmpeg stopped reading frames'));
+      else resolve();
+    });
   });
 }
 
 /**
- * Encodes raw RGBA frames (each width × height × 4 bytes) into a chat-friendly H.264 MP4, optionally with
- * the audio of another file. Frames are piped to ffmpeg's stdin with backpressure.
+ * Encodes raw frames (RGBA, width × height × 4 bytes each, or yuv420p) into a chat-friendly H.264 MP4,
+ * optionally with the audio of another file. Frames are piped to ffmpeg's stdin with backpressure; a frame
+ * has been handed to the pipe in full before the next one is asked for, so a producer may draw every frame
+ * into the same buffer.
  */
 export async function writeVideo(tools: FfmpegTools, frames: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: WriteVideoOptions): Promise<Buffer> {
   const { width, height, fps, audioFrom, tmpDir, signal } = options;
   checkSize(width, height);
   if (!(fps > 0) || !Number.isFinite(fps)) throw new InvalidArgumentError(`A frame rate must be a positive number; received ${fps}.`);
-  const frameBytes = width * height * 4;
+  const pixelFormat = options.pixelFormat ?? 'rgba';
+  const bytesPerFrame = rawFrameBytes(width, height, pixelFormat);
   const output = path.join(tmpDir, `video-${randomUUID()}.mp4`);
   const args = [
     '-hide_banner',
@@ -139,7 +154,7 @@ export async function writeVideo(tools: FfmpegTools, frames: AsyncIterable<Uint8
     '-f',
     'rawvideo',
     '-pix_fmt',
-    'rgba',
+    pixelFormat,
     '-s',
     `${width}x${height}`,
     '-framerate',
@@ -157,8 +172,8 @@ export async function writeVideo(tools: FfmpegTools, frames: AsyncIterable<Uint8
   try {
     for await (const frame of frames) {
       if (signal?.aborted) throw new JobCancelledError();
-      if (frame.byteLength !== frameBytes) {
-        throw new InvalidArgumentError(`Frame ${count} has ${frame.byteLength} bytes; a ${width} × ${height} RGBA frame has ${frameBytes}.`);
+      if (frame.byteLength !== bytesPerFrame) {
+        throw new InvalidArgumentError(`Frame ${count} has ${frame.byteLength} bytes; a ${width} × ${height} ${pixelFormat} frame has ${bytesPerFrame}.`);
       }
       await write(stdin, Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
       count += 1;

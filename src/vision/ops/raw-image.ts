@@ -74,8 +74,8 @@ export function maskBounds(mask: Mask, threshold = 128): { left: number; top: nu
   return right < 0 ? undefined : { left, top, right: right + 1, bottom: bottom + 1 };
 }
 
-/** Upright RGBA pixels of an image within the media limits (the media layer explains bad files). */
-export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<RawImage> {
-  const rgba = await toRgba(bytes, limits);
+/** Upright RGBA pixels of an image within the media limits (the media layer explains bad files), resized to `size` if given. */
+export async function decodeImage(bytes: Uint8Array, limits: ImageLimits, size?: { width: number; height: number }): Promise<RawImage> {
+  const rgba = await toRgba(bytes, limits, size);
   return { ...rgba, channels: 4 };
 }

@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import type { CropRect } from './camera-path.ts';
 import type { RawImage } from './raw-image.ts';
 
@@ -115,62 +114,4 @@ export function compositeCrop(layer: RawImage, rect: CropRect, out: Uint8Array, 
       out[o + 2] = w00 * d[i00 + 2]! + w01 * d[i01 + 2]! + w10 * d[i10 + 2]! + w11 * d[i11 + 2]! + out[o + 2]! * keep + 0.5;
     }
   }
-}
-
-/** A picture with a one-pixel border copied from its edge, ready for `cropWithSharp` (RGB, alpha dropped). */
-export interface PaddedPicture {
-  image: RawImage;
-  /** The picture's own size, without the border. */
-  width: number;
-  height: number;
-}
-
-/**
- * The border stands in for renderCrop's clamping: libvips samples outside the picture as black, and a
- * window touching the edge reaches a fraction of a pixel beyond it.
- */
-export async function padForCrop(image: RawImage): Promise<PaddedPicture> {
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
-    .removeAlpha()
-    .extend({ top: 1, bottom: 1, left: 1, right: 1, extendWith: 'copy' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { image: { data, width: info.width, height: info.height, channels: 3 }, width: image.width, height: image.height };
-}
-
-/**
- * renderCrop's sampling (bilinear, pixel centres aligned) done by libvips' affine transform on libuv's
- * threads: faster than the loop above and off the JavaScript thread, which stays free to feed ffmpeg's pipe
- * while the next frames are drawn. The output is RGBA, alpha 255.
- */
-export async function cropWithSharp(picture: PaddedPicture, rect: CropRect, outWidth: number, outHeight: number): Promise<Buffer> {
-  const sx = outWidth / rect.width;
-  const sy = outHeight / rect.height;
-  const { image } = picture;
-  // Only the window (+1 for the border, +1 for the last bilinear tap) goes through the transform.
-  const left = Math.max(0, Math.floor(rect.left));
-  const top = Math.max(0, Math.floor(rect.top));
-  const right = Math.min(image.width, Math.ceil(rect.left + rect.width) + 2);
-  const bottom = Math.min(image.height, Math.ceil(rect.top + rect.height) + 2);
-  // libvips maps input x to output (x + idx)·s with pixel indices, not centres: this offset makes output
-  // pixel i sample left + (i + ½)/s − ½, as renderCrop does.
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
-    .extract({ left, top, width: right - left, height: bottom - top })
-    .affine([sx, 0, 0, sy], {
-      idx: -(rect.left + 1 - left) - 0.5 / sx + 0.5,
-      idy: -(rect.top + 1 - top) - 0.5 / sy + 0.5,
-      interpolator: sharp.interpolators.bilinear,
-    })
-    .ensureAlpha(1)
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.width < outWidth || info.height < outHeight) {
-    throw new Error(`libvips' affine gave ${info.width} × ${info.height}, smaller than the ${outWidth} × ${outHeight} frame`);
-  }
-  if (info.width === outWidth && info.height === outHeight) return data;
-  // sharp extracts only before its affine step, so the frame is cut from the transformed window here.
-  const out = Buffer.allocUnsafe(outWidth * outHeight * 4);
-  const row = outWidth * 4;
-  for (let y = 0; y < outHeight; y++) data.copy(out, y * row, y * info.width * 4, y * info.width * 4 + row);
-  return out;
 }

@@ -6,9 +6,10 @@ import { ISNET_MODEL, salientMask } from '../../models/isnet.ts';
 import { depthLayers, parallaxPlates, renderParallaxFrame } from '../../ops/camera-parallax.ts';
 import { blendRect, easedProgress, moveEnds, type CameraMove, type Point } from '../../ops/camera-path.ts';
 import { checkArgs, choiceArg, numberArg } from '../../ops/args.ts';
-import { decodeImage, sharpOf, toRaw } from '../../ops/raw-image.ts';
+import { decodeImage } from '../../ops/raw-image.ts';
+import { uprightSize } from '../../../media/image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
-import { cropWithSharp, padForCrop } from '../../ops/subpixel-crop.ts';
+import { yuvCropper } from '../../ops/yuv-crop.ts';
 import type { Specialist, SpecialistContext, SpecialistInput } from '../../specialist.ts';
 import { chooseInpainter, inpainterTitle } from '../../models/inpainter-choice.ts';
 import { imageToVideoEngine } from './generate-video.ts';
@@ -21,9 +22,6 @@ import { animateSize, clipTiming, MAX_ANIMATE_SECONDS, WORKING_OVERSAMPLE } from
  * are made. With an image → video engine configured (generate-video.ts) and no camera move asked for, the
  * engine animates the picture instead.
  */
-
-/** Frames drawn ahead of the encoder: enough to keep libuv's threads busy, few enough to keep memory small (3.7 MB each at 720p). */
-const FRAMES_IN_FLIGHT = 3;
 
 const MOVE_WORDS: Record<CameraMove, string> = {
   ken_burns: 'Ken Burns move',
@@ -63,13 +61,22 @@ async function subjectFocus(input: SpecialistInput, context: SpecialistContext, 
   return maskCentroid(await salientMask(context.models, image, input.task));
 }
 
-/** The picture at the working size: at most WORKING_OVERSAMPLE × the frame, so bilinear sampling never shrinks by much. */
-async function workingImage(image: RawImage, frameWidth: number): Promise<RawImage> {
-  const scale = Math.min(1, (frameWidth * WORKING_OVERSAMPLE) / image.width);
-  if (scale === 1) return image;
-  const width = Math.max(1, Math.round(image.width * scale));
-  const height = Math.max(1, Math.round(image.height * scale));
-  return toRaw(sharpOf(image).resize(width, height, { fit: 'fill', kernel: 'lanczos3' }));
+/** The picture's size to work at: at most WORKING_OVERSAMPLE × the frame, so bilinear sampling never shrinks by much. */
+function workingSize(picture: { width: number; height: number }, frameWidth: number): { width: number; height: number } | undefined {
+  const scale = Math.min(1, (frameWidth * WORKING_OVERSAMPLE) / picture.width);
+  if (scale === 1) return undefined;
+  return { width: Math.max(1, Math.round(picture.width * scale)), height: Math.max(1, Math.round(picture.height * scale)) };
+}
+
+/**
+ * Each frame drawn when the encoder asks for it: writeVideo has piped the previous frame in full by then,
+ * so every frame may be drawn into the same buffer.
+ */
+function* drawnFrames(progress: readonly number[], context: SpecialistContext, draw: (e: number) => Uint8Array): Generator<Uint8Array> {
+  for (let i = 0; i < progress.length; i++) {
+    if (i % 8 === 0) context.progress(0.25 + (0.75 * i) / progress.length, 'drawing frames');
+    yield draw(progress[i]!);
+  }
 }
 
 function moveText(move: CameraMove, focused: boolean): string {
@@ -91,55 +98,41 @@ export const animateSpecialist: Specialist = {
     const move: CameraMove = asked ?? 'ken_burns';
     const words = typeof input.args.prompt === 'string' && input.args.prompt.trim() !== '' ? input.args.prompt.trim() : undefined;
     const timing = clipTiming(numberArg('animate', input.args, 'seconds'), numberArg('animate', input.args, 'fps'), context.limits);
-    const decoded = await decodeImage(media.bytes, context.limits);
-    const size = animateSize(decoded.width, decoded.height, context.limits);
-    const image = await workingImage(decoded, size.width);
-    const focus = move === 'ken_burns' ? await subjectFocus(input, context, image) : undefined;
-    const [start, end] = moveEnds(image.width, image.height, size.width / size.height, move, focus);
-
+    // The header gives the frame size, so the encoder can start now: its start-up (≈0.2 s here) overlaps
+    // decoding the picture and everything else before the first frame.
+    const upright = await uprightSize(media.bytes, context.limits);
+    const size = animateSize(upright.width, upright.height, context.limits);
+    const depth = context.models.isInstalled(DEPTH_MODEL);
+    let focus: Point | undefined;
     let notes = '';
-    const padded = await padForCrop(image);
-    let draw = (e: number): Promise<Uint8Array> => cropWithSharp(padded, blendRect(start, end, e), size.width, size.height);
-    if (context.models.isInstalled(DEPTH_MODEL)) {
+    async function* frames(): AsyncGenerator<Uint8Array> {
+      const image = await decodeImage(media!.bytes, context.limits, workingSize(upright, size.width));
+      focus = move === 'ken_burns' ? await subjectFocus(input, context, image) : undefined;
+      const [start, end] = moveEnds(image.width, image.height, size.width / size.height, move, focus);
+      const progress = easedProgress(timing.frames);
+      if (!depth) {
+        // Drawn in the encoder's own format (yuv-crop.ts says why), on this thread: ffmpeg has the cores.
+        const cropper = yuvCropper(image, size.width, size.height);
+        yield* drawnFrames(progress, context, (e) => cropper.draw(blendRect(start, end, e)));
+        return;
+      }
       context.progress(0.1, 'estimating depth');
       const layers = depthLayers(await depthMap(context.models, image, input.task), image.width);
       const inpainter = chooseInpainter(context.models);
       context.progress(0.2, 'filling behind near things');
       const plates = await parallaxPlates(image, layers, (picture, mask) => inpainter.inpaint(picture, mask, context));
-      draw = async (e) => {
-        const out = Buffer.allocUnsafe(size.width * size.height * 4);
+      notes = ` With depth parallax: ${plates.overlays.length + 1} depth layers (Depth Anything), near ones moving more; what they uncover was filled by ${inpainterTitle(inpainter)}.`;
+      const out = Buffer.allocUnsafe(size.width * size.height * 4);
+      yield* drawnFrames(progress, context, (e) => {
         renderParallaxFrame(plates, start, end, e, out, size.width, size.height);
         return out;
-      };
-      notes = ` With depth parallax: ${plates.overlays.length + 1} depth layers (Depth Anything), near ones moving more; what they uncover was filled by ${inpainterTitle(inpainter)}.`;
-    }
-
-    const progress = easedProgress(timing.frames);
-    // A few frames in flight on libuv's threads while this thread feeds ffmpeg's pipe. (A frame-drawing
-    // worker thread was tried and took about 1.35× as long on this 2-core machine: its start-up and the core
-    // it takes from ffmpeg cost more than the overlap gained.)
-    async function* frames(): AsyncGenerator<Uint8Array> {
-      const pending: Promise<Uint8Array>[] = [];
-      let next = 0;
-      const fill = () => {
-        while (pending.length < FRAMES_IN_FLIGHT && next < progress.length) {
-          const frame = draw(progress[next++]!);
-          // Awaited below in order; this only keeps a frame that fails after the encoder stopped from going unhandled.
-          frame.catch(() => {});
-          pending.push(frame);
-        }
-      };
-      for (let i = 0; i < progress.length; i++) {
-        fill();
-        const frame = await pending.shift()!;
-        if (i % 8 === 0) context.progress(0.25 + (0.75 * i) / progress.length, 'drawing frames');
-        yield frame;
-      }
+      });
     }
     const bytes = await writeVideo(context.ffmpeg, frames(), {
       width: size.width,
       height: size.height,
       fps: timing.fps,
+      pixelFormat: depth ? 'rgba' : 'yuv420p',
       tmpDir: context.tmpDir,
       signal: context.signal,
     });
