@@ -20,6 +20,7 @@ import { benchSettings, reason } from './context.ts';
 import { formatGoal, formatMs, measureInterleaved, median, row, versus } from './measure.ts';
 import type { BenchSection, Goal, MeasureOptions, SectionReport } from './measure.ts';
 import { comfyUiGenerationRows } from './generation-comfyui.ts';
+import { videoEditRows } from './generation-video-edit.ts';
 
 /** Rows another engine contributes to this section (ComfyUI's per-job overhead against the fake, …). */
 export interface GenerationRows {
@@ -228,6 +229,8 @@ export const generationSection: BenchSection = {
         lines.push(...realCase.lines);
         goals.push({ text: `sd-turbo pipeline / its session.run calls, ${real}, 512²`, limit: 1.05, actual: realCase.ratio });
       }
+      lines.push(`  -- a video edited by words frame by frame (in-process SD-Turbo, image-to-image, one seed) --`);
+      lines.push(...(await videoEditRows(options, real)).lines);
     } catch (error) {
       lines.push(`  sd-turbo rows failed: ${reason(error)}`);
     } finally {
