@@ -302,7 +302,8 @@ export const TASK_TABLE = {
         about: 'the camera move: Ken Burns (zoom toward the subject), a zoom or a pan',
         choices: ['ken_burns', 'zoom_in', 'zoom_out', 'pan_left', 'pan_right', 'pan_up', 'pan_down'],
       },
-      fps: { kind: 'number', about: 'frames per second', min: 1, max: 30 },
+      // Up to 60 accepted so "at 60 fps" is capped with a word, not refused: a camera move draws at most 30.
+      fps: { kind: 'number', about: 'frames per second (a camera move draws at most 30)', min: 1, max: 60 },
       // An image → video engine records its seed; Retry and Longer pass it back (a camera move has none to use).
       seed,
     },

@@ -10,5 +10,5 @@ export { probe, parseProbe } from './ffmpeg/probe.ts';
 export type { VideoProbe } from './ffmpeg/probe.ts';
 export { rawFrameBytes, readFrames, writeVideo } from './ffmpeg/frames.ts';
 export type { FramePixelFormat, ReadFramesOptions, WriteVideoOptions } from './ffmpeg/frames.ts';
-export { atempoChain, changeSpeed, encodeMp4, extractFrame, MAX_SPEED, MIN_SPEED, reverse, toAnimated, trim } from './ffmpeg/operations.ts';
+export { atempoChain, changeSpeed, conformClip, encodeMp4, extractFrame, MAX_SPEED, MIN_SPEED, reverse, toAnimated, trim } from './ffmpeg/operations.ts';
 export type { AnimatedOptions, EncodeOptions, OperationOptions, ReverseOptions } from './ffmpeg/operations.ts';

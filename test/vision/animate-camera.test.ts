@@ -161,6 +161,16 @@ describe('animate: camera moves over a still, on CPU', () => {
     expect([facts.width, facts.height]).toEqual([320, 180]);
   }, 60_000);
 
+  it('"animate it at 60 fps" plans 60 fps and gets a 30 fps clip whose reply says why', async () => {
+    expect(planTurnText('animate it at 60 fps')).toEqual({ task: 'animate', args: { fps: 60 } });
+    const png = await pngOf(markerImage(320, 180, [{ x: 160, y: 90 }]));
+    const result = await animateSpecialist.run(invocation('animate', await imageMedia(context, png), { motion: 'zoom_in', seconds: 1, fps: 60 }), context);
+    expect(result.text).toMatch(/1 s at 30 fps \(30 fps is the most a camera move draws\), 320×180/);
+    const file = path.join(context.tmpDir, 'sixty.mp4');
+    await fs.writeFile(file, result.media[0]!.bytes);
+    expect(await probe(context.ffmpeg, file)).toMatchObject({ frameCount: 30, fps: 30 });
+  }, 60_000);
+
   it('caps a camera move at 10 s and 720p, and says so', async () => {
     const png = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#557799' } })
       .png()

@@ -274,14 +274,18 @@ describe('video on the ComfyUI engine (fake ComfyUI, real clips)', () => {
     );
   });
 
-  it('edit on a video with ComfyUI: the whole clip through video_to_video.json, the source frames and rate kept', async () => {
+  it('edit on a video with ComfyUI: the clip shaped for Wan (sides in multiples of 32, 4k + 1 frames) through video_to_video.json, the answer cut back to the source frames and rate', async () => {
     context = await makeSpecialistContext(comfy());
     context.engines = DEFAULT_ENGINE_FACTORIES;
     const video = await videoMedia(context, source);
+    expect(video.info).toMatchObject({ width: 160, height: 120, frameCount: 10 });
     const result = await editMediaSpecialist.run(invocation('edit', video, { prompt: "make it look like it's snowing", seed: 8 }), context);
     expect(result.media[0]).toMatchObject({ kind: 'video', generation: { seed: 8, strength: 0.5, model: 'comfyui:video_to_video.json' } });
     const sent = [...fake.accepted.values()].at(-1)!.prompt;
-    expect(fake.uploads.get(String(sent['60']!.inputs!.file))!.bytes.equals(await readFile(source))).toBe(true);
+    const uploaded = path.join(context.tmpDir, 'uploaded.mp4');
+    await writeFile(uploaded, fake.uploads.get(String(sent['60']!.inputs!.file))!.bytes);
+    // 120 rounds to 128 (4 × 32); 10 frames pad to 13 (4 · 3 + 1), the last one repeated.
+    expect(await probe(context.ffmpeg, uploaded)).toMatchObject({ width: 160, height: 128, frameCount: 13, fps: 10 });
     const file = path.join(context.tmpDir, 'edited.mp4');
     await writeFile(file, result.media[0]!.bytes);
     expect(await probe(context.ffmpeg, file)).toMatchObject({ frameCount: video.info.frameCount, fps: 10 });

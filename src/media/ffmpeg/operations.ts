@@ -64,6 +64,26 @@ export async function trim(tools: FfmpegTools, file: string, start: number, end:
   return runToFile(tools, args, 'mp4', options, length);
 }
 
+/**
+ * The video's picture at exactly width × height and exactly `frames` frames at its own rate, without audio:
+ * cut when it has more, its last frame repeated when it has fewer. For models that take fixed shapes (Wan's
+ * 4k + 1 frames and sides in multiples of 32) and for cutting their answer back to the source's length.
+ */
+export async function conformClip(
+  tools: FfmpegTools,
+  file: string,
+  shape: { width: number; height: number; frames: number },
+  options: OperationOptions,
+): Promise<Buffer> {
+  const { width, height, frames } = shape;
+  if (![width, height, frames].every((v) => Number.isInteger(v) && v > 0)) {
+    throw new InvalidArgumentError(`A clip's shape must be whole positive numbers; received ${width} × ${height}, ${frames} frames.`);
+  }
+  const filters = [`scale=${width}:${height}:flags=bicubic`, `tpad=stop_mode=clone:stop=${frames}`, 'setsar=1'];
+  const args = [...inputArgs(file), '-map', '0:v:0', '-vf', filters.join(','), '-frames:v', String(frames), '-an', ...h264Args(18)];
+  return runToFile(tools, args, 'mp4', options);
+}
+
 /** atempo takes 0.5..2 per instance (older builds); larger changes are a chain whose product is the factor. */
 export function atempoChain(factor: number): number[] {
   const chain: number[] = [];

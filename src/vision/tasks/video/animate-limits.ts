@@ -22,6 +22,8 @@ export interface ClipTiming {
   frames: number;
   /** The asked-for length was longer than a camera move goes. */
   capped: boolean;
+  /** The asked-for frame rate was higher than a camera move draws. */
+  fpsCapped: boolean;
 }
 
 export function clipTiming(seconds: number | undefined, fps: number | undefined, limits: Pick<MediaLimits, 'maxVideoSeconds' | 'maxVideoFrames'>): ClipTiming {
@@ -29,7 +31,7 @@ export function clipTiming(seconds: number | undefined, fps: number | undefined,
   const longest = Math.min(MAX_ANIMATE_SECONDS, limits.maxVideoSeconds, limits.maxVideoFrames / rate);
   const asked = seconds ?? DEFAULT_ANIMATE_SECONDS;
   const frames = Math.max(2, Math.round(Math.min(asked, longest) * rate));
-  return { seconds: frames / rate, fps: rate, frames, capped: asked > longest };
+  return { seconds: frames / rate, fps: rate, frames, capped: asked > longest, fpsCapped: fps !== undefined && Math.round(fps) > MAX_ANIMATE_FPS };
 }
 
 const even = (v: number): number => Math.max(2, Math.floor(v / 2) * 2);

@@ -13,7 +13,7 @@ import { yuvCropper } from '../../ops/yuv-crop.ts';
 import type { Specialist, SpecialistContext, SpecialistInput } from '../../specialist.ts';
 import { chooseInpainter, inpainterTitle } from '../../models/inpainter-choice.ts';
 import { imageToVideoEngine } from './generate-video.ts';
-import { animateSize, clipTiming, MAX_ANIMATE_SECONDS, WORKING_OVERSAMPLE } from './animate-limits.ts';
+import { animateSize, clipTiming, MAX_ANIMATE_FPS, MAX_ANIMATE_SECONDS, WORKING_OVERSAMPLE } from './animate-limits.ts';
 
 /**
  * `animate` without a video model: a camera move over the still — Ken Burns toward the subject (ISNet's
@@ -138,9 +138,10 @@ export const animateSpecialist: Specialist = {
     });
 
     const capped = timing.capped ? ` (${formatDuration(MAX_ANIMATE_SECONDS)} is the longest a camera move goes)` : '';
+    const fpsCapped = timing.fpsCapped ? ` (${MAX_ANIMATE_FPS} fps is the most a camera move draws)` : '';
     const what = moveText(move, focus !== undefined);
     return {
-      text: `Animated it with a ${what}: ${formatDuration(timing.seconds)}${capped} at ${timing.fps} fps, ${size.width}×${size.height}.${notes}${words === undefined ? '' : NO_VIDEO_MODEL}`,
+      text: `Animated it with a ${what}: ${formatDuration(timing.seconds)}${capped} at ${timing.fps} fps${fpsCapped}, ${size.width}×${size.height}.${notes}${words === undefined ? '' : NO_VIDEO_MODEL}`,
       media: [{ bytes, kind: 'video', mime: 'video/mp4', role: 'result', label: MOVE_WORDS[move] }],
     };
   },

@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import type { Settings } from '../../../config/settings.ts';
 import { factsOf } from '../../../core/tasks.ts';
 import { cannotYet } from '../../../core/unavailable.ts';
+import { conformClip, probe } from '../../../media/ffmpeg.ts';
 import { parseColor } from '../../../media/image.ts';
+import { formatDuration } from '../../../media/limits.ts';
 import { InternalError, TaskNotAvailableError, UnsupportedMediaForTaskError } from '../../../errors.ts';
 import { chooseEngine } from '../../engines/engine-choice.ts';
 import type { EngineName, GenerationEngine, GenerationOperation } from '../../engines/engine.ts';
@@ -16,7 +21,7 @@ import { mapVideoFrames } from '../../ops/frame-map.ts';
 import { type RawImage, sharpOf, toRaw } from '../../ops/raw-image.ts';
 import type { LoadedMedia, SpecialistContext, SpecialistInput, SpecialistResult } from '../../specialist.ts';
 import { consistencySentence, type FrameChange, FrameChangeMeter } from './frame-change.ts';
-import { clipMadeWith, clipMedia, runVideoEngine, videoEngineFor } from './video-engine.ts';
+import { clipMadeWith, clipMedia, runVideoEngine, VIDEO_MAX_FRAMES, videoEngineFor, videoModelShape } from './video-engine.ts';
 
 /**
  * "make it look like it's snowing", "make it look like a cartoon", "turn the car red" on a video. With a
@@ -197,27 +202,47 @@ export async function editFrameByFrame(
   };
 }
 
-/** The whole clip through the engine's video-to-video workflow. */
+/**
+ * The whole clip through the engine's video-to-video workflow, shaped as the model takes it (videoModelShape:
+ * sides in multiples of 32, frames padded to 4k + 1 by repeating the last one), and the answer cut back to the
+ * clip's own length.
+ */
 async function editClip(task: VideoEditTask, input: SpecialistInput, context: SpecialistContext): Promise<SpecialistResult> {
   const video = input.media[0]!;
   const { embeddings: _unused, ...shared } = sharedSettings(task, input);
-  const clip = await runVideoEngine(
+  const options = { tmpDir: context.tmpDir, signal: context.signal };
+  const facts = await probe(context.ffmpeg, video.path, options);
+  const fps = facts.fps ?? video.info.fps ?? 24;
+  const sourceFrames = facts.frameCount ?? video.info.frameCount ?? Math.max(1, Math.round((facts.durationSec ?? 1) * fps));
+  const shape = videoModelShape(facts.width, facts.height, sourceFrames);
+  const conformed = await conformClip(context.ffmpeg, video.path, shape, options);
+  const made = await runVideoEngine(
     task,
     'video-to-video',
     {
       prompt: promptFor(task, input),
       ...shared,
-      width: video.info.width,
-      height: video.info.height,
-      frames: video.info.frameCount ?? 0,
-      fps: video.info.fps ?? 24,
-      video: video.bytes,
+      ...shape,
+      fps,
+      video: conformed,
       strength: numberArg(task, input.args, 'strength') ?? CLIP_STRENGTH,
     },
     context,
   );
+  const keep = Math.min(sourceFrames, VIDEO_MAX_FRAMES);
+  let clip = made;
+  if (made.frames > keep) {
+    const file = path.join(context.tmpDir, `video-to-video-${randomUUID()}.mp4`);
+    await fs.writeFile(file, made.bytes);
+    const bytes = await conformClip(context.ffmpeg, file, { width: made.width, height: made.height, frames: keep }, options);
+    clip = { ...made, bytes, frames: keep };
+  }
+  const cut =
+    sourceFrames > VIDEO_MAX_FRAMES
+      ? ` Only the first ${formatDuration(VIDEO_MAX_FRAMES / fps)} was edited: the video model takes at most ${VIDEO_MAX_FRAMES} frames.`
+      : '';
   return {
-    text: `${task === 'style' ? 'Restyled' : 'Edited'} the video as a whole: "${promptOf(input)}", ${clipMadeWith(clip)}.`,
+    text: `${task === 'style' ? 'Restyled' : 'Edited'} the video as a whole: "${promptOf(input)}", ${clipMadeWith(clip)}.${cut}`,
     media: [clipMedia(clip, task === 'style' ? 'restyled video' : 'edited video')],
   };
 }

@@ -35,6 +35,17 @@ export function videoSizeFor(width: number, height: number, longSide = VIDEO_LON
   return { width: round(width), height: round(height) };
 }
 
+/**
+ * The shape a clip is given before the video model sees it: its own size with sides rounded to multiples of
+ * 32 (the long side at most VIDEO_LONG_SIDE), and its frames padded up to the next 4k + 1, at most
+ * VIDEO_MAX_FRAMES.
+ */
+export function videoModelShape(width: number, height: number, frames: number): { width: number; height: number; frames: number } {
+  const size = videoSizeFor(width, height, Math.min(VIDEO_LONG_SIDE, Math.max(width, height)));
+  const padded = Math.max(5, Math.min(VIDEO_MAX_FRAMES, 4 * Math.ceil((frames - 1) / 4) + 1));
+  return { ...size, frames: padded };
+}
+
 /** The engine for video work, or undefined when none is configured for it (animate then moves a camera instead). */
 export function videoEngineFor(
   task: Task,
