@@ -86,6 +86,52 @@ describe('raw frames through pipes', () => {
     expect(await fs.readdir(dir)).toEqual(['out.mp4']);
   });
 
+  it('lets a producer draw every frame into the same buffer: each frame is in the pipe before the next is asked for', async () => {
+    // 640 × 360 RGBA is 900 KiB, far more than a pipe holds: a write that returned before the pipe took the
+    // whole frame would send pixels of the next one.
+    const [width, height, count] = [640, 360, 12];
+    const frames = Array.from({ length: count }, (_, i) => syntheticFrame(width, height, i * 9));
+    const shared = Buffer.alloc(width * height * 4);
+    async function* reused(): AsyncGenerator<Buffer> {
+      for (const frame of frames) {
+        frame.copy(shared);
+        yield shared;
+        // Scribbled over as soon as the encoder asks for the next frame.
+        shared.fill(0);
+      }
+    }
+    const mp4 = await writeVideo(SYSTEM_FFMPEG, reused(), { width, height, fps: 12, tmpDir: dir });
+    const file = path.join(dir, 'reused.mp4');
+    await fs.writeFile(file, mp4);
+    const back = await collect(readFrames(SYSTEM_FFMPEG, file, { width, height }));
+    expect(back).toHaveLength(count);
+    for (const [i, frame] of back.entries()) {
+      expect(frameDifference(frame, frames[i]!), `frame ${i}`).toBeLessThan(4);
+      if (i > 0) expect(frameDifference(frame, frames[i - 1]!)).toBeGreaterThan(frameDifference(frame, frames[i]!));
+    }
+  });
+
+  it('encodes yuv420p frames as given (planes of 1.5 bytes a pixel) and refuses one of the RGBA size', async () => {
+    const [width, height, count] = [64, 48, 6];
+    const frameBytes = width * height * 1.5;
+    // Mid-grey luma rising frame by frame, neutral chroma.
+    const frames = Array.from({ length: count }, (_, i) => {
+      const frame = Buffer.alloc(frameBytes, 128);
+      frame.fill(60 + i * 20, 0, width * height);
+      return frame;
+    });
+    const mp4 = await writeVideo(SYSTEM_FFMPEG, frames, { width, height, fps: 6, pixelFormat: 'yuv420p', tmpDir: dir });
+    const file = path.join(dir, 'yuv.mp4');
+    await fs.writeFile(file, mp4);
+    const back = await collect(readFrames(SYSTEM_FFMPEG, file, { width, height }));
+    expect(back).toHaveLength(count);
+    // Limited-range luma 60 + 20i decodes to grey (Y − 16) · 255/219 in RGB.
+    for (const [i, frame] of back.entries()) expect(frame[0]!).toBeCloseTo(((60 + i * 20 - 16) * 255) / 219, -1);
+    await expect(writeVideo(SYSTEM_FFMPEG, [Buffer.alloc(width * height * 4)], { width, height, fps: 6, pixelFormat: 'yuv420p', tmpDir: dir })).rejects.toThrow(
+      /a 64 × 48 yuv420p frame has 4608/,
+    );
+  });
+
   it('keeps the audio of the source when asked to', async () => {
     const source = await makeClip(dir, 'source', { width: 64, height: 48, fps: 10, seconds: 2, audio: true });
     const mp4 = await writeVideo(SYSTEM_FFMPEG, readFrames(SYSTEM_FFMPEG, source, { width: 64, height: 48 }), {
