@@ -1,12 +1,10 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { BotApi } from '../../src/app/bot-api.ts';
 import type { Settings } from '../../src/config/settings.ts';
-import { createMcpServer } from './mcp-server.ts';
 import { McpSession } from './session.ts';
 
 export const MCP_PATH = '/mcp';
@@ -34,6 +32,30 @@ interface OpenSession {
  * without MCP_TOKEN the route refuses everyone, so a playground exposed through PUBLIC_URL offers no tools to
  * strangers. Each MCP session (the transport's session id) is one conversation of the token's user.
  */
+/**
+ * The MCP SDK and our server on it, loaded by the first request that passes the token check: a bot without
+ * MCP_TOKEN answers 403 and never holds them (≈25 MiB idle RSS).
+ */
+let sdk:
+  | Promise<{
+      StreamableHTTPServerTransport: typeof StreamableHTTPServerTransport;
+      isInitializeRequest: typeof import('@modelcontextprotocol/sdk/types.js')['isInitializeRequest'];
+      createMcpServer: typeof import('./mcp-server.ts')['createMcpServer'];
+    }>
+  | undefined;
+function loadSdk(): NonNullable<typeof sdk> {
+  sdk ??= Promise.all([
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+    import('./mcp-server.ts'),
+  ]).then(([transport, types, server]) => ({
+    StreamableHTTPServerTransport: transport.StreamableHTTPServerTransport,
+    isInitializeRequest: types.isInitializeRequest,
+    createMcpServer: server.createMcpServer,
+  }));
+  return sdk;
+}
+
 export function mcpHttpRoutes(options: McpHttpOptions): (app: FastifyInstance) => Promise<void> {
   const idleMs = options.idleMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 100;
@@ -47,6 +69,7 @@ export function mcpHttpRoutes(options: McpHttpOptions): (app: FastifyInstance) =
   };
 
   const startSession = async (): Promise<OpenSession> => {
+    const { StreamableHTTPServerTransport, createMcpServer } = await loadSdk();
     const id = randomUUID();
     const session = new McpSession({
       bot: options.bot,
@@ -93,6 +116,7 @@ export function mcpHttpRoutes(options: McpHttpOptions): (app: FastifyInstance) =
       handler: async (request, reply) => {
         const refused = refusal(request, options.settings.MCP_TOKEN);
         if (refused) return reply.code(refused.status).header('www-authenticate', 'Bearer realm="vitron-chat"').send(jsonRpcError(-32001, refused.message));
+        const { isInitializeRequest } = await loadSdk();
         const header = request.headers['mcp-session-id'];
         let open: OpenSession | undefined;
         if (typeof header === 'string') {

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { Settings } from '../config/settings.ts';
 import { InternalError, JobCancelledError, VisionLlmBadResponseError, VisionLlmRejectedError, VisionLlmUnavailableError, VitronError } from '../errors.ts';
 
@@ -37,11 +37,16 @@ const MODELS_NAMED = 10;
 
 const clients = new Map<string, OpenAI>();
 
-function clientFor(settings: LlmSettings): OpenAI {
+/** The client library, loaded by the first chat: a bot without LLM_URL never holds it (≈25 MiB idle RSS). */
+type OpenAIClass = typeof OpenAI;
+let library: Promise<OpenAIClass> | undefined;
+const loadOpenAI = (): Promise<OpenAIClass> => (library ??= import('openai').then((m) => m.default));
+
+function clientFor(Client: OpenAIClass, settings: LlmSettings): OpenAI {
   const key = `${settings.LLM_URL}\n${settings.LLM_API_KEY ?? ''}`;
   let client = clients.get(key);
   if (!client) {
-    client = new OpenAI({
+    client = new Client({
       baseURL: settings.LLM_URL,
       // Local servers take no key; the client insists on one, and sends it only as a bearer token.
       apiKey: settings.LLM_API_KEY ?? 'none',
@@ -63,7 +68,8 @@ export async function chat(settings: LlmSettings, request: ChatRequest): Promise
   if (signal.aborted) throw cancelled(signal);
   const timeoutMs = request.timeoutMs ?? settings.LLM_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
-  const client = clientFor(settings);
+  const OpenAI = await loadOpenAI();
+  const client = clientFor(OpenAI, settings);
   let completion: unknown;
   try {
     completion = await client.chat.completions.create(

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { QueueAdmin } from '../../../src/admin/queue-overview.ts';
 import { ADMIN_PATH, AdminAuth, refuse } from './admin-auth.ts';
-import { registerBullBoard } from './admin-board.ts';
 
 export interface AdminOptions {
   /** ADMIN_TOKEN. */
@@ -46,6 +45,8 @@ export function adminPlugin(options: AdminOptions): FastifyPluginAsync {
     admin.get('/api/overview', async () => options.queues.overview());
 
     if (options.queues.bullQueues.length > 0) {
+      // Loaded only with BullMQ queues to show: a bot on the in-process queue never holds bull-board (≈20 MiB).
+      const { registerBullBoard } = await import('./admin-board.ts');
       await registerBullBoard(admin, options.queues.bullQueues, { prefix: '/queues', basePath: BOARD_PATH, overviewUrl: ADMIN_PATH });
     }
   };
