@@ -8,14 +8,13 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Settings } from '../src/config/settings.ts';
-import type { MediaInfo } from '../src/core/types.ts';
-import { probe, runFfmpeg } from '../src/media/ffmpeg.ts';
+import { locateFfmpeg, runFfmpeg } from '../src/media/ffmpeg.ts';
 import { DEFAULT_ENGINE_FACTORIES } from '../src/vision/engines/engines.ts';
 import { ModelRegistry } from '../src/vision/models/model-registry.ts';
 import type { LoadedMedia } from '../src/vision/specialist.ts';
 import { editFrameByFrame } from '../src/vision/tasks/video/edit-video.ts';
 import { installSdTurboFixture } from '../test/fixtures/sd-turbo-fixture.ts';
-import { benchContext, benchSettings } from './context.ts';
+import { benchContext, benchSettings, videoInput } from './context.ts';
 import { measureInterleaved, row } from './measure.ts';
 import type { MeasureOptions } from './measure.ts';
 
@@ -24,25 +23,9 @@ const FPS = 12;
 
 async function clip(settings: Settings, dir: string): Promise<LoadedMedia> {
   const file = path.join(dir, 'clip.mp4');
-  const context = await benchContext(settings, new ModelRegistry({ settings }));
-  await runFfmpeg(context.ffmpeg, ['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=${FPS}:duration=${SECONDS}`, '-pix_fmt', 'yuv420p', `file:${file}`]);
-  const facts = await probe(context.ffmpeg, file);
-  await context.cleanup();
-  const bytes = await fs.readFile(file);
-  const info: MediaInfo = {
-    id: 'bench-clip',
-    sha256: '',
-    kind: 'video',
-    mime: 'video/mp4',
-    bytes: bytes.length,
-    width: facts.width,
-    height: facts.height,
-    durationSec: facts.durationSec,
-    fps: facts.fps,
-    frameCount: facts.frameCount,
-    hasAudio: facts.hasAudio,
-  };
-  return { info, bytes, path: file };
+  const ffmpeg = await locateFfmpeg(settings);
+  await runFfmpeg(ffmpeg, ['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=${FPS}:duration=${SECONDS}`, '-pix_fmt', 'yuv420p', `file:${file}`]);
+  return videoInput(ffmpeg, file, 'bench-clip');
 }
 
 async function framesPerSecond(label: string, settings: Settings, video: LoadedMedia, options: MeasureOptions): Promise<string> {

@@ -10,14 +10,13 @@ import sharp from 'sharp';
 import type { Task } from '../src/core/tasks.ts';
 import { AAC_ARGS, h264Args } from '../src/media/ffmpeg/encode-args.ts';
 import { inputArgs, runFfmpeg } from '../src/media/ffmpeg/run.ts';
-import { probe } from '../src/media/ffmpeg.ts';
 import { ModelRegistry } from '../src/vision/models/model-registry.ts';
 import { decodeImage } from '../src/vision/ops/raw-image.ts';
 import { specialistFor } from '../src/vision/registry.ts';
 import type { LoadedMedia, SpecialistContext } from '../src/vision/specialist.ts';
 import { tfjs } from '../src/vision/models/tfjs-runtime.ts';
 import { opencv } from '../src/vision/ops/opencv.ts';
-import { benchContext, benchSettings, imageInput, TESTDATA } from './context.ts';
+import { benchContext, benchSettings, imageInput, TESTDATA, videoInput } from './context.ts';
 import { measureInterleaved, row, versus } from './measure.ts';
 import type { BenchSection, MeasureOptions, SectionReport } from './measure.ts';
 
@@ -114,25 +113,7 @@ async function faceClip(context: SpecialistContext): Promise<LoadedMedia> {
     '-shortest',
     file,
   ]);
-  const facts = await probe(context.ffmpeg, file);
-  const bytes = await fs.readFile(file);
-  return {
-    info: {
-      id: 'bench-video',
-      sha256: '',
-      kind: 'video',
-      mime: 'video/mp4',
-      bytes: bytes.length,
-      width: facts.width,
-      height: facts.height,
-      durationSec: facts.durationSec,
-      fps: facts.fps,
-      frameCount: facts.frameCount,
-      hasAudio: facts.hasAudio,
-    },
-    bytes,
-    path: file,
-  };
+  return videoInput(context.ffmpeg, file);
 }
 
 export const visionSection: BenchSection = {

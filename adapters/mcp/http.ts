@@ -28,11 +28,6 @@ interface OpenSession {
 }
 
 /**
- * Streamable HTTP at /mcp on the playground's server. Every request needs `Authorization: Bearer <MCP_TOKEN>`;
- * without MCP_TOKEN the route refuses everyone, so a playground exposed through PUBLIC_URL offers no tools to
- * strangers. Each MCP session (the transport's session id) is one conversation of the token's user.
- */
-/**
  * The MCP SDK and our server on it, loaded by the first request that passes the token check: a bot without
  * MCP_TOKEN answers 403 and never holds them (≈25 MiB idle RSS).
  */
@@ -56,6 +51,11 @@ function loadSdk(): NonNullable<typeof sdk> {
   return sdk;
 }
 
+/**
+ * Streamable HTTP at /mcp on the playground's server. Every request needs `Authorization: Bearer <MCP_TOKEN>`;
+ * without MCP_TOKEN the route refuses everyone, so a playground exposed through PUBLIC_URL offers no tools to
+ * strangers. Each MCP session (the transport's session id) is one conversation of the token's user.
+ */
 export function mcpHttpRoutes(options: McpHttpOptions): (app: FastifyInstance) => Promise<void> {
   const idleMs = options.idleMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 100;

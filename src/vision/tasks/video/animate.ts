@@ -1,5 +1,6 @@
 import { UnsupportedMediaForTaskError } from '../../../errors.ts';
 import { writeVideo } from '../../../media/ffmpeg.ts';
+import { uprightSize } from '../../../media/image.ts';
 import { formatDuration } from '../../../media/limits.ts';
 import { DEPTH_MODEL, depthMap } from '../../models/depth-anything.ts';
 import { ISNET_MODEL, salientMask } from '../../models/isnet.ts';
@@ -7,7 +8,6 @@ import { depthLayers, parallaxPlates, renderParallaxFrame } from '../../ops/came
 import { blendRect, easedProgress, moveEnds, type CameraMove, type Point } from '../../ops/camera-path.ts';
 import { checkArgs, choiceArg, numberArg } from '../../ops/args.ts';
 import { decodeImage } from '../../ops/raw-image.ts';
-import { uprightSize } from '../../../media/image.ts';
 import type { Mask, RawImage } from '../../ops/raw-image.ts';
 import { yuvCropper } from '../../ops/yuv-crop.ts';
 import type { Specialist, SpecialistContext, SpecialistInput } from '../../specialist.ts';

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import type { Settings } from '../../../config/settings.ts';
 import { factsOf } from '../../../core/tasks.ts';
 import { cannotYet } from '../../../core/unavailable.ts';
-import { conformClip, probe } from '../../../media/ffmpeg.ts';
+import { conformClip } from '../../../media/ffmpeg.ts';
 import { parseColor } from '../../../media/image.ts';
 import { formatDuration } from '../../../media/limits.ts';
 import { InternalError, TaskNotAvailableError, UnsupportedMediaForTaskError } from '../../../errors.ts';
@@ -211,10 +211,11 @@ async function editClip(task: VideoEditTask, input: SpecialistInput, context: Sp
   const video = input.media[0]!;
   const { embeddings: _unused, ...shared } = sharedSettings(task, input);
   const options = { tmpDir: context.tmpDir, signal: context.signal };
-  const facts = await probe(context.ffmpeg, video.path, options);
-  const fps = facts.fps ?? video.info.fps ?? 24;
-  const sourceFrames = facts.frameCount ?? video.info.frameCount ?? Math.max(1, Math.round((facts.durationSec ?? 1) * fps));
-  const shape = videoModelShape(facts.width, facts.height, sourceFrames);
+  // The upload's probe already says how big, how fast and how long the clip is.
+  const { width, height } = video.info;
+  const fps = video.info.fps ?? 24;
+  const sourceFrames = video.info.frameCount ?? Math.max(1, Math.round((video.info.durationSec ?? 1) * fps));
+  const shape = videoModelShape(width, height, sourceFrames);
   const conformed = await conformClip(context.ffmpeg, video.path, shape, options);
   const made = await runVideoEngine(
     task,
