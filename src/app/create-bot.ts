@@ -8,7 +8,7 @@ import { ConversationService } from '../conversation/conversation-service.ts';
 import { createBlobStore } from '../media/blob-store-from-settings.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { observeQueue } from '../metrics/observe-queue.ts';
-import { locateFfmpeg } from '../media/ffmpeg.ts';
+import { type FfmpegTools, locateFfmpeg } from '../media/ffmpeg.ts';
 import { limitsFromSettings } from '../media/limits.ts';
 import { BaselinePlanner } from '../planner/baseline-planner.ts';
 import { LlmPlanner } from '../planner/llm/llm-planner.ts';
@@ -92,8 +92,9 @@ export async function createBot(settings: Settings, options: CreateBotOptions = 
     admission,
     embed: (invocations) => embedder.embed(invocations),
     links: mediaLinkSigner(await linkSecret(settings), settings.MEDIA_LINK_TTL_HOURS),
-    // Safety: uploads are classified on this thread (a picture is ~0.1–0.3 s of WASM); outputs in the runner.
-    ...(settings.SAFETY === 'off' ? {} : { classify: options.classify ?? createNsfwClassifier(settings, ffmpeg) }),
+    // Safety: uploads are classified on an inference thread of this process when it has one (the runtime the
+    // outputs' classifier loads there anyway), else on this thread (a picture is ~0.1–0.3 s of WASM).
+    ...(settings.SAFETY === 'off' ? {} : { classify: options.classify ?? uploadClassifier(parts, settings, ffmpeg) }),
   });
   if (options.recover !== false) await bot.recoverUnfinishedJobs();
   // The admin pages' module reaches bullmq: imported only when they are on.
@@ -212,6 +213,11 @@ async function createQueue(settings: Settings, logger: Logger, options: CreateBo
     await queue.close();
     throw error;
   }
+}
+
+function uploadClassifier(parts: QueueParts, settings: Settings, ffmpeg: FfmpegTools): MediaClassifier {
+  const threads = parts.pool ?? parts.workers;
+  return threads ? (media) => threads.classify(media) : createNsfwClassifier(settings, ffmpeg);
 }
 
 /** The LLM plans when LLM_URL is set (unless LLM_PLANNER=false); the rule-based planner otherwise, and as its fallback. */

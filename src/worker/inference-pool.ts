@@ -4,6 +4,8 @@ import type { Settings } from '../config/settings.ts';
 import type { JobProgress } from '../core/types.ts';
 import { JobCancelledError, WorkerCrashedError, deserializeError, serializeError, asVitronError } from '../errors.ts';
 import type { JobOutcome, JobPayload } from '../core/job.ts';
+import type { ClassifiableMedia } from '../safety/nsfw-classifier.ts';
+import type { SafetyVerdict } from '../core/types.ts';
 import type { FromThread, ToThread } from './thread-messages.ts';
 
 const BOOT = new URL('./thread-boot.mjs', import.meta.url);
@@ -17,11 +19,23 @@ interface Pending {
   killTimer?: NodeJS.Timeout;
 }
 
+interface Classification {
+  media: ClassifiableMedia;
+  resolve(verdict: SafetyVerdict): void;
+  reject(error: unknown): void;
+  /** Threads it was sent to: one lost with its thread is sent once more. */
+  sends: number;
+}
+
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
   pending?: Pending;
+  classifications: Map<number, Classification>;
 }
+
+/** A classification lost with its thread (a job's thread terminated after a cancel) is tried on the fresh one. */
+const CLASSIFY_SENDS = 2;
 
 export interface InferencePoolOptions {
   settings: Settings;
@@ -44,6 +58,7 @@ export class InferencePool {
   private readonly waiters: ((slot: Slot) => void)[] = [];
   private closed = false;
   private loaded = new Set<string>();
+  private nextClassification = 0;
 
   constructor(private readonly options: InferencePoolOptions) {}
 
@@ -94,8 +109,40 @@ export class InferencePool {
     });
   }
 
+  /**
+   * Safety for an upload, on an inference thread rather than the bot's: the classifier's WebAssembly runtime
+   * (≈150 MiB that never shrinks) is then held once, by the thread that classifies outputs anyway, and the bot's
+   * event loop never blocks on it. An idle thread is preferred; a busy one answers between its job's awaits.
+   */
+  async classify(media: ClassifiableMedia): Promise<SafetyVerdict> {
+    if (this.closed) throw new WorkerCrashedError('the inference threads are stopping');
+    return new Promise<SafetyVerdict>((resolve, reject) => {
+      this.sendClassification(this.nextClassification++, { media, resolve, reject, sends: 0 });
+    });
+  }
+
+  private sendClassification(id: number, classification: Classification): void {
+    const slot = this.slots.find((s) => !this.busy.has(s)) ?? this.slots[0] ?? this.spawnSlot();
+    classification.sends++;
+    slot.classifications.set(id, classification);
+    void slot.ready.then(() => {
+      if (slot.classifications.has(id)) this.post(slot, { type: 'classify', id, media: classification.media });
+    });
+  }
+
+  /** Classifications that were on a thread that is gone: sent once more, or rejected with the thread's end. */
+  private resendClassifications(slot: Slot, reason: unknown): void {
+    const lost = [...slot.classifications];
+    slot.classifications.clear();
+    for (const [id, classification] of lost) {
+      if (this.closed || classification.sends >= CLASSIFY_SENDS) classification.reject(reason);
+      else this.sendClassification(id, classification);
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    for (const slot of this.slots) this.resendClassifications(slot, new WorkerCrashedError('the inference threads are stopping'));
     await Promise.allSettled(this.slots.map((slot) => slot.worker.terminate()));
   }
 
@@ -106,7 +153,7 @@ export class InferencePool {
   private spawn(): Slot {
     const worker = new Worker(BOOT, { workerData: { entry: this.options.entry ?? ENTRY, settings: this.options.settings } });
     let markReady: () => void = () => {};
-    const slot: Slot = { worker, ready: new Promise<void>((r) => (markReady = r)) };
+    const slot: Slot = { worker, ready: new Promise<void>((r) => (markReady = r)), classifications: new Map() };
     worker.on('message', (message: FromThread) => {
       switch (message.type) {
         case 'ready':
@@ -124,6 +171,14 @@ export class InferencePool {
         case 'error':
           this.settle(slot, (p) => p.reject(deserializeError(message.error)));
           return;
+        case 'classified':
+        case 'classify-error': {
+          const classification = slot.classifications.get(message.id);
+          slot.classifications.delete(message.id);
+          if (message.type === 'classified') classification?.resolve(message.verdict);
+          else classification?.reject(deserializeError(message.error));
+          return;
+        }
       }
     });
     worker.on('error', (error) => {
@@ -156,11 +211,13 @@ export class InferencePool {
     void slot.worker.terminate();
     if (this.closed) {
       pending?.reject(reason);
+      this.resendClassifications(slot, reason);
       return;
     }
     const fresh = this.spawn();
     this.slots.push(fresh);
     pending?.reject(reason);
+    this.resendClassifications(slot, reason);
     this.release(fresh);
   }
 
@@ -168,15 +225,19 @@ export class InferencePool {
 
   private acquire(): Promise<Slot> {
     let free = this.slots.find((s) => !this.busy.has(s));
-    if (!free && this.slots.length < this.size) {
-      free = this.spawn();
-      this.slots.push(free);
-    }
+    if (!free && this.slots.length < this.size) free = this.spawnSlot();
     if (free) {
       this.busy.add(free);
       return Promise.resolve(free);
     }
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** A new thread in the pool (the caller has checked there is room, or there is none yet). */
+  private spawnSlot(): Slot {
+    const slot = this.spawn();
+    this.slots.push(slot);
+    return slot;
   }
 
   private release(slot: Slot): void {

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Settings } from '../config/settings.ts';
-import { deserializeError, serializeError } from '../errors.ts';
+import { InternalError, deserializeError, serializeError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { runJob } from './job-runner.ts';
 import { createRunnerDeps } from './runner-deps.ts';
@@ -25,6 +25,14 @@ let current: { jobId: string; controller: AbortController } | undefined;
 port.on('message', (message: ToThread) => {
   if (message.type === 'cancel') {
     current?.controller.abort(deserializeError(message.reason));
+    return;
+  }
+  if (message.type === 'classify') {
+    const { id, media } = message;
+    // Not a job: answered while this thread's job awaits its native work, so an upload never waits for a job.
+    (deps.classify ? deps.classify(media) : Promise.reject(new InternalError('The inference thread was asked to classify with SAFETY=off.')))
+      .then((verdict) => send({ type: 'classified', id, verdict }))
+      .catch((error: unknown) => send({ type: 'classify-error', id, error: serializeError(error) }));
     return;
   }
   const { payload } = message;

@@ -9,10 +9,14 @@ import type { JobOutcome, JobPayload } from '../core/job.ts';
 import { taskLabel } from '../metrics/job-tracker.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { MemoryBudget } from './memory-budget.ts';
+import type { ClassifiableMedia } from '../safety/nsfw-classifier.ts';
+import type { SafetyVerdict } from '../core/types.ts';
 
 export interface InferenceWorkers {
   tasks: Task[];
   loadedModels(): string[];
+  /** Safety for the bot's uploads, on the image lane's inference threads (where outputs are classified too). */
+  classify(media: ClassifiableMedia): Promise<SafetyVerdict>;
   close(): Promise<void>;
 }
 
@@ -67,6 +71,7 @@ export async function startInferenceWorkers(
   return {
     tasks,
     loadedModels: () => [...new Set([...pools.values()].flatMap((p) => p.loadedModels()))],
+    classify: (media) => (pools.get('image') ?? [...pools.values()][0]!).classify(media),
     async close() {
       // Workers first (they finish or hand back their jobs), then the threads those jobs ran on.
       try {

@@ -1,6 +1,7 @@
 /**
  * An inference thread whose behaviour the job payload scripts (via its first step's args), so the pool's
- * handling of crashes, hangs, progress and errors is tested on real threads without loading models.
+ * handling of crashes, hangs, progress and errors is tested on real threads without loading models. Uploads
+ * sent for classification get a verdict read off their first byte.
  */
 import { parentPort } from 'node:worker_threads';
 import { BadInputError, serializeError } from '../../src/errors.ts';
@@ -12,6 +13,15 @@ const send = (m: FromThread) => port.postMessage(m);
 port.on('message', (message: ToThread) => {
   if (message.type === 'cancel') {
     if (script === 'cooperative') send({ type: 'error', jobId, error: message.reason });
+    return;
+  }
+  if (message.type === 'classify') {
+    // A verdict read off the picture's first byte; a second byte of 1 holds the answer back for 300 ms.
+    if (message.media.kind !== 'image') return;
+    const [score = 0, slow = 0] = message.media.bytes;
+    const answer = () => send({ type: 'classified', id: message.id, verdict: { nsfw: score / 255, flagged: score >= 128 } });
+    if (slow === 1) setTimeout(answer, 300);
+    else answer();
     return;
   }
   jobId = message.payload.jobId;

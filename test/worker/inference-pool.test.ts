@@ -83,4 +83,44 @@ describe('inference pool', () => {
     const next = await pool.run(payload('succeed', 'after-hang'), { signal: new AbortController().signal, onProgress: () => {} });
     expect(next).toEqual({ steps: [] });
   });
+
+  describe('classifying uploads', () => {
+    const picture = (score: number, slow = false) => ({ kind: 'image' as const, bytes: new Uint8Array([score, slow ? 1 : 0, 7, 7]) });
+
+    it('answers on the first thread it starts, which then runs the next job', async () => {
+      pool = new InferencePool({ settings, entry });
+      expect(pool.startedThreads).toBe(0);
+      expect(await pool.classify(picture(200))).toEqual({ nsfw: 200 / 255, flagged: true });
+      expect(await pool.classify(picture(10))).toEqual({ nsfw: 10 / 255, flagged: false });
+      await warmUp(pool);
+      expect(pool.startedThreads).toBe(1);
+    });
+
+    it('answers while the only thread has a job, without waiting for the job', async () => {
+      pool = new InferencePool({ settings, entry });
+      await warmUp(pool);
+      const job = new AbortController();
+      const running = pool.run(payload('cooperative'), { signal: job.signal, onProgress: () => {} });
+      expect(await pool.classify(picture(40))).toEqual({ nsfw: 40 / 255, flagged: false });
+      job.abort(new JobCancelledError());
+      await expect(running).rejects.toBeInstanceOf(JobCancelledError);
+    });
+
+    it('sends a classification lost with its thread to the fresh thread', async () => {
+      pool = new InferencePool({ settings, entry });
+      await warmUp(pool);
+      const verdict = pool.classify(picture(130, true));
+      // The job's thread exits while the classification is still held back on it.
+      await expect(pool.run(payload('crash'), { signal: new AbortController().signal, onProgress: () => {} })).rejects.toBeInstanceOf(WorkerCrashedError);
+      expect(await verdict).toEqual({ nsfw: 130 / 255, flagged: true });
+    });
+
+    it('refuses classifications once the pool is closing', async () => {
+      pool = new InferencePool({ settings, entry });
+      const pending = expect(pool.classify(picture(1, true))).rejects.toBeInstanceOf(WorkerCrashedError);
+      await pool.close();
+      await pending;
+      await expect(pool.classify(picture(1))).rejects.toBeInstanceOf(WorkerCrashedError);
+    });
+  });
 });
