@@ -1,7 +1,7 @@
 /**
  * What a user's machine holds: starts the bot exactly as `npm start` does, on a data dir it has already
  * opened once (so PGlite's first-boot init is not in the figure), samples the resident memory of the whole
- * process tree (npm, the shell, node with its inference threads), then runs every default CPU model twice
+ * process tree (npm, and node with its inference threads: the start script execs it), then runs every default CPU model twice
  * through the playground's HTTP API (cutout: ISNet; OCR: PP-OCR; detect: CenterNet; blur the faces:
  * BlazeFace; upscale: ESRGAN-slim; every upload also passes the NSFW classifier) while sampling the tree.
  */
@@ -16,7 +16,7 @@ import sharp from 'sharp';
 export interface MemoryFigures {
   /** The tree a few seconds after the second start reported ready. */
   idleTreeBytes: number;
-  /** The bot's node process alone at the same moment (without npm and the shell). */
+  /** The bot's node process alone at the same moment (without npm). */
   idleBotBytes: number;
   /** The tree once the jobs are done and the bot is idle again. */
   steadyTreeBytes: number;

@@ -23,7 +23,7 @@ export const memorySection: BenchSection = {
     return {
       title: `memory: RSS of the \`npm start\` process tree on a reopened data dir; every default model's job run twice`,
       lines: [
-        line('idle after start (tree: npm, sh, node with its threads)', m.idleTreeBytes),
+        line('idle after start (tree: npm, node with its threads)', m.idleTreeBytes),
         line('idle after start (the bot node process alone)', m.idleBotBytes),
         `  ${'tree after each job, first round / second round'.padEnd(62)}`,
         ...m.tasks.map(

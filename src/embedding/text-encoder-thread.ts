@@ -4,9 +4,10 @@ import type { Settings } from '../config/settings.ts';
 import { WorkerCrashedError, deserializeError } from '../errors.ts';
 import type { TextNeed } from '../vision/find/text-needs.ts';
 import type { EncodeRequest, FromEncoder } from './encoder-messages.ts';
+import { sourceExtension } from '../worker/source-extension.ts';
 
 const BOOT = new URL('../worker/thread-boot.mjs', import.meta.url);
-const ENTRY = new URL('./encoder-thread.ts', import.meta.url).href;
+const ENTRY = new URL(`./encoder-thread${sourceExtension(import.meta.url)}`, import.meta.url).href;
 
 /** A text encoder left unused this long is stopped, and its graphs leave memory with its thread. */
 export const ENCODER_IDLE_MS = 5 * 60_000;

@@ -7,9 +7,10 @@ import type { JobOutcome, JobPayload } from '../core/job.ts';
 import type { ClassifiableMedia } from '../safety/nsfw-classifier.ts';
 import type { SafetyVerdict } from '../core/types.ts';
 import type { FromThread, ToThread } from './thread-messages.ts';
+import { sourceExtension } from './source-extension.ts';
 
 const BOOT = new URL('./thread-boot.mjs', import.meta.url);
-const ENTRY = new URL('./inference-thread.ts', import.meta.url).href;
+const ENTRY = new URL(`./inference-thread${sourceExtension(import.meta.url)}`, import.meta.url).href;
 
 interface Pending {
   jobId: string;

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createNsfwClassifier } from '../../src/safety/nsfw-classifier.ts';
 import { SYSTEM_FFMPEG, testdata } from '../helpers/media-fixtures.ts';
 import { startTestBot, testUser } from '../helpers/bot-harness.ts';
