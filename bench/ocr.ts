@@ -64,7 +64,11 @@ export const ocrSection: BenchSection = {
         );
       }
       if (packageNote) lines.push(`  ${packageNote}`);
-      const goals: Goal[] = [{ text: 'pipeline / @gutenye/ocr-node', limit: 0.4, actual: pkg ? p.medianMs / pkg.medianMs : undefined }];
+      const goals: Goal[] = [
+        // Issue 17: our own work around the two models (decode, pre/post-processing, the boxes picture) at most 5 %.
+        { text: 'pipeline / det + rec floor', limit: 1.05, actual: p.medianMs / f.medianMs },
+        { text: 'pipeline / @gutenye/ocr-node', limit: 0.4, actual: pkg ? p.medianMs / pkg.medianMs : undefined },
+      ];
       lines.push(...goals.map(formatGoal));
       return { title: 'ocr (PP-OCRv4 det + rec)', lines, goals };
     } finally {
