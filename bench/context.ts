@@ -4,8 +4,7 @@ import path from 'node:path';
 import { loadSettings } from '../src/config/settings.ts';
 import type { Settings } from '../src/config/settings.ts';
 import type { MediaInfo } from '../src/core/types.ts';
-import { locateFfmpeg, probe } from '../src/media/ffmpeg.ts';
-import type { FfmpegTools } from '../src/media/ffmpeg.ts';
+import { locateFfmpeg } from '../src/media/ffmpeg.ts';
 import { limitsFromSettings } from '../src/media/limits.ts';
 import type { ModelRegistry } from '../src/vision/models/model-registry.ts';
 import type { LoadedMedia, SpecialistContext } from '../src/vision/specialist.ts';
@@ -31,26 +30,6 @@ export async function benchContext(settings: Settings, models: ModelRegistry): P
 
 export function imageInput(bytes: Buffer, width: number, height: number, file: string): LoadedMedia {
   const info: MediaInfo = { id: 'bench', sha256: '', kind: 'image', mime: 'image/png', bytes: bytes.length, width, height };
-  return { info, bytes, path: file };
-}
-
-/** LoadedMedia for a video file, with the facts ffprobe gives (as an upload would have them). */
-export async function videoInput(ffmpeg: FfmpegTools, file: string, id = 'bench-video'): Promise<LoadedMedia> {
-  const facts = await probe(ffmpeg, file);
-  const bytes = await fs.readFile(file);
-  const info: MediaInfo = {
-    id,
-    sha256: '',
-    kind: 'video',
-    mime: 'video/mp4',
-    bytes: bytes.length,
-    width: facts.width,
-    height: facts.height,
-    durationSec: facts.durationSec,
-    fps: facts.fps,
-    frameCount: facts.frameCount,
-    hasAudio: facts.hasAudio,
-  };
   return { info, bytes, path: file };
 }
 

@@ -14,7 +14,8 @@ import { ModelRegistry } from '../src/vision/models/model-registry.ts';
 import type { LoadedMedia } from '../src/vision/specialist.ts';
 import { editFrameByFrame } from '../src/vision/tasks/video/edit-video.ts';
 import { installSdTurboFixture } from '../test/fixtures/sd-turbo-fixture.ts';
-import { benchContext, benchSettings, videoInput } from './context.ts';
+import { benchContext, benchSettings } from './context.ts';
+import { videoMedia } from '../test/helpers/specialist-context.ts';
 import { measureInterleaved, row } from './measure.ts';
 import type { MeasureOptions } from './measure.ts';
 
@@ -25,7 +26,7 @@ async function clip(settings: Settings, dir: string): Promise<LoadedMedia> {
   const file = path.join(dir, 'clip.mp4');
   const ffmpeg = await locateFfmpeg(settings);
   await runFfmpeg(ffmpeg, ['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=${FPS}:duration=${SECONDS}`, '-pix_fmt', 'yuv420p', `file:${file}`]);
-  return videoInput(ffmpeg, file, 'bench-clip');
+  return videoMedia({ ffmpeg }, file);
 }
 
 async function framesPerSecond(label: string, settings: Settings, video: LoadedMedia, options: MeasureOptions): Promise<string> {

@@ -16,7 +16,8 @@ import { specialistFor } from '../src/vision/registry.ts';
 import type { LoadedMedia, SpecialistContext } from '../src/vision/specialist.ts';
 import { tfjs } from '../src/vision/models/tfjs-runtime.ts';
 import { opencv } from '../src/vision/ops/opencv.ts';
-import { benchContext, benchSettings, imageInput, TESTDATA, videoInput } from './context.ts';
+import { benchContext, benchSettings, imageInput, TESTDATA } from './context.ts';
+import { videoMedia } from '../test/helpers/specialist-context.ts';
 import { measureInterleaved, row, versus } from './measure.ts';
 import type { BenchSection, MeasureOptions, SectionReport } from './measure.ts';
 
@@ -113,7 +114,7 @@ async function faceClip(context: SpecialistContext): Promise<LoadedMedia> {
     '-shortest',
     file,
   ]);
-  return videoInput(context.ffmpeg, file);
+  return videoMedia(context, file);
 }
 
 export const visionSection: BenchSection = {

@@ -1,11 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
-import type { JobProgress } from '../core/types.ts';
+import type { JobProgress, SafetyVerdict } from '../core/types.ts';
 import { JobCancelledError, WorkerCrashedError, deserializeError, serializeError, asVitronError } from '../errors.ts';
 import type { JobOutcome, JobPayload } from '../core/job.ts';
 import type { ClassifiableMedia } from '../safety/nsfw-classifier.ts';
-import type { SafetyVerdict } from '../core/types.ts';
 import type { FromThread, ToThread } from './thread-messages.ts';
 import { sourceExtension } from './source-extension.ts';
 

@@ -81,7 +81,7 @@ export async function imageMedia(context: SpecialistContext, bytes: Buffer, name
 }
 
 /** LoadedMedia for a video file, with the facts ffprobe reads. */
-export async function videoMedia(context: SpecialistContext, file: string): Promise<LoadedMedia> {
+export async function videoMedia(context: Pick<SpecialistContext, 'ffmpeg'>, file: string): Promise<LoadedMedia> {
   const bytes = await fs.readFile(file);
   const facts = await probe(context.ffmpeg, file);
   const info: MediaInfo = {
