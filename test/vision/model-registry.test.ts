@@ -61,7 +61,7 @@ describe('ModelRegistry', () => {
     expect(seen[0]).toMatchObject({ executionProviders: ['cpu'], intraOpNumThreads: 3, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   });
 
-  it('creates ISNet sessions without the memory pattern and CPU arena at the extended optimisation level, and other models with the defaults', async () => {
+  it('creates ISNet sessions without the memory pattern, the CPU arena or constant folding at the extended optimisation level, and other models with the defaults', async () => {
     const seen: ort.InferenceSession.SessionOptions[] = [];
     const { r } = registry({}, async (_model, options) => {
       seen.push(options);
@@ -70,10 +70,36 @@ describe('ModelRegistry', () => {
     await expect(r.session('isnet')).rejects.toThrow('options recorded');
     await expect(r.session(SMALL)).rejects.toThrow('options recorded');
     const [isnet, small] = seen;
-    expect(isnet).toMatchObject({ enableMemPattern: false, enableCpuMemArena: false, graphOptimizationLevel: 'extended' });
+    expect(isnet).toMatchObject({
+      enableMemPattern: false,
+      enableCpuMemArena: false,
+      graphOptimizationLevel: 'extended',
+      extra: { optimization: { disable_specified_optimizers: 'ConstantFolding' } },
+    });
     expect(small).not.toHaveProperty('enableMemPattern');
     expect(small).not.toHaveProperty('enableCpuMemArena');
+    expect(small).not.toHaveProperty('extra');
     expect(small).toMatchObject({ graphOptimizationLevel: 'all' });
+  });
+
+  it('gives onnxruntime the float16 ISNet export rewritten to run in float32, its weights still float16 and only `output` kept', async () => {
+    const models: (string | Uint8Array)[] = [];
+    const { r } = registry({}, async (model, options) => {
+      models.push(model);
+      return ort.InferenceSession.create(model as Uint8Array, options);
+    });
+    const session = await r.session('isnet');
+    expect(session.outputNames).toEqual(['output']);
+    const { onnx } = (await import('onnx-proto')).default;
+    const graph = onnx.ModelProto.decode(models[0] as Uint8Array).graph!;
+    const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
+    expect(graph.initializer!.length).toBeGreaterThan(100);
+    expect(graph.initializer!.every((t) => t.dataType === FLOAT16)).toBe(true);
+    const declared = [...graph.input!, ...graph.output!, ...graph.valueInfo!].map((v) => v.type?.tensorType?.elemType);
+    expect(declared).not.toContain(FLOAT16);
+    // A model that is not rewritten is read by onnxruntime from its file.
+    await r.session(SMALL);
+    expect(typeof models[1]).toBe('string');
   });
 
   it('falls back to CPU with one log line when CUDA is asked for, unavailable, and ORT_CUDA_FALLBACK=true', async () => {

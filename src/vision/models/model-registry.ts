@@ -7,6 +7,7 @@ import { fileWithRole, locateModel } from './model-files.ts';
 import type { LocatedFile, ModelLocation } from './model-files.ts';
 import { loadGraphModel, loadLayersModel } from './tfjs-runtime.ts';
 import type { GraphModel, LayersModel } from './tfjs-runtime.ts';
+import { widenFloat16 } from './widen-float16.ts';
 
 /** DATA_DIR and PREFER_MODELS: model choice reads this machine's `npm run eval` numbers (measured-quality.ts) through the registry. */
 export type RegistrySettings = Pick<Settings, 'MODELS_DIR' | 'ORT_PROVIDER' | 'ORT_CUDA_FALLBACK' | 'inferenceThreads' | 'DATA_DIR' | 'PREFER_MODELS'>;
@@ -43,8 +44,34 @@ const defaultFactory: SessionFactory = (model, options) =>
  * 1118–1163 → 980–1022 MiB at 'extended', within 3 % of its time).
  */
 const SESSION_OPTIONS_BY_MODEL: Readonly<Record<string, ort.InferenceSession.SessionOptions>> = {
-  isnet: { enableMemPattern: false, enableCpuMemArena: false, graphOptimizationLevel: 'extended' },
+  // Constant folding would fold the float16 weights' Casts (GRAPH_REWRITES_BY_MODEL) into float32 copies again.
+  isnet: {
+    enableMemPattern: false,
+    enableCpuMemArena: false,
+    graphOptimizationLevel: 'extended',
+    extra: { optimization: { disable_specified_optimizers: 'ConstantFolding' } },
+  },
 };
+
+/**
+ * Rewrites of a model's graph before onnxruntime reads it for the CPU, each measured on that model: ISNet's
+ * export is float16, which the CPU provider runs by casting around its nodes and folding float32 copies of the
+ * weights; run in float32 with its weights kept float16 and only `output` kept (salientMask fetches nothing
+ * else), a run at 1024² peaks ≈100 MiB lower, holds ≈90 MiB less than with widened weights, and takes the same
+ * time (widen-float16.ts, docs/models.md).
+ */
+const GRAPH_REWRITES_BY_MODEL: Readonly<Record<string, (model: Uint8Array) => Uint8Array>> = {
+  isnet: (model) => widenFloat16(model, { weights: 'float16', outputs: ['output'] }),
+};
+
+function damagedModelError(name: string, where: string, error: unknown): InternalError {
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new InternalError(
+    `The model "${name}" could not be loaded from ${where}: ${reason}. The file may be incomplete or damaged: ` +
+      `run \`npm run models -- check\`, then \`npm run models -- remove ${name}\` and pull or copy it again.`,
+    error,
+  );
+}
 
 const INSTALL_CUDA = '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`';
 
@@ -237,7 +264,16 @@ export class ModelRegistry {
   }
 
   private async load(name: string, file: LocatedFile): Promise<ort.InferenceSession> {
-    return this.loadSource(name, file.where, file.path ?? (await file.read()));
+    // CUDA has float16 kernels: there the graph runs as exported.
+    const rewrite = this.executionProvider === 'cpu' ? GRAPH_REWRITES_BY_MODEL[name] : undefined;
+    if (rewrite === undefined) return this.loadSource(name, file.where, file.path ?? (await file.read()));
+    let rewritten: Uint8Array;
+    try {
+      rewritten = rewrite(await file.read());
+    } catch (error) {
+      throw damagedModelError(name, file.where, error);
+    }
+    return this.loadSource(name, file.where, rewritten);
   }
 
   private async loadSource(name: string, where: string, source: string | Uint8Array): Promise<ort.InferenceSession> {
@@ -265,12 +301,7 @@ export class ModelRegistry {
     try {
       return await this.createSession(source, this.options('cpu', name));
     } catch (error) {
-      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new InternalError(
-        `The model "${name}" could not be loaded from ${where}: ${reason}. The file may be incomplete or damaged: ` +
-          `run \`npm run models -- check\`, then \`npm run models -- remove ${name}\` and pull or copy it again.`,
-        error,
-      );
+      throw damagedModelError(name, where, error);
     }
   }
 
