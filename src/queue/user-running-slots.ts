@@ -83,6 +83,25 @@ export class UserRunningSlots {
     };
   }
 
+  /**
+   * The claim as a command of its own, for when nothing else rides with it: a pipeline of one costs more to
+   * build and settle than the command. True when claimed (then take the slot with `held`).
+   */
+  async claim(userId: string, jobId: string, limit: number): Promise<boolean> {
+    const releases = this.drain();
+    const keys = [this.keyOf(userId), ...releases.map((r) => r.key)];
+    const args = [jobId, limit, this.options.claimTtlMs, ...releases.map((r) => r.jobId)];
+    let reply: number;
+    try {
+      reply = await (this.redis as unknown as WithClaim).vitronClaimSlot(keys.length, ...keys, ...args);
+    } catch (error) {
+      for (const release of releases) release.settle(error);
+      throw error;
+    }
+    for (const release of releases) release.settle();
+    return reply === 1;
+  }
+
   /** The handle of a claimed slot: renews the claim while the job runs and releases it at the end. */
   held(userId: string, jobId: string): RunningSlot {
     const key = this.keyOf(userId);

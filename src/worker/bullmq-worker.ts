@@ -235,6 +235,10 @@ export class LaneWorkers<P, R> {
     const limit = data.maxRunningPerUser;
     const checkKey = (job.attemptsStarted ?? 0) > 1;
     if (limit === undefined && !checkKey) return { cancelled: false };
+    if (limit !== undefined && !checkKey) {
+      if (!(await this.slots.claim(data.userId, job.id!, limit))) return { refusal: { reason: 'the user already runs their limit of jobs', delayMs: 500 } };
+      return { slot: this.slots.held(data.userId, job.id!), cancelled: false };
+    }
     const pipeline = this.redis.pipeline();
     if (checkKey) pipeline.exists(cancelKey(this.options.prefix, job.id!));
     const settleReleases = limit === undefined ? undefined : this.slots.queueClaim(pipeline, data.userId, job.id!, limit);

@@ -87,4 +87,20 @@ describeWithRedis('USER_MAX_RUNNING_JOBS slots in Redis', () => {
     expect(await redis.zcard(key)).toBe(0);
     await Promise.all(released);
   });
+
+  it('a claim on its own takes a slot up to the limit, refuses past it, and gives back a released slot in the same command', async () => {
+    const { redis, slots, key } = open();
+    expect(await slots.claim('u1', 'j1', 2)).toBe(true);
+    expect(await slots.claim('u1', 'j2', 2)).toBe(true);
+    expect(await slots.claim('u1', 'j3', 2)).toBe(false);
+    // Claiming again for a job that holds its slot keeps it (a renewal), whatever the limit.
+    expect(await slots.claim('u1', 'j1', 2)).toBe(true);
+    const commands = await recordCommands(redis);
+    const released = slots.held('u1', 'j1').release();
+    expect(await slots.claim('u1', 'j3', 2)).toBe(true);
+    await released;
+    const sent = (await commands.stop()).filter((args) => args.includes(key));
+    expect(sent.map((args) => args[0]!.toLowerCase())).toEqual(['evalsha']);
+    expect((await redis.zrange(key, '0', '-1')).sort()).toEqual(['j2', 'j3']);
+  });
 });
