@@ -75,9 +75,7 @@ export class UserRunningSlots {
    */
   queueClaim(pipeline: ChainableCommander, userId: string, jobId: string, limit: number): SettleReleases {
     const releases = this.drain();
-    const keys = [this.keyOf(userId), ...releases.map((r) => r.key)];
-    const args = [jobId, limit, this.options.claimTtlMs, ...releases.map((r) => r.jobId)];
-    (pipeline as PipelineWithClaim).vitronClaimSlot(keys.length, ...keys, ...args);
+    (pipeline as PipelineWithClaim).vitronClaimSlot(...this.claimArgs(userId, jobId, limit, releases));
     return (error) => {
       for (const release of releases) release.settle(error);
     };
@@ -89,11 +87,9 @@ export class UserRunningSlots {
    */
   async claim(userId: string, jobId: string, limit: number): Promise<boolean> {
     const releases = this.drain();
-    const keys = [this.keyOf(userId), ...releases.map((r) => r.key)];
-    const args = [jobId, limit, this.options.claimTtlMs, ...releases.map((r) => r.jobId)];
     let reply: number;
     try {
-      reply = await (this.redis as unknown as WithClaim).vitronClaimSlot(keys.length, ...keys, ...args);
+      reply = await (this.redis as unknown as WithClaim).vitronClaimSlot(...this.claimArgs(userId, jobId, limit, releases));
     } catch (error) {
       for (const release of releases) release.settle(error);
       throw error;
@@ -138,6 +134,12 @@ export class UserRunningSlots {
     } catch (error) {
       for (const release of releases) release.settle(error);
     }
+  }
+
+  /** The script's arguments: the claim's key and ARGV first, then each slot given back with it. */
+  private claimArgs(userId: string, jobId: string, limit: number, releases: PendingRelease[]): ClaimArgs {
+    const keys = [this.keyOf(userId), ...releases.map((r) => r.key)];
+    return [keys.length, ...keys, jobId, limit, this.options.claimTtlMs, ...releases.map((r) => r.jobId)];
   }
 
   private drain(): PendingRelease[] {

@@ -80,6 +80,8 @@ class StartReport {
 /** Why a job was handed back instead of run here. */
 type Refusal = { reason: string; delayMs: number };
 
+const AT_USER_LIMIT: Refusal = { reason: 'the user already runs their limit of jobs', delayMs: 500 };
+
 /**
  * BullMQ workers, one per lane, that run jobs through our processor: progress goes to BullMQ, bad input
  * fails at once (UnrecoverableError), transient faults are thrown for BullMQ to retry with backoff,
@@ -236,7 +238,7 @@ export class LaneWorkers<P, R> {
     const checkKey = (job.attemptsStarted ?? 0) > 1;
     if (limit === undefined && !checkKey) return { cancelled: false };
     if (limit !== undefined && !checkKey) {
-      if (!(await this.slots.claim(data.userId, job.id!, limit))) return { refusal: { reason: 'the user already runs their limit of jobs', delayMs: 500 } };
+      if (!(await this.slots.claim(data.userId, job.id!, limit))) return { refusal: AT_USER_LIMIT };
       return { slot: this.slots.held(data.userId, job.id!), cancelled: false };
     }
     const pipeline = this.redis.pipeline();
@@ -253,7 +255,7 @@ export class LaneWorkers<P, R> {
     for (const [error] of replies) if (error) throw error;
     const cancelled = checkKey && replies[0]?.[1] === 1;
     if (limit === undefined) return { cancelled };
-    if (replies[checkKey ? 1 : 0]?.[1] !== 1) return { refusal: { reason: 'the user already runs their limit of jobs', delayMs: 500 } };
+    if (replies[checkKey ? 1 : 0]?.[1] !== 1) return { refusal: AT_USER_LIMIT };
     return { slot: this.slots.held(data.userId, job.id!), cancelled };
   }
 
