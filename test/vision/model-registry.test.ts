@@ -68,18 +68,30 @@ describe('ModelRegistry', () => {
       throw new Error('options recorded, nothing loaded');
     });
     await expect(r.session('isnet')).rejects.toThrow('options recorded');
-    await expect(r.session(SMALL)).rejects.toThrow('options recorded');
-    const [isnet, small] = seen;
+    await expect(r.session('isnet-int8')).rejects.toThrow('options recorded');
+    const [isnet, other] = seen;
     expect(isnet).toMatchObject({
       enableMemPattern: false,
       enableCpuMemArena: false,
       graphOptimizationLevel: 'extended',
       extra: { optimization: { disable_specified_optimizers: 'ConstantFolding' } },
     });
-    expect(small).not.toHaveProperty('enableMemPattern');
-    expect(small).not.toHaveProperty('enableCpuMemArena');
-    expect(small).not.toHaveProperty('extra');
-    expect(small).toMatchObject({ graphOptimizationLevel: 'all' });
+    expect(other).not.toHaveProperty('enableMemPattern');
+    expect(other).not.toHaveProperty('enableCpuMemArena');
+    expect(other).not.toHaveProperty('extra');
+    expect(other).toMatchObject({ graphOptimizationLevel: 'all' });
+  });
+
+  it('creates the OCR sessions with the intra-op spin-wait off, and other models with it left on', async () => {
+    const seen: ort.InferenceSession.SessionOptions[] = [];
+    const { r } = registry({}, async (_model, options) => {
+      seen.push(options);
+      throw new Error('options recorded, nothing loaded');
+    });
+    for (const model of ['ppocr-v4-det', 'ppocr-v4-rec', 'isnet-int8']) await expect(r.session(model)).rejects.toThrow('options recorded');
+    const [det, rec, other] = seen;
+    for (const ocr of [det, rec]) expect(ocr).toMatchObject({ graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } });
+    expect(other).not.toHaveProperty('extra');
   });
 
   it('gives onnxruntime the float16 ISNet export rewritten to run in float32, its weights still float16 and only `output` kept', async () => {

@@ -85,6 +85,46 @@ describe('ocr post-processing', () => {
     expect(ctcGreedyDecode(probs, 0, path.length, classes, keys)).toEqual({ text: 'aab c', score: expect.closeTo(0.9, 5) });
   });
 
+  it('reads the same path as a scan of every class when rows are softmax, confident or not', () => {
+    const keys = Array.from({ length: 300 }, (_, i) => String.fromCodePoint(0x4e00 + i));
+    const classes = keys.length + 2;
+    const steps = 400;
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const probs = new Float32Array(steps * classes);
+    for (let t = 0; t < steps; t++) {
+      // A third of the rows confident (one class far ahead); a third with two close leaders, the later one
+      // ahead, both under one half (a scan that stopped at the first strong class would pick the wrong one);
+      // a third spread thin.
+      const winner = 1 + Math.floor(random() * (classes - 2));
+      const runnerUp = Math.floor(random() * winner);
+      const lift = (c: number) => (t % 3 === 0 ? (c === winner ? 12 : 0) : t % 3 === 1 ? (c === winner ? 8.2 : c === runnerUp ? 8 : 0) : 0);
+      const logits = Array.from({ length: classes }, (_, c) => random() * 2 + lift(c));
+      const sum = logits.reduce((s, l) => s + Math.exp(l), 0);
+      for (const [c, l] of logits.entries()) probs[t * classes + c] = Math.exp(l) / sum;
+    }
+    let text = '';
+    let kept = 0;
+    let total = 0;
+    let previous = -1;
+    for (let t = 0; t < steps; t++) {
+      const row = probs.subarray(t * classes, (t + 1) * classes);
+      const best = row.indexOf(Math.max(...row));
+      if (best !== 0 && best !== previous) {
+        text += best <= keys.length ? keys[best - 1]! : ' ';
+        total += row[best]!;
+        kept += 1;
+      }
+      previous = best;
+    }
+    const decoded = ctcGreedyDecode(probs, 0, steps, classes, keys);
+    expect(decoded.text).toBe(text);
+    expect(decoded.score).toBeCloseTo(total / kept, 6);
+  });
+
   it('orders boxes into lines top to bottom, left to right', () => {
     const boxes = [
       { x1: 200, y1: 12, x2: 300, y2: 40, id: 'b' },

@@ -36,6 +36,19 @@ describe('resampling into model planes', () => {
     expect([out[2], out[3]]).toEqual([-9, -9]);
   });
 
+  it('keeps columns as they are when only the height changes, from a region away from the origin', () => {
+    const image = rgba(5, 4, (x, y) => [10 * y + x, 100, 0]);
+    const out = new Float32Array(3 * 5 * 4).fill(-9);
+    resampleToPlanes(image, { left: 1, top: 1, width: 3, height: 2 }, 3, 4, { data: out, offset: 0, rowStride: 5, planeStride: 20 }, AS_IS);
+    // Region rows y = 1, 2 stretched to four: centres fall at 0 (clamped), 0.25, 0.75 and 1 (clamped).
+    const rows = [0, 0.25, 0.75, 1].map((f) => [1, 2, 3].map((x) => 10 + x + 10 * f));
+    for (const [k, row] of rows.entries()) {
+      expect([...out.subarray(k * 5, k * 5 + 3)].map((v) => Number(v.toFixed(4)))).toEqual(row);
+      expect([...out.subarray(k * 5 + 3, k * 5 + 5)]).toEqual([-9, -9]);
+    }
+    expect([...out.subarray(20, 23)]).toEqual([100, 100, 100]);
+  });
+
   it('asks for an antialiased resize only when shrinking by more than 2×', () => {
     expect(needsPrefilter({ width: 2000, height: 1000 }, 1024, 1024)).toBe(false);
     expect(needsPrefilter({ width: 2100, height: 1000 }, 1024, 1024)).toBe(true);

@@ -1,6 +1,7 @@
 /**
  * Greedy CTC decoding for PaddleOCR's recognisers: class 0 is the blank, 1..K are the dictionary's keys
- * in file order, K+1 is a space. Repeats collapse unless a blank separates them.
+ * in file order, K+1 is a space. Repeats collapse unless a blank separates them. Each row of `probs` is a
+ * softmax over the classes.
  */
 export interface Decoded {
   text: string;
@@ -14,6 +15,13 @@ export function parseKeys(file: string): string[] {
   return keys;
 }
 
+/**
+ * A class above this is its row's maximum: PaddleOCR's recognisers end in a softmax, so a row sums to one
+ * (to float error) and no other class can reach a probability above one half. The margin covers rounding.
+ * Most rows are a confident blank or character, so the scan of 6 625 classes usually stops early.
+ */
+const SURE_MAX = 0.5 + 1e-3;
+
 export function ctcGreedyDecode(probs: Float32Array, offset: number, steps: number, classes: number, keys: readonly string[]): Decoded {
   let text = '';
   let sum = 0;
@@ -23,7 +31,7 @@ export function ctcGreedyDecode(probs: Float32Array, offset: number, steps: numb
     const row = offset + t * classes;
     let best = 0;
     let bestP = probs[row]!;
-    for (let c = 1; c < classes; c++) {
+    for (let c = 1; c < classes && bestP <= SURE_MAX; c++) {
       const p = probs[row + c]!;
       if (p > bestP) {
         bestP = p;

@@ -43,6 +43,8 @@ const defaultFactory: SessionFactory = (model, options) =>
  * loaded machine), and the layout rewrites of level 'all' hold another ≈85 MiB (steady 535 → 452 MiB, max
  * 1118–1163 → 980–1022 MiB at 'extended', within 3 % of its time).
  */
+const NO_SPIN: ort.InferenceSession.SessionOptions = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
+
 const SESSION_OPTIONS_BY_MODEL: Readonly<Record<string, ort.InferenceSession.SessionOptions>> = {
   // Constant folding would fold the float16 weights' Casts (GRAPH_REWRITES_BY_MODEL) into float32 copies again.
   isnet: {
@@ -51,6 +53,11 @@ const SESSION_OPTIONS_BY_MODEL: Readonly<Record<string, ort.InferenceSession.Ses
     graphOptimizationLevel: 'extended',
     extra: { optimization: { disable_specified_optimizers: 'ConstantFolding' } },
   },
+  // OCR's two small graphs run many short operators: the intra-op thread's spin-wait after each, left on,
+  // took a core the main thread's own work around the models needed. Alternated runs on 2 cores (bench/ocr
+  // pipeline, median of 40): 149–193 ms without the spin against 164–206 ms with it.
+  'ppocr-v4-det': NO_SPIN,
+  'ppocr-v4-rec': NO_SPIN,
 };
 
 /**

@@ -1,33 +1,165 @@
+import sharp from 'sharp';
 import type { Box } from '../../core/types.ts';
 import { PNG_PREVIEW } from '../../media/image.ts';
-import { sharpOf } from './raw-image.ts';
 import type { RawImage } from './raw-image.ts';
+
+/**
+ * Boxes and their labels drawn over a picture, as a PNG preview.
+ *
+ * Outlines are painted straight into the pixels, and every label is rasterised once, in one small SVG
+ * laid out as a grid, then blended into place. A full-picture SVG layer composited by sharp cost ~7 ms on
+ * a 960×440 picture even for bare rectangles (librsvg's cost grows with the canvas), each separate label
+ * SVG ~1.4 ms more, and sharp's flatten of an RGBA picture ~11 ms (it works in floats): together most of
+ * OCR's own time around its two models.
+ */
 
 /** Text safe inside an SVG element: labels come from users' phrases. */
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The image with each box outlined and numbered (an SVG layer composited by sharp). */
+type Rgb = readonly [number, number, number];
+
+/** `#rrggbb` → [r, g, b]. */
+function rgbOf(color: string): Rgb {
+  const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color);
+  if (match === null) throw new RangeError(`box colour must be #rrggbb, got ${color}`);
+  return [parseInt(match[1]!, 16), parseInt(match[2]!, 16), parseInt(match[3]!, 16)];
+}
+
+/** The picture as 3-channel RGB, any alpha flattened onto white (a preview shows no transparency). */
+export function flattenToRgb(image: RawImage): Buffer {
+  const { data, width, height, channels } = image;
+  const pixels = width * height;
+  if (channels === 3) return Buffer.from(data.subarray(0, pixels * 3));
+  const rgb = Buffer.allocUnsafe(pixels * 3);
+  // One loop per layout, so that each stays monomorphic; t / 255 rounded is (t + 128 + ((t + 128) >> 8)) >> 8.
+  if (channels === 1) {
+    for (let p = 0, o = 0; p < pixels; p++, o += 3) rgb[o] = rgb[o + 1] = rgb[o + 2] = data[p]!;
+  } else if (channels === 2) {
+    for (let p = 0, i = 0, o = 0; p < pixels; p++, i += 2, o += 3) {
+      const t = data[i]! * data[i + 1]! + 255 * (255 - data[i + 1]!) + 128;
+      rgb[o] = rgb[o + 1] = rgb[o + 2] = (t + (t >> 8)) >> 8;
+    }
+  } else {
+    for (let p = 0, i = 0, o = 0; p < pixels; p++, i += 4, o += 3) {
+      const a = data[i + 3]!;
+      if (a === 255) {
+        rgb[o] = data[i]!;
+        rgb[o + 1] = data[i + 1]!;
+        rgb[o + 2] = data[i + 2]!;
+        continue;
+      }
+      const white = 255 * (255 - a) + 128;
+      let t = data[i]! * a + white;
+      rgb[o] = (t + (t >> 8)) >> 8;
+      t = data[i + 1]! * a + white;
+      rgb[o + 1] = (t + (t >> 8)) >> 8;
+      t = data[i + 2]! * a + white;
+      rgb[o + 2] = (t + (t >> 8)) >> 8;
+    }
+  }
+  return rgb;
+}
+
+/** Paints the rectangle [x1, x2) × [y1, y2), clipped to the picture, in an RGB buffer. */
+function fillRect(rgb: Buffer, width: number, height: number, x1: number, y1: number, x2: number, y2: number, color: Rgb): void {
+  const left = Math.max(0, x1);
+  const right = Math.min(width, x2);
+  const [r, g, b] = color;
+  for (let y = Math.max(0, y1), bottom = Math.min(height, y2); y < bottom; y++) {
+    for (let o = (y * width + left) * 3, end = (y * width + right) * 3; o < end; o += 3) {
+      rgb[o] = r;
+      rgb[o + 1] = g;
+      rgb[o + 2] = b;
+    }
+  }
+}
+
+/** Em widths per character, generous so that a label is never clipped: CJK and wider scripts take a full em. */
+function labelWidthEm(text: string): number {
+  let em = 0;
+  for (const ch of text) em += ch.codePointAt(0)! >= 0x2e80 ? 1.05 : 0.72;
+  return em;
+}
+
+interface PlacedLabel {
+  text: string;
+  /** Where the text starts and its baseline, in the picture. */
+  x: number;
+  baseline: number;
+}
+
+interface LabelStyle {
+  font: number;
+  stroke: number;
+  color: string;
+}
+
+/** Every label rendered once into one RGBA grid of equal cells, then blended where it belongs. */
+async function blendLabels(rgb: Buffer, width: number, height: number, labels: readonly PlacedLabel[], style: LabelStyle): Promise<void> {
+  if (labels.length === 0) return;
+  const { font, stroke, color } = style;
+  const pad = Math.ceil(stroke);
+  const ascent = Math.ceil(font * 0.95);
+  const cellW = Math.ceil(Math.max(...labels.map((l) => labelWidthEm(l.text))) * font) + 2 * pad;
+  const cellH = ascent + Math.ceil(font * 0.3) + 2 * pad;
+  // Near-square, so that many labels do not make one very tall canvas.
+  const columns = Math.max(1, Math.min(labels.length, Math.round(Math.sqrt((labels.length * cellH) / cellW))));
+  const rows = Math.ceil(labels.length / columns);
+  const texts = labels.map(
+    (l, i) => `<text x="${(i % columns) * cellW + pad}" y="${Math.floor(i / columns) * cellH + pad + ascent}">${escapeXml(l.text)}</text>`,
+  );
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${columns * cellW}" height="${rows * cellH}">` +
+    `<g font-family="sans-serif" font-size="${font}" fill="${color}" stroke="#000" stroke-width="${stroke / 3}">${texts.join('')}</g></svg>`;
+  const { data: sprite, info } = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  labels.forEach((label, i) => {
+    const cellX = (i % columns) * cellW;
+    const cellY = Math.floor(i / columns) * cellH;
+    const left = label.x - pad;
+    const top = label.baseline - ascent - pad;
+    for (let dy = Math.max(0, -top); dy < cellH && top + dy < height; dy++) {
+      let s = ((cellY + dy) * info.width + cellX + Math.max(0, -left)) * 4;
+      let o = ((top + dy) * width + left + Math.max(0, -left)) * 3;
+      for (let dx = Math.max(0, -left); dx < cellW && left + dx < width; dx++, s += 4, o += 3) {
+        const a = sprite[s + 3]!;
+        if (a === 0) continue;
+        const keep = 255 - a;
+        let t = sprite[s]! * a + rgb[o]! * keep + 128;
+        rgb[o] = (t + (t >> 8)) >> 8;
+        t = sprite[s + 1]! * a + rgb[o + 1]! * keep + 128;
+        rgb[o + 1] = (t + (t >> 8)) >> 8;
+        t = sprite[s + 2]! * a + rgb[o + 2]! * keep + 128;
+        rgb[o + 2] = (t + (t >> 8)) >> 8;
+      }
+    }
+  });
+}
+
+/** The image with each box outlined and labelled (its label, or its number). */
 export async function drawBoxes(image: RawImage, boxes: readonly Box[], color = '#00c2ff'): Promise<Buffer> {
+  const outline = rgbOf(color);
   const stroke = Math.max(2, Math.round(Math.min(image.width, image.height) / 200));
   const font = Math.max(10, stroke * 6);
-  const shapes = boxes.map((b, i) => {
+  const { width, height } = image;
+  const rgb = flattenToRgb(image);
+  // As an SVG stroke would be: centred on the box's edge, `stroke` pixels wide.
+  const inner = Math.floor(stroke / 2);
+  const outer = stroke - inner;
+  const labels: PlacedLabel[] = boxes.map((b, i) => {
     const x = Math.round(b.x1);
     const y = Math.round(b.y1);
     const w = Math.max(1, Math.round(b.x2 - b.x1));
     const h = Math.max(1, Math.round(b.y2 - b.y1));
-    const labelY = y - stroke > font ? y - stroke : y + h + font;
-    return (
-      `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="none" stroke="${color}" stroke-width="${stroke}"/>` +
-      `<text x="${x}" y="${labelY}" font-family="sans-serif" font-size="${font}" fill="${color}" stroke="#000" stroke-width="${stroke / 3}">${escapeXml(b.label ?? String(i + 1))}</text>`
-    );
+    fillRect(rgb, width, height, x - inner, y - inner, x + w + outer, y + outer, outline);
+    fillRect(rgb, width, height, x - inner, y + h - inner, x + w + outer, y + h + outer, outline);
+    fillRect(rgb, width, height, x - inner, y - inner, x + outer, y + h + outer, outline);
+    fillRect(rgb, width, height, x + w - inner, y - inner, x + w + outer, y + h + outer, outline);
+    return { text: b.label ?? String(i + 1), x, baseline: y - stroke > font ? y - stroke : y + h + font };
   });
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}">${shapes.join('')}</svg>`;
-  // A preview, not an edit: flattened to RGB, which encodes faster and smaller than RGBA.
-  return sharpOf(image)
-    .flatten({ background: '#ffffff' })
-    .composite([{ input: Buffer.from(svg), left: 0, top: 0 }])
+  await blendLabels(rgb, width, height, labels, { font, stroke, color });
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
     .png(PNG_PREVIEW)
     .toBuffer();
 }
