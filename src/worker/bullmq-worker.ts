@@ -55,7 +55,7 @@ class StartReport {
 
   constructor(
     private readonly job: Job,
-    private readonly log: Logger | undefined,
+    private readonly log: () => Logger | undefined,
   ) {}
 
   arm(): void {
@@ -68,7 +68,7 @@ class StartReport {
   async sendNowIfArmed(): Promise<void> {
     if (this.done || !this.timer) return;
     this.superseded();
-    await this.job.updateProgress(STARTED_PROGRESS).catch((error: unknown) => this.log?.warn({ err: error }, 'could not report the start'));
+    await this.job.updateProgress(STARTED_PROGRESS).catch((error: unknown) => this.log()?.warn({ err: error }, 'could not report the start'));
   }
 
   superseded(): void {
@@ -111,7 +111,9 @@ export class LaneWorkers<P, R> {
     const lockDuration = options.lockDurationMs ?? 30_000;
     for (const lane of options.lanes) {
       const processor = options.processorFor(lane);
-      const worker = new Worker(queueNameOf(lane), (job: Job, token?: string, signal?: AbortSignal) => self.process(processor, job, token, signal), {
+      // Two parameters, not three: BullMQ then makes no AbortController per job. Its signal only fires for
+      // Worker.cancelJob, which we never call; our cancels come over pub/sub to our own controller.
+      const worker = new Worker(queueNameOf(lane), (job: Job, token?: string) => self.process(processor, job, token), {
         connection: bullConnection(options.redisUrl),
         prefix: options.prefix,
         concurrency: options.concurrency,
@@ -144,13 +146,15 @@ export class LaneWorkers<P, R> {
     return [...this.running.keys()];
   }
 
-  private async process(processor: JobProcessor<P, R>, job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<R> {
+  private async process(processor: JobProcessor<P, R>, job: Job, token: string | undefined): Promise<R> {
     const data = job.data as BullJobData<P>;
     const jobId = job.id!;
-    const log = this.options.logger?.child({ jobId });
+    // Made only when something is logged: most jobs log nothing, and a child logger per job is not free.
+    let child: Logger | undefined;
+    const log = () => (child ??= this.options.logger?.child({ jobId }));
     const admission = await this.admit(data, job);
     if ('refusal' in admission) {
-      log?.debug({ reason: admission.refusal.reason }, 'not running this job here now; handing it back');
+      log()?.debug({ reason: admission.refusal.reason }, 'not running this job here now; handing it back');
       return this.handBack(job, token, admission.refusal.delayMs);
     }
     const slot = admission.slot;
@@ -158,7 +162,6 @@ export class LaneWorkers<P, R> {
     const abort = (reason: unknown) => {
       if (!controller.signal.aborted) controller.abort(reason);
     };
-    bullSignal?.addEventListener('abort', () => abort(new JobCancelledError()), { once: true });
     this.running.set(jobId, controller);
     const metrics = this.options.metrics;
     metrics?.jobs.started(jobId, metrics.taskOf(data.payload));
@@ -180,7 +183,7 @@ export class LaneWorkers<P, R> {
           if (controller.signal.aborted) return;
           // A progress report tells the bot the job runs as well as the start report would.
           start.superseded();
-          job.updateProgress(progress).catch((error: unknown) => log?.warn({ err: error }, 'could not report progress'));
+          job.updateProgress(progress).catch((error: unknown) => log()?.warn({ err: error }, 'could not report progress'));
         },
       });
       if (controller.signal.aborted) throw controller.signal.reason;
@@ -203,14 +206,14 @@ export class LaneWorkers<P, R> {
       else if (!error.retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) metrics?.jobs.failed(jobId, error.code);
       else metrics?.jobs.retrying(jobId);
       if (!error.retryable) throw new UnrecoverableError(encodeJobError(error));
-      log?.warn({ err: error, attempt: job.attemptsMade + 1 }, 'job failed with a transient fault; BullMQ retries it');
+      log()?.warn({ err: error, attempt: job.attemptsMade + 1 }, 'job failed with a transient fault; BullMQ retries it');
       throw new Error(encodeJobError(error));
     } finally {
       clearTimeout(timer);
       start.superseded();
       this.running.delete(jobId);
       // Not awaited: the job's end need not wait for the slot's; a release lost to a hiccup expires by itself.
-      slot?.release().catch((error: unknown) => log?.warn({ err: error }, 'could not release the user running slot; it expires by itself'));
+      slot?.release().catch((error: unknown) => log()?.warn({ err: error }, 'could not release the user running slot; it expires by itself'));
     }
   }
 

@@ -1,4 +1,6 @@
-import { afterEach, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, expect, it, vi } from 'vitest';
 import { BadInputError, WorkerCrashedError } from '../../src/errors.ts';
 import { describeWithRedis } from './bullmq-redis.ts';
 import { ended, eventually, openQueue, runCleanups, setup, spec, startWorkers } from './bullmq-queue-rig.ts';
@@ -76,6 +78,36 @@ describeWithRedis('BullMQ job queue (real Redis)', () => {
     const retrying = events.find((e) => e.type === 'retrying')!;
     expect(retrying).toMatchObject({ attempt: 1, error: { code: 'WORKER_CRASHED', retryable: true } });
     expect(events.at(-1)).toMatchObject({ type: 'completed', result: 'second time lucky', attempt: 2 });
+  });
+
+  it('logs a transient fault with its job id, and makes no per-job logger for a job that logs nothing', async () => {
+    const lines: { jobId?: string; msg: string }[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(JSON.parse(chunk.toString()));
+          done();
+        },
+      }),
+    );
+    const child = vi.spyOn(logger, 'child');
+    const { prefix, queue, events } = await setup({ backoffMs: 20 });
+    await startWorkers(
+      prefix,
+      async (job) => {
+        if (job.payload === 'flaky' && job.attempt === 1) throw new WorkerCrashedError('inference thread exited with code 134');
+        return 'ok';
+      },
+      { logger },
+    );
+    await queue.enqueue(spec('quiet', 'u1', 'quiet'));
+    await eventually(events, ended('quiet'));
+    expect(child.mock.calls.filter(([bindings]) => 'jobId' in bindings)).toEqual([]);
+    await queue.enqueue(spec('flaky', 'u1', 'flaky'));
+    await eventually(events, ended('flaky'));
+    expect(child.mock.calls.filter(([bindings]) => 'jobId' in bindings)).toEqual([[{ jobId: 'flaky' }]]);
+    expect(lines).toContainEqual(expect.objectContaining({ jobId: 'flaky', msg: 'job failed with a transient fault; BullMQ retries it' }));
   });
 
   it('gives up on a transient fault after JOB_MAX_ATTEMPTS', async () => {
