@@ -74,6 +74,25 @@ describe('drawBoxes', () => {
     expect(await sharp(png).metadata()).toMatchObject({ width: 400, height: 300, channels: 3 });
   });
 
+  it('draws every label when they take more than one render (many long labels)', async () => {
+    // 150 labels of 100 wide letters: ≈17 000 px cells, about 60 per render within the 1 M pixel budget.
+    const boxes = Array.from({ length: 150 }, (_, i) => ({
+      x1: 10 + (i % 10) * 38,
+      y1: 30 + Math.floor(i / 10) * 17,
+      x2: 40 + (i % 10) * 38,
+      y2: 40 + Math.floor(i / 10) * 17,
+      label: 'W'.repeat(100),
+    }));
+    const last = boxes.at(-1)!;
+    const withLast = await pixels(await drawBoxes(grey(400, 300), boxes));
+    const withoutLast = await pixels(await drawBoxes(grey(400, 300), [...boxes.slice(0, -1), { ...last, label: '' }]));
+    // The last label (from the third render) starts at its box's left edge, its baseline 2 px above the box.
+    let changed = 0;
+    for (let y = last.y1 - 16; y < last.y1; y++)
+      for (let x = last.x1; x < 400; x++) if (withLast.at(x, y).some((v, k) => v !== withoutLast.at(x, y)[k])) changed++;
+    expect(changed).toBeGreaterThan(50);
+  });
+
   it('flattens transparency onto white and grey onto RGB', () => {
     const half = grey(2, 1, 128);
     expect([...flattenToRgb(half)]).toEqual([177, 177, 177, 177, 177, 177]);

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { Box } from '../../core/types.ts';
+import { InternalError } from '../../errors.ts';
 import { PNG_PREVIEW } from '../../media/image.ts';
 import type { RawImage } from './raw-image.ts';
 
@@ -23,7 +24,7 @@ type Rgb = readonly [number, number, number];
 /** `#rrggbb` → [r, g, b]. */
 function rgbOf(color: string): Rgb {
   const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color);
-  if (match === null) throw new RangeError(`box colour must be #rrggbb, got ${color}`);
+  if (match === null) throw new InternalError(`box colour must be #rrggbb, got ${color}`);
   return [parseInt(match[1]!, 16), parseInt(match[2]!, 16), parseInt(match[3]!, 16)];
 }
 
@@ -96,33 +97,60 @@ interface LabelStyle {
   color: string;
 }
 
-/** Every label rendered once into one RGBA grid of equal cells, then blended where it belongs. */
+/** Sprite pixels one render may use at least; more when the picture is larger (the old full-picture layer's size). */
+const MIN_SPRITE_PIXELS = 1 << 20;
+
+/**
+ * The labels rendered into RGBA grids of equal cells, as few renders as the pixel budget allows (usually one),
+ * each cell then blended where its label belongs.
+ */
 async function blendLabels(rgb: Buffer, width: number, height: number, labels: readonly PlacedLabel[], style: LabelStyle): Promise<void> {
   if (labels.length === 0) return;
-  const { font, stroke, color } = style;
-  const pad = Math.ceil(stroke);
-  const ascent = Math.ceil(font * 0.95);
-  const cellW = Math.ceil(Math.max(...labels.map((l) => labelWidthEm(l.text))) * font) + 2 * pad;
-  const cellH = ascent + Math.ceil(font * 0.3) + 2 * pad;
+  const pad = Math.ceil(style.stroke);
+  const ascent = Math.ceil(style.font * 0.95);
+  const cell = {
+    width: Math.ceil(Math.max(...labels.map((l) => labelWidthEm(l.text))) * style.font) + 2 * pad,
+    height: ascent + Math.ceil(style.font * 0.3) + 2 * pad,
+    pad,
+    ascent,
+  };
+  // Hundreds of labels in a large font would otherwise make one canvas bigger than the picture itself.
+  const perRender = Math.max(1, Math.floor(Math.max(MIN_SPRITE_PIXELS, width * height) / (cell.width * cell.height)));
+  for (let first = 0; first < labels.length; first += perRender) {
+    await blendSprite(rgb, width, height, labels.slice(first, first + perRender), cell, style);
+  }
+}
+
+interface Cell {
+  width: number;
+  height: number;
+  /** Space around the text inside a cell, and from a cell's top to the baseline inside it. */
+  pad: number;
+  ascent: number;
+}
+
+async function blendSprite(rgb: Buffer, width: number, height: number, labels: readonly PlacedLabel[], cell: Cell, style: LabelStyle): Promise<void> {
+  const { pad, ascent } = cell;
   // Near-square, so that many labels do not make one very tall canvas.
-  const columns = Math.max(1, Math.min(labels.length, Math.round(Math.sqrt((labels.length * cellH) / cellW))));
+  const columns = Math.max(1, Math.min(labels.length, Math.round(Math.sqrt((labels.length * cell.height) / cell.width))));
   const rows = Math.ceil(labels.length / columns);
   const texts = labels.map(
-    (l, i) => `<text x="${(i % columns) * cellW + pad}" y="${Math.floor(i / columns) * cellH + pad + ascent}">${escapeXml(l.text)}</text>`,
+    (l, i) => `<text x="${(i % columns) * cell.width + pad}" y="${Math.floor(i / columns) * cell.height + pad + ascent}">${escapeXml(l.text)}</text>`,
   );
   const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${columns * cellW}" height="${rows * cellH}">` +
-    `<g font-family="sans-serif" font-size="${font}" fill="${color}" stroke="#000" stroke-width="${stroke / 3}">${texts.join('')}</g></svg>`;
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${columns * cell.width}" height="${rows * cell.height}">` +
+    `<g font-family="sans-serif" font-size="${style.font}" fill="${style.color}" stroke="#000" stroke-width="${style.stroke / 3}">${texts.join('')}</g></svg>`;
   const { data: sprite, info } = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   labels.forEach((label, i) => {
-    const cellX = (i % columns) * cellW;
-    const cellY = Math.floor(i / columns) * cellH;
+    const cellX = (i % columns) * cell.width;
+    const cellY = Math.floor(i / columns) * cell.height;
     const left = label.x - pad;
     const top = label.baseline - ascent - pad;
-    for (let dy = Math.max(0, -top); dy < cellH && top + dy < height; dy++) {
-      let s = ((cellY + dy) * info.width + cellX + Math.max(0, -left)) * 4;
-      let o = ((top + dy) * width + left + Math.max(0, -left)) * 3;
-      for (let dx = Math.max(0, -left); dx < cellW && left + dx < width; dx++, s += 4, o += 3) {
+    const skip = Math.max(0, -left);
+    for (let dy = Math.max(0, -top); dy < cell.height && top + dy < height; dy++) {
+      let s = ((cellY + dy) * info.width + cellX + skip) * 4;
+      let o = ((top + dy) * width + left + skip) * 3;
+      for (let dx = skip; dx < cell.width && left + dx < width; dx++, s += 4, o += 3) {
         const a = sprite[s + 3]!;
         if (a === 0) continue;
         const keep = 255 - a;
