@@ -239,13 +239,14 @@ export class LaneWorkers<P, R> {
       );
     const limit = data.maxRunningPerUser;
     const checkKey = (job.attemptsStarted ?? 0) > 1;
-    if (limit === undefined && !checkKey) return { cancelled: false };
-    if (limit !== undefined && !checkKey) {
+    if (!checkKey) {
+      if (limit === undefined) return { cancelled: false };
       if (!(await this.slots.claim(data.userId, job.id!, limit))) return { refusal: AT_USER_LIMIT };
       return { slot: this.slots.held(data.userId, job.id!), cancelled: false };
     }
+    // A job started before: its cancel key is read, and a claim (if any) rides in the same round trip.
     const pipeline = this.redis.pipeline();
-    if (checkKey) pipeline.exists(cancelKey(this.options.prefix, job.id!));
+    pipeline.exists(cancelKey(this.options.prefix, job.id!));
     const settleReleases = limit === undefined ? undefined : this.slots.queueClaim(pipeline, data.userId, job.id!, limit);
     let replies: [Error | null, unknown][];
     try {
@@ -256,9 +257,9 @@ export class LaneWorkers<P, R> {
     }
     settleReleases?.(replies.at(-1)?.[0] ?? undefined);
     for (const [error] of replies) if (error) throw error;
-    const cancelled = checkKey && replies[0]?.[1] === 1;
+    const cancelled = replies[0]?.[1] === 1;
     if (limit === undefined) return { cancelled };
-    if (replies[checkKey ? 1 : 0]?.[1] !== 1) return { refusal: AT_USER_LIMIT };
+    if (replies[1]?.[1] !== 1) return { refusal: AT_USER_LIMIT };
     return { slot: this.slots.held(data.userId, job.id!), cancelled };
   }
 

@@ -28,19 +28,24 @@ function rgbOf(color: string): Rgb {
   return [parseInt(match[1]!, 16), parseInt(match[2]!, 16), parseInt(match[3]!, 16)];
 }
 
+/** t / 255 rounded, for t in 0..255²: one blend of two 8-bit values weighted by an 8-bit alpha. */
+function div255(t: number): number {
+  const r = t + 128;
+  return (r + (r >> 8)) >> 8;
+}
+
 /** The picture as 3-channel RGB, any alpha flattened onto white (a preview shows no transparency). */
 export function flattenToRgb(image: RawImage): Buffer {
   const { data, width, height, channels } = image;
   const pixels = width * height;
   if (channels === 3) return Buffer.from(data.subarray(0, pixels * 3));
   const rgb = Buffer.allocUnsafe(pixels * 3);
-  // One loop per layout, so that each stays monomorphic; t / 255 rounded is (t + 128 + ((t + 128) >> 8)) >> 8.
+  // One loop per layout, so that each stays monomorphic.
   if (channels === 1) {
     for (let p = 0, o = 0; p < pixels; p++, o += 3) rgb[o] = rgb[o + 1] = rgb[o + 2] = data[p]!;
   } else if (channels === 2) {
     for (let p = 0, i = 0, o = 0; p < pixels; p++, i += 2, o += 3) {
-      const t = data[i]! * data[i + 1]! + 255 * (255 - data[i + 1]!) + 128;
-      rgb[o] = rgb[o + 1] = rgb[o + 2] = (t + (t >> 8)) >> 8;
+      rgb[o] = rgb[o + 1] = rgb[o + 2] = div255(data[i]! * data[i + 1]! + 255 * (255 - data[i + 1]!));
     }
   } else {
     for (let p = 0, i = 0, o = 0; p < pixels; p++, i += 4, o += 3) {
@@ -51,13 +56,10 @@ export function flattenToRgb(image: RawImage): Buffer {
         rgb[o + 2] = data[i + 2]!;
         continue;
       }
-      const white = 255 * (255 - a) + 128;
-      let t = data[i]! * a + white;
-      rgb[o] = (t + (t >> 8)) >> 8;
-      t = data[i + 1]! * a + white;
-      rgb[o + 1] = (t + (t >> 8)) >> 8;
-      t = data[i + 2]! * a + white;
-      rgb[o + 2] = (t + (t >> 8)) >> 8;
+      const white = 255 * (255 - a);
+      rgb[o] = div255(data[i]! * a + white);
+      rgb[o + 1] = div255(data[i + 1]! * a + white);
+      rgb[o + 2] = div255(data[i + 2]! * a + white);
     }
   }
   return rgb;
@@ -154,12 +156,9 @@ async function blendSprite(rgb: Buffer, width: number, height: number, labels: r
         const a = sprite[s + 3]!;
         if (a === 0) continue;
         const keep = 255 - a;
-        let t = sprite[s]! * a + rgb[o]! * keep + 128;
-        rgb[o] = (t + (t >> 8)) >> 8;
-        t = sprite[s + 1]! * a + rgb[o + 1]! * keep + 128;
-        rgb[o + 1] = (t + (t >> 8)) >> 8;
-        t = sprite[s + 2]! * a + rgb[o + 2]! * keep + 128;
-        rgb[o + 2] = (t + (t >> 8)) >> 8;
+        rgb[o] = div255(sprite[s]! * a + rgb[o]! * keep);
+        rgb[o + 1] = div255(sprite[s + 1]! * a + rgb[o + 1]! * keep);
+        rgb[o + 2] = div255(sprite[s + 2]! * a + rgb[o + 2]! * keep);
       }
     }
   });
