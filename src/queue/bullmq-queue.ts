@@ -7,7 +7,7 @@ import { BULLMQ_STALLED_LIMIT_REASON, decodeJobError } from './job-error-codec.t
 import type { JobQueue, JobSpec, QueueEvent, QueueStats } from './job-queue.ts';
 import { laneCounts, type LaneCount } from './lane-counts.ts';
 import { queueNameOf } from './lanes.ts';
-import { bullConnection, cancelChannel, cancelKey, redisClient, throttledErrorLog } from './redis-setup.ts';
+import { bullCommandClient, bullConnection, cancelChannel, cancelKey, redisClient, throttledErrorLog, type CoalescingRedis } from './redis-setup.ts';
 
 /** What a BullMQ job carries: plain JSON, so a worker on another machine needs nothing else. */
 export interface BullJobData<P> {
@@ -84,6 +84,8 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
   private readonly byUser = new Map<string, Set<string>>();
   private readonly listeners = new Set<(event: QueueEvent<R>) => void>();
   private readonly redis: Redis;
+  /** The Queues' command connections (BullMQ leaves a client it was given open: closed here). */
+  private readonly queueClients: CoalescingRedis[] = [];
   private seq = 0;
   /** Queue events are handled one at a time, in stream order: a retry's bookkeeping never overtakes the next start. */
   private chain: Promise<void> = Promise.resolve();
@@ -92,7 +94,9 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     const connection = bullConnection(options.redisUrl);
     for (const lane of options.lanes) {
       const name = queueNameOf(lane);
-      const queue = new Queue(name, { connection, prefix: options.prefix });
+      const client = bullCommandClient(options.redisUrl, options.logger, `queue ${lane}`);
+      this.queueClients.push(client);
+      const queue = new Queue(name, { connection: client, prefix: options.prefix });
       queue.on('error', throttledErrorLog(options.logger, 'BullMQ queue connection error', { lane }));
       this.queues.set(lane, queue);
       const events = new QueueEvents(name, { connection, prefix: options.prefix });
@@ -270,6 +274,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     const steps = [
       ...this.events.map((e) => () => e.close()),
       ...[...this.queues.values()].map((q) => () => q.close()),
+      ...this.queueClients.map((c) => () => c.quit()),
       () => this.chain,
       () => this.redis.quit(),
     ];

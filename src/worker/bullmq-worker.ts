@@ -7,7 +7,7 @@ import type { BullJobData } from '../queue/bullmq-queue.ts';
 import { encodeJobError } from '../queue/job-error-codec.ts';
 import type { JobProcessor } from '../queue/job-queue.ts';
 import { queueNameOf } from '../queue/lanes.ts';
-import { bullConnection, cancelChannel, cancelKey, redisClient, throttledErrorLog } from '../queue/redis-setup.ts';
+import { bullCommandClient, cancelChannel, cancelKey, redisClient, throttledErrorLog, type CoalescingRedis } from '../queue/redis-setup.ts';
 import { UserRunningSlots, type RunningSlot } from '../queue/user-running-slots.ts';
 import { STARTED_PROGRESS } from '../queue/bullmq-queue.ts';
 import type { JobTracker } from '../metrics/job-tracker.ts';
@@ -89,6 +89,8 @@ const AT_USER_LIMIT: Refusal = { reason: 'the user already runs their limit of j
  */
 export class LaneWorkers<P, R> {
   private readonly workers: Worker[] = [];
+  /** The Workers' command connections (BullMQ leaves a client it was given open: quit after the Workers close). */
+  private readonly workerClients: CoalescingRedis[] = [];
   private readonly running = new Map<string, AbortController>();
   private readonly redis: Redis;
   private readonly subscriber: Redis;
@@ -113,8 +115,10 @@ export class LaneWorkers<P, R> {
       const processor = options.processorFor(lane);
       // Two parameters, not three: BullMQ then makes no AbortController per job. Its signal only fires for
       // Worker.cancelJob, which we never call; our cancels come over pub/sub to our own controller.
+      const client = bullCommandClient(options.redisUrl, options.logger, `worker ${lane}`);
+      self.workerClients.push(client);
       const worker = new Worker(queueNameOf(lane), (job: Job, token?: string) => self.process(processor, job, token), {
-        connection: bullConnection(options.redisUrl),
+        connection: client,
         prefix: options.prefix,
         concurrency: options.concurrency,
         lockDuration,
@@ -295,6 +299,7 @@ export class LaneWorkers<P, R> {
       for (const result of await closed) if (result.status === 'rejected') failures.push(result.reason);
       // Released slots still waiting to ride along with a claim: there will be no next claim.
       await run(() => this.slots.flush());
+      for (const client of this.workerClients) await run(() => client.quit());
       await run(() => this.subscriber.quit());
       await run(() => this.redis.quit());
       if (failures.length > 0) throw new AggregateError(failures, 'worker shutdown finished with errors');
