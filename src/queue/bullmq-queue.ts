@@ -1,4 +1,4 @@
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JobProgress } from '../core/types.ts';
@@ -8,9 +8,15 @@ import type { JobQueue, JobSpec, QueueEvent, QueueStats } from './job-queue.ts';
 import { laneCounts, type LaneCount } from './lane-counts.ts';
 import { queueNameOf } from './lanes.ts';
 import { bullCommandClient, bullConnection, cancelChannel, cancelKey, redisClient, throttledErrorLog, type CoalescingRedis } from './redis-setup.ts';
+import { UserRunningSlots } from './user-running-slots.ts';
 
 /** What a BullMQ job carries: plain JSON, so a worker on another machine needs nothing else. */
 export interface BullJobData<P> {
+  /**
+   * With a running limit: whether the bot's pre-claim holds the user's running slot for this job
+   * (user-running-slots.ts). Always the first member, false when added; the pre-claim script turns it true.
+   */
+  preclaimed?: boolean;
   userId: string;
   conversationId: string;
   payload: P;
@@ -84,6 +90,10 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
   private readonly byUser = new Map<string, Set<string>>();
   private readonly listeners = new Set<(event: QueueEvent<R>) => void>();
   private readonly redis: Redis;
+  /** Gives back slots the bot pre-claimed for jobs no worker will end. */
+  private readonly slots: UserRunningSlots;
+  /** Per lane, the pre-claim script on that lane's Queue connection (it rides in the add's pipeline). */
+  private readonly preclaimers = new Map<string, UserRunningSlots>();
   /** The Queues' command connections (BullMQ leaves a client it was given open: closed here). */
   private readonly queueClients: CoalescingRedis[] = [];
   private seq = 0;
@@ -96,6 +106,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
       const name = queueNameOf(lane);
       const client = bullCommandClient(options.redisUrl, options.logger, `queue ${lane}`);
       this.queueClients.push(client);
+      this.preclaimers.set(lane, new UserRunningSlots(client, { prefix: options.prefix, claimTtlMs: 60_000 }));
       const queue = new Queue(name, { connection: client, prefix: options.prefix });
       queue.on('error', throttledErrorLog(options.logger, 'BullMQ queue connection error', { lane }));
       this.queues.set(lane, queue);
@@ -104,6 +115,8 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
       this.events.push(events);
     }
     this.redis = redisClient(options.redisUrl, options.logger, 'queue commands');
+    // The ttl of a worker's running claim does not apply to the bot, which only pre-claims and gives back.
+    this.slots = new UserRunningSlots(this.redis, { prefix: options.prefix, claimTtlMs: 60_000 });
   }
 
   /** Resolves once every lane's event stream is being read (events before that would be missed). */
@@ -134,24 +147,30 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     const priority = 1 + active.length;
     // Tracked before the add: the job's first events can arrive before add() resolves.
     this.track(spec.id, { userId: spec.userId, lane, seq: this.seq++, priority, state: 'waiting', attemptOffset, failures: 0 });
+    const limit = this.options.maxRunningPerUser;
     const data: BullJobData<P> = {
+      // First, so that the pre-claim can mark it without parsing the data (UNCLAIMED_DATA_START).
+      ...(limit === undefined ? {} : { preclaimed: false }),
       userId: spec.userId,
       conversationId: spec.conversationId,
       payload: spec.payload,
       timeoutMs: this.options.timeoutMs,
       attemptOffset,
     };
-    if (this.options.maxRunningPerUser !== undefined) data.maxRunningPerUser = this.options.maxRunningPerUser;
+    if (limit !== undefined) data.maxRunningPerUser = limit;
     const keep = this.options.keepFinishedSeconds ?? 24 * 3600;
+    const name = this.options.jobName?.(spec.payload) ?? 'job';
+    const opts: JobsOptions = {
+      jobId: spec.id,
+      priority,
+      attempts: Math.max(1, this.options.maxAttempts - attemptOffset),
+      backoff: { type: 'exponential', delay: this.options.backoffMs },
+      removeOnComplete: { age: keep },
+      removeOnFail: { age: keep },
+    };
     try {
-      await queue.add(this.options.jobName?.(spec.payload) ?? 'job', data, {
-        jobId: spec.id,
-        priority,
-        attempts: Math.max(1, this.options.maxAttempts - attemptOffset),
-        backoff: { type: 'exponential', delay: this.options.backoffMs },
-        removeOnComplete: { age: keep },
-        removeOnFail: { age: keep },
-      });
+      if (limit === undefined) await queue.add(name, data, opts);
+      else await this.addWithPreclaim(queue, lane, name, data, opts, spec.userId, limit);
     } catch (error) {
       this.untrack(spec.id);
       throw error;
@@ -159,6 +178,40 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     const position = this.position(spec.id) ?? 0;
     this.emit({ type: 'queued', jobId: spec.id, position });
     return { position };
+  }
+
+  /**
+   * Adds the job with a pre-claim right behind it in one pipeline (one write, one round trip): Redis runs the
+   * pre-claim before any worker can fetch the job, so when the user has a slot free it is taken and the job
+   * marked, and the worker starts the job without a claim of its own. That takes a round trip out of every
+   * worker's turnover between jobs; the enqueue waits for nothing more than the add. A pre-claim that fails
+   * (a script error) only costs the worker its own claim.
+   */
+  private async addWithPreclaim(
+    queue: Queue,
+    lane: string,
+    name: string,
+    data: BullJobData<P>,
+    opts: JobsOptions,
+    userId: string,
+    limit: number,
+  ): Promise<void> {
+    const jobId = opts.jobId!;
+    const pipeline = (await queue.backend.client).pipeline();
+    // Job.addJob queues the add on the pipeline at once (BullMQ's own addBulk relies on the same).
+    const added = new Job(queue, name, data, opts, jobId).addJob(pipeline as never);
+    this.preclaimers.get(lane)!.queuePreclaim(pipeline as never, { prioritized: queue.keys.prioritized!, job: queue.toKey(jobId) }, userId, jobId, limit);
+    const [, replies] = await Promise.all([added, pipeline.exec()]);
+    const preclaimError = replies?.at(-1)?.[0];
+    if (preclaimError) this.options.logger?.warn({ err: preclaimError, jobId }, 'could not pre-claim a running slot; the worker claims one');
+  }
+
+  /** A job that ended where no worker gives its slot back (removed while waiting, failed by BullMQ itself). */
+  private releaseSlot(userId: string, jobId: string): void {
+    if (this.options.maxRunningPerUser === undefined) return;
+    this.slots
+      .releaseNow(userId, jobId)
+      .catch((error: unknown) => this.options.logger?.warn({ err: error, jobId }, 'could not give back a running slot; it expires by itself'));
   }
 
   /**
@@ -202,6 +255,8 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
       if (WAITING_STATES.has(state)) {
         try {
           await job.remove();
+          const userId = this.tracked.get(jobId)?.userId ?? (job.data as BullJobData<P>).userId;
+          this.releaseSlot(userId, jobId);
           this.untrack(jobId);
           this.emit({ type: 'cancelled', jobId });
           return true;
@@ -365,6 +420,8 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     if (!t) return;
     this.untrack(jobId);
     void this.redis.del(cancelKey(this.options.prefix, jobId)).catch(() => {});
+    // The worker gives its slot back when the job fails there; not when BullMQ fails it (too many stalls).
+    this.releaseSlot(t.userId, jobId);
     // BullMQ's stalled-limit reason does not say how many workers the job took down; the job does.
     const stalls =
       failedReason === BULLMQ_STALLED_LIMIT_REASON

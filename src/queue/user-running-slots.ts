@@ -17,11 +17,52 @@ local ttl = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs)
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[1], nowMs + ttl, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ttl)
+  -- Only ever lengthened: a pre-claim in the same set may live longer than a running claim.
+  if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
   return 1
 end
 return 0
 `;
+
+/**
+ * A pre-claim, sent by the bot in the same pipeline as the add of a job, right behind it: while the job still waits (it is in its lane's
+ * prioritized set) and the user has a slot free, the slot is taken for the job and the job's data is marked,
+ * in one step. A worker that fetches the marked job starts it without a claim of its own (no round trip
+ * before the job). A worker that fetched it first claims as usual, and finds the slot already its job's.
+ * KEYS: the user's running set, the lane's prioritized set, the job's hash. ARGV: job id, limit, ttl, the
+ * unmarked and marked beginnings of the job's data.
+ */
+const PRECLAIM = `
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+local data = redis.call('HGET', KEYS[3], 'data')
+if not data or string.sub(data, 1, #ARGV[4]) ~= ARGV[4] then return 0 end
+local now = redis.call('TIME')
+local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], nowMs + ttl, ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+redis.call('HSET', KEYS[3], 'data', ARGV[5] .. string.sub(data, #ARGV[4] + 1))
+return 1
+`;
+
+/**
+ * The job data's first member while no pre-claim holds a slot for it; a pre-claim turns it into
+ * PRECLAIMED_DATA_START. It must stay the first member, so that the script can check and change it
+ * without parsing the JSON.
+ */
+export const UNCLAIMED_DATA_START = '{"preclaimed":false,';
+export const PRECLAIMED_DATA_START = '{"preclaimed":true,';
+
+/**
+ * How long a pre-claim holds its slot while the job waits. A worker trusts the mark only while the job is
+ * younger than PRECLAIM_TRUSTED_MS (older: it claims as usual), so machines' clocks may differ by up to
+ * the difference before a mark could outlive its slot. A pre-claim left behind (its job removed by hand)
+ * holds the user's slot at most this long.
+ */
+export const PRECLAIM_TTL_MS = 60 * 60_000;
+export const PRECLAIM_TRUSTED_MS = 10 * 60_000;
 
 /**
  * How long a released slot may wait to ride along with this worker's next claim (one command instead of two
@@ -46,7 +87,10 @@ export interface RunningSlot {
  */
 type ClaimArgs = [numberOfKeys: number, ...keysThenArgs: (string | number)[]];
 type WithClaim = { vitronClaimSlot(...args: ClaimArgs): Promise<number> };
-type PipelineWithClaim = ChainableCommander & { vitronClaimSlot(...args: ClaimArgs): ChainableCommander };
+type PipelineWithClaim = ChainableCommander & {
+  vitronClaimSlot(...args: ClaimArgs): ChainableCommander;
+  vitronPreclaimSlot(numberOfKeys: 3, ...keysThenArgs: (string | number)[]): ChainableCommander;
+};
 
 interface PendingRelease {
   key: string;
@@ -66,6 +110,31 @@ export class UserRunningSlots {
     private readonly options: UserRunningSlotsOptions,
   ) {
     redis.defineCommand('vitronClaimSlot', { lua: CLAIM });
+    redis.defineCommand('vitronPreclaimSlot', { lua: PRECLAIM });
+  }
+
+  /**
+   * Adds a pre-claim (PRECLAIM) to a pipeline, right behind the add of the job it is for: it takes the user's
+   * slot for the job if one is free and marks the job's data. Its reply is 1 when taken, 0 when the user has no
+   * slot free, the job is no longer waiting, or its data does not begin with UNCLAIMED_DATA_START.
+   */
+  queuePreclaim(pipeline: ChainableCommander, keys: { prioritized: string; job: string }, userId: string, jobId: string, limit: number): void {
+    (pipeline as PipelineWithClaim).vitronPreclaimSlot(
+      3,
+      this.keyOf(userId),
+      keys.prioritized,
+      keys.job,
+      jobId,
+      limit,
+      PRECLAIM_TTL_MS,
+      UNCLAIMED_DATA_START,
+      PRECLAIMED_DATA_START,
+    );
+  }
+
+  /** Gives back a job's slot now, whoever took it (a pre-claimed job cancelled while waiting, or failed without a worker). */
+  async releaseNow(userId: string, jobId: string): Promise<void> {
+    await this.redis.zrem(this.keyOf(userId), jobId);
   }
 
   /**

@@ -8,7 +8,7 @@ import { encodeJobError } from '../queue/job-error-codec.ts';
 import type { JobProcessor } from '../queue/job-queue.ts';
 import { queueNameOf } from '../queue/lanes.ts';
 import { bullCommandClient, cancelChannel, cancelKey, redisClient, throttledErrorLog, type CoalescingRedis } from '../queue/redis-setup.ts';
-import { UserRunningSlots, type RunningSlot } from '../queue/user-running-slots.ts';
+import { PRECLAIM_TRUSTED_MS, UserRunningSlots, type RunningSlot } from '../queue/user-running-slots.ts';
 import { STARTED_PROGRESS } from '../queue/bullmq-queue.ts';
 import type { JobTracker } from '../metrics/job-tracker.ts';
 import type { MemoryBudget } from './memory-budget.ts';
@@ -226,6 +226,9 @@ export class LaneWorkers<P, R> {
    * a running slot free across the fleet (USER_MAX_RUNNING_JOBS). A refused job goes back to the queue
    * without spending an attempt.
    *
+   * A first attempt whose slot the bot pre-claimed while it waited (BullJobData.preclaimed) starts without a
+   * claim; a later attempt claims again, since its earlier attempt gave the slot back when it ended.
+   *
    * A cancel reaches a running job over pub/sub (this worker subscribes before it takes any job, and
    * remembers cancels heard for jobs it is still admitting). The cancel key is read only for a job started
    * before, elsewhere or here: a cancel published while its first worker was dying is in the key alone.
@@ -245,6 +248,9 @@ export class LaneWorkers<P, R> {
     const checkKey = (job.attemptsStarted ?? 0) > 1;
     if (!checkKey) {
       if (limit === undefined) return { cancelled: false };
+      // The bot's pre-claim already holds the slot for this first attempt: no round trip before the job.
+      if (data.preclaimed === true && Date.now() - job.timestamp < PRECLAIM_TRUSTED_MS)
+        return { slot: this.slots.held(data.userId, job.id!), cancelled: false };
       if (!(await this.slots.claim(data.userId, job.id!, limit))) return { refusal: AT_USER_LIMIT };
       return { slot: this.slots.held(data.userId, job.id!), cancelled: false };
     }

@@ -33,3 +33,33 @@ export async function dropPrefix(prefix: string, lanes: readonly string[]): Prom
     await client.quit();
   }
 }
+
+/** Every command clients send Redis from now on (MONITOR), until `stop`, which waits for Redis to have passed the stop mark. */
+export async function recordCommands(redis: Redis) {
+  // Listeners go on before MONITOR is sent: a line parsed before the client counts itself as monitoring, or after
+  // disconnect(), is reported as an 'error' by ioredis, and one without a listener would be thrown.
+  const monitor = redis.duplicate({ monitor: true, lazyConnect: true });
+  monitor.on('error', () => {});
+  // Not events.once: that would reject on the 'error' a stray early line raises.
+  const monitoring = new Promise<void>((resolve) => monitor.once('monitoring', () => resolve()));
+  const seen: string[][] = [];
+  const mark = `stop-${Math.random()}`;
+  let stopped: () => void = () => {};
+  const reachedMark = new Promise<void>((resolve) => (stopped = resolve));
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    // Calls a script makes are listed too, from 'lua': only the commands clients send count here.
+    if (source === 'lua') return;
+    if (args[0]?.toLowerCase() === 'echo' && args[1] === mark) stopped();
+    else seen.push(args);
+  });
+  await monitor.connect();
+  await monitoring;
+  return {
+    async stop(): Promise<string[][]> {
+      await redis.echo(mark);
+      await reachedMark;
+      monitor.disconnect();
+      return seen;
+    },
+  };
+}

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import { deleteKeysUnder } from '../../src/queue/redis-setup.ts';
-import { UserRunningSlots } from '../../src/queue/user-running-slots.ts';
-import { TEST_REDIS_URL, describeWithRedis, uniquePrefix } from './bullmq-redis.ts';
+import { PRECLAIMED_DATA_START, PRECLAIM_TTL_MS, UNCLAIMED_DATA_START, UserRunningSlots } from '../../src/queue/user-running-slots.ts';
+import { TEST_REDIS_URL, describeWithRedis, recordCommands, uniquePrefix } from './bullmq-redis.ts';
 
 const opened: { redis: Redis; prefix: string }[] = [];
 afterEach(async () => {
@@ -27,31 +27,6 @@ function open() {
     return replies;
   };
   return { redis, slots, key, claim };
-}
-
-/** Every command clients send Redis from now on (MONITOR), until `stop`, which waits for Redis to have passed the stop mark. */
-async function recordCommands(redis: Redis) {
-  const monitor = await redis.monitor();
-  // Lines still arriving after disconnect() are an error on a client no longer monitoring: expected, not news.
-  monitor.on('error', () => {});
-  const seen: string[][] = [];
-  const mark = `stop-${Math.random()}`;
-  let stopped: () => void = () => {};
-  const reachedMark = new Promise<void>((resolve) => (stopped = resolve));
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    // Calls a script makes are listed too, from 'lua': only the commands clients send count here.
-    if (source === 'lua') return;
-    if (args[0]?.toLowerCase() === 'echo' && args[1] === mark) stopped();
-    else seen.push(args);
-  });
-  return {
-    async stop(): Promise<string[][]> {
-      await redis.echo(mark);
-      await reachedMark;
-      monitor.disconnect();
-      return seen;
-    },
-  };
 }
 
 describeWithRedis('USER_MAX_RUNNING_JOBS slots in Redis', () => {
@@ -102,5 +77,59 @@ describeWithRedis('USER_MAX_RUNNING_JOBS slots in Redis', () => {
     const sent = (await commands.stop()).filter((args) => args.includes(key));
     expect(sent.map((args) => args[0]!.toLowerCase())).toEqual(['evalsha']);
     expect((await redis.zrange(key, '0', '-1')).sort()).toEqual(['j2', 'j3']);
+  });
+
+  /** The pre-claim in a pipeline of its own (the bot sends it behind the job's add): its reply, 1 when taken. */
+  async function preclaim(redis: Redis, slots: UserRunningSlots, keys: { prioritized: string; job: string }, jobId: string, limit: number) {
+    const pipeline = redis.pipeline();
+    slots.queuePreclaim(pipeline, keys, 'u1', jobId, limit);
+    const [error, reply] = (await pipeline.exec())?.[0] ?? [new Error('the pipeline did not run'), null];
+    if (error) throw error;
+    return reply === 1;
+  }
+
+  /** A job waiting in a lane, as BullMQ keeps it: in the prioritized set, its data in its hash. */
+  async function waitingJob(redis: Redis, prefix: string, jobId: string, data: string) {
+    const keys = { prioritized: `${prefix}:lane:prioritized`, job: `${prefix}:lane:${jobId}` };
+    await redis.zadd(keys.prioritized, 1, jobId);
+    await redis.hset(keys.job, 'data', data);
+    return keys;
+  }
+
+  it('a pre-claim takes a free slot for a waiting job and marks its data; at the limit it takes nothing and leaves the data alone', async () => {
+    const { redis, slots, key } = open();
+    const rest = '"userId":"u1","payload":"{\\"preclaimed\\":false,"}';
+    const first = await waitingJob(redis, key, 'j1', `${UNCLAIMED_DATA_START}${rest}`);
+    const second = await waitingJob(redis, key, 'j2', `${UNCLAIMED_DATA_START}${rest}`);
+    expect(await preclaim(redis, slots, first, 'j1', 1)).toBe(true);
+    expect(await redis.hget(first.job, 'data')).toBe(`${PRECLAIMED_DATA_START}${rest}`);
+    expect(JSON.parse((await redis.hget(first.job, 'data'))!)).toMatchObject({ preclaimed: true, userId: 'u1', payload: '{"preclaimed":false,' });
+    expect(await redis.zrange(key, '0', '-1')).toEqual(['j1']);
+
+    expect(await preclaim(redis, slots, second, 'j2', 1)).toBe(false);
+    expect(await redis.hget(second.job, 'data')).toBe(`${UNCLAIMED_DATA_START}${rest}`);
+    expect(await redis.zrange(key, '0', '-1')).toEqual(['j1']);
+    // The pre-claimed job's own claim at its worker finds the slot its own.
+    expect(await slots.claim('u1', 'j1', 1)).toBe(true);
+    expect(await slots.claim('u1', 'j2', 1)).toBe(false);
+  });
+
+  it('a pre-claim does nothing for a job no longer waiting, or whose data does not begin with the unmarked flag', async () => {
+    const { redis, slots, key } = open();
+    const taken = await waitingJob(redis, key, 'j1', `${UNCLAIMED_DATA_START}"userId":"u1"}`);
+    await redis.zrem(taken.prioritized, 'j1');
+    expect(await preclaim(redis, slots, taken, 'j1', 5)).toBe(false);
+    const other = await waitingJob(redis, key, 'j2', '{"userId":"u1","preclaimed":false}');
+    expect(await preclaim(redis, slots, other, 'j2', 5)).toBe(false);
+    expect(await redis.hget(other.job, 'data')).toBe('{"userId":"u1","preclaimed":false}');
+    expect(await redis.exists(key)).toBe(0);
+  });
+
+  it("a running claim's shorter ttl never shortens the expiry a pre-claim gave the user's set", async () => {
+    const { redis, slots, key } = open();
+    const keys = await waitingJob(redis, key, 'j1', `${UNCLAIMED_DATA_START}"userId":"u1"}`);
+    expect(await preclaim(redis, slots, keys, 'j1', 2)).toBe(true);
+    expect(await slots.claim('u1', 'j2', 2)).toBe(true);
+    expect(await redis.pttl(key)).toBeGreaterThan(PRECLAIM_TTL_MS - 60_000);
   });
 });
