@@ -58,6 +58,8 @@ interface Tracked {
   attemptOffset: number;
   /** Failed attempts BullMQ has counted so far (its attemptsMade). */
   failures: number;
+  /** With a running limit: whether a pre-claim holds the user's slot for this job (`pending`: one is on its way). */
+  preclaim?: 'pending' | 'held';
 }
 
 /**
@@ -201,17 +203,51 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     // Job.addJob queues the add on the pipeline at once (BullMQ's own addBulk relies on the same).
     const added = new Job(queue, name, data, opts, jobId).addJob(pipeline as never);
     this.preclaimers.get(lane)!.queuePreclaim(pipeline as never, { prioritized: queue.keys.prioritized!, job: queue.toKey(jobId) }, userId, jobId, limit);
+    const tracked = this.tracked.get(jobId);
+    if (tracked) tracked.preclaim = 'pending';
     const [, replies] = await Promise.all([added, pipeline.exec()]);
-    const preclaimError = replies?.at(-1)?.[0];
+    const [preclaimError, taken] = replies?.at(-1) ?? [];
+    if (tracked?.preclaim === 'pending') tracked.preclaim = taken === 1 ? 'held' : undefined;
     if (preclaimError) this.options.logger?.warn({ err: preclaimError, jobId }, 'could not pre-claim a running slot; the worker claims one');
   }
 
-  /** A job that ended where no worker gives its slot back (removed while waiting, failed by BullMQ itself). */
-  private releaseSlot(userId: string, jobId: string): void {
-    if (this.options.maxRunningPerUser === undefined) return;
-    this.slots
-      .releaseNow(userId, jobId)
-      .catch((error: unknown) => this.options.logger?.warn({ err: error, jobId }, 'could not give back a running slot; it expires by itself'));
+  /**
+   * A job of the user's ended: its slot passes to the user's oldest waiting job that holds none, in one command
+   * (which gives the ended job's slot back first), so that job's worker need not claim either. With no such job,
+   * the slot is given back here only where no worker gives it back (`byWorker` false: removed while waiting,
+   * failed by BullMQ itself after too many stalls).
+   */
+  private passSlotOn(userId: string, endedJobId: string, byWorker: boolean): void {
+    const limit = this.options.maxRunningPerUser;
+    if (limit === undefined) return;
+    const next = this.oldestWaitingWithoutSlot(userId);
+    const warn = (error: unknown) => this.options.logger?.warn({ err: error, jobId: endedJobId }, 'could not pass on a running slot; it expires by itself');
+    if (!next) {
+      if (!byWorker) this.slots.releaseNow(userId, endedJobId).catch(warn);
+      return;
+    }
+    const [nextId, t] = next;
+    const queue = this.queueOf(t.lane);
+    t.preclaim = 'pending';
+    this.slots.passOn(endedJobId, { prioritized: queue.keys.prioritized!, job: queue.toKey(nextId) }, userId, nextId, limit).then(
+      (taken) => {
+        if (t.preclaim === 'pending') t.preclaim = taken ? 'held' : undefined;
+      },
+      (error: unknown) => {
+        if (t.preclaim === 'pending') t.preclaim = undefined;
+        warn(error);
+      },
+    );
+  }
+
+  private oldestWaitingWithoutSlot(userId: string): [string, Tracked] | undefined {
+    let oldest: [string, Tracked] | undefined;
+    for (const jobId of this.byUser.get(userId) ?? []) {
+      const t = this.tracked.get(jobId);
+      if (t?.state !== 'waiting' || t.preclaim !== undefined) continue;
+      if (!oldest || t.seq < oldest[1].seq) oldest = [jobId, t];
+    }
+    return oldest;
   }
 
   /**
@@ -240,6 +276,8 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
       state: running ? 'running' : 'waiting',
       attemptOffset,
       failures: job.attemptsMade,
+      // A job marked by a pre-claim before this bot started holds its slot; passing one on to it would be wasted.
+      ...(data.preclaimed === true ? { preclaim: 'held' as const } : {}),
     });
     if (running) this.emit({ type: 'started', jobId: spec.id, attempt });
     else this.emit({ type: 'queued', jobId: spec.id, position: this.position(spec.id) ?? 0 });
@@ -256,8 +294,8 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
         try {
           await job.remove();
           const userId = this.tracked.get(jobId)?.userId ?? (job.data as BullJobData<P>).userId;
-          this.releaseSlot(userId, jobId);
           this.untrack(jobId);
+          this.passSlotOn(userId, jobId, false);
           this.emit({ type: 'cancelled', jobId });
           return true;
         } catch {
@@ -409,6 +447,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     const t = this.tracked.get(jobId);
     if (!t) return;
     this.untrack(jobId);
+    this.passSlotOn(t.userId, jobId, true);
     const attempt = t.attemptOffset + t.failures + 1;
     // A job that ends sooner than its worker's start report (START_REPORT_AFTER_MS) sends none: it ran all the same.
     if (t.state !== 'running') this.emit({ type: 'started', jobId, attempt });
@@ -421,7 +460,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     this.untrack(jobId);
     void this.redis.del(cancelKey(this.options.prefix, jobId)).catch(() => {});
     // The worker gives its slot back when the job fails there; not when BullMQ fails it (too many stalls).
-    this.releaseSlot(t.userId, jobId);
+    this.passSlotOn(t.userId, jobId, false);
     // BullMQ's stalled-limit reason does not say how many workers the job took down; the job does.
     const stalls =
       failedReason === BULLMQ_STALLED_LIMIT_REASON

@@ -30,9 +30,11 @@ return 0
  * in one step. A worker that fetches the marked job starts it without a claim of its own (no round trip
  * before the job). A worker that fetched it first claims as usual, and finds the slot already its job's.
  * KEYS: the user's running set, the lane's prioritized set, the job's hash. ARGV: job id, limit, ttl, the
- * unmarked and marked beginnings of the job's data.
+ * unmarked and marked beginnings of the job's data, and optionally a job of the user's that has ended, whose
+ * slot is given back first (the bot passes an ended job's slot on to the user's next waiting job).
  */
 const PRECLAIM = `
+if ARGV[6] then redis.call('ZREM', KEYS[1], ARGV[6]) end
 if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
 local data = redis.call('HGET', KEYS[3], 'data')
 if not data or string.sub(data, 1, #ARGV[4]) ~= ARGV[4] then return 0 end
@@ -76,6 +78,12 @@ export interface UserRunningSlotsOptions {
   claimTtlMs: number;
 }
 
+/** Where a pre-claim looks for its job: the lane's prioritized set and the job's hash. */
+export interface PreclaimKeys {
+  prioritized: string;
+  job: string;
+}
+
 /** A claimed slot: `release` gives it back (idempotent). */
 export interface RunningSlot {
   release(): Promise<void>;
@@ -86,7 +94,10 @@ export interface RunningSlot {
  * ARGV[1..3] are the claim (key, job id, limit, ttl); KEYS[2..] with ARGV[4..] are slots given back first.
  */
 type ClaimArgs = [numberOfKeys: number, ...keysThenArgs: (string | number)[]];
-type WithClaim = { vitronClaimSlot(...args: ClaimArgs): Promise<number> };
+type WithClaim = {
+  vitronClaimSlot(...args: ClaimArgs): Promise<number>;
+  vitronPreclaimSlot(numberOfKeys: 3, ...keysThenArgs: (string | number)[]): Promise<number>;
+};
 type PipelineWithClaim = ChainableCommander & {
   vitronClaimSlot(...args: ClaimArgs): ChainableCommander;
   vitronPreclaimSlot(numberOfKeys: 3, ...keysThenArgs: (string | number)[]): ChainableCommander;
@@ -118,18 +129,21 @@ export class UserRunningSlots {
    * slot for the job if one is free and marks the job's data. Its reply is 1 when taken, 0 when the user has no
    * slot free, the job is no longer waiting, or its data does not begin with UNCLAIMED_DATA_START.
    */
-  queuePreclaim(pipeline: ChainableCommander, keys: { prioritized: string; job: string }, userId: string, jobId: string, limit: number): void {
-    (pipeline as PipelineWithClaim).vitronPreclaimSlot(
-      3,
-      this.keyOf(userId),
-      keys.prioritized,
-      keys.job,
-      jobId,
-      limit,
-      PRECLAIM_TTL_MS,
-      UNCLAIMED_DATA_START,
-      PRECLAIMED_DATA_START,
-    );
+  queuePreclaim(pipeline: ChainableCommander, keys: PreclaimKeys, userId: string, jobId: string, limit: number): void {
+    (pipeline as PipelineWithClaim).vitronPreclaimSlot(...this.preclaimArgs(keys, userId, jobId, limit));
+  }
+
+  /**
+   * Gives back the slot of a job of the user's that has ended and pre-claims one for the user's next waiting
+   * job, in one command: when the bot hears that a job ended, the next job's worker need not claim. True when
+   * the next job's slot was taken.
+   */
+  async passOn(endedJobId: string, keys: PreclaimKeys, userId: string, jobId: string, limit: number): Promise<boolean> {
+    return (await (this.redis as unknown as WithClaim).vitronPreclaimSlot(...this.preclaimArgs(keys, userId, jobId, limit), endedJobId)) === 1;
+  }
+
+  private preclaimArgs(keys: PreclaimKeys, userId: string, jobId: string, limit: number): [3, ...(string | number)[]] {
+    return [3, this.keyOf(userId), keys.prioritized, keys.job, jobId, limit, PRECLAIM_TTL_MS, UNCLAIMED_DATA_START, PRECLAIMED_DATA_START];
   }
 
   /** Gives back a job's slot now, whoever took it (a pre-claimed job cancelled while waiting, or failed without a worker). */

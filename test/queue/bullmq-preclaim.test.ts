@@ -20,8 +20,8 @@ function redisOfTest(): Redis {
 }
 
 /** The job's data as BullMQ keeps it in Redis. */
-async function storedData(prefix: string, jobId: string): Promise<Record<string, unknown> | undefined> {
-  const queue = new Queue(queueNameOf('quick'), { connection: { url: TEST_REDIS_URL }, prefix });
+async function storedData(prefix: string, jobId: string, lane = 'quick'): Promise<Record<string, unknown> | undefined> {
+  const queue = new Queue(queueNameOf(lane), { connection: { url: TEST_REDIS_URL }, prefix });
   try {
     return (await queue.getJob(jobId))?.data as Record<string, unknown> | undefined;
   } finally {
@@ -55,11 +55,37 @@ describeWithRedis('running slots pre-claimed by the bot (real Redis)', () => {
     for (const id of ['a', 'b', 'c']) expect(await eventually(events, ended(id))).toMatchObject({ type: 'completed', result: `ran ${id}` });
     await until(async () => (await redis.exists(running)) === 0);
     const touchingSlots = (await commands.stop()).filter((args) => args.includes(running));
-    // One claim script call, for c (EVAL the first time a connection runs it); a and b claimed nothing at their worker.
-    const scriptCalls = touchingSlots.filter((args) => ['eval', 'evalsha'].includes(args[0]!.toLowerCase()));
+    // Claims by workers (EVAL the first time a connection runs the script): none for a and b. c either claimed at
+    // its worker or got a's slot passed on by the bot first (a pre-claim script, on the lane's prioritized set).
+    const workerClaims = touchingSlots.filter(
+      (args) => ['eval', 'evalsha'].includes(args[0]!.toLowerCase()) && !args.some((arg) => arg.endsWith(':prioritized')),
+    );
     const claimedJob = (args: string[]) => args[3 + Number(args[2])];
-    expect(scriptCalls.map(claimedJob)).toEqual(['c']);
+    expect(workerClaims.map(claimedJob).filter((id) => id !== 'c')).toEqual([]);
     expect(started).toEqual(['a', 'b', 'c']);
+  });
+
+  it("passes an ended job's slot on to the user's next waiting job, which then starts without a claim of its own", async () => {
+    const { prefix, queue, events } = await setup({ maxRunningPerUser: 1 });
+    const redis = redisOfTest();
+    const running = `${prefix}:vitron:running:u1`;
+    await queue.enqueue(spec('first'));
+    // In the other lane, so that no worker fetches it before the bot hears that the first ended.
+    await queue.enqueue(spec('next', 'u1', 'slow next'));
+    await until(async () => (await storedData(prefix, 'first'))?.preclaimed === true);
+    expect((await storedData(prefix, 'next', 'slow'))?.preclaimed).toBe(false);
+
+    await startWorkers(prefix, async () => 'first done', { lanes: ['quick'] });
+    expect(await eventually(events, ended('first'))).toMatchObject({ type: 'completed' });
+    await until(async () => (await storedData(prefix, 'next', 'slow'))?.preclaimed === true);
+    expect(await redis.zrange(running, '0', '-1')).toEqual(['next']);
+
+    const commands = await recordCommands(redisOfTest());
+    await startWorkers(prefix, async () => 'next done', { lanes: ['slow'] });
+    expect(await eventually(events, ended('next'))).toMatchObject({ type: 'completed', result: 'next done' });
+    await until(async () => (await redis.exists(running)) === 0);
+    const scriptCalls = (await commands.stop()).filter((args) => ['eval', 'evalsha'].includes(args[0]!.toLowerCase()) && args.includes(running));
+    expect(scriptCalls).toEqual([]);
   });
 
   it("gives a pre-claimed job's slot back when it is cancelled while waiting", async () => {

@@ -132,4 +132,18 @@ describeWithRedis('USER_MAX_RUNNING_JOBS slots in Redis', () => {
     expect(await slots.claim('u1', 'j2', 2)).toBe(true);
     expect(await redis.pttl(key)).toBeGreaterThan(PRECLAIM_TTL_MS - 60_000);
   });
+
+  it("passOn gives an ended job's slot back and pre-claims one for the next waiting job, in one command", async () => {
+    const { redis, slots, key } = open();
+    const next = await waitingJob(redis, key, 'next', `${UNCLAIMED_DATA_START}"userId":"u1"}`);
+    expect(await slots.claim('u1', 'ended', 1)).toBe(true);
+    expect(await preclaim(redis, slots, next, 'next', 1)).toBe(false);
+    const commands = await recordCommands(redis);
+    expect(await slots.passOn('ended', next, 'u1', 'next', 1)).toBe(true);
+    const sent = (await commands.stop()).filter((args) => args.includes(key));
+    expect(sent).toHaveLength(1);
+    expect(['eval', 'evalsha']).toContain(sent[0]![0]!.toLowerCase());
+    expect(await redis.zrange(key, '0', '-1')).toEqual(['next']);
+    expect(await redis.hget(next.job, 'data')).toBe(`${PRECLAIMED_DATA_START}"userId":"u1"}`);
+  });
 });
