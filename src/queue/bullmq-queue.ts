@@ -72,6 +72,9 @@ function isStartedMark(data: unknown): boolean {
   return typeof data === 'object' && data !== null && (data as { vitron?: unknown }).vitron === STARTED_PROGRESS.vitron;
 }
 
+/** A waiting job gets an ended job's slot passed on only with more jobs than this ahead of it in its lane. */
+export const PASS_ON_MIN_POSITION = 10;
+
 const WAITING_STATES = new Set(['waiting', 'wait', 'prioritized', 'delayed', 'paused', 'waiting-children']);
 
 /**
@@ -171,7 +174,9 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
       removeOnFail: { age: keep },
     };
     try {
-      if (limit === undefined) await queue.add(name, data, opts);
+      // With as many of the user's jobs in flight as the limit, their slots are taken (an ended one is passed on):
+      // a pre-claim would only be refused, so the job is added alone and its worker claims.
+      if (limit === undefined || active.length >= limit) await queue.add(name, data, opts);
       else await this.addWithPreclaim(queue, lane, name, data, opts, spec.userId, limit);
     } catch (error) {
       this.untrack(spec.id);
@@ -220,7 +225,10 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
   private passSlotOn(userId: string, endedJobId: string, byWorker: boolean): void {
     const limit = this.options.maxRunningPerUser;
     if (limit === undefined) return;
-    const next = this.oldestWaitingWithoutSlot(userId);
+    const candidate = this.oldestWaitingWithoutSlot(userId);
+    // A job with few jobs ahead of it is usually fetched before this bot hears of the end (the worker's finish
+    // fetches the next job in the same script): passing the slot on would be a command wasted.
+    const next = candidate && (this.position(candidate[0]) ?? 0) > PASS_ON_MIN_POSITION ? candidate : undefined;
     const warn = (error: unknown) => this.options.logger?.warn({ err: error, jobId: endedJobId }, 'could not pass on a running slot; it expires by itself');
     if (!next) {
       if (!byWorker) this.slots.releaseNow(userId, endedJobId).catch(warn);

@@ -2,7 +2,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import { WorkerCrashedError } from '../../src/errors.ts';
-import type { BullJobData } from '../../src/queue/bullmq-queue.ts';
+import { PASS_ON_MIN_POSITION, type BullJobData } from '../../src/queue/bullmq-queue.ts';
 import type { JobProcessor } from '../../src/queue/job-queue.ts';
 import { PRECLAIM_TRUSTED_MS } from '../../src/queue/user-running-slots.ts';
 import { queueNameOf } from '../../src/queue/lanes.ts';
@@ -70,8 +70,11 @@ describeWithRedis('running slots pre-claimed by the bot (real Redis)', () => {
     const redis = redisOfTest();
     const running = `${prefix}:vitron:running:u1`;
     await queue.enqueue(spec('first'));
-    // In the other lane, so that no worker fetches it before the bot hears that the first ended.
+    // In the other lane, so that no worker fetches it before the bot hears that the first ended; and behind more
+    // than PASS_ON_MIN_POSITION other users' jobs, as a job must be to have a slot passed on.
+    for (let i = 0; i <= PASS_ON_MIN_POSITION; i++) await queue.enqueue(spec(`other-${i}`, `other-${i}`, 'slow other'));
     await queue.enqueue(spec('next', 'u1', 'slow next'));
+    expect(queue.position('next')).toBe(PASS_ON_MIN_POSITION + 2);
     await until(async () => (await storedData(prefix, 'first'))?.preclaimed === true);
     expect((await storedData(prefix, 'next', 'slow'))?.preclaimed).toBe(false);
 
@@ -81,7 +84,7 @@ describeWithRedis('running slots pre-claimed by the bot (real Redis)', () => {
     expect(await redis.zrange(running, '0', '-1')).toEqual(['next']);
 
     const commands = await recordCommands(redisOfTest());
-    await startWorkers(prefix, async () => 'next done', { lanes: ['slow'] });
+    await startWorkers(prefix, async (job) => (job.id === 'next' ? 'next done' : 'other done'), { lanes: ['slow'] });
     expect(await eventually(events, ended('next'))).toMatchObject({ type: 'completed', result: 'next done' });
     await until(async () => (await redis.exists(running)) === 0);
     const scriptCalls = (await commands.stop()).filter((args) => ['eval', 'evalsha'].includes(args[0]!.toLowerCase()) && args.includes(running));
