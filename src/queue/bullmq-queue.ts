@@ -188,7 +188,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
   }
 
   /**
-   * Adds the job with a pre-claim right behind it in one pipeline (one write, one round trip): Redis runs the
+   * Adds the job with a pre-claim right behind it on the same connection (one write, one round trip): Redis runs the
    * pre-claim before any worker can fetch the job, so when the user has a slot free it is taken and the job
    * marked, and the worker starts the job without a claim of its own. That takes a round trip out of every
    * worker's turnover between jobs; the enqueue waits for nothing more than the add. A pre-claim that fails
@@ -204,16 +204,21 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     limit: number,
   ): Promise<void> {
     const jobId = opts.jobId!;
-    const pipeline = (await queue.backend.client).pipeline();
-    // Job.addJob queues the add on the pipeline at once (BullMQ's own addBulk relies on the same).
-    const added = new Job(queue, name, data, opts, jobId).addJob(pipeline as never);
-    this.preclaimers.get(lane)!.queuePreclaim(pipeline as never, { prioritized: queue.keys.prioritized!, job: queue.toKey(jobId) }, userId, jobId, limit);
+    const client = await queue.backend.client;
+    // Job.addJob sends the add before it first awaits (BullMQ's own addBulk relies on the same), so the
+    // pre-claim sent next on the same connection reaches Redis right behind it, in the same write.
+    const added = new Job(queue, name, data, opts, jobId).addJob(client as never);
+    const preclaimed = this.preclaimers.get(lane)!.preclaim({ prioritized: queue.keys.prioritized!, job: queue.toKey(jobId) }, userId, jobId, limit);
     const tracked = this.tracked.get(jobId);
     if (tracked) tracked.preclaim = 'pending';
-    const [, replies] = await Promise.all([added, pipeline.exec()]);
-    const [preclaimError, taken] = replies?.at(-1) ?? [];
-    if (tracked?.preclaim === 'pending') tracked.preclaim = taken === 1 ? 'held' : undefined;
-    if (preclaimError) this.options.logger?.warn({ err: preclaimError, jobId }, 'could not pre-claim a running slot; the worker claims one');
+    const [, taken] = await Promise.all([
+      added,
+      preclaimed.catch((error: unknown) => {
+        this.options.logger?.warn({ err: error, jobId }, 'could not pre-claim a running slot; the worker claims one');
+        return false;
+      }),
+    ]);
+    if (tracked?.preclaim === 'pending') tracked.preclaim = taken ? 'held' : undefined;
   }
 
   /**
@@ -237,7 +242,7 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
     const [nextId, t] = next;
     const queue = this.queueOf(t.lane);
     t.preclaim = 'pending';
-    this.slots.passOn(endedJobId, { prioritized: queue.keys.prioritized!, job: queue.toKey(nextId) }, userId, nextId, limit).then(
+    this.slots.preclaim({ prioritized: queue.keys.prioritized!, job: queue.toKey(nextId) }, userId, nextId, limit, endedJobId).then(
       (taken) => {
         if (t.preclaim === 'pending') t.preclaim = taken ? 'held' : undefined;
       },

@@ -25,7 +25,7 @@ return 0
 `;
 
 /**
- * A pre-claim, sent by the bot in the same pipeline as the add of a job, right behind it: while the job still waits (it is in its lane's
+ * A pre-claim, sent by the bot on the Queue's connection right behind the add of a job: while the job still waits (it is in its lane's
  * prioritized set) and the user has a slot free, the slot is taken for the job and the job's data is marked,
  * in one step. A worker that fetches the marked job starts it without a claim of its own (no round trip
  * before the job). A worker that fetched it first claims as usual, and finds the slot already its job's.
@@ -47,6 +47,14 @@ redis.call('ZADD', KEYS[1], nowMs + ttl, ARGV[1])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 redis.call('HSET', KEYS[3], 'data', ARGV[5] .. string.sub(data, #ARGV[4] + 1))
 return 1
+`;
+
+/** Slots given back together: KEYS are users' running sets, ARGV the job ids, pairwise. */
+const RELEASE = `
+for i = 1, #KEYS do
+  redis.call('ZREM', KEYS[i], ARGV[i])
+end
+return #KEYS
 `;
 
 /**
@@ -96,12 +104,10 @@ export interface RunningSlot {
 type ClaimArgs = [numberOfKeys: number, ...keysThenArgs: (string | number)[]];
 type WithClaim = {
   vitronClaimSlot(...args: ClaimArgs): Promise<number>;
+  vitronReleaseSlots(numberOfKeys: number, ...keysThenJobIds: string[]): Promise<number>;
   vitronPreclaimSlot(numberOfKeys: 3, ...keysThenArgs: (string | number)[]): Promise<number>;
 };
-type PipelineWithClaim = ChainableCommander & {
-  vitronClaimSlot(...args: ClaimArgs): ChainableCommander;
-  vitronPreclaimSlot(numberOfKeys: 3, ...keysThenArgs: (string | number)[]): ChainableCommander;
-};
+type PipelineWithClaim = ChainableCommander & { vitronClaimSlot(...args: ClaimArgs): ChainableCommander };
 
 interface PendingRelease {
   key: string;
@@ -122,24 +128,20 @@ export class UserRunningSlots {
   ) {
     redis.defineCommand('vitronClaimSlot', { lua: CLAIM });
     redis.defineCommand('vitronPreclaimSlot', { lua: PRECLAIM });
+    redis.defineCommand('vitronReleaseSlots', { lua: RELEASE });
   }
 
   /**
-   * Adds a pre-claim (PRECLAIM) to a pipeline, right behind the add of the job it is for: it takes the user's
-   * slot for the job if one is free and marks the job's data. Its reply is 1 when taken, 0 when the user has no
-   * slot free, the job is no longer waiting, or its data does not begin with UNCLAIMED_DATA_START.
+   * Pre-claims the user's slot for a waiting job (PRECLAIM), first giving back the slot of `endedJobId` if given:
+   * true when the slot was taken and the job marked; false when the user has no slot free, the job is no longer
+   * waiting, or its data does not begin with UNCLAIMED_DATA_START. The bot sends it on the Queue's connection
+   * right behind the job's add, so that Redis runs it before any worker can fetch the job; and when a job of
+   * the user's ends, to pass that job's slot on to the user's next waiting job.
    */
-  queuePreclaim(pipeline: ChainableCommander, keys: PreclaimKeys, userId: string, jobId: string, limit: number): void {
-    (pipeline as PipelineWithClaim).vitronPreclaimSlot(...this.preclaimArgs(keys, userId, jobId, limit));
-  }
-
-  /**
-   * Gives back the slot of a job of the user's that has ended and pre-claims one for the user's next waiting
-   * job, in one command: when the bot hears that a job ended, the next job's worker need not claim. True when
-   * the next job's slot was taken.
-   */
-  async passOn(endedJobId: string, keys: PreclaimKeys, userId: string, jobId: string, limit: number): Promise<boolean> {
-    return (await (this.redis as unknown as WithClaim).vitronPreclaimSlot(...this.preclaimArgs(keys, userId, jobId, limit), endedJobId)) === 1;
+  async preclaim(keys: PreclaimKeys, userId: string, jobId: string, limit: number, endedJobId?: string): Promise<boolean> {
+    const args = this.preclaimArgs(keys, userId, jobId, limit);
+    if (endedJobId !== undefined) args.push(endedJobId);
+    return (await (this.redis as unknown as WithClaim).vitronPreclaimSlot(...args)) === 1;
   }
 
   private preclaimArgs(keys: PreclaimKeys, userId: string, jobId: string, limit: number): [3, ...(string | number)[]] {
@@ -209,11 +211,10 @@ export class UserRunningSlots {
   async flush(): Promise<void> {
     const releases = this.drain();
     if (releases.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const release of releases) pipeline.zrem(release.key, release.jobId);
     try {
-      const replies = (await pipeline.exec()) ?? [];
-      for (const [i, release] of releases.entries()) release.settle(replies[i]?.[0] ?? undefined);
+      // One command for all of them: with pre-claims, most jobs start without a claim for releases to ride in.
+      await (this.redis as unknown as WithClaim).vitronReleaseSlots(releases.length, ...releases.map((r) => r.key), ...releases.map((r) => r.jobId));
+      for (const release of releases) release.settle();
     } catch (error) {
       for (const release of releases) release.settle(error);
     }

@@ -53,13 +53,19 @@ describeWithRedis('USER_MAX_RUNNING_JOBS slots in Redis', () => {
     expect(await redis.zcard(key)).toBe(0);
   });
 
-  it('flush gives back released slots at once (a worker stopping sends no further claim)', async () => {
+  it("flush gives back released slots at once, several users' in one command (a worker stopping sends no further claim)", async () => {
     const { redis, slots, key, claim } = open();
     await claim('j1', 2);
     await claim('j2', 2);
-    const released = [slots.held('u1', 'j1').release(), slots.held('u1', 'j2').release()];
+    expect(await slots.claim('u2', 'j3', 2)).toBe(true);
+    const otherKey = key.replace(/u1$/, 'u2');
+    const released = [slots.held('u1', 'j1').release(), slots.held('u1', 'j2').release(), slots.held('u2', 'j3').release()];
+    const commands = await recordCommands(redis);
     await slots.flush();
-    expect(await redis.zcard(key)).toBe(0);
+    const sent = (await commands.stop()).filter((args) => args.includes(key) || args.includes(otherKey));
+    expect(sent).toHaveLength(1);
+    expect(['eval', 'evalsha']).toContain(sent[0]![0]!.toLowerCase());
+    expect(await redis.exists(key, otherKey)).toBe(0);
     await Promise.all(released);
   });
 
@@ -79,14 +85,8 @@ describeWithRedis('USER_MAX_RUNNING_JOBS slots in Redis', () => {
     expect((await redis.zrange(key, '0', '-1')).sort()).toEqual(['j2', 'j3']);
   });
 
-  /** The pre-claim in a pipeline of its own (the bot sends it behind the job's add): its reply, 1 when taken. */
-  async function preclaim(redis: Redis, slots: UserRunningSlots, keys: { prioritized: string; job: string }, jobId: string, limit: number) {
-    const pipeline = redis.pipeline();
-    slots.queuePreclaim(pipeline, keys, 'u1', jobId, limit);
-    const [error, reply] = (await pipeline.exec())?.[0] ?? [new Error('the pipeline did not run'), null];
-    if (error) throw error;
-    return reply === 1;
-  }
+  const preclaim = (_redis: Redis, slots: UserRunningSlots, keys: { prioritized: string; job: string }, jobId: string, limit: number) =>
+    slots.preclaim(keys, 'u1', jobId, limit);
 
   /** A job waiting in a lane, as BullMQ keeps it: in the prioritized set, its data in its hash. */
   async function waitingJob(redis: Redis, prefix: string, jobId: string, data: string) {
@@ -133,13 +133,13 @@ describeWithRedis('USER_MAX_RUNNING_JOBS slots in Redis', () => {
     expect(await redis.pttl(key)).toBeGreaterThan(PRECLAIM_TTL_MS - 60_000);
   });
 
-  it("passOn gives an ended job's slot back and pre-claims one for the next waiting job, in one command", async () => {
+  it("a pre-claim given an ended job gives that job's slot back and pre-claims one for the next waiting job, in one command", async () => {
     const { redis, slots, key } = open();
     const next = await waitingJob(redis, key, 'next', `${UNCLAIMED_DATA_START}"userId":"u1"}`);
     expect(await slots.claim('u1', 'ended', 1)).toBe(true);
     expect(await preclaim(redis, slots, next, 'next', 1)).toBe(false);
     const commands = await recordCommands(redis);
-    expect(await slots.passOn('ended', next, 'u1', 'next', 1)).toBe(true);
+    expect(await slots.preclaim(next, 'u1', 'next', 1, 'ended')).toBe(true);
     const sent = (await commands.stop()).filter((args) => args.includes(key));
     expect(sent).toHaveLength(1);
     expect(['eval', 'evalsha']).toContain(sent[0]![0]!.toLowerCase());
