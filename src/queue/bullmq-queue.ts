@@ -95,9 +95,9 @@ export class BullmqJobQueue<P, R> implements JobQueue<P, R> {
   private readonly byUser = new Map<string, Set<string>>();
   private readonly listeners = new Set<(event: QueueEvent<R>) => void>();
   private readonly redis: Redis;
-  /** Gives back slots the bot pre-claimed for jobs no worker will end. */
+  /** Passes an ended job's slot on, or gives back the slot of a job no worker will end. */
   private readonly slots: UserRunningSlots;
-  /** Per lane, the pre-claim script on that lane's Queue connection (it rides in the add's pipeline). */
+  /** Per lane, the pre-claim script on that lane's Queue connection (sent right behind the add, on the same socket). */
   private readonly preclaimers = new Map<string, UserRunningSlots>();
   /** The Queues' command connections (BullMQ leaves a client it was given open: closed here). */
   private readonly queueClients: CoalescingRedis[] = [];

@@ -25,9 +25,9 @@ return 0
 `;
 
 /**
- * A pre-claim, sent by the bot on the Queue's connection right behind the add of a job: while the job still waits (it is in its lane's
- * prioritized set) and the user has a slot free, the slot is taken for the job and the job's data is marked,
- * in one step. A worker that fetches the marked job starts it without a claim of its own (no round trip
+ * A pre-claim, sent by the bot on the Queue's connection right behind the add of a job: while the job still
+ * waits (it is in its lane's prioritized set) and the user has a slot free, the slot is taken for the job and
+ * the job's data is marked, in one step. A worker that fetches the marked job starts it without a claim of its own (no round trip
  * before the job). A worker that fetched it first claims as usual, and finds the slot already its job's.
  * KEYS: the user's running set, the lane's prioritized set, the job's hash. ARGV: job id, limit, ttl, the
  * unmarked and marked beginnings of the job's data, and optionally a job of the user's that has ended, whose
